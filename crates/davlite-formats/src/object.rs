@@ -1,0 +1,134 @@
+//! The result of parsing: the exact bytes plus the fields the store indexes.
+
+/// What kind of resource a stored object is. Calendar kinds name the one component type the
+/// object holds besides VTIMEZONE (RFC 4791 §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum ObjectKind {
+    Event,
+    Todo,
+    Journal,
+    FreeBusy,
+    /// A vCard (RFC 6350 / 2426).
+    Card,
+    /// Any other resource (plain WebDAV collections hold files of any media type).
+    #[default]
+    Other,
+}
+
+impl ObjectKind {
+    /// Stable one-byte code for on-disk records.
+    pub fn code(self) -> u8 {
+        match self {
+            ObjectKind::Event => 1,
+            ObjectKind::Todo => 2,
+            ObjectKind::Journal => 3,
+            ObjectKind::FreeBusy => 4,
+            ObjectKind::Card => 5,
+            ObjectKind::Other => 0,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Self> {
+        Some(match code {
+            1 => ObjectKind::Event,
+            2 => ObjectKind::Todo,
+            3 => ObjectKind::Journal,
+            4 => ObjectKind::FreeBusy,
+            5 => ObjectKind::Card,
+            0 => ObjectKind::Other,
+            _ => return None,
+        })
+    }
+
+    /// The iCalendar component name, for calendar kinds.
+    pub fn component_name(self) -> Option<&'static str> {
+        match self {
+            ObjectKind::Event => Some("VEVENT"),
+            ObjectKind::Todo => Some("VTODO"),
+            ObjectKind::Journal => Some("VJOURNAL"),
+            ObjectKind::FreeBusy => Some("VFREEBUSY"),
+            _ => None,
+        }
+    }
+
+    pub fn is_calendar(self) -> bool {
+        self.component_name().is_some()
+    }
+}
+
+/// A set of calendar component kinds (a calendar's supported-calendar-component-set), as a bit set
+/// of [`ObjectKind::code`] so it stores in one byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ComponentSet(pub u8);
+
+impl ComponentSet {
+    pub const NONE: ComponentSet = ComponentSet(0);
+    /// VEVENT, VTODO, VJOURNAL, VFREEBUSY.
+    pub const ALL_CALENDAR: ComponentSet = ComponentSet(0b1_1110);
+
+    pub fn with(self, kind: ObjectKind) -> Self {
+        ComponentSet(self.0 | (1 << kind.code()))
+    }
+
+    pub fn contains(self, kind: ObjectKind) -> bool {
+        self.0 & (1 << kind.code()) != 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = ObjectKind> {
+        [ObjectKind::Event, ObjectKind::Todo, ObjectKind::Journal, ObjectKind::FreeBusy]
+            .into_iter()
+            .filter(move |k| self.contains(*k))
+    }
+}
+
+/// A half-open interval of UTC seconds since the Unix epoch, `[start, end)`.
+/// `i64::MIN` / `i64::MAX` stand for an open start / end (an unbounded recurrence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimeSpan {
+    pub start: i64,
+    pub end: i64,
+}
+
+impl TimeSpan {
+    pub const ALL: TimeSpan = TimeSpan { start: i64::MIN, end: i64::MAX };
+
+    /// Whether the span overlaps `[start, end)`.
+    pub fn overlaps(&self, start: i64, end: i64) -> bool {
+        self.start < end && start < self.end
+    }
+}
+
+/// What the store indexes about an object, extracted once outside any transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectInfo {
+    /// The UID shared by all components (iCalendar) or the vCard UID. `None` for plain resources.
+    pub uid: Option<String>,
+    pub kind: ObjectKind,
+    /// The time the object occupies over all its instances; `None` when it occupies no time
+    /// (a todo without dates, a card, a plain resource).
+    pub span: Option<TimeSpan>,
+    /// Number of recurrence instances; `None` when unbounded.
+    pub instances: Option<u64>,
+    /// Largest number of attendees in any one instance.
+    pub max_attendees: u32,
+    /// Earliest and latest date-time values in the object, for min/max-date-time checks.
+    pub earliest: Option<i64>,
+    pub latest: Option<i64>,
+}
+
+/// Bytes a client sent, validated, with the fields the store indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedObject {
+    /// Exactly the bytes that were validated; stored and served unchanged.
+    pub bytes: Vec<u8>,
+    /// The media type to serve the object with (`text/calendar; charset=utf-8; component=vevent`).
+    pub content_type: String,
+    pub info: ObjectInfo,
+}
+
+impl ParsedObject {
+    /// A resource of any media type in a plain collection: nothing is validated or indexed.
+    pub fn opaque(bytes: Vec<u8>, content_type: impl Into<String>) -> Self {
+        ParsedObject { bytes, content_type: content_type.into(), info: ObjectInfo::default() }
+    }
+}
