@@ -5,6 +5,11 @@
 //! and the store keeps and serves them unchanged.
 
 pub mod filter;
+pub(crate) mod eval;
+pub mod freebusy;
+pub mod recurrence;
+pub mod tz;
 mod object;
 
 pub use object::{ObjectInfo, ObjectKind, ParsedObject, TimeSpan, ComponentSet};
+pub use recurrence::{Instance, ObjectTimes, RecurrenceError, instances, object_span};

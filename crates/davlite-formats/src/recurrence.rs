@@ -1,0 +1,445 @@
+//! Recurrence: the instances an iCalendar object stands for, and the span they occupy.
+//!
+//! RRULE arithmetic is delegated to the calcard crate (measured correct on the hard cases, and
+//! maintained); everything calcard does not need to see stays here, so it can be replaced by
+//! changing [`expand_rule`] alone. calcard only ever receives a floating DTSTART and the rule:
+//! time zones (including VTIMEZONEs with no IANA equivalent, which calcard reads as floating),
+//! RDATE, EXDATE and RECURRENCE-ID overrides are applied by this module.
+//!
+//! Floating times and all-day dates are read as UTC (see [`crate::tz`]).
+
+use crate::TimeSpan;
+use crate::eval::timing::Timing;
+use crate::eval::tree::{Comp, Tree, TreeError, split_commas};
+use crate::tz::{DateValue, Zone, Zones, parse_value};
+use chrono::NaiveDateTime;
+use std::collections::{BTreeMap, HashSet};
+
+/// No rule is expanded past this many occurrences in one call. Beyond it an object is treated as
+/// open-ended (its span runs to `i64::MAX`), which keeps a `COUNT=1000000000` rule cheap.
+pub const EXPANSION_CAP: usize = 100_000;
+
+/// Why an object's times could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecurrenceError {
+    /// The bytes are not a readable iCalendar object (not UTF-8, unbalanced BEGIN/END).
+    Unreadable(String),
+    /// An RRULE the recurrence engine refuses (for example an unknown FREQ).
+    InvalidRule(String),
+}
+
+impl std::fmt::Display for RecurrenceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecurrenceError::Unreadable(r) => write!(f, "calendar object unreadable: {r}"),
+            RecurrenceError::InvalidRule(r) => write!(f, "recurrence rule not usable: {r}"),
+        }
+    }
+}
+
+impl std::error::Error for RecurrenceError {}
+
+impl From<TreeError> for RecurrenceError {
+    fn from(e: TreeError) -> Self {
+        RecurrenceError::Unreadable(e.to_string())
+    }
+}
+
+/// One occurrence of a component, in UTC seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Instance {
+    pub start: i64,
+    /// Equal to `start` for an instance without length (an event with only a DATE-TIME DTSTART).
+    pub end: i64,
+    /// The instance's RECURRENCE-ID (its original start); `None` for a non-recurring component.
+    pub recurrence_id: Option<i64>,
+    /// Whether a RECURRENCE-ID component replaced the generated instance.
+    pub is_override: bool,
+    /// Which component describes the instance, counted in document order among all components
+    /// of the object (0 is VCALENDAR).
+    pub component: usize,
+}
+
+/// What the store indexes about an object's times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectTimes {
+    /// The span any time-range test that can match the object overlaps (RFC 4791 §9.9);
+    /// `None` when no time-range can match (a journal without DTSTART). Open-ended rules end at
+    /// `i64::MAX`; a todo without any date spans [`TimeSpan::ALL`].
+    pub span: Option<TimeSpan>,
+    /// Number of instances; `None` when the rule is unbounded. Above [`EXPANSION_CAP`] this is
+    /// the COUNT (plus RDATEs) when the rule has one, else `EXPANSION_CAP + 1` as a lower bound.
+    pub instances: Option<u64>,
+    /// Largest number of ATTENDEE properties in any one instance.
+    pub max_attendees: u32,
+}
+
+/// A parsed calendar object with its zones resolved, shared by filters, free-busy and expansion.
+pub(crate) struct Calendar<'a> {
+    pub tree: Tree<'a>,
+    pub zones: Zones,
+}
+
+impl<'a> Calendar<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Result<Calendar<'a>, RecurrenceError> {
+        let tree = Tree::parse(bytes)?;
+        if !tree.root().is("VCALENDAR") {
+            return Err(RecurrenceError::Unreadable(
+                "root component is not VCALENDAR".into(),
+            ));
+        }
+        let zones = Zones::from_tree(&tree);
+        Ok(Calendar { tree, zones })
+    }
+
+    /// Indices of the root's children named `name` (VEVENT, VTODO, ...).
+    pub fn components(&self, name: &str) -> Vec<usize> {
+        self.tree
+            .children(0)
+            .filter(|(_, c)| c.is(name))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn comp(&self, idx: usize) -> &Comp<'a> {
+        &self.tree.comps[idx]
+    }
+}
+
+/// Result of expanding one recurrence set.
+pub(crate) struct Expansion {
+    pub instances: Vec<Instance>,
+    /// The set has no last instance (no COUNT/UNTIL), or expansion stopped at the cap or at `upto`.
+    pub open: bool,
+    /// Stopped at [`EXPANSION_CAP`] before reaching `upto`.
+    pub truncated: bool,
+    /// Instance count when known without expansion (COUNT arithmetic).
+    pub counted: Option<u64>,
+}
+
+/// All instances of the components `comps` (one master and its overrides, all of one kind)
+/// starting before `upto` (overrides are always included).
+pub(crate) fn expand_set(
+    cal: &Calendar<'_>,
+    comps: &[usize],
+    upto: i64,
+) -> Result<Expansion, RecurrenceError> {
+    let is_event = comps.first().is_some_and(|&i| cal.comp(i).is("VEVENT"));
+    let mut overrides: BTreeMap<i64, usize> = BTreeMap::new();
+    let mut master = None;
+    for &idx in comps {
+        let comp = cal.comp(idx);
+        match comp.prop("RECURRENCE-ID") {
+            Some(rid) => {
+                if let Some(v) = parse_value(&rid.value) {
+                    let zone = match v {
+                        DateValue::Local(_) => cal.zones.resolve(rid.param("TZID")),
+                        _ => Zone::Utc,
+                    };
+                    overrides.insert(v.to_utc(&zone), idx);
+                }
+            }
+            None if master.is_none() => master = Some(idx),
+            None => {}
+        }
+    }
+    let mut out = Expansion {
+        instances: Vec::new(),
+        open: false,
+        truncated: false,
+        counted: None,
+    };
+    let single = |idx: usize, rid: Option<i64>, is_override: bool| -> Option<Instance> {
+        let t = Timing::read(cal.comp(idx), &cal.zones);
+        let start = t.anchor()?.utc;
+        Some(Instance {
+            start,
+            end: t.end_for(start, is_event),
+            recurrence_id: rid,
+            is_override,
+            component: idx,
+        })
+    };
+    if let Some(m) = master {
+        let comp = cal.comp(m);
+        let timing = Timing::read(comp, &cal.zones);
+        let rule = comp.prop("RRULE");
+        let has_rdate = comp.prop("RDATE").is_some();
+        match timing.anchor() {
+            Some(anchor) if rule.is_some() || has_rdate => {
+                let mut starts: Vec<(i64, Option<i64>)> = Vec::new();
+                starts.push((anchor.utc, None));
+                if let Some(rule) = rule {
+                    let spec = RuleSpec::read(&rule.value);
+                    out.open = spec.count.is_none() && spec.until.is_none();
+                    out.counted = spec.count.map(u64::from);
+                    let local_upto = if upto == i64::MAX {
+                        None
+                    } else {
+                        // Two days of slack covers any UTC offset.
+                        Some(anchor.zone.to_local(upto.saturating_add(2 * 86_400)))
+                    };
+                    if out.open && local_upto.is_none() {
+                        // Unbounded and asked for everything: nothing to expand.
+                    } else {
+                        let limit = spec
+                            .count
+                            .map_or(EXPANSION_CAP + 1, |c| (c as usize).min(EXPANSION_CAP + 1));
+                        let locals = expand_rule(
+                            anchor.value.naive(),
+                            anchor.value.is_date(),
+                            &rule.value,
+                            &anchor.zone,
+                            local_upto,
+                            limit,
+                        )?;
+                        out.truncated = locals.len() > EXPANSION_CAP;
+                        starts.extend(
+                            locals
+                                .into_iter()
+                                .take(EXPANSION_CAP)
+                                .map(|l| (anchor.zone.to_utc(l), None)),
+                        );
+                    }
+                }
+                for p in comp.props_named("RDATE") {
+                    read_rdates(cal, p, anchor, &timing, is_event, &mut starts);
+                }
+                let excluded = read_exdates(cal, comp, anchor);
+                starts.sort_unstable();
+                starts.dedup_by_key(|(s, _)| *s);
+                for (start, end) in starts {
+                    if overrides.contains_key(&start) || excluded.contains(&start) {
+                        continue;
+                    }
+                    let end = end.unwrap_or_else(|| timing.end_for(start, is_event));
+                    out.instances.push(Instance {
+                        start,
+                        end,
+                        recurrence_id: Some(start),
+                        is_override: false,
+                        component: m,
+                    });
+                }
+            }
+            _ => out.instances.extend(single(m, None, false)),
+        }
+    }
+    for (&rid, &idx) in &overrides {
+        out.instances.extend(single(idx, Some(rid), true));
+    }
+    out.instances.retain(|i| i.start < upto || i.is_override);
+    out.instances.sort_unstable();
+    Ok(out)
+}
+
+/// RDATE values: dates, date-times, or periods (whose end overrides the master's length).
+fn read_rdates(
+    cal: &Calendar<'_>,
+    p: &crate::eval::tree::Prop<'_>,
+    anchor: &crate::eval::timing::Stamp,
+    _t: &Timing,
+    _ev: bool,
+    out: &mut Vec<(i64, Option<i64>)>,
+) {
+    let zone = cal.zones.resolve(p.param("TZID"));
+    for v in split_commas(&p.value) {
+        let (start, rest) = match v.split_once('/') {
+            Some((s, r)) => (s, Some(r)),
+            None => (v, None),
+        };
+        let Some(sv) = parse_value(start) else {
+            continue;
+        };
+        let z = if matches!(sv, DateValue::Local(_)) {
+            &zone
+        } else {
+            &Zone::Utc
+        };
+        let s = if sv.is_date() {
+            sv.to_utc(&Zone::Floating)
+        } else {
+            sv.to_utc(z)
+        };
+        let end = rest.and_then(|r| match parse_value(r) {
+            Some(ev) => Some(ev.to_utc(if matches!(ev, DateValue::Local(_)) {
+                &zone
+            } else {
+                &Zone::Utc
+            })),
+            None => crate::eval::timing::Duration::parse(r).map(|d| d.add_to(s, &anchor.zone)),
+        });
+        out.push((s, end));
+    }
+}
+
+/// EXDATE instants; an all-day EXDATE against a timed DTSTART removes that whole local day.
+fn read_exdates(
+    cal: &Calendar<'_>,
+    comp: &Comp<'_>,
+    anchor: &crate::eval::timing::Stamp,
+) -> HashSet<i64> {
+    let mut set = HashSet::new();
+    for p in comp.props_named("EXDATE") {
+        let zone = cal.zones.resolve(p.param("TZID"));
+        for v in split_commas(&p.value) {
+            match parse_value(v) {
+                Some(DateValue::Date(d)) if !anchor.value.is_date() => {
+                    let local = d.and_time(anchor.value.naive().time());
+                    set.insert(anchor.zone.to_utc(local));
+                }
+                Some(DateValue::Local(l)) => {
+                    set.insert(zone.to_utc(l));
+                }
+                Some(other) => {
+                    set.insert(other.to_utc(&Zone::Utc));
+                }
+                None => {}
+            }
+        }
+    }
+    set
+}
+
+/// The parts of an RRULE this module needs before handing it to calcard.
+struct RuleSpec {
+    count: Option<u32>,
+    until: Option<DateValue>,
+}
+
+impl RuleSpec {
+    fn read(rule: &str) -> RuleSpec {
+        let mut spec = RuleSpec {
+            count: None,
+            until: None,
+        };
+        for part in rule.split(';') {
+            let Some((k, v)) = part.split_once('=') else {
+                continue;
+            };
+            if k.trim().eq_ignore_ascii_case("COUNT") {
+                spec.count = v.trim().parse().ok();
+            } else if k.trim().eq_ignore_ascii_case("UNTIL") {
+                spec.until = parse_value(v);
+            }
+        }
+        spec
+    }
+}
+
+fn fmt_local(t: NaiveDateTime, date_only: bool) -> String {
+    if date_only {
+        t.format("%Y%m%d").to_string()
+    } else {
+        t.format("%Y%m%dT%H%M%S").to_string()
+    }
+}
+
+/// Occurrence start times (wall clock) of `rule` anchored at the wall-clock `start`, at most
+/// `limit` of them, none after `until_local`. UNTIL is rewritten into the anchor's wall clock
+/// (an UTC UNTIL is converted through `zone`) so calcard compares like with like. This is the
+/// only function that talks to calcard's recurrence engine.
+pub(crate) fn expand_rule(
+    start: NaiveDateTime,
+    date_only: bool,
+    rule: &str,
+    zone: &Zone,
+    until_local: Option<NaiveDateTime>,
+    limit: usize,
+) -> Result<Vec<NaiveDateTime>, RecurrenceError> {
+    let spec = RuleSpec::read(rule);
+    let rule_until = spec.until.map(|u| match u {
+        DateValue::Utc(t) => zone.to_local(t.and_utc().timestamp()),
+        other => other.naive(),
+    });
+    let until = match (rule_until, until_local) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let mut parts: Vec<String> = rule
+        .split(';')
+        .filter(|p| {
+            let k = p.split('=').next().unwrap_or("").trim();
+            !k.is_empty()
+                && !k.eq_ignore_ascii_case("UNTIL")
+                && !(until.is_some() && spec.count.is_none() && k.eq_ignore_ascii_case("COUNT"))
+        })
+        .map(str::to_string)
+        .collect();
+    if let Some(u) = until
+        && spec.count.is_none()
+    {
+        parts.push(format!("UNTIL={}", fmt_local(u, date_only)));
+    }
+    let dtstart = if date_only {
+        format!("DTSTART;VALUE=DATE:{}", fmt_local(start, true))
+    } else {
+        format!("DTSTART:{}", fmt_local(start, false))
+    };
+    let text = format!(
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n{dtstart}\r\nRRULE:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        parts.join(";")
+    );
+    let ical = match calcard::Parser::new(&text).entry() {
+        calcard::Entry::ICalendar(ical) => ical,
+        _ => {
+            return Err(RecurrenceError::InvalidRule(format!(
+                "cannot read RRULE:{rule}"
+            )));
+        }
+    };
+    let expanded = ical.expand_dates(calcard::common::timezone::Tz::Floating, limit);
+    if let Some(err) = expanded.errors.first() {
+        return Err(RecurrenceError::InvalidRule(format!(
+            "{}: RRULE:{rule}",
+            err.error
+        )));
+    }
+    let mut out: Vec<NaiveDateTime> = expanded
+        .events
+        .iter()
+        .map(|e| e.start.naive_local())
+        .collect();
+    // With COUNT, calcard cannot also take our UNTIL: cut here.
+    if let Some(u) = until {
+        out.retain(|t| *t <= u);
+    }
+    Ok(out)
+}
+
+/// Instances of `bytes` (all components besides VTIMEZONE) overlapping `[start, end)`: an
+/// instance without length matches when `start <= its start < end`.
+pub fn instances(bytes: &[u8], start: i64, end: i64) -> Result<Vec<Instance>, RecurrenceError> {
+    let cal = Calendar::parse(bytes)?;
+    let mut out = Vec::new();
+    for set in recurrence_sets(&cal) {
+        let exp = expand_set(&cal, &set, end)?;
+        out.extend(exp.instances.into_iter().filter(|i| {
+            if i.end > i.start {
+                i.start < end && i.end > start
+            } else {
+                i.start >= start && i.start < end
+            }
+        }));
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// Groups the root's children into recurrence sets: per component kind, every component
+/// (master and overrides) of that kind. A CalDAV object holds one UID, so one set per kind.
+pub(crate) fn recurrence_sets(cal: &Calendar<'_>) -> Vec<Vec<usize>> {
+    ["VEVENT", "VTODO", "VJOURNAL"]
+        .iter()
+        .map(|k| cal.components(k))
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// Span, instance count and attendees per instance of a calendar object, for the store's index
+/// and the max-instances / max-attendees-per-instance checks.
+pub fn object_span(bytes: &[u8]) -> Result<ObjectTimes, RecurrenceError> {
+    let cal = Calendar::parse(bytes)?;
+    crate::eval::span::object_times(&cal)
+}
