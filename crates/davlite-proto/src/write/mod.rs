@@ -1,0 +1,9 @@
+//! Response bodies: multistatus, error and mkcol-response.
+
+mod condition;
+mod multistatus;
+pub(crate) mod xml;
+
+pub use condition::{Condition, DavKind, NeedPrivilege, error_body};
+pub use multistatus::{Elem, MultistatusWriter, Prop, PropContent, PropStat, mkcol_response};
+pub use xml::{escape_attr, escape_text};
