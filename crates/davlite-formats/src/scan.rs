@@ -1,0 +1,553 @@
+//! Zero-copy content-line scanner shared by iCalendar (RFC 5545 §3.1) and vCard (RFC 6350 §3.2,
+//! RFC 2425, vCard 2.1).
+//!
+//! The scanner never rewrites the body: each [`ContentLine`] is a set of byte ranges into the
+//! bytes as sent, and unfolding, unquoting or quoted-printable decoding happen only when a caller
+//! asks for a value ([`ContentLine::value`]). Lines that were not folded cost no allocation.
+//!
+//! Accepted line endings: CRLF, bare LF and bare CR (old Mac exporters), mixed freely. A fold is
+//! a line ending followed by one space or tab; it may fall anywhere, including inside a name, a
+//! quoted parameter or a UTF-8 sequence, because unfolding works on bytes. A vCard 2.1
+//! quoted-printable value may continue after a soft line break (`=` at the end of the line).
+//! Blank lines between content lines are skipped. A UTF-8 byte order mark at the start is
+//! skipped.
+//!
+//! Cost is linear in the input: every byte is looked at a bounded number of times, however long
+//! a logical line is and however many folds it holds.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// A malformed content line. `offset` is a byte offset into the body as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanError {
+    pub line: u32,
+    pub offset: usize,
+    pub reason: &'static str,
+}
+
+/// Iterator over the logical content lines of a body.
+#[derive(Debug, Clone)]
+pub struct Scanner<'a> {
+    src: &'a [u8],
+    pos: usize,
+    /// Physical line number (1-based) of the byte at `pos`.
+    line: u32,
+    failed: bool,
+}
+
+/// One logical content line: `[group "."] name *(";" param) ":" value`.
+///
+/// All ranges index the body given to [`Scanner::new`]. When a fold falls inside a range, the
+/// range still covers the raw bytes including the fold; the accessor methods unfold.
+#[derive(Debug, Clone)]
+pub struct ContentLine<'a> {
+    src: &'a [u8],
+    /// Physical line (1-based) where the content line starts.
+    pub line: u32,
+    /// The whole logical line, without its final line ending.
+    pub span: Range<usize>,
+    /// vCard group (`item1` in `item1.EMAIL`), if any.
+    pub group: Option<Range<usize>>,
+    pub name: Range<usize>,
+    /// Everything between the name and the colon, starting at the first `;` (empty when there
+    /// are no parameters).
+    pub params: Range<usize>,
+    /// The raw value after the colon.
+    pub value: Range<usize>,
+    /// A fold (or soft break) falls before the colon.
+    head_folded: bool,
+    /// A fold falls inside the value.
+    value_folded: bool,
+}
+
+/// Length of the line ending at `i` (`\r\n` = 2, `\r` or `\n` = 1), 0 if none.
+#[inline]
+fn eol_len(src: &[u8], i: usize) -> usize {
+    match src.get(i) {
+        Some(b'\r') => {
+            if src.get(i + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            }
+        }
+        Some(b'\n') => 1,
+        _ => 0,
+    }
+}
+
+/// If a fold (line ending + space/tab) starts at `i`, the index just after it.
+#[inline]
+fn fold_at(src: &[u8], i: usize) -> Option<usize> {
+    let n = eol_len(src, i);
+    if n > 0 && matches!(src.get(i + n), Some(b' ' | b'\t')) {
+        Some(i + n + 1)
+    } else {
+        None
+    }
+}
+
+/// Index of the next `\r` or `\n` at or after `from`, or `src.len()`.
+#[inline]
+fn next_eol(src: &[u8], from: usize) -> usize {
+    match memchr::memchr2(b'\r', b'\n', &src[from..]) {
+        Some(k) => from + k,
+        None => src.len(),
+    }
+}
+
+#[inline]
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(src: &'a [u8]) -> Self {
+        let pos = if src.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        Scanner {
+            src,
+            pos,
+            line: 1,
+            failed: false,
+        }
+    }
+
+    /// Byte offset of the next unread line.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Physical line number of the next unread line.
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+
+    fn err(&mut self, offset: usize, reason: &'static str) -> ScanError {
+        self.failed = true;
+        ScanError {
+            line: self.line,
+            offset,
+            reason,
+        }
+    }
+
+    fn scan_line(&mut self) -> Result<ContentLine<'a>, ScanError> {
+        let src = self.src;
+        let start = self.pos;
+        let mut lines = 0u32;
+        let mut head_folded = false;
+        let mut i = start;
+        let mut name_start = start;
+        let mut group = None;
+        // Name (and group), stopping at ';' or ':'.
+        let stop = loop {
+            match src.get(i) {
+                Some(&b) if is_name_byte(b) => i += 1,
+                Some(b'.') if group.is_none() && i > name_start => {
+                    group = Some(name_start..i);
+                    i += 1;
+                    name_start = i;
+                }
+                Some(&b @ (b';' | b':')) => break b,
+                Some(b'\r' | b'\n') => match fold_at(src, i) {
+                    Some(next) => {
+                        head_folded = true;
+                        lines += 1;
+                        i = next;
+                    }
+                    None => return Err(self.err(i, "content line has no ':' before its end")),
+                },
+                Some(_) => return Err(self.err(i, "invalid character in a property name")),
+                None => {
+                    return Err(self.err(i, "content line has no ':' before the end of the body"));
+                }
+            }
+        };
+        if i == name_start {
+            return Err(self.err(i, "content line has an empty property name"));
+        }
+        let name = name_start..i;
+        let params_start = i;
+        if stop == b';' {
+            let mut quoted = false;
+            loop {
+                match src.get(i) {
+                    Some(b'"') => {
+                        quoted = !quoted;
+                        i += 1;
+                    }
+                    Some(b':') if !quoted => break,
+                    Some(b'\r' | b'\n') => match fold_at(src, i) {
+                        Some(next) => {
+                            head_folded = true;
+                            lines += 1;
+                            i = next;
+                        }
+                        None if quoted => {
+                            return Err(self.err(i, "quoted parameter value is not closed"));
+                        }
+                        None => return Err(self.err(i, "content line has no ':' before its end")),
+                    },
+                    Some(0) => return Err(self.err(i, "NUL byte in a parameter")),
+                    Some(_) => i += 1,
+                    None if quoted => {
+                        return Err(self.err(i, "quoted parameter value is not closed"));
+                    }
+                    None => {
+                        return Err(
+                            self.err(i, "content line has no ':' before the end of the body")
+                        );
+                    }
+                }
+            }
+        }
+        let params = params_start..i;
+        let value_start = i + 1;
+        let mut value_folded = false;
+        let mut j = value_start;
+        let (value_end, next) = loop {
+            let e = next_eol(src, j);
+            if e == src.len() {
+                break (e, e);
+            }
+            let n = eol_len(src, e);
+            match src.get(e + n) {
+                Some(b' ' | b'\t') => {
+                    value_folded = true;
+                    lines += 1;
+                    j = e + n + 1;
+                }
+                _ if e > value_start
+                    && src[e - 1] == b'='
+                    && contains_ci(&src[params.clone()], b"QUOTED-PRINTABLE") =>
+                {
+                    // vCard 2.1 soft line break: the value goes on.
+                    lines += 1;
+                    j = e + n;
+                }
+                _ => break (e, e + n),
+            }
+        };
+        let line = self.line;
+        self.line += lines + u32::from(next > value_end);
+        self.pos = next;
+        Ok(ContentLine {
+            src,
+            line,
+            span: start..value_end,
+            group,
+            name,
+            params,
+            value: value_start..value_end,
+            head_folded,
+            value_folded,
+        })
+    }
+}
+
+impl<'a> Iterator for Scanner<'a> {
+    type Item = Result<ContentLine<'a>, ScanError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        // Skip blank lines; a line of only spaces/tabs counts as blank.
+        loop {
+            let src = self.src;
+            let p = self.pos;
+            if p >= src.len() {
+                return None;
+            }
+            let mut q = p;
+            while matches!(src.get(q), Some(b' ' | b'\t')) {
+                q += 1;
+            }
+            let n = eol_len(src, q);
+            if n > 0 {
+                self.pos = q + n;
+                self.line += 1;
+                continue;
+            }
+            if q >= src.len() {
+                self.pos = q;
+                return None;
+            }
+            if q > p {
+                return Some(Err(
+                    self.err(p, "continuation line with no content line before it")
+                ));
+            }
+            return Some(self.scan_line());
+        }
+    }
+}
+
+/// ASCII case-insensitive substring search (for short needles).
+pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Removes every fold (line ending + one space/tab) from `raw`; other bytes are kept as they are.
+pub fn unfold(raw: &[u8]) -> Cow<'_, [u8]> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut from = 0;
+    let mut i = 0;
+    while i < raw.len() {
+        let e = next_eol(raw, i);
+        if e == raw.len() {
+            break;
+        }
+        match fold_at(raw, e) {
+            Some(after) => {
+                let buf = out.get_or_insert_with(|| Vec::with_capacity(raw.len()));
+                buf.extend_from_slice(&raw[from..e]);
+                from = after;
+                i = after;
+            }
+            None => i = e + eol_len(raw, e),
+        }
+    }
+    match out {
+        None => Cow::Borrowed(raw),
+        Some(mut buf) => {
+            buf.extend_from_slice(&raw[from..]);
+            Cow::Owned(buf)
+        }
+    }
+}
+
+impl<'a> ContentLine<'a> {
+    /// The body the ranges index.
+    pub fn source(&self) -> &'a [u8] {
+        self.src
+    }
+
+    /// The raw name bytes (may hold a fold in pathological input; see [`Self::name`]).
+    pub fn name_raw(&self) -> &'a [u8] {
+        &self.src[self.name.clone()]
+    }
+
+    /// The property name, unfolded (case as sent).
+    pub fn name(&self) -> Cow<'a, [u8]> {
+        if self.head_folded {
+            unfold(self.name_raw())
+        } else {
+            Cow::Borrowed(self.name_raw())
+        }
+    }
+
+    /// Case-insensitive name comparison; `upper` must be upper-case ASCII.
+    #[inline]
+    pub fn is(&self, upper: &[u8]) -> bool {
+        if self.head_folded {
+            self.name().eq_ignore_ascii_case(upper)
+        } else {
+            self.name_raw().eq_ignore_ascii_case(upper)
+        }
+    }
+
+    /// The vCard group, unfolded.
+    pub fn group(&self) -> Option<Cow<'a, [u8]>> {
+        self.group.clone().map(|g| unfold(&self.src[g]))
+    }
+
+    /// The raw value bytes, folds included.
+    pub fn value_raw(&self) -> &'a [u8] {
+        &self.src[self.value.clone()]
+    }
+
+    /// The value with folds removed; borrowed unless the value was folded. Escapes
+    /// (`\n`, `\,`) and quoted-printable are left alone: see [`unescape_text`].
+    pub fn value(&self) -> Cow<'a, [u8]> {
+        if self.value_folded {
+            unfold(self.value_raw())
+        } else {
+            Cow::Borrowed(self.value_raw())
+        }
+    }
+
+    /// Appends the unfolded value to `out` (for callers that reuse a buffer).
+    pub fn write_value(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.value());
+    }
+
+    /// Whether any fold falls inside this line.
+    pub fn is_folded(&self) -> bool {
+        self.head_folded || self.value_folded
+    }
+
+    /// The parameters, in order.
+    pub fn params(&self) -> Params<'a> {
+        let raw = &self.src[self.params.clone()];
+        let buf = if self.head_folded {
+            unfold(raw)
+        } else {
+            Cow::Borrowed(raw)
+        };
+        Params { buf, pos: 0 }
+    }
+
+    /// The first value of the first parameter called `upper` (unquoted, unfolded).
+    pub fn param(&self, upper: &[u8]) -> Option<Cow<'a, [u8]>> {
+        if self.params.is_empty() {
+            return None;
+        }
+        self.params()
+            .find(|p| p.name.eq_ignore_ascii_case(upper))
+            .map(|p| p.value)
+    }
+
+    /// Whether a parameter called `upper` is present (also vCard 2.1 bare parameters such as
+    /// `TEL;HOME:`, which have no value).
+    pub fn has_param(&self, upper: &[u8]) -> bool {
+        !self.params.is_empty() && self.params().any(|p| p.name.eq_ignore_ascii_case(upper))
+    }
+}
+
+/// One parameter: name and its whole (unquoted) value; several values separated by commas stay
+/// together, see [`Param::values`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param<'a> {
+    pub name: Cow<'a, [u8]>,
+    pub value: Cow<'a, [u8]>,
+}
+
+impl Param<'_> {
+    /// The comma-separated values (quotes removed; a comma inside quotes does not split).
+    pub fn values(&self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut cur = Vec::new();
+        let mut quoted = false;
+        for &b in self.value.iter() {
+            match b {
+                b'"' => quoted = !quoted,
+                b',' if !quoted => out.push(std::mem::take(&mut cur)),
+                _ => cur.push(b),
+            }
+        }
+        out.push(cur);
+        out
+    }
+}
+
+/// Iterator over the parameters of a content line.
+#[derive(Debug, Clone)]
+pub struct Params<'a> {
+    buf: Cow<'a, [u8]>,
+    pos: usize,
+}
+
+fn slice_cow<'a>(buf: &Cow<'a, [u8]>, r: Range<usize>) -> Cow<'a, [u8]> {
+    match buf {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[r]),
+        Cow::Owned(v) => Cow::Owned(v[r].to_vec()),
+    }
+}
+
+impl<'a> Iterator for Params<'a> {
+    type Item = Param<'a>;
+
+    fn next(&mut self) -> Option<Param<'a>> {
+        let b: &[u8] = &self.buf;
+        if self.pos >= b.len() {
+            return None;
+        }
+        // At a ';'.
+        let name_start = self.pos + 1;
+        let mut i = name_start;
+        while i < b.len() && b[i] != b'=' && b[i] != b';' {
+            i += 1;
+        }
+        let name = name_start..i;
+        if i >= b.len() || b[i] == b';' {
+            self.pos = i;
+            return Some(Param {
+                name: slice_cow(&self.buf, name),
+                value: Cow::Borrowed(&[]),
+            });
+        }
+        let vstart = i + 1;
+        let mut quoted = false;
+        let mut j = vstart;
+        while j < b.len() && (quoted || b[j] != b';') {
+            if b[j] == b'"' {
+                quoted = !quoted;
+            }
+            j += 1;
+        }
+        self.pos = j;
+        let raw = &b[vstart..j];
+        let value = if raw.len() >= 2 && raw[0] == b'"' && raw[raw.len() - 1] == b'"' {
+            // A single quoted value: strip the quotes; lists keep theirs for `values()`.
+            if memchr::memchr(b'"', &raw[1..raw.len() - 1]).is_none() {
+                slice_cow(&self.buf, vstart + 1..j - 1)
+            } else {
+                slice_cow(&self.buf, vstart..j)
+            }
+        } else {
+            slice_cow(&self.buf, vstart..j)
+        };
+        Some(Param {
+            name: slice_cow(&self.buf, name),
+            value,
+        })
+    }
+}
+
+/// Undoes TEXT escaping (RFC 5545 §3.3.11, RFC 6350 §3.4): `\n`/`\N` to a line feed, `\\`,
+/// `\,`, `\;` to the character. Unknown escapes keep the character after the backslash.
+pub fn unescape_text(raw: &[u8]) -> Cow<'_, [u8]> {
+    if memchr::memchr(b'\\', raw).is_none() {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut it = raw.iter();
+    while let Some(&b) = it.next() {
+        if b == b'\\' {
+            match it.next() {
+                Some(b'n' | b'N') => out.push(b'\n'),
+                Some(&c) => out.push(c),
+                None => out.push(b'\\'),
+            }
+        } else {
+            out.push(b);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Decodes a quoted-printable value (vCard 2.1), removing soft line breaks.
+pub fn decode_quoted_printable(raw: &[u8]) -> Vec<u8> {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'=' {
+            let n = eol_len(raw, i + 1);
+            if n > 0 {
+                i += 1 + n;
+                continue;
+            }
+            if let (Some(h), Some(l)) = (
+                raw.get(i + 1).and_then(|&c| hex(c)),
+                raw.get(i + 2).and_then(|&c| hex(c)),
+            ) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(raw[i]);
+        i += 1;
+    }
+    out
+}
