@@ -1,10 +1,197 @@
-//! Free-busy time (RFC 4791 §7.10).
+//! Free-busy time over a range (RFC 4791 §7.10), for the free-busy-query REPORT.
+//!
+//! Events count unless TRANSP:TRANSPARENT or STATUS:CANCELLED; STATUS:TENTATIVE makes them
+//! tentative. Events without length (a DATE-TIME DTSTART alone) block nothing. VFREEBUSY
+//! components contribute their FREEBUSY periods by FBTYPE (FREE periods are dropped). Todos and
+//! journals do not contribute. Periods are clipped to the range and merged per kind.
 
 use crate::TimeSpan;
-use crate::recurrence::Calendar;
+use crate::eval::timing::Duration;
+use crate::eval::tree::{Comp, split_commas};
+use crate::recurrence::{Calendar, expand_set};
+use crate::tz::{Zone, parse_value};
 
-/// Extent of a VFREEBUSY component: its FREEBUSY periods, else DTSTART..DTEND.
+/// How a period is occupied (the iCalendar FBTYPE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BusyKind {
+    Busy,
+    Tentative,
+    Unavailable,
+}
+
+impl BusyKind {
+    fn fbtype(self) -> &'static str {
+        match self {
+            BusyKind::Busy => "BUSY",
+            BusyKind::Tentative => "BUSY-TENTATIVE",
+            BusyKind::Unavailable => "BUSY-UNAVAILABLE",
+        }
+    }
+}
+
+/// `[start, end)` in UTC seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BusyPeriod {
+    pub start: i64,
+    pub end: i64,
+    pub kind: BusyKind,
+}
+
+/// FREEBUSY periods of a VFREEBUSY component (FREE periods dropped). Period values are UTC
+/// (RFC 5545 §3.8.2.6).
+pub(crate) fn component_periods(comp: &Comp<'_>) -> Vec<BusyPeriod> {
+    let mut out = Vec::new();
+    for p in comp.props_named("FREEBUSY") {
+        let kind = match p.param("FBTYPE").map(str::to_ascii_uppercase).as_deref() {
+            None | Some("BUSY") => BusyKind::Busy,
+            Some("BUSY-TENTATIVE") => BusyKind::Tentative,
+            Some("BUSY-UNAVAILABLE") => BusyKind::Unavailable,
+            Some("FREE") => continue,
+            // Unknown (x-name) types are treated as BUSY, as RFC 5545 §3.2.9 asks.
+            Some(_) => BusyKind::Busy,
+        };
+        for v in split_commas(&p.value) {
+            let Some((a, b)) = v.split_once('/') else {
+                continue;
+            };
+            let Some(sv) = parse_value(a) else { continue };
+            let start = sv.to_utc(&Zone::Utc);
+            let end = match parse_value(b) {
+                Some(ev) => ev.to_utc(&Zone::Utc),
+                None => match Duration::parse(b) {
+                    Some(d) => d.add_to(start, &Zone::Utc),
+                    None => continue,
+                },
+            };
+            if end > start {
+                out.push(BusyPeriod { start, end, kind });
+            }
+        }
+    }
+    out
+}
+
+/// Extent of a VFREEBUSY component for the index: its periods, else DTSTART..DTEND.
 pub(crate) fn component_extent(cal: &Calendar<'_>, idx: usize) -> Option<TimeSpan> {
-    let _ = (cal, idx);
-    None
+    let comp = cal.comp(idx);
+    let periods = component_periods(comp);
+    if let (Some(s), Some(e)) = (
+        periods.iter().map(|p| p.start).min(),
+        periods.iter().map(|p| p.end).max(),
+    ) {
+        return Some(TimeSpan { start: s, end: e });
+    }
+    let t = crate::eval::timing::Timing::read(comp, &cal.zones);
+    match (t.dtstart, t.dtend) {
+        (Some(s), Some(e)) => Some(TimeSpan {
+            start: s.utc,
+            end: e.utc.max(s.utc) + 1,
+        }),
+        _ => None,
+    }
+}
+
+fn event_kind(comp: &Comp<'_>) -> Option<BusyKind> {
+    if comp
+        .prop("TRANSP")
+        .is_some_and(|p| p.value.trim().eq_ignore_ascii_case("TRANSPARENT"))
+    {
+        return None;
+    }
+    match comp
+        .prop("STATUS")
+        .map(|p| p.value.trim().to_ascii_uppercase())
+        .as_deref()
+    {
+        Some("CANCELLED") => None,
+        Some("TENTATIVE") => Some(BusyKind::Tentative),
+        _ => Some(BusyKind::Busy),
+    }
+}
+
+/// Busy periods of one calendar object within `[start, end)`; unreadable objects add nothing.
+fn object_periods(bytes: &[u8], start: i64, end: i64, out: &mut Vec<BusyPeriod>) {
+    let Ok(cal) = Calendar::parse(bytes) else {
+        return;
+    };
+    let events = cal.components("VEVENT");
+    if !events.is_empty()
+        && let Ok(exp) = expand_set(&cal, &events, end)
+    {
+        for i in exp.instances {
+            let Some(kind) = event_kind(cal.comp(i.component)) else {
+                continue;
+            };
+            if i.end > i.start && i.start < end && i.end > start {
+                out.push(BusyPeriod {
+                    start: i.start.max(start),
+                    end: i.end.min(end),
+                    kind,
+                });
+            }
+        }
+    }
+    for idx in cal.components("VFREEBUSY") {
+        for p in component_periods(cal.comp(idx)) {
+            if p.start < end && p.end > start {
+                out.push(BusyPeriod {
+                    start: p.start.max(start),
+                    end: p.end.min(end),
+                    kind: p.kind,
+                });
+            }
+        }
+    }
+}
+
+/// Busy time of `objects` within `[start, end)`, merged per kind and sorted by start.
+pub fn free_busy<'b>(
+    objects: impl Iterator<Item = &'b [u8]>,
+    start: i64,
+    end: i64,
+) -> Vec<BusyPeriod> {
+    let mut all = Vec::new();
+    for o in objects {
+        object_periods(o, start, end, &mut all);
+    }
+    all.sort_unstable_by_key(|p| (p.kind, p.start, p.end));
+    let mut merged: Vec<BusyPeriod> = Vec::with_capacity(all.len());
+    for p in all {
+        match merged.last_mut() {
+            Some(last) if last.kind == p.kind && p.start <= last.end => {
+                last.end = last.end.max(p.end)
+            }
+            _ => merged.push(p),
+        }
+    }
+    merged.sort_unstable_by_key(|p| (p.start, p.kind));
+    merged
+}
+
+/// `YYYYMMDDTHHMMSSZ` of UTC seconds.
+pub(crate) fn format_utc(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y%m%dT%H%M%SZ").to_string())
+        .unwrap_or_else(|| "99991231T235959Z".into())
+}
+
+/// The VCALENDAR body of a free-busy-query answer: one VFREEBUSY with DTSTART/DTEND of the
+/// range and one FREEBUSY line per period (short lines, so nothing needs folding).
+pub fn render_free_busy(periods: &[BusyPeriod], start: i64, end: i64, dtstamp: i64) -> String {
+    let mut s = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite//free-busy//EN\r\nBEGIN:VFREEBUSY\r\n",
+    );
+    for (k, v) in [("DTSTAMP", dtstamp), ("DTSTART", start), ("DTEND", end)] {
+        s.push_str(&format!("{k}:{}\r\n", format_utc(v)));
+    }
+    for p in periods {
+        s.push_str(&format!(
+            "FREEBUSY;FBTYPE={}:{}/{}\r\n",
+            p.kind.fbtype(),
+            format_utc(p.start),
+            format_utc(p.end)
+        ));
+    }
+    s.push_str("END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
+    s
 }

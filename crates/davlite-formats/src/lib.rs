@@ -20,10 +20,12 @@ mod parse;
 mod split;
 pub mod vcard;
 
+pub use object::{ObjectInfo, ObjectKind, ParsedObject, TimeSpan, ComponentSet};
 pub use error::{Format, FormatError, Precondition};
 pub use parse::{ParseOptions, card_summary};
 pub use split::{split_calendar, split_vcards};
 pub use charset::Charset;
 pub use vcard::{CardInfo, VCardVersion};
-pub use object::{ObjectInfo, ObjectKind, ParsedObject, TimeSpan, ComponentSet};
 pub use recurrence::{Instance, ObjectTimes, RecurrenceError, instances, object_span};
+pub use eval::{FilterError, matches_calendar, matches_card, validate_calendar_filter, validate_card_filter};
+pub use freebusy::{BusyKind, BusyPeriod, free_busy, render_free_busy};

@@ -125,7 +125,8 @@ pub(crate) fn expand_set(
     comps: &[usize],
     upto: i64,
 ) -> Result<Expansion, RecurrenceError> {
-    let is_event = comps.first().is_some_and(|&i| cal.comp(i).is("VEVENT"));
+    // Events and journals with an all-day DTSTART last one day; todos do not.
+    let is_event = comps.first().is_some_and(|&i| !cal.comp(i).is("VTODO"));
     let mut overrides: BTreeMap<i64, usize> = BTreeMap::new();
     let mut master = None;
     for &idx in comps {
@@ -177,22 +178,22 @@ pub(crate) fn expand_set(
                     let local_upto = if upto == i64::MAX {
                         None
                     } else {
-                        // Two days of slack covers any UTC offset.
-                        Some(anchor.zone.to_local(upto.saturating_add(2 * 86_400)))
+                        // A day of slack covers any change of UTC offset.
+                        Some(anchor.zone.to_local(upto.saturating_add(86_400)))
                     };
-                    if out.open && local_upto.is_none() {
-                        // Unbounded and asked for everything: nothing to expand.
+                    let beyond_cap = spec.count.is_some_and(|c| c as usize > EXPANSION_CAP);
+                    if local_upto.is_none() && (out.open || beyond_cap) {
+                        // Asked for everything of a set that is unbounded or larger than the cap:
+                        // its end is open and its count is known without expanding.
+                        out.truncated = beyond_cap;
                     } else {
-                        let limit = spec
-                            .count
-                            .map_or(EXPANSION_CAP + 1, |c| (c as usize).min(EXPANSION_CAP + 1));
-                        let locals = expand_rule(
+                        let locals = expand_counted(
                             anchor.value.naive(),
                             anchor.value.is_date(),
                             &rule.value,
                             &anchor.zone,
                             local_upto,
-                            limit,
+                            spec.count,
                         )?;
                         out.truncated = locals.len() > EXPANSION_CAP;
                         starts.extend(
@@ -325,6 +326,33 @@ impl RuleSpec {
             }
         }
         spec
+    }
+}
+
+/// Expands a rule up to `until_local`. calcard cannot combine COUNT with our UNTIL, so a COUNT
+/// rule is expanded in growing batches until it passes `until_local` or runs out: a
+/// `COUNT=1000000000` rule queried for one week costs a few hundred occurrences, not the cap.
+fn expand_counted(
+    start: NaiveDateTime,
+    date_only: bool,
+    rule: &str,
+    zone: &Zone,
+    until_local: Option<NaiveDateTime>,
+    count: Option<u32>,
+) -> Result<Vec<NaiveDateTime>, RecurrenceError> {
+    let max = count.map_or(EXPANSION_CAP + 1, |c| (c as usize).min(EXPANSION_CAP + 1));
+    let (Some(upto), Some(_)) = (until_local, count) else {
+        return expand_rule(start, date_only, rule, zone, until_local, max);
+    };
+    let mut limit = 256.min(max);
+    loop {
+        let mut got = expand_rule(start, date_only, rule, zone, None, limit)?;
+        let done = got.len() < limit || limit >= max || got.last().is_some_and(|l| *l > upto);
+        if done {
+            got.retain(|t| *t <= upto);
+            return Ok(got);
+        }
+        limit = limit.saturating_mul(8).min(max);
     }
 }
 

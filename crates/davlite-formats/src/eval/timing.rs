@@ -113,15 +113,20 @@ impl Timing {
     pub fn read(comp: &Comp<'_>, zones: &Zones) -> Timing {
         let mut t = Timing::default();
         for p in &comp.props {
-            let name: &str = &p.name;
-            match name.to_ascii_uppercase().as_str() {
-                "DTSTART" => t.dtstart = Stamp::read(p, zones),
-                "DTEND" => t.dtend = Stamp::read(p, zones),
-                "DUE" => t.due = Stamp::read(p, zones),
-                "DURATION" => t.duration = Duration::parse(&p.value),
-                "COMPLETED" => t.completed = Stamp::read(p, zones).map(|s| s.utc),
-                "CREATED" => t.created = Stamp::read(p, zones).map(|s| s.utc),
-                _ => {}
+            let n: &str = &p.name;
+            let is = |k: &str| n.eq_ignore_ascii_case(k);
+            if is("DTSTART") {
+                t.dtstart = Stamp::read(p, zones);
+            } else if is("DTEND") {
+                t.dtend = Stamp::read(p, zones);
+            } else if is("DUE") {
+                t.due = Stamp::read(p, zones);
+            } else if is("DURATION") {
+                t.duration = Duration::parse(&p.value);
+            } else if is("COMPLETED") {
+                t.completed = Stamp::read(p, zones).map(|s| s.utc);
+            } else if is("CREATED") {
+                t.created = Stamp::read(p, zones).map(|s| s.utc);
             }
         }
         t

@@ -35,7 +35,7 @@ pub(crate) struct Prop<'a> {
     pub name: Cow<'a, str>,
     /// vCard group (`item1` of `item1.EMAIL`), if any.
     pub group: Option<Cow<'a, str>>,
-    /// Parameters in order; values keep their quotes removed but are otherwise raw.
+    /// Parameters in order, values raw (quotes and commas kept).
     pub params: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// The raw (still escaped) value after the first unquoted colon.
     pub value: Cow<'a, str>,
@@ -48,12 +48,18 @@ impl<'a> Prop<'a> {
         self.name.eq_ignore_ascii_case(name)
     }
 
-    /// The first value of parameter `name`.
-    pub fn param(&self, name: &str) -> Option<&str> {
+    /// The first value of parameter `name`, without quotes.
+    pub fn param<'s>(&'s self, name: &'s str) -> Option<&'s str> {
+        self.param_values(name).next()
+    }
+
+    /// Every value of every parameter `name` (`TYPE=work,voice;TYPE=cell` gives three), quotes
+    /// removed; a comma inside quotes does not split.
+    pub fn param_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
         self.params
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref())
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| split_param_list(v))
     }
 
     /// The value with RFC 5545 / 6350 text escapes resolved.
@@ -282,8 +288,8 @@ fn split_line(text: Cow<'_, str>, raw: Range<usize>) -> Prop<'_> {
         let pname = sub(&text, pstart..i);
         if i < bytes.len() && bytes[i] == b'=' {
             i += 1;
-            // A parameter may carry several comma-separated values; we keep the whole list and
-            // strip quotes around it when it is one quoted value.
+            // A parameter may carry several comma-separated, possibly quoted values: kept raw
+            // and split by `Prop::param_values`.
             let vstart = i;
             let mut quoted = false;
             while i < bytes.len() {
@@ -294,10 +300,7 @@ fn split_line(text: Cow<'_, str>, raw: Range<usize>) -> Prop<'_> {
                 }
                 i += 1;
             }
-            let mut v = vstart..i;
-            if i - vstart >= 2 && bytes[vstart] == b'"' && bytes[i - 1] == b'"' {
-                v = vstart + 1..i - 1;
-            }
+            let v = vstart..i;
             params.push((pname, sub(&text, v)));
         } else {
             // vCard 2.1 bare parameter (`TEL;HOME:`) means TYPE=HOME.
@@ -363,5 +366,36 @@ pub(crate) fn split_commas(v: &str) -> impl Iterator<Item = &str> {
         }
         rest = None;
         Some(s)
+    })
+}
+
+/// Splits a raw parameter value on commas outside double quotes and removes the quotes.
+fn split_param_list(v: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(v);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        let mut quoted = false;
+        let mut cut = None;
+        for (i, b) in s.bytes().enumerate() {
+            match b {
+                b'"' => quoted = !quoted,
+                b',' if !quoted => {
+                    cut = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let item = match cut {
+            Some(i) => {
+                rest = Some(&s[i + 1..]);
+                &s[..i]
+            }
+            None => {
+                rest = None;
+                s
+            }
+        };
+        Some(item.trim().trim_matches('"'))
     })
 }
