@@ -9,6 +9,7 @@ use quick_xml::name::ResolveResult;
 
 use crate::error::{Limit, XmlError};
 use crate::qname::{Namespace, QName};
+use crate::write::xml::is_xml_char;
 
 /// Size and nesting guards for request bodies. The defaults admit every real client request
 /// seen (multigets of several thousand hrefs, VTIMEZONEs in MKCALENDAR) with a wide margin.
@@ -107,7 +108,13 @@ fn utf8(b: &[u8]) -> Result<&str, XmlError> {
 
 fn resolved_ns(r: ResolveResult<'_>) -> Result<Namespace, XmlError> {
     match r {
-        ResolveResult::Bound(ns) => Ok(Namespace::new(utf8(ns.as_ref())?)),
+        // quick-xml hands back the declaration's raw value; references in it are resolved here
+        // so `xmlns:x="a&amp;b"` and a written-back `a&amp;b` name the same namespace.
+        ResolveResult::Bound(ns) => {
+            let raw = utf8(ns.as_ref())?;
+            let uri = quick_xml::escape::unescape(raw).map_err(malformed)?;
+            Ok(Namespace::new(&uri))
+        }
         ResolveResult::Unbound => Ok(Namespace::NONE),
         ResolveResult::Unknown(p) => Err(XmlError::Malformed(format!(
             "undeclared namespace prefix {:?}",
@@ -126,6 +133,10 @@ fn open(
     let mut attrs = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(malformed)?;
+        // quick-xml tolerates a raw `<` in attribute values; XML 1.0 does not.
+        if a.value.contains(&b'<') {
+            return Err(XmlError::Malformed("'<' in an attribute value".into()));
+        }
         if a.key.as_namespace_binding().is_some() {
             continue;
         }
@@ -138,6 +149,7 @@ fn open(
         let (r, local) = reader.resolve_attribute(a.key);
         let ns = resolved_ns(r)?;
         let value = a.unescape_value().map_err(malformed)?.into_owned();
+        check_chars(&value)?;
         attrs.push((QName::new(ns, utf8(local.as_ref())?), value));
     }
     Ok(Element {
@@ -147,7 +159,18 @@ fn open(
     })
 }
 
+fn check_chars(s: &str) -> Result<(), XmlError> {
+    match s.chars().find(|c| !is_xml_char(*c)) {
+        Some(c) => Err(XmlError::Malformed(format!(
+            "character U+{:04X} is not allowed in XML",
+            u32::from(c)
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn push_text(stack: &mut [Element], text: &str, limits: &Limits) -> Result<(), XmlError> {
+    check_chars(text)?;
     let Some(top) = stack.last_mut() else {
         if text.trim().is_empty() {
             return Ok(());
@@ -326,6 +349,25 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn namespace_references_resolve_and_raw_lt_is_refused() {
+        let a = parse(r#"<p:a xmlns:p="urn:a&amp;b"/>"#).unwrap();
+        assert_eq!(a.name, QName::new("urn:a&b", "a"));
+        assert!(matches!(
+            parse(r#"<a xmlns:p="x<y"/>"#),
+            Err(XmlError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse(r#"<a b="x<y"/>"#),
+            Err(XmlError::Malformed(_))
+        ));
+        assert!(matches!(parse("<a>\u{1}</a>"), Err(XmlError::Malformed(_))));
+        assert!(matches!(
+            parse("<a b='&#1;'/>"),
+            Err(XmlError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub(crate) const ROOT_NS_DECLS: &str = concat!(
 pub(crate) const XML_DECL: &[u8] = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
 
 /// Characters XML 1.0 cannot carry even as references; replaced so output stays well-formed.
-fn is_xml_char(c: char) -> bool {
+pub(crate) fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
