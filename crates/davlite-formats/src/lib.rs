@@ -6,6 +6,7 @@
 
 pub mod filter;
 pub(crate) mod eval;
+pub mod expand;
 pub mod freebusy;
 pub mod recurrence;
 pub mod tz;
@@ -29,3 +30,4 @@ pub use vcard::{CardInfo, VCardVersion};
 pub use recurrence::{Instance, ObjectTimes, RecurrenceError, instances, object_span};
 pub use eval::{FilterError, matches_calendar, matches_card, validate_calendar_filter, validate_card_filter};
 pub use freebusy::{BusyKind, BusyPeriod, free_busy, render_free_busy};
+pub use expand::{expand, limit_recurrence_set};

@@ -389,9 +389,7 @@ pub(crate) fn expand_rule(
         .split(';')
         .filter(|p| {
             let k = p.split('=').next().unwrap_or("").trim();
-            !k.is_empty()
-                && !k.eq_ignore_ascii_case("UNTIL")
-                && !(until.is_some() && spec.count.is_none() && k.eq_ignore_ascii_case("COUNT"))
+            !k.is_empty() && !k.eq_ignore_ascii_case("UNTIL")
         })
         .map(str::to_string)
         .collect();

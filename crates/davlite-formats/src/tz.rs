@@ -12,7 +12,7 @@
 //! [`Zone`] themselves. This is the documented choice of this crate.
 
 use crate::eval::tree::{Comp, Tree};
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -317,9 +317,4 @@ fn hinted_zone(comp: &Comp<'_>) -> Option<Zone> {
     }
     let p = comp.prop("X-MICROSOFT-CDO-TZID")?;
     calcard::common::timezone::Tz::from_ms_cdo_zone_id(p.value.trim()).and_then(from_calcard)
-}
-
-/// Year of a UTC instant (for bounding expansions).
-pub(crate) fn year_of(utc: i64) -> i32 {
-    chrono::DateTime::from_timestamp(utc, 0).map_or(9999, |d| d.year())
 }

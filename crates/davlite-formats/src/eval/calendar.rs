@@ -31,7 +31,7 @@ pub fn matches_calendar(filter: &CompFilter, bytes: &[u8]) -> Result<bool, Filte
     if !root.name.eq_ignore_ascii_case(&filter.name) {
         return Ok(false);
     }
-    Ok(eval.comp_tests(0, filter, &[])?)
+    eval.comp_tests(0, filter, &[])
 }
 
 struct Eval<'c, 'a> {

@@ -71,10 +71,6 @@ impl Duration {
         };
         base.saturating_add(self.secs)
     }
-
-    pub fn is_zero(self) -> bool {
-        self.days == 0 && self.secs == 0
-    }
 }
 
 /// A date-valued property read in its zone.

@@ -31,10 +31,9 @@ const MAX_DEPTH: usize = 16;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Prop<'a> {
-    /// Property name as written (vCard group prefix removed); compare case-insensitively.
+    /// Property name as written, a vCard group prefix (`item1.` of `item1.EMAIL`) removed;
+    /// compare case-insensitively.
     pub name: Cow<'a, str>,
-    /// vCard group (`item1` of `item1.EMAIL`), if any.
-    pub group: Option<Cow<'a, str>>,
     /// Parameters in order, values raw (quotes and commas kept).
     pub params: Vec<(Cow<'a, str>, Cow<'a, str>)>,
     /// The raw (still escaped) value after the first unquoted colon.
@@ -274,9 +273,9 @@ fn split_line(text: Cow<'_, str>, raw: Range<usize>) -> Prop<'_> {
         i += 1;
     }
     let full_name = 0..i;
-    let (group, name) = match text[full_name.clone()].find('.') {
-        Some(dot) => (Some(sub(&text, 0..dot)), sub(&text, dot + 1..i)),
-        None => (None, sub(&text, full_name)),
+    let name = match text[full_name.clone()].find('.') {
+        Some(dot) => sub(&text, dot + 1..i),
+        None => sub(&text, full_name),
     };
     let mut params = Vec::new();
     while i < bytes.len() && bytes[i] == b';' {
@@ -314,7 +313,6 @@ fn split_line(text: Cow<'_, str>, raw: Range<usize>) -> Prop<'_> {
     };
     Prop {
         name,
-        group,
         params,
         value,
         raw,
