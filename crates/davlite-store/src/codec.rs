@@ -1,0 +1,399 @@
+//! On-disk record encodings. All integers little-endian; strings and byte strings are prefixed
+//! with their u32 length. Every record starts with a version byte so the format can evolve.
+
+use davlite_formats::{ComponentSet, ObjectInfo, ObjectKind, TimeSpan};
+
+use crate::error::{Result, StoreError};
+use crate::types::{ChangeKind, CollectionKind, Etag, Limits};
+
+const VERSION: u8 = 1;
+
+#[derive(Default)]
+pub(crate) struct Enc(pub Vec<u8>);
+
+impl Enc {
+    pub fn new() -> Self {
+        Enc(vec![VERSION])
+    }
+    pub fn u8(&mut self, v: u8) -> &mut Self {
+        self.0.push(v);
+        self
+    }
+    pub fn u32(&mut self, v: u32) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub fn u64(&mut self, v: u64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub fn i64(&mut self, v: i64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub fn bytes(&mut self, v: &[u8]) -> &mut Self {
+        self.u32(v.len() as u32);
+        self.0.extend_from_slice(v);
+        self
+    }
+    pub fn str(&mut self, v: &str) -> &mut Self {
+        self.bytes(v.as_bytes())
+    }
+    pub fn opt_u64(&mut self, v: Option<u64>) -> &mut Self {
+        match v {
+            Some(v) => self.u8(1).u64(v),
+            None => self.u8(0),
+        }
+    }
+    pub fn opt_i64(&mut self, v: Option<i64>) -> &mut Self {
+        match v {
+            Some(v) => self.u8(1).i64(v),
+            None => self.u8(0),
+        }
+    }
+    pub fn opt_str(&mut self, v: Option<&str>) -> &mut Self {
+        match v {
+            Some(v) => self.u8(1).str(v),
+            None => self.u8(0),
+        }
+    }
+}
+
+pub(crate) struct Dec<'a> {
+    buf: &'a [u8],
+    what: &'static str,
+}
+
+impl<'a> Dec<'a> {
+    pub fn new(buf: &'a [u8], what: &'static str) -> Result<Self> {
+        let mut d = Dec { buf, what };
+        let v = d.u8()?;
+        if v != VERSION {
+            return Err(d.bad());
+        }
+        Ok(d)
+    }
+    fn bad(&self) -> StoreError {
+        StoreError::Corrupt {
+            detail: format!("undecodable {} record", self.what),
+        }
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.buf.len() < n {
+            return Err(self.bad());
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Ok(head)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+    pub fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+    pub fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+    pub fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+    pub fn i64(&mut self) -> Result<i64> {
+        Ok(i64::from_le_bytes(self.array()?))
+    }
+    pub fn bytes(&mut self) -> Result<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+    pub fn str(&mut self) -> Result<&'a str> {
+        let b = self.bytes()?;
+        std::str::from_utf8(b).map_err(|_| self.bad())
+    }
+    fn flag(&mut self) -> Result<bool> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(self.bad()),
+        }
+    }
+    pub fn opt_u64(&mut self) -> Result<Option<u64>> {
+        Ok(if self.flag()? {
+            Some(self.u64()?)
+        } else {
+            None
+        })
+    }
+    pub fn opt_i64(&mut self) -> Result<Option<i64>> {
+        Ok(if self.flag()? {
+            Some(self.i64()?)
+        } else {
+            None
+        })
+    }
+    pub fn opt_str(&mut self) -> Result<Option<&'a str>> {
+        Ok(if self.flag()? {
+            Some(self.str()?)
+        } else {
+            None
+        })
+    }
+    pub fn end(self) -> Result<()> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(self.bad())
+        }
+    }
+}
+
+fn kind_code(k: CollectionKind) -> u8 {
+    match k {
+        CollectionKind::Plain => 0,
+        CollectionKind::Calendar => 1,
+        CollectionKind::AddressBook => 2,
+    }
+}
+
+/// The static part of a collection: changes only through collection operations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CollRec {
+    pub parent: u64,
+    pub path: String,
+    pub kind: CollectionKind,
+    pub owner: String,
+    pub limits: Limits,
+}
+
+impl CollRec {
+    pub fn name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = Enc::new();
+        let l = &self.limits;
+        e.u64(self.parent)
+            .str(&self.path)
+            .u8(kind_code(self.kind))
+            .str(&self.owner);
+        e.opt_u64(l.max_resource_size)
+            .u8(l.components.0)
+            .opt_i64(l.min_date)
+            .opt_i64(l.max_date);
+        e.opt_u64(l.max_instances)
+            .opt_u64(l.max_attendees.map(u64::from));
+        e.0
+    }
+
+    pub fn decode(buf: &[u8]) -> Result<CollRec> {
+        let mut d = Dec::new(buf, "collection")?;
+        let parent = d.u64()?;
+        let path = d.str()?.to_owned();
+        let kind = match d.u8()? {
+            0 => CollectionKind::Plain,
+            1 => CollectionKind::Calendar,
+            2 => CollectionKind::AddressBook,
+            _ => return Err(d.bad()),
+        };
+        let owner = d.str()?.to_owned();
+        let limits = Limits {
+            max_resource_size: d.opt_u64()?,
+            components: ComponentSet(d.u8()?),
+            min_date: d.opt_i64()?,
+            max_date: d.opt_i64()?,
+            max_instances: d.opt_u64()?,
+            max_attendees: d.opt_u64()?.map(|v| v.min(u32::MAX as u64) as u32),
+        };
+        d.end()?;
+        Ok(CollRec {
+            parent,
+            path,
+            kind,
+            owner,
+            limits,
+        })
+    }
+}
+
+/// The hot part of a collection, rewritten by every change of a member: kept apart from
+/// [`CollRec`] so a put does not re-encode paths and limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct CollState {
+    pub seq: u64,
+    pub floor: u64,
+    pub modified: i64,
+    /// Which span-length classes have ever held an entry (see `spans.rs`); only grows.
+    pub span_classes: u128,
+}
+
+impl CollState {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = Enc::new();
+        e.u64(self.seq).u64(self.floor).i64(self.modified);
+        e.0.extend_from_slice(&self.span_classes.to_le_bytes());
+        e.0
+    }
+
+    pub fn decode(buf: &[u8]) -> Result<CollState> {
+        let mut d = Dec::new(buf, "collection state")?;
+        let seq = d.u64()?;
+        let floor = d.u64()?;
+        let modified = d.i64()?;
+        let span_classes = u128::from_le_bytes(d.array()?);
+        d.end()?;
+        Ok(CollState {
+            seq,
+            floor,
+            modified,
+            span_classes,
+        })
+    }
+}
+
+/// An object's metadata record: everything but the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ObjRec {
+    pub etag: Etag,
+    pub crc: u32,
+    pub size: u64,
+    pub seq: u64,
+    pub modified: i64,
+    pub content_type: String,
+    pub info: ObjectInfo,
+}
+
+impl ObjRec {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = Enc::new();
+        e.0.extend_from_slice(&self.etag.0);
+        e.u32(self.crc)
+            .u64(self.size)
+            .u64(self.seq)
+            .i64(self.modified)
+            .str(&self.content_type);
+        let i = &self.info;
+        e.u8(i.kind.code()).opt_str(i.uid.as_deref());
+        match i.span {
+            Some(s) => e.u8(1).i64(s.start).i64(s.end),
+            None => e.u8(0),
+        };
+        e.opt_u64(i.instances)
+            .u32(i.max_attendees)
+            .opt_i64(i.earliest)
+            .opt_i64(i.latest);
+        e.0
+    }
+
+    pub fn decode(buf: &[u8]) -> Result<ObjRec> {
+        let mut d = Dec::new(buf, "object")?;
+        let etag = Etag(d.array()?);
+        let crc = d.u32()?;
+        let size = d.u64()?;
+        let seq = d.u64()?;
+        let modified = d.i64()?;
+        let content_type = d.str()?.to_owned();
+        let kind = ObjectKind::from_code(d.u8()?).ok_or_else(|| d.bad())?;
+        let uid = d.opt_str()?.map(str::to_owned);
+        let span = if d.flag()? {
+            Some(TimeSpan {
+                start: d.i64()?,
+                end: d.i64()?,
+            })
+        } else {
+            None
+        };
+        let info = ObjectInfo {
+            uid,
+            kind,
+            span,
+            instances: d.opt_u64()?,
+            max_attendees: d.u32()?,
+            earliest: d.opt_i64()?,
+            latest: d.opt_i64()?,
+        };
+        d.end()?;
+        Ok(ObjRec {
+            etag,
+            crc,
+            size,
+            seq,
+            modified,
+            content_type,
+            info,
+        })
+    }
+}
+
+/// A change-log entry: the last operation on one member name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ChangeRec {
+    pub name: String,
+    pub kind: ChangeKind,
+    pub is_collection: bool,
+}
+
+impl ChangeRec {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = Enc::new();
+        let k = match self.kind {
+            ChangeKind::Upsert => 0,
+            ChangeKind::Delete => 1,
+        };
+        e.u8(k).u8(self.is_collection as u8).str(&self.name);
+        e.0
+    }
+
+    pub fn decode(buf: &[u8]) -> Result<ChangeRec> {
+        let mut d = Dec::new(buf, "change")?;
+        let kind = match d.u8()? {
+            0 => ChangeKind::Upsert,
+            1 => ChangeKind::Delete,
+            _ => return Err(d.bad()),
+        };
+        let is_collection = d.flag()?;
+        let name = d.str()?.to_owned();
+        d.end()?;
+        Ok(ChangeRec {
+            name,
+            kind,
+            is_collection,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_record_round_trips_and_rejects_truncation() {
+        let rec = ObjRec {
+            etag: Etag::of(b"x"),
+            crc: 7,
+            size: 1,
+            seq: 9,
+            modified: -5,
+            content_type: "text/calendar".into(),
+            info: ObjectInfo {
+                uid: Some("u@x".into()),
+                kind: ObjectKind::Event,
+                span: Some(TimeSpan {
+                    start: i64::MIN,
+                    end: 10,
+                }),
+                instances: None,
+                max_attendees: 3,
+                earliest: Some(1),
+                latest: None,
+            },
+        };
+        let buf = rec.encode();
+        assert_eq!(ObjRec::decode(&buf).unwrap(), rec);
+        assert!(matches!(
+            ObjRec::decode(&buf[..buf.len() - 1]),
+            Err(StoreError::Corrupt { .. })
+        ));
+    }
+}

@@ -1,0 +1,240 @@
+//! Object writes: put, delete, copy, move. Each runs all its checks before its first write, so
+//! a request that fails leaves the batch's transaction exactly as it found it.
+
+use davlite_formats::{ObjectInfo, ObjectKind, ParsedObject};
+use redb::ReadableTable;
+
+use crate::codec::{CollRec, ObjRec};
+use crate::error::{LimitKind, Result, StoreError};
+use crate::tables::check_name;
+use crate::tx::{Tx, check_precondition};
+use crate::types::{ChangeKind, CollectionKind, Etag, Precondition, PutOutcome};
+
+/// Whether an object of `kind` may live in `coll`.
+pub(crate) fn check_kind(coll: &CollRec, kind: ObjectKind) -> Result<()> {
+    match (coll.kind, kind) {
+        (CollectionKind::Calendar, k) if k.is_calendar() => {
+            if coll.limits.components.contains(k) {
+                Ok(())
+            } else {
+                Err(StoreError::UnsupportedComponent)
+            }
+        }
+        (CollectionKind::AddressBook, ObjectKind::Card) => Ok(()),
+        (CollectionKind::Plain, ObjectKind::Other) => Ok(()),
+        (CollectionKind::Calendar, _) => Err(StoreError::WrongKind {
+            reason: "a calendar holds only calendar objects",
+        }),
+        (CollectionKind::AddressBook, _) => Err(StoreError::WrongKind {
+            reason: "an address book holds only vCards",
+        }),
+        (CollectionKind::Plain, _) => Err(StoreError::WrongKind {
+            reason: "calendar objects and vCards belong in calendars and address books",
+        }),
+    }
+}
+
+/// The collection's size and content limits (CalDAV/CardDAV preconditions).
+pub(crate) fn check_limits(coll: &CollRec, size: u64, info: &ObjectInfo) -> Result<()> {
+    let l = &coll.limits;
+    if let Some(limit) = l.max_resource_size {
+        if size > limit {
+            return Err(StoreError::TooLarge { limit });
+        }
+    }
+    if let (Some(min), Some(earliest)) = (l.min_date, info.earliest) {
+        if earliest < min {
+            return Err(StoreError::LimitViolated(LimitKind::MinDate));
+        }
+    }
+    if let (Some(max), Some(latest)) = (l.max_date, info.latest) {
+        if latest > max {
+            return Err(StoreError::LimitViolated(LimitKind::MaxDate));
+        }
+    }
+    // An unbounded recurrence has no countable instances; refusing it would refuse every
+    // "weekly, forever" meeting, so only counted instances are checked.
+    if let (Some(max), Some(n)) = (l.max_instances, info.instances) {
+        if n > max {
+            return Err(StoreError::LimitViolated(LimitKind::MaxInstances));
+        }
+    }
+    if let Some(max) = l.max_attendees {
+        if info.max_attendees > max {
+            return Err(StoreError::LimitViolated(LimitKind::MaxAttendees));
+        }
+    }
+    Ok(())
+}
+
+impl Tx<'_> {
+    fn is_child_collection(&self, id: u64, name: &str) -> Result<bool> {
+        Ok(self.children.get((id, name))?.is_some())
+    }
+
+    /// The UID must be free in the collection or held by `allowed` (the name being written, or
+    /// the source of a rename).
+    fn check_uid(&self, id: u64, uid: Option<&str>, allowed: &[&str]) -> Result<()> {
+        let Some(uid) = uid else { return Ok(()) };
+        if let Some(holder) = self.uids.get((id, uid))? {
+            let holder = holder.value();
+            if !allowed.contains(&holder) {
+                return Err(StoreError::UidConflict {
+                    existing: holder.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn put(
+        &mut self,
+        coll: &str,
+        name: &str,
+        object: &ParsedObject,
+        pre: &Precondition,
+    ) -> Result<PutOutcome> {
+        check_name(name)?;
+        let (id, crec) = self.coll(coll)?.ok_or(StoreError::ParentNotFound)?;
+        check_kind(&crec, object.info.kind)?;
+        if self.is_child_collection(id, name)? {
+            return Err(StoreError::AlreadyExists);
+        }
+        let old = self.obj(id, name)?;
+        let etag = Etag::of(&object.bytes);
+        let current = old.as_ref().map(|o| o.etag);
+        let unchanged = old
+            .as_ref()
+            .is_some_and(|o| o.etag == etag && o.content_type == object.content_type);
+        if let Err(e) = check_precondition(pre, current) {
+            // A retried update whose answer was lost: the bytes are already there.
+            if unchanged && matches!(pre, Precondition::IfMatch(_)) {
+                return Ok(PutOutcome {
+                    etag,
+                    created: false,
+                    changed: false,
+                });
+            }
+            return Err(e);
+        }
+        if unchanged {
+            return Ok(PutOutcome {
+                etag,
+                created: false,
+                changed: false,
+            });
+        }
+        let new_uid = object.info.uid.as_deref();
+        if let Some(old) = &old {
+            if old.info.uid.is_some() && old.info.uid.as_deref() != new_uid {
+                return Err(StoreError::UidConflict {
+                    existing: name.to_owned(),
+                });
+            }
+        }
+        self.check_uid(id, new_uid, &[name])?;
+        let size = object.bytes.len() as u64;
+        check_limits(&crec, size, &object.info)?;
+        let old_size = old.as_ref().map_or(0, |o| o.size);
+        self.check_quota(&crec.owner, size, old_size)?;
+
+        let seq = self.log(id, name, ChangeKind::Upsert, false)?;
+        let rec = ObjRec {
+            etag,
+            crc: crc32fast::hash(&object.bytes),
+            size,
+            seq,
+            modified: self.now,
+            content_type: object.content_type.clone(),
+            info: object.info.clone(),
+        };
+        self.write_object(id, name, &rec, &object.bytes, old.as_ref())?;
+        self.add_usage(&crec.owner, size, old_size)?;
+        Ok(PutOutcome {
+            etag,
+            created: old.is_none(),
+            changed: true,
+        })
+    }
+
+    pub fn delete(&mut self, coll: &str, name: &str, pre: &Precondition) -> Result<()> {
+        let (id, crec) = self.coll(coll)?.ok_or(StoreError::NotFound)?;
+        // Conditionals are ignored when the request would fail without them (RFC 9110 §13.2.1).
+        let old = self.obj(id, name)?.ok_or(StoreError::NotFound)?;
+        check_precondition(pre, Some(old.etag))?;
+        self.log(id, name, ChangeKind::Delete, false)?;
+        self.remove_object(id, name, &old)?;
+        self.add_usage(&crec.owner, 0, old.size)?;
+        Ok(())
+    }
+
+    /// Copy (or move, when `remove_source`) one object; `pre` applies to the source.
+    pub fn transfer(
+        &mut self,
+        from: (&str, &str),
+        to: (&str, &str),
+        overwrite: bool,
+        pre: &Precondition,
+        remove_source: bool,
+    ) -> Result<PutOutcome> {
+        check_name(to.1)?;
+        let (src_id, src_coll) = self.coll(from.0)?.ok_or(StoreError::NotFound)?;
+        let src = self.obj(src_id, from.1)?.ok_or(StoreError::NotFound)?;
+        check_precondition(pre, Some(src.etag))?;
+        let (dst_id, dst_coll) = self.coll(to.0)?.ok_or(StoreError::ParentNotFound)?;
+        if src_id == dst_id && from.1 == to.1 {
+            return Err(StoreError::WrongKind {
+                reason: "source and destination are the same",
+            });
+        }
+        check_kind(&dst_coll, src.info.kind)?;
+        if self.is_child_collection(dst_id, to.1)? {
+            return Err(StoreError::AlreadyExists);
+        }
+        let existing = self.obj(dst_id, to.1)?;
+        if let (Some(e), false) = (&existing, overwrite) {
+            return Err(StoreError::PreconditionFailed {
+                current: Some(e.etag),
+            });
+        }
+        // A rename inside one collection keeps its UID: not a conflict with itself.
+        let allowed: &[&str] = if remove_source && src_id == dst_id {
+            &[to.1, from.1]
+        } else {
+            &[to.1]
+        };
+        self.check_uid(dst_id, src.info.uid.as_deref(), allowed)?;
+        check_limits(&dst_coll, src.size, &src.info)?;
+        let freed = existing.as_ref().map_or(0, |o| o.size)
+            + if remove_source && src_coll.owner == dst_coll.owner {
+                src.size
+            } else {
+                0
+            };
+        self.check_quota(&dst_coll.owner, src.size, freed)?;
+
+        let body = crate::tables::body(&self.bodies, src_id, from.1, &src)?;
+        if remove_source {
+            self.log(src_id, from.1, ChangeKind::Delete, false)?;
+            self.remove_object(src_id, from.1, &src)?;
+            self.add_usage(&src_coll.owner, 0, src.size)?;
+        }
+        let seq = self.log(dst_id, to.1, ChangeKind::Upsert, false)?;
+        let rec = ObjRec {
+            seq,
+            modified: self.now,
+            ..src.clone()
+        };
+        self.write_object(dst_id, to.1, &rec, &body, existing.as_ref())?;
+        self.add_usage(
+            &dst_coll.owner,
+            src.size,
+            existing.as_ref().map_or(0, |o| o.size),
+        )?;
+        Ok(PutOutcome {
+            etag: src.etag,
+            created: existing.is_none(),
+            changed: true,
+        })
+    }
+}

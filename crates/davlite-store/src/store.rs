@@ -1,0 +1,264 @@
+//! The store handle: opening, routing writes through the committer, and snapshot reads.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use davlite_formats::ParsedObject;
+use parking_lot::Mutex;
+use redb::{Database, ReadableTable};
+
+use crate::commit::{Committer, Engine, Job, call};
+use crate::error::{Result, StorageError, StoreError};
+use crate::reader::Reader;
+use crate::tables::*;
+use crate::tx::Tx;
+use crate::types::*;
+
+/// A davlite store: one redb file. Cheap to clone; all clones share one committer.
+#[derive(Clone)]
+pub struct Store {
+    engine: Arc<Engine>,
+    committer: Option<Arc<Committer>>,
+    /// The latest snapshot and the commit generation it was taken at, so consecutive reads
+    /// without a commit in between share one read transaction.
+    cache: Arc<Mutex<Option<(u64, Reader)>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("group_commit", &self.committer.is_some())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the store at `path`, creating the file if it does not exist.
+    pub fn open(path: impl AsRef<Path>, options: Options) -> Result<Store> {
+        let db = Database::create(path.as_ref())?;
+        Self::with_database(db, options)
+    }
+
+    /// A store that lives in memory only, for tests and scratch use.
+    pub fn in_memory(options: Options) -> Result<Store> {
+        let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
+        Self::with_database(db, options)
+    }
+
+    pub(crate) fn with_database(db: Database, options: Options) -> Result<Store> {
+        init(&db)?;
+        let engine = Arc::new(Engine {
+            db,
+            durability: options.durability,
+            quota: options.owner_quota,
+            generation: AtomicU64::new(0),
+        });
+        let committer = if options.group_commit {
+            let c = Committer::start(engine.clone()).map_err(|e| {
+                StoreError::Storage(StorageError::msg(format!("cannot start committer: {e}")))
+            })?;
+            Some(Arc::new(c))
+        } else {
+            None
+        };
+        Ok(Store {
+            engine,
+            committer,
+            cache: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Runs a write: through the committer's next batch, or alone on this thread.
+    fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        call(f, |job: Box<dyn Job>| match &self.committer {
+            Some(c) => c.submit(job),
+            None => self.engine.run_batch(vec![job]),
+        })
+    }
+
+    /// A consistent snapshot including every write acknowledged before this call.
+    pub fn read(&self) -> Result<Reader> {
+        let generation = self.engine.generation.load(Ordering::Acquire);
+        if let Some((g, r)) = &*self.cache.lock() {
+            if *g == generation {
+                return Ok(r.clone());
+            }
+        }
+        let reader = Reader::begin(&self.engine.db)?;
+        let mut cache = self.cache.lock();
+        if cache.as_ref().is_none_or(|(g, _)| *g < generation) {
+            *cache = Some((generation, reader.clone()));
+        }
+        Ok(reader)
+    }
+
+    // ----- collections -----
+
+    /// Creates a collection; its parent (all but the last segment) must be a plain collection.
+    pub fn create_collection(&self, path: &str, new: NewCollection) -> Result<Collection> {
+        let path = path.to_owned();
+        self.write(move |tx| tx.create_collection(&path, &new))
+    }
+
+    /// Deletes a collection with all its descendants and members, in one transaction.
+    pub fn delete_collection(&self, path: &str) -> Result<()> {
+        let path = path.to_owned();
+        self.write(move |tx| tx.delete_collection(&path))
+    }
+
+    /// Sets (`Some`) or removes (`None`) properties and optionally replaces the limits, all or
+    /// nothing.
+    pub fn update_collection(
+        &self,
+        path: &str,
+        props: Vec<(String, Option<Vec<u8>>)>,
+        limits: Option<Limits>,
+    ) -> Result<Collection> {
+        let path = path.to_owned();
+        self.write(move |tx| tx.update_collection(&path, &props, limits))
+    }
+
+    /// Moves a collection with its subtree; returns whether the destination was created (not
+    /// overwritten). The collection keeps its id, so its sync tokens stay valid.
+    pub fn move_collection(&self, from: &str, to: &str, overwrite: bool) -> Result<bool> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.write(move |tx| tx.move_collection(&from, &to, overwrite))
+    }
+
+    /// Deep-copies a collection; the copies get new ids and fresh change logs.
+    pub fn copy_collection(&self, from: &str, to: &str, overwrite: bool) -> Result<bool> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.write(move |tx| tx.copy_collection(&from, &to, overwrite))
+    }
+
+    // ----- objects -----
+
+    /// Stores an object under `coll/name` if every check holds (see the crate docs).
+    pub fn put(
+        &self,
+        coll: &str,
+        name: &str,
+        object: ParsedObject,
+        pre: Precondition,
+    ) -> Result<PutOutcome> {
+        let (coll, name) = (coll.to_owned(), name.to_owned());
+        self.write(move |tx| tx.put(&coll, &name, &object, &pre))
+    }
+
+    /// Deletes an object; `NotFound` when it does not exist, whatever the precondition.
+    pub fn delete(&self, coll: &str, name: &str, pre: Precondition) -> Result<()> {
+        let (coll, name) = (coll.to_owned(), name.to_owned());
+        self.write(move |tx| tx.delete(&coll, &name, &pre))
+    }
+
+    /// Copies an object; `pre` applies to the source, `overwrite` to the destination.
+    pub fn copy(
+        &self,
+        from: (&str, &str),
+        to: (&str, &str),
+        overwrite: bool,
+        pre: Precondition,
+    ) -> Result<PutOutcome> {
+        let (f0, f1, t0, t1) = (
+            from.0.to_owned(),
+            from.1.to_owned(),
+            to.0.to_owned(),
+            to.1.to_owned(),
+        );
+        self.write(move |tx| tx.transfer((&f0, &f1), (&t0, &t1), overwrite, &pre, false))
+    }
+
+    /// Moves (renames) an object, within or across collections.
+    pub fn move_object(
+        &self,
+        from: (&str, &str),
+        to: (&str, &str),
+        overwrite: bool,
+        pre: Precondition,
+    ) -> Result<PutOutcome> {
+        let (f0, f1, t0, t1) = (
+            from.0.to_owned(),
+            from.1.to_owned(),
+            to.0.to_owned(),
+            to.1.to_owned(),
+        );
+        self.write(move |tx| tx.transfer((&f0, &f1), (&t0, &t1), overwrite, &pre, true))
+    }
+
+    /// Bytes used by `owner`'s objects and the owner quota.
+    pub fn usage(&self, owner: &str) -> Result<(u64, Option<u64>)> {
+        Ok((self.read()?.used(owner)?, self.engine.quota))
+    }
+
+    /// Checks every record and index of the latest snapshot; see [`VerifyReport`].
+    pub fn verify(&self) -> Result<VerifyReport> {
+        crate::verify::verify(&self.read()?)
+    }
+
+    // ----- convenience reads, each on the latest snapshot -----
+
+    pub fn collection(&self, path: &str) -> Result<Option<Collection>> {
+        self.read()?.collection(path)
+    }
+
+    pub fn children(&self, path: &str) -> Result<Vec<Collection>> {
+        self.read()?.children(path)
+    }
+
+    pub fn get(&self, coll: &str, name: &str) -> Result<Option<(ObjectMeta, Vec<u8>)>> {
+        self.read()?.get(coll, name)
+    }
+
+    pub fn meta(&self, coll: &str, name: &str) -> Result<Option<ObjectMeta>> {
+        self.read()?.meta(coll, name)
+    }
+
+    pub fn list(&self, coll: &str) -> Result<Vec<(String, ObjectMeta)>> {
+        self.read()?.list(coll)
+    }
+
+    pub fn find_uid(&self, coll: &str, uid: &str) -> Result<Option<String>> {
+        self.read()?.find_uid(coll, uid)
+    }
+
+    pub fn changes_since(
+        &self,
+        coll: &str,
+        since: Option<u64>,
+        limit: Option<usize>,
+    ) -> Result<Changes> {
+        self.read()?.changes_since(coll, since, limit)
+    }
+
+    pub fn overlapping(&self, coll: &str, start: i64, end: i64) -> Result<Vec<String>> {
+        self.read()?.overlapping(coll, start, end)
+    }
+}
+
+/// Creates every table (so read transactions can open them) and checks the format version.
+fn init(db: &Database) -> Result<()> {
+    let txn = db.begin_write()?;
+    {
+        let tx = Tx::open(&txn, 0, None)?;
+        let mut meta = tx.meta;
+        let format = meta.get("format")?.map(|g| g.value());
+        match format {
+            None => {
+                meta.insert("format", FORMAT_VERSION)?;
+            }
+            Some(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(StoreError::Corrupt {
+                    detail: format!("unknown store format {v} (this build reads {FORMAT_VERSION})"),
+                });
+            }
+        }
+    }
+    txn.commit()?;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Table definitions and the read helpers both transaction kinds share. Keys are redb tuples, so
+//! redb orders them field by field and no hand-made key encoding is needed; see docs/design.md.
+
+use redb::{ReadableTable, TableDefinition};
+
+use crate::codec::{CollRec, CollState, ObjRec};
+use crate::error::{Result, StoreError};
+
+/// Collection path -> id.
+pub(crate) const PATHS: TableDefinition<&str, u64> = TableDefinition::new("paths");
+/// Collection id -> [`CollRec`].
+pub(crate) const COLLS: TableDefinition<u64, &[u8]> = TableDefinition::new("collections");
+/// Collection id -> [`CollState`].
+pub(crate) const STATE: TableDefinition<u64, &[u8]> = TableDefinition::new("coll_state");
+/// (parent id, child name) -> child id; parent 0 is the root.
+pub(crate) const CHILDREN: TableDefinition<(u64, &str), u64> = TableDefinition::new("children");
+/// (collection id, Clark name) -> property value.
+pub(crate) const PROPS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("props");
+/// (collection id, name) -> [`ObjRec`].
+pub(crate) const OBJECTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("objects");
+/// (collection id, name) -> body bytes; apart from OBJECTS so listings never touch bodies.
+pub(crate) const BODIES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("bodies");
+/// (collection id, uid) -> name.
+pub(crate) const UIDS: TableDefinition<(u64, &str), &str> = TableDefinition::new("uids");
+/// (collection id, length class, start, name) -> end.
+pub(crate) const SPANS: TableDefinition<(u64, u8, i64, &str), i64> = TableDefinition::new("spans");
+/// (collection id, seq) -> [`crate::codec::ChangeRec`].
+pub(crate) const CHANGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("changes");
+/// (collection id, member name) -> seq of its entry in CHANGES (compaction: one per name).
+pub(crate) const CHANGE_NAMES: TableDefinition<(u64, &str), u64> =
+    TableDefinition::new("change_names");
+/// Owner -> bytes of bodies stored in the owner's collections.
+pub(crate) const USAGE: TableDefinition<&str, u64> = TableDefinition::new("usage");
+/// Store-wide counters: `next_collection_id`, `format`.
+pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+pub(crate) const FORMAT_VERSION: u64 = 1;
+
+/// A path the store can hold: `/`-separated non-empty segments, no NUL, no dot segments.
+pub(crate) fn check_path(path: &str) -> Result<()> {
+    if path.is_empty() || path.split('/').any(|s| !valid_segment(s)) {
+        return Err(StoreError::InvalidPath);
+    }
+    Ok(())
+}
+
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    if valid_segment(name) {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidPath)
+    }
+}
+
+fn valid_segment(s: &str) -> bool {
+    !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\0'])
+}
+
+/// Splits `a/b/c` into (`Some("a/b")`, `"c"`).
+pub(crate) fn split_parent(path: &str) -> (Option<&str>, &str) {
+    match path.rsplit_once('/') {
+        Some((parent, name)) => (Some(parent), name),
+        None => (None, path),
+    }
+}
+
+pub(crate) fn resolve(
+    paths: &impl ReadableTable<&'static str, u64>,
+    colls: &impl ReadableTable<u64, &'static [u8]>,
+    path: &str,
+) -> Result<Option<(u64, CollRec)>> {
+    let Some(id) = paths.get(path)?.map(|g| g.value()) else {
+        return Ok(None);
+    };
+    Ok(Some((id, coll_rec(colls, id)?)))
+}
+
+pub(crate) fn coll_rec(colls: &impl ReadableTable<u64, &'static [u8]>, id: u64) -> Result<CollRec> {
+    match colls.get(id)? {
+        Some(g) => CollRec::decode(g.value()),
+        None => Err(StoreError::Corrupt {
+            detail: format!("collection {id} has no record"),
+        }),
+    }
+}
+
+pub(crate) fn coll_state(
+    state: &impl ReadableTable<u64, &'static [u8]>,
+    id: u64,
+) -> Result<CollState> {
+    match state.get(id)? {
+        Some(g) => CollState::decode(g.value()),
+        None => Err(StoreError::Corrupt {
+            detail: format!("collection {id} has no state"),
+        }),
+    }
+}
+
+pub(crate) fn obj_rec(
+    objects: &impl ReadableTable<(u64, &'static str), &'static [u8]>,
+    id: u64,
+    name: &str,
+) -> Result<Option<ObjRec>> {
+    match objects.get((id, name))? {
+        Some(g) => Ok(Some(ObjRec::decode(g.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// The body, refused unless its crc32 matches the one recorded in the object record.
+pub(crate) fn body(
+    bodies: &impl ReadableTable<(u64, &'static str), &'static [u8]>,
+    id: u64,
+    name: &str,
+    rec: &ObjRec,
+) -> Result<Vec<u8>> {
+    let Some(g) = bodies.get((id, name))? else {
+        return Err(StoreError::Corrupt {
+            detail: format!("object {name:?} has no body"),
+        });
+    };
+    let bytes = g.value();
+    if bytes.len() as u64 != rec.size || crc32fast::hash(bytes) != rec.crc {
+        return Err(StoreError::Corrupt {
+            detail: format!("body of {name:?} fails its checksum"),
+        });
+    }
+    Ok(bytes.to_vec())
+}
+
+/// Names of the direct children of a collection (`0` = root), in name order.
+pub(crate) fn children_of(
+    children: &impl ReadableTable<(u64, &'static str), u64>,
+    id: u64,
+) -> Result<Vec<(String, u64)>> {
+    let mut out = Vec::new();
+    for row in children.range((id, "")..(id + 1, ""))? {
+        let (k, v) = row?;
+        out.push((k.value().1.to_owned(), v.value()));
+    }
+    Ok(out)
+}

@@ -1,0 +1,249 @@
+//! The write transaction as the store's operations see it: every table open once per batch, and
+//! write-back caches for the rows that nearly every request rewrites (collection state, owner
+//! usage), flushed once before commit.
+
+use std::collections::HashMap;
+
+use davlite_formats::TimeSpan;
+use redb::{ReadableTable, Table, WriteTransaction};
+
+use crate::codec::{ChangeRec, CollRec, CollState, ObjRec};
+use crate::error::{Result, StoreError};
+use crate::spans;
+use crate::tables::*;
+use crate::types::{ChangeKind, Etag, Precondition};
+
+pub(crate) struct Tx<'t> {
+    pub paths: Table<'t, &'static str, u64>,
+    pub colls: Table<'t, u64, &'static [u8]>,
+    pub state: Table<'t, u64, &'static [u8]>,
+    pub children: Table<'t, (u64, &'static str), u64>,
+    pub props: Table<'t, (u64, &'static str), &'static [u8]>,
+    pub objects: Table<'t, (u64, &'static str), &'static [u8]>,
+    pub bodies: Table<'t, (u64, &'static str), &'static [u8]>,
+    pub uids: Table<'t, (u64, &'static str), &'static str>,
+    pub spans: Table<'t, (u64, u8, i64, &'static str), i64>,
+    pub changes: Table<'t, (u64, u64), &'static [u8]>,
+    pub change_names: Table<'t, (u64, &'static str), u64>,
+    pub usage: Table<'t, &'static str, u64>,
+    pub meta: Table<'t, &'static str, u64>,
+    pub now: i64,
+    pub quota: Option<u64>,
+    /// `None` marks a collection deleted in this batch.
+    states: HashMap<u64, Option<CollState>>,
+    usages: HashMap<String, u64>,
+}
+
+impl<'t> Tx<'t> {
+    pub fn open(txn: &'t WriteTransaction, now: i64, quota: Option<u64>) -> Result<Self> {
+        Ok(Tx {
+            paths: txn.open_table(PATHS)?,
+            colls: txn.open_table(COLLS)?,
+            state: txn.open_table(STATE)?,
+            children: txn.open_table(CHILDREN)?,
+            props: txn.open_table(PROPS)?,
+            objects: txn.open_table(OBJECTS)?,
+            bodies: txn.open_table(BODIES)?,
+            uids: txn.open_table(UIDS)?,
+            spans: txn.open_table(SPANS)?,
+            changes: txn.open_table(CHANGES)?,
+            change_names: txn.open_table(CHANGE_NAMES)?,
+            usage: txn.open_table(USAGE)?,
+            meta: txn.open_table(META)?,
+            now,
+            quota,
+            states: HashMap::new(),
+            usages: HashMap::new(),
+        })
+    }
+
+    /// Writes the cached rows back; called once, before commit.
+    pub fn flush(&mut self) -> Result<()> {
+        for (id, st) in std::mem::take(&mut self.states) {
+            match st {
+                Some(st) => self.state.insert(id, st.encode().as_slice())?,
+                None => self.state.remove(id)?,
+            };
+        }
+        for (owner, used) in std::mem::take(&mut self.usages) {
+            if used == 0 {
+                self.usage.remove(owner.as_str())?;
+            } else {
+                self.usage.insert(owner.as_str(), used)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn coll(&self, path: &str) -> Result<Option<(u64, CollRec)>> {
+        resolve(&self.paths, &self.colls, path)
+    }
+
+    pub fn obj(&self, id: u64, name: &str) -> Result<Option<ObjRec>> {
+        obj_rec(&self.objects, id, name)
+    }
+
+    pub fn get_state(&mut self, id: u64) -> Result<CollState> {
+        if let Some(st) = self.states.get(&id) {
+            return st.ok_or_else(|| StoreError::Corrupt {
+                detail: format!("collection {id} used after deletion"),
+            });
+        }
+        let st = coll_state(&self.state, id)?;
+        self.states.insert(id, Some(st));
+        Ok(st)
+    }
+
+    pub fn put_state(&mut self, id: u64, st: Option<CollState>) {
+        self.states.insert(id, st);
+    }
+
+    pub fn used(&mut self, owner: &str) -> Result<u64> {
+        if let Some(u) = self.usages.get(owner) {
+            return Ok(*u);
+        }
+        let u = self.usage.get(owner)?.map(|g| g.value()).unwrap_or(0);
+        self.usages.insert(owner.to_owned(), u);
+        Ok(u)
+    }
+
+    pub fn add_usage(&mut self, owner: &str, add: u64, sub: u64) -> Result<()> {
+        let u = self.used(owner)?;
+        self.usages
+            .insert(owner.to_owned(), u.saturating_add(add).saturating_sub(sub));
+        Ok(())
+    }
+
+    /// QuotaExceeded when adding `add` bytes (after freeing `sub`) would pass the quota. A write
+    /// that does not grow usage is always allowed, so an owner over quota can still shrink.
+    pub fn check_quota(&mut self, owner: &str, add: u64, sub: u64) -> Result<()> {
+        let Some(quota) = self.quota else {
+            return Ok(());
+        };
+        if add <= sub {
+            return Ok(());
+        }
+        let used = self.used(owner)?;
+        if used.saturating_add(add - sub) > quota {
+            return Err(StoreError::QuotaExceeded);
+        }
+        Ok(())
+    }
+
+    /// Records the latest operation on `name` in collection `id` (dropping its previous entry)
+    /// and returns the new sequence number.
+    pub fn log(
+        &mut self,
+        id: u64,
+        name: &str,
+        kind: ChangeKind,
+        is_collection: bool,
+    ) -> Result<u64> {
+        let mut st = self.get_state(id)?;
+        st.seq += 1;
+        st.modified = self.now;
+        let seq = st.seq;
+        self.put_state(id, Some(st));
+        if let Some(old) = self.change_names.insert((id, name), seq)? {
+            let old = old.value();
+            self.changes.remove((id, old))?;
+        }
+        let rec = ChangeRec {
+            name: name.to_owned(),
+            kind,
+            is_collection,
+        };
+        self.changes.insert((id, seq), rec.encode().as_slice())?;
+        Ok(seq)
+    }
+
+    /// Writes an object's record, body and index rows, replacing `old` (the record currently
+    /// stored under this name, if any).
+    pub fn write_object(
+        &mut self,
+        id: u64,
+        name: &str,
+        rec: &ObjRec,
+        body: &[u8],
+        old: Option<&ObjRec>,
+    ) -> Result<()> {
+        if let Some(old) = old {
+            self.drop_indexes(id, name, old)?;
+        }
+        if let Some(uid) = &rec.info.uid {
+            self.uids.insert((id, uid.as_str()), name)?;
+        }
+        if let Some(span) = rec.info.span {
+            self.add_span(id, name, span)?;
+        }
+        self.objects.insert((id, name), rec.encode().as_slice())?;
+        self.bodies.insert((id, name), body)?;
+        Ok(())
+    }
+
+    /// Removes an object and its index rows (not its change-log entry: the caller logs).
+    pub fn remove_object(&mut self, id: u64, name: &str, old: &ObjRec) -> Result<()> {
+        self.drop_indexes(id, name, old)?;
+        self.objects.remove((id, name))?;
+        self.bodies.remove((id, name))?;
+        Ok(())
+    }
+
+    fn drop_indexes(&mut self, id: u64, name: &str, old: &ObjRec) -> Result<()> {
+        if let Some(uid) = &old.info.uid {
+            self.uids.remove((id, uid.as_str()))?;
+        }
+        if let Some(span) = old.info.span {
+            self.spans
+                .remove((id, spans::class(span), span.start, name))?;
+        }
+        Ok(())
+    }
+
+    fn add_span(&mut self, id: u64, name: &str, span: TimeSpan) -> Result<()> {
+        let class = spans::class(span);
+        let mut st = self.get_state(id)?;
+        if st.span_classes & spans::class_bit(class) == 0 {
+            st.span_classes |= spans::class_bit(class);
+            self.put_state(id, Some(st));
+        }
+        self.spans.insert((id, class, span.start, name), span.end)?;
+        Ok(())
+    }
+
+    pub fn next_collection_id(&mut self) -> Result<u64> {
+        let id = self
+            .meta
+            .get("next_collection_id")?
+            .map(|g| g.value())
+            .unwrap_or(1);
+        self.meta.insert("next_collection_id", id + 1)?;
+        Ok(id)
+    }
+
+    /// Every object of a collection, in name order.
+    pub fn objects_of(&self, id: u64) -> Result<Vec<(String, ObjRec)>> {
+        let mut out = Vec::new();
+        for row in self.objects.range((id, "")..(id + 1, ""))? {
+            let (k, v) = row?;
+            out.push((k.value().1.to_owned(), ObjRec::decode(v.value())?));
+        }
+        Ok(out)
+    }
+}
+
+/// Checks a conditional against the current ETag (`None`: the target does not exist).
+pub(crate) fn check_precondition(pre: &Precondition, current: Option<Etag>) -> Result<()> {
+    let holds = match pre {
+        Precondition::None => true,
+        Precondition::IfMatchAny => current.is_some(),
+        Precondition::IfMatch(tags) => current.is_some_and(|c| tags.contains(&c)),
+        Precondition::IfNoneMatchAny => current.is_none(),
+        Precondition::IfNoneMatch(tags) => !current.is_some_and(|c| tags.contains(&c)),
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(StoreError::PreconditionFailed { current })
+    }
+}

@@ -1,0 +1,232 @@
+//! Whole-store consistency check: every record decodes, every body matches its crc32 and ETag,
+//! and every index row agrees with the records in both directions (UID index <-> objects, span
+//! index <-> objects, change log <-> sequence numbers, usage <-> sizes, paths <-> collections).
+
+use std::collections::HashMap;
+
+use redb::ReadableTable;
+
+use crate::codec::{ChangeRec, CollRec, CollState, ObjRec};
+use crate::error::Result;
+use crate::reader::Reader;
+use crate::spans;
+use crate::types::{ChangeKind, Etag, VerifyReport};
+
+pub(crate) fn verify(reader: &Reader) -> Result<VerifyReport> {
+    let s = reader.snap();
+    let mut r = VerifyReport::default();
+    let mut states: HashMap<u64, CollState> = HashMap::new();
+    let mut owners: HashMap<u64, String> = HashMap::new();
+
+    for row in s.colls.iter()? {
+        let (k, v) = row?;
+        let id = k.value();
+        r.collections += 1;
+        let rec = match CollRec::decode(v.value()) {
+            Ok(rec) => rec,
+            Err(e) => {
+                r.problems.push(format!("collection {id}: {e}"));
+                continue;
+            }
+        };
+        if s.paths.get(rec.path.as_str())?.map(|g| g.value()) != Some(id) {
+            r.problems.push(format!(
+                "collection {id}: path {:?} does not lead to it",
+                rec.path
+            ));
+        }
+        if s.children.get((rec.parent, rec.name()))?.map(|g| g.value()) != Some(id) {
+            r.problems.push(format!(
+                "collection {id}: missing from its parent's children"
+            ));
+        }
+        if rec.parent != 0 && s.colls.get(rec.parent)?.is_none() {
+            r.problems.push(format!(
+                "collection {id}: parent {} does not exist",
+                rec.parent
+            ));
+        }
+        match s.state.get(id)?.map(|g| CollState::decode(g.value())) {
+            Some(Ok(st)) => {
+                states.insert(id, st);
+            }
+            Some(Err(e)) => r.problems.push(format!("collection {id} state: {e}")),
+            None => r.problems.push(format!("collection {id}: no state")),
+        }
+        owners.insert(id, rec.owner);
+    }
+    for row in s.paths.iter()? {
+        let (k, v) = row?;
+        if !owners.contains_key(&v.value()) {
+            r.problems.push(format!(
+                "path {:?} names missing collection {}",
+                k.value(),
+                v.value()
+            ));
+        }
+    }
+
+    let mut usage: HashMap<String, u64> = HashMap::new();
+    for row in s.objects.iter()? {
+        let (k, v) = row?;
+        let (id, name) = k.value();
+        r.objects += 1;
+        let at = format!("object {id}/{name:?}");
+        let rec = match ObjRec::decode(v.value()) {
+            Ok(rec) => rec,
+            Err(e) => {
+                r.problems.push(format!("{at}: {e}"));
+                continue;
+            }
+        };
+        let Some(st) = states.get(&id) else {
+            r.problems
+                .push(format!("{at}: in a collection that does not exist"));
+            continue;
+        };
+        match s.bodies.get((id, name))? {
+            None => r.problems.push(format!("{at}: no body")),
+            Some(b) => {
+                let b = b.value();
+                r.body_bytes += b.len() as u64;
+                if b.len() as u64 != rec.size || crc32fast::hash(b) != rec.crc {
+                    r.problems.push(format!("{at}: body fails its checksum"));
+                } else if Etag::of(b) != rec.etag {
+                    r.problems
+                        .push(format!("{at}: etag does not match the body"));
+                }
+            }
+        }
+        if let Some(uid) = &rec.info.uid {
+            if s.uids
+                .get((id, uid.as_str()))?
+                .map(|g| g.value().to_owned())
+                .as_deref()
+                != Some(name)
+            {
+                r.problems
+                    .push(format!("{at}: UID {uid:?} not indexed to it"));
+            }
+        }
+        if let Some(span) = rec.info.span {
+            let key = (id, spans::class(span), span.start, name);
+            if s.spans.get(key)?.map(|g| g.value()) != Some(span.end) {
+                r.problems.push(format!("{at}: span not indexed"));
+            }
+            if st.span_classes & spans::class_bit(spans::class(span)) == 0 {
+                r.problems
+                    .push(format!("{at}: span class not recorded in its collection"));
+            }
+        }
+        if rec.seq > st.seq {
+            r.problems.push(format!(
+                "{at}: seq {} ahead of its collection ({})",
+                rec.seq, st.seq
+            ));
+        }
+        if s.change_names.get((id, name))?.map(|g| g.value()) != Some(rec.seq) {
+            r.problems.push(format!(
+                "{at}: its last change is not logged at seq {}",
+                rec.seq
+            ));
+        }
+        if let Some(owner) = owners.get(&id) {
+            *usage.entry(owner.clone()).or_default() += rec.size;
+        }
+    }
+    for row in s.bodies.iter()? {
+        let (k, _) = row?;
+        let (id, name) = k.value();
+        if s.objects.get((id, name))?.is_none() {
+            r.problems
+                .push(format!("body {id}/{name:?} without an object"));
+        }
+    }
+    for row in s.uids.iter()? {
+        let (k, v) = row?;
+        let (id, uid) = k.value();
+        let holder = v.value();
+        let ok = match s.objects.get((id, holder))? {
+            Some(g) => ObjRec::decode(g.value())?.info.uid.as_deref() == Some(uid),
+            None => false,
+        };
+        if !ok {
+            r.problems.push(format!(
+                "UID {uid:?} in {id} indexed to {holder:?}, which lacks it"
+            ));
+        }
+    }
+    for row in s.spans.iter()? {
+        let (k, v) = row?;
+        let (id, class, start, name) = k.value();
+        let ok = match s.objects.get((id, name))? {
+            Some(g) => ObjRec::decode(g.value())?.info.span.is_some_and(|sp| {
+                sp.start == start && sp.end == v.value() && spans::class(sp) == class
+            }),
+            None => false,
+        };
+        if !ok {
+            r.problems
+                .push(format!("span row {id}/{name:?} does not match an object"));
+        }
+    }
+    for row in s.changes.iter()? {
+        let (k, v) = row?;
+        let (id, seq) = k.value();
+        r.changes += 1;
+        let Some(st) = states.get(&id) else {
+            r.problems
+                .push(format!("change {id}/{seq} of a missing collection"));
+            continue;
+        };
+        if seq > st.seq {
+            r.problems.push(format!(
+                "change {id}/{seq} ahead of its collection ({})",
+                st.seq
+            ));
+        }
+        let rec = ChangeRec::decode(v.value())?;
+        if s.change_names
+            .get((id, rec.name.as_str()))?
+            .map(|g| g.value())
+            != Some(seq)
+        {
+            r.problems.push(format!(
+                "change {id}/{seq} is not the last one of {:?}",
+                rec.name
+            ));
+        }
+        let live = if rec.is_collection {
+            s.children.get((id, rec.name.as_str()))?.is_some()
+        } else {
+            s.objects.get((id, rec.name.as_str()))?.is_some()
+        };
+        if live != (rec.kind == ChangeKind::Upsert) {
+            r.problems.push(format!(
+                "change {id}/{seq} ({:?}) disagrees with {:?}",
+                rec.kind, rec.name
+            ));
+        }
+    }
+    for row in s.change_names.iter()? {
+        let (k, v) = row?;
+        let (id, name) = k.value();
+        if s.changes.get((id, v.value()))?.is_none() {
+            r.problems.push(format!(
+                "change name {id}/{name:?} points to a missing entry"
+            ));
+        }
+    }
+    let mut stored: HashMap<String, u64> = HashMap::new();
+    for row in s.usage.iter()? {
+        let (k, v) = row?;
+        stored.insert(k.value().to_owned(), v.value());
+    }
+    usage.retain(|_, v| *v != 0);
+    if stored != usage {
+        r.problems.push(format!(
+            "usage table {stored:?} differs from object sizes {usage:?}"
+        ));
+    }
+    Ok(r)
+}
