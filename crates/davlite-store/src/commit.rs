@@ -31,6 +31,16 @@ pub(crate) struct Call<F, T> {
     reply: SyncSender<Result<T>>,
 }
 
+impl<F, T> Call<F, T> {
+    pub fn new(f: F, reply: SyncSender<Result<T>>) -> Self {
+        Call {
+            f: Some(f),
+            out: None,
+            reply,
+        }
+    }
+}
+
 impl<F, T> Job for Call<F, T>
 where
     F: FnOnce(&mut Tx<'_>) -> Result<T> + Send,

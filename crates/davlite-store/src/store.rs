@@ -18,7 +18,7 @@ use crate::types::*;
 /// A davlite store: one redb file. Cheap to clone; all clones share one committer.
 #[derive(Clone)]
 pub struct Store {
-    engine: Arc<Engine>,
+    pub(crate) engine: Arc<Engine>,
     committer: Option<Arc<Committer>>,
     /// The latest snapshot and the commit generation it was taken at, so consecutive reads
     /// without a commit in between share one read transaction.

@@ -1,0 +1,158 @@
+//! Group-commit semantics that need the engine itself: requests in one batch are isolated from
+//! each other's failures, and an I/O error fails the whole batch.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use davlite_formats::{ObjectInfo, ObjectKind, ParsedObject};
+use redb::backends::FileBackend;
+use redb::{Database, StorageBackend};
+
+use crate::commit::{Call, Job};
+use crate::*;
+
+fn event(uid: &str, body: &str) -> ParsedObject {
+    ParsedObject {
+        bytes: body.as_bytes().to_vec(),
+        content_type: "text/calendar".into(),
+        info: ObjectInfo {
+            uid: Some(uid.into()),
+            kind: ObjectKind::Event,
+            ..Default::default()
+        },
+    }
+}
+
+fn put_job(
+    name: &str,
+    obj: ParsedObject,
+) -> (Box<dyn Job>, Receiver<Result<PutOutcome, StoreError>>) {
+    let (reply, rx) = sync_channel(1);
+    let name = name.to_owned();
+    let f = move |tx: &mut crate::tx::Tx<'_>| tx.put("cal", &name, &obj, &Precondition::None);
+    (Box::new(Call::new(f, reply)), rx)
+}
+
+fn calendar_store(store: &Store) {
+    let new = NewCollection {
+        kind: CollectionKind::Calendar,
+        ..Default::default()
+    };
+    store.create_collection("cal", new).unwrap();
+}
+
+#[test]
+fn a_failing_request_does_not_disturb_its_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("db"), Options::default()).unwrap();
+    calendar_store(&store);
+    store
+        .put("cal", "held.ics", event("taken", "0"), Precondition::None)
+        .unwrap();
+    let (a, ra) = put_job("a.ics", event("ua", "A"));
+    let (b, rb) = put_job("b.ics", event("taken", "B"));
+    let (c, rc) = put_job("c.ics", event("uc", "C"));
+    store.engine.run_batch(vec![a, b, c]);
+    assert!(ra.recv().unwrap().unwrap().created);
+    assert!(
+        matches!(rb.recv().unwrap(), Err(StoreError::UidConflict { existing }) if existing == "held.ics")
+    );
+    assert!(rc.recv().unwrap().unwrap().created);
+    let names: Vec<_> = store
+        .list("cal")
+        .unwrap()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, vec!["a.ics", "c.ics", "held.ics"]);
+    // a, held, c: three upserts, no trace of b
+    assert_eq!(store.collection("cal").unwrap().unwrap().seq, 3);
+    assert!(store.verify().unwrap().is_ok());
+}
+
+/// A file backend whose writes and syncs fail while `fail` is set.
+#[derive(Debug)]
+struct Flaky {
+    inner: FileBackend,
+    fail: Arc<AtomicBool>,
+}
+
+impl Flaky {
+    fn check(&self) -> std::io::Result<()> {
+        if self.fail.load(Ordering::SeqCst) {
+            Err(std::io::Error::other("injected I/O failure"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl StorageBackend for Flaky {
+    fn len(&self) -> std::io::Result<u64> {
+        self.inner.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        self.inner.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        self.check()?;
+        self.inner.set_len(len)
+    }
+    fn sync_data(&self) -> std::io::Result<()> {
+        self.check()?;
+        self.inner.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.check()?;
+        self.inner.write(offset, data)
+    }
+}
+
+#[test]
+fn an_io_error_fails_every_request_of_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let fail = Arc::new(AtomicBool::new(false));
+    {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .unwrap();
+        let backend = Flaky {
+            inner: FileBackend::new(file).unwrap(),
+            fail: fail.clone(),
+        };
+        let db = Database::builder().create_with_backend(backend).unwrap();
+        let store = Store::with_database(db, Options::default()).unwrap();
+        calendar_store(&store);
+        store
+            .put("cal", "before.ics", event("u0", "0"), Precondition::None)
+            .unwrap();
+        let (a, ra) = put_job("a.ics", event("ua", "A"));
+        let (b, rb) = put_job("b.ics", event("ub", "B"));
+        fail.store(true, Ordering::SeqCst);
+        store.engine.run_batch(vec![a, b]);
+        assert!(matches!(ra.recv().unwrap(), Err(StoreError::Storage(_))));
+        assert!(matches!(rb.recv().unwrap(), Err(StoreError::Storage(_))));
+        // the same through the public path: an error, never a false Ok
+        let e = store
+            .put("cal", "c.ics", event("uc", "C"), Precondition::None)
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Storage(_)), "{e}");
+        assert!(e.to_string().contains("storage failure"));
+        fail.store(false, Ordering::SeqCst);
+    }
+    let store = Store::open(&path, Options::default()).unwrap();
+    let names: Vec<_> = store
+        .list("cal")
+        .unwrap()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, vec!["before.ics"]);
+    assert!(store.verify().unwrap().is_ok());
+}
