@@ -139,11 +139,7 @@ where
     T: Send + 'static,
 {
     let (reply, rx) = sync_channel(1);
-    run(Box::new(Call {
-        f: Some(f),
-        out: None,
-        reply,
-    }));
+    run(Box::new(Call::new(f, reply)));
     rx.recv()
         .unwrap_or_else(|_| Err(StoreError::Storage(StorageError::msg("store shut down"))))
 }
