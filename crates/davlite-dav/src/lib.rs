@@ -1,50 +1,99 @@
 //! The DAV facade: WebDAV (RFC 4918), CalDAV (RFC 4791) and CardDAV (RFC 6352) handlers over a
 //! davlite store. `http::Request` in, `http::Response` out: no sockets, no hyper, no redb, so an
 //! embedding app can put it behind any HTTP server.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use davlite_dav::{Dav, DavConfig, RequestContext};
+//! use davlite_store::{Options, Store};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::open(dir.path().join("data.redb"), Options::default())?;
+//! let dav = Dav::new(store, DavConfig::default());
+//! dav.provision_user("alice")?;
+//! let req = http::Request::builder()
+//!     .method("PUT")
+//!     .uri("/dav/calendars/alice/default/a.ics")
+//!     .header("content-type", "text/calendar")
+//!     .header("if-none-match", "*")
+//!     .body(Bytes::from_static(
+//!         b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+//!     ))?;
+//! let ctx = RequestContext { user: Some("alice".into()) };
+//! let resp = dav.handle(req, &ctx);
+//! assert_eq!(resp.status(), 201);
+//! assert!(resp.headers().contains_key("etag"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+mod access;
 mod body;
+mod cond;
 mod config;
+mod error;
+mod href;
+mod media;
+mod methods;
+mod props;
+mod provision;
+mod report;
+mod request;
+mod resource;
+mod sync_token;
 
 pub use body::DavBody;
 pub use config::{DavConfig, RequestContext};
+pub use href::{HrefError, Mounts};
 
 use bytes::Bytes;
 use davlite_store::Store;
+use std::sync::Arc;
 
 /// The handler. Cheap to clone; share one per process.
 #[derive(Clone)]
 pub struct Dav {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     store: Store,
-    config: std::sync::Arc<DavConfig>,
+    config: DavConfig,
+    mounts: Mounts,
 }
 
 impl Dav {
     pub fn new(store: Store, config: DavConfig) -> Self {
-        Dav { store, config: std::sync::Arc::new(config) }
+        let mounts = Mounts::new(&config.base, &config.aliases);
+        Dav { inner: Arc::new(Inner { store, config, mounts }) }
     }
 
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.inner.store
     }
 
     pub fn config(&self) -> &DavConfig {
-        &self.config
+        &self.inner.config
+    }
+
+    pub(crate) fn mounts(&self) -> &Mounts {
+        &self.inner.mounts
     }
 
     /// Answers one request. `ctx.user` is the authenticated user (the server did the auth);
-    /// `None` only for requests that need no user (well-known redirects). Synchronous: it may
-    /// wait for a group commit, so async servers call it from a blocking-capable thread.
+    /// without one, every request but the well-known redirects is answered 401. Synchronous: it
+    /// may wait for a group commit, so async servers call it from a blocking-capable thread.
     pub fn handle(&self, req: http::Request<Bytes>, ctx: &RequestContext) -> http::Response<DavBody> {
-        let _ = (req, ctx);
-        http::Response::builder()
-            .status(http::StatusCode::NOT_IMPLEMENTED)
-            .body(DavBody::empty())
-            .expect("static response")
+        request::handle(self, req, ctx)
     }
 
-    /// Creates a user's principal homes with a default calendar and address book. Idempotent.
+    /// Creates a user's calendar and address-book homes, each with a default collection.
+    /// Idempotent: what exists already is left alone.
     pub fn provision_user(&self, user: &str) -> Result<(), davlite_store::StoreError> {
-        let _ = user;
-        Ok(())
+        provision::provision_user(self.store(), user)
+    }
+
+    /// Removes everything a user owns (their homes and all collections in them).
+    pub fn remove_user_data(&self, user: &str) -> Result<(), davlite_store::StoreError> {
+        provision::remove_user(self.store(), user)
     }
 }

@@ -1,0 +1,50 @@
+//! Who may do what: a user reaches only their own principal and homes. The shared top-level
+//! collections (`calendars/`, `addressbooks/`) may be read (their listing shows only the
+//! user's own home) but not written.
+
+use davlite_proto::{Condition, NeedPrivilege, QName};
+
+use crate::error::{DavError, DavResult};
+use crate::request::Req;
+use crate::resource::{Target, path_owner};
+
+fn need(r: &Req, target: &Target, privilege: &'static str) -> DavError {
+    DavError::forbidden(Condition::NeedPrivileges(vec![NeedPrivilege {
+        href: target.href(&r.prefix),
+        privilege: QName::dav(privilege),
+    }]))
+}
+
+/// The owner the target's path names, if any.
+fn owner(target: &Target) -> Option<String> {
+    match target {
+        Target::Principal(u) => Some(u.clone()),
+        _ => path_owner(&target.segments()),
+    }
+}
+
+pub fn check_read(r: &Req, target: &Target) -> DavResult<()> {
+    match owner(target) {
+        Some(o) if o != r.user => Err(need(r, target, "read")),
+        _ => Ok(()),
+    }
+}
+
+/// Writes are allowed only inside the user's own homes (`calendars/<user>/…`,
+/// `addressbooks/<user>/…`), never on the homes themselves' parents or the principal tree.
+pub fn check_write(r: &Req, target: &Target) -> DavResult<()> {
+    let segs = target.segments();
+    match owner(target) {
+        Some(o) if o == r.user && segs.len() >= 3 && !matches!(target, Target::Principal(_)) => Ok(()),
+        _ => Err(need(r, target, if target.exists() { "write" } else { "bind" })),
+    }
+}
+
+/// Whether the user may see a collection in a listing.
+pub fn visible(r: &Req, path: &str) -> bool {
+    let segs: Vec<&str> = path.split('/').collect();
+    match path_owner(&segs) {
+        Some(o) => o == r.user,
+        None => true,
+    }
+}

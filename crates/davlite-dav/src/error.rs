@@ -1,0 +1,163 @@
+//! Every refusal the DAV layer gives, and the one place that turns it into a status code and a
+//! body. Store and format errors are mapped here, with the context (collection kind, href) the
+//! RFCs want in the `DAV:error` element.
+
+use bytes::Bytes;
+use davlite_proto::{Condition, DavKind, XmlError, error_body};
+use davlite_store::{CollectionKind, Etag, LimitKind, StoreError};
+use http::{HeaderValue, Response, StatusCode, header};
+
+use crate::DavBody;
+
+/// A request that ends in a refusal.
+#[derive(Debug)]
+pub enum DavError {
+    /// A status with no body (404, 409, 501, ...).
+    Status(StatusCode),
+    /// A status with a `DAV:error` body naming the precondition.
+    Condition(StatusCode, Condition),
+    /// A failed HTTP conditional: 412, with the current ETag when the resource exists.
+    PreconditionFailed(Option<Etag>),
+    /// 405 with the methods the resource does allow.
+    MethodNotAllowed(&'static str),
+    /// 400 with a short human-readable reason.
+    BadRequest(String),
+    /// 403 with a DAV:error body and a human-readable reason for a person reading logs.
+    Refused(Condition, String),
+    /// A storage failure: 500 (or 507 for a full disk), reason logged by the server.
+    Internal(String),
+}
+
+pub type DavResult<T> = Result<T, DavError>;
+
+impl DavError {
+    pub fn not_found() -> Self {
+        DavError::Status(StatusCode::NOT_FOUND)
+    }
+
+    pub fn forbidden(cond: Condition) -> Self {
+        DavError::Condition(StatusCode::FORBIDDEN, cond)
+    }
+
+    /// Maps a store refusal. `kind` is the kind of the collection written to (it decides
+    /// between the CalDAV and CardDAV element); `holder_href` turns the name in a UID conflict
+    /// into the href the client must see.
+    pub fn from_store(err: StoreError, kind: CollectionKind, holder_href: &dyn Fn(&str) -> String) -> Self {
+        let dav_kind = match kind {
+            CollectionKind::AddressBook => DavKind::Addressbook,
+            _ => DavKind::Calendar,
+        };
+        match err {
+            StoreError::PreconditionFailed { current } => DavError::PreconditionFailed(current),
+            StoreError::UidConflict { existing } => DavError::forbidden(Condition::NoUidConflict {
+                kind: dav_kind,
+                href: holder_href(&existing),
+            }),
+            StoreError::NotFound => DavError::not_found(),
+            StoreError::ParentNotFound => DavError::Status(StatusCode::CONFLICT),
+            StoreError::AlreadyExists => DavError::MethodNotAllowed(crate::methods::options::ALLOW_COLLECTION),
+            StoreError::WrongKind { reason } => {
+                let cond = match kind {
+                    CollectionKind::AddressBook => Condition::SupportedAddressData,
+                    CollectionKind::Calendar => Condition::SupportedCalendarData,
+                    CollectionKind::Plain => return DavError::Status(StatusCode::FORBIDDEN),
+                };
+                DavError::Refused(cond, reason.to_string())
+            }
+            StoreError::UnsupportedComponent => DavError::forbidden(Condition::SupportedCalendarComponent),
+            StoreError::TooLarge { .. } => DavError::forbidden(Condition::MaxResourceSize { kind: dav_kind }),
+            StoreError::LimitViolated(l) => DavError::forbidden(match l {
+                LimitKind::MinDate => Condition::MinDateTime,
+                LimitKind::MaxDate => Condition::MaxDateTime,
+                LimitKind::MaxInstances => Condition::MaxInstances,
+                LimitKind::MaxAttendees => Condition::MaxAttendeesPerInstance,
+            }),
+            StoreError::QuotaExceeded => DavError::Condition(StatusCode::INSUFFICIENT_STORAGE, Condition::QuotaNotExceeded),
+            StoreError::InvalidSyncToken => DavError::forbidden(Condition::ValidSyncToken),
+            StoreError::InvalidPath => DavError::BadRequest("invalid resource name".into()),
+            other => DavError::internal(other),
+        }
+    }
+
+    /// A store failure where no client-facing refusal applies.
+    pub fn internal(err: StoreError) -> Self {
+        match &err {
+            StoreError::NotFound => DavError::not_found(),
+            StoreError::InvalidSyncToken => DavError::forbidden(Condition::ValidSyncToken),
+            _ => DavError::Internal(err.to_string()),
+        }
+    }
+
+    /// A request body we could not read.
+    pub fn xml(err: XmlError) -> Self {
+        match err.condition() {
+            Some(cond) => DavError::Refused(cond, err.to_string()),
+            None => DavError::BadRequest(err.to_string()),
+        }
+    }
+
+    pub fn into_response(self) -> Response<DavBody> {
+        let (status, body, etag, allow) = match self {
+            DavError::Status(s) => (s, None, None, None),
+            DavError::Condition(s, c) => (s, Some(error_body(c)), None, None),
+            DavError::Refused(c, reason) => (StatusCode::FORBIDDEN, Some(with_reason(error_body(c), &reason)), None, None),
+            DavError::PreconditionFailed(e) => (StatusCode::PRECONDITION_FAILED, None, e, None),
+            DavError::MethodNotAllowed(a) => (StatusCode::METHOD_NOT_ALLOWED, None, None, Some(a)),
+            DavError::BadRequest(msg) => {
+                let mut r = text_response(StatusCode::BAD_REQUEST, msg);
+                r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                return r;
+            }
+            DavError::Internal(msg) => return text_response(StatusCode::INTERNAL_SERVER_ERROR, msg),
+        };
+        let mut b = Response::builder().status(status);
+        if let Some(e) = etag {
+            b = b.header(header::ETAG, quote_etag(&e));
+        }
+        if let Some(a) = allow {
+            b = b.header(header::ALLOW, a);
+        }
+        match body {
+            Some(body) => b
+                .header(header::CONTENT_TYPE, "application/xml; charset=utf-8")
+                .body(DavBody::Full(body))
+                .expect("valid response"),
+            None => b.body(DavBody::empty()).expect("valid response"),
+        }
+    }
+}
+
+pub fn text_response(status: StatusCode, msg: String) -> Response<DavBody> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(DavBody::Full(Bytes::from(msg + "\n")))
+        .expect("valid response")
+}
+
+/// The ETag as it goes on the wire: strong, quoted.
+pub fn quote_etag(e: &Etag) -> String {
+    format!("\"{e}\"")
+}
+
+/// Adds a human-readable reason to a `DAV:error` body, in our own namespace so clients that only
+/// look for the precondition element are not disturbed (RFC 4918 §16 allows extra elements).
+fn with_reason(body: Bytes, reason: &str) -> Bytes {
+    const CLOSE: &[u8] = b"</D:error>";
+    let Some(pos) = body.windows(CLOSE.len()).rposition(|w| w == CLOSE) else { return body };
+    let mut out = Vec::with_capacity(body.len() + reason.len() + 64);
+    out.extend_from_slice(&body[..pos]);
+    out.extend_from_slice(b"<X:reason xmlns:X=\"urn:davlite:error\">");
+    for c in reason.chars() {
+        match c {
+            '<' => out.extend_from_slice(b"&lt;"),
+            '>' => out.extend_from_slice(b"&gt;"),
+            '&' => out.extend_from_slice(b"&amp;"),
+            c if c.is_control() => out.push(b' '),
+            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    out.extend_from_slice(b"</X:reason>");
+    out.extend_from_slice(&body[pos..]);
+    Bytes::from(out)
+}

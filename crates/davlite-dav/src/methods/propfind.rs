@@ -1,0 +1,100 @@
+//! PROPFIND at Depth 0 and 1 (Depth infinity is refused, RFC 4918 §9.1). Listings of large
+//! collections are written into the multistatus buffer response by response and handed out in
+//! chunks.
+
+use davlite_proto::headers::{Depth, ReturnPref, parse_brief, parse_prefer};
+use davlite_proto::{Condition, MultistatusWriter, PropFind};
+use davlite_store::{Collection, Reader};
+use http::{Response, StatusCode, header};
+
+use crate::access;
+use crate::error::{DavError, DavResult};
+use crate::props::{self, Res, Which};
+use crate::request::Req;
+use crate::resource::{ADDRESSBOOKS, CALENDARS, PRINCIPALS, Target};
+use crate::DavBody;
+
+/// Whether the client asked for a minimal answer (no 404 propstats).
+pub fn minimal(r: &Req) -> bool {
+    parse_brief(r.header("brief")) || parse_prefer(r.headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok())) == ReturnPref::Minimal
+}
+
+pub fn multistatus(body: DavBody, minimal: bool) -> Response<DavBody> {
+    let mut b = Response::builder()
+        .status(StatusCode::MULTI_STATUS)
+        .header(header::CONTENT_TYPE, "application/xml; charset=utf-8");
+    if minimal {
+        b = b.header("Preference-Applied", "return=minimal");
+    }
+    b.header(header::VARY, "Brief, Prefer").body(body).expect("valid response")
+}
+
+pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
+    let depth = match r.header("depth") {
+        None => Depth::Infinity,
+        Some(v) => Depth::parse(v).map_err(|e| DavError::BadRequest(e.to_string()))?,
+    };
+    let req = PropFind::parse(&r.body).map_err(DavError::xml)?;
+    let reader = r.dav.store().read().map_err(DavError::internal)?;
+    let target = r.target(&reader)?;
+    if !target.exists() {
+        return Err(DavError::not_found());
+    }
+    access::check_read(r, &target)?;
+    if depth == Depth::Infinity && target.is_collection() {
+        return Err(DavError::forbidden(Condition::PropfindFiniteDepth));
+    }
+    let which = match &req {
+        PropFind::Prop(names) => Which::Names(names),
+        PropFind::AllProp { include } => Which::All(include),
+        PropFind::PropName => Which::PropName,
+    };
+    let minimal = minimal(r);
+    let mut w = MultistatusWriter::new();
+    let res = Res::of(&target).ok_or_else(DavError::not_found)?;
+    write_one(r, &reader, &mut w, &res, &which, minimal);
+    if depth == Depth::One {
+        match &target {
+            Target::ServerRoot => {}
+            Target::Root => {
+                for top in [PRINCIPALS, CALENDARS, ADDRESSBOOKS] {
+                    let res = match top {
+                        PRINCIPALS => Some(Res::Principals),
+                        _ => None,
+                    };
+                    if let Some(res) = res {
+                        write_one(r, &reader, &mut w, &res, &which, minimal);
+                    } else if let Some(c) = reader.collection(top).map_err(DavError::internal)? {
+                        write_one(r, &reader, &mut w, &Res::Collection(&c), &which, minimal);
+                    }
+                }
+            }
+            Target::Principals => {
+                write_one(r, &reader, &mut w, &Res::Principal(&r.user), &which, minimal);
+            }
+            Target::Collection(coll) => write_members(r, &reader, &mut w, coll, &which, minimal)?,
+            _ => {}
+        }
+    }
+    Ok(multistatus(DavBody::Full(w.finish()), minimal))
+}
+
+fn write_one(r: &Req, reader: &Reader, w: &mut MultistatusWriter, res: &Res, which: &Which, minimal: bool) {
+    let dead = props::dead(res);
+    let ps = props::propstats(r, reader, res, which, &dead, Vec::new(), minimal);
+    w.response_propstat(&res.href(r), &ps);
+}
+
+fn write_members(r: &Req, reader: &Reader, w: &mut MultistatusWriter, coll: &Collection, which: &Which, minimal: bool) -> DavResult<()> {
+    let mut children = reader.children(&coll.path).map_err(DavError::internal)?;
+    children.retain(|c| access::visible(r, &c.path));
+    // macOS Contacts uses the first address book of the home: keep the default one first.
+    children.sort_by_key(|c| !c.path.ends_with("/default"));
+    for c in &children {
+        write_one(r, reader, w, &Res::Collection(c), which, minimal);
+    }
+    for (name, meta) in reader.list(&coll.path).map_err(DavError::internal)? {
+        write_one(r, reader, w, &Res::Object { coll, name: &name, meta: &meta }, which, minimal);
+    }
+    Ok(())
+}

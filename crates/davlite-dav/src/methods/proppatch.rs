@@ -1,0 +1,78 @@
+//! PROPPATCH: all or nothing (RFC 4918 §9.2). Protected live properties are refused with
+//! `cannot-modify-protected-property`, and then nothing is applied: every other property answers
+//! 424 Failed Dependency.
+
+use davlite_proto::{Condition, MultistatusWriter, Prop, PropStat, PropertyUpdate, QName};
+use http::{Response, StatusCode};
+
+use crate::access;
+use crate::error::{DavError, DavResult};
+use crate::props;
+use crate::request::Req;
+use crate::resource::Target;
+use crate::DavBody;
+
+/// Checks a list of property changes: the names that may not be changed, or `None` when all may.
+pub fn refused(names: &[QName]) -> Vec<QName> {
+    names.iter().filter(|n| props::is_protected(n)).cloned().collect()
+}
+
+/// The 207 body for an all-or-nothing refusal: 403 for the refused names, 424 for the rest.
+pub fn refusal_propstats<'a>(all: &[QName], bad: &[QName], cond: Condition) -> Vec<PropStat<'a>> {
+    let ok: Vec<Prop> = all.iter().filter(|n| !bad.contains(n)).cloned().map(Prop::empty).collect();
+    let mut v = vec![PropStat::new(StatusCode::FORBIDDEN, bad.iter().cloned().map(Prop::empty).collect()).with_error(cond)];
+    if !ok.is_empty() {
+        v.push(PropStat::new(StatusCode::FAILED_DEPENDENCY, ok));
+    }
+    v
+}
+
+pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
+    let update = PropertyUpdate::parse(&r.body).map_err(DavError::xml)?;
+    let reader = r.dav.store().read().map_err(DavError::internal)?;
+    let target = r.target(&reader)?;
+    drop(reader);
+    if !target.exists() {
+        return Err(DavError::not_found());
+    }
+    access::check_write(r, &target)?;
+    let cond = crate::cond::Conditionals::parse(&r.headers)?;
+    let etag = match &target {
+        Target::Object { meta, .. } => meta.as_ref().map(|m| m.etag),
+        _ => None,
+    };
+    if !cond.hold(etag.as_ref()) {
+        return Err(DavError::PreconditionFailed(etag));
+    }
+    let names: Vec<QName> = update.ops.iter().map(|o| o.name.clone()).collect();
+    let href = target.href(&r.prefix);
+    let bad = refused(&names);
+    let mut w = MultistatusWriter::new();
+    if !bad.is_empty() {
+        w.response_propstat(&href, &refusal_propstats(&names, &bad, Condition::CannotModifyProtectedProperty));
+        return Ok(super::propfind::multistatus(DavBody::Full(w.finish()), false));
+    }
+    let changes: Vec<(String, Option<Vec<u8>>)> = update
+        .ops
+        .iter()
+        .map(|o| (o.name.to_clark(), o.value.as_ref().map(|v| v.to_xml(&o.name).into_bytes())))
+        .collect();
+    match &target {
+        Target::Collection(c) => {
+            r.dav.store().update_collection(&c.path, changes, None).map_err(DavError::internal)?;
+        }
+        Target::Object { coll, name, .. } => {
+            let _ = (coll, name, changes);
+            return Err(DavError::Status(http::StatusCode::FORBIDDEN)); // OBJECT-PROPS: pending store support
+        }
+        _ => return Err(DavError::forbidden(Condition::CannotModifyProtectedProperty)),
+    }
+    let mut unique: Vec<QName> = Vec::new();
+    for n in names {
+        if !unique.contains(&n) {
+            unique.push(n);
+        }
+    }
+    w.response_propstat(&href, &[PropStat::ok(unique.into_iter().map(Prop::empty).collect())]);
+    Ok(super::propfind::multistatus(DavBody::Full(w.finish()), false))
+}

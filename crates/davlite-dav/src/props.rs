@@ -1,0 +1,463 @@
+//! Properties: the live ones we compute, the dead ones clients store, which are protected, and
+//! the propstat answer for one resource.
+
+use std::borrow::Cow;
+
+use davlite_formats::ObjectKind;
+use davlite_proto::{Prop, PropContent, PropStat, PropValue, QName};
+use davlite_store::{Collection, CollectionKind, ObjectMeta, Reader};
+use http::StatusCode;
+
+use crate::error::quote_etag;
+use crate::request::Req;
+use crate::resource::{ADDRESSBOOKS, CALENDARS, PRINCIPALS, Target};
+use crate::sync_token;
+
+/// A resource as the property code sees it: borrowed, so listing 10,000 objects clones nothing.
+#[derive(Clone, Copy)]
+pub enum Res<'a> {
+    ServerRoot,
+    Root,
+    Principals,
+    Principal(&'a str),
+    Collection(&'a Collection),
+    Object { coll: &'a Collection, name: &'a str, meta: &'a ObjectMeta },
+}
+
+impl<'a> Res<'a> {
+    /// The resource of an existing target; `None` for a missing one.
+    pub fn of(t: &'a Target) -> Option<Res<'a>> {
+        Some(match t {
+            Target::ServerRoot => Res::ServerRoot,
+            Target::Root => Res::Root,
+            Target::Principals => Res::Principals,
+            Target::Principal(u) => Res::Principal(u),
+            Target::Collection(c) => Res::Collection(c),
+            Target::Object { coll, name, meta: Some(meta) } => Res::Object { coll, name, meta },
+            _ => return None,
+        })
+    }
+
+    pub fn href(&self, r: &Req) -> String {
+        match self {
+            Res::ServerRoot => "/".into(),
+            Res::Root => r.prefix.clone(),
+            Res::Principals => r.href_of(&[PRINCIPALS], true),
+            Res::Principal(u) => r.href_of(&[PRINCIPALS, u], true),
+            Res::Collection(c) => r.href_of(&c.path.split('/').collect::<Vec<_>>(), true),
+            Res::Object { coll, name, .. } => {
+                let mut segs: Vec<&str> = coll.path.split('/').collect();
+                segs.push(name);
+                r.href_of(&segs, false)
+            }
+        }
+    }
+}
+
+const fn dav(l: &'static str) -> QName {
+    QName::dav(l)
+}
+const fn cal(l: &'static str) -> QName {
+    QName::caldav(l)
+}
+const fn card(l: &'static str) -> QName {
+    QName::carddav(l)
+}
+
+/// Live properties nobody may set or remove with PROPPATCH.
+pub fn is_protected(name: &QName) -> bool {
+    let ns = name.ns.as_str();
+    let l: &str = &name.local;
+    match ns {
+        "DAV:" => !matches!(l, "displayname"),
+        "urn:ietf:params:xml:ns:caldav" => !matches!(l, "calendar-description" | "calendar-timezone"),
+        "urn:ietf:params:xml:ns:carddav" => !matches!(l, "addressbook-description"),
+        "http://calendarserver.org/ns/" => matches!(l, "getctag"),
+        _ => false,
+    }
+}
+
+/// Properties settable at creation (MKCALENDAR / extended MKCOL) besides the dead ones.
+pub fn settable_at_creation(name: &QName) -> bool {
+    !is_protected(name) || *name == cal("supported-calendar-component-set")
+}
+
+/// The live properties `allprop` returns (RFC 4918 §9.1: the ones it defines, cheaply computed).
+fn allprop_live(res: &Res) -> Vec<QName> {
+    let mut v = vec![dav("resourcetype"), dav("getlastmodified")];
+    if let Res::Object { .. } = res {
+        v.extend([dav("getetag"), dav("getcontenttype"), dav("getcontentlength")]);
+    }
+    if let Res::Principal(_) = res {
+        v.push(dav("displayname"));
+    }
+    v
+}
+
+/// Every live property a resource has, for `propname`.
+fn live_names(res: &Res) -> Vec<QName> {
+    let mut v = vec![
+        dav("resourcetype"),
+        dav("current-user-principal"),
+        dav("current-user-privilege-set"),
+        dav("supported-report-set"),
+    ];
+    match res {
+        Res::Principal(_) => v.extend([
+            dav("displayname"),
+            dav("principal-URL"),
+            dav("principal-collection-set"),
+            cal("calendar-home-set"),
+            cal("calendar-user-address-set"),
+            card("addressbook-home-set"),
+        ]),
+        Res::Collection(c) => {
+            v.extend([
+                dav("owner"),
+                dav("getlastmodified"),
+                dav("sync-token"),
+                QName::calserver("getctag"),
+                dav("quota-used-bytes"),
+                dav("quota-available-bytes"),
+            ]);
+            match c.kind {
+                CollectionKind::Calendar => v.extend([
+                    cal("supported-calendar-component-set"),
+                    cal("supported-calendar-data"),
+                    cal("max-resource-size"),
+                    cal("min-date-time"),
+                    cal("max-date-time"),
+                    cal("max-instances"),
+                    cal("max-attendees-per-instance"),
+                ]),
+                CollectionKind::AddressBook => {
+                    v.extend([card("supported-address-data"), card("max-resource-size")])
+                }
+                _ => {}
+            }
+        }
+        Res::Object { .. } => v.extend([
+            dav("owner"),
+            dav("getetag"),
+            dav("getcontenttype"),
+            dav("getcontentlength"),
+            dav("getlastmodified"),
+        ]),
+        _ => {}
+    }
+    v
+}
+
+/// HTTP-date (RFC 9110 §5.6.7) of Unix seconds.
+pub fn http_date(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        d,
+        MONTHS[(m - 1) as usize],
+        y,
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// iCalendar UTC date-time (`20240101T000000Z`) of Unix seconds.
+pub fn ical_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+}
+
+fn owner_of(res: &Res) -> Option<String> {
+    match res {
+        Res::Collection(c) => Some(c.owner.clone()),
+        Res::Object { coll, .. } => Some(coll.owner.clone()),
+        _ => None,
+    }
+    .filter(|o| !o.is_empty())
+}
+
+/// Computes one live property; `None` when this resource does not have it.
+pub fn live(r: &Req, reader: &Reader, res: &Res, name: &QName) -> Option<PropContent<'static>> {
+    let ns = name.ns.as_str();
+    let l: &str = &name.local;
+    let owned = |s: String| Some(PropContent::Text(Cow::Owned(s)));
+    let href = |s: String| Some(PropContent::Hrefs(vec![Cow::Owned(s)]));
+    match (ns, l) {
+        ("DAV:", "resourcetype") => Some(PropContent::resourcetype(&match res {
+            Res::Principal(_) => vec![dav("collection"), dav("principal")],
+            Res::Collection(c) => match c.kind {
+                CollectionKind::Calendar => vec![dav("collection"), cal("calendar")],
+                CollectionKind::AddressBook => vec![dav("collection"), card("addressbook")],
+                _ => vec![dav("collection")],
+            },
+            Res::Object { .. } => vec![],
+            _ => vec![dav("collection")],
+        })),
+        ("DAV:", "current-user-principal") => href(r.principal_href()),
+        ("DAV:", "principal-URL") => match res {
+            Res::Principal(u) => href(r.href_of(&[PRINCIPALS, u], true)),
+            _ => None,
+        },
+        ("DAV:", "principal-collection-set") => match res {
+            Res::Principal(_) | Res::Root | Res::ServerRoot => href(r.href_of(&[PRINCIPALS], true)),
+            _ => None,
+        },
+        ("DAV:", "displayname") => match res {
+            Res::Principal(u) => owned(u.to_string()),
+            _ => None,
+        },
+        ("DAV:", "owner") => owner_of(res).map(|o| PropContent::Hrefs(vec![Cow::Owned(r.href_of(&[PRINCIPALS, &o], true))])),
+        ("DAV:", "getetag") => match res {
+            Res::Object { meta, .. } => owned(quote_etag(&meta.etag)),
+            _ => None,
+        },
+        ("DAV:", "getcontenttype") => match res {
+            Res::Object { meta, .. } => owned(meta.content_type.clone()),
+            _ => None,
+        },
+        ("DAV:", "getcontentlength") => match res {
+            Res::Object { meta, .. } => owned(meta.size.to_string()),
+            _ => None,
+        },
+        ("DAV:", "getlastmodified") => match res {
+            Res::Object { meta, .. } => owned(http_date(meta.modified)),
+            Res::Collection(c) => owned(http_date(c.modified)),
+            _ => None,
+        },
+        ("DAV:", "sync-token") | ("http://calendarserver.org/ns/", "getctag") => match res {
+            Res::Collection(c) => owned(sync_token::format(c.id, c.seq)),
+            _ => None,
+        },
+        ("DAV:", "supported-report-set") => Some(PropContent::supported_report_set(&supported_reports(res))),
+        ("DAV:", "current-user-privilege-set") => Some(PropContent::privilege_set(&privileges(r, res))),
+        ("DAV:", "quota-used-bytes") | ("DAV:", "quota-available-bytes") => {
+            let o = owner_of(res)?;
+            let (used, quota) = r.dav.store().usage(&o).ok()?;
+            let _ = reader;
+            if l == "quota-used-bytes" {
+                owned(used.to_string())
+            } else {
+                owned(quota.map(|q| q.saturating_sub(used)).unwrap_or(i64::MAX as u64).to_string())
+            }
+        }
+        ("urn:ietf:params:xml:ns:caldav", "calendar-home-set") => match res {
+            Res::Principal(u) => href(r.href_of(&[CALENDARS, u], true)),
+            _ => None,
+        },
+        ("urn:ietf:params:xml:ns:carddav", "addressbook-home-set") => match res {
+            Res::Principal(u) => href(r.href_of(&[ADDRESSBOOKS, u], true)),
+            _ => None,
+        },
+        ("urn:ietf:params:xml:ns:caldav", "calendar-user-address-set") => match res {
+            Res::Principal(u) => {
+                let mut v = vec![Cow::Owned(r.href_of(&[PRINCIPALS, u], true))];
+                if u.contains('@') {
+                    v.insert(0, Cow::Owned(format!("mailto:{u}")));
+                }
+                Some(PropContent::Hrefs(v))
+            }
+            _ => None,
+        },
+        _ => collection_limit(res, ns, l),
+    }
+}
+
+fn collection_limit(res: &Res, ns: &str, l: &str) -> Option<PropContent<'static>> {
+    let Res::Collection(c) = res else { return None };
+    let text = |s: String| Some(PropContent::Text(Cow::Owned(s)));
+    match (c.kind, ns, l) {
+        (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "supported-calendar-component-set") => {
+            let names: Vec<&str> = c.limits.components.iter().filter_map(ObjectKind::component_name).collect();
+            Some(PropContent::calendar_component_set(&names))
+        }
+        (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "supported-calendar-data") => {
+            Some(PropContent::supported_calendar_data())
+        }
+        (CollectionKind::AddressBook, "urn:ietf:params:xml:ns:carddav", "supported-address-data") => {
+            Some(PropContent::supported_address_data(&["3.0", "4.0"]))
+        }
+        (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "max-resource-size")
+        | (CollectionKind::AddressBook, "urn:ietf:params:xml:ns:carddav", "max-resource-size") => {
+            c.limits.max_resource_size.and_then(|v| text(v.to_string()))
+        }
+        (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "min-date-time") => {
+            c.limits.min_date.and_then(|v| text(ical_utc(v)))
+        }
+        (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "max-date-time") => {
+            c.limits.max_date.and_then(|v| text(ical_utc(v)))
+        }
+        (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "max-instances") => {
+            c.limits.max_instances.and_then(|v| text(v.to_string()))
+        }
+        (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "max-attendees-per-instance") => {
+            c.limits.max_attendees.and_then(|v| text(v.to_string()))
+        }
+        _ => None,
+    }
+}
+
+pub fn supported_reports(res: &Res) -> Vec<QName> {
+    match res {
+        Res::Collection(c) => match c.kind {
+            CollectionKind::Calendar => vec![
+                cal("calendar-multiget"),
+                cal("calendar-query"),
+                cal("free-busy-query"),
+                dav("sync-collection"),
+                dav("expand-property"),
+            ],
+            CollectionKind::AddressBook => vec![
+                card("addressbook-multiget"),
+                card("addressbook-query"),
+                dav("sync-collection"),
+                dav("expand-property"),
+            ],
+            _ => vec![dav("sync-collection"), dav("expand-property")],
+        },
+        Res::Object { coll, .. } => match coll.kind {
+            CollectionKind::Calendar => vec![cal("calendar-multiget"), cal("calendar-query"), dav("expand-property")],
+            CollectionKind::AddressBook => vec![card("addressbook-multiget"), card("addressbook-query"), dav("expand-property")],
+            _ => vec![dav("expand-property")],
+        },
+        _ => vec![dav("expand-property")],
+    }
+}
+
+fn privileges(r: &Req, res: &Res) -> Vec<QName> {
+    let mine = match res {
+        Res::Collection(c) => c.owner == r.user && c.path.split('/').count() >= 2,
+        Res::Object { coll, .. } => coll.owner == r.user,
+        Res::Principal(u) => *u == r.user,
+        _ => false,
+    };
+    let mut v = vec![dav("read"), dav("read-current-user-privilege-set")];
+    if mine {
+        v.extend([
+            dav("write"),
+            dav("write-properties"),
+            dav("write-content"),
+            dav("bind"),
+            dav("unbind"),
+        ]);
+        if matches!(res, Res::Collection(c) if c.kind == CollectionKind::Calendar) {
+            v.push(cal("read-free-busy"));
+        }
+    }
+    v
+}
+
+/// Dead properties of a resource, decoded from their stored XML.
+pub fn dead(res: &Res) -> Vec<(QName, PropValue)> {
+    let map = match res {
+        Res::Collection(c) => &c.props,
+        Res::Object { meta, .. } => match object_props(meta) {
+            Some(m) => m,
+            None => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    map.values().filter_map(|xml| PropValue::from_xml(xml).ok()).collect()
+}
+
+fn object_props(_meta: &ObjectMeta) -> Option<&std::collections::BTreeMap<String, Vec<u8>>> {
+    None
+}
+
+/// How a PROPFIND or report asks for properties.
+pub enum Which<'a> {
+    Names(&'a [QName]),
+    All(&'a [QName]),
+    PropName,
+}
+
+/// The propstats of one resource. `extra` holds report-specific values (calendar-data,
+/// address-data) already computed by the caller; `minimal` drops the 404 propstat.
+pub fn propstats<'a>(
+    r: &Req,
+    reader: &Reader,
+    res: &Res,
+    which: &Which,
+    dead_values: &'a [(QName, PropValue)],
+    extra: Vec<Prop<'a>>,
+    minimal: bool,
+) -> Vec<PropStat<'a>> {
+    let mut found: Vec<Prop<'a>> = Vec::new();
+    let mut missing: Vec<QName> = Vec::new();
+    match which {
+        Which::PropName => {
+            for n in live_names(res) {
+                found.push(Prop::empty(n));
+            }
+            for (n, _) in dead_values {
+                found.push(Prop::empty(n.clone()));
+            }
+        }
+        Which::All(include) => {
+            for n in allprop_live(res).iter().chain(include.iter()) {
+                if let Some(v) = live(r, reader, res, n) {
+                    if !found.iter().any(|p| p.name == *n) {
+                        found.push(Prop::new(n.clone(), v));
+                    }
+                }
+            }
+            for (n, v) in dead_values {
+                found.push(Prop::new(n.clone(), PropContent::Raw(v)));
+            }
+        }
+        Which::Names(names) => {
+            for n in names.iter() {
+                if let Some(p) = extra.iter().find(|p| p.name == *n) {
+                    found.push(p.clone());
+                } else if let Some(v) = live(r, reader, res, n) {
+                    found.push(Prop::new(n.clone(), v));
+                } else if let Some((_, v)) = dead_values.iter().find(|(dn, _)| dn == n) {
+                    found.push(Prop::new(n.clone(), PropContent::Raw(v)));
+                } else {
+                    missing.push(n.clone());
+                }
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(2);
+    if !found.is_empty() || missing.is_empty() || minimal {
+        out.push(PropStat::ok(found));
+    }
+    if !missing.is_empty() && !minimal {
+        out.push(PropStat::new(StatusCode::NOT_FOUND, missing.into_iter().map(Prop::empty).collect()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(1_700_000_000), "Tue, 14 Nov 2023 22:13:20 GMT");
+        assert_eq!(ical_utc(1_700_000_000), "20231114T221320Z");
+    }
+}

@@ -1,0 +1,79 @@
+//! Per-object answers shared by the reports: the requested properties of one object plus its
+//! `calendar-data` / `address-data` when asked for.
+
+use std::borrow::Cow;
+
+use davlite_proto::{MultistatusWriter, Prop, PropContent, PropRequest, QName};
+use davlite_store::{Collection, ObjectMeta, Reader};
+
+use crate::error::{DavError, DavResult};
+use crate::props::{self, Res, Which};
+use crate::request::Req;
+
+pub fn which(props: &PropRequest) -> Which<'_> {
+    match &props.which {
+        davlite_proto::PropFind::Prop(n) => Which::Names(n),
+        davlite_proto::PropFind::AllProp { include } => Which::All(include),
+        davlite_proto::PropFind::PropName => Which::PropName,
+    }
+}
+
+fn wants_data(props: &PropRequest) -> Option<QName> {
+    let cd = QName::caldav("calendar-data");
+    let ad = QName::carddav("address-data");
+    props.names().iter().find(|n| **n == cd || **n == ad).cloned()
+}
+
+/// Writes the `<D:response>` of one object. `href` is the spelling to answer with.
+#[allow(clippy::too_many_arguments)]
+pub fn write_object(
+    r: &Req,
+    reader: &Reader,
+    w: &mut MultistatusWriter,
+    href: &str,
+    coll: &Collection,
+    name: &str,
+    meta: &ObjectMeta,
+    body: Option<&[u8]>,
+    props: &PropRequest,
+    minimal: bool,
+) -> DavResult<()> {
+    let res = Res::Object { coll, name, meta };
+    let mut extra: Vec<Prop> = Vec::new();
+    let mut owned_body = None;
+    if let Some(data_name) = wants_data(props) {
+        let bytes = match body {
+            Some(b) => Cow::Borrowed(b),
+            None => match reader.get(&coll.path, name).map_err(DavError::internal)? {
+                Some((_, b)) => Cow::Owned(b),
+                None => return Ok(()),
+            },
+        };
+        let text = render_data(&bytes, props);
+        owned_body = Some((data_name, text));
+    }
+    if let Some((n, text)) = &owned_body {
+        extra.push(Prop::new(n.clone(), PropContent::Text(Cow::Borrowed(text.as_str()))));
+    }
+    let dead = props::dead(&res);
+    let ps = props::propstats(r, reader, &res, &which(props), &dead, extra, minimal);
+    w.response_propstat(href, &ps);
+    Ok(())
+}
+
+/// The calendar-data / address-data text: the stored bytes, or the expanded / limited form the
+/// client asked for (RFC 4791 §9.6).
+fn render_data(bytes: &[u8], props: &PropRequest) -> String {
+    if let Some(cd) = &props.calendar_data {
+        if let Some(range) = cd.expand {
+            if let Ok(out) = davlite_formats::expand::expand(bytes, range.start, range.end) {
+                return String::from_utf8_lossy(&out).into_owned();
+            }
+        } else if let Some(range) = cd.limit_recurrence_set {
+            if let Ok(out) = davlite_formats::expand::limit_recurrence_set(bytes, range.start, range.end) {
+                return String::from_utf8_lossy(&out).into_owned();
+            }
+        }
+    }
+    String::from_utf8_lossy(bytes).into_owned()
+}

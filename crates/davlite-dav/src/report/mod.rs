@@ -1,0 +1,79 @@
+//! REPORT: the CalDAV, CardDAV, sync and expand-property reports. Each report module turns a
+//! parsed body into a multistatus; this module checks the target and that the report applies.
+
+mod data;
+mod expand_property;
+mod freebusy;
+mod multiget;
+mod query;
+mod sync;
+
+use davlite_formats::FilterError;
+use davlite_proto::{Condition, DavKind, QName, Report};
+use davlite_store::CollectionKind;
+use http::Response;
+
+use crate::access;
+use crate::error::{DavError, DavResult};
+use crate::props::{self, Res};
+use crate::request::Req;
+use crate::DavBody;
+
+pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
+    let report = Report::parse(&r.body).map_err(DavError::xml)?;
+    let reader = r.dav.store().read().map_err(DavError::internal)?;
+    let target = r.target(&reader)?;
+    if !target.exists() {
+        return Err(DavError::not_found());
+    }
+    access::check_read(r, &target)?;
+    let res = Res::of(&target).ok_or_else(DavError::not_found)?;
+    let name = report_name(&report);
+    if !props::supported_reports(&res).contains(&name) {
+        return Err(DavError::forbidden(Condition::SupportedReport));
+    }
+    let minimal = crate::methods::propfind::minimal(r);
+    let body = match report {
+        Report::CalendarMultiget { props, hrefs } | Report::AddressbookMultiget { props, hrefs } => {
+            multiget::run(r, &reader, &res, &props, &hrefs, minimal)?
+        }
+        Report::CalendarQuery { props, filter, .. } => query::calendar(r, &reader, &res, &props, &filter, minimal)?,
+        Report::AddressbookQuery { props, filter, limit } => query::card(r, &reader, &res, &props, &filter, limit, minimal)?,
+        Report::SyncCollection { sync_token, sync_level, limit, props } => {
+            sync::run(r, &reader, &res, sync_token.as_deref(), sync_level.as_deref(), limit, &props, minimal)?
+        }
+        Report::FreeBusyQuery { start, end } => return freebusy::run(r, &reader, &res, start, end),
+        Report::ExpandProperty { tree } => expand_property::run(r, &reader, &res, &tree)?,
+        Report::Unknown(_) => return Err(DavError::forbidden(Condition::SupportedReport)),
+    };
+    Ok(crate::methods::propfind::multistatus(body, minimal))
+}
+
+fn report_name(report: &Report) -> QName {
+    match report {
+        Report::CalendarQuery { .. } => QName::caldav("calendar-query"),
+        Report::CalendarMultiget { .. } => QName::caldav("calendar-multiget"),
+        Report::FreeBusyQuery { .. } => QName::caldav("free-busy-query"),
+        Report::AddressbookQuery { .. } => QName::carddav("addressbook-query"),
+        Report::AddressbookMultiget { .. } => QName::carddav("addressbook-multiget"),
+        Report::SyncCollection { .. } => QName::dav("sync-collection"),
+        Report::ExpandProperty { .. } => QName::dav("expand-property"),
+        Report::Unknown(q) => q.clone(),
+        #[allow(unreachable_patterns)]
+        _ => QName::dav("unknown"),
+    }
+}
+
+/// Maps a filter refusal to its precondition (RFC 4791 §7.8, RFC 6352 §8.6).
+pub fn filter_error(e: FilterError, kind: CollectionKind) -> DavError {
+    let dk = if kind == CollectionKind::AddressBook { DavKind::Addressbook } else { DavKind::Calendar };
+    let ns = dk.namespace();
+    match &e {
+        FilterError::Unsupported { element, .. } => DavError::Refused(
+            Condition::SupportedFilter { kind: dk, element: QName::new(ns, element.as_str()), name: None },
+            e.to_string(),
+        ),
+        FilterError::Invalid { .. } => DavError::Refused(Condition::ValidFilter, e.to_string()),
+        _ => DavError::Internal(e.to_string()),
+    }
+}

@@ -1,0 +1,117 @@
+//! calendar-query (RFC 4791 §7.8) and addressbook-query (RFC 6352 §8.6). The store's span index
+//! gives a coarse superset for a top-level time-range; the exact filter then runs on each
+//! candidate's bytes.
+
+use davlite_formats::filter::{CardFilter, CompFilter};
+use davlite_formats::{matches_calendar, matches_card, validate_calendar_filter, validate_card_filter};
+use davlite_proto::{Condition, MultistatusWriter, PropRequest};
+use davlite_store::{Collection, CollectionKind, Reader};
+use http::StatusCode;
+
+use super::data::write_object;
+use super::filter_error;
+use crate::error::{DavError, DavResult};
+use crate::props::Res;
+use crate::request::Req;
+use crate::DavBody;
+
+/// Most objects one calendar-query answers; RFC 4791 has no truncated answer, so past this the
+/// query is refused with `number-of-matches-within-limits`.
+pub const MAX_QUERY_RESULTS: usize = 100_000;
+
+fn object_href(r: &Req, coll: &Collection, name: &str) -> String {
+    let mut segs: Vec<&str> = coll.path.split('/').collect();
+    segs.push(name);
+    r.href_of(&segs, false)
+}
+
+/// Names of the candidates: the span index when the filter has a VEVENT-level time-range with a
+/// start or an end, else every object.
+fn candidates(reader: &Reader, coll: &Collection, filter: &CompFilter) -> DavResult<Vec<String>> {
+    let range = filter
+        .comp_filters
+        .iter()
+        .find(|c| c.name.eq_ignore_ascii_case("VEVENT") && !c.is_not_defined)
+        .and_then(|c| c.time_range);
+    if filter.comp_filters.len() == 1 {
+        if let Some(tr) = range {
+            let start = tr.start.unwrap_or(i64::MIN);
+            let end = tr.end.unwrap_or(i64::MAX);
+            return reader.overlapping(&coll.path, start, end).map_err(DavError::internal);
+        }
+    }
+    Ok(reader.list(&coll.path).map_err(DavError::internal)?.into_iter().map(|(n, _)| n).collect())
+}
+
+pub fn calendar(r: &Req, reader: &Reader, res: &Res, props: &PropRequest, filter: &CompFilter, minimal: bool) -> DavResult<DavBody> {
+    validate_calendar_filter(filter).map_err(|e| filter_error(e, CollectionKind::Calendar))?;
+    let mut w = MultistatusWriter::new();
+    let (coll, names) = match res {
+        Res::Collection(c) => (*c, candidates(reader, c, filter)?),
+        Res::Object { coll, name, .. } => (*coll, vec![name.to_string()]),
+        _ => return Ok(DavBody::Full(w.finish())),
+    };
+    if let (Some(min), Some(tr)) = (coll.limits.min_date, top_range(filter)) {
+        if tr.end.is_some_and(|e| e <= min) {
+            return Err(DavError::forbidden(Condition::MinDateTime));
+        }
+    }
+    if let (Some(max), Some(tr)) = (coll.limits.max_date, top_range(filter)) {
+        if tr.start.is_some_and(|s| s >= max) {
+            return Err(DavError::forbidden(Condition::MaxDateTime));
+        }
+    }
+    let mut matched = 0usize;
+    for name in names {
+        let Some((meta, body)) = reader.get(&coll.path, &name).map_err(DavError::internal)? else { continue };
+        if !matches_calendar(filter, &body).map_err(|e| filter_error(e, CollectionKind::Calendar))? {
+            continue;
+        }
+        matched += 1;
+        if matched > MAX_QUERY_RESULTS {
+            return Err(DavError::forbidden(Condition::NumberOfMatchesWithinLimits));
+        }
+        let href = object_href(r, coll, &name);
+        write_object(r, reader, &mut w, &href, coll, &name, &meta, Some(&body), props, minimal)?;
+    }
+    Ok(DavBody::Full(w.finish()))
+}
+
+fn top_range(filter: &CompFilter) -> Option<davlite_formats::filter::TimeRange> {
+    filter.comp_filters.iter().find_map(|c| c.time_range)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn card(
+    r: &Req,
+    reader: &Reader,
+    res: &Res,
+    props: &PropRequest,
+    filter: &CardFilter,
+    limit: Option<u32>,
+    minimal: bool,
+) -> DavResult<DavBody> {
+    validate_card_filter(filter).map_err(|e| filter_error(e, CollectionKind::AddressBook))?;
+    let mut w = MultistatusWriter::new();
+    let (coll, names): (&Collection, Vec<String>) = match res {
+        Res::Collection(c) => (*c, reader.list(&c.path).map_err(DavError::internal)?.into_iter().map(|(n, _)| n).collect()),
+        Res::Object { coll, name, .. } => (*coll, vec![name.to_string()]),
+        _ => return Ok(DavBody::Full(w.finish())),
+    };
+    let mut matched = 0u32;
+    for name in names {
+        let Some((meta, body)) = reader.get(&coll.path, &name).map_err(DavError::internal)? else { continue };
+        if !matches_card(filter, &body).map_err(|e| filter_error(e, CollectionKind::AddressBook))? {
+            continue;
+        }
+        if limit.is_some_and(|l| matched >= l) {
+            // RFC 6352 §8.6.1: the partial answer plus a 507 for the request-URI.
+            w.response_status(&r.raw_path, StatusCode::INSUFFICIENT_STORAGE, Some(&Condition::NumberOfMatchesWithinLimits));
+            break;
+        }
+        matched += 1;
+        let href = object_href(r, coll, &name);
+        write_object(r, reader, &mut w, &href, coll, &name, &meta, Some(&body), props, minimal)?;
+    }
+    Ok(DavBody::Full(w.finish()))
+}

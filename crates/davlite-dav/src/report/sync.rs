@@ -1,0 +1,92 @@
+//! sync-collection (RFC 6578). Tokens name their collection and sequence; the store answers the
+//! changes since a sequence in O(changes). Depth 0, 1 or none and a missing sync-level are all
+//! served as a sync of the members (Thunderbird and Apple send Depth 1, Apple omits sync-level).
+
+use davlite_proto::{Condition, MultistatusWriter, PropRequest};
+use davlite_store::{ChangeKind, Collection, CollectionKind, Reader, StoreError};
+use http::StatusCode;
+
+use super::data::write_object;
+use crate::error::{DavError, DavResult};
+use crate::props::{self, Res};
+use crate::request::Req;
+use crate::{DavBody, sync_token};
+
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    r: &Req,
+    reader: &Reader,
+    res: &Res,
+    token: Option<&str>,
+    level: Option<&str>,
+    limit: Option<u32>,
+    props: &PropRequest,
+    minimal: bool,
+) -> DavResult<DavBody> {
+    let Res::Collection(coll) = res else {
+        return Err(DavError::forbidden(Condition::SupportedReport));
+    };
+    let depth_infinity = r.header("depth").is_some_and(|d| d.trim().eq_ignore_ascii_case("infinity"));
+    if depth_infinity && level == Some("1") {
+        return Err(DavError::BadRequest("sync-level 1 with Depth: infinity".into()));
+    }
+    if level.is_some_and(|l| l != "1") {
+        // sync-level infinite: we have no nested collections worth syncing; refuse as unsupported.
+        return Err(DavError::forbidden(Condition::SupportedReport));
+    }
+    let since = match token.map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(t) => match sync_token::parse(t) {
+            Some((id, seq)) if id == coll.id => Some(seq),
+            _ => return Err(invalid_token(r, coll)),
+        },
+    };
+    let changes = match reader.changes_since(&coll.path, since, limit.map(|l| l as usize)) {
+        Ok(c) => c,
+        Err(StoreError::InvalidSyncToken) => return Err(invalid_token(r, coll)),
+        Err(e) => return Err(DavError::internal(e)),
+    };
+    let mut w = MultistatusWriter::new();
+    let coll_segs: Vec<&str> = coll.path.split('/').collect();
+    for ch in &changes.changes {
+        let mut segs = coll_segs.clone();
+        segs.push(&ch.name);
+        let href = r.href_of(&segs, ch.is_collection);
+        match ch.kind {
+            ChangeKind::Delete => w.response_status(&href, StatusCode::NOT_FOUND, None),
+            _ if ch.is_collection => {
+                let path = segs.join("/");
+                match reader.collection(&path).map_err(DavError::internal)? {
+                    Some(c) if crate::access::visible(r, &c.path) => {
+                        let res = Res::Collection(&c);
+                        let dead = props::dead(&res);
+                        let ps = props::propstats(r, reader, &res, &super::data::which(props), &dead, Vec::new(), minimal);
+                        w.response_propstat(&href, &ps);
+                    }
+                    Some(_) => {}
+                    None => w.response_status(&href, StatusCode::NOT_FOUND, None),
+                }
+            }
+            _ => match reader.meta(&coll.path, &ch.name).map_err(DavError::internal)? {
+                Some(meta) => write_object(r, reader, &mut w, &href, coll, &ch.name, &meta, None, props, minimal)?,
+                None => w.response_status(&href, StatusCode::NOT_FOUND, None),
+            },
+        }
+    }
+    if changes.truncated {
+        // RFC 6578 §3.6: a 507 for the request-URI, spelled as the client sent it.
+        w.response_status(&r.raw_path, StatusCode::INSUFFICIENT_STORAGE, Some(&Condition::NumberOfMatchesWithinLimits));
+    }
+    w.sync_token(&sync_token::format(coll.id, changes.seq));
+    Ok(DavBody::Full(w.finish()))
+}
+
+/// 403 `valid-sync-token`; Thunderbird's address book recovers only from 400, so it gets 400
+/// with the same body when the compatibility switch is on.
+fn invalid_token(r: &Req, coll: &Collection) -> DavError {
+    let tb = r.dav.config().thunderbird_sync_400
+        && coll.kind == CollectionKind::AddressBook
+        && r.header("user-agent").is_some_and(|ua| ua.contains("Thunderbird/"));
+    let status = if tb { StatusCode::BAD_REQUEST } else { StatusCode::FORBIDDEN };
+    DavError::Condition(status, Condition::ValidSyncToken)
+}

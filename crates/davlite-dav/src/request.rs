@@ -1,0 +1,152 @@
+//! One request: authentication check, href decoding, target resolution, dispatch to the method
+//! handler, and the mapping of every refusal to a response in one place.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Response, StatusCode, header};
+
+use crate::error::{DavError, DavResult};
+use crate::href::HrefError;
+use crate::resource::{self, Target};
+use crate::{Dav, DavBody, RequestContext, methods};
+
+/// What every handler needs to know about the request.
+pub struct Req<'a> {
+    pub dav: &'a Dav,
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub user: String,
+    /// The prefix hrefs are written under (the mount the request used).
+    pub prefix: String,
+    /// Decoded segments below the mount.
+    pub segments: Vec<String>,
+    /// The request path exactly as sent (for echoing the request-URI in a 507 response).
+    pub raw_path: String,
+    /// The request authority (Host), to tell a Destination on another server apart.
+    pub authority: Option<String>,
+    /// The target is `/`, outside every mount.
+    pub server_root: bool,
+}
+
+impl Req<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Forwarded prefix from a trusted proxy, when configured.
+    pub fn forwarded(&self) -> Option<String> {
+        forwarded_prefix(self.dav, &self.headers)
+    }
+
+    /// Resolves the request target over a fresh snapshot.
+    pub fn target(&self, reader: &davlite_store::Reader) -> DavResult<Target> {
+        if self.server_root {
+            return Ok(Target::ServerRoot);
+        }
+        resource::resolve(reader, &self.segments).map_err(DavError::internal)
+    }
+
+    /// The href of a store path (collection or object) under this request's prefix.
+    pub fn href_of(&self, segments: &[&str], collection: bool) -> String {
+        crate::href::href(&self.prefix, segments, collection)
+    }
+
+    /// The href of the authenticated user's principal.
+    pub fn principal_href(&self) -> String {
+        self.href_of(&[resource::PRINCIPALS, &self.user], true)
+    }
+}
+
+fn forwarded_prefix(dav: &Dav, headers: &HeaderMap) -> Option<String> {
+    if !dav.config().trust_forwarded_prefix {
+        return None;
+    }
+    headers
+        .get("x-forwarded-prefix")
+        .or_else(|| headers.get("x-script-name"))
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+pub fn handle(dav: &Dav, req: http::Request<Bytes>, ctx: &RequestContext) -> Response<DavBody> {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+
+    if is_well_known(&path) {
+        return redirect_to_base(dav);
+    }
+    let Some(user) = ctx.user.clone() else {
+        return Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .header(header::WWW_AUTHENTICATE, "Basic realm=\"davlite\", charset=\"UTF-8\"")
+            .body(DavBody::empty())
+            .expect("valid response");
+    };
+
+    let forwarded = forwarded_prefix(dav, &parts.headers);
+    let server_root = path == "/" || path.is_empty();
+    let decoded = if server_root {
+        Ok(crate::href::Decoded { prefix: dav.mounts().canonical_prefix().to_string(), segments: vec![], trailing_slash: true })
+    } else {
+        dav.mounts().decode(&path, forwarded.as_deref())
+    };
+    let decoded = match decoded {
+        Ok(d) => d,
+        Err(HrefError::Foreign) => return DavError::not_found().into_response(),
+        Err(HrefError::Hostile(why)) => return DavError::BadRequest(format!("refused request path: {why}")).into_response(),
+    };
+    let authority = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+    let r = Req {
+        dav,
+        method: parts.method,
+        headers: parts.headers,
+        body,
+        user,
+        prefix: decoded.prefix,
+        segments: decoded.segments,
+        raw_path: path,
+        authority,
+        server_root,
+    };
+    match dispatch(&r) {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn dispatch(r: &Req) -> DavResult<Response<DavBody>> {
+    match r.method.as_str() {
+        "OPTIONS" => methods::options::handle(r),
+        "GET" | "HEAD" => methods::get::handle(r),
+        "PUT" => methods::put::handle(r),
+        "DELETE" => methods::delete::handle(r),
+        "PROPFIND" => methods::propfind::handle(r),
+        "PROPPATCH" => methods::proppatch::handle(r),
+        "MKCOL" | "MKCALENDAR" => methods::mkcol::handle(r),
+        "COPY" | "MOVE" => methods::copymove::handle(r),
+        "REPORT" => crate::report::handle(r),
+        "POST" => Err(DavError::MethodNotAllowed(methods::options::allow_for_path(r))),
+        _ => Err(DavError::Status(StatusCode::NOT_IMPLEMENTED)),
+    }
+}
+
+fn is_well_known(path: &str) -> bool {
+    let p = path.trim_end_matches('/');
+    p.eq_ignore_ascii_case("/.well-known/caldav") || p.eq_ignore_ascii_case("/.well-known/carddav")
+}
+
+/// RFC 6764 §5: the well-known URIs redirect to the DAV root, for any method, with or without
+/// credentials, on the same origin (an absolute-path Location).
+fn redirect_to_base(dav: &Dav) -> Response<DavBody> {
+    Response::builder()
+        .status(StatusCode::MOVED_PERMANENTLY)
+        .header(header::LOCATION, dav.mounts().canonical_prefix())
+        .body(DavBody::empty())
+        .expect("valid response")
+}
