@@ -1,0 +1,263 @@
+//! What a workload measured. Only requests whose status (and, where checkable, content) was
+//! right count as successes; the rate is successes per second, so errors can never pass for
+//! speed.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// Per-worker tally, merged at the end of a workload.
+#[derive(Debug, Default, Clone)]
+pub struct Recorder {
+    /// Latency of every timed request, in nanoseconds.
+    pub samples: Vec<u64>,
+    pub ok: u64,
+    pub errors: BTreeMap<String, u64>,
+    /// The first few error descriptions with a body excerpt, for diagnosis.
+    pub error_examples: Vec<String>,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+impl Recorder {
+    pub fn error(&mut self, kind: impl Into<String>, detail: impl FnOnce() -> String) {
+        let kind = kind.into();
+        if self.error_examples.len() < 5 {
+            self.error_examples.push(format!("{kind}: {}", detail()));
+        }
+        *self.errors.entry(kind).or_default() += 1;
+    }
+
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    pub fn merge(&mut self, other: Recorder) {
+        self.samples.extend(other.samples);
+        self.ok += other.ok;
+        for (k, v) in other.errors {
+            *self.errors.entry(k).or_default() += v;
+        }
+        for e in other.error_examples {
+            if self.error_examples.len() < 5 {
+                self.error_examples.push(e);
+            }
+        }
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+    }
+}
+
+/// Latency percentiles (nearest rank) over the timed requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Latency {
+    pub p50: Duration,
+    pub p90: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    pub mean: Duration,
+}
+
+impl Latency {
+    pub fn from_samples(samples: &mut [u64]) -> Latency {
+        if samples.is_empty() {
+            return Latency::default();
+        }
+        samples.sort_unstable();
+        let rank = |p: f64| {
+            let i = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+            Duration::from_nanos(samples[i.clamp(1, samples.len()) - 1])
+        };
+        let mean = samples.iter().map(|&s| u128::from(s)).sum::<u128>() / samples.len() as u128;
+        Latency { p50: rank(50.0), p90: rank(90.0), p99: rank(99.0), max: rank(100.0), mean: Duration::from_nanos(mean as u64) }
+    }
+}
+
+/// The outcome of the conflict workload: per round, how many writers were told they won.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConflictOutcome {
+    pub rounds_same_href: u64,
+    pub rounds_different_href: u64,
+    pub exactly_one_winner: u64,
+    pub no_winner: u64,
+    pub several_winners: u64,
+    /// Status code -> how many losing writers got it.
+    pub loser_statuses: BTreeMap<u16, u64>,
+}
+
+/// One workload's result.
+#[derive(Debug, Clone)]
+pub struct WorkloadReport {
+    pub workload: String,
+    pub objects: u64,
+    pub concurrency: usize,
+    /// Timed requests.
+    pub requests: u64,
+    pub ok: u64,
+    pub errors: BTreeMap<String, u64>,
+    pub error_examples: Vec<String>,
+    pub elapsed: Duration,
+    pub latency: Latency,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub conflict: Option<ConflictOutcome>,
+    /// Resident memory (KiB) and on-disk bytes of the server, when asked to look.
+    pub footprint: Option<(u64, u64)>,
+    pub notes: Vec<String>,
+}
+
+impl WorkloadReport {
+    pub fn from_recorder(workload: &str, objects: u64, concurrency: usize, mut rec: Recorder, elapsed: Duration) -> Self {
+        let latency = Latency::from_samples(&mut rec.samples);
+        WorkloadReport {
+            workload: workload.to_string(),
+            objects,
+            concurrency,
+            requests: rec.samples.len() as u64,
+            ok: rec.ok,
+            errors: rec.errors,
+            error_examples: rec.error_examples,
+            elapsed,
+            latency,
+            bytes_sent: rec.bytes_sent,
+            bytes_received: rec.bytes_received,
+            conflict: None,
+            footprint: None,
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
+    }
+
+    /// Successful operations per second of wall time.
+    pub fn ops_per_sec(&self) -> f64 {
+        let s = self.elapsed.as_secs_f64();
+        if s > 0.0 { self.ok as f64 / s } else { 0.0 }
+    }
+
+    pub fn to_json(&self) -> Value {
+        let ms = |d: Duration| (d.as_secs_f64() * 1e6).round() / 1e3;
+        let mut v = json!({
+            "workload": self.workload,
+            "objects": self.objects,
+            "concurrency": self.concurrency,
+            "requests": self.requests,
+            "ok": self.ok,
+            "errors": self.error_count(),
+            "error_kinds": self.errors,
+            "ops_per_sec": (self.ops_per_sec() * 10.0).round() / 10.0,
+            "elapsed_s": (self.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+            "latency_ms": {"p50": ms(self.latency.p50), "p90": ms(self.latency.p90), "p99": ms(self.latency.p99), "max": ms(self.latency.max), "mean": ms(self.latency.mean)},
+            "bytes_sent": self.bytes_sent,
+            "bytes_received": self.bytes_received,
+        });
+        if !self.error_examples.is_empty() {
+            v["error_examples"] = json!(self.error_examples);
+        }
+        if let Some(c) = &self.conflict {
+            v["conflict"] = json!({
+                "rounds_same_href": c.rounds_same_href,
+                "rounds_different_href": c.rounds_different_href,
+                "exactly_one_winner": c.exactly_one_winner,
+                "no_winner": c.no_winner,
+                "several_winners": c.several_winners,
+                "loser_statuses": c.loser_statuses.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>(),
+            });
+        }
+        if let Some((rss, disk)) = self.footprint {
+            v["footprint"] = json!({"rss_kib": rss, "disk_bytes": disk});
+        }
+        if !self.notes.is_empty() {
+            v["notes"] = json!(self.notes);
+        }
+        v
+    }
+
+    /// One human line (plus error lines) for the terminal.
+    pub fn to_text(&self) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let mut s = format!(
+            "{:<20} n={:<6} c={:<3} {:>10.1} ops/s  p50 {:>8.3} ms  p90 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms  errors {:<5} sent {} B  recv {} B",
+            self.workload,
+            self.objects,
+            self.concurrency,
+            self.ops_per_sec(),
+            ms(self.latency.p50),
+            ms(self.latency.p90),
+            ms(self.latency.p99),
+            ms(self.latency.max),
+            self.error_count(),
+            self.bytes_sent,
+            self.bytes_received
+        );
+        for (k, v) in &self.errors {
+            s.push_str(&format!("\n    error {k}: {v}"));
+        }
+        for e in &self.error_examples {
+            s.push_str(&format!("\n    e.g. {e}"));
+        }
+        if let Some(c) = &self.conflict {
+            s.push_str(&format!(
+                "\n    conflict: {} rounds same href, {} different hrefs; exactly one winner {}, none {}, several {}; loser statuses {:?}",
+                c.rounds_same_href, c.rounds_different_href, c.exactly_one_winner, c.no_winner, c.several_winners, c.loser_statuses
+            ));
+        }
+        if let Some((rss, disk)) = self.footprint {
+            s.push_str(&format!("\n    server footprint: RSS {rss} KiB, disk {disk} bytes"));
+        }
+        for n in &self.notes {
+            s.push_str(&format!("\n    note: {n}"));
+        }
+        s
+    }
+}
+
+/// All workloads of one run, in the order they ran.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub workloads: Vec<WorkloadReport>,
+}
+
+impl Report {
+    pub fn total_errors(&self) -> u64 {
+        self.workloads.iter().map(WorkloadReport::error_count).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_nearest_rank() {
+        let mut s: Vec<u64> = (1..=100).rev().map(|i| i * 1000).collect();
+        let l = Latency::from_samples(&mut s);
+        assert_eq!(l.p50, Duration::from_micros(50));
+        assert_eq!(l.p90, Duration::from_micros(90));
+        assert_eq!(l.p99, Duration::from_micros(99));
+        assert_eq!(l.max, Duration::from_micros(100));
+        assert_eq!(l.mean, Duration::from_nanos(50_500));
+        assert_eq!(Latency::from_samples(&mut []), Latency::default());
+    }
+
+    #[test]
+    fn errors_are_not_speed() {
+        let mut r = Recorder::default();
+        r.samples = vec![1; 10];
+        r.ok = 2;
+        for _ in 0..8 {
+            r.error("PUT 500", || "boom".into());
+        }
+        let w = WorkloadReport::from_recorder("create", 10, 1, r, Duration::from_secs(1));
+        assert_eq!(w.ops_per_sec(), 2.0);
+        assert_eq!(w.error_count(), 8);
+        let j = w.to_json();
+        assert_eq!(j["errors"], 8);
+        assert_eq!(j["error_kinds"]["PUT 500"], 8);
+        assert_eq!(j["requests"], 10);
+        assert_eq!(w.error_examples.len(), 5);
+    }
+}
