@@ -5,7 +5,7 @@
 use davlite_proto::{Condition, NeedPrivilege, QName};
 
 use crate::error::{DavError, DavResult};
-use crate::request::Req;
+use crate::request::{Req, ReqInfo};
 use crate::resource::{Target, path_owner};
 
 fn need(r: &Req, target: &Target, privilege: &'static str) -> DavError {
@@ -35,13 +35,19 @@ pub fn check_read(r: &Req, target: &Target) -> DavResult<()> {
 pub fn check_write(r: &Req, target: &Target) -> DavResult<()> {
     let segs = target.segments();
     match owner(target) {
-        Some(o) if o == r.user && segs.len() >= 3 && !matches!(target, Target::Principal(_)) => Ok(()),
-        _ => Err(need(r, target, if target.exists() { "write" } else { "bind" })),
+        Some(o) if o == r.user && segs.len() >= 3 && !matches!(target, Target::Principal(_)) => {
+            Ok(())
+        }
+        _ => Err(need(
+            r,
+            target,
+            if target.exists() { "write" } else { "bind" },
+        )),
     }
 }
 
 /// Whether the user may see a collection in a listing.
-pub fn visible(r: &Req, path: &str) -> bool {
+pub fn visible(r: &ReqInfo, path: &str) -> bool {
     let segs: Vec<&str> = path.split('/').collect();
     match path_owner(&segs) {
         Some(o) => o == r.user,

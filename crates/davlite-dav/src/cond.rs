@@ -1,7 +1,9 @@
 //! HTTP conditionals (RFC 9110 §13) and the WebDAV `If` header, turned into the store's
 //! precondition so the check runs inside the write transaction.
 
-use davlite_proto::headers::{EntityTag, EtagList, IfHeader, ResourceState, parse_if_match, parse_if_none_match};
+use davlite_proto::headers::{
+    EntityTag, EtagList, IfHeader, ResourceState, parse_if_match, parse_if_none_match,
+};
 use davlite_store::{Etag, Precondition};
 use http::HeaderMap;
 
@@ -17,7 +19,9 @@ pub struct Conditionals {
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> DavResult<Option<&'a str>> {
     let mut values = h.get_all(name).iter();
-    let Some(first) = values.next() else { return Ok(None) };
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
     if values.next().is_some() {
         // Several header lines: RFC 9110 lets them be joined, but none of our clients do it and a
         // joined `*` would be ambiguous; refuse rather than guess.
@@ -69,7 +73,10 @@ impl Conditionals {
                 if resource.is_some() {
                     ResourceState::default()
                 } else {
-                    ResourceState { etag: tag.clone(), lock_tokens: Vec::new() }
+                    ResourceState {
+                        etag: tag.clone(),
+                        lock_tokens: Vec::new(),
+                    }
                 }
             });
             if !ok {
@@ -87,16 +94,21 @@ impl Conditionals {
             return match m {
                 EtagList::Any => Precondition::IfMatchAny,
                 EtagList::Tags(tags) => Precondition::IfMatch(
-                    tags.iter().filter(|t| !t.weak).filter_map(|t| Etag::parse_hex(&t.tag)).collect(),
+                    tags.iter()
+                        .filter(|t| !t.weak)
+                        .filter_map(|t| Etag::parse_hex(&t.tag))
+                        .collect(),
                 ),
             };
         }
         if let Some(n) = &self.if_none_match {
             return match n {
                 EtagList::Any => Precondition::IfNoneMatchAny,
-                EtagList::Tags(tags) => {
-                    Precondition::IfNoneMatch(tags.iter().filter_map(|t| Etag::parse_hex(&t.tag)).collect())
-                }
+                EtagList::Tags(tags) => Precondition::IfNoneMatch(
+                    tags.iter()
+                        .filter_map(|t| Etag::parse_hex(&t.tag))
+                        .collect(),
+                ),
             };
         }
         Precondition::None

@@ -42,7 +42,11 @@ impl DavError {
     /// Maps a store refusal. `kind` is the kind of the collection written to (it decides
     /// between the CalDAV and CardDAV element); `holder_href` turns the name in a UID conflict
     /// into the href the client must see.
-    pub fn from_store(err: StoreError, kind: CollectionKind, holder_href: &dyn Fn(&str) -> String) -> Self {
+    pub fn from_store(
+        err: StoreError,
+        kind: CollectionKind,
+        holder_href: &dyn Fn(&str) -> String,
+    ) -> Self {
         let dav_kind = match kind {
             CollectionKind::AddressBook => DavKind::Addressbook,
             _ => DavKind::Calendar,
@@ -55,7 +59,9 @@ impl DavError {
             }),
             StoreError::NotFound => DavError::not_found(),
             StoreError::ParentNotFound => DavError::Status(StatusCode::CONFLICT),
-            StoreError::AlreadyExists => DavError::MethodNotAllowed(crate::methods::options::ALLOW_COLLECTION),
+            StoreError::AlreadyExists => {
+                DavError::MethodNotAllowed(crate::methods::options::ALLOW_COLLECTION)
+            }
             StoreError::WrongKind { reason } => {
                 let cond = match kind {
                     CollectionKind::AddressBook => Condition::SupportedAddressData,
@@ -64,15 +70,22 @@ impl DavError {
                 };
                 DavError::Refused(cond, reason.to_string())
             }
-            StoreError::UnsupportedComponent => DavError::forbidden(Condition::SupportedCalendarComponent),
-            StoreError::TooLarge { .. } => DavError::forbidden(Condition::MaxResourceSize { kind: dav_kind }),
+            StoreError::UnsupportedComponent => {
+                DavError::forbidden(Condition::SupportedCalendarComponent)
+            }
+            StoreError::TooLarge { .. } => {
+                DavError::forbidden(Condition::MaxResourceSize { kind: dav_kind })
+            }
             StoreError::LimitViolated(l) => DavError::forbidden(match l {
                 LimitKind::MinDate => Condition::MinDateTime,
                 LimitKind::MaxDate => Condition::MaxDateTime,
                 LimitKind::MaxInstances => Condition::MaxInstances,
                 LimitKind::MaxAttendees => Condition::MaxAttendeesPerInstance,
             }),
-            StoreError::QuotaExceeded => DavError::Condition(StatusCode::INSUFFICIENT_STORAGE, Condition::QuotaNotExceeded),
+            StoreError::QuotaExceeded => DavError::Condition(
+                StatusCode::INSUFFICIENT_STORAGE,
+                Condition::QuotaNotExceeded,
+            ),
             StoreError::InvalidSyncToken => DavError::forbidden(Condition::ValidSyncToken),
             StoreError::InvalidPath => DavError::BadRequest("invalid resource name".into()),
             other => DavError::internal(other),
@@ -100,15 +113,23 @@ impl DavError {
         let (status, body, etag, allow) = match self {
             DavError::Status(s) => (s, None, None, None),
             DavError::Condition(s, c) => (s, Some(error_body(c)), None, None),
-            DavError::Refused(c, reason) => (StatusCode::FORBIDDEN, Some(with_reason(error_body(c), &reason)), None, None),
+            DavError::Refused(c, reason) => (
+                StatusCode::FORBIDDEN,
+                Some(with_reason(error_body(c), &reason)),
+                None,
+                None,
+            ),
             DavError::PreconditionFailed(e) => (StatusCode::PRECONDITION_FAILED, None, e, None),
             DavError::MethodNotAllowed(a) => (StatusCode::METHOD_NOT_ALLOWED, None, None, Some(a)),
             DavError::BadRequest(msg) => {
                 let mut r = text_response(StatusCode::BAD_REQUEST, msg);
-                r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                r.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 return r;
             }
-            DavError::Internal(msg) => return text_response(StatusCode::INTERNAL_SERVER_ERROR, msg),
+            DavError::Internal(msg) => {
+                return text_response(StatusCode::INTERNAL_SERVER_ERROR, msg);
+            }
         };
         let mut b = Response::builder().status(status);
         if let Some(e) = etag {
@@ -144,7 +165,9 @@ pub fn quote_etag(e: &Etag) -> String {
 /// look for the precondition element are not disturbed (RFC 4918 §16 allows extra elements).
 fn with_reason(body: Bytes, reason: &str) -> Bytes {
     const CLOSE: &[u8] = b"</D:error>";
-    let Some(pos) = body.windows(CLOSE.len()).rposition(|w| w == CLOSE) else { return body };
+    let Some(pos) = body.windows(CLOSE.len()).rposition(|w| w == CLOSE) else {
+        return body;
+    };
     let mut out = Vec::with_capacity(body.len() + reason.len() + 64);
     out.extend_from_slice(&body[..pos]);
     out.extend_from_slice(b"<X:reason xmlns:X=\"urn:davlite:error\">");

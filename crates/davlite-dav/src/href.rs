@@ -15,7 +15,12 @@ pub const MAX_DEPTH: usize = 32;
 
 /// Characters left unescaped in the hrefs we write: RFC 3986 unreserved plus `@`, which every
 /// client we studied leaves alone or decodes.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@');
 
 /// Why an href cannot name a resource of ours.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +51,8 @@ pub fn decode_segments(path: &str) -> Result<(Vec<String>, bool), HrefError> {
             continue;
         }
         let bytes: Vec<u8> = percent_decode_str(raw).collect();
-        let seg = String::from_utf8(bytes).map_err(|_| HrefError::Hostile("segment is not UTF-8"))?;
+        let seg =
+            String::from_utf8(bytes).map_err(|_| HrefError::Hostile("segment is not UTF-8"))?;
         if seg == "." || seg == ".." {
             return Err(HrefError::Hostile("dot segment"));
         }
@@ -103,8 +109,11 @@ impl Mounts {
             }
         }
         // Longest first, so `/dav/x/` wins over `/dav/` when both are mounts.
-        let base = mounts.first().map(|m| m.1.clone()).unwrap_or_else(|| "/".into());
-        mounts.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        let base = mounts
+            .first()
+            .map(|m| m.1.clone())
+            .unwrap_or_else(|| "/".into());
+        mounts.sort_by_key(|m| std::cmp::Reverse(m.0.len()));
         Mounts { mounts, base }
     }
 
@@ -127,7 +136,11 @@ impl Mounts {
                     Some(f) => join_prefix(f, prefix),
                     None => prefix.clone(),
                 };
-                return Ok(Decoded { prefix, segments: below, trailing_slash });
+                return Ok(Decoded {
+                    prefix,
+                    segments: below,
+                    trailing_slash,
+                });
             }
         }
         Err(HrefError::Foreign)
@@ -213,10 +226,14 @@ mod tests {
 
     #[test]
     fn alias_answers_under_its_own_prefix() {
-        let d = mounts().decode("/caldav/calendars/alice/work/", None).unwrap();
+        let d = mounts()
+            .decode("/caldav/calendars/alice/work/", None)
+            .unwrap();
         assert_eq!(d.prefix, "/caldav/");
         assert_eq!(d.segments, ["calendars", "alice", "work"]);
-        let d = mounts().decode("/caldav.php/calendars/alice/", None).unwrap();
+        let d = mounts()
+            .decode("/caldav.php/calendars/alice/", None)
+            .unwrap();
         assert_eq!(d.prefix, "/caldav.php/");
     }
 
@@ -230,19 +247,37 @@ mod tests {
     #[test]
     fn every_encoding_of_a_name_decodes_alike() {
         let m = Mounts::new("/dav/", &[]);
-        for p in ["/dav/a/b%40c.ics", "/dav/a/b@c.ics", "/dav/a/b%40c%2eics", "/dav/a//b%40c.ics"] {
+        for p in [
+            "/dav/a/b%40c.ics",
+            "/dav/a/b@c.ics",
+            "/dav/a/b%40c%2eics",
+            "/dav/a//b%40c.ics",
+        ] {
             assert_eq!(m.decode(p, None).unwrap().segments, ["a", "b@c.ics"], "{p}");
         }
         let d = m.decode("/dav/a/%C3%A9t%C3%A9%20x+y%3A.ics", None).unwrap();
         assert_eq!(d.segments[1], "été x+y:.ics");
-        assert_eq!(href("/dav/", &["a", &d.segments[1]], false), "/dav/a/%C3%A9t%C3%A9%20x%2By%3A.ics");
+        assert_eq!(
+            href("/dav/", &["a", &d.segments[1]], false),
+            "/dav/a/%C3%A9t%C3%A9%20x%2By%3A.ics"
+        );
     }
 
     #[test]
     fn hostile_hrefs_are_refused() {
         let m = Mounts::new("/dav/", &[]);
-        for p in ["/dav/a/../b", "/dav/a/%2e%2e/b", "/dav/a%2Fb", "/dav/a%00b", "/dav/%ff", "/dav/./x"] {
-            assert!(matches!(m.decode(p, None), Err(HrefError::Hostile(_))), "{p}");
+        for p in [
+            "/dav/a/../b",
+            "/dav/a/%2e%2e/b",
+            "/dav/a%2Fb",
+            "/dav/a%00b",
+            "/dav/%ff",
+            "/dav/./x",
+        ] {
+            assert!(
+                matches!(m.decode(p, None), Err(HrefError::Hostile(_))),
+                "{p}"
+            );
         }
         let long = format!("/dav/{}", "a".repeat(300));
         assert!(m.decode(&long, None).is_err());
@@ -252,7 +287,9 @@ mod tests {
     #[test]
     fn absolute_urls_and_forwarded_prefix() {
         let m = Mounts::new("/dav/", &[]);
-        let d = m.decode_href("https://host:8443/dav/x/y.ics", None).unwrap();
+        let d = m
+            .decode_href("https://host:8443/dav/x/y.ics", None)
+            .unwrap();
         assert_eq!(d.segments, ["x", "y.ics"]);
         let d = m.decode("/dav/x/", Some("/proxy")).unwrap();
         assert_eq!(d.prefix, "/proxy/dav/");

@@ -39,6 +39,7 @@ mod provision;
 mod report;
 mod request;
 mod resource;
+mod stream;
 mod sync_token;
 
 pub use body::DavBody;
@@ -64,7 +65,13 @@ struct Inner {
 impl Dav {
     pub fn new(store: Store, config: DavConfig) -> Self {
         let mounts = Mounts::new(&config.base, &config.aliases);
-        Dav { inner: Arc::new(Inner { store, config, mounts }) }
+        Dav {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                mounts,
+            }),
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -82,7 +89,11 @@ impl Dav {
     /// Answers one request. `ctx.user` is the authenticated user (the server did the auth);
     /// without one, every request but the well-known redirects is answered 401. Synchronous: it
     /// may wait for a group commit, so async servers call it from a blocking-capable thread.
-    pub fn handle(&self, req: http::Request<Bytes>, ctx: &RequestContext) -> http::Response<DavBody> {
+    pub fn handle(
+        &self,
+        req: http::Request<Bytes>,
+        ctx: &RequestContext,
+    ) -> http::Response<DavBody> {
         request::handle(self, req, ctx)
     }
 

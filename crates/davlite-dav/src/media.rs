@@ -17,7 +17,9 @@ pub fn parse(value: &str) -> MediaType {
     let mut charset = None;
     let mut version = None;
     for p in parts {
-        let Some((k, v)) = p.split_once('=') else { continue };
+        let Some((k, v)) = p.split_once('=') else {
+            continue;
+        };
         let v = v.trim().trim_matches('"').to_string();
         match k.trim().to_ascii_lowercase().as_str() {
             "charset" => charset = Some(v.to_ascii_lowercase()),
@@ -25,11 +27,18 @@ pub fn parse(value: &str) -> MediaType {
             _ => {}
         }
     }
-    MediaType { essence, charset, version }
+    MediaType {
+        essence,
+        charset,
+        version,
+    }
 }
 
 fn utf8_charset(m: &MediaType) -> bool {
-    matches!(m.charset.as_deref(), None | Some("utf-8") | Some("utf8") | Some("us-ascii"))
+    matches!(
+        m.charset.as_deref(),
+        None | Some("utf-8") | Some("utf8") | Some("us-ascii")
+    )
 }
 
 /// Whether a calendar accepts a body of this media type (RFC 4791 §5.3.2: text/calendar, and we
@@ -53,7 +62,9 @@ mod tests {
     #[test]
     fn quoted_and_cased_parameters() {
         assert!(calendar_ok(&parse("text/calendar; charset=\"utf-8\"")));
-        assert!(calendar_ok(&parse("Text/Calendar;charset=UTF-8; component=VEVENT")));
+        assert!(calendar_ok(&parse(
+            "Text/Calendar;charset=UTF-8; component=VEVENT"
+        )));
         assert!(calendar_ok(&parse("text/calendar")));
         assert!(!calendar_ok(&parse("text/calendar; charset=iso-8859-1")));
         assert!(!calendar_ok(&parse("application/octet-stream")));

@@ -9,7 +9,7 @@ use davlite_store::{Collection, CollectionKind, ObjectMeta, Reader};
 use http::StatusCode;
 
 use crate::error::quote_etag;
-use crate::request::Req;
+use crate::request::ReqInfo;
 use crate::resource::{ADDRESSBOOKS, CALENDARS, PRINCIPALS, Target};
 use crate::sync_token;
 
@@ -21,7 +21,11 @@ pub enum Res<'a> {
     Principals,
     Principal(&'a str),
     Collection(&'a Collection),
-    Object { coll: &'a Collection, name: &'a str, meta: &'a ObjectMeta },
+    Object {
+        coll: &'a Collection,
+        name: &'a str,
+        meta: &'a ObjectMeta,
+    },
 }
 
 impl<'a> Res<'a> {
@@ -33,12 +37,16 @@ impl<'a> Res<'a> {
             Target::Principals => Res::Principals,
             Target::Principal(u) => Res::Principal(u),
             Target::Collection(c) => Res::Collection(c),
-            Target::Object { coll, name, meta: Some(meta) } => Res::Object { coll, name, meta },
+            Target::Object {
+                coll,
+                name,
+                meta: Some(meta),
+            } => Res::Object { coll, name, meta },
             _ => return None,
         })
     }
 
-    pub fn href(&self, r: &Req) -> String {
+    pub fn href(&self, r: &ReqInfo) -> String {
         match self {
             Res::ServerRoot => "/".into(),
             Res::Root => r.prefix.clone(),
@@ -70,7 +78,9 @@ pub fn is_protected(name: &QName) -> bool {
     let l: &str = &name.local;
     match ns {
         "DAV:" => !matches!(l, "displayname"),
-        "urn:ietf:params:xml:ns:caldav" => !matches!(l, "calendar-description" | "calendar-timezone"),
+        "urn:ietf:params:xml:ns:caldav" => {
+            !matches!(l, "calendar-description" | "calendar-timezone")
+        }
         "urn:ietf:params:xml:ns:carddav" => !matches!(l, "addressbook-description"),
         "http://calendarserver.org/ns/" => matches!(l, "getctag"),
         _ => false,
@@ -86,7 +96,11 @@ pub fn settable_at_creation(name: &QName) -> bool {
 fn allprop_live(res: &Res) -> Vec<QName> {
     let mut v = vec![dav("resourcetype"), dav("getlastmodified")];
     if let Res::Object { .. } = res {
-        v.extend([dav("getetag"), dav("getcontenttype"), dav("getcontentlength")]);
+        v.extend([
+            dav("getetag"),
+            dav("getcontenttype"),
+            dav("getcontentlength"),
+        ]);
     }
     if let Res::Principal(_) = res {
         v.push(dav("displayname"));
@@ -151,7 +165,9 @@ fn live_names(res: &Res) -> Vec<QName> {
 /// HTTP-date (RFC 9110 §5.6.7) of Unix seconds.
 pub fn http_date(secs: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -186,7 +202,12 @@ pub fn ical_utc(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 fn owner_of(res: &Res) -> Option<String> {
@@ -199,7 +220,7 @@ fn owner_of(res: &Res) -> Option<String> {
 }
 
 /// Computes one live property; `None` when this resource does not have it.
-pub fn live(r: &Req, reader: &Reader, res: &Res, name: &QName) -> Option<PropContent<'static>> {
+pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<PropContent<'static>> {
     let ns = name.ns.as_str();
     let l: &str = &name.local;
     let owned = |s: String| Some(PropContent::Text(Cow::Owned(s)));
@@ -228,7 +249,8 @@ pub fn live(r: &Req, reader: &Reader, res: &Res, name: &QName) -> Option<PropCon
             Res::Principal(u) => owned(u.to_string()),
             _ => None,
         },
-        ("DAV:", "owner") => owner_of(res).map(|o| PropContent::Hrefs(vec![Cow::Owned(r.href_of(&[PRINCIPALS, &o], true))])),
+        ("DAV:", "owner") => owner_of(res)
+            .map(|o| PropContent::Hrefs(vec![Cow::Owned(r.href_of(&[PRINCIPALS, &o], true))])),
         ("DAV:", "getetag") => match res {
             Res::Object { meta, .. } => owned(quote_etag(&meta.etag)),
             _ => None,
@@ -250,8 +272,12 @@ pub fn live(r: &Req, reader: &Reader, res: &Res, name: &QName) -> Option<PropCon
             Res::Collection(c) => owned(sync_token::format(c.id, c.seq)),
             _ => None,
         },
-        ("DAV:", "supported-report-set") => Some(PropContent::supported_report_set(&supported_reports(res))),
-        ("DAV:", "current-user-privilege-set") => Some(PropContent::privilege_set(&privileges(r, res))),
+        ("DAV:", "supported-report-set") => {
+            Some(PropContent::supported_report_set(&supported_reports(res)))
+        }
+        ("DAV:", "current-user-privilege-set") => {
+            Some(PropContent::privilege_set(&privileges(r, res)))
+        }
         ("DAV:", "quota-used-bytes") | ("DAV:", "quota-available-bytes") => {
             let o = owner_of(res)?;
             let (used, quota) = r.dav.store().usage(&o).ok()?;
@@ -259,7 +285,12 @@ pub fn live(r: &Req, reader: &Reader, res: &Res, name: &QName) -> Option<PropCon
             if l == "quota-used-bytes" {
                 owned(used.to_string())
             } else {
-                owned(quota.map(|q| q.saturating_sub(used)).unwrap_or(i64::MAX as u64).to_string())
+                owned(
+                    quota
+                        .map(|q| q.saturating_sub(used))
+                        .unwrap_or(i64::MAX as u64)
+                        .to_string(),
+                )
             }
         }
         ("urn:ietf:params:xml:ns:caldav", "calendar-home-set") => match res {
@@ -288,16 +319,27 @@ fn collection_limit(res: &Res, ns: &str, l: &str) -> Option<PropContent<'static>
     let Res::Collection(c) = res else { return None };
     let text = |s: String| Some(PropContent::Text(Cow::Owned(s)));
     match (c.kind, ns, l) {
-        (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "supported-calendar-component-set") => {
-            let names: Vec<&str> = c.limits.components.iter().filter_map(ObjectKind::component_name).collect();
+        (
+            CollectionKind::Calendar,
+            "urn:ietf:params:xml:ns:caldav",
+            "supported-calendar-component-set",
+        ) => {
+            let names: Vec<&str> = c
+                .limits
+                .components
+                .iter()
+                .filter_map(ObjectKind::component_name)
+                .collect();
             Some(PropContent::calendar_component_set(&names))
         }
         (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "supported-calendar-data") => {
             Some(PropContent::supported_calendar_data())
         }
-        (CollectionKind::AddressBook, "urn:ietf:params:xml:ns:carddav", "supported-address-data") => {
-            Some(PropContent::supported_address_data(&["3.0", "4.0"]))
-        }
+        (
+            CollectionKind::AddressBook,
+            "urn:ietf:params:xml:ns:carddav",
+            "supported-address-data",
+        ) => Some(PropContent::supported_address_data(&["3.0", "4.0"])),
         (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "max-resource-size")
         | (CollectionKind::AddressBook, "urn:ietf:params:xml:ns:carddav", "max-resource-size") => {
             c.limits.max_resource_size.and_then(|v| text(v.to_string()))
@@ -311,9 +353,11 @@ fn collection_limit(res: &Res, ns: &str, l: &str) -> Option<PropContent<'static>
         (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "max-instances") => {
             c.limits.max_instances.and_then(|v| text(v.to_string()))
         }
-        (CollectionKind::Calendar, "urn:ietf:params:xml:ns:caldav", "max-attendees-per-instance") => {
-            c.limits.max_attendees.and_then(|v| text(v.to_string()))
-        }
+        (
+            CollectionKind::Calendar,
+            "urn:ietf:params:xml:ns:caldav",
+            "max-attendees-per-instance",
+        ) => c.limits.max_attendees.and_then(|v| text(v.to_string())),
         _ => None,
     }
 }
@@ -337,15 +381,23 @@ pub fn supported_reports(res: &Res) -> Vec<QName> {
             _ => vec![dav("sync-collection"), dav("expand-property")],
         },
         Res::Object { coll, .. } => match coll.kind {
-            CollectionKind::Calendar => vec![cal("calendar-multiget"), cal("calendar-query"), dav("expand-property")],
-            CollectionKind::AddressBook => vec![card("addressbook-multiget"), card("addressbook-query"), dav("expand-property")],
+            CollectionKind::Calendar => vec![
+                cal("calendar-multiget"),
+                cal("calendar-query"),
+                dav("expand-property"),
+            ],
+            CollectionKind::AddressBook => vec![
+                card("addressbook-multiget"),
+                card("addressbook-query"),
+                dav("expand-property"),
+            ],
             _ => vec![dav("expand-property")],
         },
         _ => vec![dav("expand-property")],
     }
 }
 
-fn privileges(r: &Req, res: &Res) -> Vec<QName> {
+fn privileges(r: &ReqInfo, res: &Res) -> Vec<QName> {
     let mine = match res {
         Res::Collection(c) => c.owner == r.user && c.path.split('/').count() >= 2,
         Res::Object { coll, .. } => coll.owner == r.user,
@@ -378,7 +430,9 @@ pub fn dead(res: &Res) -> Vec<(QName, PropValue)> {
         },
         _ => return Vec::new(),
     };
-    map.values().filter_map(|xml| PropValue::from_xml(xml).ok()).collect()
+    map.values()
+        .filter_map(|xml| PropValue::from_xml(xml).ok())
+        .collect()
 }
 
 fn object_props(_meta: &ObjectMeta) -> Option<&std::collections::BTreeMap<String, Vec<u8>>> {
@@ -395,7 +449,7 @@ pub enum Which<'a> {
 /// The propstats of one resource. `extra` holds report-specific values (calendar-data,
 /// address-data) already computed by the caller; `minimal` drops the 404 propstat.
 pub fn propstats<'a>(
-    r: &Req,
+    r: &ReqInfo,
     reader: &Reader,
     res: &Res,
     which: &Which,
@@ -445,7 +499,10 @@ pub fn propstats<'a>(
         out.push(PropStat::ok(found));
     }
     if !missing.is_empty() && !minimal {
-        out.push(PropStat::new(StatusCode::NOT_FOUND, missing.into_iter().map(Prop::empty).collect()));
+        out.push(PropStat::new(
+            StatusCode::NOT_FOUND,
+            missing.into_iter().map(Prop::empty).collect(),
+        ));
     }
     out
 }

@@ -19,13 +19,20 @@ fn create_if_missing(store: &Store, path: &str, new: NewCollection) -> Result<()
 
 /// A dead property value as stored: its XML, so it is served back exactly.
 pub fn text_prop(name: &QName, text: &str) -> (String, Vec<u8>) {
-    (name.to_clark(), PropValue::from_text(text).to_xml(name).into_bytes())
+    (
+        name.to_clark(),
+        PropValue::from_text(text).to_xml(name).into_bytes(),
+    )
 }
 
 pub fn default_limits(kind: CollectionKind) -> Limits {
     Limits {
         max_resource_size: Some(DEFAULT_MAX_RESOURCE_SIZE),
-        components: if kind == CollectionKind::Calendar { ComponentSet::ALL_CALENDAR } else { ComponentSet::NONE },
+        components: if kind == CollectionKind::Calendar {
+            ComponentSet::ALL_CALENDAR
+        } else {
+            ComponentSet::NONE
+        },
         ..Limits::default()
     }
 }
@@ -38,7 +45,14 @@ pub fn provision_user(store: &Store, user: &str) -> Result<(), StoreError> {
         create_if_missing(store, top, NewCollection::default())?;
         let home = format!("{top}/{user}");
         let existed = store.collection(&home)?.is_some();
-        create_if_missing(store, &home, NewCollection { owner: user.into(), ..NewCollection::default() })?;
+        create_if_missing(
+            store,
+            &home,
+            NewCollection {
+                owner: user.into(),
+                ..NewCollection::default()
+            },
+        )?;
         if existed {
             continue;
         }

@@ -9,43 +9,21 @@ use crate::href::HrefError;
 use crate::resource::{self, Target};
 use crate::{Dav, DavBody, RequestContext, methods};
 
-/// What every handler needs to know about the request.
-pub struct Req<'a> {
-    pub dav: &'a Dav,
-    pub method: Method,
-    pub headers: HeaderMap,
-    pub body: Bytes,
+/// The owned part of a request that answers need while they are written, possibly after the
+/// handler returned (a streamed multistatus): who asks, and under which prefix to write hrefs.
+#[derive(Clone)]
+pub struct ReqInfo {
+    pub dav: Dav,
     pub user: String,
     /// The prefix hrefs are written under (the mount the request used).
     pub prefix: String,
-    /// Decoded segments below the mount.
-    pub segments: Vec<String>,
     /// The request path exactly as sent (for echoing the request-URI in a 507 response).
     pub raw_path: String,
-    /// The request authority (Host), to tell a Destination on another server apart.
-    pub authority: Option<String>,
-    /// The target is `/`, outside every mount.
-    pub server_root: bool,
+    /// Forwarded prefix from a trusted proxy, when configured.
+    pub forwarded: Option<String>,
 }
 
-impl Req<'_> {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// Forwarded prefix from a trusted proxy, when configured.
-    pub fn forwarded(&self) -> Option<String> {
-        forwarded_prefix(self.dav, &self.headers)
-    }
-
-    /// Resolves the request target over a fresh snapshot.
-    pub fn target(&self, reader: &davlite_store::Reader) -> DavResult<Target> {
-        if self.server_root {
-            return Ok(Target::ServerRoot);
-        }
-        resource::resolve(reader, &self.segments).map_err(DavError::internal)
-    }
-
+impl ReqInfo {
     /// The href of a store path (collection or object) under this request's prefix.
     pub fn href_of(&self, segments: &[&str], collection: bool) -> String {
         crate::href::href(&self.prefix, segments, collection)
@@ -54,6 +32,46 @@ impl Req<'_> {
     /// The href of the authenticated user's principal.
     pub fn principal_href(&self) -> String {
         self.href_of(&[resource::PRINCIPALS, &self.user], true)
+    }
+
+    pub fn forwarded(&self) -> Option<String> {
+        self.forwarded.clone()
+    }
+}
+
+/// What every handler needs to know about the request.
+pub struct Req<'a> {
+    pub info: ReqInfo,
+    pub dav: &'a Dav,
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Decoded segments below the mount.
+    pub segments: Vec<String>,
+    /// The request authority (Host), to tell a Destination on another server apart.
+    pub authority: Option<String>,
+    /// The target is `/`, outside every mount.
+    pub server_root: bool,
+}
+
+impl std::ops::Deref for Req<'_> {
+    type Target = ReqInfo;
+    fn deref(&self) -> &ReqInfo {
+        &self.info
+    }
+}
+
+impl Req<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Resolves the request target over a fresh snapshot.
+    pub fn target(&self, reader: &davlite_store::Reader) -> DavResult<Target> {
+        if self.server_root {
+            return Ok(Target::ServerRoot);
+        }
+        resource::resolve(reader, &self.segments).map_err(DavError::internal)
     }
 }
 
@@ -79,7 +97,10 @@ pub fn handle(dav: &Dav, req: http::Request<Bytes>, ctx: &RequestContext) -> Res
     let Some(user) = ctx.user.clone() else {
         return Response::builder()
             .status(StatusCode::UNAUTHORIZED)
-            .header(header::WWW_AUTHENTICATE, "Basic realm=\"davlite\", charset=\"UTF-8\"")
+            .header(
+                header::WWW_AUTHENTICATE,
+                "Basic realm=\"davlite\", charset=\"UTF-8\"",
+            )
             .body(DavBody::empty())
             .expect("valid response");
     };
@@ -87,14 +108,20 @@ pub fn handle(dav: &Dav, req: http::Request<Bytes>, ctx: &RequestContext) -> Res
     let forwarded = forwarded_prefix(dav, &parts.headers);
     let server_root = path == "/" || path.is_empty();
     let decoded = if server_root {
-        Ok(crate::href::Decoded { prefix: dav.mounts().canonical_prefix().to_string(), segments: vec![], trailing_slash: true })
+        Ok(crate::href::Decoded {
+            prefix: dav.mounts().canonical_prefix().to_string(),
+            segments: vec![],
+            trailing_slash: true,
+        })
     } else {
         dav.mounts().decode(&path, forwarded.as_deref())
     };
     let decoded = match decoded {
         Ok(d) => d,
         Err(HrefError::Foreign) => return DavError::not_found().into_response(),
-        Err(HrefError::Hostile(why)) => return DavError::BadRequest(format!("refused request path: {why}")).into_response(),
+        Err(HrefError::Hostile(why)) => {
+            return DavError::BadRequest(format!("refused request path: {why}")).into_response();
+        }
     };
     let authority = parts
         .headers
@@ -102,15 +129,20 @@ pub fn handle(dav: &Dav, req: http::Request<Bytes>, ctx: &RequestContext) -> Res
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+    let info = ReqInfo {
+        dav: dav.clone(),
+        user,
+        prefix: decoded.prefix,
+        raw_path: path,
+        forwarded,
+    };
     let r = Req {
+        info,
         dav,
         method: parts.method,
         headers: parts.headers,
         body,
-        user,
-        prefix: decoded.prefix,
         segments: decoded.segments,
-        raw_path: path,
         authority,
         server_root,
     };
@@ -131,7 +163,9 @@ fn dispatch(r: &Req) -> DavResult<Response<DavBody>> {
         "MKCOL" | "MKCALENDAR" => methods::mkcol::handle(r),
         "COPY" | "MOVE" => methods::copymove::handle(r),
         "REPORT" => crate::report::handle(r),
-        "POST" => Err(DavError::MethodNotAllowed(methods::options::allow_for_path(r))),
+        "POST" => Err(DavError::MethodNotAllowed(
+            methods::options::allow_for_path(r),
+        )),
         _ => Err(DavError::Status(StatusCode::NOT_IMPLEMENTED)),
     }
 }

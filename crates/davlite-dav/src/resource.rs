@@ -26,7 +26,11 @@ pub enum Target {
     /// A store collection.
     Collection(Collection),
     /// A name inside an existing store collection; `meta` is `None` when nothing is stored there.
-    Object { coll: Collection, name: String, meta: Option<ObjectMeta> },
+    Object {
+        coll: Collection,
+        name: String,
+        meta: Option<ObjectMeta>,
+    },
     /// Nothing, and no collection to put it in. `parent_exists` tells 404 from 409 for writes.
     Missing { path: String, parent_exists: bool },
 }
@@ -64,7 +68,9 @@ impl Target {
     pub fn href(&self, prefix: &str) -> String {
         match self {
             Target::ServerRoot => "/".to_string(),
-            Target::Object { meta: None, .. } | Target::Missing { .. } => href::href(prefix, &self.segments(), false),
+            Target::Object { meta: None, .. } | Target::Missing { .. } => {
+                href::href(prefix, &self.segments(), false)
+            }
             _ => href::href(prefix, &self.segments(), self.is_collection()),
         }
     }
@@ -86,7 +92,10 @@ pub fn resolve(reader: &Reader, segments: &[String]) -> Result<Target, StoreErro
         [p] if p == PRINCIPALS => return Ok(Target::Principals),
         [p, user] if p == PRINCIPALS => return Ok(Target::Principal(user.clone())),
         [p, ..] if p == PRINCIPALS => {
-            return Ok(Target::Missing { path: segments.join("/"), parent_exists: false });
+            return Ok(Target::Missing {
+                path: segments.join("/"),
+                parent_exists: false,
+            });
         }
         _ => {}
     }
@@ -96,13 +105,23 @@ pub fn resolve(reader: &Reader, segments: &[String]) -> Result<Target, StoreErro
     }
     let (parent, name) = segments.split_at(segments.len() - 1);
     if parent.is_empty() {
-        return Ok(Target::Missing { path, parent_exists: true });
+        return Ok(Target::Missing {
+            path,
+            parent_exists: true,
+        });
     }
     match reader.collection(&parent.join("/"))? {
         Some(coll) => {
             let meta = reader.meta(&coll.path, &name[0])?;
-            Ok(Target::Object { coll, name: name[0].clone(), meta })
+            Ok(Target::Object {
+                coll,
+                name: name[0].clone(),
+                meta,
+            })
         }
-        None => Ok(Target::Missing { path, parent_exists: false }),
+        None => Ok(Target::Missing {
+            path,
+            parent_exists: false,
+        }),
     }
 }

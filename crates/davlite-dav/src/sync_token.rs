@@ -26,7 +26,13 @@ mod tests {
         let t = format(CollectionId(7), 42);
         assert!(t.contains(':'));
         assert_eq!(parse(&t), Some((CollectionId(7), 42)));
-        for bad in ["", "urn:davlite:sync:7", "urn:davlite:sync:x:1", "http://x/7/1", "urn:davlite:sync:7:-1"] {
+        for bad in [
+            "",
+            "urn:davlite:sync:7",
+            "urn:davlite:sync:x:1",
+            "http://x/7/1",
+            "urn:davlite:sync:7:-1",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }

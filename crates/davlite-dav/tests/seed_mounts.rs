@@ -6,7 +6,11 @@ use common::*;
 use davlite_dav::DavConfig;
 
 fn mounted() -> Fixture {
-    fixture_with(DavConfig { base: "/caldav.php/".into(), aliases: vec!["/caldav/".into()], ..Default::default() })
+    fixture_with(DavConfig {
+        base: "/caldav.php/".into(),
+        aliases: vec!["/caldav/".into()],
+        ..Default::default()
+    })
 }
 
 #[test]
@@ -37,9 +41,18 @@ fn seed_000_client_under_alias_never_sees_foreign_href_or_loses_events() {
     assert_eq!(r.hrefs(), vec![uri.clone()]);
 
     // Sync with a token: hrefs under the alias.
-    let s = f.req("REPORT", cal, &[("depth", "1")], &sync_body("", "<D:getetag/>"));
+    let s = f.req(
+        "REPORT",
+        cal,
+        &[("depth", "1")],
+        &sync_body("", "<D:getetag/>"),
+    );
     s.assert_status(207);
-    assert!(s.hrefs().iter().all(|h| h.starts_with("/caldav/")), "{:?}", s.hrefs());
+    assert!(
+        s.hrefs().iter().all(|h| h.starts_with("/caldav/")),
+        "{:?}",
+        s.hrefs()
+    );
     let token = sync_token(&s.body);
 
     // Create again: the one legitimate 412, with the ETag.
@@ -60,7 +73,12 @@ fn seed_000_client_under_alias_never_sees_foreign_href_or_loses_events() {
     let canon = f.propfind("/caldav.php/calendars/alice/default/", "1", "<D:getetag/>");
     assert!(canon.hrefs().iter().all(|h| h.starts_with("/caldav.php/")));
     assert_eq!(canon.hrefs().len(), 2);
-    let inc = f.req("REPORT", cal, &[("depth", "1")], &sync_body(&token, "<D:getetag/>"));
+    let inc = f.req(
+        "REPORT",
+        cal,
+        &[("depth", "1")],
+        &sync_body(&token, "<D:getetag/>"),
+    );
     assert_eq!(inc.hrefs(), vec![uri.clone()]);
     let discovery = f.propfind("/caldav/", "0", "<D:current-user-principal/>");
     discovery.assert_contains("<D:href>/caldav/principals/alice/</D:href>");
@@ -68,7 +86,10 @@ fn seed_000_client_under_alias_never_sees_foreign_href_or_loses_events() {
 
 #[test]
 fn trusted_forwarded_prefix_is_used_in_hrefs() {
-    let f = fixture_with(DavConfig { trust_forwarded_prefix: true, ..Default::default() });
+    let f = fixture_with(DavConfig {
+        trust_forwarded_prefix: true,
+        ..Default::default()
+    });
     let r = f.req(
         "PROPFIND",
         "/dav/principals/alice/",
@@ -90,16 +111,40 @@ fn trusted_forwarded_prefix_is_used_in_hrefs() {
 #[test]
 fn names_with_special_characters_round_trip_in_every_encoding() {
     let f = fixture();
-    let names = ["a@b.ics", "x y.ics", "p+q.ics", "c:d.ics", "été.ics", "100%.ics"];
+    let names = [
+        "a@b.ics",
+        "x y.ics",
+        "p+q.ics",
+        "c:d.ics",
+        "été.ics",
+        "100%.ics",
+    ];
     for (i, n) in names.iter().enumerate() {
         let enc: String = n
             .bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'.' {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
             .collect();
-        f.put_event(&format!("{CAL}{enc}"), &format!("uid-{i}-{n}"), &[("if-none-match", "*")]).assert_status(201);
+        f.put_event(
+            &format!("{CAL}{enc}"),
+            &format!("uid-{i}-{n}"),
+            &[("if-none-match", "*")],
+        )
+        .assert_status(201);
         // Lower-case hex reaches the same resource.
-        f.req("GET", &format!("{CAL}{}", enc.to_lowercase().replace(".ics", ".ics")), &[], "");
-        f.req("GET", &format!("{CAL}{enc}"), &[], "").assert_status(200);
+        f.req(
+            "GET",
+            &format!("{CAL}{}", enc.to_lowercase().replace(".ics", ".ics")),
+            &[],
+            "",
+        );
+        f.req("GET", &format!("{CAL}{enc}"), &[], "")
+            .assert_status(200);
     }
     let list = f.propfind(CAL, "1", "<D:getetag/>");
     let hrefs = list.hrefs();
@@ -109,7 +154,12 @@ fn names_with_special_characters_round_trip_in_every_encoding() {
         f.req("GET", h, &[], "").assert_status(200);
     }
     // Sync shows the same spelling as PROPFIND.
-    let s = f.req("REPORT", CAL, &[("depth", "1")], &sync_body("", "<D:getetag/>"));
+    let s = f.req(
+        "REPORT",
+        CAL,
+        &[("depth", "1")],
+        &sync_body("", "<D:getetag/>"),
+    );
     let mut a = s.hrefs();
     let mut b = hrefs[1..].to_vec();
     a.sort();

@@ -7,29 +7,38 @@ use davlite_proto::{Condition, DavKind};
 use davlite_store::{CollectionKind, StoreError};
 use http::{Response, StatusCode, header};
 
+use crate::DavBody;
 use crate::access;
 use crate::cond::Conditionals;
 use crate::error::{DavError, DavResult, quote_etag};
 use crate::href::HrefError;
 use crate::request::Req;
 use crate::resource::{self, Target};
-use crate::DavBody;
 
 pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let is_move = r.method.as_str() == "MOVE";
-    let dest_raw = r.header("destination").ok_or_else(|| DavError::BadRequest("Destination header missing".into()))?;
+    let dest_raw = r
+        .header("destination")
+        .ok_or_else(|| DavError::BadRequest("Destination header missing".into()))?;
     let dest = Destination::parse(dest_raw).map_err(|e| DavError::BadRequest(e.to_string()))?;
     if let (Some(a), Some(own)) = (&dest.authority, &r.authority) {
         if !a.eq_ignore_ascii_case(own) {
             return Err(DavError::Status(StatusCode::BAD_GATEWAY));
         }
     }
-    let decoded = match r.dav.mounts().decode_href(&dest.path, r.forwarded().as_deref()) {
+    let decoded = match r
+        .dav
+        .mounts()
+        .decode_href(&dest.path, r.forwarded().as_deref())
+    {
         Ok(d) => d,
         Err(HrefError::Foreign) => return Err(DavError::Status(StatusCode::BAD_GATEWAY)),
-        Err(HrefError::Hostile(why)) => return Err(DavError::BadRequest(format!("refused Destination: {why}"))),
+        Err(HrefError::Hostile(why)) => {
+            return Err(DavError::BadRequest(format!("refused Destination: {why}")));
+        }
     };
-    let overwrite = parse_overwrite(r.header("overwrite")).map_err(|e| DavError::BadRequest(e.to_string()))?;
+    let overwrite =
+        parse_overwrite(r.header("overwrite")).map_err(|e| DavError::BadRequest(e.to_string()))?;
 
     let reader = r.dav.store().read().map_err(DavError::internal)?;
     let source = r.target(&reader)?;
@@ -51,7 +60,11 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         Target::Object { meta, .. } => meta.as_ref().map(|m| m.etag),
         _ => None,
     };
-    if (cond.if_header.is_some() || cond.if_none_match.is_some() || matches!(source, Target::Collection(_))) && !cond.hold(src_etag.as_ref()) {
+    if (cond.if_header.is_some()
+        || cond.if_none_match.is_some()
+        || matches!(source, Target::Collection(_)))
+        && !cond.hold(src_etag.as_ref())
+    {
         return Err(DavError::PreconditionFailed(src_etag));
     }
     let dest_existed = dest_target.exists();
@@ -61,20 +74,41 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let depth = r.header("depth").map(|d| d.trim().to_ascii_lowercase());
 
     match (&source, &dest_target) {
-        (_, Target::Missing { parent_exists: false, .. }) => Err(DavError::Status(StatusCode::CONFLICT)),
+        (
+            _,
+            Target::Missing {
+                parent_exists: false,
+                ..
+            },
+        ) => Err(DavError::Status(StatusCode::CONFLICT)),
         (_, Target::Missing { .. }) => Err(DavError::Status(StatusCode::CONFLICT)),
-        (Target::Object { coll, name, .. }, Target::Object { coll: dcoll, name: dname, .. }) => {
+        (
+            Target::Object { coll, name, .. },
+            Target::Object {
+                coll: dcoll,
+                name: dname,
+                ..
+            },
+        ) => {
             let dk = dcoll.kind;
             let holder = |n: &str| {
                 let mut segs: Vec<&str> = dcoll.path.split('/').collect();
                 segs.push(n);
                 r.href_of(&segs, false)
             };
-            let pre = if cond.if_match.is_some() { cond.to_store() } else { davlite_store::Precondition::None };
-            let res = if is_move {
-                r.dav.store().move_object((&coll.path, name), (&dcoll.path, dname), overwrite, pre)
+            let pre = if cond.if_match.is_some() {
+                cond.to_store()
             } else {
-                r.dav.store().copy((&coll.path, name), (&dcoll.path, dname), overwrite, pre)
+                davlite_store::Precondition::None
+            };
+            let res = if is_move {
+                r.dav
+                    .store()
+                    .move_object((&coll.path, name), (&dcoll.path, dname), overwrite, pre)
+            } else {
+                r.dav
+                    .store()
+                    .copy((&coll.path, name), (&dcoll.path, dname), overwrite, pre)
             };
             let out = res.map_err(|e| match e {
                 StoreError::WrongKind { .. } => DavError::forbidden(match dk {
@@ -87,7 +121,11 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 }
                 e => DavError::from_store(e, dk, &holder),
             })?;
-            let status = if out.created { StatusCode::CREATED } else { StatusCode::NO_CONTENT };
+            let status = if out.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::NO_CONTENT
+            };
             Ok(Response::builder()
                 .status(status)
                 .header(header::ETAG, quote_etag(&out.etag))
@@ -98,7 +136,11 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             match depth.as_deref() {
                 None | Some("infinity") => {}
                 Some("0") if !is_move => {}
-                _ => return Err(DavError::BadRequest("Depth must be infinity (or 0 for COPY)".into())),
+                _ => {
+                    return Err(DavError::BadRequest(
+                        "Depth must be infinity (or 0 for COPY)".into(),
+                    ));
+                }
             }
             if let Target::Collection(d) = dest {
                 if d.path.starts_with(&format!("{}/", c.path)) {
@@ -118,43 +160,84 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 r.dav.store().copy_collection(&c.path, &to, overwrite)
             };
             let created = res.map_err(|e| match e {
-                StoreError::WrongKind { .. } => DavError::forbidden(Condition::CollectionLocationOk {
-                    kind: if c.kind == CollectionKind::AddressBook { DavKind::Addressbook } else { DavKind::Calendar },
-                }),
+                StoreError::WrongKind { .. } => {
+                    DavError::forbidden(Condition::CollectionLocationOk {
+                        kind: if c.kind == CollectionKind::AddressBook {
+                            DavKind::Addressbook
+                        } else {
+                            DavKind::Calendar
+                        },
+                    })
+                }
                 StoreError::ParentNotFound => DavError::Status(StatusCode::CONFLICT),
                 StoreError::AlreadyExists => DavError::PreconditionFailed(None),
                 e => DavError::from_store(e, c.kind, &|n| n.to_string()),
             })?;
-            let status = if created { StatusCode::CREATED } else { StatusCode::NO_CONTENT };
-            Ok(Response::builder().status(status).body(DavBody::empty()).expect("valid response"))
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::NO_CONTENT
+            };
+            Ok(Response::builder()
+                .status(status)
+                .body(DavBody::empty())
+                .expect("valid response"))
         }
         (Target::Object { coll, name, .. }, Target::Collection(d)) => {
             // Overwriting a collection with an object (Overwrite: T, checked above): the
             // collection goes, then the object takes its name in the parent.
-            let (parent, dname) = d.path.rsplit_once('/').ok_or(DavError::Status(StatusCode::FORBIDDEN))?;
-            r.dav.store().delete_collection(&d.path).map_err(DavError::internal)?;
+            let (parent, dname) = d
+                .path
+                .rsplit_once('/')
+                .ok_or(DavError::Status(StatusCode::FORBIDDEN))?;
+            r.dav
+                .store()
+                .delete_collection(&d.path)
+                .map_err(DavError::internal)?;
             let res = if is_move {
-                r.dav.store().move_object((&coll.path, name), (parent, dname), true, davlite_store::Precondition::None)
+                r.dav.store().move_object(
+                    (&coll.path, name),
+                    (parent, dname),
+                    true,
+                    davlite_store::Precondition::None,
+                )
             } else {
-                r.dav.store().copy((&coll.path, name), (parent, dname), true, davlite_store::Precondition::None)
+                r.dav.store().copy(
+                    (&coll.path, name),
+                    (parent, dname),
+                    true,
+                    davlite_store::Precondition::None,
+                )
             };
             res.map_err(|e| DavError::from_store(e, coll.kind, &|n| n.to_string()))?;
-            Ok(Response::builder().status(StatusCode::NO_CONTENT).body(DavBody::empty()).expect("valid response"))
+            Ok(Response::builder()
+                .status(StatusCode::NO_CONTENT)
+                .body(DavBody::empty())
+                .expect("valid response"))
         }
         _ => Err(DavError::Status(StatusCode::FORBIDDEN)),
     }
 }
 
 /// COPY with Depth 0: the collection and its properties, none of its members.
-fn shallow_copy(r: &Req, c: &davlite_store::Collection, to: &str, replace: bool) -> Result<bool, StoreError> {
+fn shallow_copy(
+    r: &Req,
+    c: &davlite_store::Collection,
+    to: &str,
+    replace: bool,
+) -> Result<bool, StoreError> {
     if replace {
         r.dav.store().delete_collection(to)?;
     }
     let new = davlite_store::NewCollection {
         kind: c.kind,
         owner: r.user.clone(),
-        limits: c.limits.clone(),
-        props: c.props.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        limits: c.limits,
+        props: c
+            .props
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     };
     r.dav.store().create_collection(to, new)?;
     Ok(!replace)

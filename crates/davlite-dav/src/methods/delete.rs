@@ -2,12 +2,12 @@
 
 use http::{Response, StatusCode};
 
+use crate::DavBody;
 use crate::access;
 use crate::cond::Conditionals;
 use crate::error::{DavError, DavResult};
 use crate::request::Req;
 use crate::resource::Target;
-use crate::DavBody;
 
 pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let reader = r.dav.store().read().map_err(DavError::internal)?;
@@ -21,7 +21,10 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let cond = Conditionals::parse(&r.headers)?;
     match &target {
         Target::Object { coll, name, meta } => {
-            if cond.if_match.is_some() && cond.if_none_match.is_some() && !cond.hold(meta.as_ref().map(|m| &m.etag)) {
+            if cond.if_match.is_some()
+                && cond.if_none_match.is_some()
+                && !cond.hold(meta.as_ref().map(|m| &m.etag))
+            {
                 return Err(DavError::PreconditionFailed(meta.as_ref().map(|m| m.etag)));
             }
             if cond.if_header.is_some() && !cond.hold(meta.as_ref().map(|m| &m.etag)) {
@@ -35,15 +38,23 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         Target::Collection(coll) => {
             if let Some(d) = r.header("depth") {
                 if !d.trim().eq_ignore_ascii_case("infinity") {
-                    return Err(DavError::BadRequest("DELETE of a collection needs Depth: infinity".into()));
+                    return Err(DavError::BadRequest(
+                        "DELETE of a collection needs Depth: infinity".into(),
+                    ));
                 }
             }
             if !cond.hold(None) {
                 return Err(DavError::PreconditionFailed(None));
             }
-            r.dav.store().delete_collection(&coll.path).map_err(DavError::internal)?;
+            r.dav
+                .store()
+                .delete_collection(&coll.path)
+                .map_err(DavError::internal)?;
         }
         _ => return Err(DavError::MethodNotAllowed(super::options::ALLOW_VIRTUAL)),
     }
-    Ok(Response::builder().status(StatusCode::NO_CONTENT).body(DavBody::empty()).expect("valid response"))
+    Ok(Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(DavBody::empty())
+        .expect("valid response"))
 }

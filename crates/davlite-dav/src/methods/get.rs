@@ -6,13 +6,13 @@ use davlite_proto::Condition;
 use davlite_store::{Collection, CollectionKind};
 use http::{Method, Response, StatusCode, header};
 
+use crate::DavBody;
 use crate::access;
 use crate::cond::Conditionals;
 use crate::error::{DavError, DavResult, quote_etag};
 use crate::props::http_date;
 use crate::request::Req;
 use crate::resource::Target;
-use crate::DavBody;
 
 pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let reader = r.dav.store().read().map_err(DavError::internal)?;
@@ -24,18 +24,23 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let head = r.method == Method::HEAD;
     match &target {
         Target::Object { coll, name, .. } => {
-            let Some((meta, body)) = reader.get(&coll.path, name).map_err(DavError::internal)? else {
+            let Some((meta, body)) = reader.get(&coll.path, name).map_err(DavError::internal)?
+            else {
                 return Err(DavError::not_found());
             };
             let cond = Conditionals::parse(&r.headers)?;
             let etag = quote_etag(&meta.etag);
             if let Some(m) = &cond.if_match {
-                if !m.matches_strong(Some(&davlite_proto::headers::EntityTag::strong(meta.etag.to_string()))) {
+                if !m.matches_strong(Some(&davlite_proto::headers::EntityTag::strong(
+                    meta.etag.to_string(),
+                ))) {
                     return Err(DavError::PreconditionFailed(Some(meta.etag)));
                 }
             }
             if let Some(n) = &cond.if_none_match {
-                if n.matches_weak(Some(&davlite_proto::headers::EntityTag::strong(meta.etag.to_string()))) {
+                if n.matches_weak(Some(&davlite_proto::headers::EntityTag::strong(
+                    meta.etag.to_string(),
+                ))) {
                     return Ok(Response::builder()
                         .status(StatusCode::NOT_MODIFIED)
                         .header(header::ETAG, etag)
@@ -44,7 +49,10 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 }
             }
             if coll.kind == CollectionKind::AddressBook && !accept_ok(r.header("accept"), &body) {
-                return Err(DavError::Condition(StatusCode::NOT_ACCEPTABLE, Condition::SupportedAddressDataConversion));
+                return Err(DavError::Condition(
+                    StatusCode::NOT_ACCEPTABLE,
+                    Condition::SupportedAddressDataConversion,
+                ));
             }
             let len = body.len();
             Ok(Response::builder()
@@ -53,7 +61,11 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 .header(header::LAST_MODIFIED, http_date(meta.modified))
                 .header(header::CONTENT_TYPE, meta.content_type)
                 .header(header::CONTENT_LENGTH, len)
-                .body(if head { DavBody::empty() } else { DavBody::Full(Bytes::from(body)) })
+                .body(if head {
+                    DavBody::empty()
+                } else {
+                    DavBody::Full(Bytes::from(body))
+                })
                 .expect("valid response"))
         }
         Target::Collection(coll) => collection_document(r, &reader, coll, head),
@@ -63,7 +75,11 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 .status(StatusCode::OK)
                 .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
                 .header(header::CONTENT_LENGTH, text.len())
-                .body(if head { DavBody::empty() } else { DavBody::Full(Bytes::from(text)) })
+                .body(if head {
+                    DavBody::empty()
+                } else {
+                    DavBody::Full(Bytes::from(text))
+                })
                 .expect("valid response"))
         }
     }
@@ -72,7 +88,11 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
 /// Whether an `Accept` header allows the stored vCard version (we do not convert versions).
 fn accept_ok(accept: Option<&str>, body: &[u8]) -> bool {
     let Some(accept) = accept else { return true };
-    let stored = if davlite_formats::scan::contains_ci(body, b"\nVERSION:4.0") { "4.0" } else { "3.0" };
+    let stored = if davlite_formats::scan::contains_ci(body, b"\nVERSION:4.0") {
+        "4.0"
+    } else {
+        "3.0"
+    };
     let mut saw_vcard = false;
     for item in accept.split(',') {
         let m = crate::media::parse(item);
@@ -92,12 +112,19 @@ fn accept_ok(accept: Option<&str>, body: &[u8]) -> bool {
 
 /// A calendar as one iCalendar document (components of every object, time zones once), an
 /// address book as its vCards one after another, a plain collection as a list of names.
-fn collection_document(r: &Req, reader: &davlite_store::Reader, coll: &Collection, head: bool) -> DavResult<Response<DavBody>> {
+fn collection_document(
+    r: &Req,
+    reader: &davlite_store::Reader,
+    coll: &Collection,
+    head: bool,
+) -> DavResult<Response<DavBody>> {
     let list = reader.list(&coll.path).map_err(DavError::internal)?;
     let mut out: Vec<u8> = Vec::new();
     let content_type = match coll.kind {
         CollectionKind::Calendar => {
-            out.extend_from_slice(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite//davlite//EN\r\n");
+            out.extend_from_slice(
+                b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite//davlite//EN\r\n",
+            );
             let mut tzids: Vec<Vec<u8>> = Vec::new();
             for (name, _) in &list {
                 if let Some((_, body)) = reader.get(&coll.path, name).map_err(DavError::internal)? {
@@ -139,7 +166,11 @@ fn collection_document(r: &Req, reader: &davlite_store::Reader, coll: &Collectio
         .header(header::ETAG, etag)
         .header(header::LAST_MODIFIED, http_date(coll.modified))
         .header(header::CONTENT_LENGTH, out.len())
-        .body(if head { DavBody::empty() } else { DavBody::Full(Bytes::from(out)) })
+        .body(if head {
+            DavBody::empty()
+        } else {
+            DavBody::Full(Bytes::from(out))
+        })
         .expect("valid response"))
 }
 

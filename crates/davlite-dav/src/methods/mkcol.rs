@@ -2,17 +2,20 @@
 //! with all its properties in one transaction, or not at all.
 
 use davlite_formats::{ComponentSet, ObjectKind};
-use davlite_proto::{Condition, DavKind, MkCol, MkColKind, MultistatusWriter, PropStat, PropValue, QName, XmlError, mkcol_response};
+use davlite_proto::{
+    Condition, DavKind, MkCol, MkColKind, MultistatusWriter, PropStat, PropValue, QName, XmlError,
+    mkcol_response,
+};
 use davlite_store::{CollectionKind, NewCollection, StoreError};
 use http::{Response, StatusCode, header};
 
+use crate::DavBody;
 use crate::access;
 use crate::error::{DavError, DavResult};
 use crate::props;
 use crate::provision::default_limits;
 use crate::request::Req;
 use crate::resource::Target;
-use crate::DavBody;
 
 pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let calendar_method = r.method.as_str() == "MKCALENDAR";
@@ -42,14 +45,20 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     } else {
         match MkCol::parse(&r.body) {
             Ok(b) => Some(b),
-            Err(XmlError::UnsupportedMkcolRoot(_)) | Err(XmlError::Malformed(_)) | Err(XmlError::UnexpectedRoot { .. }) => {
+            Err(XmlError::UnsupportedMkcolRoot(_))
+            | Err(XmlError::Malformed(_))
+            | Err(XmlError::UnexpectedRoot { .. }) => {
                 return Err(DavError::Status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
             }
             Err(e) => return Err(DavError::xml(e)),
         }
     };
     if let Some(b) = &body {
-        let expected = if calendar_method { MkColKind::Mkcalendar } else { MkColKind::Mkcol };
+        let expected = if calendar_method {
+            MkColKind::Mkcalendar
+        } else {
+            MkColKind::Mkcol
+        };
         if b.kind != expected {
             return Err(DavError::Status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
         }
@@ -64,8 +73,16 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 Some(k) => k,
                 None => {
                     let mut names = vec![QName::dav("resourcetype")];
-                    names.extend(body.as_ref().map(|b| b.props.iter().map(|p| p.0.clone()).collect::<Vec<_>>()).unwrap_or_default());
-                    let ps = crate::methods::proppatch::refusal_propstats(&names, &names[..1], Condition::ValidResourcetype);
+                    names.extend(
+                        body.as_ref()
+                            .map(|b| b.props.iter().map(|p| p.0.clone()).collect::<Vec<_>>())
+                            .unwrap_or_default(),
+                    );
+                    let ps = crate::methods::proppatch::refusal_propstats(
+                        &names,
+                        &names[..1],
+                        Condition::ValidResourcetype,
+                    );
                     return Ok(refusal(false, &target.href(&r.prefix), &ps));
                 }
             },
@@ -73,17 +90,35 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     };
     // RFC 4791 §4.2 / RFC 6352 §5.2: no collections inside calendars or address books.
     if parent_kind != CollectionKind::Plain {
-        let dk = if kind == CollectionKind::AddressBook { DavKind::Addressbook } else { DavKind::Calendar };
-        return Err(DavError::forbidden(Condition::CollectionLocationOk { kind: dk }));
+        let dk = if kind == CollectionKind::AddressBook {
+            DavKind::Addressbook
+        } else {
+            DavKind::Calendar
+        };
+        return Err(DavError::forbidden(Condition::CollectionLocationOk {
+            kind: dk,
+        }));
     }
 
     let mut limits = default_limits(kind);
     let mut dead: Vec<(String, Vec<u8>)> = Vec::new();
     let props: Vec<(QName, PropValue)> = body.map(|b| b.props).unwrap_or_default();
-    let bad: Vec<QName> = props.iter().map(|p| p.0.clone()).filter(|n| !props::settable_at_creation(n) || (*n == QName::caldav("supported-calendar-component-set") && kind != CollectionKind::Calendar)).collect();
+    let bad: Vec<QName> = props
+        .iter()
+        .map(|p| p.0.clone())
+        .filter(|n| {
+            !props::settable_at_creation(n)
+                || (*n == QName::caldav("supported-calendar-component-set")
+                    && kind != CollectionKind::Calendar)
+        })
+        .collect();
     if !bad.is_empty() {
         let names: Vec<QName> = props.iter().map(|p| p.0.clone()).collect();
-        let ps = crate::methods::proppatch::refusal_propstats(&names, &bad, Condition::CannotModifyProtectedProperty);
+        let ps = crate::methods::proppatch::refusal_propstats(
+            &names,
+            &bad,
+            Condition::CannotModifyProtectedProperty,
+        );
         return Ok(refusal(calendar_method, &target.href(&r.prefix), &ps));
     }
     for (name, value) in &props {
@@ -94,7 +129,11 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                     Some(k) => set = set.with(k),
                     None => {
                         let names: Vec<QName> = props.iter().map(|p| p.0.clone()).collect();
-                        let ps = crate::methods::proppatch::refusal_propstats(&names, std::slice::from_ref(name), Condition::SupportedCalendarComponent);
+                        let ps = crate::methods::proppatch::refusal_propstats(
+                            &names,
+                            std::slice::from_ref(name),
+                            Condition::SupportedCalendarComponent,
+                        );
                         return Ok(refusal(calendar_method, &target.href(&r.prefix), &ps));
                     }
                 }
@@ -110,7 +149,15 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let segs = target.segments();
     let path = segs.join("/");
     let owner = r.user.clone();
-    match r.dav.store().create_collection(&path, NewCollection { kind, owner, limits, props: dead }) {
+    match r.dav.store().create_collection(
+        &path,
+        NewCollection {
+            kind,
+            owner,
+            limits,
+            props: dead,
+        },
+    ) {
         Ok(_) => {}
         Err(StoreError::AlreadyExists) => {
             return Err(if calendar_method {
@@ -121,11 +168,20 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         }
         Err(StoreError::ParentNotFound) => return Err(DavError::Status(StatusCode::CONFLICT)),
         Err(StoreError::WrongKind { .. }) => {
-            let dk = if kind == CollectionKind::AddressBook { DavKind::Addressbook } else { DavKind::Calendar };
-            return Err(DavError::forbidden(Condition::CollectionLocationOk { kind: dk }));
+            let dk = if kind == CollectionKind::AddressBook {
+                DavKind::Addressbook
+            } else {
+                DavKind::Calendar
+            };
+            return Err(DavError::forbidden(Condition::CollectionLocationOk {
+                kind: dk,
+            }));
         }
         Err(StoreError::QuotaExceeded) => {
-            return Err(DavError::Condition(StatusCode::INSUFFICIENT_STORAGE, Condition::QuotaNotExceeded));
+            return Err(DavError::Condition(
+                StatusCode::INSUFFICIENT_STORAGE,
+                Condition::QuotaNotExceeded,
+            ));
         }
         Err(e) => return Err(DavError::internal(e)),
     }

@@ -7,15 +7,17 @@ use http::{Response, StatusCode, header};
 use crate::error::DavResult;
 use crate::request::Req;
 use crate::resource::Target;
-use crate::{DavBody, Dav};
+use crate::{Dav, DavBody};
 
 pub const DAV_CLASSES: &str = "1, 3, calendar-access, addressbook, extended-mkcol, sync-collection";
 /// Collections: PUT and DELETE are listed because clients check for them before writing members.
 pub const ALLOW_COLLECTION: &str =
     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, MKCOL, MKCALENDAR, REPORT";
 /// What a 405 on a collection lists: methods that act on the collection itself.
-pub const ALLOW_COLLECTION_ITSELF: &str = "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, REPORT";
-pub const ALLOW_OBJECT: &str = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, REPORT";
+pub const ALLOW_COLLECTION_ITSELF: &str =
+    "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, REPORT";
+pub const ALLOW_OBJECT: &str =
+    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, REPORT";
 pub const ALLOW_UNMAPPED: &str = "OPTIONS, PUT, MKCOL, MKCALENDAR";
 pub const ALLOW_VIRTUAL: &str = "OPTIONS, GET, HEAD, PROPFIND, REPORT";
 
@@ -38,7 +40,11 @@ pub fn allow_for_path(r: &Req) -> &'static str {
 }
 
 pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
-    let reader = r.dav.store().read().map_err(crate::error::DavError::internal)?;
+    let reader = r
+        .dav
+        .store()
+        .read()
+        .map_err(crate::error::DavError::internal)?;
     let target = r.target(&reader)?;
     Ok(options_response(r.dav, allow(&target)))
 }

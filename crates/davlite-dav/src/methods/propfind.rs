@@ -7,16 +7,22 @@ use davlite_proto::{Condition, MultistatusWriter, PropFind};
 use davlite_store::{Collection, Reader};
 use http::{Response, StatusCode, header};
 
+use crate::DavBody;
 use crate::access;
 use crate::error::{DavError, DavResult};
 use crate::props::{self, Res, Which};
-use crate::request::Req;
+use crate::request::{Req, ReqInfo};
 use crate::resource::{ADDRESSBOOKS, CALENDARS, PRINCIPALS, Target};
-use crate::DavBody;
 
 /// Whether the client asked for a minimal answer (no 404 propstats).
 pub fn minimal(r: &Req) -> bool {
-    parse_brief(r.header("brief")) || parse_prefer(r.headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok())) == ReturnPref::Minimal
+    parse_brief(r.header("brief"))
+        || parse_prefer(
+            r.headers
+                .get_all("prefer")
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        ) == ReturnPref::Minimal
 }
 
 pub fn multistatus(body: DavBody, minimal: bool) -> Response<DavBody> {
@@ -26,7 +32,9 @@ pub fn multistatus(body: DavBody, minimal: bool) -> Response<DavBody> {
     if minimal {
         b = b.header("Preference-Applied", "return=minimal");
     }
-    b.header(header::VARY, "Brief, Prefer").body(body).expect("valid response")
+    b.header(header::VARY, "Brief, Prefer")
+        .body(body)
+        .expect("valid response")
 }
 
 pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
@@ -44,11 +52,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     if depth == Depth::Infinity && target.is_collection() {
         return Err(DavError::forbidden(Condition::PropfindFiniteDepth));
     }
-    let which = match &req {
-        PropFind::Prop(names) => Which::Names(names),
-        PropFind::AllProp { include } => Which::All(include),
-        PropFind::PropName => Which::PropName,
-    };
+    let which = which_of(&req);
     let minimal = minimal(r);
     let mut w = MultistatusWriter::new();
     let res = Res::of(&target).ok_or_else(DavError::not_found)?;
@@ -70,31 +74,88 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 }
             }
             Target::Principals => {
-                write_one(r, &reader, &mut w, &Res::Principal(&r.user), &which, minimal);
+                write_one(
+                    r,
+                    &reader,
+                    &mut w,
+                    &Res::Principal(&r.user),
+                    &which,
+                    minimal,
+                );
             }
-            Target::Collection(coll) => write_members(r, &reader, &mut w, coll, &which, minimal)?,
+            Target::Collection(coll) => {
+                let coll = coll.clone();
+                return Ok(multistatus(
+                    members(r, reader, w, &coll, req, minimal)?,
+                    minimal,
+                ));
+            }
             _ => {}
         }
     }
     Ok(multistatus(DavBody::Full(w.finish()), minimal))
 }
 
-fn write_one(r: &Req, reader: &Reader, w: &mut MultistatusWriter, res: &Res, which: &Which, minimal: bool) {
+fn write_one(
+    r: &ReqInfo,
+    reader: &Reader,
+    w: &mut MultistatusWriter,
+    res: &Res,
+    which: &Which,
+    minimal: bool,
+) {
     let dead = props::dead(res);
     let ps = props::propstats(r, reader, res, which, &dead, Vec::new(), minimal);
     w.response_propstat(&res.href(r), &ps);
 }
 
-fn write_members(r: &Req, reader: &Reader, w: &mut MultistatusWriter, coll: &Collection, which: &Which, minimal: bool) -> DavResult<()> {
+pub fn which_of(req: &PropFind) -> Which<'_> {
+    match req {
+        PropFind::Prop(names) => Which::Names(names),
+        PropFind::AllProp { include } => Which::All(include),
+        PropFind::PropName => Which::PropName,
+    }
+}
+
+/// Child collections are written into the head; objects are streamed.
+fn members(
+    r: &Req,
+    reader: Reader,
+    mut w: MultistatusWriter,
+    coll: &Collection,
+    req: PropFind,
+    minimal: bool,
+) -> DavResult<DavBody> {
     let mut children = reader.children(&coll.path).map_err(DavError::internal)?;
     children.retain(|c| access::visible(r, &c.path));
     // macOS Contacts uses the first address book of the home: keep the default one first.
     children.sort_by_key(|c| !c.path.ends_with("/default"));
     for c in &children {
-        write_one(r, reader, w, &Res::Collection(c), which, minimal);
+        write_one(
+            r,
+            &reader,
+            &mut w,
+            &Res::Collection(c),
+            &which_of(&req),
+            minimal,
+        );
     }
-    for (name, meta) in reader.list(&coll.path).map_err(DavError::internal)? {
-        write_one(r, reader, w, &Res::Object { coll, name: &name, meta: &meta }, which, minimal);
-    }
-    Ok(())
+    let objects = reader.list(&coll.path).map_err(DavError::internal)?;
+    let coll = coll.clone();
+    let write: crate::stream::WriteItem<(String, davlite_store::ObjectMeta)> =
+        Box::new(move |info, reader, w, (name, meta)| {
+            write_one(
+                info,
+                reader,
+                w,
+                &Res::Object {
+                    coll: &coll,
+                    name: &name,
+                    meta: &meta,
+                },
+                &which_of(&req),
+                minimal,
+            );
+        });
+    Ok(crate::stream::members(r, reader, w, objects, write, None))
 }

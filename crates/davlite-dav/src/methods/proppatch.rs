@@ -5,22 +5,37 @@
 use davlite_proto::{Condition, MultistatusWriter, Prop, PropStat, PropertyUpdate, QName};
 use http::{Response, StatusCode};
 
+use crate::DavBody;
 use crate::access;
 use crate::error::{DavError, DavResult};
 use crate::props;
 use crate::request::Req;
 use crate::resource::Target;
-use crate::DavBody;
 
 /// Checks a list of property changes: the names that may not be changed, or `None` when all may.
 pub fn refused(names: &[QName]) -> Vec<QName> {
-    names.iter().filter(|n| props::is_protected(n)).cloned().collect()
+    names
+        .iter()
+        .filter(|n| props::is_protected(n))
+        .cloned()
+        .collect()
 }
 
 /// The 207 body for an all-or-nothing refusal: 403 for the refused names, 424 for the rest.
 pub fn refusal_propstats<'a>(all: &[QName], bad: &[QName], cond: Condition) -> Vec<PropStat<'a>> {
-    let ok: Vec<Prop> = all.iter().filter(|n| !bad.contains(n)).cloned().map(Prop::empty).collect();
-    let mut v = vec![PropStat::new(StatusCode::FORBIDDEN, bad.iter().cloned().map(Prop::empty).collect()).with_error(cond)];
+    let ok: Vec<Prop> = all
+        .iter()
+        .filter(|n| !bad.contains(n))
+        .cloned()
+        .map(Prop::empty)
+        .collect();
+    let mut v = vec![
+        PropStat::new(
+            StatusCode::FORBIDDEN,
+            bad.iter().cloned().map(Prop::empty).collect(),
+        )
+        .with_error(cond),
+    ];
     if !ok.is_empty() {
         v.push(PropStat::new(StatusCode::FAILED_DEPENDENCY, ok));
     }
@@ -49,23 +64,41 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let bad = refused(&names);
     let mut w = MultistatusWriter::new();
     if !bad.is_empty() {
-        w.response_propstat(&href, &refusal_propstats(&names, &bad, Condition::CannotModifyProtectedProperty));
-        return Ok(super::propfind::multistatus(DavBody::Full(w.finish()), false));
+        w.response_propstat(
+            &href,
+            &refusal_propstats(&names, &bad, Condition::CannotModifyProtectedProperty),
+        );
+        return Ok(super::propfind::multistatus(
+            DavBody::Full(w.finish()),
+            false,
+        ));
     }
     let changes: Vec<(String, Option<Vec<u8>>)> = update
         .ops
         .iter()
-        .map(|o| (o.name.to_clark(), o.value.as_ref().map(|v| v.to_xml(&o.name).into_bytes())))
+        .map(|o| {
+            (
+                o.name.to_clark(),
+                o.value.as_ref().map(|v| v.to_xml(&o.name).into_bytes()),
+            )
+        })
         .collect();
     match &target {
         Target::Collection(c) => {
-            r.dav.store().update_collection(&c.path, changes, None).map_err(DavError::internal)?;
+            r.dav
+                .store()
+                .update_collection(&c.path, changes, None)
+                .map_err(DavError::internal)?;
         }
         Target::Object { coll, name, .. } => {
             let _ = (coll, name, changes);
             return Err(DavError::Status(http::StatusCode::FORBIDDEN)); // OBJECT-PROPS: pending store support
         }
-        _ => return Err(DavError::forbidden(Condition::CannotModifyProtectedProperty)),
+        _ => {
+            return Err(DavError::forbidden(
+                Condition::CannotModifyProtectedProperty,
+            ));
+        }
     }
     let mut unique: Vec<QName> = Vec::new();
     for n in names {
@@ -73,6 +106,12 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             unique.push(n);
         }
     }
-    w.response_propstat(&href, &[PropStat::ok(unique.into_iter().map(Prop::empty).collect())]);
-    Ok(super::propfind::multistatus(DavBody::Full(w.finish()), false))
+    w.response_propstat(
+        &href,
+        &[PropStat::ok(unique.into_iter().map(Prop::empty).collect())],
+    );
+    Ok(super::propfind::multistatus(
+        DavBody::Full(w.finish()),
+        false,
+    ))
 }

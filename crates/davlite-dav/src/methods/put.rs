@@ -8,13 +8,13 @@ use davlite_proto::Condition;
 use davlite_store::CollectionKind;
 use http::{Response, StatusCode, header};
 
+use crate::DavBody;
 use crate::access;
 use crate::cond::Conditionals;
 use crate::error::{DavError, DavResult, quote_etag};
 use crate::media;
 use crate::request::Req;
 use crate::resource::Target;
-use crate::DavBody;
 
 pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let reader = r.dav.store().read().map_err(DavError::internal)?;
@@ -22,12 +22,23 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     drop(reader);
     let (coll, name, current) = match target {
         Target::Object { coll, name, meta } => (coll, name, meta),
-        Target::Missing { parent_exists: false, .. } => return Err(DavError::Status(StatusCode::CONFLICT)),
+        Target::Missing {
+            parent_exists: false,
+            ..
+        } => return Err(DavError::Status(StatusCode::CONFLICT)),
         Target::Missing { .. } => return Err(DavError::Status(StatusCode::CONFLICT)),
-        Target::Collection(_) => return Err(DavError::MethodNotAllowed(super::options::ALLOW_COLLECTION_ITSELF)),
+        Target::Collection(_) => {
+            return Err(DavError::MethodNotAllowed(
+                super::options::ALLOW_COLLECTION_ITSELF,
+            ));
+        }
         _ => return Err(DavError::MethodNotAllowed(super::options::ALLOW_VIRTUAL)),
     };
-    let target_for_access = Target::Object { coll: coll.clone(), name: name.clone(), meta: current.clone() };
+    let target_for_access = Target::Object {
+        coll: coll.clone(),
+        name: name.clone(),
+        meta: current.clone(),
+    };
     access::check_write(r, &target_for_access)?;
 
     let content_type = r.header("content-type").unwrap_or("");
@@ -48,7 +59,9 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     };
     if let Some(max) = coll.limits.max_resource_size {
         if r.body.len() as u64 > max && coll.kind != CollectionKind::Plain {
-            return Err(DavError::forbidden(Condition::MaxResourceSize { kind: dav_kind }));
+            return Err(DavError::forbidden(Condition::MaxResourceSize {
+                kind: dav_kind,
+            }));
         }
     }
 
@@ -70,7 +83,11 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         CollectionKind::AddressBook => ParsedObject::vcard(bytes),
         _ => Ok(ParsedObject::opaque(
             bytes,
-            if content_type.is_empty() { "application/octet-stream" } else { content_type },
+            if content_type.is_empty() {
+                "application/octet-stream"
+            } else {
+                content_type
+            },
         )),
     };
     let parsed = match parsed {
@@ -95,7 +112,11 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         .store()
         .put(&coll.path, &name, parsed, cond.to_store())
         .map_err(|e| DavError::from_store(e, coll.kind, &holder_href))?;
-    let status = if out.created { StatusCode::CREATED } else { StatusCode::NO_CONTENT };
+    let status = if out.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::NO_CONTENT
+    };
     Ok(Response::builder()
         .status(status)
         .header(header::ETAG, quote_etag(&out.etag))

@@ -8,7 +8,7 @@ use davlite_store::{Collection, ObjectMeta, Reader};
 
 use crate::error::{DavError, DavResult};
 use crate::props::{self, Res, Which};
-use crate::request::Req;
+use crate::request::ReqInfo;
 
 pub fn which(props: &PropRequest) -> Which<'_> {
     match &props.which {
@@ -21,13 +21,17 @@ pub fn which(props: &PropRequest) -> Which<'_> {
 fn wants_data(props: &PropRequest) -> Option<QName> {
     let cd = QName::caldav("calendar-data");
     let ad = QName::carddav("address-data");
-    props.names().iter().find(|n| **n == cd || **n == ad).cloned()
+    props
+        .names()
+        .iter()
+        .find(|n| **n == cd || **n == ad)
+        .cloned()
 }
 
 /// Writes the `<D:response>` of one object. `href` is the spelling to answer with.
 #[allow(clippy::too_many_arguments)]
 pub fn write_object(
-    r: &Req,
+    r: &ReqInfo,
     reader: &Reader,
     w: &mut MultistatusWriter,
     href: &str,
@@ -53,7 +57,10 @@ pub fn write_object(
         owned_body = Some((data_name, text));
     }
     if let Some((n, text)) = &owned_body {
-        extra.push(Prop::new(n.clone(), PropContent::Text(Cow::Borrowed(text.as_str()))));
+        extra.push(Prop::new(
+            n.clone(),
+            PropContent::Text(Cow::Borrowed(text.as_str())),
+        ));
     }
     let dead = props::dead(&res);
     let ps = props::propstats(r, reader, &res, &which(props), &dead, extra, minimal);
@@ -70,7 +77,9 @@ fn render_data(bytes: &[u8], props: &PropRequest) -> String {
                 return String::from_utf8_lossy(&out).into_owned();
             }
         } else if let Some(range) = cd.limit_recurrence_set {
-            if let Ok(out) = davlite_formats::expand::limit_recurrence_set(bytes, range.start, range.end) {
+            if let Ok(out) =
+                davlite_formats::expand::limit_recurrence_set(bytes, range.start, range.end)
+            {
                 return String::from_utf8_lossy(&out).into_owned();
             }
         }

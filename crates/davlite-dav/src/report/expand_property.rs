@@ -5,24 +5,33 @@ use davlite_proto::{Elem, ExpandItem, MultistatusWriter, Prop, PropContent, Prop
 use davlite_store::Reader;
 use http::StatusCode;
 
+use crate::DavBody;
 use crate::error::DavResult;
 use crate::props::{self, Res};
 use crate::request::Req;
 use crate::resource;
-use crate::DavBody;
 
 pub fn run(r: &Req, reader: &Reader, res: &Res, tree: &[ExpandItem]) -> DavResult<DavBody> {
     let mut w = MultistatusWriter::new();
     let (found, missing) = expand(r, reader, res, tree, 0);
     let mut ps = vec![PropStat::ok(found)];
     if !missing.is_empty() {
-        ps.push(PropStat::new(StatusCode::NOT_FOUND, missing.into_iter().map(Prop::empty).collect()));
+        ps.push(PropStat::new(
+            StatusCode::NOT_FOUND,
+            missing.into_iter().map(Prop::empty).collect(),
+        ));
     }
     w.response_propstat(&res.href(r), &ps);
     Ok(DavBody::Full(w.finish()))
 }
 
-fn expand(r: &Req, reader: &Reader, res: &Res, items: &[ExpandItem], depth: usize) -> (Vec<Prop<'static>>, Vec<QName>) {
+fn expand(
+    r: &Req,
+    reader: &Reader,
+    res: &Res,
+    items: &[ExpandItem],
+    depth: usize,
+) -> (Vec<Prop<'static>>, Vec<QName>) {
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for item in items {
@@ -36,7 +45,10 @@ fn expand(r: &Req, reader: &Reader, res: &Res, items: &[ExpandItem], depth: usiz
                 for h in hrefs {
                     responses.push(nested_response(r, reader, &h, &item.children, depth + 1));
                 }
-                found.push(Prop::new(item.name.clone(), PropContent::Elements(responses)));
+                found.push(Prop::new(
+                    item.name.clone(),
+                    PropContent::Elements(responses),
+                ));
             }
             v => found.push(Prop::new(item.name.clone(), v)),
         }
@@ -45,11 +57,25 @@ fn expand(r: &Req, reader: &Reader, res: &Res, items: &[ExpandItem], depth: usiz
 }
 
 fn status_elem(code: StatusCode) -> Elem<'static> {
-    Elem::text(QName::dav("status"), format!("HTTP/1.1 {} {}", code.as_str(), code.canonical_reason().unwrap_or("")))
+    Elem::text(
+        QName::dav("status"),
+        format!(
+            "HTTP/1.1 {} {}",
+            code.as_str(),
+            code.canonical_reason().unwrap_or("")
+        ),
+    )
 }
 
-fn nested_response(r: &Req, reader: &Reader, href: &str, items: &[ExpandItem], depth: usize) -> Elem<'static> {
-    let mut resp = Elem::empty(QName::dav("response")).child(Elem::text(QName::dav("href"), href.to_string()));
+fn nested_response(
+    r: &Req,
+    reader: &Reader,
+    href: &str,
+    items: &[ExpandItem],
+    depth: usize,
+) -> Elem<'static> {
+    let mut resp =
+        Elem::empty(QName::dav("response")).child(Elem::text(QName::dav("href"), href.to_string()));
     let target = r
         .dav
         .mounts()
@@ -71,13 +97,21 @@ fn nested_response(r: &Req, reader: &Reader, href: &str, items: &[ExpandItem], d
     for p in found {
         ok = ok.child(to_elem(p));
     }
-    resp = resp.child(Elem::empty(QName::dav("propstat")).child(ok).child(status_elem(StatusCode::OK)));
+    resp = resp.child(
+        Elem::empty(QName::dav("propstat"))
+            .child(ok)
+            .child(status_elem(StatusCode::OK)),
+    );
     if !missing.is_empty() {
         let mut nf = Elem::empty(QName::dav("prop"));
         for m in missing {
             nf = nf.child(Elem::empty(m));
         }
-        resp = resp.child(Elem::empty(QName::dav("propstat")).child(nf).child(status_elem(StatusCode::NOT_FOUND)));
+        resp = resp.child(
+            Elem::empty(QName::dav("propstat"))
+                .child(nf)
+                .child(status_elem(StatusCode::NOT_FOUND)),
+        );
     }
     resp
 }
@@ -86,7 +120,9 @@ fn prop_elem(p: Prop<'static>) -> Elem<'static> {
     let e = Elem::empty(p.name);
     match p.value {
         PropContent::Text(t) => Elem { text: Some(t), ..e },
-        PropContent::Hrefs(hs) => hs.into_iter().fold(e, |e, h| e.child(Elem::text(QName::dav("href"), h))),
+        PropContent::Hrefs(hs) => hs
+            .into_iter()
+            .fold(e, |e, h| e.child(Elem::text(QName::dav("href"), h))),
         PropContent::Elements(es) => es.into_iter().fold(e, |e, c| e.child(c)),
         _ => e,
     }

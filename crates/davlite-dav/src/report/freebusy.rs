@@ -7,12 +7,18 @@ use davlite_proto::Condition;
 use davlite_store::Reader;
 use http::{Response, StatusCode, header};
 
+use crate::DavBody;
 use crate::error::{DavError, DavResult};
 use crate::props::Res;
 use crate::request::Req;
-use crate::DavBody;
 
-pub fn run(_r: &Req, reader: &Reader, res: &Res, start: Option<i64>, end: Option<i64>) -> DavResult<Response<DavBody>> {
+pub fn run(
+    _r: &Req,
+    reader: &Reader,
+    res: &Res,
+    start: Option<i64>,
+    end: Option<i64>,
+) -> DavResult<Response<DavBody>> {
     let Res::Collection(coll) = res else {
         return Err(DavError::forbidden(Condition::SupportedReport));
     };
@@ -21,7 +27,9 @@ pub fn run(_r: &Req, reader: &Reader, res: &Res, start: Option<i64>, end: Option
     if end <= start {
         return Err(DavError::forbidden(Condition::ValidFilter));
     }
-    let names = reader.overlapping(&coll.path, start, end).map_err(DavError::internal)?;
+    let names = reader
+        .overlapping(&coll.path, start, end)
+        .map_err(DavError::internal)?;
     let mut bodies = Vec::with_capacity(names.len());
     for n in names {
         if let Some((_, b)) = reader.get(&coll.path, &n).map_err(DavError::internal)? {

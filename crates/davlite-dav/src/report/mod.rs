@@ -13,11 +13,11 @@ use davlite_proto::{Condition, DavKind, QName, Report};
 use davlite_store::CollectionKind;
 use http::Response;
 
+use crate::DavBody;
 use crate::access;
 use crate::error::{DavError, DavResult};
 use crate::props::{self, Res};
 use crate::request::Req;
-use crate::DavBody;
 
 pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let report = Report::parse(&r.body).map_err(DavError::xml)?;
@@ -33,15 +33,35 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         return Err(DavError::forbidden(Condition::SupportedReport));
     }
     let minimal = crate::methods::propfind::minimal(r);
+    let snapshot = reader.clone();
     let body = match report {
-        Report::CalendarMultiget { props, hrefs } | Report::AddressbookMultiget { props, hrefs } => {
-            multiget::run(r, &reader, &res, &props, &hrefs, minimal)?
+        Report::CalendarMultiget { props, hrefs }
+        | Report::AddressbookMultiget { props, hrefs } => {
+            multiget::run(r, snapshot, &res, props, hrefs, minimal)?
         }
-        Report::CalendarQuery { props, filter, .. } => query::calendar(r, &reader, &res, &props, &filter, minimal)?,
-        Report::AddressbookQuery { props, filter, limit } => query::card(r, &reader, &res, &props, &filter, limit, minimal)?,
-        Report::SyncCollection { sync_token, sync_level, limit, props } => {
-            sync::run(r, &reader, &res, sync_token.as_deref(), sync_level.as_deref(), limit, &props, minimal)?
+        Report::CalendarQuery { props, filter, .. } => {
+            query::calendar(r, snapshot, &res, props, filter, minimal)?
         }
+        Report::AddressbookQuery {
+            props,
+            filter,
+            limit,
+        } => query::card(r, snapshot, &res, props, filter, limit, minimal)?,
+        Report::SyncCollection {
+            sync_token,
+            sync_level,
+            limit,
+            props,
+        } => sync::run(
+            r,
+            snapshot,
+            &res,
+            sync_token.as_deref(),
+            sync_level.as_deref(),
+            limit,
+            &props,
+            minimal,
+        )?,
         Report::FreeBusyQuery { start, end } => return freebusy::run(r, &reader, &res, start, end),
         Report::ExpandProperty { tree } => expand_property::run(r, &reader, &res, &tree)?,
         Report::Unknown(_) => return Err(DavError::forbidden(Condition::SupportedReport)),
@@ -66,11 +86,19 @@ fn report_name(report: &Report) -> QName {
 
 /// Maps a filter refusal to its precondition (RFC 4791 §7.8, RFC 6352 §8.6).
 pub fn filter_error(e: FilterError, kind: CollectionKind) -> DavError {
-    let dk = if kind == CollectionKind::AddressBook { DavKind::Addressbook } else { DavKind::Calendar };
+    let dk = if kind == CollectionKind::AddressBook {
+        DavKind::Addressbook
+    } else {
+        DavKind::Calendar
+    };
     let ns = dk.namespace();
     match &e {
         FilterError::Unsupported { element, .. } => DavError::Refused(
-            Condition::SupportedFilter { kind: dk, element: QName::new(ns, element.as_str()), name: None },
+            Condition::SupportedFilter {
+                kind: dk,
+                element: QName::new(ns, element.as_str()),
+                name: None,
+            },
             e.to_string(),
         ),
         FilterError::Invalid { .. } => DavError::Refused(Condition::ValidFilter, e.to_string()),

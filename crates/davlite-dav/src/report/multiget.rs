@@ -6,34 +6,60 @@ use davlite_store::Reader;
 use http::StatusCode;
 
 use super::data::write_object;
+use crate::DavBody;
 use crate::error::DavResult;
 use crate::props::Res;
 use crate::request::Req;
-use crate::DavBody;
+use crate::stream::{self, WriteItem};
 
-pub fn run(r: &Req, reader: &Reader, res: &Res, props: &PropRequest, hrefs: &[String], minimal: bool) -> DavResult<DavBody> {
-    let mut w = MultistatusWriter::new();
+pub fn run(
+    r: &Req,
+    reader: Reader,
+    res: &Res,
+    props: PropRequest,
+    hrefs: Vec<String>,
+    minimal: bool,
+) -> DavResult<DavBody> {
+    let w = MultistatusWriter::new();
     let coll = match res {
-        Res::Collection(c) => *c,
-        Res::Object { coll, .. } => *coll,
+        Res::Collection(c) => (*c).clone(),
+        Res::Object { coll, .. } => (*coll).clone(),
         _ => return Ok(DavBody::Full(w.finish())),
     };
-    let coll_segs: Vec<&str> = coll.path.split('/').collect();
-    let fwd = r.forwarded();
-    for href in hrefs {
-        let found = r.dav.mounts().decode_href(href, fwd.as_deref()).ok().and_then(|d| {
-            let segs = d.segments;
-            (segs.len() == coll_segs.len() + 1 && segs[..coll_segs.len()].iter().zip(&coll_segs).all(|(a, b)| a == b))
+    let write: WriteItem<String> = Box::new(move |info, reader, w, href| {
+        let coll_segs: Vec<&str> = coll.path.split('/').collect();
+        let found = info
+            .dav
+            .mounts()
+            .decode_href(&href, info.forwarded.as_deref())
+            .ok()
+            .and_then(|d| {
+                let segs = d.segments;
+                (segs.len() == coll_segs.len() + 1
+                    && segs[..coll_segs.len()]
+                        .iter()
+                        .zip(&coll_segs)
+                        .all(|(a, b)| a == b))
                 .then(|| segs[segs.len() - 1].clone())
-        });
+            });
         let Some(name) = found else {
-            w.response_status(href, StatusCode::NOT_FOUND, None);
-            continue;
+            w.response_status(&href, StatusCode::NOT_FOUND, None);
+            return;
         };
-        match reader.get(&coll.path, &name).map_err(crate::error::DavError::internal)? {
-            Some((meta, body)) => write_object(r, reader, &mut w, href, coll, &name, &meta, Some(&body), props, minimal)?,
-            None => w.response_status(href, StatusCode::NOT_FOUND, None),
+        let done = match reader.meta(&coll.path, &name) {
+            Ok(Some(meta)) => write_object(
+                info, reader, w, &href, &coll, &name, &meta, None, &props, minimal,
+            )
+            .is_ok(),
+            Ok(None) => {
+                w.response_status(&href, StatusCode::NOT_FOUND, None);
+                true
+            }
+            Err(_) => false,
+        };
+        if !done {
+            w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
         }
-    }
-    Ok(DavBody::Full(w.finish()))
+    });
+    Ok(stream::members(r, reader, w, hrefs, write, None))
 }

@@ -3,23 +3,28 @@
 //! candidate's bytes.
 
 use davlite_formats::filter::{CardFilter, CompFilter};
-use davlite_formats::{matches_calendar, matches_card, validate_calendar_filter, validate_card_filter};
+use davlite_formats::{
+    matches_calendar, matches_card, validate_calendar_filter, validate_card_filter,
+};
 use davlite_proto::{Condition, MultistatusWriter, PropRequest};
 use davlite_store::{Collection, CollectionKind, Reader};
 use http::StatusCode;
 
 use super::data::write_object;
 use super::filter_error;
+use crate::DavBody;
 use crate::error::{DavError, DavResult};
 use crate::props::Res;
-use crate::request::Req;
-use crate::DavBody;
+use crate::request::{Req, ReqInfo};
+use crate::stream::{self, Tail, WriteItem};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Most objects one calendar-query answers; RFC 4791 has no truncated answer, so past this the
 /// query is refused with `number-of-matches-within-limits`.
 pub const MAX_QUERY_RESULTS: usize = 100_000;
 
-fn object_href(r: &Req, coll: &Collection, name: &str) -> String {
+fn object_href(r: &ReqInfo, coll: &Collection, name: &str) -> String {
     let mut segs: Vec<&str> = coll.path.split('/').collect();
     segs.push(name);
     r.href_of(&segs, false)
@@ -37,81 +42,151 @@ fn candidates(reader: &Reader, coll: &Collection, filter: &CompFilter) -> DavRes
         if let Some(tr) = range {
             let start = tr.start.unwrap_or(i64::MIN);
             let end = tr.end.unwrap_or(i64::MAX);
-            return reader.overlapping(&coll.path, start, end).map_err(DavError::internal);
+            return reader
+                .overlapping(&coll.path, start, end)
+                .map_err(DavError::internal);
         }
     }
-    Ok(reader.list(&coll.path).map_err(DavError::internal)?.into_iter().map(|(n, _)| n).collect())
+    Ok(reader
+        .list(&coll.path)
+        .map_err(DavError::internal)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect())
 }
 
-pub fn calendar(r: &Req, reader: &Reader, res: &Res, props: &PropRequest, filter: &CompFilter, minimal: bool) -> DavResult<DavBody> {
-    validate_calendar_filter(filter).map_err(|e| filter_error(e, CollectionKind::Calendar))?;
-    let mut w = MultistatusWriter::new();
+pub fn calendar(
+    r: &Req,
+    reader: Reader,
+    res: &Res,
+    props: PropRequest,
+    filter: CompFilter,
+    minimal: bool,
+) -> DavResult<DavBody> {
+    validate_calendar_filter(&filter).map_err(|e| filter_error(e, CollectionKind::Calendar))?;
+    let w = MultistatusWriter::new();
     let (coll, names) = match res {
-        Res::Collection(c) => (*c, candidates(reader, c, filter)?),
-        Res::Object { coll, name, .. } => (*coll, vec![name.to_string()]),
+        Res::Collection(c) => ((*c).clone(), candidates(&reader, c, &filter)?),
+        Res::Object { coll, name, .. } => ((*coll).clone(), vec![name.to_string()]),
         _ => return Ok(DavBody::Full(w.finish())),
     };
-    if let (Some(min), Some(tr)) = (coll.limits.min_date, top_range(filter)) {
+    if let (Some(min), Some(tr)) = (coll.limits.min_date, top_range(&filter)) {
         if tr.end.is_some_and(|e| e <= min) {
             return Err(DavError::forbidden(Condition::MinDateTime));
         }
     }
-    if let (Some(max), Some(tr)) = (coll.limits.max_date, top_range(filter)) {
+    if let (Some(max), Some(tr)) = (coll.limits.max_date, top_range(&filter)) {
         if tr.start.is_some_and(|s| s >= max) {
             return Err(DavError::forbidden(Condition::MaxDateTime));
         }
     }
-    let mut matched = 0usize;
-    for name in names {
-        let Some((meta, body)) = reader.get(&coll.path, &name).map_err(DavError::internal)? else { continue };
-        if !matches_calendar(filter, &body).map_err(|e| filter_error(e, CollectionKind::Calendar))? {
-            continue;
-        }
-        matched += 1;
-        if matched > MAX_QUERY_RESULTS {
-            return Err(DavError::forbidden(Condition::NumberOfMatchesWithinLimits));
-        }
-        let href = object_href(r, coll, &name);
-        write_object(r, reader, &mut w, &href, coll, &name, &meta, Some(&body), props, minimal)?;
+    if names.len() > MAX_QUERY_RESULTS {
+        return Err(DavError::forbidden(Condition::NumberOfMatchesWithinLimits));
     }
-    Ok(DavBody::Full(w.finish()))
+    let write: WriteItem<String> = Box::new(move |info, reader, w, name| {
+        let Ok(Some((meta, body))) = reader.get(&coll.path, &name) else {
+            return;
+        };
+        // Structural filter errors were refused before streaming; an object the evaluator
+        // cannot read is left out rather than failing the whole answer.
+        if !matches_calendar(&filter, &body).unwrap_or(false) {
+            return;
+        }
+        let href = object_href(info, &coll, &name);
+        if write_object(
+            info,
+            reader,
+            w,
+            &href,
+            &coll,
+            &name,
+            &meta,
+            Some(&body),
+            &props,
+            minimal,
+        )
+        .is_err()
+        {
+            w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
+        }
+    });
+    Ok(stream::members(r, reader, w, names, write, None))
 }
 
 fn top_range(filter: &CompFilter) -> Option<davlite_formats::filter::TimeRange> {
     filter.comp_filters.iter().find_map(|c| c.time_range)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn card(
     r: &Req,
-    reader: &Reader,
+    reader: Reader,
     res: &Res,
-    props: &PropRequest,
-    filter: &CardFilter,
+    props: PropRequest,
+    filter: CardFilter,
     limit: Option<u32>,
     minimal: bool,
 ) -> DavResult<DavBody> {
-    validate_card_filter(filter).map_err(|e| filter_error(e, CollectionKind::AddressBook))?;
-    let mut w = MultistatusWriter::new();
-    let (coll, names): (&Collection, Vec<String>) = match res {
-        Res::Collection(c) => (*c, reader.list(&c.path).map_err(DavError::internal)?.into_iter().map(|(n, _)| n).collect()),
-        Res::Object { coll, name, .. } => (*coll, vec![name.to_string()]),
+    validate_card_filter(&filter).map_err(|e| filter_error(e, CollectionKind::AddressBook))?;
+    let w = MultistatusWriter::new();
+    let (coll, names): (Collection, Vec<String>) = match res {
+        Res::Collection(c) => (
+            (*c).clone(),
+            reader
+                .list(&c.path)
+                .map_err(DavError::internal)?
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect(),
+        ),
+        Res::Object { coll, name, .. } => ((*coll).clone(), vec![name.to_string()]),
         _ => return Ok(DavBody::Full(w.finish())),
     };
+    let truncated = Arc::new(AtomicBool::new(false));
+    let flag = truncated.clone();
     let mut matched = 0u32;
-    for name in names {
-        let Some((meta, body)) = reader.get(&coll.path, &name).map_err(DavError::internal)? else { continue };
-        if !matches_card(filter, &body).map_err(|e| filter_error(e, CollectionKind::AddressBook))? {
-            continue;
+    let write: WriteItem<String> = Box::new(move |info, reader, w, name| {
+        if flag.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(Some((meta, body))) = reader.get(&coll.path, &name) else {
+            return;
+        };
+        if !matches_card(&filter, &body).unwrap_or(false) {
+            return;
         }
         if limit.is_some_and(|l| matched >= l) {
-            // RFC 6352 §8.6.1: the partial answer plus a 507 for the request-URI.
-            w.response_status(&r.raw_path, StatusCode::INSUFFICIENT_STORAGE, Some(&Condition::NumberOfMatchesWithinLimits));
-            break;
+            flag.store(true, Ordering::Relaxed);
+            return;
         }
         matched += 1;
-        let href = object_href(r, coll, &name);
-        write_object(r, reader, &mut w, &href, coll, &name, &meta, Some(&body), props, minimal)?;
-    }
-    Ok(DavBody::Full(w.finish()))
+        let href = object_href(info, &coll, &name);
+        if write_object(
+            info,
+            reader,
+            w,
+            &href,
+            &coll,
+            &name,
+            &meta,
+            Some(&body),
+            &props,
+            minimal,
+        )
+        .is_err()
+        {
+            w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
+        }
+    });
+    let raw_path = r.raw_path.clone();
+    let tail: Tail = Box::new(move |w| {
+        if truncated.load(Ordering::Relaxed) {
+            // RFC 6352 §8.6.1: the partial answer plus a 507 for the request-URI.
+            w.response_status(
+                &raw_path,
+                StatusCode::INSUFFICIENT_STORAGE,
+                Some(&Condition::NumberOfMatchesWithinLimits),
+            );
+        }
+    });
+    Ok(stream::members(r, reader, w, names, write, Some(tail)))
 }

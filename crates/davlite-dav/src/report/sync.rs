@@ -10,12 +10,13 @@ use super::data::write_object;
 use crate::error::{DavError, DavResult};
 use crate::props::{self, Res};
 use crate::request::Req;
+use crate::stream::{self, Tail, WriteItem};
 use crate::{DavBody, sync_token};
 
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     r: &Req,
-    reader: &Reader,
+    reader: Reader,
     res: &Res,
     token: Option<&str>,
     level: Option<&str>,
@@ -26,9 +27,13 @@ pub fn run(
     let Res::Collection(coll) = res else {
         return Err(DavError::forbidden(Condition::SupportedReport));
     };
-    let depth_infinity = r.header("depth").is_some_and(|d| d.trim().eq_ignore_ascii_case("infinity"));
+    let depth_infinity = r
+        .header("depth")
+        .is_some_and(|d| d.trim().eq_ignore_ascii_case("infinity"));
     if depth_infinity && level == Some("1") {
-        return Err(DavError::BadRequest("sync-level 1 with Depth: infinity".into()));
+        return Err(DavError::BadRequest(
+            "sync-level 1 with Depth: infinity".into(),
+        ));
     }
     if level.is_some_and(|l| l != "1") {
         // sync-level infinite: we have no nested collections worth syncing; refuse as unsupported.
@@ -46,39 +51,69 @@ pub fn run(
         Err(StoreError::InvalidSyncToken) => return Err(invalid_token(r, coll)),
         Err(e) => return Err(DavError::internal(e)),
     };
-    let mut w = MultistatusWriter::new();
-    let coll_segs: Vec<&str> = coll.path.split('/').collect();
-    for ch in &changes.changes {
-        let mut segs = coll_segs.clone();
+    let w = MultistatusWriter::new();
+    let coll = (*coll).clone();
+    let props = props.clone();
+    let token = sync_token::format(coll.id, changes.seq);
+    let truncated = changes.truncated;
+    let raw_path = r.raw_path.clone();
+    let write: WriteItem<davlite_store::Change> = Box::new(move |info, reader, w, ch| {
+        let mut segs: Vec<&str> = coll.path.split('/').collect();
         segs.push(&ch.name);
-        let href = r.href_of(&segs, ch.is_collection);
+        let href = info.href_of(&segs, ch.is_collection);
         match ch.kind {
             ChangeKind::Delete => w.response_status(&href, StatusCode::NOT_FOUND, None),
-            _ if ch.is_collection => {
-                let path = segs.join("/");
-                match reader.collection(&path).map_err(DavError::internal)? {
-                    Some(c) if crate::access::visible(r, &c.path) => {
-                        let res = Res::Collection(&c);
-                        let dead = props::dead(&res);
-                        let ps = props::propstats(r, reader, &res, &super::data::which(props), &dead, Vec::new(), minimal);
-                        w.response_propstat(&href, &ps);
-                    }
-                    Some(_) => {}
-                    None => w.response_status(&href, StatusCode::NOT_FOUND, None),
+            _ if ch.is_collection => match reader.collection(&segs.join("/")) {
+                Ok(Some(c)) if crate::access::visible(info, &c.path) => {
+                    let res = Res::Collection(&c);
+                    let dead = props::dead(&res);
+                    let ps = props::propstats(
+                        info,
+                        reader,
+                        &res,
+                        &super::data::which(&props),
+                        &dead,
+                        Vec::new(),
+                        minimal,
+                    );
+                    w.response_propstat(&href, &ps);
                 }
-            }
-            _ => match reader.meta(&coll.path, &ch.name).map_err(DavError::internal)? {
-                Some(meta) => write_object(r, reader, &mut w, &href, coll, &ch.name, &meta, None, props, minimal)?,
-                None => w.response_status(&href, StatusCode::NOT_FOUND, None),
+                Ok(Some(_)) => {}
+                _ => w.response_status(&href, StatusCode::NOT_FOUND, None),
+            },
+            _ => match reader.meta(&coll.path, &ch.name) {
+                Ok(Some(meta)) => {
+                    if write_object(
+                        info, reader, w, &href, &coll, &ch.name, &meta, None, &props, minimal,
+                    )
+                    .is_err()
+                    {
+                        w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
+                    }
+                }
+                _ => w.response_status(&href, StatusCode::NOT_FOUND, None),
             },
         }
-    }
-    if changes.truncated {
-        // RFC 6578 §3.6: a 507 for the request-URI, spelled as the client sent it.
-        w.response_status(&r.raw_path, StatusCode::INSUFFICIENT_STORAGE, Some(&Condition::NumberOfMatchesWithinLimits));
-    }
-    w.sync_token(&sync_token::format(coll.id, changes.seq));
-    Ok(DavBody::Full(w.finish()))
+    });
+    let tail: Tail = Box::new(move |w| {
+        if truncated {
+            // RFC 6578 §3.6: a 507 for the request-URI, spelled as the client sent it.
+            w.response_status(
+                &raw_path,
+                StatusCode::INSUFFICIENT_STORAGE,
+                Some(&Condition::NumberOfMatchesWithinLimits),
+            );
+        }
+        w.sync_token(&token);
+    });
+    Ok(stream::members(
+        r,
+        reader,
+        w,
+        changes.changes,
+        write,
+        Some(tail),
+    ))
 }
 
 /// 403 `valid-sync-token`; Thunderbird's address book recovers only from 400, so it gets 400
@@ -86,7 +121,12 @@ pub fn run(
 fn invalid_token(r: &Req, coll: &Collection) -> DavError {
     let tb = r.dav.config().thunderbird_sync_400
         && coll.kind == CollectionKind::AddressBook
-        && r.header("user-agent").is_some_and(|ua| ua.contains("Thunderbird/"));
-    let status = if tb { StatusCode::BAD_REQUEST } else { StatusCode::FORBIDDEN };
+        && r.header("user-agent")
+            .is_some_and(|ua| ua.contains("Thunderbird/"));
+    let status = if tb {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::FORBIDDEN
+    };
     DavError::Condition(status, Condition::ValidSyncToken)
 }

@@ -30,12 +30,20 @@ impl Resp {
     }
     #[track_caller]
     pub fn assert_contains(&self, needle: &str) -> &Self {
-        assert!(self.body.contains(needle), "body lacks {needle:?}:\n{}", self.body);
+        assert!(
+            self.body.contains(needle),
+            "body lacks {needle:?}:\n{}",
+            self.body
+        );
         self
     }
     #[track_caller]
     pub fn assert_lacks(&self, needle: &str) -> &Self {
-        assert!(!self.body.contains(needle), "body has {needle:?}:\n{}", self.body);
+        assert!(
+            !self.body.contains(needle),
+            "body has {needle:?}:\n{}",
+            self.body
+        );
         self
     }
     /// Every `<D:href>` text in the body.
@@ -70,13 +78,25 @@ impl Fixture {
         self.req_as(Some("alice"), method, uri, headers, body.as_bytes())
     }
 
-    pub fn req_as(&self, user: Option<&str>, method: &str, uri: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-        let mut b = http::Request::builder().method(method).uri(uri).header("host", "localhost");
+    pub fn req_as(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Resp {
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "localhost");
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
         let req = b.body(Bytes::copy_from_slice(body)).expect("request");
-        let ctx = RequestContext { user: user.map(str::to_string) };
+        let ctx = RequestContext {
+            user: user.map(str::to_string),
+        };
         let resp = self.dav.handle(req, &ctx);
         let (parts, body) = resp.into_parts();
         Resp {
@@ -96,7 +116,12 @@ impl Fixture {
         let body = format!(
             r#"<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CR="urn:ietf:params:xml:ns:carddav" xmlns:CS="http://calendarserver.org/ns/"><D:prop>{props}</D:prop></D:propfind>"#
         );
-        self.req("PROPFIND", uri, &[("depth", depth), ("content-type", "application/xml")], &body)
+        self.req(
+            "PROPFIND",
+            uri,
+            &[("depth", depth), ("content-type", "application/xml")],
+            &body,
+        )
     }
 }
 
@@ -110,7 +135,9 @@ pub fn event(uid: &str, start: &str) -> String {
 }
 
 pub fn vcard(uid: &str, fname: &str) -> String {
-    format!("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{fname}\r\nN:{fname};;;;\r\nEND:VCARD\r\n")
+    format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{fname}\r\nN:{fname};;;;\r\nEND:VCARD\r\n"
+    )
 }
 
 pub fn sync_body(token: &str, props: &str) -> String {
