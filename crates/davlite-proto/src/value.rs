@@ -74,6 +74,18 @@ impl PropValue {
         self.attrs.is_empty() && self.children.is_empty()
     }
 
+    /// The values of attribute `attr` on the direct children named `child`, in document order
+    /// (`<C:comp name="VEVENT"/>` inside `supported-calendar-component-set`).
+    pub fn child_attrs(&self, child: &QName, attr: &str) -> Vec<String> {
+        self.children
+            .iter()
+            .filter_map(|n| match n {
+                Node::Element(e) if e.name == *child => e.attr(attr).map(str::to_owned),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The property as one self-contained XML element, every namespace declared in it. This is
     /// the storage form: [`PropValue::from_xml`] reads it back to an equal value.
     pub fn to_xml(&self, name: &QName) -> String {
