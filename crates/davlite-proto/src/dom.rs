@@ -3,6 +3,8 @@
 //! parsers then walk the tree and never see prefixes. Guards against hostile input run while
 //! reading, so a bomb is refused before it costs memory.
 
+use std::borrow::Cow;
+
 use quick_xml::NsReader;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
@@ -98,6 +100,47 @@ impl Element {
     }
 }
 
+/// Element names that occur in nearly every request; sharing static storage for them saves an
+/// allocation per element (a multiget is mostly `href`s).
+const COMMON_NAMES: &[&str] = &[
+    "href",
+    "prop",
+    "getetag",
+    "getcontenttype",
+    "resourcetype",
+    "displayname",
+    "calendar-data",
+    "address-data",
+    "propfind",
+    "propertyupdate",
+    "set",
+    "remove",
+    "calendar-multiget",
+    "addressbook-multiget",
+    "calendar-query",
+    "sync-collection",
+    "sync-token",
+    "sync-level",
+    "filter",
+    "comp-filter",
+    "prop-filter",
+    "param-filter",
+    "text-match",
+    "time-range",
+    "current-user-principal",
+    "current-user-privilege-set",
+    "supported-report-set",
+    "getctag",
+    "schedule-tag",
+];
+
+fn intern(local: &str) -> Cow<'static, str> {
+    match COMMON_NAMES.iter().find(|c| **c == local) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(local.to_owned()),
+    }
+}
+
 fn malformed(e: impl std::fmt::Display) -> XmlError {
     XmlError::Malformed(e.to_string())
 }
@@ -129,7 +172,10 @@ fn open(
     e: &BytesStart<'_>,
     limits: &Limits,
 ) -> Result<Element, XmlError> {
-    let name = QName::new(ns, utf8(e.local_name().as_ref())?);
+    let name = QName {
+        ns,
+        local: intern(utf8(e.local_name().as_ref())?),
+    };
     let mut attrs = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(malformed)?;

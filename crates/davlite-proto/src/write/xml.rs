@@ -2,6 +2,8 @@
 //! Well-known namespaces use the short fixed prefixes declared once on a multistatus / error root;
 //! any other namespace is declared on the element that first needs it.
 
+use std::borrow::Cow;
+
 use crate::dom::{Element, Node};
 use crate::qname::{Namespace, QName};
 
@@ -65,10 +67,27 @@ pub fn escape_attr(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&s.as_bytes()[last..]);
 }
 
+/// A written element's qualified name, kept to write its end tag without allocating for the
+/// fixed prefixes.
+pub(crate) struct Tag {
+    prefix: Cow<'static, str>,
+    local: Cow<'static, str>,
+}
+
+impl Tag {
+    fn write(&self, out: &mut Vec<u8>) {
+        if !self.prefix.is_empty() {
+            out.extend_from_slice(self.prefix.as_bytes());
+            out.push(b':');
+        }
+        out.extend_from_slice(self.local.as_bytes());
+    }
+}
+
 /// Prefixes in scope while writing. `fixed` means the root declared the short prefixes.
 pub(crate) struct Scope {
     fixed: bool,
-    local: Vec<(String, Namespace)>,
+    local: Vec<(Cow<'static, str>, Namespace)>,
 }
 
 impl Scope {
@@ -87,21 +106,21 @@ impl Scope {
     }
 
     /// The prefix for `ns` (empty for no namespace), declaring it into `decls` when needed.
-    fn prefix(&mut self, ns: &Namespace, decls: &mut Vec<u8>) -> String {
+    fn prefix(&mut self, ns: &Namespace, decls: &mut Vec<u8>) -> Cow<'static, str> {
         if *ns == Namespace::NONE {
-            return String::new();
+            return Cow::Borrowed("");
         }
         if self.fixed
             && let Some(p) = ns.fixed_prefix()
         {
-            return p.to_owned();
+            return Cow::Borrowed(p);
         }
         if let Some((p, _)) = self.local.iter().rev().find(|(_, n)| n == ns) {
             return p.clone();
         }
-        let p = match ns.fixed_prefix() {
-            Some(p) if !self.fixed => p.to_owned(),
-            _ => format!("X{}", self.local.len()),
+        let p: Cow<'static, str> = match ns.fixed_prefix() {
+            Some(p) if !self.fixed => Cow::Borrowed(p),
+            _ => Cow::Owned(format!("X{}", self.local.len())),
         };
         decls.extend_from_slice(b" xmlns:");
         decls.extend_from_slice(p.as_bytes());
@@ -112,24 +131,22 @@ impl Scope {
         p
     }
 
-    /// Writes `<name attrs…` (without closing `>`), returning the qualified name and how many
-    /// declarations to pop when the element ends.
+    /// Writes `<name attrs…` (without closing `>`), returning the tag to close it with and how
+    /// many declarations to pop when the element ends.
     pub(crate) fn open(
         &mut self,
         out: &mut Vec<u8>,
         name: &QName,
         attrs: &[(QName, String)],
-    ) -> (String, usize) {
+    ) -> (Tag, usize) {
         let before = self.local.len();
         let mut decls = Vec::new();
-        let p = self.prefix(&name.ns, &mut decls);
-        let qualified = if p.is_empty() {
-            name.local.to_string()
-        } else {
-            format!("{p}:{}", name.local)
+        let tag = Tag {
+            prefix: self.prefix(&name.ns, &mut decls),
+            local: name.local.clone(),
         };
         out.push(b'<');
-        out.extend_from_slice(qualified.as_bytes());
+        tag.write(out);
         let mut attr_bytes = Vec::new();
         for (an, av) in attrs {
             let ap = self.prefix(&an.ns, &mut decls);
@@ -145,12 +162,12 @@ impl Scope {
         }
         out.extend_from_slice(&decls);
         out.extend_from_slice(&attr_bytes);
-        (qualified, self.local.len() - before)
+        (tag, self.local.len() - before)
     }
 
-    pub(crate) fn close(&mut self, out: &mut Vec<u8>, qualified: &str, pushed: usize) {
+    pub(crate) fn close(&mut self, out: &mut Vec<u8>, tag: &Tag, pushed: usize) {
         out.extend_from_slice(b"</");
-        out.extend_from_slice(qualified.as_bytes());
+        tag.write(out);
         out.push(b'>');
         self.local.truncate(self.local.len() - pushed);
     }
