@@ -173,6 +173,33 @@ impl Tx<'_> {
         self.collection_at(id)
     }
 
+    /// Drops delete tombstones logged at or before `upto` and raises the floor to it: tokens
+    /// older than the floor can no longer be served a delta (the deletions are forgotten).
+    pub fn prune_changes(&mut self, path: &str, upto: u64) -> Result<u64> {
+        check_path(path)?;
+        let (id, _) = self.coll(path)?.ok_or(StoreError::NotFound)?;
+        let mut st = self.get_state(id)?;
+        let upto = upto.min(st.seq);
+        if upto <= st.floor {
+            return Ok(0);
+        }
+        let mut dead = Vec::new();
+        for row in self.changes.range((id, st.floor + 1)..=(id, upto))? {
+            let (k, v) = row?;
+            let rec = crate::codec::ChangeRec::decode(v.value())?;
+            if rec.kind == ChangeKind::Delete {
+                dead.push((k.value().1, rec.name));
+            }
+        }
+        for (seq, name) in &dead {
+            self.changes.remove((id, *seq))?;
+            self.change_names.remove((id, name.as_str()))?;
+        }
+        st.floor = upto;
+        self.put_state(id, Some(st));
+        Ok(dead.len() as u64)
+    }
+
     /// Checks shared by move and copy; returns the source and the destination slot.
     fn relocation(&self, from: &str, to: &str, overwrite: bool) -> Result<(u64, CollRec, Slot)> {
         check_path(from)?;

@@ -136,6 +136,14 @@ impl Store {
         self.write(move |tx| tx.copy_collection(&from, &to, overwrite))
     }
 
+    /// Forgets deletions logged at or before sequence `upto` and raises the collection's floor
+    /// to it (sync tokens below it become invalid); returns how many tombstones were dropped.
+    /// The log otherwise keeps one entry per name ever seen, so the floor never moves by itself.
+    pub fn prune_changes(&self, path: &str, upto: u64) -> Result<u64> {
+        let path = path.to_owned();
+        self.write(move |tx| tx.prune_changes(&path, upto))
+    }
+
     // ----- objects -----
 
     /// Stores an object under `coll/name` if every check holds (see the crate docs).

@@ -241,3 +241,32 @@ fn copy_collection_is_deep_and_independent() {
     assert_eq!(s.usage("alice").unwrap().0, 1);
     assert_sound(&s);
 }
+
+#[test]
+fn pruning_raises_the_floor_and_drops_only_tombstones() {
+    let (_d, s) = fixture(Options::default());
+    for n in ["a", "b", "c"] {
+        s.put(CAL, n, event(n, n), Precondition::None).unwrap();
+    }
+    s.delete(CAL, "b", Precondition::None).unwrap(); // seq 4
+    s.put(CAL, "d", event("d", "d"), Precondition::None)
+        .unwrap(); // seq 5
+    assert_eq!(s.prune_changes(CAL, 4).unwrap(), 1);
+    let c = s.collection(CAL).unwrap().unwrap();
+    assert_eq!((c.floor, c.seq), (4, 5));
+    assert!(matches!(
+        s.changes_since(CAL, Some(3), None),
+        Err(StoreError::InvalidSyncToken)
+    ));
+    let ch = s.changes_since(CAL, Some(4), None).unwrap();
+    assert_eq!(
+        ch.changes
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["d"]
+    );
+    let all = s.changes_since(CAL, None, None).unwrap();
+    assert_eq!(all.changes.len(), 3, "live members survive pruning");
+    assert_sound(&s);
+}

@@ -1,0 +1,63 @@
+//! Integrity: a body damaged on disk is refused with `Corrupt`, never served, and `verify`
+//! reports it.
+
+mod common;
+use common::*;
+use davlite_store::*;
+
+#[test]
+fn a_corrupted_body_in_the_file_reads_as_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let marker = "UNIQUE-MARKER-0123456789-abcdefghijklmnopqrstuvwxyz";
+    {
+        let s = Store::open(&path, Options::default()).unwrap();
+        s.create_collection("cals", plain("a")).unwrap();
+        s.create_collection(CAL, calendar("a")).unwrap();
+        s.put(CAL, "victim.ics", event("v", marker), Precondition::None)
+            .unwrap();
+        s.put(CAL, "bystander.ics", event("b", "fine"), Precondition::None)
+            .unwrap();
+        assert_sound(&s);
+    }
+    let mut bytes = std::fs::read(&path).unwrap();
+    let hits: Vec<usize> = bytes
+        .windows(marker.len())
+        .enumerate()
+        .filter(|(_, w)| *w == marker.as_bytes())
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        !hits.is_empty(),
+        "the body is stored verbatim somewhere in the file"
+    );
+    for at in hits {
+        bytes[at + 10] ^= 0x20; // flip one bit inside the body
+    }
+    std::fs::write(&path, &bytes).unwrap();
+
+    let s = Store::open(&path, Options::default()).unwrap();
+    let e = s.get(CAL, "victim.ics").unwrap_err();
+    assert!(matches!(e, StoreError::Corrupt { .. }), "{e:?}");
+    assert!(e.to_string().contains("corrupt"));
+    // the metadata and the other objects are still readable
+    assert!(s.meta(CAL, "victim.ics").unwrap().is_some());
+    assert_eq!(s.get(CAL, "bystander.ics").unwrap().unwrap().1, b"fine");
+    let report = s.verify().unwrap();
+    assert!(!report.is_ok());
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("victim.ics") && p.contains("checksum")),
+        "{report:?}"
+    );
+    // a copy of a corrupt object fails before writing anything
+    s.create_collection("cals/other", calendar("a")).unwrap();
+    let to = ("cals/other", "copy.ics");
+    let e = s
+        .copy((CAL, "victim.ics"), to, false, Precondition::None)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Corrupt { .. }), "{e:?}");
+    assert!(s.meta(to.0, to.1).unwrap().is_none());
+}
