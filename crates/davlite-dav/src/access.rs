@@ -32,10 +32,17 @@ pub fn check_read(r: &Req, target: &Target) -> DavResult<()> {
 
 /// Writes are allowed only inside the user's own homes (`calendars/<user>/…`,
 /// `addressbooks/<user>/…`), never on the homes themselves' parents or the principal tree.
+/// The one write a home itself takes is PROPPATCH: macOS Contacts stores its "Me" card as
+/// `CS:me-card` on the address-book home, and old versions crash when that is refused.
 pub fn check_write(r: &Req, target: &Target) -> DavResult<()> {
     let segs = target.segments();
+    let home_props = segs.len() == 2 && r.method.as_str() == "PROPPATCH";
     match owner(target) {
-        Some(o) if o == r.user && segs.len() >= 3 && !matches!(target, Target::Principal(_)) => {
+        Some(o)
+            if o == r.user
+                && (segs.len() >= 3 || home_props)
+                && !matches!(target, Target::Principal(_)) =>
+        {
             Ok(())
         }
         _ => Err(need(

@@ -146,9 +146,105 @@ pub fn sync_body(token: &str, props: &str) -> String {
     )
 }
 
-/// The text of the first `<D:sync-token>` in a body.
+/// The text of the last `<D:sync-token>` in a body: the report's own token, which follows every
+/// response (a `sync-token` property of a member comes before it).
 pub fn sync_token(body: &str) -> String {
-    let i = body.find("<D:sync-token>").expect("sync-token") + 14;
+    let i = body.rfind("<D:sync-token>").expect("sync-token") + 14;
     let j = body[i..].find("</D:sync-token>").expect("closed");
     body[i..i + j].to_string()
+}
+
+impl Resp {
+    /// Every `<D:response>` element of a multistatus, in order, as text.
+    pub fn responses(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = self.body.as_str();
+        while let Some(i) = rest.find("<D:response>") {
+            let after = &rest[i..];
+            let j = after.find("</D:response>").expect("closed response") + 13;
+            out.push(after[..j].to_string());
+            rest = &after[j..];
+        }
+        out
+    }
+
+    /// The `<D:response>` whose first href is exactly `href`.
+    #[track_caller]
+    pub fn response(&self, href: &str) -> String {
+        let needle = format!("<D:href>{href}</D:href>");
+        self.responses()
+            .into_iter()
+            .find(|r| r.starts_with(&format!("<D:response>{needle}")))
+            .unwrap_or_else(|| panic!("no response for {href}:\n{}", self.body))
+    }
+}
+
+/// Everything the store holds for the fixture's users: every collection (with its sequence,
+/// properties and limits) and every object (name, ETag, sequence). Equal before and after a
+/// refused request means the refusal changed nothing.
+#[derive(Debug, PartialEq)]
+pub struct StoreState(Vec<String>);
+
+impl Fixture {
+    pub fn state(&self) -> StoreState {
+        let store = self.dav.store();
+        let mut out = Vec::new();
+        let mut stack: Vec<String> = vec!["calendars".into(), "addressbooks".into()];
+        while let Some(path) = stack.pop() {
+            let Some(c) = store.collection(&path).expect("collection") else {
+                continue;
+            };
+            out.push(format!("{c:?}"));
+            for (name, meta) in store.list(&path).expect("list") {
+                out.push(format!("{path}/{name} {} {}", meta.etag, meta.seq));
+            }
+            for child in store.children(&path).expect("children") {
+                stack.push(child.path.clone());
+            }
+        }
+        out.push(format!("{:?}", store.usage("alice").expect("usage")));
+        StoreState(out)
+    }
+
+    pub fn report(&self, uri: &str, depth: Option<&str>, body: &str) -> Resp {
+        let mut h = vec![("content-type", "application/xml; charset=utf-8")];
+        if let Some(d) = depth {
+            h.push(("depth", d));
+        }
+        self.req("REPORT", uri, &h, body)
+    }
+
+    pub fn propfind_body(
+        &self,
+        uri: &str,
+        depth: &str,
+        body: &str,
+        extra: &[(&str, &str)],
+    ) -> Resp {
+        let mut h = vec![("depth", depth), ("content-type", "text/xml")];
+        h.extend_from_slice(extra);
+        self.req("PROPFIND", uri, &h, body)
+    }
+
+    pub fn put_card(&self, uri: &str, uid: &str, extra_headers: &[(&str, &str)]) -> Resp {
+        let mut h = vec![("content-type", "text/vcard; charset=utf-8")];
+        h.extend_from_slice(extra_headers);
+        self.req("PUT", uri, &h, &vcard(uid, uid))
+    }
+}
+
+/// A weekly event starting at `start` (recurring, no end).
+pub fn weekly_event(uid: &str, start: &str) -> String {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:{start}\r\nDURATION:PT1H\r\nRRULE:FREQ=WEEKLY\r\nSUMMARY:Weekly {uid}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+}
+
+/// The text between `<open>` and the matching close tag of the first `tag` element.
+pub fn element_text(body: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let i = body.find(&open)? + open.len();
+    let j = body[i..].find(&close)?;
+    Some(body[i..i + j].to_string())
 }

@@ -1,0 +1,513 @@
+//! What macOS/iOS Calendar and Contacts send (shared/clients/apple.md) and what they need back.
+
+mod common;
+use common::*;
+
+const WELL_KNOWN_BODY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<A:propfind xmlns:A="DAV:">
+  <A:prop>
+    <A:current-user-principal/>
+    <A:principal-URL/>
+    <A:resourcetype/>
+  </A:prop>
+</A:propfind>"#;
+
+const PRINCIPAL_BODY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<A:propfind xmlns:A="DAV:">
+  <A:prop>
+    <B:calendar-home-set xmlns:B="urn:ietf:params:xml:ns:caldav"/>
+    <B:calendar-user-address-set xmlns:B="urn:ietf:params:xml:ns:caldav"/>
+    <A:current-user-principal/>
+    <A:displayname/>
+    <C:dropbox-home-URL xmlns:C="http://calendarserver.org/ns/"/>
+    <C:email-address-set xmlns:C="http://calendarserver.org/ns/"/>
+    <C:notification-URL xmlns:C="http://calendarserver.org/ns/"/>
+    <A:principal-collection-set/>
+    <A:principal-URL/>
+    <A:resource-id/>
+    <B:schedule-inbox-URL xmlns:B="urn:ietf:params:xml:ns:caldav"/>
+    <B:schedule-outbox-URL xmlns:B="urn:ietf:params:xml:ns:caldav"/>
+    <A:supported-report-set/>
+  </A:prop>
+</A:propfind>"#;
+
+const POLL_BODY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<A:propfind xmlns:A="DAV:">
+  <A:prop>
+    <C:getctag xmlns:C="http://calendarserver.org/ns/"/>
+    <A:sync-token/>
+  </A:prop>
+</A:propfind>"#;
+
+fn apple_sync(token: &str) -> String {
+    let tok = if token.is_empty() {
+        "<A:sync-token/>".to_string()
+    } else {
+        format!("<A:sync-token>{token}</A:sync-token>")
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<A:sync-collection xmlns:A="DAV:">
+  {tok}
+  <A:prop>
+    <A:getetag/>
+    <A:getcontenttype/>
+  </A:prop>
+</A:sync-collection>"#
+    )
+}
+
+fn home_sync(token: &str) -> String {
+    let tok = if token.is_empty() {
+        "<A:sync-token/>".to_string()
+    } else {
+        format!("<A:sync-token>{token}</A:sync-token>")
+    };
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<A:sync-collection xmlns:A="DAV:">
+  {tok}
+  <A:sync-level>1</A:sync-level>
+  <A:prop>
+    <A:displayname/>
+    <A:resourcetype/>
+    <C:getctag xmlns:C="http://calendarserver.org/ns/"/>
+    <A:sync-token/>
+    <B:supported-calendar-component-set xmlns:B="urn:ietf:params:xml:ns:caldav"/>
+    <D:calendar-color xmlns:D="http://apple.com/ns/ical/"/>
+  </A:prop>
+</A:sync-collection>"#
+    )
+}
+
+const MKCALENDAR_BODY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<B:mkcalendar xmlns:B="urn:ietf:params:xml:ns:caldav">
+  <A:set xmlns:A="DAV:">
+    <A:prop>
+      <D:calendar-order xmlns:D="http://apple.com/ns/ical/">2</D:calendar-order>
+      <B:supported-calendar-component-set>
+        <B:comp name="VEVENT"/>
+      </B:supported-calendar-component-set>
+      <D:calendar-color xmlns:D="http://apple.com/ns/ical/" symbolic-color="custom">#882F00FF</D:calendar-color>
+      <A:displayname>Work</A:displayname>
+      <B:calendar-timezone><![CDATA[BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Apple Inc.//Mac OS X 10.11//EN
+BEGIN:VTIMEZONE
+TZID:Europe/Berlin
+BEGIN:STANDARD
+DTSTART:19701025T030000
+TZOFFSETFROM:+0200
+TZOFFSETTO:+0100
+END:STANDARD
+END:VTIMEZONE
+END:VCALENDAR
+]]></B:calendar-timezone>
+    </A:prop>
+  </A:set>
+</B:mkcalendar>"#;
+
+#[test]
+fn apple_well_known_propfind_unauthenticated_is_301_to_dav_root() {
+    let f = fixture();
+    for path in [
+        "/.well-known/caldav",
+        "/.well-known/carddav",
+        "/.well-known/caldav/",
+    ] {
+        let r = f.req_as(
+            None,
+            "PROPFIND",
+            path,
+            &[("depth", "0")],
+            WELL_KNOWN_BODY.as_bytes(),
+        );
+        r.assert_status(301);
+        let loc = r.header("location").expect("location");
+        assert!(loc.starts_with('/') && !loc.starts_with("//"), "{loc}");
+        assert_eq!(loc, "/dav/");
+    }
+}
+
+#[test]
+fn apple_first_request_without_credentials_is_401_with_basic_challenge() {
+    let f = fixture();
+    let r = f.req_as(
+        None,
+        "PROPFIND",
+        "/dav/",
+        &[("depth", "0")],
+        WELL_KNOWN_BODY.as_bytes(),
+    );
+    r.assert_status(401);
+    let www = r.header("www-authenticate").expect("challenge");
+    assert!(www.starts_with("Basic realm=\""), "{www}");
+    assert!(r.body.is_empty(), "401 reveals nothing: {}", r.body);
+}
+
+#[test]
+fn apple_propfind_on_server_root_finds_current_user_principal() {
+    let f = fixture();
+    for uri in ["/", "/dav/", "/dav"] {
+        let r = f.propfind_body(uri, "0", WELL_KNOWN_BODY, &[]);
+        r.assert_status(207)
+            .assert_contains("<D:current-user-principal><D:href>/dav/principals/alice/</D:href></D:current-user-principal>");
+        let first = &r.responses()[0];
+        assert!(first.contains("HTTP/1.1 200 OK"));
+    }
+}
+
+#[test]
+fn apple_principal_propfind_answers_unknown_calendarserver_props_404() {
+    let f = fixture();
+    f.req("OPTIONS", "/dav/principals/alice/", &[], "")
+        .assert_status(200);
+    let r = f.propfind_body("/dav/principals/alice/", "0", PRINCIPAL_BODY, &[]);
+    r.assert_status(207)
+        .assert_contains(
+            "<C:calendar-home-set><D:href>/dav/calendars/alice/</D:href></C:calendar-home-set>",
+        )
+        .assert_contains(
+            "<D:principal-URL><D:href>/dav/principals/alice/</D:href></D:principal-URL>",
+        )
+        .assert_contains("<D:displayname>alice</D:displayname>")
+        .assert_contains("<D:principal-collection-set><D:href>/dav/principals/</D:href>");
+    let ok = r
+        .body
+        .find("<D:status>HTTP/1.1 200 OK</D:status>")
+        .expect("200");
+    let nf = r
+        .body
+        .find("<D:status>HTTP/1.1 404 Not Found</D:status>")
+        .expect("404");
+    assert!(ok < nf, "200 propstat first");
+    let missing = &r.body[r.body[..nf].rfind("<D:propstat>").unwrap()..nf];
+    for p in [
+        "dropbox-home-URL",
+        "notification-URL",
+        "schedule-inbox-URL",
+        "schedule-outbox-URL",
+    ] {
+        assert!(missing.contains(p), "{p} in the 404 propstat:\n{}", r.body);
+    }
+}
+
+#[test]
+fn apple_brief_and_prefer_minimal_drop_404_propstats_keep_one_and_vary() {
+    let f = fixture();
+    for h in [("brief", "t"), ("prefer", "return=minimal")] {
+        let r = f.propfind_body("/dav/principals/alice/", "0", PRINCIPAL_BODY, &[h]);
+        r.assert_status(207).assert_lacks("404 Not Found");
+        assert!(r.header("vary").unwrap().contains("Brief"));
+        assert!(r.header("vary").unwrap().contains("Prefer"));
+        r.assert_contains("<C:calendar-home-set>");
+        // Only unknown properties asked: the response still carries one (empty) propstat.
+        let body = r#"<A:propfind xmlns:A="DAV:"><A:prop><X:nothing xmlns:X="urn:x"/></A:prop></A:propfind>"#;
+        let r = f.propfind_body(CAL, "0", body, &[h]);
+        r.assert_status(207).assert_lacks("404 Not Found");
+        let resp = r.response(CAL);
+        assert_eq!(resp.matches("<D:propstat>").count(), 1, "{resp}");
+        assert!(resp.contains("<D:status>HTTP/1.1 200 OK</D:status>"));
+    }
+    // Without the headers the 404 propstat is there.
+    f.propfind_body("/dav/principals/alice/", "0", PRINCIPAL_BODY, &[])
+        .assert_contains("404 Not Found");
+}
+
+#[test]
+fn apple_poll_getctag_equals_sync_token_and_report_token() {
+    let f = fixture();
+    f.put_event(
+        &format!("{CAL}CC66969A-DCFF-4FE5-9404-1E6152B4D1D6.ics"),
+        "CC66969A-DCFF-4FE5-9404-1E6152B4D1D6",
+        &[],
+    )
+    .assert_status(201);
+    let r = f.propfind_body(CAL, "0", POLL_BODY, &[]);
+    r.assert_status(207);
+    let ctag = element_text(&r.body, "CS:getctag").expect("getctag");
+    let token = element_text(&r.body, "D:sync-token").expect("sync-token");
+    assert_eq!(ctag, token);
+    assert!(token.contains(':'));
+    let s = f.report(CAL, Some("1"), &apple_sync(""));
+    s.assert_status(207);
+    assert_eq!(sync_token(&s.body), token);
+    // After a change both move, together.
+    f.put_event(&format!("{CAL}b.ics"), "b", &[])
+        .assert_status(201);
+    let r2 = f.propfind_body(CAL, "0", POLL_BODY, &[]);
+    let ctag2 = element_text(&r2.body, "CS:getctag").unwrap();
+    assert_ne!(ctag2, ctag);
+    assert_eq!(ctag2, element_text(&r2.body, "D:sync-token").unwrap());
+}
+
+#[test]
+fn apple_sync_collection_depth1_without_sync_level() {
+    let f = fixture();
+    let put = f.put_event(&format!("{CAL}A.ics"), "A", &[]);
+    put.assert_status(201);
+    let r = f.report(CAL, Some("1"), &apple_sync(""));
+    r.assert_status(207);
+    let resp = r.response(&format!("{CAL}A.ics"));
+    assert!(
+        resp.contains(&format!("<D:getetag>{}</D:getetag>", put.etag())),
+        "{resp}"
+    );
+    assert!(resp.contains("<D:getcontenttype>text/calendar"), "{resp}");
+    let token = sync_token(&r.body);
+    f.req("DELETE", &format!("{CAL}A.ics"), &[], "")
+        .assert_status(204);
+    let r = f.report(CAL, Some("1"), &apple_sync(&token));
+    r.assert_status(207);
+    let gone = r.response(&format!("{CAL}A.ics"));
+    assert!(
+        gone.contains("<D:status>HTTP/1.1 404 Not Found</D:status>"),
+        "{gone}"
+    );
+    assert!(!gone.contains("<D:propstat>"));
+}
+
+#[test]
+fn apple_home_supported_report_set_lists_sync_collection() {
+    let f = fixture();
+    let r = f.propfind("/dav/calendars/alice/", "0", "<D:supported-report-set/>");
+    r.assert_status(207).assert_contains("<D:sync-collection/>");
+}
+
+#[test]
+fn apple_home_sync_collection() {
+    let f = fixture();
+    let home = "/dav/calendars/alice/";
+    let r = f.report(home, Some("1"), &home_sync(""));
+    r.assert_status(207);
+    let default = r.response(&format!("{home}default/"));
+    assert!(
+        default.contains("<D:displayname>Calendar</D:displayname>"),
+        "{default}"
+    );
+    assert!(default.contains("<C:calendar/>"), "{default}");
+    assert!(default.contains("<C:comp name=\"VEVENT\"/>"), "{default}");
+    let t0 = sync_token(&r.body);
+    assert!(t0.contains(':'));
+
+    f.req(
+        "MKCALENDAR",
+        &format!("{home}work/"),
+        &[("content-type", "application/xml")],
+        MKCALENDAR_BODY,
+    )
+    .assert_status(201);
+    let r = f.report(home, Some("1"), &home_sync(&t0));
+    r.assert_status(207);
+    let work = r.response(&format!("{home}work/"));
+    assert!(
+        work.contains("<D:displayname>Work</D:displayname>"),
+        "{work}"
+    );
+    assert!(work.contains("symbolic-color=\"custom\""), "{work}");
+    assert!(
+        !r.body.contains(&format!("<D:href>{home}default/</D:href>")),
+        "unchanged calendar is not repeated:\n{}",
+        r.body
+    );
+    let t1 = sync_token(&r.body);
+    assert_ne!(t0, t1);
+
+    // No change: an empty delta with the same token.
+    let r = f.report(home, Some("1"), &home_sync(&t1));
+    r.assert_status(207);
+    assert!(r.responses().is_empty(), "{}", r.body);
+    assert_eq!(sync_token(&r.body), t1);
+
+    f.req("DELETE", &format!("{home}work/"), &[], "")
+        .assert_status(204);
+    let r = f.report(home, Some("1"), &home_sync(&t1));
+    r.assert_status(207);
+    let gone = r.response(&format!("{home}work/"));
+    assert!(
+        gone.contains("<D:status>HTTP/1.1 404 Not Found</D:status>"),
+        "{gone}"
+    );
+}
+
+#[test]
+fn apple_macos_contacts_main_address_book_is_first_after_home() {
+    let f = fixture();
+    let home = "/dav/addressbooks/alice/";
+    let mk = r#"<?xml version="1.0" encoding="UTF-8"?><A:mkcol xmlns:A="DAV:"><A:set><A:prop><A:resourcetype><A:collection/><B:addressbook xmlns:B="urn:ietf:params:xml:ns:carddav"/></A:resourcetype><A:displayname>Aaa</A:displayname></A:prop></A:set></A:mkcol>"#;
+    f.req(
+        "MKCOL",
+        &format!("{home}aaa/"),
+        &[("content-type", "application/xml")],
+        mk,
+    )
+    .assert_status(201);
+    let body = r#"<A:propfind xmlns:A="DAV:"><A:prop><A:resourcetype/><A:displayname/><C:getctag xmlns:C="http://calendarserver.org/ns/"/></A:prop></A:propfind>"#;
+    let r = f.propfind_body(home, "1", body, &[]);
+    r.assert_status(207);
+    let hrefs = r.hrefs();
+    assert_eq!(hrefs[0], home);
+    assert_eq!(hrefs[1], format!("{home}default/"));
+    assert!(hrefs.contains(&format!("{home}aaa/")));
+    let book = r.response(&format!("{home}default/"));
+    assert!(
+        book.contains("<CS:getctag>"),
+        "macOS Contacts needs getctag: {book}"
+    );
+}
+
+#[test]
+fn apple_mkcalendar_with_symbolic_color_appears_in_next_home_listing() {
+    let f = fixture();
+    f.req(
+        "MKCALENDAR",
+        "/dav/calendars/alice/reminders/",
+        &[("content-type", "text/xml")],
+        MKCALENDAR_BODY,
+    )
+    .assert_status(201);
+    let body = r#"<A:propfind xmlns:A="DAV:"><A:prop><A:displayname/><D:calendar-color xmlns:D="http://apple.com/ns/ical/"/><D:calendar-order xmlns:D="http://apple.com/ns/ical/"/><B:calendar-timezone xmlns:B="urn:ietf:params:xml:ns:caldav"/><B:supported-calendar-component-set xmlns:B="urn:ietf:params:xml:ns:caldav"/></A:prop></A:propfind>"#;
+    let r = f.propfind_body("/dav/calendars/alice/", "1", body, &[]);
+    let cal = r.response("/dav/calendars/alice/reminders/");
+    assert!(cal.contains("symbolic-color=\"custom\""), "{cal}");
+    assert!(cal.contains("#882F00FF"), "{cal}");
+    assert!(cal.contains(">2<"), "calendar-order kept: {cal}");
+    assert!(cal.contains("TZID:Europe/Berlin"), "{cal}");
+    assert!(cal.contains("<C:comp name=\"VEVENT\"/>"), "{cal}");
+    assert!(!cal.contains("VTODO"), "{cal}");
+}
+
+#[test]
+fn apple_proppatch_me_card_on_address_book_home() {
+    let f = fixture();
+    let body = r#"<?xml version="1.0" encoding="UTF-8"?><A:propertyupdate xmlns:A="DAV:"><A:set><A:prop><C:me-card xmlns:C="http://calendarserver.org/ns/"><A:href>/dav/addressbooks/alice/default/me.vcf</A:href></C:me-card></A:prop></A:set></A:propertyupdate>"#;
+    let r = f.req(
+        "PROPPATCH",
+        "/dav/addressbooks/alice/",
+        &[("content-type", "text/xml")],
+        body,
+    );
+    r.assert_status(207).assert_contains("HTTP/1.1 200 OK");
+    let p = f.propfind_body(
+        "/dav/addressbooks/alice/",
+        "0",
+        r#"<A:propfind xmlns:A="DAV:"><A:prop><C:me-card xmlns:C="http://calendarserver.org/ns/"/></A:prop></A:propfind>"#,
+        &[],
+    );
+    p.assert_contains("/dav/addressbooks/alice/default/me.vcf");
+}
+
+#[test]
+fn apple_ios_calendar_query_open_ended_time_range() {
+    let f = fixture();
+    f.put_event(&format!("{CAL}old.ics"), "old", &[])
+        .assert_status(201); // 2024-01-05
+    f.req(
+        "PUT",
+        &format!("{CAL}later.ics"),
+        &[("content-type", "text/calendar")],
+        &event("later", "20260715T100000Z"),
+    )
+    .assert_status(201);
+    f.req(
+        "PUT",
+        &format!("{CAL}weekly.ics"),
+        &[("content-type", "text/calendar")],
+        &weekly_event("weekly", "20200106T090000Z"),
+    )
+    .assert_status(201);
+    let body = r#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav">
+    <A:prop xmlns:A="DAV:"><A:getetag/><A:getcontenttype/></A:prop>
+    <C:filter>
+      <C:comp-filter name="VCALENDAR">
+        <C:comp-filter name="VEVENT"><C:time-range start="20260601T000000Z"/></C:comp-filter>
+      </C:comp-filter>
+    </C:filter>
+  </C:calendar-query>"#;
+    let r = f.report(CAL, Some("1"), body);
+    r.assert_status(207);
+    let hrefs = r.hrefs();
+    assert!(hrefs.contains(&format!("{CAL}later.ics")), "{}", r.body);
+    assert!(
+        hrefs.contains(&format!("{CAL}weekly.ics")),
+        "recurring with instances in range: {}",
+        r.body
+    );
+    assert!(!hrefs.contains(&format!("{CAL}old.ics")), "{}", r.body);
+}
+
+#[test]
+fn apple_multiget_fifty_hrefs_without_depth_with_schedule_tag() {
+    let f = fixture();
+    let mut etags = Vec::new();
+    let mut hrefs = String::new();
+    for i in 0..50 {
+        let uri = format!("{CAL}E{i:02}.ics");
+        etags.push(f.put_event(&uri, &format!("E{i:02}"), &[]).etag());
+        hrefs.push_str(&format!("<A:href xmlns:A=\"DAV:\">{uri}</A:href>"));
+    }
+    let body = format!(
+        r#"<C:calendar-multiget xmlns:C="urn:ietf:params:xml:ns:caldav"><A:prop xmlns:A="DAV:"><A:getetag/><C:calendar-data/><C:schedule-tag/></A:prop>{hrefs}</C:calendar-multiget>"#
+    );
+    let r = f.report(CAL, None, &body);
+    r.assert_status(207);
+    assert_eq!(r.responses().len(), 50);
+    for (i, etag) in etags.iter().enumerate() {
+        let resp = r.response(&format!("{CAL}E{i:02}.ics"));
+        assert!(resp.contains(&format!("<D:getetag>{etag}</D:getetag>")));
+        assert!(resp.contains(&format!("UID:E{i:02}")));
+    }
+}
+
+#[test]
+fn apple_expand_property_principal_discovery() {
+    let f = fixture();
+    let body = r#"<?xml version="1.0" encoding="utf-8"?>
+<A:expand-property xmlns:A="DAV:">
+  <A:property name="current-user-principal" namespace="DAV:">
+    <A:property name="calendar-home-set" namespace="urn:ietf:params:xml:ns:caldav"/>
+    <A:property name="displayname" namespace="DAV:"/>
+  </A:property>
+</A:expand-property>"#;
+    let r = f.report("/dav/principals/alice/", Some("0"), body);
+    r.assert_status(207)
+        .assert_contains("<D:current-user-principal>")
+        .assert_contains("<D:href>/dav/principals/alice/</D:href>")
+        .assert_contains(
+            "<C:calendar-home-set><D:href>/dav/calendars/alice/</D:href></C:calendar-home-set>",
+        )
+        .assert_contains("<D:displayname>alice</D:displayname>");
+}
+
+#[test]
+fn apple_create_without_condition_update_with_if_match_delete_plain() {
+    let f = fixture();
+    let uri = format!("{CAL}CC66969A-DCFF-4FE5-9404-1E6152B4D1D6.ics");
+    let put = f.req(
+        "PUT",
+        &uri,
+        &[("content-type", "text/calendar")],
+        &event("CC66969A", "20240105T100000Z"),
+    );
+    put.assert_status(201);
+    let etag = put.etag();
+    assert!(!etag.starts_with("W/"));
+    let upd = f.req(
+        "PUT",
+        &uri,
+        &[("content-type", "text/calendar"), ("if-match", &etag)],
+        &event("CC66969A", "20240106T100000Z"),
+    );
+    upd.assert_status(204);
+    // The 412 on a stale update names the current ETag so the client can re-read.
+    let stale = f.req(
+        "PUT",
+        &uri,
+        &[("content-type", "text/calendar"), ("if-match", &etag)],
+        &event("CC66969A", "20240107T100000Z"),
+    );
+    stale.assert_status(412);
+    assert_eq!(stale.etag(), upd.etag());
+    f.req("DELETE", &uri, &[], "").assert_status(204);
+    f.req("DELETE", &uri, &[], "").assert_status(404);
+}
