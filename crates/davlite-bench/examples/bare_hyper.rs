@@ -12,7 +12,9 @@ use hyper_util::rt::TokioIo;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:18080".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:18080".into());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("bare hyper listening on {}", listener.local_addr()?);
     let body = Bytes::from(vec![b'x'; 1024]);
@@ -25,7 +27,9 @@ async fn main() -> std::io::Result<()> {
                 let body = body.clone();
                 async move { Ok::<_, Infallible>(hyper::Response::new(Full::new(body))) }
             });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
         });
     }
 }

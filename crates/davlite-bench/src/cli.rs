@@ -68,11 +68,16 @@ struct Args {
 
 /// Entry point of `davlite bench`; `args` are the words after `bench`.
 pub fn cli_main(args: Vec<String>) -> ExitCode {
-    let args = match Args::try_parse_from(std::iter::once("davlite bench".to_string()).chain(args)) {
+    let args = match Args::try_parse_from(std::iter::once("davlite bench".to_string()).chain(args))
+    {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run_cli(args) {
@@ -86,7 +91,7 @@ pub fn cli_main(args: Vec<String>) -> ExitCode {
 }
 
 fn run_cli(a: Args) -> Result<u64, BenchError> {
-    if !(a.max_seconds > 0.0) {
+    if a.max_seconds.is_nan() || a.max_seconds <= 0.0 {
         return Err(BenchError::Usage("--max-seconds must be positive".into()));
     }
     let cfg = Config {
@@ -112,7 +117,11 @@ fn run_cli(a: Args) -> Result<u64, BenchError> {
     let rt = crate::runtime(a.threads)?;
     let report = rt.block_on(crate::workloads::run_all(&cfg, |r| {
         let mut out = std::io::stdout().lock();
-        let _ = if json { writeln!(out, "{}", r.to_json()) } else { writeln!(out, "{}", r.to_text()) };
+        let _ = if json {
+            writeln!(out, "{}", r.to_json())
+        } else {
+            writeln!(out, "{}", r.to_text())
+        };
         let _ = out.flush();
     }))?;
     Ok(report.total_errors())

@@ -83,7 +83,10 @@ impl Workload {
     /// Whether the workload runs once per object (so its length is fixed by `objects`) rather
     /// than repeating a request that can stop at the time budget.
     pub fn per_object(self) -> bool {
-        matches!(self, Workload::Create | Workload::Delete | Workload::VcardCreate)
+        matches!(
+            self,
+            Workload::Create | Workload::Delete | Workload::VcardCreate
+        )
     }
 }
 
@@ -153,7 +156,10 @@ mod tests {
             assert_eq!(Workload::parse_list(w.name()).unwrap(), vec![w]);
         }
         assert_eq!(Workload::parse_list("all").unwrap().len(), 11);
-        assert_eq!(Workload::parse_list("get,delete").unwrap(), vec![Workload::Get, Workload::Delete]);
+        assert_eq!(
+            Workload::parse_list("get,delete").unwrap(),
+            vec![Workload::Get, Workload::Delete]
+        );
         assert!(Workload::parse_list("gett").is_err());
         assert!(Workload::parse_list("").is_err());
     }

@@ -22,23 +22,45 @@ pub struct Target {
 
 impl Target {
     /// Splits an `http://host:port/path` URL into the target and the path.
-    pub fn parse(url: &str, user: Option<&str>, password: Option<&str>) -> Result<(Target, String), BenchError> {
-        let uri: http::Uri = url.parse().map_err(|_| BenchError::BadUrl(url.to_string()))?;
+    pub fn parse(
+        url: &str,
+        user: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<(Target, String), BenchError> {
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|_| BenchError::BadUrl(url.to_string()))?;
         if uri.scheme_str() != Some("http") {
-            return Err(BenchError::BadUrl(format!("{url} (only http:// is supported)")));
+            return Err(BenchError::BadUrl(format!(
+                "{url} (only http:// is supported)"
+            )));
         }
-        let auth = uri.authority().ok_or_else(|| BenchError::BadUrl(url.to_string()))?;
+        let auth = uri
+            .authority()
+            .ok_or_else(|| BenchError::BadUrl(url.to_string()))?;
         let port = auth.port_u16().unwrap_or(80);
         let addr = std::net::ToSocketAddrs::to_socket_addrs(&(auth.host(), port))
             .map_err(|e| BenchError::Connect(url.to_string(), e.to_string()))?
             .next()
             .ok_or_else(|| BenchError::BadUrl(url.to_string()))?;
-        let authorization = user.map(|u| format!("Basic {}", base64::encode(format!("{u}:{}", password.unwrap_or("")).as_bytes())));
+        let authorization = user.map(|u| {
+            format!(
+                "Basic {}",
+                base64::encode(format!("{u}:{}", password.unwrap_or("")).as_bytes())
+            )
+        });
         let mut path = uri.path().to_string();
         if !path.ends_with('/') {
             path.push('/');
         }
-        Ok((Target { addr, authority: auth.as_str().to_string(), authorization }, path))
+        Ok((
+            Target {
+                addr,
+                authority: auth.as_str().to_string(),
+                authorization,
+            },
+            path,
+        ))
     }
 }
 
@@ -53,7 +75,12 @@ pub struct Req {
 
 impl Req {
     pub fn new(method: &'static str, path: impl Into<String>) -> Req {
-        Req { method, path: path.into(), headers: Vec::new(), body: Bytes::new() }
+        Req {
+            method,
+            path: path.into(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
     }
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Req {
         self.headers.push((name, value.into()));
@@ -81,14 +108,21 @@ pub struct Conn {
 
 impl Conn {
     pub fn new(target: std::sync::Arc<Target>) -> Conn {
-        Conn { target, sender: None }
+        Conn {
+            target,
+            sender: None,
+        }
     }
 
     /// Opens the connection now, so that setup cost is not charged to the first request.
     pub async fn connect(&mut self) -> Result<(), String> {
         if self.sender.as_ref().is_none_or(|s| s.is_closed()) {
-            let stream = TcpStream::connect(self.target.addr).await.map_err(|e| format!("connect: {e}"))?;
-            stream.set_nodelay(true).map_err(|e| format!("nodelay: {e}"))?;
+            let stream = TcpStream::connect(self.target.addr)
+                .await
+                .map_err(|e| format!("connect: {e}"))?;
+            stream
+                .set_nodelay(true)
+                .map_err(|e| format!("nodelay: {e}"))?;
             let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
                 .await
                 .map_err(|e| format!("handshake: {e}"))?;
@@ -111,14 +145,19 @@ impl Conn {
                 self.sender = None;
                 continue;
             }
-            let mut b = http::Request::builder().method(req.method).uri(&req.path).header("host", &self.target.authority);
+            let mut b = http::Request::builder()
+                .method(req.method)
+                .uri(&req.path)
+                .header("host", &self.target.authority);
             if let Some(a) = &self.target.authorization {
                 b = b.header("authorization", a);
             }
             for (k, v) in &req.headers {
                 b = b.header(*k, v);
             }
-            let request = b.body(Full::new(req.body.clone())).map_err(|e| format!("request: {e}"))?;
+            let request = b
+                .body(Full::new(req.body.clone()))
+                .map_err(|e| format!("request: {e}"))?;
             let resp = match sender.send_request(request).await {
                 Ok(r) => r,
                 Err(e) if attempt == 0 && e.is_canceled() => {
@@ -132,8 +171,15 @@ impl Conn {
             };
             let status = resp.status().as_u16();
             let close = resp.version() == http::Version::HTTP_10
-                || resp.headers().get("connection").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-            let etag = resp.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_string);
+                || resp
+                    .headers()
+                    .get("connection")
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+            let etag = resp
+                .headers()
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
             let body = match resp.into_body().collect().await {
                 Ok(b) => b.to_bytes(),
                 Err(e) => {
@@ -146,6 +192,9 @@ impl Conn {
             }
             return Ok(Resp { status, etag, body });
         }
-        Err(format!("{} {}: connection closed by server", req.method, req.path))
+        Err(format!(
+            "{} {}: connection closed by server",
+            req.method, req.path
+        ))
     }
 }

@@ -24,8 +24,8 @@ mod base64;
 mod cli;
 mod config;
 mod error;
-pub mod objects;
 mod http;
+pub mod objects;
 mod rng;
 mod runner;
 mod session;
@@ -45,7 +45,10 @@ pub fn run(cfg: &Config) -> Result<Report, BenchError> {
 }
 
 /// Runs `cfg` on the caller's runtime; `each` sees every report as soon as it is complete.
-pub async fn run_async(cfg: &Config, each: impl FnMut(&WorkloadReport)) -> Result<Report, BenchError> {
+pub async fn run_async(
+    cfg: &Config,
+    each: impl FnMut(&WorkloadReport),
+) -> Result<Report, BenchError> {
     workloads::run_all(cfg, each).await
 }
 

@@ -25,10 +25,20 @@ fn excerpt(body: &[u8]) -> String {
 
 impl Worker {
     pub fn new(id: usize, target: Arc<Target>) -> Worker {
-        Worker { id, conn: Conn::new(target), rec: Recorder::default() }
+        Worker {
+            id,
+            conn: Conn::new(target),
+            rec: Recorder::default(),
+        }
     }
 
-    async fn exchange(&mut self, req: &Req, expect: &[u16], timed: bool, prefix: &str) -> Option<Resp> {
+    async fn exchange(
+        &mut self,
+        req: &Req,
+        expect: &[u16],
+        timed: bool,
+        prefix: &str,
+    ) -> Option<Resp> {
         let start = Instant::now();
         let result = self.conn.send(req).await;
         if timed {
@@ -41,13 +51,16 @@ impl Worker {
                 if expect.contains(&resp.status) {
                     Some(resp)
                 } else {
-                    let detail = || format!("{} {} -> {}", req.method, req.path, excerpt(&resp.body));
-                    self.rec.error(format!("{prefix}{} {}", req.method, resp.status), detail);
+                    let detail =
+                        || format!("{} {} -> {}", req.method, req.path, excerpt(&resp.body));
+                    self.rec
+                        .error(format!("{prefix}{} {}", req.method, resp.status), detail);
                     None
                 }
             }
             Err(e) => {
-                self.rec.error(format!("{prefix}{} transport", req.method), || e);
+                self.rec
+                    .error(format!("{prefix}{} transport", req.method), || e);
                 None
             }
         }
@@ -92,7 +105,11 @@ pub struct Schedule {
 }
 
 /// Runs `plan` and returns the merged tally, the wall time and how many operations ran.
-pub async fn run_parallel<P: Plan>(plan: Arc<P>, target: Arc<Target>, s: &Schedule) -> (Recorder, Duration, u64) {
+pub async fn run_parallel<P: Plan>(
+    plan: Arc<P>,
+    target: Arc<Target>,
+    s: &Schedule,
+) -> (Recorder, Duration, u64) {
     let next = Arc::new(AtomicU64::new(0));
     let done = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
@@ -103,11 +120,19 @@ pub async fn run_parallel<P: Plan>(plan: Arc<P>, target: Arc<Target>, s: &Schedu
         }
         workers.push(w);
     }
-    let progress = (s.progress && std::io::stderr().is_terminal()).then(|| spawn_progress(s.label.clone(), s.total, done.clone()));
+    let progress = (s.progress && std::io::stderr().is_terminal())
+        .then(|| spawn_progress(s.label.clone(), s.total, done.clone()));
     let start = Instant::now();
     let mut handles = Vec::new();
     for mut w in workers {
-        let (plan, next, done, total, budget, c) = (plan.clone(), next.clone(), done.clone(), s.total, s.budget, s.concurrency as u64);
+        let (plan, next, done, total, budget, c) = (
+            plan.clone(),
+            next.clone(),
+            done.clone(),
+            s.total,
+            s.budget,
+            s.concurrency as u64,
+        );
         handles.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -136,7 +161,11 @@ pub async fn run_parallel<P: Plan>(plan: Arc<P>, target: Arc<Target>, s: &Schedu
 }
 
 /// Redraws one status line on stderr while a workload runs on a terminal.
-pub fn spawn_progress(label: String, total: u64, done: Arc<AtomicU64>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_progress(
+    label: String,
+    total: u64,
+    done: Arc<AtomicU64>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let start = Instant::now();
         loop {
@@ -144,8 +173,14 @@ pub fn spawn_progress(label: String, total: u64, done: Arc<AtomicU64>) -> tokio:
             let d = done.load(Ordering::Relaxed);
             let rate = d as f64 / start.elapsed().as_secs_f64().max(1e-9);
             let width = 30usize;
-            let filled = (d.min(total) as usize * width).checked_div(total as usize).unwrap_or(0);
-            eprint!("\r\x1b[2K{label:<20} [{}{}] {d}/{total} {rate:.0}/s", "#".repeat(filled), "-".repeat(width - filled));
+            let filled = (d.min(total) as usize * width)
+                .checked_div(total as usize)
+                .unwrap_or(0);
+            eprint!(
+                "\r\x1b[2K{label:<20} [{}{}] {d}/{total} {rate:.0}/s",
+                "#".repeat(filled),
+                "-".repeat(width - filled)
+            );
         }
     })
 }

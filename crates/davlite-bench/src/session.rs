@@ -43,12 +43,17 @@ pub struct Session {
 
 impl Session {
     pub async fn open(cfg: &Config) -> Result<Session, BenchError> {
-        let (target, url_path) = Target::parse(&cfg.url, cfg.user.as_deref(), cfg.password.as_deref())?;
+        let (target, url_path) =
+            Target::parse(&cfg.url, cfg.user.as_deref(), cfg.password.as_deref())?;
         let target = Arc::new(target);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let prefix: Arc<str> = format!("b{:x}", (nanos as u64) & 0xFFFF_FFFF_FFFF).into();
         let mut conn = Conn::new(target.clone());
-        conn.connect().await.map_err(|e| BenchError::Connect(cfg.url.clone(), e))?;
+        conn.connect()
+            .await
+            .map_err(|e| BenchError::Connect(cfg.url.clone(), e))?;
         let mut s = Session {
             target,
             cal_path: url_path,
@@ -63,12 +68,32 @@ impl Session {
             conn,
         };
         let dav_work = cfg.workloads.iter().any(|w| *w != crate::Workload::GetUrl);
-        if cfg.new_collection && cfg.workloads.iter().any(|w| *w != crate::Workload::VcardCreate && *w != crate::Workload::GetUrl) {
+        if cfg.new_collection
+            && cfg
+                .workloads
+                .iter()
+                .any(|w| *w != crate::Workload::VcardCreate && *w != crate::Workload::GetUrl)
+        {
             let path = format!("{}{}/", s.cal_path, s.prefix);
-            s.request(Req::new("MKCALENDAR", &path).body("application/xml; charset=utf-8", xml::MKCALENDAR), &[201], "MKCALENDAR").await?;
+            s.request(
+                Req::new("MKCALENDAR", &path)
+                    .body("application/xml; charset=utf-8", xml::MKCALENDAR),
+                &[201],
+                "MKCALENDAR",
+            )
+            .await?;
             s.cal_path = path;
             s.created_cal = true;
-        } else if dav_work && cfg.workloads.iter().any(|w| !matches!(w, crate::Workload::VcardCreate | crate::Workload::GetUrl | crate::Workload::Conflict)) {
+        } else if dav_work
+            && cfg.workloads.iter().any(|w| {
+                !matches!(
+                    w,
+                    crate::Workload::VcardCreate
+                        | crate::Workload::GetUrl
+                        | crate::Workload::Conflict
+                )
+            })
+        {
             let listing = s.propfind_members().await?;
             s.baseline = listing.len() as u64;
         }
@@ -79,31 +104,55 @@ impl Session {
     }
 
     /// One setup request; an unexpected status aborts the run with the server's answer.
-    pub async fn request(&mut self, req: Req, expect: &[u16], what: &str) -> Result<Resp, BenchError> {
-        let r = self.conn.send(&req).await.map_err(|e| BenchError::Setup(format!("{what}: {e}")))?;
+    pub async fn request(
+        &mut self,
+        req: Req,
+        expect: &[u16],
+        what: &str,
+    ) -> Result<Resp, BenchError> {
+        let r = self
+            .conn
+            .send(&req)
+            .await
+            .map_err(|e| BenchError::Setup(format!("{what}: {e}")))?;
         if !expect.contains(&r.status) {
             let body = String::from_utf8_lossy(&r.body[..r.body.len().min(400)]).into_owned();
-            return Err(BenchError::Setup(format!("{what} {} answered {}: {body}", req.path, r.status)));
+            return Err(BenchError::Setup(format!(
+                "{what} {} answered {}: {body}",
+                req.path, r.status
+            )));
         }
         Ok(r)
     }
 
     /// Members of the calendar (the collection itself left out).
     pub async fn propfind_members(&mut self) -> Result<Vec<xml::Member>, BenchError> {
-        let req = Req::new("PROPFIND", &self.cal_path).header("depth", "1").body("application/xml; charset=utf-8", xml::PROPFIND_ETAG);
+        let req = Req::new("PROPFIND", &self.cal_path)
+            .header("depth", "1")
+            .body("application/xml; charset=utf-8", xml::PROPFIND_ETAG);
         let r = self.request(req, &[207], "PROPFIND").await?;
         let cal = self.cal_path.clone();
-        Ok(xml::members(&String::from_utf8_lossy(&r.body)).into_iter().filter(|m| !is_self(&m.path, &cal)).collect())
+        Ok(xml::members(&String::from_utf8_lossy(&r.body))
+            .into_iter()
+            .filter(|m| !is_self(&m.path, &cal))
+            .collect())
     }
 
     /// Fills in ETags the server did not send with its PUT answers.
     pub async fn ensure_etags(&mut self) -> Result<(), BenchError> {
-        if self.objects.lock().expect("objects lock").iter().all(|o| o.etag.is_some()) {
+        if self
+            .objects
+            .lock()
+            .expect("objects lock")
+            .iter()
+            .all(|o| o.etag.is_some())
+        {
             return Ok(());
         }
         let listing = self.propfind_members().await?;
         let mut objs = self.objects.lock().expect("objects lock");
-        let by_path: std::collections::HashMap<_, _> = listing.into_iter().map(|m| (m.path, m.etag)).collect();
+        let by_path: std::collections::HashMap<_, _> =
+            listing.into_iter().map(|m| (m.path, m.etag)).collect();
         for o in objs.iter_mut().filter(|o| o.etag.is_none()) {
             o.etag = by_path.get(&o.path).cloned().flatten();
         }
@@ -118,15 +167,27 @@ impl Session {
             return Ok(());
         }
         if !cfg.new_collection {
-            return Err(BenchError::Usage("vcard-create needs --card-url, or --new-collection to make an address book".into()));
+            return Err(BenchError::Usage(
+                "vcard-create needs --card-url, or --new-collection to make an address book".into(),
+            ));
         }
         let start = Target::parse(&cfg.url, None, None)?.1;
-        let req = Req::new("PROPFIND", &start).header("depth", "0").body("application/xml; charset=utf-8", xml::PROPFIND_PRINCIPAL);
-        let r = self.request(req, &[207], "PROPFIND current-user-principal").await?;
+        let req = Req::new("PROPFIND", &start)
+            .header("depth", "0")
+            .body("application/xml; charset=utf-8", xml::PROPFIND_PRINCIPAL);
+        let r = self
+            .request(req, &[207], "PROPFIND current-user-principal")
+            .await?;
         let principal = xml::href_in(&String::from_utf8_lossy(&r.body), "current-user-principal")
-            .ok_or_else(|| BenchError::Setup("no current-user-principal: pass --card-url".into()))?;
-        let req = Req::new("PROPFIND", path_of(&principal)).header("depth", "0").body("application/xml; charset=utf-8", xml::PROPFIND_BOOK_HOME);
-        let r = self.request(req, &[207], "PROPFIND addressbook-home-set").await?;
+            .ok_or_else(|| {
+            BenchError::Setup("no current-user-principal: pass --card-url".into())
+        })?;
+        let req = Req::new("PROPFIND", path_of(&principal))
+            .header("depth", "0")
+            .body("application/xml; charset=utf-8", xml::PROPFIND_BOOK_HOME);
+        let r = self
+            .request(req, &[207], "PROPFIND addressbook-home-set")
+            .await?;
         let home = xml::href_in(&String::from_utf8_lossy(&r.body), "addressbook-home-set")
             .ok_or_else(|| BenchError::Setup("no addressbook-home-set: pass --card-url".into()))?;
         let mut home = path_of(&home).to_string();
@@ -134,7 +195,12 @@ impl Session {
             home.push('/');
         }
         let path = format!("{home}{}-book/", self.prefix);
-        self.request(Req::new("MKCOL", &path).body("application/xml; charset=utf-8", xml::MKCOL_ADDRESSBOOK), &[201], "MKCOL address book").await?;
+        self.request(
+            Req::new("MKCOL", &path).body("application/xml; charset=utf-8", xml::MKCOL_ADDRESSBOOK),
+            &[201],
+            "MKCOL address book",
+        )
+        .await?;
         self.card_path = Some(path);
         self.created_book = true;
         Ok(())
@@ -144,12 +210,14 @@ impl Session {
     pub async fn cleanup(&mut self) -> Result<(), BenchError> {
         if self.created_cal {
             let p = self.cal_path.clone();
-            self.request(Req::new("DELETE", &p), &[200, 204], "DELETE calendar").await?;
+            self.request(Req::new("DELETE", &p), &[200, 204], "DELETE calendar")
+                .await?;
             self.created_cal = false;
         }
         if self.created_book {
             let p = self.card_path.clone().unwrap_or_default();
-            self.request(Req::new("DELETE", &p), &[200, 204], "DELETE address book").await?;
+            self.request(Req::new("DELETE", &p), &[200, 204], "DELETE address book")
+                .await?;
             self.created_book = false;
         }
         Ok(())

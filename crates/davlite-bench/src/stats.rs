@@ -70,7 +70,13 @@ impl Latency {
             Duration::from_nanos(samples[i.clamp(1, samples.len()) - 1])
         };
         let mean = samples.iter().map(|&s| u128::from(s)).sum::<u128>() / samples.len() as u128;
-        Latency { p50: rank(50.0), p90: rank(90.0), p99: rank(99.0), max: rank(100.0), mean: Duration::from_nanos(mean as u64) }
+        Latency {
+            p50: rank(50.0),
+            p90: rank(90.0),
+            p99: rank(99.0),
+            max: rank(100.0),
+            mean: Duration::from_nanos(mean as u64),
+        }
     }
 }
 
@@ -108,7 +114,13 @@ pub struct WorkloadReport {
 }
 
 impl WorkloadReport {
-    pub fn from_recorder(workload: &str, objects: u64, concurrency: usize, mut rec: Recorder, elapsed: Duration) -> Self {
+    pub fn from_recorder(
+        workload: &str,
+        objects: u64,
+        concurrency: usize,
+        mut rec: Recorder,
+        elapsed: Duration,
+    ) -> Self {
         let latency = Latency::from_samples(&mut rec.samples);
         WorkloadReport {
             workload: workload.to_string(),
@@ -206,7 +218,9 @@ impl WorkloadReport {
             ));
         }
         if let Some((rss, disk)) = self.footprint {
-            s.push_str(&format!("\n    server footprint: RSS {rss} KiB, disk {disk} bytes"));
+            s.push_str(&format!(
+                "\n    server footprint: RSS {rss} KiB, disk {disk} bytes"
+            ));
         }
         for n in &self.notes {
             s.push_str(&format!("\n    note: {n}"));
@@ -245,9 +259,11 @@ mod tests {
 
     #[test]
     fn errors_are_not_speed() {
-        let mut r = Recorder::default();
-        r.samples = vec![1; 10];
-        r.ok = 2;
+        let mut r = Recorder {
+            samples: vec![1; 10],
+            ok: 2,
+            ..Default::default()
+        };
         for _ in 0..8 {
             r.error("PUT 500", || "boom".into());
         }

@@ -50,7 +50,11 @@ pub fn multiget<'a>(hrefs: impl Iterator<Item = &'a str>) -> String {
 
 /// sync-collection at level 1; an empty token asks for the initial listing (RFC 6578 §3.2).
 pub fn sync_collection(token: &str) -> String {
-    let token = if token.is_empty() { "<D:sync-token/>".to_string() } else { format!("<D:sync-token>{}</D:sync-token>", escape(token)) };
+    let token = if token.is_empty() {
+        "<D:sync-token/>".to_string()
+    } else {
+        format!("<D:sync-token>{}</D:sync-token>", escape(token))
+    };
     format!(
         r#"<?xml version="1.0" encoding="utf-8"?>
 <D:sync-collection xmlns:D="DAV:">{token}<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
@@ -58,14 +62,22 @@ pub fn sync_collection(token: &str) -> String {
 }
 
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 pub fn unescape(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }
-    s.replace("&quot;", "\"").replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", "\"").replace("&amp;", "&")
+    s.replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&amp;", "&")
 }
 
 /// Inner text of every element with local name `local`, in document order; self-closing
@@ -75,13 +87,17 @@ pub fn elements<'a>(xml: &'a str, local: &str) -> Vec<&'a str> {
     let mut out = Vec::new();
     let mut pos = 0;
     while let Some(open) = find_tag(xml, pos, local, false) {
-        let Some(gt) = xml[open..].find('>').map(|g| open + g) else { break };
+        let Some(gt) = xml[open..].find('>').map(|g| open + g) else {
+            break;
+        };
         if xml.as_bytes()[gt - 1] == b'/' {
             out.push("");
             pos = gt + 1;
             continue;
         }
-        let Some(close) = find_tag(xml, gt + 1, local, true) else { break };
+        let Some(close) = find_tag(xml, gt + 1, local, true) else {
+            break;
+        };
         out.push(&xml[gt + 1..close]);
         pos = close + 1;
     }
@@ -102,7 +118,9 @@ fn find_tag(xml: &str, from: usize, local: &str, closing: bool) -> Option<usize>
         if closing {
             j += 1;
         }
-        let end = xml[j..].find(|c: char| c == '>' || c == '/' || c.is_whitespace()).map_or(xml.len(), |e| j + e);
+        let end = xml[j..]
+            .find(|c: char| c == '>' || c == '/' || c.is_whitespace())
+            .map_or(xml.len(), |e| j + e);
         let name = &xml[j..end];
         let name = name.rsplit(':').next().unwrap_or(name);
         if name == local {
@@ -128,16 +146,34 @@ pub fn members(xml: &str) -> Vec<Member> {
     elements(xml, "response")
         .into_iter()
         .map(|r| {
-            let href = elements(r, "href").first().map(|h| unescape(h.trim())).unwrap_or_default();
+            let href = elements(r, "href")
+                .first()
+                .map(|h| unescape(h.trim()))
+                .unwrap_or_default();
             let path = match href.find("://") {
-                Some(p) => href[p + 3..].find('/').map_or("/".to_string(), |s| href[p + 3 + s..].to_string()),
+                Some(p) => href[p + 3..]
+                    .find('/')
+                    .map_or("/".to_string(), |s| href[p + 3 + s..].to_string()),
                 None => href,
             };
-            let etag = elements(r, "getetag").first().map(|e| unescape(e.trim())).filter(|e| !e.is_empty());
+            let etag = elements(r, "getetag")
+                .first()
+                .map(|e| unescape(e.trim()))
+                .filter(|e| !e.is_empty());
             let before_propstat = r.find("propstat>").map_or(r, |p| &r[..p]);
-            let gone = elements(before_propstat, "status").iter().any(|s| s.contains(" 404"));
-            let has_data = elements(r, "calendar-data").iter().chain(elements(r, "address-data").iter()).any(|d| !d.trim().is_empty());
-            Member { path, etag, gone, has_data }
+            let gone = elements(before_propstat, "status")
+                .iter()
+                .any(|s| s.contains(" 404"));
+            let has_data = elements(r, "calendar-data")
+                .iter()
+                .chain(elements(r, "address-data").iter())
+                .any(|d| !d.trim().is_empty());
+            Member {
+                path,
+                etag,
+                gone,
+                has_data,
+            }
         })
         .collect()
 }

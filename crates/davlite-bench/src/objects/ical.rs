@@ -65,7 +65,11 @@ impl When {
         }
     }
     fn plus(&self, days: i64, minutes: u32) -> When {
-        When { day: self.day + days, minute: self.minute + minutes, berlin: self.berlin }
+        When {
+            day: self.day + days,
+            minute: self.minute + minutes,
+            berlin: self.berlin,
+        }
     }
 }
 
@@ -96,7 +100,11 @@ pub fn calendar_object(seed: u64, index: u64, uid_prefix: &str, revision: u32) -
     let mut days = Vec::new();
     let mut main: Vec<String> = Vec::new();
     let mut extra: Vec<String> = Vec::new();
-    let comp = if kind == EventKind::Todo { "VTODO" } else { "VEVENT" };
+    let comp = if kind == EventKind::Todo {
+        "VTODO"
+    } else {
+        "VEVENT"
+    };
     main.push(format!("UID:{uid}"));
     main.push("DTSTAMP:20260101T080000Z".into());
     main.push("CREATED:20251215T120000Z".into());
@@ -109,7 +117,11 @@ pub fn calendar_object(seed: u64, index: u64, uid_prefix: &str, revision: u32) -
             main.push(start.plus(0, dur).prop("DTEND"));
             days.push((start.day, start.day + 1));
             if rng.chance(60) {
-                main.push(format!("LOCATION:Room {}\\, building {}", rng.range(1, 40), rng.range(1, 9)));
+                main.push(format!(
+                    "LOCATION:Room {}\\, building {}",
+                    rng.range(1, 40),
+                    rng.range(1, 9)
+                ));
             }
         }
         EventKind::AllDay => {
@@ -120,7 +132,9 @@ pub fn calendar_object(seed: u64, index: u64, uid_prefix: &str, revision: u32) -
             days.push((start.day, start.day + n));
         }
         EventKind::Recurring => {
-            recurring(&mut rng, start, dur, &uid, &summary, &mut main, &mut extra, &mut days);
+            recurring(
+                &mut rng, start, dur, &uid, &summary, &mut main, &mut extra, &mut days,
+            );
         }
         EventKind::Todo => {
             main.push(start.prop("DUE"));
@@ -136,26 +150,46 @@ pub fn calendar_object(seed: u64, index: u64, uid_prefix: &str, revision: u32) -
         main.push("STATUS:CONFIRMED".into());
     }
     if rng.chance(30) {
-        main.push(format!("CATEGORIES:{},{}", title(&mut rng).replace(' ', "-"), "work"));
+        main.push(format!(
+            "CATEGORIES:{},{}",
+            title(&mut rng).replace(' ', "-"),
+            "work"
+        ));
     }
     if kind == EventKind::Meeting || rng.chance(25) {
         alarm(&mut rng, &mut main);
     }
     let mut body = String::with_capacity(target + 256);
-    body.push_str("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite//bench//EN\r\nCALSCALE:GREGORIAN\r\n");
+    body.push_str(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite//bench//EN\r\nCALSCALE:GREGORIAN\r\n",
+    );
     if berlin && kind != EventKind::AllDay {
         body.push_str(BERLIN);
     }
-    let fixed: usize = main.iter().chain(&extra).map(|l| l.len() + 2).sum::<usize>() + body.len() + 60;
+    let fixed: usize = main
+        .iter()
+        .chain(&extra)
+        .map(|l| l.len() + 2)
+        .sum::<usize>()
+        + body.len()
+        + 60;
     if target > fixed + 40 {
-        main.push(format!("DESCRIPTION:{}", escape_text(&prose(&mut rng, (target - fixed) * 94 / 100))));
+        main.push(format!(
+            "DESCRIPTION:{}",
+            escape_text(&prose(&mut rng, (target - fixed) * 94 / 100))
+        ));
     }
     push_component(&mut body, comp, &main);
     if !extra.is_empty() {
         push_component(&mut body, "VEVENT", &extra);
     }
     body.push_str("END:VCALENDAR\r\n");
-    CalObject { uid, kind, body, days }
+    CalObject {
+        uid,
+        kind,
+        body,
+        days,
+    }
 }
 
 fn push_component(body: &mut String, comp: &str, lines: &[String]) {
@@ -184,12 +218,18 @@ fn recurring(
 ) {
     let weekly = rng.chance(60);
     let interval = rng.range(1, 3) as i64;
-    let count = if weekly { rng.range(4, 40) } else { rng.range(5, 20) } as i64;
+    let count = if weekly {
+        rng.range(4, 40)
+    } else {
+        rng.range(5, 20)
+    } as i64;
     let step = interval * if weekly { 7 } else { 1 };
     let freq = if weekly { "WEEKLY" } else { "DAILY" };
     main.push(start.prop("DTSTART"));
     main.push(start.plus(0, dur).prop("DTEND"));
-    main.push(format!("RRULE:FREQ={freq};INTERVAL={interval};COUNT={count}"));
+    main.push(format!(
+        "RRULE:FREQ={freq};INTERVAL={interval};COUNT={count}"
+    ));
     let mut excluded = Vec::new();
     for _ in 0..rng.range(1, 3) {
         let k = rng.range(1, count as u64) as i64;
@@ -255,19 +295,31 @@ mod tests {
         let mut sizes = Vec::new();
         for i in 0..2000 {
             let o = calendar_object(1, i, "t", 0);
-            assert!(o.body.starts_with("BEGIN:VCALENDAR\r\n") && o.body.ends_with("END:VCALENDAR\r\n"));
+            assert!(
+                o.body.starts_with("BEGIN:VCALENDAR\r\n") && o.body.ends_with("END:VCALENDAR\r\n")
+            );
             assert!(o.body.contains(&format!("UID:t-{i:06}\r\n")));
-            assert!(o.body.split("\r\n").all(|l| l.len() <= 75), "unfolded line in {}", o.body);
+            assert!(
+                o.body.split("\r\n").all(|l| l.len() <= 75),
+                "unfolded line in {}",
+                o.body
+            );
             sizes.push(o.body.len());
         }
-        assert!(sizes.iter().all(|&s| (400..=4600).contains(&s)), "{:?}", sizes.iter().max());
+        assert!(
+            sizes.iter().all(|&s| (400..=4600).contains(&s)),
+            "{:?}",
+            sizes.iter().max()
+        );
         assert!(sizes.iter().filter(|&&s| s > 3000).count() > 100);
     }
 
     #[test]
     fn every_kind_appears_with_its_features() {
         let objs: Vec<_> = (0..500).map(|i| calendar_object(3, i, "t", 0)).collect();
-        let has = |k: EventKind, needle: &str| objs.iter().any(|o| o.kind == k && o.body.contains(needle));
+        let has = |k: EventKind, needle: &str| {
+            objs.iter().any(|o| o.kind == k && o.body.contains(needle))
+        };
         assert!(has(EventKind::Recurring, "EXDATE"));
         assert!(has(EventKind::Recurring, "RECURRENCE-ID"));
         assert!(has(EventKind::Meeting, "ATTENDEE;"));
@@ -291,12 +343,17 @@ mod tests {
         let mut o = calendar_object(1, 1, "t", 0);
         o.kind = EventKind::Single;
         o.days = vec![(QUERY_WEEK_START_DAY - 1, QUERY_WEEK_START_DAY)];
-        assert!(!query_week_matches(&o), "an all-day event ending at the week start is outside");
+        assert!(
+            !query_week_matches(&o),
+            "an all-day event ending at the week start is outside"
+        );
         o.days = vec![(QUERY_WEEK_START_DAY + 6, QUERY_WEEK_START_DAY + 7)];
         assert!(query_week_matches(&o));
         o.kind = EventKind::Todo;
         assert!(!query_week_matches(&o));
-        let n = (0..10_000).filter(|&i| query_week_matches(&calendar_object(9, i, "t", 0))).count();
+        let n = (0..10_000)
+            .filter(|&i| query_week_matches(&calendar_object(9, i, "t", 0)))
+            .count();
         assert!((150..1500).contains(&n), "{n} of 10,000 in the week");
     }
 }

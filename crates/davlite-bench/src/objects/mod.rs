@@ -61,17 +61,49 @@ pub fn escape_text(s: &str) -> String {
 }
 
 const WORDS: &[&str] = &[
-    "agenda", "budget", "review", "quarterly", "design", "sync", "planning", "customer", "call",
-    "roadmap", "lunch", "team", "retro", "hiring", "interview", "workshop", "launch", "notes",
-    "follow-up", "draft", "report", "travel", "dentist", "school", "meeting", "project", "status",
-    "offsite", "training", "demo", "release", "incident", "postmortem", "board", "one-on-one",
+    "agenda",
+    "budget",
+    "review",
+    "quarterly",
+    "design",
+    "sync",
+    "planning",
+    "customer",
+    "call",
+    "roadmap",
+    "lunch",
+    "team",
+    "retro",
+    "hiring",
+    "interview",
+    "workshop",
+    "launch",
+    "notes",
+    "follow-up",
+    "draft",
+    "report",
+    "travel",
+    "dentist",
+    "school",
+    "meeting",
+    "project",
+    "status",
+    "offsite",
+    "training",
+    "demo",
+    "release",
+    "incident",
+    "postmortem",
+    "board",
+    "one-on-one",
 ];
 
 /// Prose of roughly `len` bytes, with commas and newlines so escaping is exercised.
 pub fn prose(rng: &mut Rng, len: usize) -> String {
     let mut s = String::with_capacity(len + 16);
     while s.len() < len {
-        s.push_str(*rng.pick(WORDS));
+        let word: &str = rng.pick::<&str>(WORDS);
+        s.push_str(word);
         match rng.range(0, 12) {
             0 => s.push_str(", "),
             1 => s.push_str(".\n"),
@@ -83,7 +115,10 @@ pub fn prose(rng: &mut Rng, len: usize) -> String {
 
 pub fn title(rng: &mut Rng) -> String {
     let n = rng.range(2, 5);
-    (0..n).map(|_| *rng.pick(WORDS)).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| *rng.pick(WORDS))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

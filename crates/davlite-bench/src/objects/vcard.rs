@@ -13,8 +13,13 @@ pub struct Card {
     pub body: String,
 }
 
-const GIVEN: &[&str] = &["Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia"];
-const FAMILY: &[&str] = &["Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Dijkstra", "Perlman"];
+const GIVEN: &[&str] = &[
+    "Ada", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia",
+];
+const FAMILY: &[&str] = &[
+    "Lovelace", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen",
+    "Dijkstra", "Perlman",
+];
 
 /// The contact numbered `index` for `seed`.
 pub fn vcard(seed: u64, index: u64, uid_prefix: &str) -> Card {
@@ -32,8 +37,16 @@ pub fn vcard(seed: u64, index: u64, uid_prefix: &str) -> Card {
         format!("ORG:Example Corp {}", rng.range(1, 50)),
         format!("TITLE:{}", escape_text(&super::title(&mut rng))),
     ];
-    for (i, kind) in ["work", "home"].iter().take(rng.range(1, 3) as usize).enumerate() {
-        let mail = format!("{}.{}{i}@example.com", given.to_lowercase(), family.to_lowercase());
+    for (i, kind) in ["work", "home"]
+        .iter()
+        .take(rng.range(1, 3) as usize)
+        .enumerate()
+    {
+        let mail = format!(
+            "{}.{}{i}@example.com",
+            given.to_lowercase(),
+            family.to_lowercase()
+        );
         lines.push(if version4 {
             format!("EMAIL;TYPE={kind}:{mail}")
         } else {
@@ -41,16 +54,30 @@ pub fn vcard(seed: u64, index: u64, uid_prefix: &str) -> Card {
         });
     }
     for kind in ["cell", "work"].iter().take(rng.range(1, 3) as usize) {
-        let num = format!("+1-555-{:03}-{:04}", rng.range(100, 1000), rng.range(0, 10_000));
+        let num = format!(
+            "+1-555-{:03}-{:04}",
+            rng.range(100, 1000),
+            rng.range(0, 10_000)
+        );
         lines.push(if version4 {
             format!("TEL;VALUE=uri;TYPE={kind}:tel:{num}")
         } else {
             format!("TEL;TYPE={}:{num}", kind.to_uppercase())
         });
     }
-    lines.push(format!("ADR;TYPE={}:;;{} Main Street;Springfield;;{:05};USA", if version4 { "home" } else { "HOME" }, rng.range(1, 999), rng.range(10_000, 99_999)));
+    lines.push(format!(
+        "ADR;TYPE={}:;;{} Main Street;Springfield;;{:05};USA",
+        if version4 { "home" } else { "HOME" },
+        rng.range(1, 999),
+        rng.range(10_000, 99_999)
+    ));
     if rng.chance(50) {
-        lines.push(format!("BDAY:{}{:02}{:02}", rng.range(1950, 2005), rng.range(1, 13), rng.range(1, 29)));
+        lines.push(format!(
+            "BDAY:{}{:02}{:02}",
+            rng.range(1950, 2005),
+            rng.range(1, 13),
+            rng.range(1, 29)
+        ));
     }
     if has_photo {
         let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0];
@@ -67,14 +94,22 @@ pub fn vcard(seed: u64, index: u64, uid_prefix: &str) -> Card {
     let target = rng.range(500, 4000) as usize;
     let used: usize = lines.iter().map(|l| l.len() + 3).sum::<usize>() + 40;
     if target > used + 40 {
-        lines.push(format!("NOTE:{}", escape_text(&prose(&mut rng, (target - used) * 94 / 100))));
+        lines.push(format!(
+            "NOTE:{}",
+            escape_text(&prose(&mut rng, (target - used) * 94 / 100))
+        ));
     }
     lines.push("END:VCARD".into());
     let mut body = String::with_capacity(target + 128);
     for l in &lines {
         push_line(&mut body, l);
     }
-    Card { uid, version4, has_photo, body }
+    Card {
+        uid,
+        version4,
+        has_photo,
+        body,
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use tokio::sync::Barrier;
 
-use crate::objects;
 use crate::http::{Req, Target};
+use crate::objects;
 use crate::runner::Worker;
 use crate::session::Obj;
 use crate::stats::{ConflictOutcome, Recorder};
@@ -25,7 +25,11 @@ struct Attempt {
 /// Losers' acceptable answers: 412 at the same href; at different hrefs 403 (the CalDAV
 /// precondition), or 409/412 which some servers use for the same refusal.
 fn loser_ok(same_href: bool, status: u16) -> bool {
-    if same_href { status == 412 } else { matches!(status, 403 | 409 | 412) }
+    if same_href {
+        status == 412
+    } else {
+        matches!(status, 403 | 409 | 412)
+    }
 }
 
 pub async fn run(
@@ -56,8 +60,14 @@ pub async fn run(
             for round in 0..rounds {
                 let o = objects::calendar_object(seed, round, &family, 0);
                 let same = round % 2 == 0;
-                let path = if same { format!("{cal}{}.ics", o.uid) } else { format!("{cal}{}-w{}.ics", o.uid, w.id) };
-                let req = Req::new("PUT", &path).header("if-none-match", "*").body(ICS, o.body);
+                let path = if same {
+                    format!("{cal}{}.ics", o.uid)
+                } else {
+                    format!("{cal}{}-w{}.ics", o.uid, w.id)
+                };
+                let req = Req::new("PUT", &path)
+                    .header("if-none-match", "*")
+                    .body(ICS, o.body);
                 barrier.wait().await;
                 let t = Instant::now();
                 let r = w.conn.send(&req).await;
@@ -73,7 +83,12 @@ pub async fn run(
                         (None, None)
                     }
                 };
-                attempts.push(Attempt { round, path, status, etag });
+                attempts.push(Attempt {
+                    round,
+                    path,
+                    status,
+                    etag,
+                });
             }
             (w.rec, attempts)
         }));
@@ -93,18 +108,29 @@ pub async fn run(
     let mut out = ConflictOutcome::default();
     for round in 0..rounds {
         let same = round % 2 == 0;
-        if same { out.rounds_same_href += 1 } else { out.rounds_different_href += 1 }
+        if same {
+            out.rounds_same_href += 1
+        } else {
+            out.rounds_different_href += 1
+        }
         let mine: Vec<&Attempt> = all.iter().filter(|a| a.round == round).collect();
-        let winners: Vec<&&Attempt> = mine.iter().filter(|a| a.status.is_some_and(|s| (200..300).contains(&s))).collect();
+        let winners: Vec<&&Attempt> = mine
+            .iter()
+            .filter(|a| a.status.is_some_and(|s| (200..300).contains(&s)))
+            .collect();
         match winners.len() {
             1 => out.exactly_one_winner += 1,
             0 => {
                 out.no_winner += 1;
-                rec.error("conflict round without a winner", || format!("round {round}"));
+                rec.error("conflict round without a winner", || {
+                    format!("round {round}")
+                });
             }
             n => {
                 out.several_winners += 1;
-                rec.error("conflict round with several winners", || format!("round {round}: {n} writers got 2xx"));
+                rec.error("conflict round with several winners", || {
+                    format!("round {round}: {n} writers got 2xx")
+                });
             }
         }
         for a in &mine {
@@ -113,16 +139,30 @@ pub async fn run(
                 if s == 201 {
                     rec.ok += 1;
                 } else {
-                    rec.error(format!("PUT {s}"), || format!("{}: a create answered {s}, not 201", a.path));
+                    rec.error(format!("PUT {s}"), || {
+                        format!("{}: a create answered {s}, not 201", a.path)
+                    });
                 }
                 let index = round;
-                objects.lock().expect("objects lock").push(Obj { prefix: family.clone(), index, path: a.path.clone(), etag: a.etag.clone(), revision: 0 });
+                objects.lock().expect("objects lock").push(Obj {
+                    prefix: family.clone(),
+                    index,
+                    path: a.path.clone(),
+                    etag: a.etag.clone(),
+                    revision: 0,
+                });
             } else {
                 *out.loser_statuses.entry(s).or_default() += 1;
                 if loser_ok(same, s) {
                     rec.ok += 1;
                 } else {
-                    rec.error(format!("PUT {s}"), || format!("{}: unexpected refusal {s} ({})", a.path, if same { "same href" } else { "different hrefs" }));
+                    rec.error(format!("PUT {s}"), || {
+                        format!(
+                            "{}: unexpected refusal {s} ({})",
+                            a.path,
+                            if same { "same href" } else { "different hrefs" }
+                        )
+                    });
                 }
             }
         }

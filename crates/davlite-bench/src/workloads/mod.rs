@@ -16,7 +16,10 @@ use crate::stats::{Report, WorkloadReport};
 use crate::{BenchError, Config, Workload, objects, xml};
 
 /// Runs every workload of `cfg`; `each` sees each report as soon as it is complete.
-pub async fn run_all(cfg: &Config, mut each: impl FnMut(&WorkloadReport)) -> Result<Report, BenchError> {
+pub async fn run_all(
+    cfg: &Config,
+    mut each: impl FnMut(&WorkloadReport),
+) -> Result<Report, BenchError> {
     let mut s = Session::open(cfg).await?;
     let mut report = Report::default();
     for &w in &cfg.workloads {
@@ -41,30 +44,57 @@ fn schedule(cfg: &Config, w: Workload, total: u64) -> Schedule {
 }
 
 /// Brings the calendar to at least `cfg.objects` objects of this run (not measured).
-async fn ensure_objects(s: &mut Session, cfg: &Config, notes: &mut Vec<String>) -> Result<(), BenchError> {
+async fn ensure_objects(
+    s: &mut Session,
+    cfg: &Config,
+    notes: &mut Vec<String>,
+) -> Result<(), BenchError> {
     let have = s.objects.lock().expect("objects lock").len() as u64;
     if have < cfg.objects {
         let missing = cfg.objects - have;
-        let plan = Arc::new(writes::Create { objects: s.objects.clone(), cal: s.cal_path.clone(), prefix: s.prefix.clone(), seed: s.seed, base: s.next_index });
+        let plan = Arc::new(writes::Create {
+            objects: s.objects.clone(),
+            cal: s.cal_path.clone(),
+            prefix: s.prefix.clone(),
+            seed: s.seed,
+            base: s.next_index,
+        });
         let mut sched = schedule(cfg, Workload::Create, missing);
         sched.label = "setup: create".into();
         let (rec, _, _) = run_parallel(plan, s.target.clone(), &sched).await;
         s.next_index += missing;
-        notes.push(format!("setup created {} objects first ({} errors)", rec.ok, rec.error_count()));
+        notes.push(format!(
+            "setup created {} objects first ({} errors)",
+            rec.ok,
+            rec.error_count()
+        ));
         if rec.ok == 0 {
-            return Err(BenchError::Setup(format!("could not create objects: {:?}", rec.error_examples)));
+            return Err(BenchError::Setup(format!(
+                "could not create objects: {:?}",
+                rec.error_examples
+            )));
         }
     }
     s.ensure_etags().await
 }
 
 fn paths(s: &Session) -> Arc<Vec<String>> {
-    Arc::new(s.objects.lock().expect("objects lock").iter().map(|o| o.path.clone()).collect())
+    Arc::new(
+        s.objects
+            .lock()
+            .expect("objects lock")
+            .iter()
+            .map(|o| o.path.clone())
+            .collect(),
+    )
 }
 
 async fn run_one(s: &mut Session, cfg: &Config, w: Workload) -> Result<WorkloadReport, BenchError> {
     let mut notes = Vec::new();
-    let needs_objects = !matches!(w, Workload::Create | Workload::Conflict | Workload::VcardCreate | Workload::GetUrl);
+    let needs_objects = !matches!(
+        w,
+        Workload::Create | Workload::Conflict | Workload::VcardCreate | Workload::GetUrl
+    );
     if needs_objects {
         ensure_objects(s, cfg, &mut notes).await?;
     }
@@ -75,38 +105,65 @@ async fn run_one(s: &mut Session, cfg: &Config, w: Workload) -> Result<WorkloadR
     let t = s.target.clone();
     let (rec, elapsed, conflict) = match w {
         Workload::Create => {
-            let plan = writes::Create { objects: s.objects.clone(), cal: s.cal_path.clone(), prefix: s.prefix.clone(), seed: s.seed, base: s.next_index };
+            let plan = writes::Create {
+                objects: s.objects.clone(),
+                cal: s.cal_path.clone(),
+                prefix: s.prefix.clone(),
+                seed: s.seed,
+                base: s.next_index,
+            };
             s.next_index += cfg.objects;
             let (r, e, _) = run_parallel(Arc::new(plan), t, &schedule(cfg, w, cfg.objects)).await;
             (r, e, None)
         }
         Workload::Update => {
-            let plan = writes::Update { objects: s.objects.clone(), seed: s.seed, len: n };
+            let plan = writes::Update {
+                objects: s.objects.clone(),
+                seed: s.seed,
+                len: n,
+            };
             let (r, e, _) = run_parallel(Arc::new(plan), t, &schedule(cfg, w, ops)).await;
             (r, e, None)
         }
         Workload::Get => {
-            let (r, e, _) = run_parallel(Arc::new(reads::Get { paths: paths(s) }), t, &schedule(cfg, w, ops)).await;
+            let (r, e, _) = run_parallel(
+                Arc::new(reads::Get { paths: paths(s) }),
+                t,
+                &schedule(cfg, w, ops),
+            )
+            .await;
             (r, e, None)
         }
         Workload::GetUrl => {
             let path = crate::http::Target::parse(&cfg.url, None, None)?.1;
-            let path = if cfg.url.ends_with('/') { path } else { path.trim_end_matches('/').to_string() };
-            let (r, e, _) = run_parallel(Arc::new(reads::GetUrl { path }), t, &schedule(cfg, w, ops)).await;
+            let path = if cfg.url.ends_with('/') {
+                path
+            } else {
+                path.trim_end_matches('/').to_string()
+            };
+            let (r, e, _) =
+                run_parallel(Arc::new(reads::GetUrl { path }), t, &schedule(cfg, w, ops)).await;
             (r, e, None)
         }
         Workload::PropfindDepth1 => {
-            let plan = reads::Propfind { cal: s.cal_path.clone(), expected: members };
+            let plan = reads::Propfind {
+                cal: s.cal_path.clone(),
+                expected: members,
+            };
             let (r, e, _) = run_parallel(Arc::new(plan), t, &schedule(cfg, w, iterations)).await;
             (r, e, None)
         }
         Workload::Multiget100 => {
-            let plan = reads::Multiget { cal: s.cal_path.clone(), paths: paths(s) };
+            let plan = reads::Multiget {
+                cal: s.cal_path.clone(),
+                paths: paths(s),
+            };
             let (r, e, _) = run_parallel(Arc::new(plan), t, &schedule(cfg, w, iterations)).await;
             (r, e, None)
         }
         Workload::QueryWeek => {
-            let expected = (s.baseline == 0).then(|| expected_week(&s.objects.lock().expect("objects lock"), s.seed));
+            let expected = (s.baseline == 0)
+                .then(|| expected_week(&s.objects.lock().expect("objects lock"), s.seed));
             if expected.is_none() {
                 notes.push("collection held other objects: answers not checked".into());
             }
@@ -115,32 +172,58 @@ async fn run_one(s: &mut Session, cfg: &Config, w: Workload) -> Result<WorkloadR
             if let Some(e) = &expected {
                 notes.push(format!("{} of {n} objects expected in the week", e.len()));
             }
-            let plan = reads::QueryWeek { cal: s.cal_path.clone(), body: xml::calendar_query(&start, &end), expected };
+            let plan = reads::QueryWeek {
+                cal: s.cal_path.clone(),
+                body: xml::calendar_query(&start, &end),
+                expected,
+            };
             let (r, e, _) = run_parallel(Arc::new(plan), t, &schedule(cfg, w, iterations)).await;
             (r, e, None)
         }
         Workload::SyncInitial => {
-            let plan = sync::SyncInitial { cal: s.cal_path.clone(), expected: members };
+            let plan = sync::SyncInitial {
+                cal: s.cal_path.clone(),
+                expected: members,
+            };
             let (r, e, _) = run_parallel(Arc::new(plan), t, &schedule(cfg, w, iterations)).await;
             (r, e, None)
         }
         Workload::SyncIncremental10 => {
-            let plan = sync::SyncIncremental::new(s.cal_path.clone(), s.objects.clone(), s.seed, n, cfg.concurrency);
+            let plan = sync::SyncIncremental::new(
+                s.cal_path.clone(),
+                s.objects.clone(),
+                s.seed,
+                n,
+                cfg.concurrency,
+            );
             let (r, e, _) = run_parallel(Arc::new(plan), t, &schedule(cfg, w, iterations)).await;
             (r, e, None)
         }
         Workload::Delete => {
             let all = paths(s).to_vec();
             let total = all.len() as u64;
-            let plan = Arc::new(writes::Delete { paths: all, deleted: Mutex::new(HashSet::new()) });
+            let plan = Arc::new(writes::Delete {
+                paths: all,
+                deleted: Mutex::new(HashSet::new()),
+            });
             let (r, e, _) = run_parallel(plan.clone(), t, &schedule(cfg, w, total)).await;
             let deleted = plan.deleted.lock().expect("deleted lock").clone();
-            s.objects.lock().expect("objects lock").retain(|o| !deleted.contains(&o.path));
+            s.objects
+                .lock()
+                .expect("objects lock")
+                .retain(|o| !deleted.contains(&o.path));
             (r, e, None)
         }
         Workload::VcardCreate => {
-            let book = s.card_path.clone().ok_or_else(|| BenchError::Setup("no address book".into()))?;
-            let plan = writes::VcardCreate { book, prefix: s.prefix.clone(), seed: s.seed };
+            let book = s
+                .card_path
+                .clone()
+                .ok_or_else(|| BenchError::Setup("no address book".into()))?;
+            let plan = writes::VcardCreate {
+                book,
+                prefix: s.prefix.clone(),
+                seed: s.seed,
+            };
             let (r, e, _) = run_parallel(Arc::new(plan), t, &schedule(cfg, w, cfg.objects)).await;
             (r, e, None)
         }
@@ -149,12 +232,29 @@ async fn run_one(s: &mut Session, cfg: &Config, w: Workload) -> Result<WorkloadR
             if cfg.concurrency < 2 {
                 notes.push("conflict needs rivals: ran with 2 writers".into());
             }
-            let (r, e, c) = conflict::run(t, &s.cal_path, &s.prefix, s.seed, writers, cfg.rounds, &s.objects).await;
+            let (r, e, c) = conflict::run(
+                t,
+                &s.cal_path,
+                &s.prefix,
+                s.seed,
+                writers,
+                cfg.rounds,
+                &s.objects,
+            )
+            .await;
             (r, e, Some(c))
         }
     };
-    let objects = if matches!(w, Workload::Create | Workload::Delete) { rec.samples.len() as u64 } else { n as u64 };
-    let mut report = WorkloadReport::from_recorder(w.name(), objects, cfg.concurrency.max(1), rec, elapsed);
+    let objects = if matches!(
+        w,
+        Workload::Create | Workload::Delete | Workload::VcardCreate
+    ) {
+        rec.samples.len() as u64
+    } else {
+        n as u64
+    };
+    let mut report =
+        WorkloadReport::from_recorder(w.name(), objects, cfg.concurrency.max(1), rec, elapsed);
     report.conflict = conflict;
     report.notes = notes;
     if w == Workload::Create {
@@ -170,7 +270,9 @@ fn expected_week(objects: &[crate::session::Obj], seed: u64) -> HashSet<String> 
     let mut seen: HashMap<&str, ()> = HashMap::new();
     objects
         .iter()
-        .filter(|o| seen.insert(&o.path, ()).is_none() && objects::query_week_matches(&o.generate(seed)))
+        .filter(|o| {
+            seen.insert(&o.path, ()).is_none() && objects::query_week_matches(&o.generate(seed))
+        })
         .map(|o| o.path.clone())
         .collect()
 }
@@ -178,7 +280,13 @@ fn expected_week(objects: &[crate::session::Obj], seed: u64) -> HashSet<String> 
 /// Resident memory (KiB, from /proc/<pid>/status VmRSS) and allocated bytes under `dir`.
 pub fn footprint(pid: u32, dir: &Path) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.split_whitespace().next()?.parse().ok()?;
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
     Some((rss, disk_usage(dir)))
 }
 
@@ -187,9 +295,13 @@ fn disk_usage(dir: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
-            let Ok(m) = e.path().symlink_metadata() else { continue };
+            let Ok(m) = e.path().symlink_metadata() else {
+                continue;
+            };
             total += m.blocks() * 512;
             if m.is_dir() {
                 stack.push(e.path());

@@ -21,7 +21,8 @@ impl Plan for Get {
         let path = &self.paths[(i as usize).wrapping_mul(7919) % self.paths.len()];
         if let Some(r) = w.timed(&Req::new("GET", path), &[200]).await {
             if r.body.is_empty() {
-                w.rec.error("wrong result (GET empty body)", || path.clone());
+                w.rec
+                    .error("wrong result (GET empty body)", || path.clone());
             } else {
                 w.rec.ok += 1;
             }
@@ -48,14 +49,22 @@ pub struct Propfind {
 
 impl Plan for Propfind {
     async fn op(&self, w: &mut Worker, _i: u64) {
-        let req = Req::new("PROPFIND", &self.cal).header("depth", "1").body(XML, xml::PROPFIND_ETAG);
+        let req = Req::new("PROPFIND", &self.cal)
+            .header("depth", "1")
+            .body(XML, xml::PROPFIND_ETAG);
         if let Some(r) = w.timed(&req, &[207]).await {
-            let n = xml::members(&String::from_utf8_lossy(&r.body)).iter().filter(|m| !is_self(&m.path, &self.cal) && m.etag.is_some()).count();
+            let n = xml::members(&String::from_utf8_lossy(&r.body))
+                .iter()
+                .filter(|m| !is_self(&m.path, &self.cal) && m.etag.is_some())
+                .count();
             if n == self.expected {
                 w.rec.ok += 1;
             } else {
                 let e = self.expected;
-                w.rec.error("wrong result (propfind-depth1 member count)", || format!("{n} members with an ETag, expected {e}"));
+                w.rec
+                    .error("wrong result (propfind-depth1 member count)", || {
+                        format!("{n} members with an ETag, expected {e}")
+                    });
             }
         }
     }
@@ -73,13 +82,21 @@ impl Plan for Multiget {
         let n = len.min(100);
         let start = (i as usize).wrapping_mul(1300) % len;
         let hrefs = (0..n).map(|k| self.paths[(start + k) % len].as_str());
-        let req = Req::new("REPORT", &self.cal).header("depth", "1").body(XML, xml::multiget(hrefs));
+        let req = Req::new("REPORT", &self.cal)
+            .header("depth", "1")
+            .body(XML, xml::multiget(hrefs));
         if let Some(r) = w.timed(&req, &[207]).await {
-            let got = xml::members(&String::from_utf8_lossy(&r.body)).iter().filter(|m| m.has_data).count();
+            let got = xml::members(&String::from_utf8_lossy(&r.body))
+                .iter()
+                .filter(|m| m.has_data)
+                .count();
             if got == n {
                 w.rec.ok += 1;
             } else {
-                w.rec.error("wrong result (multiget-100 objects with data)", || format!("{got} of {n}"));
+                w.rec
+                    .error("wrong result (multiget-100 objects with data)", || {
+                        format!("{got} of {n}")
+                    });
             }
         }
     }
@@ -95,20 +112,39 @@ pub struct QueryWeek {
 
 impl Plan for QueryWeek {
     async fn op(&self, w: &mut Worker, _i: u64) {
-        let req = Req::new("REPORT", &self.cal).header("depth", "1").body(XML, self.body.clone());
-        let Some(r) = w.timed(&req, &[207]).await else { return };
+        let req = Req::new("REPORT", &self.cal)
+            .header("depth", "1")
+            .body(XML, self.body.clone());
+        let Some(r) = w.timed(&req, &[207]).await else {
+            return;
+        };
         let Some(expected) = &self.expected else {
             w.rec.ok += 1;
             return;
         };
-        let got: HashSet<String> = xml::members(&String::from_utf8_lossy(&r.body)).into_iter().filter(|m| !is_self(&m.path, &self.cal)).map(|m| m.path).collect();
+        let got: HashSet<String> = xml::members(&String::from_utf8_lossy(&r.body))
+            .into_iter()
+            .filter(|m| !is_self(&m.path, &self.cal))
+            .map(|m| m.path)
+            .collect();
         if &got == expected {
             w.rec.ok += 1;
         } else {
             let missing = expected.difference(&got).count();
             let extra = got.difference(expected).count();
-            let sample: Vec<_> = expected.difference(&got).chain(got.difference(expected)).take(3).cloned().collect();
-            w.rec.error("wrong result (query-week set)", || format!("{} returned, {} expected: {missing} missing, {extra} extra, e.g. {sample:?}", got.len(), expected.len()));
+            let sample: Vec<_> = expected
+                .difference(&got)
+                .chain(got.difference(expected))
+                .take(3)
+                .cloned()
+                .collect();
+            w.rec.error("wrong result (query-week set)", || {
+                format!(
+                    "{} returned, {} expected: {missing} missing, {extra} extra, e.g. {sample:?}",
+                    got.len(),
+                    expected.len()
+                )
+            });
         }
     }
 }

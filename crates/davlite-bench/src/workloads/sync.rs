@@ -12,11 +12,16 @@ use crate::xml;
 const XML: &str = "application/xml; charset=utf-8";
 
 fn sync_req(cal: &str, token: &str) -> Req {
-    Req::new("REPORT", cal).header("depth", "0").body(XML, xml::sync_collection(token))
+    Req::new("REPORT", cal)
+        .header("depth", "0")
+        .body(XML, xml::sync_collection(token))
 }
 
 fn token_of(body: &str) -> Option<String> {
-    xml::elements(body, "sync-token").last().map(|t| xml::unescape(t.trim())).filter(|t| !t.is_empty())
+    xml::elements(body, "sync-token")
+        .last()
+        .map(|t| xml::unescape(t.trim()))
+        .filter(|t| !t.is_empty())
 }
 
 /// sync-collection with no token: every member must be listed.
@@ -27,14 +32,24 @@ pub struct SyncInitial {
 
 impl Plan for SyncInitial {
     async fn op(&self, w: &mut Worker, _i: u64) {
-        let Some(r) = w.timed(&sync_req(&self.cal, ""), &[207]).await else { return };
+        let Some(r) = w.timed(&sync_req(&self.cal, ""), &[207]).await else {
+            return;
+        };
         let body = String::from_utf8_lossy(&r.body);
-        let n = xml::members(&body).iter().filter(|m| !m.gone && !is_self(&m.path, &self.cal)).count();
+        let n = xml::members(&body)
+            .iter()
+            .filter(|m| !m.gone && !is_self(&m.path, &self.cal))
+            .count();
         if n != self.expected {
             let e = self.expected;
-            w.rec.error("wrong result (sync-initial member count)", || format!("{n} members, expected {e}"));
+            w.rec.error("wrong result (sync-initial member count)", || {
+                format!("{n} members, expected {e}")
+            });
         } else if token_of(&body).is_none() {
-            w.rec.error("wrong result (sync-initial without sync-token)", String::new);
+            w.rec.error(
+                "wrong result (sync-initial without sync-token)",
+                String::new,
+            );
         } else {
             w.rec.ok += 1;
         }
@@ -60,8 +75,21 @@ pub struct SyncIncremental {
 }
 
 impl SyncIncremental {
-    pub fn new(cal: String, objects: Arc<Mutex<Vec<Obj>>>, seed: u64, len: usize, concurrency: usize) -> Self {
-        SyncIncremental { cal, objects, seed, len, concurrency, cursors: Mutex::new(vec![Cursor::default(); concurrency.max(1)]) }
+    pub fn new(
+        cal: String,
+        objects: Arc<Mutex<Vec<Obj>>>,
+        seed: u64,
+        len: usize,
+        concurrency: usize,
+    ) -> Self {
+        SyncIncremental {
+            cal,
+            objects,
+            seed,
+            len,
+            concurrency,
+            cursors: Mutex::new(vec![Cursor::default(); concurrency.max(1)]),
+        }
     }
 }
 
@@ -69,10 +97,15 @@ impl Plan for SyncIncremental {
     async fn op(&self, w: &mut Worker, _i: u64) {
         let mut cur = self.cursors.lock().expect("cursor lock")[w.id].clone();
         if cur.token.is_none() {
-            let Some(r) = w.untimed(&sync_req(&self.cal, ""), &[207]).await else { return };
+            let Some(r) = w.untimed(&sync_req(&self.cal, ""), &[207]).await else {
+                return;
+            };
             cur.token = token_of(&String::from_utf8_lossy(&r.body));
             if cur.token.is_none() {
-                w.rec.error("wrong result (sync-initial without sync-token)", String::new);
+                w.rec.error(
+                    "wrong result (sync-initial without sync-token)",
+                    String::new,
+                );
                 return;
             }
         }
@@ -89,7 +122,11 @@ impl Plan for SyncIncremental {
         let token = cur.token.clone().unwrap_or_default();
         if let Some(r) = w.timed(&sync_req(&self.cal, &token), &[207]).await {
             let body = String::from_utf8_lossy(&r.body);
-            let listed: std::collections::HashSet<String> = xml::members(&body).into_iter().filter(|m| !m.gone).map(|m| m.path).collect();
+            let listed: std::collections::HashSet<String> = xml::members(&body)
+                .into_iter()
+                .filter(|m| !m.gone)
+                .map(|m| m.path)
+                .collect();
             let missed = changed.iter().filter(|p| !listed.contains(*p)).count();
             match token_of(&body) {
                 Some(t) if missed == 0 => {
@@ -98,9 +135,14 @@ impl Plan for SyncIncremental {
                 }
                 Some(t) => {
                     cur.token = Some(t);
-                    w.rec.error("wrong result (sync-incremental-10 missed changes)", || format!("{missed} of {} changes not reported", changed.len()));
+                    w.rec
+                        .error("wrong result (sync-incremental-10 missed changes)", || {
+                            format!("{missed} of {} changes not reported", changed.len())
+                        });
                 }
-                None => w.rec.error("wrong result (sync without sync-token)", String::new),
+                None => w
+                    .rec
+                    .error("wrong result (sync without sync-token)", String::new),
             }
         }
         self.cursors.lock().expect("cursor lock")[w.id] = cur;

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use crate::objects;
 use crate::http::Req;
+use crate::objects;
 use crate::runner::{Plan, Worker};
 use crate::session::Obj;
 
@@ -25,21 +25,41 @@ impl Plan for Create {
         let index = self.base + i;
         let o = objects::calendar_object(self.seed, index, &self.prefix, 0);
         let path = format!("{}{}.ics", self.cal, o.uid);
-        let req = Req::new("PUT", &path).header("if-none-match", "*").body(ICS, o.body);
+        let req = Req::new("PUT", &path)
+            .header("if-none-match", "*")
+            .body(ICS, o.body);
         if let Some(r) = w.timed_ok(&req, &[201]).await {
-            let obj = Obj { prefix: self.prefix.clone(), index, path, etag: r.etag, revision: 0 };
+            let obj = Obj {
+                prefix: self.prefix.clone(),
+                index,
+                path,
+                etag: r.etag,
+                revision: 0,
+            };
             self.objects.lock().expect("objects lock").push(obj);
         }
     }
 }
 
 /// Rewrites object `j` as its next revision under If-Match; returns its path when accepted.
-pub async fn update_one(w: &mut Worker, objects: &Mutex<Vec<Obj>>, j: usize, seed: u64, timed: bool) -> Option<String> {
+pub async fn update_one(
+    w: &mut Worker,
+    objects: &Mutex<Vec<Obj>>,
+    j: usize,
+    seed: u64,
+    timed: bool,
+) -> Option<String> {
     let mut o = objects.lock().expect("objects lock")[j].clone();
     o.revision += 1;
     let body = o.generate(seed).body;
-    let req = Req::new("PUT", &o.path).header("if-match", o.etag.clone().unwrap_or_else(|| "*".into())).body(ICS, body);
-    let r = if timed { w.timed_ok(&req, &[200, 204]).await } else { w.untimed(&req, &[200, 204]).await }?;
+    let req = Req::new("PUT", &o.path)
+        .header("if-match", o.etag.clone().unwrap_or_else(|| "*".into()))
+        .body(ICS, body);
+    let r = if timed {
+        w.timed_ok(&req, &[200, 204]).await
+    } else {
+        w.untimed(&req, &[200, 204]).await
+    }?;
     o.etag = r.etag;
     let path = o.path.clone();
     objects.lock().expect("objects lock")[j] = o;
@@ -68,8 +88,14 @@ pub struct Delete {
 impl Plan for Delete {
     async fn op(&self, w: &mut Worker, i: u64) {
         let path = &self.paths[i as usize];
-        if w.timed_ok(&Req::new("DELETE", path), &[200, 204]).await.is_some() {
-            self.deleted.lock().expect("deleted lock").insert(path.clone());
+        if w.timed_ok(&Req::new("DELETE", path), &[200, 204])
+            .await
+            .is_some()
+        {
+            self.deleted
+                .lock()
+                .expect("deleted lock")
+                .insert(path.clone());
         }
     }
 }
@@ -84,7 +110,9 @@ pub struct VcardCreate {
 impl Plan for VcardCreate {
     async fn op(&self, w: &mut Worker, i: u64) {
         let c = objects::vcard(self.seed, i, &self.prefix);
-        let req = Req::new("PUT", format!("{}{}.vcf", self.book, c.uid)).header("if-none-match", "*").body("text/vcard; charset=utf-8", c.body);
+        let req = Req::new("PUT", format!("{}{}.vcf", self.book, c.uid))
+            .header("if-none-match", "*")
+            .body("text/vcard; charset=utf-8", c.body);
         w.timed_ok(&req, &[201]).await;
     }
 }
