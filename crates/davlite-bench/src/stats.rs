@@ -110,6 +110,8 @@ pub struct WorkloadReport {
     pub conflict: Option<ConflictOutcome>,
     /// Resident memory (KiB) and on-disk bytes of the server, when asked to look.
     pub footprint: Option<(u64, u64)>,
+    /// CPU time the driver itself used during the workload.
+    pub client_cpu: Option<Duration>,
     pub notes: Vec<String>,
 }
 
@@ -136,6 +138,7 @@ impl WorkloadReport {
             bytes_received: rec.bytes_received,
             conflict: None,
             footprint: None,
+            client_cpu: None,
             notes: Vec::new(),
         }
     }
@@ -182,6 +185,13 @@ impl WorkloadReport {
         if let Some((rss, disk)) = self.footprint {
             v["footprint"] = json!({"rss_kib": rss, "disk_bytes": disk});
         }
+        if let Some(cpu) = self.client_cpu {
+            v["client_cpu_s"] = json!(cpu.as_secs_f64());
+            if self.requests > 0 {
+                v["client_cpu_us_per_request"] =
+                    json!((cpu.as_secs_f64() * 1e7 / self.requests as f64).round() / 10.0);
+            }
+        }
         if !self.notes.is_empty() {
             v["notes"] = json!(self.notes);
         }
@@ -220,6 +230,13 @@ impl WorkloadReport {
         if let Some((rss, disk)) = self.footprint {
             s.push_str(&format!(
                 "\n    server footprint: RSS {rss} KiB, disk {disk} bytes"
+            ));
+        }
+        if let Some(cpu) = self.client_cpu.filter(|_| self.requests > 0) {
+            s.push_str(&format!(
+                "\n    driver CPU {:.2} s ({:.1} us per request)",
+                cpu.as_secs_f64(),
+                cpu.as_secs_f64() * 1e6 / self.requests as f64
             ));
         }
         for n in &self.notes {

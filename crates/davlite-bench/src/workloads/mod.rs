@@ -103,6 +103,7 @@ async fn run_one(s: &mut Session, cfg: &Config, w: Workload) -> Result<WorkloadR
     let iterations = cfg.iterations.max(cfg.concurrency as u64);
     let ops = cfg.ops.unwrap_or(cfg.objects).max(1);
     let t = s.target.clone();
+    let cpu_before = process_cpu();
     let (rec, elapsed, conflict) = match w {
         Workload::Create => {
             let plan = writes::Create {
@@ -257,12 +258,25 @@ async fn run_one(s: &mut Session, cfg: &Config, w: Workload) -> Result<WorkloadR
         WorkloadReport::from_recorder(w.name(), objects, cfg.concurrency.max(1), rec, elapsed);
     report.conflict = conflict;
     report.notes = notes;
+    report.client_cpu = cpu_before
+        .zip(process_cpu())
+        .map(|(a, b)| b.saturating_sub(a));
     if w == Workload::Create {
         if let (Some(pid), Some(dir)) = (cfg.footprint_pid, &cfg.footprint_dir) {
             report.footprint = footprint(pid, dir);
         }
     }
     Ok(report)
+}
+
+/// CPU time (user + system) this process has used: the driver's own cost, reported so that a
+/// reader can see it was not the bottleneck. Linux's USER_HZ is 100 on every architecture.
+fn process_cpu() -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(std::time::Duration::from_millis(ticks * 10))
 }
 
 /// Paths of the objects whose instances fall in the queried week.
@@ -322,5 +336,17 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(rss > 100, "rss {rss} KiB");
         assert!(disk >= 100_000, "disk {disk}");
+    }
+
+    #[test]
+    fn process_cpu_advances_with_work() {
+        let a = super::process_cpu().unwrap();
+        let mut x = 0u64;
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_millis(200) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        let b = super::process_cpu().unwrap();
+        assert!(b > a, "{a:?} -> {b:?} after {x} spins");
     }
 }
