@@ -1,0 +1,341 @@
+//! Basic authentication over the users file.
+//!
+//! An argon2id verification costs ~15 ms of CPU, and clients send the same credentials with every
+//! request, so verified credentials are cached under a keyed blake3 hash of user and password (the
+//! password itself is never kept). A cache entry remembers the hash it was verified against: when
+//! `davlite user passwd` rewrites the users file, the server reloads it within a second and the
+//! old password stops working. Failed attempts are counted per user name and per client address;
+//! over the limit, new attempts get 429 without any argon2 work, while credentials already in the
+//! cache keep working, so an attacker guessing a password cannot lock out the real user.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::ServerError;
+use crate::config::AuthSettings;
+use crate::users::{self, UserDb};
+
+/// How often the users file is checked for changes.
+const RELOAD_EVERY: Duration = Duration::from_secs(1);
+/// Entries beyond this are dropped wholesale; a real deployment has far fewer.
+const MAX_CACHE: usize = 10_000;
+const MAX_FAILURE_KEYS: usize = 100_000;
+/// An argon2id hash (default parameters) of a random password nobody knows; verifying against
+/// it costs what a real verification costs.
+const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$LQFYHZkHOZkE9WLFQFclkw$RVpDUbzp78kJdX70Ob3phwskrtaHsJJJQZNOyJrG/Qg";
+
+/// The result of checking a request's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthOutcome {
+    /// Valid credentials for this user.
+    User(String),
+    /// No `Authorization: Basic` header, or one that does not decode.
+    Missing,
+    /// Unknown user or wrong password.
+    Invalid,
+    /// Too many recent failures for this user or address; try again after the duration.
+    Limited(Duration),
+}
+
+struct CacheEntry {
+    user: String,
+    /// The PHC hash the password was verified against; a different current hash means the
+    /// password changed and the entry is stale.
+    hash: Arc<str>,
+}
+
+struct Window {
+    start: Instant,
+    count: u32,
+}
+
+#[derive(Hash, PartialEq, Eq, Clone)]
+enum FailKey {
+    User(String),
+    Addr(IpAddr),
+}
+
+struct Users {
+    db: HashMap<String, Arc<str>>,
+    stamp: Option<(SystemTime, u64)>,
+    checked: Instant,
+}
+
+/// Shared by every connection of a server.
+pub struct Authenticator {
+    data: PathBuf,
+    settings: AuthSettings,
+    users: RwLock<Users>,
+    key: [u8; 32],
+    cache: Mutex<HashMap<[u8; 32], CacheEntry>>,
+    failures: Mutex<HashMap<FailKey, Window>>,
+    /// A hash verified for unknown users, so their answer takes as long as a wrong password.
+    decoy: Arc<str>,
+    /// Bounds concurrent argon2 work to the number of cores.
+    verifiers: tokio::sync::Semaphore,
+}
+
+impl Authenticator {
+    pub fn new(data: PathBuf, settings: AuthSettings) -> Result<Authenticator, ServerError> {
+        let mut key = [0u8; 32];
+        rand::Rng::fill(&mut rand::rng(), &mut key);
+        let auth = Authenticator {
+            users: RwLock::new(Users {
+                db: HashMap::new(),
+                stamp: None,
+                checked: Instant::now(),
+            }),
+            data,
+            settings,
+            key,
+            cache: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+            decoy: DECOY_HASH.into(),
+            verifiers: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
+        };
+        auth.reload()?;
+        Ok(auth)
+    }
+
+    /// Re-reads the users file and forgets cached credentials whose hash changed.
+    pub fn reload(&self) -> Result<(), ServerError> {
+        let stamp = file_stamp(&UserDb::path_in(&self.data));
+        let db = UserDb::load(&self.data)?;
+        let map: HashMap<String, Arc<str>> = db
+            .iter()
+            .map(|(n, r)| (n.to_string(), Arc::from(r.hash.as_str())))
+            .collect();
+        self.cache
+            .lock()
+            .retain(|_, e| map.get(&e.user).is_some_and(|h| *h == e.hash));
+        let mut users = self.users.write();
+        users.db = map;
+        users.stamp = stamp;
+        users.checked = Instant::now();
+        Ok(())
+    }
+
+    fn reload_if_changed(&self) {
+        {
+            let users = self.users.read();
+            if users.checked.elapsed() < RELOAD_EVERY {
+                return;
+            }
+        }
+        let stamp = file_stamp(&UserDb::path_in(&self.data));
+        let changed = {
+            let mut users = self.users.write();
+            users.checked = Instant::now();
+            users.stamp != stamp
+        };
+        if changed {
+            match self.reload() {
+                Ok(()) => tracing::info!("users file changed, reloaded"),
+                // Keep serving with the last good list; a half-edited file must not lock everyone out.
+                Err(e) => tracing::error!(
+                    "users file changed but cannot be loaded, keeping the previous list: {e}"
+                ),
+            }
+        }
+    }
+
+    /// Checks the `Authorization` header of a request from `addr`.
+    pub async fn check(&self, authorization: Option<&[u8]>, addr: IpAddr) -> AuthOutcome {
+        self.reload_if_changed();
+        let Some((user, password)) = authorization.and_then(parse_basic) else {
+            return AuthOutcome::Missing;
+        };
+        let key = self.cache_key(&user, &password);
+        let current = self.users.read().db.get(&user).cloned();
+        let cached = current.as_ref().is_some_and(|hash| {
+            self.cache
+                .lock()
+                .get(&key)
+                .is_some_and(|e| e.user == user && e.hash == *hash)
+        });
+        if cached {
+            return AuthOutcome::User(user);
+        }
+        if let Some(wait) = self.limited(&user, addr) {
+            return AuthOutcome::Limited(wait);
+        }
+        let Ok(_permit) = self.verifiers.acquire().await else {
+            return AuthOutcome::Invalid;
+        };
+        let target = current.clone().unwrap_or_else(|| self.decoy.clone());
+        let pw = password.clone();
+        let ok = tokio::task::spawn_blocking(move || users::verify_hash(&target, &pw))
+            .await
+            .unwrap_or(false);
+        match current {
+            Some(hash) if ok => {
+                let mut cache = self.cache.lock();
+                if cache.len() >= MAX_CACHE {
+                    cache.clear();
+                }
+                cache.insert(
+                    key,
+                    CacheEntry {
+                        user: user.clone(),
+                        hash,
+                    },
+                );
+                drop(cache);
+                let mut failures = self.failures.lock();
+                failures.remove(&FailKey::User(user.clone()));
+                failures.remove(&FailKey::Addr(addr));
+                AuthOutcome::User(user)
+            }
+            _ => {
+                self.record_failure(&user, addr);
+                AuthOutcome::Invalid
+            }
+        }
+    }
+
+    fn cache_key(&self, user: &str, password: &str) -> [u8; 32] {
+        let mut h = blake3::Hasher::new_keyed(&self.key);
+        h.update(&(user.len() as u64).to_le_bytes());
+        h.update(user.as_bytes());
+        h.update(password.as_bytes());
+        *h.finalize().as_bytes()
+    }
+
+    fn limited(&self, user: &str, addr: IpAddr) -> Option<Duration> {
+        let failures = self.failures.lock();
+        let window = self.settings.window;
+        let over = |key: FailKey, max: u32| {
+            failures.get(&key).and_then(|w| {
+                let age = w.start.elapsed();
+                (age < window && w.count >= max).then(|| window - age)
+            })
+        };
+        over(
+            FailKey::User(user.to_string()),
+            self.settings.max_failures_per_user,
+        )
+        .or_else(|| over(FailKey::Addr(addr), self.settings.max_failures_per_addr))
+    }
+
+    fn record_failure(&self, user: &str, addr: IpAddr) {
+        let mut failures = self.failures.lock();
+        let window = self.settings.window;
+        if failures.len() >= MAX_FAILURE_KEYS {
+            failures.retain(|_, w| w.start.elapsed() < window);
+        }
+        for key in [FailKey::User(user.to_string()), FailKey::Addr(addr)] {
+            let w = failures.entry(key).or_insert(Window {
+                start: Instant::now(),
+                count: 0,
+            });
+            if w.start.elapsed() >= window {
+                *w = Window {
+                    start: Instant::now(),
+                    count: 0,
+                };
+            }
+            w.count += 1;
+        }
+        tracing::warn!(user, %addr, "failed login");
+    }
+}
+
+fn file_stamp(path: &std::path::Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// `Basic <base64(user:password)>`, scheme case-insensitive (RFC 7617). The password may
+/// contain ':'; the user name may not.
+pub fn parse_basic(header: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(header).ok()?.trim();
+    let (scheme, rest) = text.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = <base64ct::Base64 as base64ct::Encoding>::decode_vec(rest.trim()).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_string(), password.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64ct::Encoding;
+
+    fn basic(user: &str, pw: &str) -> Vec<u8> {
+        format!(
+            "Basic {}",
+            base64ct::Base64::encode_string(format!("{user}:{pw}").as_bytes())
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn parses_basic_credentials() {
+        assert_eq!(
+            parse_basic(&basic("a", "b:c")),
+            Some(("a".into(), "b:c".into()))
+        );
+        assert_eq!(parse_basic(b"bAsIc YTpi"), Some(("a".into(), "b".into())));
+        assert_eq!(parse_basic(b"Bearer xyz"), None);
+        assert_eq!(parse_basic(b"Basic !!!"), None);
+    }
+
+    #[tokio::test]
+    async fn cache_rate_limit_and_password_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = UserDb::load(dir.path()).unwrap();
+        db.add("alice", "right").unwrap();
+        db.save().unwrap();
+        let settings = AuthSettings {
+            max_failures_per_user: 3,
+            max_failures_per_addr: 100,
+            window: Duration::from_secs(60),
+        };
+        let auth = Authenticator::new(dir.path().to_path_buf(), settings).unwrap();
+        let addr: IpAddr = "127.0.0.1".parse().unwrap();
+
+        assert_eq!(auth.check(None, addr).await, AuthOutcome::Missing);
+        assert_eq!(
+            auth.check(Some(&basic("alice", "right")), addr).await,
+            AuthOutcome::User("alice".into())
+        );
+        for _ in 0..3 {
+            assert_eq!(
+                auth.check(Some(&basic("alice", "wrong")), addr).await,
+                AuthOutcome::Invalid
+            );
+        }
+        assert!(matches!(
+            auth.check(Some(&basic("alice", "wrong")), addr).await,
+            AuthOutcome::Limited(_)
+        ));
+        // Already verified credentials still pass while the name is throttled.
+        assert_eq!(
+            auth.check(Some(&basic("alice", "right")), addr).await,
+            AuthOutcome::User("alice".into())
+        );
+
+        db.set_password("alice", "newer").unwrap();
+        db.save().unwrap();
+        auth.reload().unwrap();
+        assert!(matches!(
+            auth.check(Some(&basic("alice", "right")), addr).await,
+            AuthOutcome::Limited(_)
+        ));
+        let other: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(
+            auth.check(Some(&basic("bob", "x")), other).await,
+            AuthOutcome::Invalid
+        );
+    }
+}

@@ -1,0 +1,347 @@
+//! The `davlite` command line. `main.rs` only calls [`main`].
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{DEFAULT_DATA, Layer};
+use crate::users::{self, UserDb};
+
+#[derive(Parser)]
+#[command(
+    name = "davlite",
+    version,
+    about = "A lightweight CalDAV/CardDAV server on an embedded transactional store",
+    long_about = "A lightweight CalDAV/CardDAV server on an embedded transactional store.\n\n\
+        Start with `davlite serve`: on the first start it creates a user, prints its password once, \
+        and listens on http://127.0.0.1:5233/. Point Apple Calendar, Thunderbird, DAVx5, Evolution \
+        or vdirsyncer at that address."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the CalDAV/CardDAV server until SIGTERM or Ctrl-C.
+    #[command(
+        long_about = "Run the CalDAV/CardDAV server until SIGTERM or Ctrl-C.\n\n\
+        Settings come from flags, then DAVLITE_* environment variables (DAVLITE_DATA, DAVLITE_LISTEN, \
+        DAVLITE_BASE, DAVLITE_ALIASES, DAVLITE_TLS_CERT, DAVLITE_MAX_BODY_BYTES, ...), then the TOML \
+        file given by --config or DAVLITE_CONFIG, then defaults. See README.md for every key."
+    )]
+    Serve(ServeArgs),
+    /// Add, change, remove or list users (names and password hashes in <data>/users.toml).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Import .ics / .vcf files into a user's calendar or address book (created if missing).
+    #[command(
+        long_about = "Import .ics / .vcf files into a user's calendar or address book.\n\n\
+        A file with many events is split into one object per UID; a .vcf with many cards into one \
+        object per card. An entry that does not validate is reported and skipped; the rest is \
+        imported. Run it while the server is stopped (the server holds the store open)."
+    )]
+    Import(ImportArgs),
+    /// Export a collection to .ics/.vcf, or the whole store to a checksummed dump.
+    Export(ExportArgs),
+    /// Load a dump written by `davlite export --dump` into an empty data directory.
+    Restore(RestoreArgs),
+    /// Check every record of the store (checksums, indexes) and the users file.
+    Verify(DataArg),
+    /// Load-test any CalDAV/CardDAV server (davlite, Radicale, Xandikos, ...). `davlite bench --help` lists the workloads.
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// Arguments for the benchmark tool.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct DataArg {
+    /// Data directory (holds davlite.redb and users.toml).
+    #[arg(long, env = "DAVLITE_DATA", default_value = DEFAULT_DATA)]
+    data: PathBuf,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Data directory [default: ./davlite-data] [env: DAVLITE_DATA]
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:5233] [env: DAVLITE_LISTEN]
+    #[arg(long)]
+    listen: Option<String>,
+    /// URL path of the DAV tree [default: /dav/] [env: DAVLITE_BASE]
+    #[arg(long)]
+    base: Option<String>,
+    /// Another URL path reaching the same tree, e.g. /caldav/ (repeatable) [env: DAVLITE_ALIASES, comma-separated]
+    #[arg(long = "alias")]
+    aliases: Vec<String>,
+    /// TOML file with the same settings [env: DAVLITE_CONFIG]
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// PEM certificate chain; serves HTTPS together with --tls-key [env: DAVLITE_TLS_CERT]
+    #[arg(long)]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert [env: DAVLITE_TLS_KEY]
+    #[arg(long)]
+    tls_key: Option<PathBuf>,
+    /// Largest request body in bytes [default: 16 MiB] [env: DAVLITE_MAX_BODY_BYTES]
+    #[arg(long)]
+    max_body_bytes: Option<u64>,
+    /// Connections served at once [default: 1024] [env: DAVLITE_MAX_CONNECTIONS]
+    #[arg(long)]
+    max_connections: Option<usize>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user with a default calendar and address book. Without a password option, one is generated and printed.
+    Add {
+        name: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Set a new password. Without a password option, one is generated and printed.
+    Passwd {
+        name: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Remove a user's login. Their calendars and address books stay in the store.
+    Remove {
+        name: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// List user names.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Args)]
+#[group(multiple = false)]
+struct PasswordArgs {
+    /// The password (visible in the process list and shell history; prefer --password-stdin).
+    #[arg(long)]
+    password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// Owner of the collection.
+    #[arg(long)]
+    user: String,
+    /// Calendar or address book name (one URL segment); created if missing.
+    #[arg(long)]
+    collection: String,
+    /// .ics or .vcf files (all of one kind).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// Owner of the collection to export.
+    #[arg(long, requires = "collection", conflicts_with = "dump")]
+    user: Option<String>,
+    /// Calendar or address book to export as one .ics / .vcf stream.
+    #[arg(long, requires = "user")]
+    collection: Option<String>,
+    /// Write the whole store (every collection, object and user) to this dump file.
+    #[arg(long, required_unless_present = "collection")]
+    dump: Option<PathBuf>,
+    /// Output file for a collection export [default: standard output].
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+#[derive(Args)]
+struct RestoreArgs {
+    /// A file written by `davlite export --dump`.
+    dump: PathBuf,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+/// Parses the command line and runs the command; errors are printed as one message.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("davlite: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => {
+            crate::serve::run(serve_config(args)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(cmd) => user(cmd),
+        Command::Import(a) => {
+            crate::admin::import_cmd(&a.data.data, &a.user, &a.collection, &a.files)
+        }
+        Command::Export(a) => match (a.dump, a.user, a.collection) {
+            (Some(dump), _, _) => crate::admin::export_dump_cmd(&a.data.data, &dump),
+            (None, Some(user), Some(coll)) => {
+                crate::admin::export_collection_cmd(&a.data.data, &user, &coll, a.output.as_deref())
+            }
+            _ => bail!("give --dump FILE, or --user NAME --collection NAME"),
+        },
+        Command::Restore(a) => crate::admin::restore_cmd(&a.data.data, &a.dump),
+        Command::Verify(a) => crate::admin::verify_cmd(&a.data),
+        Command::Bench { args } => Ok(crate::bench::run(args)),
+    }
+}
+
+fn serve_config(args: ServeArgs) -> anyhow::Result<crate::ServeConfig> {
+    let flags = Layer {
+        data: args.data,
+        listen: args.listen,
+        base: args.base,
+        aliases: (!args.aliases.is_empty()).then_some(args.aliases),
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        max_body_bytes: args.max_body_bytes,
+        max_connections: args.max_connections,
+        ..Layer::default()
+    };
+    let env = Layer::from_env(|k| std::env::var(k).ok())?;
+    let file = match args
+        .config
+        .or_else(|| std::env::var_os("DAVLITE_CONFIG").map(PathBuf::from))
+    {
+        Some(path) => Layer::from_file(&path)?,
+        None => Layer::default(),
+    };
+    Ok(flags.over(env.over(file)).resolve()?)
+}
+
+fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        UserCommand::Add {
+            name,
+            password,
+            data,
+        } => {
+            let (pw, generated) = password_from(&password)?;
+            let mut db = UserDb::load(&data.data)?;
+            db.add(&name, &pw)?;
+            db.save()?;
+            println!("added user {name}");
+            if generated {
+                println!("password: {pw}");
+            }
+            crate::admin::provision_cmd(&data.data, &name);
+        }
+        UserCommand::Passwd {
+            name,
+            password,
+            data,
+        } => {
+            let mut db = UserDb::load(&data.data)?;
+            if db.get(&name).is_none() {
+                bail!(crate::ServerError::NoSuchUser(name));
+            }
+            let (pw, generated) = password_from(&password)?;
+            db.set_password(&name, &pw)?;
+            db.save()?;
+            println!("changed the password of {name}; a running server applies it within a second");
+            if generated {
+                println!("password: {pw}");
+            }
+        }
+        UserCommand::Remove { name, data } => {
+            let mut db = UserDb::load(&data.data)?;
+            db.remove(&name)?;
+            db.save()?;
+            println!(
+                "removed user {name}; their calendars and address books are still in the store"
+            );
+        }
+        UserCommand::List { data } => {
+            let db = UserDb::load(&data.data)?;
+            for name in db.names() {
+                println!("{name}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The password given by a flag or on stdin, or a generated one (second value true).
+fn password_from(args: &PasswordArgs) -> anyhow::Result<(String, bool)> {
+    if let Some(pw) = &args.password {
+        return Ok((pw.clone(), false));
+    }
+    if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        let pw = line.trim_end_matches(['\r', '\n']).to_string();
+        if pw.is_empty() {
+            bail!("no password on standard input");
+        }
+        return Ok((pw, false));
+    }
+    Ok((users::generate_password(), true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exact_forms_parse() {
+        let parse = |s: &str| {
+            Cli::try_parse_from(s.split_whitespace())
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        parse("davlite serve --data d --listen 127.0.0.1:1 --base /x/ --alias /a/ --alias /b/ --config c.toml").unwrap();
+        parse("davlite user add bob --password pw --data d").unwrap();
+        parse("davlite user add bob --password-stdin").unwrap();
+        assert!(parse("davlite user add bob --password pw --password-stdin").is_err());
+        parse("davlite user passwd bob").unwrap();
+        parse("davlite user remove bob --data d").unwrap();
+        parse("davlite user list --data d").unwrap();
+        parse("davlite import --user bob --collection work a.ics b.ics").unwrap();
+        parse("davlite export --user bob --collection work -o out.ics").unwrap();
+        parse("davlite export --dump all.dump").unwrap();
+        assert!(parse("davlite export").is_err());
+        parse("davlite restore all.dump --data d").unwrap();
+        parse("davlite verify --data d").unwrap();
+        parse("davlite bench --url http://x/ --workload get").unwrap();
+    }
+}

@@ -1,0 +1,108 @@
+//! `davlite serve`: open the store, make sure someone can log in, listen until told to stop.
+
+use std::net::SocketAddr;
+
+use davlite_dav::{Dav, DavConfig};
+
+use crate::auth::Authenticator;
+use crate::config::ServeConfig;
+use crate::listener::Server;
+use crate::service::AppState;
+use crate::users::{self, UserDb};
+use crate::{ServerError, logging, store, tls};
+
+/// Name of the user created on the first start.
+pub const FIRST_USER: &str = "admin";
+
+/// Runs the server until SIGTERM or Ctrl-C; returns after in-flight requests finished and the
+/// store was closed.
+pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
+    logging::init(&cfg.log);
+    let tls = match (&cfg.tls_cert, &cfg.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    std::fs::create_dir_all(&cfg.data).map_err(|e| ServerError::io(&cfg.data, e))?;
+    let mut db = UserDb::load(&cfg.data)?;
+    let first_password = if db.is_empty() {
+        let password = users::generate_password();
+        db.add(FIRST_USER, &password)?;
+        db.save()?;
+        Some(password)
+    } else {
+        None
+    };
+    let store = store::open(&cfg.data)?;
+    let dav = Dav::new(store, dav_config(&cfg));
+    let auth = Authenticator::new(cfg.data.clone(), cfg.auth.clone())?;
+    let state = AppState::new(dav, auth, cfg.limits.clone(), cfg.debug_panic_path.clone());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("davlite")
+        .build()
+        .map_err(|e| ServerError::io("tokio runtime", e))?;
+    runtime.block_on(async {
+        let server = Server::bind(cfg.listen, tls, state).await?;
+        let addr = server.local_addr().map_err(|e| ServerError::Bind { addr: cfg.listen.to_string(), source: e })?;
+        let root = root_url(addr, server.is_tls());
+        if let Some(password) = &first_password {
+            println!("davlite: no users yet, so one was created. Its password is shown only this once:");
+            println!("    user:     {FIRST_USER}");
+            println!("    password: {password}");
+            println!("davlite: add more with `davlite user add NAME --data {}`", cfg.data.display());
+        }
+        println!("davlite: listening on {root} (DAV base {}{})", root.trim_end_matches('/'), cfg.base);
+        println!("davlite: in Apple Calendar, Thunderbird, DAVx5 or Evolution, enter the server address {root} with your user name and password");
+        tracing::info!(%addr, data = %cfg.data.display(), tls = server.is_tls(), "serving");
+        server.run(shutdown_signal()).await;
+        Ok::<_, ServerError>(())
+    })?;
+    // Every connection and handler call has ended, so the last handle to the store is gone
+    // with the runtime's tasks.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    tracing::info!("stopped; store closed");
+    println!("davlite: stopped");
+    Ok(())
+}
+
+pub fn dav_config(cfg: &ServeConfig) -> DavConfig {
+    DavConfig {
+        base: cfg.base.clone(),
+        aliases: cfg.aliases.clone(),
+        trust_forwarded_prefix: cfg.trust_forwarded_prefix,
+        require_if_match: cfg.require_if_match,
+        max_body_bytes: cfg.limits.max_body_bytes,
+        ..DavConfig::default()
+    }
+}
+
+fn root_url(addr: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    if addr.ip().is_unspecified() {
+        format!("{scheme}://<this-host>:{}/", addr.port())
+    } else {
+        format!("{scheme}://{addr}/")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received"),
+        () = term => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,277 @@
+//! The users file, `<data>/users.toml`: user names and argon2id hashes, nothing else. The store
+//! stays free of authentication, so an app embedding the store never carries password code.
+//!
+//! Writes go to a temporary file that is renamed over the old one, so a reader (the running
+//! server reloads the file when it changes) sees either the old or the new list, never half.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use serde::{Deserialize, Serialize};
+
+use crate::ServerError;
+
+pub const USERS_FILE: &str = "users.toml";
+
+/// One user as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// PHC string of an argon2id hash.
+    pub hash: String,
+    /// Unix seconds of creation, for `user list`.
+    #[serde(default)]
+    pub created: i64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct UsersFile {
+    #[serde(default)]
+    users: BTreeMap<String, UserRecord>,
+}
+
+/// The users of one data directory, as last loaded or saved.
+#[derive(Debug, Clone, Default)]
+pub struct UserDb {
+    path: PathBuf,
+    users: BTreeMap<String, UserRecord>,
+}
+
+impl UserDb {
+    pub fn path_in(data: &Path) -> PathBuf {
+        data.join(USERS_FILE)
+    }
+
+    /// Loads `<data>/users.toml`; a missing file is an empty list.
+    pub fn load(data: &Path) -> Result<UserDb, ServerError> {
+        let path = Self::path_in(data);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(ServerError::io(&path, e)),
+        };
+        let file: UsersFile = toml::from_str(&text).map_err(|e| ServerError::UsersFile {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        for (name, rec) in &file.users {
+            validate_name(name)?;
+            PasswordHash::new(&rec.hash).map_err(|e| ServerError::UsersFile {
+                path: path.clone(),
+                reason: format!("user {name:?} has an unreadable hash: {e}"),
+            })?;
+        }
+        Ok(UserDb {
+            path,
+            users: file.users,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.users.keys().map(String::as_str)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&UserRecord> {
+        self.users.get(name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &UserRecord)> {
+        self.users.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Adds a user in memory; call [`UserDb::save`] to keep it.
+    pub fn add(&mut self, name: &str, password: &str) -> Result<(), ServerError> {
+        validate_name(name)?;
+        if self.users.contains_key(name) {
+            return Err(ServerError::UserExists(name.to_string()));
+        }
+        let hash = hash_password(password)?;
+        self.users.insert(
+            name.to_string(),
+            UserRecord {
+                hash,
+                created: now_secs(),
+            },
+        );
+        Ok(())
+    }
+
+    pub fn set_password(&mut self, name: &str, password: &str) -> Result<(), ServerError> {
+        let hash = hash_password(password)?;
+        let rec = self
+            .users
+            .get_mut(name)
+            .ok_or_else(|| ServerError::NoSuchUser(name.to_string()))?;
+        rec.hash = hash;
+        Ok(())
+    }
+
+    pub fn remove(&mut self, name: &str) -> Result<(), ServerError> {
+        self.users
+            .remove(name)
+            .map(|_| ())
+            .ok_or_else(|| ServerError::NoSuchUser(name.to_string()))
+    }
+
+    /// Inserts a record as is (restore from a dump).
+    pub fn insert_record(&mut self, name: &str, rec: UserRecord) -> Result<(), ServerError> {
+        validate_name(name)?;
+        self.users.insert(name.to_string(), rec);
+        Ok(())
+    }
+
+    /// Writes the file atomically (temporary file, fsync, rename, fsync of the directory),
+    /// readable by the owner only.
+    pub fn save(&self) -> Result<(), ServerError> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| ServerError::io(dir, e))?;
+        let file = UsersFile {
+            users: self.users.clone(),
+        };
+        let body = toml::to_string(&file).map_err(|e| ServerError::UsersFile {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        let text = format!(
+            "# davlite users: names and argon2id password hashes. Change with `davlite user`.\n{body}"
+        );
+        let tmp = self
+            .path
+            .with_extension(format!("toml.tmp.{}", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts.open(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &self.path)?;
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            ServerError::io(&self.path, e)
+        })
+    }
+}
+
+/// Checks a password against a stored PHC hash; costs one argon2 evaluation (~15 ms).
+pub fn verify_hash(hash: &str, password: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// argon2id with the crate's defaults (19 MiB, 2 passes): the OWASP minimum for argon2id.
+pub fn hash_password(password: &str) -> Result<String, ServerError> {
+    if password.is_empty() {
+        return Err(ServerError::InvalidPassword("it is empty"));
+    }
+    if password.chars().any(char::is_control) {
+        return Err(ServerError::InvalidPassword(
+            "it contains control characters",
+        ));
+    }
+    let mut salt_bytes = [0u8; 16];
+    rand::Rng::fill(&mut rand::rng(), &mut salt_bytes);
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| ServerError::Hash(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ServerError::Hash(e.to_string()))
+}
+
+/// 20 characters from a 56-letter alphabet without look-alikes (0/O, 1/l/I): about 116 bits.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| ALPHABET[rand::Rng::random_range(&mut rng, 0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Names become URL segments (`/dav/principals/<name>/`) and store paths, so they stay in an
+/// alphabet that needs no escaping anywhere.
+pub fn validate_name(name: &str) -> Result<(), ServerError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ServerError::InvalidUserName(name.to_string()))
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_save_load_verify_passwd_remove() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = UserDb::load(dir.path()).unwrap();
+        assert!(db.is_empty());
+        db.add("alice", "s3cret").unwrap();
+        assert!(matches!(
+            db.add("alice", "x"),
+            Err(ServerError::UserExists(_))
+        ));
+        db.save().unwrap();
+        let text = std::fs::read_to_string(UserDb::path_in(dir.path())).unwrap();
+        assert!(text.contains("$argon2id$") && !text.contains("s3cret"));
+
+        let mut db = UserDb::load(dir.path()).unwrap();
+        let hash = db.get("alice").unwrap().hash.clone();
+        assert!(verify_hash(&hash, "s3cret"));
+        assert!(!verify_hash(&hash, "s3cret "));
+        db.set_password("alice", "new").unwrap();
+        assert!(verify_hash(&db.get("alice").unwrap().hash, "new"));
+        db.remove("alice").unwrap();
+        assert!(matches!(
+            db.remove("alice"),
+            Err(ServerError::NoSuchUser(_))
+        ));
+    }
+
+    #[test]
+    fn names_are_url_safe() {
+        for good in ["alice", "bob.smith", "a_b-c", "me@example.org"] {
+            validate_name(good).unwrap();
+        }
+        for bad in ["", ".hidden", "a/b", "a b", "é", "x%2F", &"a".repeat(65)] {
+            assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn generated_passwords_differ_and_hash() {
+        let (a, b) = (generate_password(), generate_password());
+        assert_eq!(a.len(), 20);
+        assert_ne!(a, b);
+        assert!(verify_hash(&hash_password(&a).unwrap(), &a));
+    }
+}
