@@ -81,7 +81,7 @@ pub fn expand(bytes: &[u8], start: i64, end: i64) -> Result<Vec<u8>, RecurrenceE
     let mut out = begin(bytes, &cal);
     let mut all: Vec<Instance> = Vec::new();
     for set in recurrence_sets(&cal) {
-        let exp = expand_set(&cal, &set, end)?;
+        let exp = expand_set(&cal, &set, start, end)?;
         all.extend(
             exp.instances
                 .into_iter()
@@ -89,9 +89,11 @@ pub fn expand(bytes: &[u8], start: i64, end: i64) -> Result<Vec<u8>, RecurrenceE
         );
     }
     all.sort_unstable_by_key(|i| (i.start, i.component));
+    let mut timings: Vec<Option<crate::eval::timing::Timing>> = vec![None; cal.tree.comps.len()];
     for i in &all {
         let comp = cal.comp(i.component);
-        let timing = crate::eval::timing::Timing::read(comp, &cal.zones);
+        let timing = timings[i.component]
+            .get_or_insert_with(|| crate::eval::timing::Timing::read(comp, &cal.zones));
         let all_day = timing.anchor().is_some_and(|a| a.value.is_date());
         out.extend_from_slice(format!("BEGIN:{}\r\n", comp.name).as_bytes());
         for p in &comp.props {
@@ -132,7 +134,7 @@ pub fn limit_recurrence_set(
     let cal = Calendar::parse(bytes)?;
     let mut keep_override = std::collections::HashSet::new();
     for set in recurrence_sets(&cal) {
-        for i in expand_set(&cal, &set, end)?.instances {
+        for i in expand_set(&cal, &set, start, end)?.instances {
             let rid_in = i.recurrence_id.is_some_and(|r| r >= start && r < end);
             if i.is_override && (overlaps(&i, start, end) || rid_in) {
                 keep_override.insert(i.component);

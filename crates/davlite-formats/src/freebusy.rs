@@ -116,7 +116,7 @@ fn object_periods(bytes: &[u8], start: i64, end: i64, out: &mut Vec<BusyPeriod>)
     };
     let events = cal.components("VEVENT");
     if !events.is_empty()
-        && let Ok(exp) = expand_set(&cal, &events, end)
+        && let Ok(exp) = expand_set(&cal, &events, start, end)
     {
         for i in exp.instances {
             let Some(kind) = event_kind(cal.comp(i.component)) else {
@@ -151,6 +151,9 @@ pub fn free_busy<'b>(
     end: i64,
 ) -> Vec<BusyPeriod> {
     let mut all = Vec::new();
+    if start >= end {
+        return all;
+    }
     for o in objects {
         object_periods(o, start, end, &mut all);
     }
@@ -170,9 +173,11 @@ pub fn free_busy<'b>(
 
 /// `YYYYMMDDTHHMMSSZ` of UTC seconds.
 pub(crate) fn format_utc(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| d.format("%Y%m%dT%H%M%SZ").to_string())
-        .unwrap_or_else(|| "99991231T235959Z".into())
+    let d =
+        chrono::DateTime::from_timestamp(t, 0).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    let mut s = crate::tz::fmt_naive(d.naive_utc(), false);
+    s.push('Z');
+    s
 }
 
 /// The VCALENDAR body of a free-busy-query answer: one VFREEBUSY with DTSTART/DTEND of the

@@ -31,3 +31,6 @@ pub use recurrence::{Instance, ObjectTimes, RecurrenceError, instances, object_s
 pub use eval::{FilterError, matches_calendar, matches_card, validate_calendar_filter, validate_card_filter};
 pub use freebusy::{BusyKind, BusyPeriod, free_busy, render_free_busy};
 pub use expand::{expand, limit_recurrence_set};
+/// Body of the `filter_eval` fuzz target (also run on seeds by `cargo test`).
+#[doc(hidden)]
+pub use eval::fuzz::filter_eval as fuzz_filter_eval;

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashSet};
 
 /// No rule is expanded past this many occurrences in one call. Beyond it an object is treated as
 /// open-ended (its span runs to `i64::MAX`), which keeps a `COUNT=1000000000` rule cheap.
-pub const EXPANSION_CAP: usize = 100_000;
+pub const EXPANSION_CAP: usize = 20_000;
 
 /// Why an object's times could not be computed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,10 +119,12 @@ pub(crate) struct Expansion {
 }
 
 /// All instances of the components `comps` (one master and its overrides, all of one kind)
-/// starting before `upto` (overrides are always included).
+/// starting before `upto` (overrides are always included). Generated instances ending before
+/// `from` may be left out (pass `i64::MIN` for all of them).
 pub(crate) fn expand_set(
     cal: &Calendar<'_>,
     comps: &[usize],
+    from: i64,
     upto: i64,
 ) -> Result<Expansion, RecurrenceError> {
     // Events and journals with an all-day DTSTART last one day; todos do not.
@@ -187,21 +189,43 @@ pub(crate) fn expand_set(
                         // its end is open and its count is known without expanding.
                         out.truncated = beyond_cap;
                     } else {
-                        let locals = expand_counted(
-                            anchor.value.naive(),
-                            anchor.value.is_date(),
-                            &rule.value,
-                            &anchor.zone,
-                            local_upto,
-                            spec.count,
-                        )?;
-                        out.truncated = locals.len() > EXPANSION_CAP;
-                        starts.extend(
-                            locals
-                                .into_iter()
-                                .take(EXPANSION_CAP)
-                                .map(|l| (anchor.zone.to_utc(l), None)),
-                        );
+                        // Instances ending before `from` are not needed: start calcard near it.
+                        let length = timing
+                            .end_for(anchor.utc, is_event)
+                            .saturating_sub(anchor.utc);
+                        let from_local = (from != i64::MIN).then(|| {
+                            anchor.zone.to_local(
+                                from.saturating_sub(length.max(0))
+                                    .saturating_sub(2 * 86_400),
+                            )
+                        });
+                        if let Some((first, count)) =
+                            skip_ahead(&spec, anchor.value.naive(), from_local)
+                        {
+                            let locals = expand_counted(
+                                first,
+                                anchor.value.is_date(),
+                                &rule.value,
+                                &anchor.zone,
+                                local_upto,
+                                count,
+                            );
+                            // A rule the engine cannot expand (a non-Gregorian RSCALE) leaves
+                            // DTSTART, RDATEs and overrides, and makes the set open-ended so
+                            // the index never hides it.
+                            let locals = locals.unwrap_or_else(|_| {
+                                out.open = true;
+                                out.counted = None;
+                                Vec::new()
+                            });
+                            out.truncated = locals.len() > EXPANSION_CAP;
+                            starts.extend(
+                                locals
+                                    .into_iter()
+                                    .take(EXPANSION_CAP)
+                                    .map(|l| (anchor.zone.to_utc(l), None)),
+                            );
+                        }
                     }
                 }
                 for p in comp.props_named("RDATE") {
@@ -307,6 +331,13 @@ fn read_exdates(
 struct RuleSpec {
     count: Option<u32>,
     until: Option<DateValue>,
+    /// Length of one FREQ period in seconds, for the fixed-length frequencies (SECONDLY to
+    /// WEEKLY) times INTERVAL; `None` for MONTHLY and YEARLY.
+    period: Option<i64>,
+    /// Any BY* part: the rule may yield zero or several occurrences per period.
+    has_by: bool,
+    /// RFC 7529 calendar scale, when given.
+    rscale: Option<String>,
 }
 
 impl RuleSpec {
@@ -314,19 +345,77 @@ impl RuleSpec {
         let mut spec = RuleSpec {
             count: None,
             until: None,
+            period: None,
+            has_by: false,
+            rscale: None,
         };
+        let (mut unit, mut interval) = (None, 1i64);
         for part in rule.split(';') {
             let Some((k, v)) = part.split_once('=') else {
                 continue;
             };
-            if k.trim().eq_ignore_ascii_case("COUNT") {
-                spec.count = v.trim().parse().ok();
-            } else if k.trim().eq_ignore_ascii_case("UNTIL") {
-                spec.until = parse_value(v);
+            let (k, v) = (k.trim().to_ascii_uppercase(), v.trim());
+            match k.as_str() {
+                "COUNT" => spec.count = v.parse().ok(),
+                "UNTIL" => spec.until = parse_value(v),
+                "INTERVAL" => interval = v.parse().unwrap_or(1).max(1),
+                "RSCALE" => spec.rscale = Some(v.to_string()),
+                "FREQ" => {
+                    unit = match v.to_ascii_uppercase().as_str() {
+                        "SECONDLY" => Some(1),
+                        "MINUTELY" => Some(60),
+                        "HOURLY" => Some(3_600),
+                        "DAILY" => Some(86_400),
+                        "WEEKLY" => Some(7 * 86_400),
+                        _ => None,
+                    }
+                }
+                k if k.starts_with("BY") => spec.has_by = true,
+                _ => {}
             }
         }
+        spec.period = unit.map(|u: i64| u.saturating_mul(interval));
         spec
     }
+}
+
+/// COUNT of an RRULE value.
+pub(crate) fn rule_count(rule: &str) -> Option<u32> {
+    RuleSpec::read(rule).count
+}
+
+/// Where to start calcard so it need not walk from a DTSTART long before `from_local`.
+/// A fixed-length-period rule recurs on the same wall-clock lattice, so its start can move by
+/// whole periods; with COUNT only when every period yields exactly one occurrence (no BY*
+/// part), the count shrinking by the periods skipped. `None`: the rule ended before `from`.
+fn skip_ahead(
+    spec: &RuleSpec,
+    start: NaiveDateTime,
+    from_local: Option<NaiveDateTime>,
+) -> Option<(NaiveDateTime, Option<u32>)> {
+    let unchanged = Some((start, spec.count));
+    let (Some(period), Some(from)) = (spec.period, from_local) else {
+        return unchanged;
+    };
+    if spec.count.is_some() && spec.has_by {
+        return unchanged;
+    }
+    let k = (from - start).num_seconds() / period;
+    if k <= 0 {
+        return unchanged;
+    }
+    let count = match spec.count {
+        Some(c) if k >= i64::from(c) => return None,
+        Some(c) => Some(c - k as u32),
+        None => None,
+    };
+    let shifted = start.checked_add_signed(chrono::TimeDelta::seconds(k.checked_mul(period)?))?;
+    if let Some(u) = spec.until
+        && u.naive() < shifted
+    {
+        return None;
+    }
+    Some((shifted, count))
 }
 
 /// Expands a rule up to `until_local`. calcard cannot combine COUNT with our UNTIL, so a COUNT
@@ -342,11 +431,11 @@ fn expand_counted(
 ) -> Result<Vec<NaiveDateTime>, RecurrenceError> {
     let max = count.map_or(EXPANSION_CAP + 1, |c| (c as usize).min(EXPANSION_CAP + 1));
     let (Some(upto), Some(_)) = (until_local, count) else {
-        return expand_rule(start, date_only, rule, zone, until_local, max);
+        return expand_rule(start, date_only, rule, count, zone, until_local, max);
     };
     let mut limit = 256.min(max);
     loop {
-        let mut got = expand_rule(start, date_only, rule, zone, None, limit)?;
+        let mut got = expand_rule(start, date_only, rule, count, zone, None, limit)?;
         let done = got.len() < limit || limit >= max || got.last().is_some_and(|l| *l > upto);
         if done {
             got.retain(|t| *t <= upto);
@@ -356,12 +445,49 @@ fn expand_counted(
     }
 }
 
-fn fmt_local(t: NaiveDateTime, date_only: bool) -> String {
-    if date_only {
-        t.format("%Y%m%d").to_string()
-    } else {
-        t.format("%Y%m%dT%H%M%S").to_string()
+/// calcard yields nothing (after ~100,000 idle iterations) for a MONTHLY or YEARLY BYDAY that
+/// mixes plain weekdays with numbered ones (`BYDAY=+2MO,TU`). A plain weekday there means every
+/// such weekday of the month (or year), so it is spelled out as `1TU,...,5TU` (`...,53TU`), which
+/// calcard expands correctly and which leaves BYSETPOS meaning the same set.
+fn spell_out_weekdays(parts: &mut [String]) {
+    let value = |key: &str| {
+        parts.iter().find_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case(key)
+                .then(|| v.trim().to_ascii_uppercase())
+        })
+    };
+    let max = match value("FREQ").as_deref() {
+        Some("MONTHLY") => 5,
+        Some("YEARLY") if value("BYMONTH").is_some() => 5,
+        Some("YEARLY") if value("BYWEEKNO").is_none() => 53,
+        _ => return,
+    };
+    let Some(byday) = value("BYDAY") else { return };
+    let days: Vec<&str> = byday.split(',').map(str::trim).collect();
+    let plain = |d: &&str| d.len() == 2 && d.bytes().all(|b| b.is_ascii_alphabetic());
+    if !days.iter().any(plain) || days.iter().all(plain) {
+        return;
     }
+    let mut out: Vec<String> = Vec::new();
+    for d in days {
+        if plain(&d) {
+            out.extend((1..=max).map(|n| format!("{n}{d}")));
+        } else {
+            out.push(d.to_string());
+        }
+    }
+    if let Some(p) = parts.iter_mut().find(|p| {
+        p.split_once('=')
+            .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("BYDAY"))
+    }) {
+        *p = format!("BYDAY={}", out.join(","));
+    }
+}
+
+fn fmt_local(t: NaiveDateTime, date_only: bool) -> String {
+    crate::tz::fmt_naive(t, date_only)
 }
 
 /// Occurrence start times (wall clock) of `rule` anchored at the wall-clock `start`, at most
@@ -372,11 +498,19 @@ pub(crate) fn expand_rule(
     start: NaiveDateTime,
     date_only: bool,
     rule: &str,
+    count: Option<u32>,
     zone: &Zone,
     until_local: Option<NaiveDateTime>,
     limit: usize,
 ) -> Result<Vec<NaiveDateTime>, RecurrenceError> {
     let spec = RuleSpec::read(rule);
+    if let Some(scale) = &spec.rscale
+        && !scale.eq_ignore_ascii_case("GREGORIAN")
+    {
+        return Err(RecurrenceError::InvalidRule(format!(
+            "RSCALE={scale} is not supported"
+        )));
+    }
     let rule_until = spec.until.map(|u| match u {
         DateValue::Utc(t) => zone.to_local(t.and_utc().timestamp()),
         other => other.naive(),
@@ -389,14 +523,18 @@ pub(crate) fn expand_rule(
         .split(';')
         .filter(|p| {
             let k = p.split('=').next().unwrap_or("").trim();
-            !k.is_empty() && !k.eq_ignore_ascii_case("UNTIL")
+            !k.is_empty() && !k.eq_ignore_ascii_case("UNTIL") && !k.eq_ignore_ascii_case("COUNT")
         })
         .map(str::to_string)
         .collect();
-    if let Some(u) = until
-        && spec.count.is_none()
-    {
-        parts.push(format!("UNTIL={}", fmt_local(u, date_only)));
+    spell_out_weekdays(&mut parts);
+    match count {
+        Some(c) => parts.push(format!("COUNT={c}")),
+        None => {
+            if let Some(u) = until {
+                parts.push(format!("UNTIL={}", fmt_local(u, date_only)));
+            }
+        }
     }
     let dtstart = if date_only {
         format!("DTSTART;VALUE=DATE:{}", fmt_local(start, true))
@@ -440,7 +578,7 @@ pub fn instances(bytes: &[u8], start: i64, end: i64) -> Result<Vec<Instance>, Re
     let cal = Calendar::parse(bytes)?;
     let mut out = Vec::new();
     for set in recurrence_sets(&cal) {
-        let exp = expand_set(&cal, &set, end)?;
+        let exp = expand_set(&cal, &set, start, end)?;
         out.extend(exp.instances.into_iter().filter(|i| {
             if i.end > i.start {
                 i.start < end && i.end > start

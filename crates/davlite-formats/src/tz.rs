@@ -133,6 +133,7 @@ impl CustomZone {
                     start,
                     false,
                     &rule.value,
+                    crate::recurrence::rule_count(&rule.value),
                     &zone,
                     Some(until),
                     CUSTOM_ZONE_MAX_ONSETS,
@@ -317,4 +318,26 @@ fn hinted_zone(comp: &Comp<'_>) -> Option<Zone> {
     }
     let p = comp.prop("X-MICROSOFT-CDO-TZID")?;
     calcard::common::timezone::Tz::from_ms_cdo_zone_id(p.value.trim()).and_then(from_calcard)
+}
+
+/// `YYYYMMDD` or `YYYYMMDDTHHMMSS` of a wall-clock time, written by hand: chrono's formatter
+/// costs more than the rest of an expanded instance.
+pub(crate) fn fmt_naive(t: NaiveDateTime, date_only: bool) -> String {
+    use chrono::{Datelike, Timelike};
+    fn push(s: &mut String, v: u32, width: u32) {
+        for i in (0..width).rev() {
+            s.push(char::from(b'0' + (v / 10u32.pow(i) % 10) as u8));
+        }
+    }
+    let mut s = String::with_capacity(16);
+    push(&mut s, t.year().clamp(0, 9999) as u32, 4);
+    push(&mut s, t.month(), 2);
+    push(&mut s, t.day(), 2);
+    if !date_only {
+        s.push('T');
+        push(&mut s, t.hour(), 2);
+        push(&mut s, t.minute(), 2);
+        push(&mut s, t.second(), 2);
+    }
+    s
 }

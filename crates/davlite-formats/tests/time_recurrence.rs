@@ -346,3 +346,19 @@ fn unreadable_bytes_are_an_error() {
     assert!(object_span(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n").is_err());
     assert!(object_span(b"\xff\xfe").is_err());
 }
+
+#[test]
+fn byday_mixing_plain_and_numbered_weekdays() {
+    // Every Tuesday plus the second Monday of each month (calcard alone yields nothing here).
+    let b = cal(
+        "BEGIN:VEVENT\nUID:a\nDTSTART:20241001T100000Z\nDURATION:PT1H\nRRULE:FREQ=MONTHLY;BYDAY=+2MO,TU\nEND:VEVENT\n",
+    );
+    let s = starts(&b, "20241001T000000Z", "20241101T000000Z");
+    let expect: Vec<i64> = [
+        "20241001", "20241008", "20241014", "20241015", "20241022", "20241029",
+    ]
+    .iter()
+    .map(|d| utc(&format!("{d}T100000Z")))
+    .collect();
+    assert_eq!(s, expect);
+}

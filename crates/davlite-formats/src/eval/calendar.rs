@@ -19,8 +19,6 @@ use crate::tz::{DateValue, Zone, parse_value};
 const OPEN_END_HORIZON: i64 = 10 * 366 * 86_400;
 /// Alarms may fire this long before or after the instance they belong to.
 const ALARM_REACH: i64 = 366 * 86_400;
-/// REPEAT counts above this are not expanded further.
-const MAX_ALARM_REPEAT: i64 = 1_000;
 
 /// Whether the calendar object `bytes` matches `filter`, whose root must be VCALENDAR.
 pub fn matches_calendar(filter: &CompFilter, bytes: &[u8]) -> Result<bool, FilterError> {
@@ -52,9 +50,8 @@ impl Eval<'_, '_> {
         parent: &[Instance],
     ) -> Result<bool, FilterError> {
         let comp = self.cal.comp(idx);
-        let mut own: Option<Vec<Instance>> = None;
         if let Some(tr) = &f.time_range
-            && !self.time_range(idx, tr, parent, &mut own)?
+            && !self.time_range(idx, tr, parent)?
         {
             return Ok(false);
         }
@@ -80,11 +77,14 @@ impl Eval<'_, '_> {
             if children.is_empty() {
                 return Ok(false);
             }
-            // Alarms need this component's instances, reaching far enough for their triggers.
-            let instances = match (&own, alarm_range_end(cf)) {
-                (Some(v), _) => v.clone(),
-                (None, Some(end)) => self.instances_of(idx, end)?,
-                (None, None) => Vec::new(),
+            // A time-range on a child (VALARM) is tested against this component's instances,
+            // expanded far enough around the child's range to reach every trigger.
+            let instances = match &cf.time_range {
+                Some(tr) => {
+                    let from = tr.start.map_or(i64::MIN, |s| s.saturating_sub(ALARM_REACH));
+                    self.instances_of(idx, from, self.upto(idx, tr, ALARM_REACH))?
+                }
+                None => Vec::new(),
             };
             let mut any = false;
             for c in children {
@@ -101,10 +101,10 @@ impl Eval<'_, '_> {
     }
 
     /// Instances described by component `idx` starting before `upto`.
-    fn instances_of(&self, idx: usize, upto: i64) -> Result<Vec<Instance>, FilterError> {
+    fn instances_of(&self, idx: usize, from: i64, upto: i64) -> Result<Vec<Instance>, FilterError> {
         let comp = self.cal.comp(idx);
         let set = self.cal.components(&comp.name);
-        let exp = expand_set(self.cal, &set, upto)?;
+        let exp = expand_set(self.cal, &set, from, upto)?;
         Ok(exp
             .instances
             .into_iter()
@@ -140,16 +140,11 @@ impl Eval<'_, '_> {
         idx: usize,
         tr: &TimeRange,
         parent: &[Instance],
-        own: &mut Option<Vec<Instance>>,
     ) -> Result<bool, FilterError> {
         let comp = self.cal.comp(idx);
         let (s, e) = bounds(tr);
         if comp.is("VALARM") {
-            return Ok(parent.iter().any(|i| {
-                alarm_triggers(self.cal, comp, i)
-                    .iter()
-                    .any(|&t| s <= t && e > t)
-            }));
+            return Ok(parent.iter().any(|i| alarm_fires(self.cal, comp, i, s, e)));
         }
         if comp.is("VFREEBUSY") {
             return Ok(freebusy_overlaps(self.cal, comp, s, e));
@@ -161,21 +156,12 @@ impl Eval<'_, '_> {
         if timing.dtstart.is_none() && !comp.is("VTODO") {
             return Ok(false);
         }
-        let instances = self.instances_of(idx, self.upto(idx, tr, ALARM_REACH))?;
-        let hit = instances
+        // One second past the end: a todo with only DUE matches a range ending at DUE.
+        let instances = self.instances_of(idx, s, self.upto(idx, tr, 1))?;
+        Ok(instances
             .iter()
-            .any(|i| instance_overlaps(comp, &timing, i, s, e));
-        *own = Some(instances);
-        Ok(hit)
+            .any(|i| instance_overlaps(comp, &timing, i, s, e)))
     }
-}
-
-/// The end of the range a VALARM child filter tests, if any (it decides how far to expand).
-fn alarm_range_end(cf: &CompFilter) -> Option<i64> {
-    cf.time_range.map(|tr| {
-        tr.end
-            .map_or(i64::MAX - 1, |e| e.saturating_add(ALARM_REACH))
-    })
 }
 
 /// §9.9 for VEVENT, VJOURNAL and VTODO (with DTSTART or DUE), on one instance.
@@ -219,42 +205,48 @@ fn freebusy_overlaps(cal: &Calendar<'_>, comp: &Comp<'_>, s: i64, e: i64) -> boo
     }
 }
 
-/// Trigger times of alarm `alarm` for the parent instance `i`, repeats included.
-fn alarm_triggers(cal: &Calendar<'_>, alarm: &Comp<'_>, i: &Instance) -> Vec<i64> {
+/// Whether alarm `alarm` of the parent instance `i` fires in `[s, e)`, its REPEATs included
+/// (found by arithmetic, so `REPEAT:1000000000` costs nothing).
+fn alarm_fires(cal: &Calendar<'_>, alarm: &Comp<'_>, i: &Instance, s: i64, e: i64) -> bool {
     let Some(trigger) = alarm.prop("TRIGGER") else {
-        return Vec::new();
+        return false;
     };
     let first = match parse_value(&trigger.value) {
         Some(v @ DateValue::Utc(_)) => v.to_utc(&Zone::Utc),
         Some(v) => v.to_utc(&cal.zones.resolve(trigger.param("TZID"))),
         None => {
             let Some(d) = Duration::parse(&trigger.value) else {
-                return Vec::new();
+                return false;
             };
             let related_end = trigger
                 .param("RELATED")
                 .is_some_and(|r| r.eq_ignore_ascii_case("END"));
-            let base = if related_end { i.end } else { i.start };
-            d.add_to(base, &Zone::Utc)
+            d.add_to(if related_end { i.end } else { i.start }, &Zone::Utc)
         }
     };
-    let mut out = vec![first];
+    if s <= first && e > first {
+        return true;
+    }
     let repeat = alarm
         .prop("REPEAT")
         .and_then(|p| p.value.trim().parse::<i64>().ok())
-        .unwrap_or(0);
-    if let Some(step) = alarm
+        .unwrap_or(0)
+        .max(0);
+    let step = alarm
         .prop("DURATION")
         .and_then(|p| Duration::parse(&p.value))
-    {
-        let step = step.days * 86_400 + step.secs;
-        if step > 0 {
-            for k in 1..=repeat.clamp(0, MAX_ALARM_REPEAT) {
-                out.push(first.saturating_add(step.saturating_mul(k)));
-            }
-        }
+        .map_or(0, |d| d.days.saturating_mul(86_400).saturating_add(d.secs));
+    if repeat == 0 || step <= 0 || first >= e {
+        return false;
     }
-    out
+    // The first repeat at or after `s`.
+    let k = if s <= first {
+        1
+    } else {
+        ((s - first) + step - 1) / step
+    }
+    .max(1);
+    k <= repeat && first.saturating_add(k.saturating_mul(step)) < e
 }
 
 /// prop-filter (§9.7.2) on one component.

@@ -6,6 +6,7 @@
 
 pub(crate) mod calendar;
 pub(crate) mod card;
+pub(crate) mod fuzz;
 pub(crate) mod span;
 pub(crate) mod text;
 pub(crate) mod timing;

@@ -68,7 +68,7 @@ pub(crate) fn object_times(cal: &Calendar<'_>) -> Result<ObjectTimes, Recurrence
         max_attendees = max_attendees.max(u32::try_from(n).unwrap_or(u32::MAX));
     }
     for set in recurrence_sets(cal) {
-        let exp = expand_set(cal, &set, i64::MAX)?;
+        let exp = expand_set(cal, &set, i64::MIN, i64::MAX)?;
         for &idx in &set {
             let comp = cal.comp(idx);
             let t = Timing::read(comp, &cal.zones);

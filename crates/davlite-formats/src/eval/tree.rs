@@ -113,11 +113,16 @@ impl<'a> Tree<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Tree<'a>, TreeError> {
         let mut comps: Vec<Comp<'a>> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
+        // One check of the whole input is much cheaper than one per line; only input with a
+        // fold inside a UTF-8 sequence (or invalid bytes) takes the per-line path.
+        let whole = std::str::from_utf8(bytes).ok();
         for line in Lines::new(bytes) {
             let text = match &line.text {
-                Cow::Borrowed(b) => Cow::Borrowed(
-                    std::str::from_utf8(b).map_err(|_| TreeError::NotUtf8 { line: line.number })?,
-                ),
+                Cow::Borrowed(b) => Cow::Borrowed(match whole {
+                    Some(w) => &w[line.raw.start..line.raw.start + b.len()],
+                    None => std::str::from_utf8(b)
+                        .map_err(|_| TreeError::NotUtf8 { line: line.number })?,
+                }),
                 Cow::Owned(b) => Cow::Owned(
                     String::from_utf8(b.clone())
                         .map_err(|_| TreeError::NotUtf8 { line: line.number })?,
