@@ -299,7 +299,7 @@ fn thunderbird_book_hrefs_spelled_identically_in_every_answer() {
 
 #[test]
 fn thunderbird_book_multiget_500_hrefs_depth1() {
-    let f = fixture();
+    let f = fast_fixture();
     let mut hrefs = String::new();
     for i in 0..500 {
         let uri = format!("{BOOK}{i}.vcf");

@@ -60,13 +60,30 @@ impl Resp {
     }
 }
 
+/// Relaxed durability: for tests that write thousands of objects.
+pub fn fast_fixture() -> Fixture {
+    fixture_opts(
+        DavConfig::default(),
+        Options {
+            durability: davlite_store::Durability::Relaxed,
+            ..Options::default()
+        },
+    )
+}
+
 pub fn fixture() -> Fixture {
     fixture_with(DavConfig::default())
 }
 
 pub fn fixture_with(config: DavConfig) -> Fixture {
+    fixture_opts(config, Options::default())
+}
+
+/// A fixture with store options of its own: an owner quota, or relaxed durability for tests that
+/// write thousands of objects (same code paths, no fsync per write).
+pub fn fixture_opts(config: DavConfig, options: Options) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path().join("data.redb"), Options::default()).expect("store");
+    let store = Store::open(dir.path().join("data.redb"), options).expect("store");
     let dav = Dav::new(store, config);
     dav.provision_user("alice").expect("provision");
     dav.provision_user("bob").expect("provision");
