@@ -105,6 +105,11 @@ pub fn handle(dav: &Dav, req: http::Request<Bytes>, ctx: &RequestContext) -> Res
             .expect("valid response");
     };
 
+    // The server refuses oversized bodies before reading them; an embedder that hands us a
+    // body directly gets the same answer here, before anything is parsed.
+    if body.len() as u64 > dav.config().max_body_bytes {
+        return DavError::Status(StatusCode::PAYLOAD_TOO_LARGE).into_response();
+    }
     let forwarded = forwarded_prefix(dav, &parts.headers);
     let server_root = path == "/" || path.is_empty();
     let decoded = if server_root {
