@@ -11,7 +11,7 @@ use quick_xml::name::ResolveResult;
 
 use crate::error::{Limit, XmlError};
 use crate::qname::{Namespace, QName};
-use crate::write::xml::is_xml_char;
+use crate::write::xml::first_forbidden;
 
 /// Size and nesting guards for request bodies. The defaults admit every real client request
 /// seen (multigets of several thousand hrefs, VTIMEZONEs in MKCALENDAR) with a wide margin.
@@ -206,7 +206,7 @@ fn open(
 }
 
 fn check_chars(s: &str) -> Result<(), XmlError> {
-    match s.chars().find(|c| !is_xml_char(*c)) {
+    match first_forbidden(s).and_then(|i| s[i..].chars().next()) {
         Some(c) => Err(XmlError::Malformed(format!(
             "character U+{:04X} is not allowed in XML",
             u32::from(c)

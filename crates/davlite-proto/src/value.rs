@@ -124,6 +124,28 @@ mod tests {
     }
 
     #[test]
+    fn xml_lang_keeps_the_reserved_prefix() {
+        let src = br#"<D:displayname xmlns:D="DAV:" xml:lang="de">Arbeit</D:displayname>"#;
+        let (name, v) = PropValue::from_xml(src).unwrap();
+        let xml = v.to_xml(&name);
+        assert_eq!(
+            xml,
+            r#"<D:displayname xmlns:D="DAV:" xml:lang="de">Arbeit</D:displayname>"#
+        );
+        assert_eq!(PropValue::from_xml(xml.as_bytes()).unwrap(), (name, v));
+    }
+
+    #[test]
+    fn child_attrs_reads_component_names() {
+        let src = br#"<C:supported-calendar-component-set xmlns:C="urn:ietf:params:xml:ns:caldav"><C:comp name="VEVENT"/><x:comp xmlns:x="urn:x" name="NO"/><C:comp name="VTODO"/></C:supported-calendar-component-set>"#;
+        let (_, v) = PropValue::from_xml(src).unwrap();
+        assert_eq!(
+            v.child_attrs(&QName::caldav("comp"), "name"),
+            vec!["VEVENT".to_string(), "VTODO".to_string()]
+        );
+    }
+
+    #[test]
     fn nested_foreign_content_round_trips() {
         let src = br#"<p xmlns="urn:a"><q xmlns:b="urn:b" b:k="1 &amp; 2"><b:r>t&lt;</b:r><s xmlns=""/></q></p>"#;
         let (name, v) = PropValue::from_xml(src).unwrap();

@@ -16,55 +16,113 @@ pub(crate) const ROOT_NS_DECLS: &str = concat!(
     r#" xmlns:ICAL="http://apple.com/ns/ical/""#
 );
 
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
 pub(crate) const XML_DECL: &[u8] = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
 
-/// Characters XML 1.0 cannot carry even as references; replaced so output stays well-formed.
-pub(crate) fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+/// Bytes that may need attention in character data: C0 controls (escaped or forbidden), the
+/// markup characters, and 0xEF (lead byte of U+FFFE / U+FFFF). Everything else is copied as is,
+/// so the common all-clean case is one table lookup per byte.
+const fn table(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = !(i == 0x09 || i == 0x0a);
+        i += 1;
+    }
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[0xEF] = true;
+    let mut j = 0;
+    while j < extra.len() {
+        t[extra[j] as usize] = true;
+        j += 1;
+    }
+    t
+}
+
+static TEXT_SPECIAL: [bool; 256] = table(b"\r");
+static ATTR_SPECIAL: [bool; 256] = table(b"\r\n\t\"");
+
+/// Length in bytes of a character XML 1.0 forbids starting at `i`, or 0: the C0 controls other
+/// than tab, LF and CR, and U+FFFE / U+FFFF (`EF BF BE` / `EF BF BF`).
+#[inline]
+fn forbidden_at(b: &[u8], i: usize) -> usize {
+    match b[i] {
+        b'\t' | b'\n' | b'\r' => 0,
+        0..=0x1f => 1,
+        0xEF if b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)) => 3,
+        _ => 0,
+    }
+}
+
+/// Byte offset of the first character XML 1.0 forbids, if any.
+pub(crate) fn first_forbidden(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while let Some(k) = b[i..].iter().position(|&c| c < 0x20 || c == 0xEF) {
+        i += k;
+        if forbidden_at(b, i) > 0 {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+const REPLACEMENT: &[u8] = "\u{FFFD}".as_bytes();
+
+fn escape_with(out: &mut Vec<u8>, s: &str, table: &[bool; 256], rep: fn(u8) -> &'static [u8]) {
+    let b = s.as_bytes();
+    let mut last = 0;
+    let mut i = 0;
+    while let Some(k) = b[i..].iter().position(|&c| table[c as usize]) {
+        i += k;
+        let (r, len) = match forbidden_at(b, i) {
+            0 => match rep(b[i]) {
+                r if r.is_empty() => {
+                    i += 1;
+                    continue;
+                }
+                r => (r, 1),
+            },
+            n => (REPLACEMENT, n),
+        };
+        out.extend_from_slice(&b[last..i]);
+        out.extend_from_slice(r);
+        i += len;
+        last = i;
+    }
+    out.extend_from_slice(&b[last..]);
 }
 
 /// Escapes character data. `\r` becomes `&#13;` so the CRLF line ends of iCalendar and vCard
 /// data survive XML line-end normalisation in the client's parser; `>` is escaped so a `]]>` in
 /// the data can never end a CDATA section a client-side tool might wrap it in.
 pub fn escape_text(out: &mut Vec<u8>, s: &str) {
-    let mut last = 0;
-    for (i, c) in s.char_indices() {
-        let rep: &str = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '\r' => "&#13;",
-            c if !is_xml_char(c) => "\u{FFFD}",
-            _ => continue,
-        };
-        out.extend_from_slice(&s.as_bytes()[last..i]);
-        out.extend_from_slice(rep.as_bytes());
-        last = i + c.len_utf8();
-    }
-    out.extend_from_slice(&s.as_bytes()[last..]);
+    escape_with(out, s, &TEXT_SPECIAL, |c| match c {
+        b'&' => b"&amp;",
+        b'<' => b"&lt;",
+        b'>' => b"&gt;",
+        b'\r' => b"&#13;",
+        _ => b"",
+    })
 }
 
 /// Escapes an attribute value written between double quotes; whitespace other than a space is
 /// written as a reference so attribute-value normalisation cannot change it.
 pub fn escape_attr(out: &mut Vec<u8>, s: &str) {
-    let mut last = 0;
-    for (i, c) in s.char_indices() {
-        let rep: &str = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '"' => "&quot;",
-            '\r' => "&#13;",
-            '\n' => "&#10;",
-            '\t' => "&#9;",
-            c if !is_xml_char(c) => "\u{FFFD}",
-            _ => continue,
-        };
-        out.extend_from_slice(&s.as_bytes()[last..i]);
-        out.extend_from_slice(rep.as_bytes());
-        last = i + c.len_utf8();
-    }
-    out.extend_from_slice(&s.as_bytes()[last..]);
+    escape_with(out, s, &ATTR_SPECIAL, |c| match c {
+        b'&' => b"&amp;",
+        b'<' => b"&lt;",
+        b'>' => b"&gt;",
+        b'"' => b"&quot;",
+        b'\r' => b"&#13;",
+        b'\n' => b"&#10;",
+        b'\t' => b"&#9;",
+        _ => b"",
+    })
 }
 
 /// A written element's qualified name, kept to write its end tag without allocating for the
@@ -109,6 +167,10 @@ impl Scope {
     fn prefix(&mut self, ns: &Namespace, decls: &mut Vec<u8>) -> Cow<'static, str> {
         if *ns == Namespace::NONE {
             return Cow::Borrowed("");
+        }
+        // Bound to `xml` by definition, and may not be declared (Namespaces in XML §3).
+        if ns.as_str() == XML_NS {
+            return Cow::Borrowed("xml");
         }
         if self.fixed
             && let Some(p) = ns.fixed_prefix()
@@ -223,14 +285,36 @@ impl Scope {
 mod tests {
     use super::*;
 
+    /// The XML 1.0 `Char` production, the reference `first_forbidden` is checked against.
+    fn is_xml_char(c: char) -> bool {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+    }
+
     #[test]
     fn text_escaping() {
         let mut v = Vec::new();
-        escape_text(&mut v, "a<b>&c]]>\r\n\u{1}é");
+        escape_text(
+            &mut v,
+            "a<b>&c]]>\r\n\u{1}é\u{FFFF}\u{FFFE}\u{FFFD}\u{EFFFF}x",
+        );
         assert_eq!(
             String::from_utf8(v).unwrap(),
-            "a&lt;b&gt;&amp;c]]&gt;&#13;\n\u{FFFD}é"
+            "a&lt;b&gt;&amp;c]]&gt;&#13;\n\u{FFFD}é\u{FFFD}\u{FFFD}\u{FFFD}\u{EFFFF}x"
         );
+        for c in [
+            '\u{0}',
+            '\u{1f}',
+            '\t',
+            'a',
+            '\u{7f}',
+            '\u{D7FF}',
+            '\u{FFFE}',
+            '\u{FFFF}',
+            '\u{10FFFF}',
+        ] {
+            let s = c.to_string();
+            assert_eq!(first_forbidden(&s).is_none(), is_xml_char(c), "{c:?}");
+        }
         let mut v = Vec::new();
         escape_attr(&mut v, "\"x\"\t\n");
         assert_eq!(String::from_utf8(v).unwrap(), "&quot;x&quot;&#9;&#10;");
