@@ -81,7 +81,7 @@ fn escape_with(out: &mut Vec<u8>, s: &str, table: &[bool; 256], rep: fn(u8) -> &
         i += k;
         let (r, len) = match forbidden_at(b, i) {
             0 => match rep(b[i]) {
-                r if r.is_empty() => {
+                [] => {
                     i += 1;
                     continue;
                 }
