@@ -60,7 +60,7 @@ impl DavError {
             StoreError::NotFound => DavError::not_found(),
             StoreError::ParentNotFound => DavError::Status(StatusCode::CONFLICT),
             StoreError::AlreadyExists => {
-                DavError::MethodNotAllowed(crate::methods::options::ALLOW_COLLECTION)
+                DavError::MethodNotAllowed(crate::methods::options::ALLOW_COLLECTION_ITSELF)
             }
             StoreError::WrongKind { reason } => {
                 let cond = match kind {

@@ -25,7 +25,11 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         return Err(if calendar_method {
             DavError::forbidden(Condition::ResourceMustBeNull)
         } else {
-            DavError::MethodNotAllowed(super::options::allow(&target))
+            // The 405 lists what this resource allows; MKCOL is not among them.
+            DavError::MethodNotAllowed(match target {
+                Target::Collection(_) => super::options::ALLOW_COLLECTION_ITSELF,
+                _ => super::options::allow(&target),
+            })
         });
     }
     let parent_kind = match &target {
