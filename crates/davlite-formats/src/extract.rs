@@ -227,7 +227,7 @@ pub(crate) fn calendar_info(cal: &Calendar, bytes: &[u8]) -> ObjectInfo {
         defs: &cal.timezones,
     };
     let local = if cal.components.iter().any(is_recurring) {
-        None
+        unbounded_span(cal, &resolver).inspect(|_| info.instances = None)
     } else {
         cal.components
             .iter()
@@ -238,6 +238,34 @@ pub(crate) fn calendar_info(cal: &Calendar, bytes: &[u8]) -> ObjectInfo {
         None => delegated_times(cal, bytes, &mut info),
     }
     info
+}
+
+/// An RRULE without COUNT or UNTIL needs no expansion: the object starts at its earliest
+/// DTSTART, RDATE or override and never ends. `None` for anything bounded (the recurrence
+/// engine counts those) or when a zone is not ours to resolve.
+fn unbounded_span(cal: &Calendar, resolver: &Resolver<'_>) -> Option<Option<TimeSpan>> {
+    let master = cal.components.iter().find(|c| c.recurrence_id.is_none())?;
+    let rule = master.rrule.as_deref()?;
+    let bounded = rule.split(';').any(|part| {
+        let key = part.split('=').next().unwrap_or("").trim();
+        key.eq_ignore_ascii_case("COUNT") || key.eq_ignore_ascii_case("UNTIL")
+    });
+    if bounded || master.dtstart.is_none() {
+        return None;
+    }
+    let mut start = i64::MAX - 1;
+    for c in &cal.components {
+        if let Some(span) = resolver.span(c)? {
+            start = start.min(span.start);
+        }
+        for (rdate, _) in &c.rdates {
+            start = start.min(resolver.at(rdate)?);
+        }
+    }
+    Some(Some(TimeSpan {
+        start,
+        end: i64::MAX,
+    }))
 }
 
 /// THE hand-over point to the recurrence engine (`crate::recurrence::object_span`, which

@@ -217,18 +217,19 @@ impl<'a> Scanner<'a> {
             }
             let n = eol_len(src, e);
             match src.get(e + n) {
-                Some(b' ' | b'\t') => {
-                    value_folded = true;
-                    lines += 1;
-                    j = e + n + 1;
-                }
                 _ if e > value_start
                     && src[e - 1] == b'='
                     && contains_ci(&src[params.clone()], b"QUOTED-PRINTABLE") =>
                 {
-                    // vCard 2.1 soft line break: the value goes on.
+                    // vCard 2.1 soft line break: the value goes on, and a space that starts
+                    // the next line is part of it (it is not a fold).
                     lines += 1;
                     j = e + n;
+                }
+                Some(b' ' | b'\t') => {
+                    value_folded = true;
+                    lines += 1;
+                    j = e + n + 1;
                 }
                 _ => break (e, e + n),
             }

@@ -1,0 +1,149 @@
+//! Scan + validate + extract throughput of `davlite-formats` (the PUT hot path).
+//!
+//! ```text
+//! cargo bench -p davlite-benches --bench formats_scan
+//! ```
+//!
+//! - `corpus/*`: every file of the shared corpus (`../shared/corpus` or `DAVLITE_CORPUS`) that
+//!   PUT accepts, through `ParsedObject::calendar` / `vcard`; throughput in bytes.
+//! - `corpus_scan_only`: the content-line scanner alone over all corpus files.
+//! - `event_2kb`: one typical client event (VTIMEZONE, attendees, folded description, alarm).
+//! - `folded_1mb`: one 1 MB property folded every 75 octets (must stay linear).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use davlite_formats::ParsedObject;
+use davlite_formats::scan::Scanner;
+
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let dir = std::env::var_os("DAVLITE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("corpus {} not readable: {e}", dir.display()))
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().into_string().ok()?;
+            (name.ends_with(".ics") || name.ends_with(".vcf"))
+                .then(|| (name, std::fs::read(e.path()).unwrap()))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn parse(name: &str, bytes: Vec<u8>) -> bool {
+    if name.ends_with(".vcf") {
+        ParsedObject::vcard(bytes).is_ok()
+    } else {
+        ParsedObject::calendar(bytes).is_ok()
+    }
+}
+
+/// A typical event as Apple/Thunderbird/DAVx5 send it: about 2 KB.
+pub fn event_2kb() -> Vec<u8> {
+    let mut s = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Apple Inc.//macOS 14.5//EN\r\nCALSCALE:GREGORIAN\r\n\
+BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n\
+DTSTART:19810329T020000\r\nTZNAME:CEST\r\nTZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\n\
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nDTSTART:19961027T030000\r\nTZNAME:CET\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n\
+END:VTIMEZONE\r\nBEGIN:VEVENT\r\nCREATED:20240506T081234Z\r\nUID:6F3C1B2A-8D4E-4F6A-9B1C-2D3E4F5A6B7C\r\n\
+DTEND;TZID=Europe/Berlin:20240612T113000\r\nTRANSP:OPAQUE\r\nX-APPLE-TRAVEL-ADVISORY-BEHAVIOR:AUTOMATIC\r\n\
+SUMMARY:Quarterly planning review with the platform team\r\nLAST-MODIFIED:20240506T081301Z\r\n\
+DTSTAMP:20240506T081301Z\r\nDTSTART;TZID=Europe/Berlin:20240612T100000\r\nSEQUENCE:1\r\n\
+ORGANIZER;CN=\"Alice Example\";EMAIL=alice@example.com:mailto:alice@example.com\r\n",
+    );
+    for (i, name) in ["Bob Builder", "Carol Jones", "Dave Smith", "Erin Clark"]
+        .iter()
+        .enumerate()
+    {
+        s.push_str(&format!(
+            "ATTENDEE;CN=\"{name}\";CUTYPE=INDIVIDUAL;EMAIL=p{i}@example.com;PARTSTAT=NEEDS-ACTION;ROLE=REQ-PARTICIPANT;R\r\n SVP=TRUE:mailto:p{i}@example.com\r\n"
+        ));
+    }
+    s.push_str(
+        "DESCRIPTION:Agenda: 1) results of the last quarter\\, 2) roadmap for the next quarter\\, 3) hiri\r\n ng\\, 4) anything else. Please read the attached notes before the meeting\r\n  and bring your questions.\r\n\
+LOCATION:Room 4.12 / https://meet.example.com/abc-defg-hij\r\nBEGIN:VALARM\r\nX-WR-ALARMUID:0B1C2D3E-4F5A-6B7C-8D9E-0F1A2B3C4D5E\r\n\
+UID:0B1C2D3E-4F5A-6B7C-8D9E-0F1A2B3C4D5E\r\nTRIGGER:-PT15M\r\nATTACH;VALUE=URI:Chord\r\nACTION:AUDIO\r\nEND:VALARM\r\n\
+END:VEVENT\r\nEND:VCALENDAR\r\n",
+    );
+    s.into_bytes()
+}
+
+fn folded_1mb() -> Vec<u8> {
+    let mut s = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:big\r\nDTSTART:20240101T000000Z\r\nDESCRIPTION:",
+    );
+    let mut col = 12;
+    for i in 0..1_000_000 {
+        if col == 75 {
+            s.push_str("\r\n ");
+            col = 1;
+        }
+        s.push(char::from(b'a' + (i % 26) as u8));
+        col += 1;
+    }
+    s.push_str("\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+    s.into_bytes()
+}
+
+fn benches(c: &mut Criterion) {
+    let files = corpus();
+    let accepted: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .filter(|(n, b)| parse(n, b.clone()))
+        .cloned()
+        .collect();
+    let mut g = c.benchmark_group("formats");
+    for (label, set) in [("corpus_accepted", &accepted), ("corpus_all", &files)] {
+        let total: usize = set.iter().map(|(_, b)| b.len()).sum();
+        g.throughput(Throughput::Bytes(total as u64));
+        g.bench_function(label, |b| {
+            b.iter_batched(
+                || set.clone(),
+                |set| {
+                    for (name, bytes) in set {
+                        black_box(parse(&name, bytes));
+                    }
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+    g.throughput(Throughput::Bytes(total as u64));
+    g.bench_function("corpus_scan_only", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for (_, bytes) in &files {
+                n += Scanner::new(bytes).map_while(Result::ok).count();
+            }
+            black_box(n)
+        })
+    });
+    let event = event_2kb();
+    assert!(ParsedObject::calendar(event.clone()).is_ok());
+    g.throughput(Throughput::Bytes(event.len() as u64));
+    g.bench_function("event_2kb", |b| {
+        b.iter_batched(
+            || event.clone(),
+            |e| black_box(ParsedObject::calendar(e).unwrap()),
+            BatchSize::SmallInput,
+        )
+    });
+    let big = folded_1mb();
+    g.throughput(Throughput::Bytes(big.len() as u64));
+    g.bench_function("folded_1mb", |b| {
+        b.iter_batched(
+            || big.clone(),
+            |e| black_box(ParsedObject::calendar(e).unwrap()),
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(formats_scan, benches);
+criterion_main!(formats_scan);
