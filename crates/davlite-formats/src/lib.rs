@@ -20,6 +20,7 @@ mod extract;
 mod parse;
 mod split;
 pub mod vcard;
+pub mod fuzz_scan;
 
 pub use object::{ObjectInfo, ObjectKind, ParsedObject, TimeSpan, ComponentSet};
 pub use error::{Format, FormatError, Precondition};
