@@ -39,6 +39,14 @@ pub fn run(
         // sync-level infinite: we have no nested collections worth syncing; refuse as unsupported.
         return Err(DavError::forbidden(Condition::SupportedReport));
     }
+    if limit == Some(0) {
+        // RFC 6578 §3.7: a limit we cannot honour. A page of nothing would hand back the same
+        // token and a client following the 507 would ask again forever.
+        return Err(DavError::Condition(
+            StatusCode::INSUFFICIENT_STORAGE,
+            Condition::NumberOfMatchesWithinLimits,
+        ));
+    }
     let since = match token.map(str::trim).filter(|t| !t.is_empty()) {
         None => None,
         Some(t) => match sync_token::parse(t) {
