@@ -147,6 +147,8 @@ pub fn split_calendar(bytes: &[u8]) -> Result<Vec<Result<Vec<u8>, FormatError>>,
     let mut found = false;
     // Depth inside a component that stands outside any VCALENDAR (skipped whole).
     let mut stray = 0usize;
+    // The calendar property being copied is METHOD, so its continuation lines go too.
+    let mut dropping = false;
     for (no, (s, e, next)) in physical_lines(bytes).enumerate() {
         let no = no as u32 + 1;
         let line = &bytes[s..e];
@@ -220,20 +222,22 @@ pub fn split_calendar(bytes: &[u8]) -> Result<Vec<Result<Vec<u8>, FormatError>>,
                 }
                 piece(bytes, comp_start..next, eol, &mut entry.body);
             }
-        } else if depth == 1
-            && !line.trim_ascii().is_empty()
-            && !line.starts_with(b" ")
-            && !line.starts_with(b"\t")
-        {
-            if keyword(line, b"METHOD").is_none_or(|v| !v.starts_with(b":") && !v.starts_with(b";"))
-            {
+        } else if depth == 1 && (line.starts_with(b" ") || line.starts_with(b"\t")) {
+            if !dropping {
+                header.extend_from_slice(&bytes[s..next]);
+            }
+        } else if depth == 1 && !line.trim_ascii().is_empty() {
+            // The name may itself be folded (`METHOD` CRLF ` :PUBLISH`): read the logical line.
+            dropping = Scanner::new(&bytes[s..])
+                .next()
+                .and_then(Result::ok)
+                .is_some_and(|l| l.is(b"METHOD"));
+            if !dropping {
                 header.extend_from_slice(&bytes[s..next]);
                 if next == e {
                     header.extend_from_slice(eol);
                 }
             }
-        } else if depth == 1 && (line.starts_with(b" ") || line.starts_with(b"\t")) {
-            header.extend_from_slice(&bytes[s..next]);
         }
     }
     if depth > 0 {

@@ -103,3 +103,20 @@ fn vcf_splits_into_cards_byte_for_byte_and_reports_a_broken_one() {
         assert!(ParsedObject::vcard(p.clone().unwrap()).is_ok());
     }
 }
+
+#[test]
+fn folded_method_is_dropped_with_its_continuation() {
+    let file = format!(
+        "BEGIN:VCALENDAR\r\nVERSION\r\n :2.0\r\nMETHOD\r\n :PUBLISH\r\nPRODID:x\r\n{}END:VCALENDAR\r\n",
+        ev("a", "DTSTART:20240101T000000Z\r\n")
+    );
+    let pieces = split_calendar(file.as_bytes()).unwrap();
+    let piece = pieces[0].as_ref().unwrap();
+    let text = String::from_utf8(piece.clone()).unwrap();
+    assert!(
+        !text.contains("METHOD") && !text.contains("PUBLISH"),
+        "{text}"
+    );
+    assert!(text.contains("VERSION\r\n :2.0\r\n"));
+    assert!(ParsedObject::calendar(piece.clone()).is_ok());
+}
