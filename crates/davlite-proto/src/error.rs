@@ -23,6 +23,18 @@ pub enum Limit {
     TextLength,
 }
 
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Limit::Depth => "elements nested too deeply",
+            Limit::Elements => "too many elements",
+            Limit::AttributeLength => "an attribute value is too long",
+            Limit::Attributes => "too many attributes on one element",
+            Limit::TextLength => "a text node is too long",
+        })
+    }
+}
+
 /// Why a request body was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -97,7 +109,7 @@ impl fmt::Display for XmlError {
         match self {
             XmlError::Malformed(m) => write!(f, "request body is not well-formed XML: {m}"),
             XmlError::Doctype => f.write_str("request body contains a DOCTYPE, which is refused"),
-            XmlError::TooLarge(l) => write!(f, "request body exceeds a size limit ({l:?})"),
+            XmlError::TooLarge(l) => write!(f, "request body refused: {l}"),
             XmlError::UnexpectedRoot { found } => {
                 write!(f, "unexpected root element {found}")
             }

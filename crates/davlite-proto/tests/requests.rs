@@ -581,3 +581,47 @@ fn free_busy_expand_property_and_unknown() {
         Report::Unknown(QName::dav("calendar-query"))
     );
 }
+
+#[test]
+fn caldav_text_match_accepts_only_contains_as_match_type() {
+    let q = |attr: &str| {
+        Report::parse(format!(
+            r#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:prop-filter name="SUMMARY"><C:text-match {attr}>x</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#
+        ).as_bytes())
+    };
+    let Report::CalendarQuery { filter, .. } = q(r#"match-type="contains""#).unwrap() else {
+        panic!()
+    };
+    let tm = filter.comp_filters[0].prop_filters[0]
+        .text_match
+        .as_ref()
+        .unwrap();
+    assert_eq!(tm.match_type, MatchType::Contains);
+    assert_eq!(tm.collation, Collation::AsciiCasemap, "default collation");
+    assert!(matches!(
+        q(r#"match-type="equals""#),
+        Err(XmlError::UnsupportedFilter {
+            kind: DavKind::Calendar,
+            ..
+        })
+    ));
+    assert!(matches!(
+        q(r#"negate-condition="maybe""#),
+        Err(XmlError::InvalidFilter(_))
+    ));
+}
+
+#[test]
+fn errors_read_as_sentences() {
+    let e = PropFind::parse(format!("{}{}", "<a>".repeat(70), "</a>".repeat(70)).as_bytes())
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "request body refused: elements nested too deeply"
+    );
+    let e = Report::parse(br#"<C:calendar-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"><C:time-range start="2024"/></C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"#).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid query filter: \"2024\" is not a UTC date-time (YYYYMMDDTHHMMSSZ)"
+    );
+}

@@ -60,10 +60,11 @@ fn text_match(kind: DavKind, e: &Element) -> Result<TextMatch, XmlError> {
             )));
         }
     };
+    // RFC 4791 text-match has no match-type (it is always a substring test); accept the CardDAV
+    // spelling of that one meaning from CalDAV clients, refuse the others.
     let match_type = match (kind, e.attr("match-type")) {
-        (_, None) => MatchType::Contains,
+        (_, None) | (_, Some("contains")) => MatchType::Contains,
         (DavKind::Addressbook, Some("equals")) => MatchType::Equals,
-        (DavKind::Addressbook, Some("contains")) => MatchType::Contains,
         (DavKind::Addressbook, Some("starts-with")) => MatchType::StartsWith,
         (DavKind::Addressbook, Some("ends-with")) => MatchType::EndsWith,
         _ => return Err(unsupported(kind, e)),
