@@ -150,8 +150,10 @@ impl Mounts {
     /// lie under `prefix` (compared after decoding), or under any mount.
     pub fn decode_href(&self, href: &str, forwarded: Option<&str>) -> Result<Decoded, HrefError> {
         let (_, path) = href_path(href);
-        if let Some(f) = forwarded {
-            let (fsegs, _) = decode_segments(f)?;
+        // A forwarded prefix that does not decode is ignored, as when writing hrefs.
+        if let Some((f, fsegs)) =
+            forwarded.and_then(|f| decode_segments(f.trim()).ok().map(|(s, _)| (f, s)))
+        {
             let (segs, trailing) = decode_segments(path)?;
             if segs.len() >= fsegs.len() && segs[..fsegs.len()] == fsegs[..] {
                 let rest = encode_path(&segs[fsegs.len()..], trailing);
@@ -162,14 +164,16 @@ impl Mounts {
     }
 }
 
+/// Puts a forwarded prefix in front of a mount prefix, in our canonical spelling: the proxy's
+/// value goes through the same decoder as any href, so a prefix with control characters or dot
+/// segments is ignored rather than copied into every href we write.
 fn join_prefix(forwarded: &str, prefix: &str) -> String {
-    let f = forwarded.trim_end_matches('/');
-    if f.is_empty() {
-        prefix.to_string()
-    } else if f.starts_with('/') {
-        format!("{f}{prefix}")
-    } else {
-        format!("/{f}{prefix}")
+    match decode_segments(forwarded.trim()) {
+        Ok((segs, _)) if !segs.is_empty() => {
+            let f = encode_path_prefix(&segs);
+            format!("{}{prefix}", f.trim_end_matches('/'))
+        }
+        _ => prefix.to_string(),
     }
 }
 
@@ -296,5 +300,18 @@ mod tests {
         let d = m.decode_href("/proxy/dav/x/", Some("/proxy")).unwrap();
         assert_eq!(d.segments, ["x"]);
         assert_eq!(d.prefix, "/proxy/dav/");
+    }
+
+    #[test]
+    fn forwarded_prefix_is_canonicalised_or_ignored() {
+        let m = Mounts::new("/dav/", &[]);
+        let d = m.decode("/dav/x/", Some(" /a b/ü/ ")).unwrap();
+        assert_eq!(d.prefix, "/a%20b/%C3%BC/dav/");
+        for hostile in ["/p\t/", "/../x", "/a%2Fb", "/a%00"] {
+            let d = m.decode("/dav/x/", Some(hostile)).unwrap();
+            assert_eq!(d.prefix, "/dav/", "{hostile:?}");
+            let d = m.decode_href("/dav/x/", Some(hostile)).unwrap();
+            assert_eq!(d.segments, ["x"]);
+        }
     }
 }

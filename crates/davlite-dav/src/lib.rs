@@ -31,6 +31,8 @@ mod body;
 mod cond;
 mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod href;
 mod media;
 mod methods;
