@@ -44,7 +44,7 @@ pub use request::{
 pub use value::PropValue;
 pub use write::{
     Condition, DavKind, Elem, MultistatusWriter, NeedPrivilege, Prop, PropContent, PropStat,
-    error_body, mkcol_response,
+    error_body, error_body_with_reason, mkcol_response,
 };
 
 /// Namespace URI constants, for `match` on [`Namespace::as_str`].

@@ -415,3 +415,23 @@ fn our_output_parses_with_our_reader() {
     assert_eq!(name, QName::dav("multistatus"));
     assert!(v.text().contains("\u{FFFD}bad\u{FFFD}"));
 }
+
+#[test]
+fn error_body_with_reason_escapes_and_stays_parseable() {
+    let b = davlite_proto::error_body_with_reason(
+        Condition::ValidCalendarData,
+        "line 3: <BEGIN> & \u{7} missing",
+    );
+    assert_eq!(
+        s(&b),
+        format!(
+            "{DECL}<D:error{ROOT}><C:valid-calendar-data/><X0:reason xmlns:X0=\"urn:davlite:error\">line 3: &lt;BEGIN&gt; &amp; \u{FFFD} missing</X0:reason></D:error>"
+        )
+    );
+    let (name, v) = PropValue::from_xml(&b).unwrap();
+    assert_eq!(name, QName::dav("error"));
+    assert_eq!(
+        v.child_names()[1],
+        QName::new(davlite_proto::write::REASON_NS, "reason")
+    );
+}

@@ -201,12 +201,30 @@ impl Condition {
 /// A complete `application/xml; charset=utf-8` error body for `cond` (RFC 4918 §16), with the
 /// short prefixes declared on the root.
 pub fn error_body(cond: Condition) -> Bytes {
+    error_body_inner(&cond, None)
+}
+
+/// Namespace of the human-readable `reason` element davlite adds to error bodies.
+pub const REASON_NS: &str = "urn:davlite:error";
+
+/// [`error_body`] plus a `<reason xmlns="urn:davlite:error">` element after the condition,
+/// saying in words what was refused (`D:error` content is open, RFC 4918 §14.5; clients ignore
+/// elements they do not know).
+pub fn error_body_with_reason(cond: Condition, reason: &str) -> Bytes {
+    error_body_inner(&cond, Some(reason))
+}
+
+fn error_body_inner(cond: &Condition, reason: Option<&str>) -> Bytes {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(XML_DECL);
     out.extend_from_slice(b"<D:error");
     out.extend_from_slice(ROOT_NS_DECLS.as_bytes());
     out.push(b'>');
-    cond.write(&mut Scope::with_root_prefixes(), &mut out);
+    let mut scope = Scope::with_root_prefixes();
+    cond.write(&mut scope, &mut out);
+    if let Some(r) = reason {
+        scope.text_element(&mut out, &QName::new(REASON_NS, "reason"), r);
+    }
     out.extend_from_slice(b"</D:error>");
     Bytes::from(out)
 }

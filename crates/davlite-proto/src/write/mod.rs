@@ -4,6 +4,8 @@ mod condition;
 mod multistatus;
 pub(crate) mod xml;
 
-pub use condition::{Condition, DavKind, NeedPrivilege, error_body};
+pub use condition::{
+    Condition, DavKind, NeedPrivilege, REASON_NS, error_body, error_body_with_reason,
+};
 pub use multistatus::{Elem, MultistatusWriter, Prop, PropContent, PropStat, mkcol_response};
 pub use xml::{escape_attr, escape_text};
