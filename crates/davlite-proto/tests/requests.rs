@@ -625,3 +625,18 @@ fn errors_read_as_sentences() {
         "invalid query filter: \"2024\" is not a UTC date-time (YYYYMMDDTHHMMSSZ)"
     );
 }
+
+#[test]
+fn outlook_utf8_bom_and_declaration_are_accepted() {
+    // .NET's XmlWriter with Encoding.UTF8 starts the body with a byte-order mark.
+    let body = b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?><D:propfind xmlns:D=\"DAV:\"><D:prop><D:getetag /></D:prop></D:propfind>";
+    assert_eq!(
+        names(PropFind::parse(body).unwrap()),
+        vec![QName::dav("getetag")]
+    );
+    let crlf = b"<?xml version=\"1.0\"?>\r\n<D:propfind xmlns:D=\"DAV:\">\r\n<!-- comment --><D:prop><D:getetag/></D:prop>\r\n</D:propfind>\r\n";
+    assert_eq!(
+        names(PropFind::parse(crlf).unwrap()),
+        vec![QName::dav("getetag")]
+    );
+}
