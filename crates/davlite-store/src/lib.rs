@@ -51,6 +51,8 @@ mod reader;
 mod spans;
 mod store;
 mod tables;
+#[doc(hidden)]
+pub mod testing;
 mod tx;
 mod types;
 mod verify;
