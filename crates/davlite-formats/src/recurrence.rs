@@ -130,6 +130,8 @@ pub(crate) fn expand_set(
     // Events and journals with an all-day DTSTART last one day; todos do not.
     let is_event = comps.first().is_some_and(|&i| !cal.comp(i).is("VTODO"));
     let mut overrides: BTreeMap<i64, usize> = BTreeMap::new();
+    // RANGE=THISANDFUTURE overrides: (RECURRENCE-ID, component), applied to later instances.
+    let mut future: Vec<(i64, usize)> = Vec::new();
     let mut master = None;
     for &idx in comps {
         let comp = cal.comp(idx);
@@ -140,13 +142,21 @@ pub(crate) fn expand_set(
                         DateValue::Local(_) => cal.zones.resolve(rid.param("TZID")),
                         _ => Zone::Utc,
                     };
-                    overrides.insert(v.to_utc(&zone), idx);
+                    let rid_utc = v.to_utc(&zone);
+                    overrides.insert(rid_utc, idx);
+                    if rid
+                        .param("RANGE")
+                        .is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"))
+                    {
+                        future.push((rid_utc, idx));
+                    }
                 }
             }
             None if master.is_none() => master = Some(idx),
             None => {}
         }
     }
+    future.sort_unstable();
     let mut out = Expansion {
         instances: Vec::new(),
         open: false,
@@ -236,6 +246,21 @@ pub(crate) fn expand_set(
                 starts.dedup_by_key(|(s, _)| *s);
                 for (start, end) in starts {
                     if overrides.contains_key(&start) || excluded.contains(&start) {
+                        continue;
+                    }
+                    // A later instance of a THISANDFUTURE override moves by the override's
+                    // shift and takes its length and properties.
+                    if let Some(&(rid, idx)) = future.iter().rev().find(|(rid, _)| *rid < start)
+                        && let Some(o) = single(idx, Some(rid), true)
+                    {
+                        let moved = start.saturating_add(o.start - rid);
+                        out.instances.push(Instance {
+                            start: moved,
+                            end: moved.saturating_add(o.end - o.start),
+                            recurrence_id: Some(start),
+                            is_override: true,
+                            component: idx,
+                        });
                         continue;
                     }
                     let end = end.unwrap_or_else(|| timing.end_for(start, is_event));

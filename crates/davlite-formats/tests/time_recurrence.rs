@@ -362,3 +362,24 @@ fn byday_mixing_plain_and_numbered_weekdays() {
     .collect();
     assert_eq!(s, expect);
 }
+
+#[test]
+fn override_this_and_future_moves_later_instances() {
+    let b = cal(
+        "BEGIN:VEVENT\nUID:a\nDTSTART:20240101T090000Z\nDURATION:PT1H\nRRULE:FREQ=DAILY;COUNT=4\nEND:VEVENT\nBEGIN:VEVENT\nUID:a\nRECURRENCE-ID;RANGE=THISANDFUTURE:20240102T090000Z\nDTSTART:20240102T110000Z\nDURATION:PT30M\nEND:VEVENT\n",
+    );
+    let i = instances(&b, utc("20231231T000000Z"), utc("20240201T000000Z")).unwrap();
+    let s: Vec<_> = i
+        .iter()
+        .map(|i| (i.start, i.end - i.start, i.recurrence_id))
+        .collect();
+    assert_eq!(
+        s,
+        vec![
+            (utc("20240101T090000Z"), 3600, Some(utc("20240101T090000Z"))),
+            (utc("20240102T110000Z"), 1800, Some(utc("20240102T090000Z"))),
+            (utc("20240103T110000Z"), 1800, Some(utc("20240103T090000Z"))),
+            (utc("20240104T110000Z"), 1800, Some(utc("20240104T090000Z"))),
+        ]
+    );
+}
