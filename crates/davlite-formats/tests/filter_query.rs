@@ -363,3 +363,31 @@ fn card_is_not_defined_and_empty_filter() {
     }));
     assert!(card(CardFilter::default()));
 }
+
+#[test]
+fn card_vcard21_bare_type_parameters() {
+    let v21 = b"BEGIN:VCARD\r\nVERSION:2.1\r\nN:Doe;John\r\nFN:John Doe\r\nTEL;HOME;VOICE:555 0100\r\nEND:VCARD\r\n";
+    let p = |ty: &str| CardPropFilter {
+        name: "TEL".into(),
+        is_not_defined: false,
+        test: Test::AnyOf,
+        text_matches: vec![],
+        param_filters: vec![ParamFilter {
+            name: "TYPE".into(),
+            is_not_defined: false,
+            text_match: Some(TextMatch {
+                text: ty.into(),
+                collation: Collation::AsciiCasemap,
+                match_type: MatchType::Equals,
+                negate: false,
+            }),
+        }],
+    };
+    let f = |ty: &str| CardFilter {
+        test: Test::AnyOf,
+        prop_filters: vec![p(ty)],
+    };
+    assert!(matches_card(&f("home"), v21).unwrap());
+    assert!(matches_card(&f("voice"), v21).unwrap());
+    assert!(!matches_card(&f("work"), v21).unwrap());
+}

@@ -34,8 +34,9 @@ pub(crate) struct Prop<'a> {
     /// Property name as written, a vCard group prefix (`item1.` of `item1.EMAIL`) removed;
     /// compare case-insensitively.
     pub name: Cow<'a, str>,
-    /// Parameters in order, values raw (quotes and commas kept).
-    pub params: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// The raw parameter text between the name and the value (`;TZID=X;VALUE=DATE-TIME`),
+    /// read on demand: most properties' parameters are never looked at.
+    pub params: Cow<'a, str>,
     /// The raw (still escaped) value after the first unquoted colon.
     pub value: Cow<'a, str>,
     /// Byte range of the whole content line, folds and line ending included.
@@ -55,8 +56,7 @@ impl<'a> Prop<'a> {
     /// Every value of every parameter `name` (`TYPE=work,voice;TYPE=cell` gives three), quotes
     /// removed; a comma inside quotes does not split.
     pub fn param_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
-        self.params
-            .iter()
+        iter_params(&self.params)
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .flat_map(|(_, v)| split_param_list(v))
     }
@@ -278,39 +278,21 @@ fn split_line(text: Cow<'_, str>, raw: Range<usize>) -> Prop<'_> {
         i += 1;
     }
     let full_name = 0..i;
-    let name = match text[full_name.clone()].find('.') {
+    let name = match bytes[full_name.clone()].iter().position(|&b| b == b'.') {
         Some(dot) => sub(&text, dot + 1..i),
         None => sub(&text, full_name),
     };
-    let mut params = Vec::new();
-    while i < bytes.len() && bytes[i] == b';' {
+    let pstart = i;
+    let mut quoted = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => quoted = !quoted,
+            b':' if !quoted => break,
+            _ => {}
+        }
         i += 1;
-        let pstart = i;
-        while i < bytes.len() && !matches!(bytes[i], b'=' | b';' | b':') {
-            i += 1;
-        }
-        let pname = sub(&text, pstart..i);
-        if i < bytes.len() && bytes[i] == b'=' {
-            i += 1;
-            // A parameter may carry several comma-separated, possibly quoted values: kept raw
-            // and split by `Prop::param_values`.
-            let vstart = i;
-            let mut quoted = false;
-            while i < bytes.len() {
-                match bytes[i] {
-                    b'"' => quoted = !quoted,
-                    b';' | b':' if !quoted => break,
-                    _ => {}
-                }
-                i += 1;
-            }
-            let v = vstart..i;
-            params.push((pname, sub(&text, v)));
-        } else {
-            // vCard 2.1 bare parameter (`TEL;HOME:`) means TYPE=HOME.
-            params.push((Cow::Borrowed("TYPE"), sub(&text, pstart..i)));
-        }
     }
+    let params = sub(&text, pstart..i);
     let value = if i < bytes.len() {
         sub(&text, i + 1..bytes.len())
     } else {
@@ -369,6 +351,42 @@ pub(crate) fn split_commas(v: &str) -> impl Iterator<Item = &str> {
         }
         rest = None;
         Some(s)
+    })
+}
+
+/// `(name, raw value)` of each parameter in `;A=1;B="x;y":`-style text. A vCard 2.1 bare
+/// parameter (`TEL;HOME:`) reads as `TYPE=HOME`.
+fn iter_params(raw: &str) -> impl Iterator<Item = (&str, &str)> {
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() && bytes[i] != b';' {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            return None;
+        }
+        i += 1;
+        let pstart = i;
+        while i < bytes.len() && !matches!(bytes[i], b'=' | b';') {
+            i += 1;
+        }
+        let pname = &raw[pstart..i];
+        if i >= bytes.len() || bytes[i] == b';' {
+            return Some(("TYPE", pname));
+        }
+        i += 1;
+        let vstart = i;
+        let mut quoted = false;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'"' => quoted = !quoted,
+                b';' if !quoted => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        Some((pname, &raw[vstart..i]))
     })
 }
 
