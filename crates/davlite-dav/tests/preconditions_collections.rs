@@ -119,14 +119,23 @@ fn extended_mkcol_with_bad_resourcetype_is_403_mkcol_response_with_424s() {
         .assert_contains("<D:valid-resourcetype/>")
         .assert_contains("HTTP/1.1 403 Forbidden")
         .assert_contains("HTTP/1.1 424 Failed Dependency");
-    let rt = r.body.find("<D:resourcetype").unwrap();
-    let dn = r.body.find("<D:displayname").unwrap();
-    let s403 = r.body.find("403 Forbidden").unwrap();
-    let s424 = r.body.find("424 Failed Dependency").unwrap();
+    let propstats: Vec<&str> = r.body.split("<D:propstat>").skip(1).collect();
+    let forbidden = propstats
+        .iter()
+        .find(|p| p.contains("403 Forbidden"))
+        .unwrap();
     assert!(
-        (rt < s403) && (s403 < dn || dn > s403) && (dn < s424),
-        "{}",
-        r.body
+        forbidden.contains("<D:resourcetype") && forbidden.contains("<D:valid-resourcetype/>"),
+        "{forbidden}"
+    );
+    assert!(!forbidden.contains("displayname"), "{forbidden}");
+    let failed = propstats
+        .iter()
+        .find(|p| p.contains("424 Failed Dependency"))
+        .unwrap();
+    assert!(
+        failed.contains("<D:displayname") && !failed.contains("resourcetype"),
+        "{failed}"
     );
     assert_eq!(f.state(), before);
     f.req("PROPFIND", "/dav/calendars/alice/w/", &[("depth", "0")], "")

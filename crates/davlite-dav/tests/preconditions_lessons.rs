@@ -12,7 +12,8 @@ fn precondition_failures_of_caldav_are_never_412() {
     let etag = f.req("GET", &format!("{CAL}a.ics"), &[], "").etag();
     let ics = ("content-type", "text/calendar");
     // UID conflict, invalid data, wrong media type, wrong component: 403 even on an If-Match update.
-    let cases: Vec<(String, Vec<(&str, &str)>, String)> = vec![
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, String);
+    let cases: Vec<Case> = vec![
         (
             format!("{CAL}b.ics"),
             vec![ics, ("if-none-match", "*")],
