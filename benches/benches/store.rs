@@ -1,7 +1,12 @@
 //! davlite-store benchmarks: durable conditional creates (one commit per write vs group commit),
-//! If-Match updates, gets, listings, incremental sync and time-range queries.
+//! If-Match updates, gets, listings, incremental sync and time-range queries, with raw redb
+//! commits as the yardstick measured in the same run.
 //!
 //! Run: `cargo bench -p davlite-benches --bench store`
+//!
+//! Groups named `store/cpu/...` report CPU time (all threads of the process, from /proc)
+//! instead of wall time: on a machine shared with other jobs, wall time mostly measures the
+//! scheduler and the disk queue, CPU time measures what an operation costs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +18,25 @@ use davlite_store::*;
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 const DAY: i64 = 86_400;
+
+/// CPU time of the whole process so far (all threads, living and exited), 10 ms resolution.
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
+}
+
+/// CPU time of the calling thread, nanosecond resolution.
+fn thread_cpu() -> Duration {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+    Duration::from_nanos(s.split_whitespace().next().unwrap().parse().unwrap())
+}
 
 /// A ~450-byte event, unique per `n`, with a one-hour span somewhere in one year.
 fn event(n: u64) -> ParsedObject {
@@ -44,15 +68,11 @@ fn event(n: u64) -> ParsedObject {
 fn open(options: Options) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("bench.redb"), options).unwrap();
-    store
-        .create_collection(
-            "cal",
-            NewCollection {
-                kind: CollectionKind::Calendar,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    let cal = NewCollection {
+        kind: CollectionKind::Calendar,
+        ..Default::default()
+    };
+    store.create_collection("cal", cal).unwrap();
     (dir, store)
 }
 
@@ -71,10 +91,11 @@ fn fill(store: &Store, n: u64) {
     });
 }
 
-/// `iters` conditional creates spread over `threads` writers; returns the wall time.
-fn creates(store: &Store, threads: u64, iters: u64) -> Duration {
+/// `iters` conditional creates spread over `threads` writers; returns wall time, or process
+/// CPU time when `cpu`.
+fn creates(store: &Store, threads: u64, iters: u64, cpu: bool) -> Duration {
     let store = Arc::new(store.clone());
-    let started = Instant::now();
+    let (started, cpu0) = (Instant::now(), process_cpu());
     std::thread::scope(|s| {
         for t in 0..threads {
             let store = store.clone();
@@ -82,18 +103,18 @@ fn creates(store: &Store, threads: u64, iters: u64) -> Duration {
             s.spawn(move || {
                 for _ in 0..share {
                     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-                    let out = store.put(
-                        "cal",
-                        &format!("c{n}.ics"),
-                        event(n),
-                        Precondition::IfNoneMatchAny,
-                    );
+                    let name = format!("c{n}.ics");
+                    let out = store.put("cal", &name, event(n), Precondition::IfNoneMatchAny);
                     assert!(out.unwrap().created);
                 }
             });
         }
     });
-    started.elapsed()
+    if cpu {
+        process_cpu() - cpu0
+    } else {
+        started.elapsed()
+    }
 }
 
 fn bench_creates(c: &mut Criterion) {
@@ -106,14 +127,14 @@ fn bench_creates(c: &mut Criterion) {
         ..Options::default()
     });
     g.bench_function("one_commit_per_write", |b| {
-        b.iter_custom(|iters| creates(&single, 1, iters))
+        b.iter_custom(|iters| creates(&single, 1, iters, false))
     });
     for threads in [1, 8, 64] {
         let (_d, store) = open(Options::default());
         g.bench_with_input(
             BenchmarkId::new("group_commit", threads),
             &threads,
-            |b, &t| b.iter_custom(|iters| creates(&store, t, iters)),
+            |b, &t| b.iter_custom(|iters| creates(&store, t, iters, false)),
         );
     }
     g.finish();
@@ -130,9 +151,62 @@ fn bench_creates(c: &mut Criterion) {
         g.bench_with_input(
             BenchmarkId::new("group_commit", threads),
             &threads,
-            |b, &t| b.iter_custom(|iters| creates(&store, t, iters)),
+            |b, &t| b.iter_custom(|iters| creates(&store, t, iters, false)),
         );
     }
+    g.finish();
+
+    let mut g = c.benchmark_group("store/cpu/create");
+    g.throughput(Throughput::Elements(1))
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
+    let (_d, store) = open(Options::default());
+    g.bench_function("durable_group_commit_64", |b| {
+        b.iter_custom(|iters| creates(&store, 64, iters, true))
+    });
+    let (_d, store) = open(Options {
+        durability: Durability::Relaxed,
+        ..Options::default()
+    });
+    g.bench_function("relaxed_group_commit_64", |b| {
+        b.iter_custom(|iters| creates(&store, 64, iters, true))
+    });
+    g.finish();
+}
+
+/// Raw redb in the same run, same disk: the yardstick for the store's numbers.
+fn bench_redb(c: &mut Criterion) {
+    const T: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("t");
+    let dir = tempfile::tempdir().unwrap();
+    let db = redb::Database::create(dir.path().join("raw.redb")).unwrap();
+    let value = event(0).bytes;
+    let mut g = c.benchmark_group("store/redb_baseline");
+    g.sample_size(10).measurement_time(Duration::from_secs(8));
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("durable_commit_per_insert", |b| {
+        b.iter(|| {
+            let txn = db.begin_write().unwrap();
+            txn.open_table(T)
+                .unwrap()
+                .insert(NEXT.fetch_add(1, Ordering::Relaxed), value.as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        })
+    });
+    g.throughput(Throughput::Elements(100));
+    g.bench_function("durable_100_inserts_per_commit", |b| {
+        b.iter(|| {
+            let txn = db.begin_write().unwrap();
+            {
+                let mut t = txn.open_table(T).unwrap();
+                for _ in 0..100 {
+                    t.insert(NEXT.fetch_add(1, Ordering::Relaxed), value.as_slice())
+                        .unwrap();
+                }
+            }
+            txn.commit().unwrap();
+        })
+    });
     g.finish();
 }
 
@@ -166,12 +240,27 @@ fn bench_update_and_get(c: &mut Criterion) {
             store.get("cal", &names[j]).unwrap().unwrap()
         })
     });
-    g.bench_function("meta", |b| {
-        b.iter(|| {
-            j = (j + 7919) % names.len();
-            store.meta("cal", &names[j]).unwrap().unwrap()
-        })
-    });
+    g.finish();
+
+    // Single-threaded reads, in this thread's CPU time.
+    let mut g = c.benchmark_group("store/cpu/read");
+    g.throughput(Throughput::Elements(1)).sample_size(20);
+    for (label, body) in [("get", true), ("meta", false)] {
+        g.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                let cpu0 = thread_cpu();
+                for k in 0..iters {
+                    let name = &names[(k as usize * 7919) % names.len()];
+                    if body {
+                        std::hint::black_box(store.get("cal", name).unwrap().unwrap());
+                    } else {
+                        std::hint::black_box(store.meta("cal", name).unwrap().unwrap());
+                    }
+                }
+                thread_cpu() - cpu0
+            })
+        });
+    }
     g.finish();
 
     let mut g = c.benchmark_group("store/query");
@@ -194,8 +283,9 @@ fn bench_update_and_get(c: &mut Criterion) {
 fn bench_sync(c: &mut Criterion) {
     let mut g = c.benchmark_group("store/changes_since_10");
     g.sample_size(50);
+    let mut stores = Vec::new();
     for size in [1_000u64, 100_000] {
-        let (_d, store) = open(Options {
+        let (d, store) = open(Options {
             durability: Durability::Relaxed,
             ..Options::default()
         });
@@ -218,9 +308,31 @@ fn bench_sync(c: &mut Criterion) {
                 ch
             })
         });
+        stores.push((d, store, token, size));
+    }
+    g.finish();
+    let mut g = c.benchmark_group("store/cpu/changes_since_10");
+    g.sample_size(50);
+    for (_d, store, token, size) in &stores {
+        g.bench_with_input(BenchmarkId::from_parameter(size), size, |b, _| {
+            b.iter_custom(|iters| {
+                let cpu0 = thread_cpu();
+                for _ in 0..iters {
+                    let ch = store.changes_since("cal", Some(*token), None).unwrap();
+                    assert_eq!(ch.changes.len(), 10);
+                }
+                thread_cpu() - cpu0
+            })
+        });
     }
     g.finish();
 }
 
-criterion_group!(benches, bench_creates, bench_update_and_get, bench_sync);
+criterion_group!(
+    benches,
+    bench_creates,
+    bench_redb,
+    bench_update_and_get,
+    bench_sync
+);
 criterion_main!(benches);

@@ -30,6 +30,7 @@ fn put_job(
 ) -> (Box<dyn Job>, Receiver<Result<PutOutcome, StoreError>>) {
     let (reply, rx) = sync_channel(1);
     let name = name.to_owned();
+    let obj = crate::objects::Hashed::new(obj);
     let f = move |tx: &mut crate::tx::Tx<'_>| tx.put("cal", &name, &obj, &Precondition::None);
     (Box::new(Call::new(f, reply)), rx)
 }

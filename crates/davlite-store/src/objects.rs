@@ -10,6 +10,22 @@ use crate::tables::check_name;
 use crate::tx::{Tx, check_precondition};
 use crate::types::{ChangeKind, CollectionKind, Etag, Precondition, PutOutcome};
 
+/// An object with its ETag and checksum, computed by the caller's thread before the request
+/// joins a batch, so the committer thread spends its time on the transaction alone.
+pub(crate) struct Hashed {
+    pub object: ParsedObject,
+    pub etag: Etag,
+    pub crc: u32,
+}
+
+impl Hashed {
+    pub fn new(object: ParsedObject) -> Hashed {
+        let etag = Etag::of(&object.bytes);
+        let crc = crc32fast::hash(&object.bytes);
+        Hashed { object, etag, crc }
+    }
+}
+
 /// Whether an object of `kind` may live in `coll`.
 pub(crate) fn check_kind(coll: &CollRec, kind: ObjectKind) -> Result<()> {
     match (coll.kind, kind) {
@@ -91,17 +107,19 @@ impl Tx<'_> {
         &mut self,
         coll: &str,
         name: &str,
-        object: &ParsedObject,
+        object: &Hashed,
         pre: &Precondition,
     ) -> Result<PutOutcome> {
+        let Hashed { object, etag, crc } = object;
+        let (etag, crc) = (*etag, *crc);
         check_name(name)?;
         let (id, crec) = self.coll(coll)?.ok_or(StoreError::ParentNotFound)?;
         check_kind(&crec, object.info.kind)?;
-        if self.is_child_collection(id, name)? {
+        // Only plain collections have child collections.
+        if crec.kind == CollectionKind::Plain && self.is_child_collection(id, name)? {
             return Err(StoreError::AlreadyExists);
         }
         let old = self.obj(id, name)?;
-        let etag = Etag::of(&object.bytes);
         let current = old.as_ref().map(|o| o.etag);
         let unchanged = old
             .as_ref()
@@ -141,7 +159,7 @@ impl Tx<'_> {
         let seq = self.log(id, name, ChangeKind::Upsert, false)?;
         let rec = ObjRec {
             etag,
-            crc: crc32fast::hash(&object.bytes),
+            crc,
             size,
             seq,
             modified: self.now,

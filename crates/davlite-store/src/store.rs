@@ -155,6 +155,7 @@ impl Store {
         pre: Precondition,
     ) -> Result<PutOutcome> {
         let (coll, name) = (coll.to_owned(), name.to_owned());
+        let object = crate::objects::Hashed::new(object);
         self.write(move |tx| tx.put(&coll, &name, &object, &pre))
     }
 
