@@ -215,15 +215,23 @@ fn check_chars(s: &str) -> Result<(), XmlError> {
     }
 }
 
-fn push_text(stack: &mut [Element], text: &str, limits: &Limits) -> Result<(), XmlError> {
+/// An open element and whether it has character data yet (mixed or text content keeps its
+/// whitespace; element-only content drops the indentation between children).
+struct Frame {
+    el: Element,
+    has_text: bool,
+}
+
+fn push_text(stack: &mut [Frame], text: &str, limits: &Limits) -> Result<(), XmlError> {
     check_chars(text)?;
     let Some(top) = stack.last_mut() else {
-        if text.trim().is_empty() {
+        if is_ws(text) {
             return Ok(());
         }
         return Err(XmlError::Malformed("text outside the root element".into()));
     };
-    if let Some(Node::Text(t)) = top.children.last_mut() {
+    top.has_text = true;
+    if let Some(Node::Text(t)) = top.el.children.last_mut() {
         if t.len() + text.len() > limits.max_text_len {
             return Err(XmlError::TooLarge(Limit::TextLength));
         }
@@ -232,9 +240,26 @@ fn push_text(stack: &mut [Element], text: &str, limits: &Limits) -> Result<(), X
         if text.len() > limits.max_text_len {
             return Err(XmlError::TooLarge(Limit::TextLength));
         }
-        top.children.push(Node::Text(text.to_owned()));
+        top.el.children.push(Node::Text(text.to_owned()));
     }
     Ok(())
+}
+
+fn is_ws(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// Whitespace seen after an element child (or at the start of an element) is held back until
+/// the next event says whether it is content or indentation; a multiget is mostly indentation.
+fn flush(
+    stack: &mut [Frame],
+    pending: &mut Option<Cow<'_, str>>,
+    limits: &Limits,
+) -> Result<(), XmlError> {
+    match pending.take() {
+        Some(p) => push_text(stack, &p, limits),
+        None => Ok(()),
+    }
 }
 
 fn entity(name: &str) -> Option<char> {
@@ -252,8 +277,9 @@ fn entity(name: &str) -> Option<char> {
 /// entities and anything over `limits`.
 pub fn parse_document(input: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let mut reader = NsReader::from_reader(input);
-    let mut stack: Vec<Element> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Element> = None;
+    let mut pending: Option<Cow<'_, str>> = None;
     let mut count = 0usize;
     loop {
         let (r, ev) = reader.read_resolved_event().map_err(malformed)?;
@@ -262,6 +288,11 @@ pub fn parse_document(input: &[u8], limits: &Limits) -> Result<Element, XmlError
             Event::Start(ref e) | Event::Empty(ref e) => {
                 if root.is_some() {
                     return Err(XmlError::Malformed("more than one root element".into()));
+                }
+                if stack.last().is_some_and(|f| f.has_text) {
+                    flush(&mut stack, &mut pending, limits)?;
+                } else {
+                    pending = None;
                 }
                 count += 1;
                 if count > limits.max_elements {
@@ -273,26 +304,52 @@ pub fn parse_document(input: &[u8], limits: &Limits) -> Result<Element, XmlError
                 let ns = resolved_ns(r)?;
                 let el = open(&reader, ns, e, limits)?;
                 if matches!(ev, Event::Start(_)) {
-                    stack.push(el);
+                    stack.push(Frame {
+                        el,
+                        has_text: false,
+                    });
                 } else {
                     close(&mut stack, &mut root, el);
                 }
             }
             Event::End(_) => {
-                let el = stack
+                if stack
+                    .last()
+                    .is_some_and(|f| f.has_text || f.el.children.is_empty())
+                {
+                    flush(&mut stack, &mut pending, limits)?;
+                } else {
+                    pending = None;
+                }
+                let f = stack
                     .pop()
                     .ok_or_else(|| XmlError::Malformed("unbalanced end tag".into()))?;
-                close(&mut stack, &mut root, el);
+                close(&mut stack, &mut root, f.el);
             }
             Event::Text(t) => {
                 let s = t.xml10_content().map_err(malformed)?;
-                push_text(&mut stack, &s, limits)?;
+                let held = stack
+                    .last()
+                    .is_some_and(|f| !matches!(f.el.children.last(), Some(Node::Text(_))));
+                if held && is_ws(&s) {
+                    if pending.as_ref().map_or(0, |p| p.len()) + s.len() > limits.max_text_len {
+                        return Err(XmlError::TooLarge(Limit::TextLength));
+                    }
+                    match &mut pending {
+                        Some(p) => p.to_mut().push_str(&s),
+                        None => pending = Some(s),
+                    }
+                } else {
+                    flush(&mut stack, &mut pending, limits)?;
+                    push_text(&mut stack, &s, limits)?;
+                }
             }
             Event::CData(c) => {
                 let s = c.xml10_content().map_err(malformed)?;
                 if stack.is_empty() {
                     return Err(XmlError::Malformed("CDATA outside the root element".into()));
                 }
+                flush(&mut stack, &mut pending, limits)?;
                 push_text(&mut stack, &s, limits)?;
             }
             Event::GeneralRef(g) => {
@@ -310,6 +367,7 @@ pub fn parse_document(input: &[u8], limits: &Limits) -> Result<Element, XmlError
                         "reference outside the root element".into(),
                     ));
                 }
+                flush(&mut stack, &mut pending, limits)?;
                 push_text(&mut stack, c.encode_utf8(&mut [0; 4]), limits)?;
             }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
@@ -324,9 +382,9 @@ pub fn parse_document(input: &[u8], limits: &Limits) -> Result<Element, XmlError
     root.ok_or_else(|| XmlError::Malformed("no root element".into()))
 }
 
-fn close(stack: &mut [Element], root: &mut Option<Element>, el: Element) {
+fn close(stack: &mut [Frame], root: &mut Option<Element>, el: Element) {
     match stack.last_mut() {
-        Some(parent) => parent.children.push(Node::Element(el)),
+        Some(parent) => parent.el.children.push(Node::Element(el)),
         None => *root = Some(el),
     }
 }
@@ -349,6 +407,39 @@ mod tests {
             parse(r#"<propfind xmlns="DAV:"><prop><x:getetag xmlns:x="urn:x"/></prop></propfind>"#)
                 .unwrap();
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn indentation_between_elements_is_dropped_content_whitespace_kept() {
+        let e = parse("<a>\n  <b> </b>\n  <c>x <d/> y</c>\n <e>\t<f/></e></a>").unwrap();
+        let kids: Vec<&Element> = e.elements().collect();
+        assert_eq!(e.children.len(), 3, "no text nodes between a's children");
+        assert_eq!(kids[0].text(), " ", "whitespace-only content is content");
+        assert_eq!(
+            kids[1].children,
+            vec![
+                Node::Text("x ".into()),
+                Node::Element(Element {
+                    name: QName::new("", "d"),
+                    attrs: vec![],
+                    children: vec![]
+                }),
+                Node::Text(" y".into()),
+            ]
+        );
+        assert_eq!(
+            kids[2].children.len(),
+            1,
+            "indentation before an only child dropped"
+        );
+        let m = parse("<p>a<b/> <c/></p>").unwrap();
+        assert_eq!(
+            m.children.len(),
+            4,
+            "mixed content keeps the space between b and c"
+        );
+        let r = parse("<p>&#32;<b/></p>").unwrap();
+        assert_eq!(r.children.len(), 2, "a character reference is content");
     }
 
     #[test]
