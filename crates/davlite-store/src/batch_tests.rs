@@ -157,3 +157,48 @@ fn an_io_error_fails_every_request_of_the_batch() {
     assert_eq!(names, vec!["before.ics"]);
     assert!(store.verify().unwrap().is_ok());
 }
+
+#[test]
+fn a_batch_sees_the_collection_changes_of_earlier_requests() {
+    let store = Store::in_memory(Options::default()).unwrap();
+    calendar_store(&store);
+    let (a, ra) = put_job("a.ics", event("ua", "A"));
+    let (reply, rdel) = sync_channel(1);
+    let del = Box::new(Call::new(
+        |tx: &mut crate::tx::Tx<'_>| tx.delete_collection("cal"),
+        reply,
+    ));
+    let (b, rb) = put_job("b.ics", event("ub", "B"));
+    let (reply, rnew) = sync_channel(1);
+    let recreate = Box::new(Call::new(
+        |tx: &mut crate::tx::Tx<'_>| {
+            let new = NewCollection {
+                kind: CollectionKind::Calendar,
+                ..Default::default()
+            };
+            tx.create_collection("cal", &new)
+        },
+        reply,
+    ));
+    let (c, rc) = put_job("c.ics", event("ua", "C"));
+    store.engine.run_batch(vec![a, del, b, recreate, c]);
+    assert!(ra.recv().unwrap().is_ok());
+    rdel.recv().unwrap().unwrap();
+    assert!(matches!(
+        rb.recv().unwrap(),
+        Err(StoreError::ParentNotFound)
+    ));
+    rnew.recv().unwrap().unwrap();
+    assert!(
+        rc.recv().unwrap().unwrap().created,
+        "the UID died with the old collection"
+    );
+    let names: Vec<_> = store
+        .list("cal")
+        .unwrap()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, vec!["c.ics"]);
+    assert!(store.verify().unwrap().is_ok());
+}

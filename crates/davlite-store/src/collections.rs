@@ -64,6 +64,7 @@ impl Tx<'_> {
     }
 
     pub fn create_collection(&mut self, path: &str, new: &NewCollection) -> Result<Collection> {
+        self.collections_changing();
         let slot = self.slot(path)?;
         if slot.existing.is_some() {
             return Err(StoreError::AlreadyExists);
@@ -114,6 +115,7 @@ impl Tx<'_> {
     }
 
     pub fn delete_collection(&mut self, path: &str) -> Result<()> {
+        self.collections_changing();
         check_path(path)?;
         let (id, rec) = self.coll(path)?.ok_or(StoreError::NotFound)?;
         self.drop_subtree(id, &rec)?;
@@ -152,6 +154,7 @@ impl Tx<'_> {
         props: &[(String, Option<Vec<u8>>)],
         limits: Option<Limits>,
     ) -> Result<Collection> {
+        self.collections_changing();
         check_path(path)?;
         let (id, mut rec) = self.coll(path)?.ok_or(StoreError::NotFound)?;
         for (k, v) in props {
@@ -249,6 +252,7 @@ impl Tx<'_> {
     }
 
     pub fn move_collection(&mut self, from: &str, to: &str, overwrite: bool) -> Result<bool> {
+        self.collections_changing();
         let (id, rec, slot) = self.relocation(from, to, overwrite)?;
         let created = slot.existing.is_none();
         self.clear(to, &slot)?;
@@ -275,6 +279,7 @@ impl Tx<'_> {
     }
 
     pub fn copy_collection(&mut self, from: &str, to: &str, overwrite: bool) -> Result<bool> {
+        self.collections_changing();
         let (id, _, slot) = self.relocation(from, to, overwrite)?;
         let created = slot.existing.is_none();
         let tree = self.subtree(id)?;

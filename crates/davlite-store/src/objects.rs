@@ -113,7 +113,7 @@ impl Tx<'_> {
         let Hashed { object, etag, crc } = object;
         let (etag, crc) = (*etag, *crc);
         check_name(name)?;
-        let (id, crec) = self.coll(coll)?.ok_or(StoreError::ParentNotFound)?;
+        let (id, crec) = self.coll_cached(coll)?.ok_or(StoreError::ParentNotFound)?;
         check_kind(&crec, object.info.kind)?;
         // Only plain collections have child collections.
         if crec.kind == CollectionKind::Plain && self.is_child_collection(id, name)? {
@@ -176,7 +176,7 @@ impl Tx<'_> {
     }
 
     pub fn delete(&mut self, coll: &str, name: &str, pre: &Precondition) -> Result<()> {
-        let (id, crec) = self.coll(coll)?.ok_or(StoreError::NotFound)?;
+        let (id, crec) = self.coll_cached(coll)?.ok_or(StoreError::NotFound)?;
         // Conditionals are ignored when the request would fail without them (RFC 9110 §13.2.1).
         let old = self.obj(id, name)?.ok_or(StoreError::NotFound)?;
         check_precondition(pre, Some(old.etag))?;
@@ -196,10 +196,10 @@ impl Tx<'_> {
         remove_source: bool,
     ) -> Result<PutOutcome> {
         check_name(to.1)?;
-        let (src_id, src_coll) = self.coll(from.0)?.ok_or(StoreError::NotFound)?;
+        let (src_id, src_coll) = self.coll_cached(from.0)?.ok_or(StoreError::NotFound)?;
         let src = self.obj(src_id, from.1)?.ok_or(StoreError::NotFound)?;
         check_precondition(pre, Some(src.etag))?;
-        let (dst_id, dst_coll) = self.coll(to.0)?.ok_or(StoreError::ParentNotFound)?;
+        let (dst_id, dst_coll) = self.coll_cached(to.0)?.ok_or(StoreError::ParentNotFound)?;
         if src_id == dst_id && from.1 == to.1 {
             return Err(StoreError::WrongKind {
                 reason: "source and destination are the same",

@@ -32,6 +32,8 @@ pub(crate) struct Tx<'t> {
     /// `None` marks a collection deleted in this batch.
     states: HashMap<u64, Option<CollState>>,
     usages: HashMap<String, u64>,
+    /// Collections resolved in this batch; cleared by every collection operation.
+    resolved: HashMap<String, (u64, CollRec)>,
 }
 
 impl<'t> Tx<'t> {
@@ -54,6 +56,7 @@ impl<'t> Tx<'t> {
             quota,
             states: HashMap::new(),
             usages: HashMap::new(),
+            resolved: HashMap::new(),
         })
     }
 
@@ -77,6 +80,24 @@ impl<'t> Tx<'t> {
 
     pub fn coll(&self, path: &str) -> Result<Option<(u64, CollRec)>> {
         resolve(&self.paths, &self.colls, path)
+    }
+
+    /// Like [`Tx::coll`], remembering the answer for the rest of the batch: object writes in
+    /// one batch mostly target the same few collections.
+    pub fn coll_cached(&mut self, path: &str) -> Result<Option<(u64, CollRec)>> {
+        if let Some(hit) = self.resolved.get(path) {
+            return Ok(Some(hit.clone()));
+        }
+        let found = self.coll(path)?;
+        if let Some(hit) = &found {
+            self.resolved.insert(path.to_owned(), hit.clone());
+        }
+        Ok(found)
+    }
+
+    /// Forgets resolved collections; every operation that changes collections calls it first.
+    pub fn collections_changing(&mut self) {
+        self.resolved.clear();
     }
 
     pub fn obj(&self, id: u64, name: &str) -> Result<Option<ObjRec>> {

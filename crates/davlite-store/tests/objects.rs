@@ -476,3 +476,27 @@ fn copy_and_move_objects_check_both_uid_indexes() {
     assert!(s.get(CAL, "renamed.ics").unwrap().is_some());
     assert_sound(&s);
 }
+
+#[test]
+fn relaxed_durability_writes_survive_a_clean_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let relaxed = Options {
+        durability: Durability::Relaxed,
+        ..Options::default()
+    };
+    {
+        let s = Store::open(&path, relaxed.clone()).unwrap();
+        s.create_collection("cals", plain("a")).unwrap();
+        s.create_collection(CAL, calendar("a")).unwrap();
+        for i in 0..50 {
+            let name = format!("{i}.ics");
+            s.put(CAL, &name, event(&name, &name), Precondition::None)
+                .unwrap();
+        }
+        assert_eq!(s.list(CAL).unwrap().len(), 50, "visible at once");
+    }
+    let s = Store::open(&path, Options::default()).unwrap();
+    assert_eq!(s.list(CAL).unwrap().len(), 50);
+    assert_sound(&s);
+}
