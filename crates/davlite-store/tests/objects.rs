@@ -500,3 +500,11 @@ fn relaxed_durability_writes_survive_a_clean_reopen() {
     assert_eq!(s.list(CAL).unwrap().len(), 50);
     assert_sound(&s);
 }
+
+#[test]
+fn handles_cross_threads() {
+    fn send_sync<T: Send + Sync + Clone + 'static>() {}
+    send_sync::<Store>();
+    send_sync::<Reader>();
+    send_sync::<StoreError>();
+}
