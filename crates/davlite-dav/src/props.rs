@@ -269,7 +269,11 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
             _ => None,
         },
         ("DAV:", "sync-token") | ("http://calendarserver.org/ns/", "getctag") => match res {
-            Res::Collection(c) => owned(sync_token::format(c.id, c.seq)),
+            Res::Collection(c) => owned(sync_token::format_with_children(
+                c.id,
+                c.seq,
+                &child_collections(r, reader, c),
+            )),
             _ => None,
         },
         ("DAV:", "supported-report-set") => {
@@ -360,6 +364,17 @@ fn collection_limit(res: &Res, ns: &str, l: &str) -> Option<PropContent<'static>
         ) => c.limits.max_attendees.and_then(|v| text(v.to_string())),
         _ => None,
     }
+}
+
+/// The child collections a sync token covers: those of a plain collection (a home) that the user
+/// may see. Calendars and address books hold no collections.
+pub fn child_collections(r: &ReqInfo, reader: &Reader, c: &Collection) -> Vec<Collection> {
+    if c.kind != CollectionKind::Plain {
+        return Vec::new();
+    }
+    let mut kids = reader.children(&c.path).unwrap_or_default();
+    kids.retain(|k| crate::access::visible(r, &k.path));
+    kids
 }
 
 pub fn supported_reports(res: &Res) -> Vec<QName> {

@@ -511,3 +511,36 @@ fn apple_create_without_condition_update_with_if_match_delete_plain() {
     f.req("DELETE", &uri, &[], "").assert_status(204);
     f.req("DELETE", &uri, &[], "").assert_status(404);
 }
+
+#[test]
+fn apple_home_sync_reports_calendars_whose_events_changed() {
+    let f = fixture();
+    let home = "/dav/calendars/alice/";
+    f.req("MKCALENDAR", &format!("{home}work/"), &[], "")
+        .assert_status(201);
+    let r = f.report(home, Some("1"), &home_sync(""));
+    r.assert_status(207);
+    let t0 = sync_token(&r.body);
+    // The home's getctag and sync-token are the token the report handed out.
+    let p = f.propfind_body(home, "0", POLL_BODY, &[]);
+    assert_eq!(element_text(&p.body, "CS:getctag").unwrap(), t0);
+    assert_eq!(element_text(&p.body, "D:sync-token").unwrap(), t0);
+
+    // An event in the default calendar: the home sync names that calendar (with its new ctag),
+    // not the untouched one.
+    f.put_event(&format!("{CAL}e.ics"), "e", &[])
+        .assert_status(201);
+    let r = f.report(home, Some("1"), &home_sync(&t0));
+    r.assert_status(207);
+    let cal = r.response(CAL);
+    let new_ctag = element_text(&f.propfind(CAL, "0", "<CS:getctag/>").body, "CS:getctag").unwrap();
+    assert!(cal.contains(&new_ctag), "{cal}");
+    assert!(!r.hrefs().contains(&format!("{home}work/")), "{}", r.body);
+    let t1 = sync_token(&r.body);
+    assert_ne!(t1, t0);
+    let again = f.report(home, Some("1"), &home_sync(&t1));
+    assert!(again.responses().is_empty(), "{}", again.body);
+    assert_eq!(sync_token(&again.body), t1);
+    // A calendar's own token is unchanged in form: one sequence, no children.
+    assert_eq!(new_ctag.matches(':').count(), 4, "{new_ctag}");
+}

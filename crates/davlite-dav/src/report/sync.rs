@@ -3,7 +3,7 @@
 //! served as a sync of the members (Thunderbird and Apple send Depth 1, Apple omits sync-level).
 
 use davlite_proto::{Condition, MultistatusWriter, PropRequest};
-use davlite_store::{ChangeKind, Collection, CollectionKind, Reader, StoreError};
+use davlite_store::{ChangeKind, Collection, CollectionId, CollectionKind, Reader, StoreError};
 use http::StatusCode;
 
 use super::data::write_object;
@@ -47,22 +47,47 @@ pub fn run(
             Condition::NumberOfMatchesWithinLimits,
         ));
     }
-    let since = match token.map(str::trim).filter(|t| !t.is_empty()) {
+    let parsed = match token.map(str::trim).filter(|t| !t.is_empty()) {
         None => None,
         Some(t) => match sync_token::parse(t) {
-            Some((id, seq)) if id == coll.id => Some(seq),
+            Some(tok) if tok.coll == coll.id => Some(tok),
             _ => return Err(invalid_token(r, coll)),
         },
     };
-    let changes = match reader.changes_since(&coll.path, since, limit.map(|l| l as usize)) {
+    let since = parsed.as_ref().map(|t| t.seq);
+    let mut changes = match reader.changes_since(&coll.path, since, limit.map(|l| l as usize)) {
         Ok(c) => c,
         Err(StoreError::InvalidSyncToken) => return Err(invalid_token(r, coll)),
         Err(e) => return Err(DavError::internal(e)),
     };
+    let children = props::child_collections(r, &reader, coll);
+    let token = if changes.truncated {
+        // The children's sequences stay as the client had them: content changes of child
+        // collections are reported on the last page.
+        let kept: Vec<Collection> = children
+            .iter()
+            .filter_map(|c| {
+                let (_, seq) = parsed
+                    .as_ref()?
+                    .children
+                    .iter()
+                    .find(|(id, _)| *id == c.id)?;
+                Some(Collection {
+                    seq: *seq,
+                    ..c.clone()
+                })
+            })
+            .collect();
+        sync_token::format_with_children(coll.id, changes.seq, &kept)
+    } else {
+        if let Some(tok) = &parsed {
+            add_changed_children(&mut changes.changes, &children, &tok.children);
+        }
+        sync_token::format_with_children(coll.id, changes.seq, &children)
+    };
     let w = MultistatusWriter::new();
     let coll = (*coll).clone();
     let props = props.clone();
-    let token = sync_token::format(coll.id, changes.seq);
     let truncated = changes.truncated;
     let raw_path = r.raw_path.clone();
     let write: WriteItem<davlite_store::Change> = Box::new(move |info, reader, w, ch| {
@@ -122,6 +147,27 @@ pub fn run(
         write,
         Some(tail),
     ))
+}
+
+/// Reports child collections whose own sequence moved since the token (their members changed)
+/// and that the collection's log does not already list.
+fn add_changed_children(
+    changes: &mut Vec<davlite_store::Change>,
+    children: &[Collection],
+    known: &[(CollectionId, u64)],
+) {
+    for c in children {
+        let name = c.path.rsplit('/').next().unwrap_or_default();
+        let was = known.iter().find(|(id, _)| *id == c.id).map(|(_, s)| *s);
+        if was != Some(c.seq) && !changes.iter().any(|ch| ch.name == name) {
+            changes.push(davlite_store::Change {
+                name: name.to_string(),
+                kind: ChangeKind::Upsert,
+                is_collection: true,
+                seq: c.seq,
+            });
+        }
+    }
 }
 
 /// 403 `valid-sync-token`; Thunderbird's address book recovers only from 400, so it gets 400
