@@ -270,10 +270,17 @@ impl Zones {
             let Some(id) = comp.prop("TZID").map(|p| p.text().trim().to_string()) else {
                 continue;
             };
-            if let Some(zone) = named_zone(&id).or_else(|| hinted_zone(comp)) {
+            // A name that maps only to a fixed offset (`(UTC+01:00) Somewhere` becomes
+            // `Etc/GMT-1`) would lose the daylight rules the VTIMEZONE carries: they win then.
+            let zone = match named_zone(&id).or_else(|| hinted_zone(comp)) {
+                Some(Zone::Iana(t)) if !t.name().starts_with("Etc/") => Some(Zone::Iana(t)),
+                Some(Zone::Utc) => Some(Zone::Utc),
+                named => CustomZone::from_vtimezone(tree, idx)
+                    .map(|c| Zone::Custom(Arc::new(c)))
+                    .or(named),
+            };
+            if let Some(zone) = zone {
                 by_id.insert(id, zone);
-            } else if let Some(custom) = CustomZone::from_vtimezone(tree, idx) {
-                by_id.insert(id, Zone::Custom(Arc::new(custom)));
             }
         }
         Zones { by_id }

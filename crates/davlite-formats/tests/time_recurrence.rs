@@ -383,3 +383,17 @@ fn override_this_and_future_moves_later_instances() {
         ]
     );
 }
+
+#[test]
+fn offset_style_tzid_keeps_vtimezone_daylight_rules() {
+    // A display-name TZID that a name table could only map to a fixed +01:00.
+    let tz = "BEGIN:VTIMEZONE\nTZID:(UTC+01:00) Nowhere\\, Special\nBEGIN:STANDARD\nDTSTART:16010101T030000\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\nEND:DAYLIGHT\nEND:VTIMEZONE\n";
+    let b = cal(&format!(
+        "{tz}BEGIN:VEVENT\nUID:a\nDTSTART;TZID=\"(UTC+01:00) Nowhere, Special\":20240715T100000\nDURATION:PT1H\nEND:VEVENT\n"
+    ));
+    assert_eq!(
+        object_span(&b).unwrap().span.unwrap().start,
+        utc("20240715T080000Z"),
+        "summer time: +02:00"
+    );
+}
