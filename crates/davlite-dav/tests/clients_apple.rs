@@ -544,3 +544,44 @@ fn apple_home_sync_reports_calendars_whose_events_changed() {
     // A calendar's own token is unchanged in form: one sequence, no children.
     assert_eq!(new_ctag.matches(':').count(), 4, "{new_ctag}");
 }
+
+#[test]
+fn apple_proppatch_color_order_displayname_after_mkcalendar() {
+    let f = fixture();
+    let uri = "/dav/calendars/alice/work/";
+    f.req(
+        "MKCALENDAR",
+        uri,
+        &[("content-type", "text/xml")],
+        MKCALENDAR_BODY,
+    )
+    .assert_status(201);
+    let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<A:propertyupdate xmlns:A="DAV:">
+  <A:set>
+    <A:prop>
+      <A:displayname>Work (renamed)</A:displayname>
+      <D:calendar-color xmlns:D="http://apple.com/ns/ical/" symbolic-color="red">#FF2968FF</D:calendar-color>
+      <D:calendar-order xmlns:D="http://apple.com/ns/ical/">7</D:calendar-order>
+    </A:prop>
+  </A:set>
+</A:propertyupdate>"#;
+    let r = f.req("PROPPATCH", uri, &[("content-type", "text/xml")], body);
+    r.assert_status(207).assert_lacks("403").assert_lacks("424");
+    let p = f.propfind_body(
+        "/dav/calendars/alice/",
+        "1",
+        r#"<A:propfind xmlns:A="DAV:"><A:prop><A:displayname/><D:calendar-color xmlns:D="http://apple.com/ns/ical/"/><D:calendar-order xmlns:D="http://apple.com/ns/ical/"/></A:prop></A:propfind>"#,
+        &[("brief", "t")],
+    );
+    let cal = p.response(uri);
+    assert!(
+        cal.contains("<D:displayname>Work (renamed)</D:displayname>"),
+        "{cal}"
+    );
+    assert!(
+        cal.contains("symbolic-color=\"red\"") && cal.contains("#FF2968FF"),
+        "{cal}"
+    );
+    assert!(cal.contains(">7<"), "{cal}");
+}

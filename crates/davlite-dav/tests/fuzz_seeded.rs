@@ -244,3 +244,24 @@ fn href_decoding_round_trips_on_seeded_inputs() {
         fuzzing::href(s.as_bytes());
     }
 }
+
+#[test]
+fn dav_request_every_method_on_every_path_as_every_user() {
+    for method in 0..15u8 {
+        for path in 0..13u8 {
+            for user in [0u8, 1, 2] {
+                for depth in ["", "0", "1", "infinity"] {
+                    let mut input = vec![method, path * 3 + 1];
+                    if depth.is_empty() {
+                        input.push(0);
+                    } else {
+                        input.extend_from_slice(&[1, 0, depth.len() as u8]);
+                        input.extend_from_slice(depth.as_bytes());
+                    }
+                    input.push(user);
+                    fuzzing::dav_request(&input);
+                }
+            }
+        }
+    }
+}
