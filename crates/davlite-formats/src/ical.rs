@@ -15,6 +15,7 @@
 //! Deliberately tolerated (real clients send them): a missing PRODID or DTSTAMP, DTEND not after
 //! DTSTART, DATE values without `VALUE=DATE`, TZIDs with no VTIMEZONE (RFC 7809), blank lines.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::charset::Charset;
@@ -107,7 +108,7 @@ mod bit {
 struct Frame {
     name: CompName,
     /// The name as written (for END matching and messages), upper-cased.
-    label: String,
+    label: Cow<'static, str>,
     line: u32,
     start: usize,
     seen: u32,
@@ -322,7 +323,7 @@ pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> 
                                 range: line.span.start..0,
                             }
                         }
-                        _ => others.push((label.clone(), n)),
+                        _ => others.push((label.to_string(), n)),
                     }
                 }
                 stack.push(Frame {
@@ -404,13 +405,30 @@ pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> 
     })
 }
 
-fn component_label(line: &ContentLine<'_>) -> Result<String, FormatError> {
+/// The component name of a BEGIN/END line, upper-cased; known names without allocating.
+fn component_label(line: &ContentLine<'_>) -> Result<Cow<'static, str>, FormatError> {
     let v = line.value();
     let v = v.trim_ascii();
     if v.is_empty() || !v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(syntax(line.line, "BEGIN/END needs a component name"));
     }
-    Ok(String::from_utf8_lossy(v).to_ascii_uppercase())
+    let mut buf = [0u8; 16];
+    const KNOWN: [&str; 9] = [
+        "VCALENDAR",
+        "VEVENT",
+        "VTODO",
+        "VJOURNAL",
+        "VFREEBUSY",
+        "VTIMEZONE",
+        "STANDARD",
+        "DAYLIGHT",
+        "VALARM",
+    ];
+    let up = upper(v, &mut buf);
+    if let Some(k) = KNOWN.iter().find(|k| k.as_bytes() == up) {
+        return Ok(Cow::Borrowed(k));
+    }
+    Ok(Cow::Owned(String::from_utf8_lossy(v).to_ascii_uppercase()))
 }
 
 /// Checks the single-occurrence bit and sets it.
