@@ -16,6 +16,11 @@ pub struct DavConfig {
     pub require_if_match: bool,
     /// Largest request body the handlers accept (the server enforces it before reading).
     pub max_body_bytes: u64,
+    /// Most objects one calendar-query or addressbook-query answers: a calendar-query over
+    /// more candidates is refused (403 `number-of-matches-within-limits`, RFC 4791 has no
+    /// partial answer), an addressbook-query is cut short with a 507 member (RFC 6352 §8.6.2).
+    /// Far above real collection sizes by default, so clients never meet it.
+    pub max_query_results: usize,
 }
 
 impl Default for DavConfig {
@@ -27,6 +32,7 @@ impl Default for DavConfig {
             thunderbird_sync_400: true,
             require_if_match: false,
             max_body_bytes: 16 * 1024 * 1024,
+            max_query_results: 100_000,
         }
     }
 }

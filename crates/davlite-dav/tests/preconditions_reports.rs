@@ -414,3 +414,56 @@ fn sync_limit_we_cannot_honour_is_507_number_of_matches_within_limits() {
         "<D:number-of-matches-within-limits/>",
     );
 }
+
+fn small_query_limit() -> Fixture {
+    fixture_with(davlite_dav::DavConfig {
+        max_query_results: 3,
+        ..davlite_dav::DavConfig::default()
+    })
+}
+
+#[test]
+fn calendar_query_matching_more_than_we_return_is_403_number_of_matches_within_limits() {
+    let f = small_query_limit();
+    for i in 0..4 {
+        f.put_event(&format!("{CAL}{i}.ics"), &format!("m{i}"), &[])
+            .assert_status(201);
+    }
+    refused(
+        &f,
+        CAL,
+        Some("1"),
+        &cal_query(
+            r#"<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter>"#,
+        ),
+        403,
+        "<D:number-of-matches-within-limits/>",
+    );
+}
+
+#[test]
+fn addressbook_query_cut_short_by_our_limit_is_207_with_507() {
+    let f = small_query_limit();
+    for i in 0..5 {
+        f.put_card(&format!("{BOOK}{i}.vcf"), &format!("o{i}"), &[])
+            .assert_status(201);
+    }
+    let r = f.report(BOOK, Some("1"), &card_query("", ""));
+    r.assert_status(207);
+    assert_eq!(
+        r.hrefs().iter().filter(|h| *h != BOOK).count(),
+        3,
+        "{}",
+        r.body
+    );
+    assert!(r.response(BOOK).contains("507 Insufficient Storage"));
+    // Exactly at the limit: no 507.
+    f.req("DELETE", &format!("{BOOK}0.vcf"), &[], "")
+        .assert_status(204);
+    f.req("DELETE", &format!("{BOOK}1.vcf"), &[], "")
+        .assert_status(204);
+    let r = f.report(BOOK, Some("1"), &card_query("", ""));
+    r.assert_status(207)
+        .assert_lacks("507 Insufficient Storage");
+    assert_eq!(r.responses().len(), 3);
+}

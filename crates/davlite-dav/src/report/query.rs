@@ -20,10 +20,6 @@ use crate::stream::{self, Tail, WriteItem};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Most objects one calendar-query answers; RFC 4791 has no truncated answer, so past this the
-/// query is refused with `number-of-matches-within-limits`.
-pub const MAX_QUERY_RESULTS: usize = 100_000;
-
 fn object_href(r: &ReqInfo, coll: &Collection, name: &str) -> String {
     let mut segs: Vec<&str> = coll.path.split('/').collect();
     segs.push(name);
@@ -80,7 +76,7 @@ pub fn calendar(
             return Err(DavError::forbidden(Condition::MaxDateTime));
         }
     }
-    if names.len() > MAX_QUERY_RESULTS {
+    if names.len() > r.dav.config().max_query_results {
         return Err(DavError::forbidden(Condition::NumberOfMatchesWithinLimits));
     }
     let write: WriteItem<String> = Box::new(move |info, reader, w, name| {
@@ -141,6 +137,9 @@ pub fn card(
         Res::Object { coll, name, .. } => ((*coll).clone(), vec![name.to_string()]),
         _ => return Ok(DavBody::Full(w.finish())),
     };
+    // Our own limit cuts the answer short the same way the client's CR:limit does.
+    let ours = u32::try_from(r.dav.config().max_query_results).unwrap_or(u32::MAX);
+    let limit = Some(limit.map_or(ours, |l| l.min(ours)));
     let truncated = Arc::new(AtomicBool::new(false));
     let flag = truncated.clone();
     let mut matched = 0u32;
