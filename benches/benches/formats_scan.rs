@@ -6,6 +6,7 @@
 //!
 //! - `corpus/*`: every file of the shared corpus (`../shared/corpus` or `DAVLITE_CORPUS`) that
 //!   PUT accepts, through `ParsedObject::calendar` / `vcard`; throughput in bytes.
+//! - `corpus_single_instance`: the accepted files that need no recurrence expansion.
 //! - `corpus_scan_only`: the content-line scanner alone over all corpus files.
 //! - `event_2kb`: one typical client event (VTIMEZONE, attendees, folded description, alarm).
 //! - `folded_1mb`: one 1 MB property folded every 75 octets (must stay linear).
@@ -96,8 +97,22 @@ fn benches(c: &mut Criterion) {
         .filter(|(n, b)| parse(n, b.clone()))
         .cloned()
         .collect();
+    // Objects that need no recurrence expansion: what the scanner, validator and span
+    // extraction of this crate cost without the recurrence engine.
+    let single: Vec<(String, Vec<u8>)> = accepted
+        .iter()
+        .filter(|(n, b)| {
+            n.ends_with(".vcf")
+                || ParsedObject::calendar(b.clone()).is_ok_and(|o| o.info.instances == Some(1))
+        })
+        .cloned()
+        .collect();
     let mut g = c.benchmark_group("formats");
-    for (label, set) in [("corpus_accepted", &accepted), ("corpus_all", &files)] {
+    for (label, set) in [
+        ("corpus_accepted", &accepted),
+        ("corpus_single_instance", &single),
+        ("corpus_all", &files),
+    ] {
         let total: usize = set.iter().map(|(_, b)| b.len()).sum();
         g.throughput(Throughput::Bytes(total as u64));
         g.bench_function(label, |b| {

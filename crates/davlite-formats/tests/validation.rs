@@ -403,3 +403,60 @@ fn errors_display_line_and_reason_for_people() {
     assert_eq!(err.precondition().element(), "valid-calendar-data");
     assert!(!err.precondition().is_carddav());
 }
+
+fn with_zone(tzid: &str, vtimezone: &str, local: &str) -> ParsedObject {
+    let body = event(&format!(
+        "DTSTART;TZID=\"{tzid}\":{local}\r\nDURATION:PT1H\r\n"
+    ))
+    .replace("BEGIN:VEVENT", &format!("{vtimezone}BEGIN:VEVENT"));
+    cal(&body).unwrap()
+}
+
+#[test]
+fn windows_zone_name_is_resolved() {
+    // Outlook: 2024-06-12 10:00 W. Europe (CEST, +2) is 08:00 UTC.
+    let tz = "BEGIN:VTIMEZONE\r\nTZID:W. Europe Standard Time\r\nBEGIN:STANDARD\r\nDTSTART:16011028T030000\r\n\
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n\
+BEGIN:DAYLIGHT\r\nDTSTART:16010325T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nTZOFFSETFROM:+0100\r\n\
+TZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n";
+    let obj = with_zone("W. Europe Standard Time", tz, "20240612T100000");
+    assert_eq!(
+        obj.info.span,
+        Some(TimeSpan {
+            start: 1_718_179_200,
+            end: 1_718_182_800
+        })
+    );
+}
+
+#[test]
+fn custom_vtimezone_without_iana_equivalent_uses_its_own_rules() {
+    let tz = "BEGIN:VTIMEZONE\r\nTZID:Made Up Time\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n\
+TZOFFSETFROM:+0530\r\nTZOFFSETTO:+0530\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+    let obj = with_zone("Made Up Time", tz, "20240612T100000");
+    // 10:00 at +05:30 is 04:30 UTC, not 10:00 UTC.
+    assert_eq!(obj.info.span.unwrap().start, 1_718_166_600);
+}
+
+#[test]
+fn prefixed_and_hinted_zone_names_resolve_to_iana() {
+    let tz = "BEGIN:VTIMEZONE\r\nTZID:/mozilla.org/20050126_1/America/New_York\r\nBEGIN:STANDARD\r\n\
+DTSTART:19701101T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+    let obj = with_zone(
+        "/mozilla.org/20050126_1/America/New_York",
+        tz,
+        "20240612T100000",
+    );
+    // 10:00 EDT (-4) is 14:00 UTC.
+    assert_eq!(obj.info.span.unwrap().start, 1_718_200_800);
+    let hinted = "BEGIN:VTIMEZONE\r\nTZID:Berlin local\r\nX-LIC-LOCATION:Europe/Berlin\r\nBEGIN:STANDARD\r\n\
+DTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+    let obj = with_zone("Berlin local", hinted, "20240612T100000");
+    assert_eq!(obj.info.span.unwrap().start, 1_718_179_200);
+}
+
+#[test]
+fn unknown_tzid_without_vtimezone_is_accepted_as_floating() {
+    let obj = cal(&event("DTSTART;TZID=Nowhere/Special:20240612T100000\r\n")).unwrap();
+    assert_eq!(obj.info.span.unwrap().start, 1_718_186_400);
+}
