@@ -104,8 +104,9 @@ pub struct ObjectInfo {
     /// The UID shared by all components (iCalendar) or the vCard UID. `None` for plain resources.
     pub uid: Option<String>,
     pub kind: ObjectKind,
-    /// The time the object occupies over all its instances; `None` when it occupies no time
-    /// (a todo without dates, a card, a plain resource).
+    /// The time the object occupies over all its instances; `None` when no time-range can match
+    /// it (a journal without DTSTART, a card, a plain resource). A todo without any date spans
+    /// [`TimeSpan::ALL`]: RFC 4791 §9.9 matches it to every range.
     pub span: Option<TimeSpan>,
     /// Number of recurrence instances; `None` when unbounded.
     pub instances: Option<u64>,
