@@ -467,3 +467,40 @@ fn addressbook_query_cut_short_by_our_limit_is_207_with_507() {
         .assert_lacks("507 Insufficient Storage");
     assert_eq!(r.responses().len(), 3);
 }
+
+#[test]
+fn address_data_we_cannot_produce_is_415_for_that_href_inside_the_207() {
+    let f = fixture();
+    f.put_card(&format!("{BOOK}a.vcf"), "a", &[])
+        .assert_status(201);
+    for attrs in [
+        r#"content-type="application/vcard+json""#,
+        r#"content-type="text/vcard" version="2.1""#,
+    ] {
+        let body = format!(
+            r#"<CR:addressbook-multiget xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><CR:address-data {attrs}/></D:prop><D:href>{BOOK}a.vcf</D:href><D:href>{BOOK}missing.vcf</D:href></CR:addressbook-multiget>"#
+        );
+        let r = f.report(BOOK, Some("1"), &body);
+        r.assert_status(207);
+        let resp = r.response(&format!("{BOOK}a.vcf"));
+        assert!(
+            resp.contains("HTTP/1.1 415 Unsupported Media Type"),
+            "{resp}"
+        );
+        assert!(
+            resp.contains("<CR:supported-address-data-conversion/>"),
+            "{resp}"
+        );
+        assert!(
+            r.response(&format!("{BOOK}missing.vcf"))
+                .contains("404 Not Found")
+        );
+    }
+    // Versions we speak are served (as stored).
+    let body = format!(
+        r#"<CR:addressbook-multiget xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><CR:address-data content-type="text/vcard" version="4.0"/></D:prop><D:href>{BOOK}a.vcf</D:href></CR:addressbook-multiget>"#
+    );
+    f.report(BOOK, Some("1"), &body)
+        .assert_status(207)
+        .assert_contains("UID:a");
+}

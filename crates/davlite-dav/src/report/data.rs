@@ -43,6 +43,20 @@ pub fn write_object(
     minimal: bool,
 ) -> DavResult<()> {
     let res = Res::Object { coll, name, meta };
+    if props
+        .address_data
+        .as_ref()
+        .is_some_and(|a| !address_data_producible(a))
+    {
+        // RFC 6352 §8.7.2: a representation we cannot produce is 415 for that href, with the
+        // precondition, and the rest of the report is answered.
+        w.response_status(
+            href,
+            http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some(&davlite_proto::Condition::SupportedAddressDataConversion),
+        );
+        return Ok(());
+    }
     let mut extra: Vec<Prop> = Vec::new();
     let mut owned_body = None;
     if let Some(data_name) = wants_data(props) {
@@ -66,6 +80,21 @@ pub fn write_object(
     let ps = props::propstats(r, reader, &res, &which(props), &dead, extra, minimal);
     w.response_propstat(href, &ps);
     Ok(())
+}
+
+/// Whether we can answer an `address-data` request: vCard text, version 3.0 or 4.0. A 3.0 card
+/// asked for as 4.0 (or the reverse) is served as stored: no converter exists yet, and DAVx5 and
+/// vdirsyncer read either version, whereas a 415 would drop the card from their sync.
+fn address_data_producible(a: &davlite_proto::AddressDataRequest) -> bool {
+    let type_ok = a.content_type.as_deref().is_none_or(|t| {
+        let t = t.trim();
+        t.eq_ignore_ascii_case("text/vcard") || t.eq_ignore_ascii_case("text/x-vcard")
+    });
+    let version_ok = a
+        .version
+        .as_deref()
+        .is_none_or(|v| matches!(v.trim(), "3.0" | "4.0"));
+    type_ok && version_ok
 }
 
 /// The calendar-data / address-data text: the stored bytes, or the expanded / limited form the
