@@ -7,24 +7,20 @@ use crate::recurrence::{
     Calendar, EXPANSION_CAP, Instance, ObjectTimes, RecurrenceError, expand_set, recurrence_sets,
 };
 
-/// The span of one instance, by the §9.9 row that applies to its component.
-fn instance_span(cal: &Calendar<'_>, i: &Instance) -> Option<TimeSpan> {
-    let comp = cal.comp(i.component);
-    let t = Timing::read(comp, &cal.zones);
+/// The span of one instance, by the §9.9 row that applies to its component (every instance
+/// has an anchor, so a journal without DTSTART never gets here).
+fn instance_span(cal: &Calendar<'_>, i: &Instance) -> TimeSpan {
     let (lo, hi) = (i.start.min(i.end), i.start.max(i.end));
-    if comp.is("VTODO") {
-        return Some(TimeSpan {
+    if cal.comp(i.component).is("VTODO") {
+        return TimeSpan {
             start: lo.saturating_sub(1),
             end: hi.saturating_add(1),
-        });
+        };
     }
-    if comp.is("VJOURNAL") && t.dtstart.is_none() {
-        return None;
-    }
-    Some(TimeSpan {
+    TimeSpan {
         start: lo,
         end: hi.max(lo.saturating_add(1)),
-    })
+    }
 }
 
 /// A todo with neither DTSTART nor DUE matches by COMPLETED / CREATED, or always (§9.9).
@@ -78,9 +74,7 @@ pub(crate) fn object_times(cal: &Calendar<'_>) -> Result<ObjectTimes, Recurrence
             }
         }
         for i in &exp.instances {
-            if let Some(s) = instance_span(cal, i) {
-                widen(&mut span, s);
-            }
+            widen(&mut span, instance_span(cal, i));
         }
         if exp.open || exp.truncated {
             if let Some(s) = span.as_mut() {
