@@ -105,6 +105,9 @@ pub enum FormatError {
     },
     /// An import charset we cannot decode.
     UnsupportedCharset { format: Format, charset: String },
+    /// The body is the other format (a vCard sent as a calendar object, or the reverse):
+    /// answered as the wrong media type, supported-calendar-data / supported-address-data.
+    WrongFormat { expected: Format, line: u32 },
 }
 
 impl FormatError {
@@ -138,6 +141,7 @@ impl FormatError {
             UnsupportedVersion { format, .. } | UnsupportedCharset { format, .. } => {
                 supported(format)
             }
+            WrongFormat { expected, .. } => supported(expected),
         }
     }
 
@@ -153,7 +157,8 @@ impl FormatError {
             | ObjectRule { line, .. }
             | MissingUid { line, .. }
             | UnsupportedComponent { line, .. }
-            | UnsupportedVersion { line, .. } => Some(*line),
+            | UnsupportedVersion { line, .. }
+            | WrongFormat { line, .. } => Some(*line),
         }
     }
 
@@ -226,6 +231,24 @@ impl fmt::Display for FormatError {
                     f,
                     "charset {charset:?} is not supported for {}",
                     what(format)
+                )
+            }
+            WrongFormat {
+                expected: Format::Calendar,
+                line,
+            } => {
+                write!(
+                    f,
+                    "line {line}: a vCard where an iCalendar object was expected"
+                )
+            }
+            WrongFormat {
+                expected: Format::Card,
+                line,
+            } => {
+                write!(
+                    f,
+                    "line {line}: an iCalendar object where a vCard was expected"
                 )
             }
         }

@@ -265,6 +265,12 @@ pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> 
                 let cname = comp_name(&label);
                 match (stack.last().map(|f| f.name), cname) {
                     (None, CompName::Calendar) => {}
+                    (None, _) if label == "VCARD" => {
+                        return Err(FormatError::WrongFormat {
+                            expected: Format::Calendar,
+                            line: n,
+                        });
+                    }
                     (None, _) => {
                         return Err(structure(
                             n,

@@ -116,6 +116,12 @@ pub(crate) fn parse(
             });
         }
         if line.is(b"BEGIN") {
+            if depth == 0 && line.value().trim_ascii().eq_ignore_ascii_case(b"VCALENDAR") {
+                return Err(FormatError::WrongFormat {
+                    expected: Format::Card,
+                    line: n,
+                });
+            }
             if !is_card() {
                 return Err(structure(
                     n,

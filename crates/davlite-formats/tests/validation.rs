@@ -460,3 +460,15 @@ fn unknown_tzid_without_vtimezone_is_accepted_as_floating() {
     let obj = cal(&event("DTSTART;TZID=Nowhere/Special:20240612T100000\r\n")).unwrap();
     assert_eq!(obj.info.span.unwrap().start, 1_718_186_400);
 }
+
+#[test]
+fn vcard_sent_as_calendar_is_unsupported_calendar_data_and_the_reverse() {
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:a\r\nFN:x\r\nEND:VCARD\r\n";
+    assert_eq!(
+        refused(card).precondition(),
+        Precondition::SupportedCalendarData
+    );
+    let ics = event("DTSTART:20240612T100000Z\r\n");
+    let err = ParsedObject::vcard(ics.into_bytes()).unwrap_err();
+    assert_eq!(err.precondition(), Precondition::SupportedAddressData);
+}
