@@ -589,18 +589,27 @@ fn apple_proppatch_color_order_displayname_after_mkcalendar() {
 #[test]
 fn apple_brief_on_reports_drops_unknown_properties() {
     let f = fixture();
-    f.put_event(&format!("{CAL}b.ics"), "b", &[]).assert_status(201);
+    f.put_event(&format!("{CAL}b.ics"), "b", &[])
+        .assert_status(201);
     let multiget = format!(
         r#"<C:calendar-multiget xmlns:C="urn:ietf:params:xml:ns:caldav"><A:prop xmlns:A="DAV:"><A:getetag/><C:calendar-data/><C:schedule-tag/></A:prop><A:href xmlns:A="DAV:">{CAL}b.ics</A:href></C:calendar-multiget>"#
     );
-    let sync = apple_sync("").replace("<A:getcontenttype/>", "<A:getcontenttype/><X:unknown xmlns:X=\"urn:x\"/>");
+    let sync = apple_sync("").replace(
+        "<A:getcontenttype/>",
+        "<A:getcontenttype/><X:unknown xmlns:X=\"urn:x\"/>",
+    );
     for body in [multiget, sync] {
         let plain = f.report(CAL, Some("1"), &body);
         plain.assert_status(207).assert_contains("404 Not Found");
         let r = f.req(
             "REPORT",
             CAL,
-            &[("depth", "1"), ("content-type", "text/xml"), ("brief", "t"), ("prefer", "return=minimal")],
+            &[
+                ("depth", "1"),
+                ("content-type", "text/xml"),
+                ("brief", "t"),
+                ("prefer", "return=minimal"),
+            ],
             &body,
         );
         r.assert_status(207).assert_lacks("404 Not Found");
