@@ -98,7 +98,6 @@ pub(crate) fn parse(
     let mut closed = false;
     let mut version: Option<(VCardVersion, u32)> = None;
     let mut uid: Option<String> = None;
-    let mut uid_line = 0u32;
     let mut full_name: Option<String> = None;
     for line in Scanner::new(bytes) {
         let line = line.map_err(|e| FormatError::Syntax {
@@ -190,7 +189,6 @@ pub(crate) fn parse(
                 });
             }
             uid = Some(v);
-            uid_line = n;
         } else if line.is(b"FN") && full_name.is_none() {
             full_name = Some(text_value(&line, cs, true));
         }
@@ -218,7 +216,6 @@ pub(crate) fn parse(
             line: open_line,
         });
     }
-    let _ = uid_line;
     Ok(CardInfo {
         version,
         uid,
