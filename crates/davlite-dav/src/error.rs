@@ -3,7 +3,7 @@
 //! RFCs want in the `DAV:error` element.
 
 use bytes::Bytes;
-use davlite_proto::{Condition, DavKind, XmlError, error_body};
+use davlite_proto::{Condition, DavKind, XmlError, error_body, error_body_with_reason};
 use davlite_store::{CollectionKind, Etag, LimitKind, StoreError};
 use http::{HeaderValue, Response, StatusCode, header};
 
@@ -115,7 +115,7 @@ impl DavError {
             DavError::Condition(s, c) => (s, Some(error_body(c)), None, None),
             DavError::Refused(c, reason) => (
                 StatusCode::FORBIDDEN,
-                Some(with_reason(error_body(c), &reason)),
+                Some(error_body_with_reason(c, &reason)),
                 None,
                 None,
             ),
@@ -168,30 +168,6 @@ pub fn quote_etag(e: &Etag) -> String {
     }
     s.push('"');
     s
-}
-
-/// Adds a human-readable reason to a `DAV:error` body, in our own namespace so clients that only
-/// look for the precondition element are not disturbed (RFC 4918 §16 allows extra elements).
-fn with_reason(body: Bytes, reason: &str) -> Bytes {
-    const CLOSE: &[u8] = b"</D:error>";
-    let Some(pos) = body.windows(CLOSE.len()).rposition(|w| w == CLOSE) else {
-        return body;
-    };
-    let mut out = Vec::with_capacity(body.len() + reason.len() + 64);
-    out.extend_from_slice(&body[..pos]);
-    out.extend_from_slice(b"<X:reason xmlns:X=\"urn:davlite:error\">");
-    for c in reason.chars() {
-        match c {
-            '<' => out.extend_from_slice(b"&lt;"),
-            '>' => out.extend_from_slice(b"&gt;"),
-            '&' => out.extend_from_slice(b"&amp;"),
-            c if c.is_control() => out.push(b' '),
-            c => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
-        }
-    }
-    out.extend_from_slice(b"</X:reason>");
-    out.extend_from_slice(&body[pos..]);
-    Bytes::from(out)
 }
 
 #[cfg(test)]
