@@ -504,3 +504,50 @@ fn address_data_we_cannot_produce_is_415_for_that_href_inside_the_207() {
         .assert_status(207)
         .assert_contains("UID:a");
 }
+
+#[test]
+fn home_sync_cut_short_pages_through_calendars_and_keeps_content_changes_pending() {
+    let f = fixture();
+    let home = "/dav/calendars/alice/";
+    for n in ["c1", "c2", "c3"] {
+        f.req("MKCALENDAR", &format!("{home}{n}/"), &[], "")
+            .assert_status(201);
+    }
+    let limited = |token: &str| {
+        sync_body(token, "<D:resourcetype/>").replace(
+            "<D:prop>",
+            "<D:limit><D:nresults>2</D:nresults></D:limit><D:prop>",
+        )
+    };
+    let first = f.report(home, Some("1"), &limited(""));
+    first.assert_status(207);
+    assert!(first.response(home).contains("507 Insufficient Storage"));
+    let t1 = sync_token(&first.body);
+    // An event lands in c1 between the pages.
+    f.put_event(&format!("{home}c1/e.ics"), "e", &[])
+        .assert_status(201);
+    let mut token = t1;
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let r = f.report(home, Some("1"), &limited(&token));
+        r.assert_status(207);
+        seen.extend(r.hrefs().into_iter().filter(|h| h != home));
+        token = sync_token(&r.body);
+        if !r.body.contains("507 Insufficient Storage") {
+            break;
+        }
+    }
+    let all: Vec<_> = first
+        .hrefs()
+        .into_iter()
+        .filter(|h| h != home)
+        .chain(seen.iter().cloned())
+        .collect();
+    for n in ["default", "c1", "c2", "c3"] {
+        assert!(all.contains(&format!("{home}{n}/")), "{n}: {all:?}");
+    }
+    // c1 changed after the first page: it is reported again (or for the first time) later on.
+    assert!(seen.contains(&format!("{home}c1/")), "{seen:?}");
+    let r = f.report(home, Some("1"), &sync_body(&token, "<D:resourcetype/>"));
+    assert!(r.responses().is_empty(), "{}", r.body);
+}
