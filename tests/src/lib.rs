@@ -309,15 +309,26 @@ impl TestServer {
         );
     }
 
-    /// Sends SIGTERM and waits for the process to exit.
-    pub fn terminate(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("server running");
+    /// Sends SIGTERM without waiting (see [`Self::wait_exit`]).
+    pub fn send_sigterm(&self) {
+        let child = self.child.as_ref().expect("server running");
         let status = Command::new("kill")
             .arg("-TERM")
             .arg(child.id().to_string())
             .status()
             .expect("kill -TERM");
         assert!(status.success());
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.send_sigterm();
+        self.wait_exit()
+    }
+
+    /// Waits (up to 60 s) for the process to exit after a signal.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("server running");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(s) = child.try_wait().expect("wait") {

@@ -209,7 +209,7 @@ impl Layer {
             .iter()
             .map(|a| normalize_prefix("alias", a))
             .collect::<Result<Vec<_>, _>>()?;
-        if aliases.iter().any(|a| *a == base) {
+        if aliases.contains(&base) {
             return Err(ServerError::config(
                 "alias",
                 format!("{base} is already the base"),

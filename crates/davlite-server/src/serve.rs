@@ -34,6 +34,10 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
     };
     let store = store::open(&cfg.data)?;
     let dav = Dav::new(store, dav_config(&cfg));
+    if first_password.is_some() {
+        dav.provision_user(FIRST_USER)
+            .map_err(|e| ServerError::Store(format!("creating the homes of {FIRST_USER}: {e}")))?;
+    }
     let auth = Authenticator::new(cfg.data.clone(), cfg.auth.clone())?;
     let state = AppState::new(dav, auth, cfg.limits.clone(), cfg.debug_panic_path.clone());
 

@@ -1,0 +1,372 @@
+//! The whole-store dump (`davlite export --dump`, `davlite restore`): a portable, checksummed
+//! copy of every collection, object and user, independent of the redb file format.
+//!
+//! Layout: the magic line `DAVLITE-DUMP 1\n`, then frames of
+//! `kind: u8 | length: u32 LE | crc32(kind, payload): u32 LE | payload`, and a final `End` frame
+//! with the counts, so a truncated file is detected, not half restored. Payload fields are
+//! length-prefixed (u32 LE) byte strings and little-endian integers. Collections come before
+//! their members and children (tree order), so a restore can create them as it reads.
+//! Sync tokens are not carried over: after a restore, clients resynchronise once.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use davlite_formats::{ComponentSet, ParseOptions, ParsedObject};
+use davlite_store::{
+    Collection, CollectionKind, Limits, NewCollection, Precondition, Reader, Store,
+};
+
+use crate::ServerError;
+use crate::users::{UserDb, UserRecord};
+
+const MAGIC: &[u8] = b"DAVLITE-DUMP 1\n";
+const COLLECTION: u8 = 1;
+const OBJECT: u8 = 2;
+const USER: u8 = 3;
+const END: u8 = 0xFF;
+/// No single frame is larger than this; a length above it means a damaged file.
+const MAX_FRAME: u32 = 1 << 30;
+
+/// What a dump holds (written or read).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DumpCounts {
+    pub collections: u64,
+    pub objects: u64,
+    pub users: u64,
+}
+
+fn dump_err(msg: impl Into<String>) -> ServerError {
+    ServerError::Dump(msg.into())
+}
+
+#[derive(Default)]
+struct Enc(Vec<u8>);
+
+impl Enc {
+    fn bytes(&mut self, b: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(&(b.len() as u32).to_le_bytes());
+        self.0.extend_from_slice(b);
+        self
+    }
+    fn u64(&mut self, v: u64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    fn opt_u64(&mut self, v: Option<u64>) -> &mut Self {
+        self.0.push(u8::from(v.is_some()));
+        self.u64(v.unwrap_or(0))
+    }
+    fn opt_i64(&mut self, v: Option<i64>) -> &mut Self {
+        self.0.push(u8::from(v.is_some()));
+        self.0.extend_from_slice(&v.unwrap_or(0).to_le_bytes());
+        self
+    }
+}
+
+struct Dec<'a>(&'a [u8]);
+
+impl<'a> Dec<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ServerError> {
+        if self.0.len() < n {
+            return Err(dump_err("frame shorter than its fields"));
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Ok(a)
+    }
+    fn u8(&mut self) -> Result<u8, ServerError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, ServerError> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+    fn u64(&mut self) -> Result<u64, ServerError> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
+    }
+    fn bytes(&mut self) -> Result<&'a [u8], ServerError> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+    fn str(&mut self) -> Result<String, ServerError> {
+        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| dump_err("text field is not UTF-8"))
+    }
+    fn opt_u64(&mut self) -> Result<Option<u64>, ServerError> {
+        let some = self.u8()? != 0;
+        let v = self.u64()?;
+        Ok(some.then_some(v))
+    }
+    fn opt_i64(&mut self) -> Result<Option<i64>, ServerError> {
+        Ok(self.opt_u64()?.map(|v| v as i64))
+    }
+}
+
+fn frame(out: &mut impl Write, kind: u8, payload: &[u8]) -> Result<(), ServerError> {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&[kind]);
+    crc.update(payload);
+    let mut head = [0u8; 9];
+    head[0] = kind;
+    head[1..5].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    head[5..9].copy_from_slice(&crc.finalize().to_le_bytes());
+    out.write_all(&head)
+        .and_then(|()| out.write_all(payload))
+        .map_err(|e| ServerError::io("dump output", e))
+}
+
+fn kind_code(k: CollectionKind) -> u8 {
+    match k {
+        CollectionKind::Plain => 0,
+        CollectionKind::Calendar => 1,
+        CollectionKind::AddressBook => 2,
+    }
+}
+
+fn encode_collection(c: &Collection) -> Vec<u8> {
+    let mut e = Enc::default();
+    e.bytes(c.path.as_bytes())
+        .bytes(&[kind_code(c.kind)])
+        .bytes(c.owner.as_bytes());
+    let l = &c.limits;
+    e.opt_u64(l.max_resource_size)
+        .bytes(&[l.components.0])
+        .opt_i64(l.min_date)
+        .opt_i64(l.max_date);
+    e.opt_u64(l.max_instances)
+        .opt_u64(l.max_attendees.map(u64::from));
+    e.u64(c.props.len() as u64);
+    for (k, v) in &c.props {
+        e.bytes(k.as_bytes()).bytes(v);
+    }
+    e.0
+}
+
+/// Writes the whole store (one consistent snapshot) and the users of `data` to `path`.
+pub fn write_dump(store: &Store, users: &UserDb, path: &Path) -> Result<DumpCounts, ServerError> {
+    let tmp = path.with_extension("partial");
+    let file = std::fs::File::create(&tmp).map_err(|e| ServerError::io(&tmp, e))?;
+    let mut out = BufWriter::new(file);
+    out.write_all(MAGIC).map_err(|e| ServerError::io(&tmp, e))?;
+    let mut counts = DumpCounts::default();
+    for (name, rec) in users.iter() {
+        let mut e = Enc::default();
+        e.bytes(name.as_bytes())
+            .bytes(rec.hash.as_bytes())
+            .u64(rec.created as u64);
+        frame(&mut out, USER, &e.0)?;
+        counts.users += 1;
+    }
+    let reader = store
+        .read()
+        .map_err(|e| ServerError::Store(e.to_string()))?;
+    let mut stack: Vec<Collection> = reader
+        .children("")
+        .map_err(|e| ServerError::Store(e.to_string()))?;
+    stack.reverse();
+    while let Some(c) = stack.pop() {
+        frame(&mut out, COLLECTION, &encode_collection(&c))?;
+        counts.collections += 1;
+        counts.objects += dump_objects(&reader, &c.path, &mut out)?;
+        let mut kids = reader
+            .children(&c.path)
+            .map_err(|e| ServerError::Store(e.to_string()))?;
+        kids.reverse();
+        stack.extend(kids);
+    }
+    let mut e = Enc::default();
+    e.u64(counts.collections)
+        .u64(counts.objects)
+        .u64(counts.users);
+    frame(&mut out, END, &e.0)?;
+    let file = out
+        .into_inner()
+        .map_err(|e| ServerError::io(&tmp, e.into_error()))?;
+    file.sync_all().map_err(|e| ServerError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| ServerError::io(path, e))?;
+    Ok(counts)
+}
+
+fn dump_objects(reader: &Reader, coll: &str, out: &mut impl Write) -> Result<u64, ServerError> {
+    let mut n = 0;
+    for (name, meta) in reader
+        .list(coll)
+        .map_err(|e| ServerError::Store(e.to_string()))?
+    {
+        // `get` checks the body's crc32: a corrupt record stops the dump instead of being copied.
+        let Some((_, body)) = reader
+            .get(coll, &name)
+            .map_err(|e| ServerError::Store(format!("{coll}/{name}: {e}")))?
+        else {
+            continue;
+        };
+        let mut e = Enc::default();
+        e.bytes(coll.as_bytes())
+            .bytes(name.as_bytes())
+            .bytes(meta.content_type.as_bytes())
+            .bytes(&body);
+        frame(out, OBJECT, &e.0)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Reads a dump into `store` (which must hold no collections) and `users`.
+pub fn restore_dump(
+    store: &Store,
+    users: &mut UserDb,
+    path: &Path,
+) -> Result<DumpCounts, ServerError> {
+    let file = std::fs::File::open(path).map_err(|e| ServerError::io(path, e))?;
+    let mut input = BufReader::new(file);
+    let mut magic = [0u8; MAGIC.len()];
+    input
+        .read_exact(&mut magic)
+        .map_err(|_| dump_err("not a davlite dump (file too short)"))?;
+    if magic != MAGIC {
+        return Err(dump_err("not a davlite dump (wrong magic line)"));
+    }
+    let mut counts = DumpCounts::default();
+    let mut offset = MAGIC.len() as u64;
+    loop {
+        let mut head = [0u8; 9];
+        input
+            .read_exact(&mut head)
+            .map_err(|_| dump_err(format!("truncated at byte {offset}: no end frame")))?;
+        let kind = head[0];
+        let len = u32::from_le_bytes(head[1..5].try_into().expect("4 bytes"));
+        let crc = u32::from_le_bytes(head[5..9].try_into().expect("4 bytes"));
+        if len > MAX_FRAME {
+            return Err(dump_err(format!("damaged frame at byte {offset}")));
+        }
+        let mut payload = vec![0u8; len as usize];
+        input
+            .read_exact(&mut payload)
+            .map_err(|_| dump_err(format!("truncated frame at byte {offset}")))?;
+        let mut h = crc32fast::Hasher::new();
+        h.update(&[kind]);
+        h.update(&payload);
+        if h.finalize() != crc {
+            return Err(dump_err(format!(
+                "checksum mismatch in the frame at byte {offset}"
+            )));
+        }
+        let mut d = Dec(&payload);
+        match kind {
+            USER => {
+                let name = d.str()?;
+                let hash = d.str()?;
+                let created = d.u64()? as i64;
+                users.insert_record(&name, UserRecord { hash, created })?;
+                counts.users += 1;
+            }
+            COLLECTION => {
+                let (path, new) = decode_collection(&mut d)?;
+                store
+                    .create_collection(&path, new)
+                    .map_err(|e| ServerError::Store(format!("{path}: {e}")))?;
+                counts.collections += 1;
+            }
+            OBJECT => {
+                let coll = d.str()?;
+                let name = d.str()?;
+                let content_type = d.str()?;
+                let body = d.bytes()?.to_vec();
+                let kind = store
+                    .collection(&coll)
+                    .map_err(|e| ServerError::Store(e.to_string()))?
+                    .ok_or_else(|| dump_err(format!("object {name} before its collection {coll}")))?
+                    .kind;
+                let parsed = parse_stored(kind, body, &content_type)
+                    .map_err(|e| dump_err(format!("{coll}/{name}: {e}")))?;
+                store
+                    .put(&coll, &name, parsed, Precondition::None)
+                    .map_err(|e| ServerError::Store(format!("{coll}/{name}: {e}")))?;
+                counts.objects += 1;
+            }
+            END => {
+                let expected = DumpCounts {
+                    collections: d.u64()?,
+                    objects: d.u64()?,
+                    users: d.u64()?,
+                };
+                if expected != counts {
+                    return Err(dump_err(format!(
+                        "end frame announces {expected:?} but the dump held {counts:?}"
+                    )));
+                }
+                return Ok(counts);
+            }
+            other => {
+                return Err(dump_err(format!(
+                    "unknown frame kind {other} at byte {offset}"
+                )));
+            }
+        }
+        offset += 9 + u64::from(len);
+    }
+}
+
+fn decode_collection(d: &mut Dec<'_>) -> Result<(String, NewCollection), ServerError> {
+    let path = d.str()?;
+    let kind = match d.bytes()? {
+        [0] => CollectionKind::Plain,
+        [1] => CollectionKind::Calendar,
+        [2] => CollectionKind::AddressBook,
+        _ => return Err(dump_err("unknown collection kind")),
+    };
+    let owner = d.str()?;
+    let max_resource_size = d.opt_u64()?;
+    let components = match d.bytes()? {
+        [c] => ComponentSet(*c),
+        _ => return Err(dump_err("bad component set")),
+    };
+    let limits = Limits {
+        max_resource_size,
+        components,
+        min_date: d.opt_i64()?,
+        max_date: d.opt_i64()?,
+        max_instances: d.opt_u64()?,
+        max_attendees: d.opt_u64()?.map(|v| v as u32),
+    };
+    let n = d.u64()?;
+    let mut props = Vec::new();
+    for _ in 0..n {
+        props.push((d.str()?, d.bytes()?.to_vec()));
+    }
+    Ok((
+        path,
+        NewCollection {
+            kind,
+            owner,
+            limits,
+            props,
+        },
+    ))
+}
+
+/// Re-derives the index fields from stored bytes, accepting what import accepted (charsets
+/// other than UTF-8 are named in the stored content type).
+fn parse_stored(
+    kind: CollectionKind,
+    body: Vec<u8>,
+    content_type: &str,
+) -> Result<ParsedObject, String> {
+    let charset = content_type
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("charset="))
+        .find_map(|c| davlite_formats::Charset::from_label(c.trim_matches('"')))
+        .unwrap_or(davlite_formats::Charset::Utf8);
+    let opts = ParseOptions::import(charset);
+    match kind {
+        CollectionKind::Calendar => {
+            ParsedObject::calendar_with(body, &opts).map_err(|e| e.to_string())
+        }
+        CollectionKind::AddressBook => {
+            ParsedObject::vcard_with(body, &opts).map_err(|e| e.to_string())
+        }
+        CollectionKind::Plain => Ok(ParsedObject::opaque(body, content_type)),
+    }
+}
