@@ -245,7 +245,9 @@ fn bench_update_and_get(c: &mut Criterion) {
     // Single-threaded reads, in this thread's CPU time.
     // schedstat advances at scheduler ticks: long samples keep its granularity negligible.
     let mut g = c.benchmark_group("store/cpu/read");
-    g.throughput(Throughput::Elements(1)).sample_size(20).measurement_time(Duration::from_secs(10));
+    g.throughput(Throughput::Elements(1))
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(10));
     for (label, body) in [("get", true), ("meta", false)] {
         g.bench_function(label, |b| {
             b.iter_custom(|iters| {
