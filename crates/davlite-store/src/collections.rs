@@ -217,6 +217,11 @@ impl Tx<'_> {
                 reason: "a collection cannot go inside itself",
             });
         }
+        if from.starts_with(to) && from.as_bytes().get(to.len()) == Some(&b'/') {
+            return Err(StoreError::WrongKind {
+                reason: "a collection cannot replace one of its ancestors",
+            });
+        }
         let slot = self.slot(to)?;
         match (&slot.existing, overwrite) {
             (Some(Occupant::Object(etag)), false) => {

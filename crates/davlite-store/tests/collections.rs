@@ -211,6 +211,12 @@ fn move_collection_keeps_identity_and_log() {
         .move_collection("other", "other/moved/x", false)
         .unwrap_err();
     assert!(matches!(e, StoreError::WrongKind { .. }));
+    // nor onto one of its ancestors, even with overwrite
+    let e = s.move_collection("other/moved", "other", true).unwrap_err();
+    assert!(matches!(e, StoreError::WrongKind { .. }));
+    let e = s.copy_collection("other/moved", "other", true).unwrap_err();
+    assert!(matches!(e, StoreError::WrongKind { .. }));
+    assert!(s.get("other/moved", "a").unwrap().is_some());
     // overwrite = false onto an existing collection
     s.create_collection("cals/work", calendar("alice")).unwrap();
     let e = s
