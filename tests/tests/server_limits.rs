@@ -183,7 +183,10 @@ fn a_panicking_request_gets_500_and_the_server_keeps_serving() {
         .env("DAVLITE_DEBUG_PANIC_PATH", "/dav/boom")
         .start();
     for _ in 0..3 {
+        // GET runs the handler on the async worker, PUT on the blocking pool: both are caught.
         let resp = server.request("GET", "/dav/boom").send();
+        assert_eq!(resp.status, 500);
+        let resp = server.request("PUT", "/dav/boom").body("x").send();
         assert_eq!(resp.status, 500);
         let other = server.request("GET", "/dav/").send();
         assert!(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use davlite_dav::{Dav, DavBody, RequestContext};
-use http::{HeaderValue, Request, Response, StatusCode, header};
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use parking_lot::Mutex;
@@ -154,14 +154,13 @@ fn is_well_known(path: &str) -> bool {
     p.eq_ignore_ascii_case("/.well-known/caldav") || p.eq_ignore_ascii_case("/.well-known/carddav")
 }
 
-/// The handler is synchronous and a write waits for its group commit, so it runs on tokio's
-/// blocking pool; the async workers keep accepting and parsing meanwhile. A panic there becomes
-/// a 500 and a log line, and the pool thread survives for the next request.
-async fn call_handler(
-    state: &Arc<AppState>,
-    req: Request<Bytes>,
-    ctx: RequestContext,
-) -> Response<DavBody> {
+/// The handler is synchronous. A write waits for its group commit (an fsync shared with other
+/// writes), so writes run on tokio's blocking pool and the async workers keep serving
+/// meanwhile. Reads never wait for a commit: they run right here, which saves the hand-off
+/// to another thread on the hot GET path (a large listing costs little here anyway, because
+/// its body is produced piece by piece as the socket drains). Either way a panic becomes a
+/// 500 and a log line, and the thread survives for the next request.
+async fn call_handler(state: &Arc<AppState>, req: Request<Bytes>, ctx: RequestContext) -> Response<DavBody> {
     let guard = InFlight::enter(state);
     let path = req.uri().path().to_string();
     let method = req.method().clone();
@@ -174,24 +173,26 @@ async fn call_handler(
             state.dav.handle(req, &ctx)
         }))
     };
-    let outcome = match tokio::task::spawn_blocking(job).await {
-        Ok(r) => r.map_err(|p| panic_text(&p)),
-        Err(e) => Err(if e.is_panic() {
-            panic_text(&e.into_panic())
-        } else {
-            "handler task cancelled".to_string()
-        }),
+    let outcome = if is_read_only(&method) {
+        job().map_err(|p| panic_text(&p))
+    } else {
+        match tokio::task::spawn_blocking(job).await {
+            Ok(r) => r.map_err(|p| panic_text(&p)),
+            Err(e) => Err(if e.is_panic() { panic_text(&e.into_panic()) } else { "handler task cancelled".to_string() }),
+        }
     };
     outcome.unwrap_or_else(|msg| {
         tracing::error!(%method, path, "handler panicked: {msg}");
         let mut resp = Response::new(DavBody::Full(Bytes::from_static(b"internal error\n")));
         *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
         resp
     })
+}
+
+/// Methods that never write, so never wait for a commit.
+fn is_read_only(m: &Method) -> bool {
+    matches!(m.as_str(), "GET" | "HEAD" | "OPTIONS" | "PROPFIND" | "REPORT")
 }
 
 fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
