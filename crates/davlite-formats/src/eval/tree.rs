@@ -128,7 +128,7 @@ impl<'a> Tree<'a> {
                         .map_err(|_| TreeError::NotUtf8 { line: line.number })?,
                 ),
             };
-            if text.trim().is_empty() {
+            if text.bytes().all(|b| b == b' ' || b == b'\t') {
                 continue;
             }
             let prop = split_line(text, line.raw.clone());
