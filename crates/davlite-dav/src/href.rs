@@ -182,6 +182,11 @@ pub fn encode_segment(seg: &str) -> String {
     utf8_percent_encode(seg, SEGMENT).to_string()
 }
 
+/// Appends one encoded segment to an href being built.
+pub fn push_segment(out: &mut String, seg: &str) {
+    out.extend(utf8_percent_encode(seg, SEGMENT));
+}
+
 fn encode_path_prefix(segs: &[String]) -> String {
     let mut s = String::from("/");
     for seg in segs {
@@ -212,7 +217,7 @@ pub fn href(prefix: &str, segs: &[&str], collection: bool) -> String {
         if i > 0 {
             s.push('/');
         }
-        s.push_str(&encode_segment(seg));
+        push_segment(&mut s, seg);
     }
     if collection && !s.ends_with('/') {
         s.push('/');

@@ -104,9 +104,21 @@ fn write_one(
     which: &Which,
     minimal: bool,
 ) {
+    write_at(r, reader, w, &res.href(r), res, which, minimal);
+}
+
+fn write_at(
+    r: &ReqInfo,
+    reader: &Reader,
+    w: &mut MultistatusWriter,
+    href: &str,
+    res: &Res,
+    which: &Which,
+    minimal: bool,
+) {
     let dead = props::dead(res);
     let ps = props::propstats(r, reader, res, which, &dead, Vec::new(), minimal);
-    w.response_propstat(&res.href(r), &ps);
+    w.response_propstat(href, &ps);
 }
 
 pub fn which_of(req: &PropFind) -> Which<'_> {
@@ -142,12 +154,19 @@ fn members(
     }
     let objects = reader.list(&coll.path).map_err(DavError::internal)?;
     let coll = coll.clone();
+    // The collection's href is encoded once; each member only appends its own name.
+    let base = Res::Collection(&coll).href(r);
+    let mut href = String::with_capacity(base.len() + 64);
     let write: crate::stream::WriteItem<(String, davlite_store::ObjectMeta)> =
         Box::new(move |info, reader, w, (name, meta)| {
-            write_one(
+            href.clear();
+            href.push_str(&base);
+            crate::href::push_segment(&mut href, &name);
+            write_at(
                 info,
                 reader,
                 w,
+                &href,
                 &Res::Object {
                     coll: &coll,
                     name: &name,
