@@ -142,40 +142,80 @@ pub struct Member {
     pub has_data: bool,
 }
 
+/// One pass over the document: listings of 10,000 members are parsed after every request, so
+/// the driver must not spend more on them than the server spent producing them.
 pub fn members(xml: &str) -> Vec<Member> {
-    elements(xml, "response")
-        .into_iter()
-        .map(|r| {
-            let href = elements(r, "href")
-                .first()
-                .map(|h| unescape(h.trim()))
-                .unwrap_or_default();
-            let path = match href.find("://") {
-                Some(p) => href[p + 3..]
-                    .find('/')
-                    .map_or("/".to_string(), |s| href[p + 3 + s..].to_string()),
-                None => href,
+    let mut out = Vec::new();
+    let mut cur: Option<Member> = None;
+    let mut in_propstat = false;
+    let mut text_start = 0;
+    let mut i = 0;
+    while let Some(off) = xml[i..].find('<') {
+        let lt = i + off;
+        let rest = &xml[lt..];
+        if rest.starts_with("<![CDATA[") || rest.starts_with("<!--") || rest.starts_with("<?") {
+            let end = if rest.starts_with("<![CDATA[") {
+                "]]>"
+            } else if rest.starts_with("<!--") {
+                "-->"
+            } else {
+                "?>"
             };
-            let etag = elements(r, "getetag")
-                .first()
-                .map(|e| unescape(e.trim()))
-                .filter(|e| !e.is_empty());
-            let before_propstat = r.find("propstat>").map_or(r, |p| &r[..p]);
-            let gone = elements(before_propstat, "status")
-                .iter()
-                .any(|s| s.contains(" 404"));
-            let has_data = elements(r, "calendar-data")
-                .iter()
-                .chain(elements(r, "address-data").iter())
-                .any(|d| !d.trim().is_empty());
-            Member {
-                path,
-                etag,
-                gone,
-                has_data,
+            i = rest.find(end).map_or(xml.len(), |e| lt + e + end.len());
+            continue;
+        }
+        let Some(gt) = rest.find('>').map(|g| lt + g) else {
+            break;
+        };
+        let tag = &xml[lt + 1..gt];
+        let closing = tag.starts_with('/');
+        let raw = tag.trim_start_matches('/');
+        let name = raw
+            .split(|c: char| c == '/' || c.is_whitespace())
+            .next()
+            .unwrap_or("");
+        let name = name.rsplit(':').next().unwrap_or(name);
+        if !closing {
+            match name {
+                "response" => {
+                    cur = Some(Member {
+                        path: String::new(),
+                        etag: None,
+                        gone: false,
+                        has_data: false,
+                    })
+                }
+                "propstat" => in_propstat = true,
+                _ => {}
             }
-        })
-        .collect()
+            text_start = gt + 1;
+        } else {
+            let text = &xml[text_start.min(lt)..lt];
+            if name == "propstat" {
+                in_propstat = false;
+            }
+            if let Some(m) = cur.as_mut() {
+                match name {
+                    "href" if m.path.is_empty() => {
+                        let href = unescape(text.trim());
+                        m.path = match href.find("://") {
+                            Some(p) => href[p + 3..]
+                                .find('/')
+                                .map_or("/".to_string(), |s| href[p + 3 + s..].to_string()),
+                            None => href,
+                        };
+                    }
+                    "getetag" => m.etag = Some(unescape(text.trim())).filter(|e| !e.is_empty()),
+                    "status" if !in_propstat => m.gone |= text.contains(" 404"),
+                    "calendar-data" | "address-data" => m.has_data |= !text.trim().is_empty(),
+                    "response" => out.extend(cur.take()),
+                    _ => {}
+                }
+            }
+        }
+        i = gt + 1;
+    }
+    out
 }
 
 /// The first href inside the element named `local` (e.g. `current-user-principal`).
@@ -203,6 +243,23 @@ mod tests {
         assert!(m[1].has_data);
         assert!(m[2].gone);
         assert_eq!(elements(MS, "sync-token"), vec!["http://t/5"]);
+    }
+
+    #[test]
+    fn cdata_and_large_listings() {
+        let x = r#"<?xml version="1.0"?><multistatus xmlns="DAV:"><response><href>/c/1.ics</href><propstat><prop><C:calendar-data xmlns:C="x"><![CDATA[BEGIN:VCALENDAR <a> ]]></C:calendar-data></prop></propstat></response></multistatus>"#;
+        let m = members(x);
+        assert_eq!(m.len(), 1);
+        assert!(m[0].has_data);
+        let mut big = String::from("<multistatus xmlns='DAV:'>");
+        for k in 0..10_000 {
+            big.push_str(&format!("<response><href>/c/{k}.ics</href><propstat><prop><getetag>\"{k}\"</getetag></prop><status>HTTP/1.1 200 OK</status></propstat></response>"));
+        }
+        big.push_str("</multistatus>");
+        let m = members(&big);
+        assert_eq!(m.len(), 10_000);
+        assert!(m.iter().all(|m| m.etag.is_some() && !m.gone));
+        assert_eq!(m[9_999].path, "/c/9999.ics");
     }
 
     #[test]
