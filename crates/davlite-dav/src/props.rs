@@ -435,23 +435,32 @@ fn privileges(r: &ReqInfo, res: &Res) -> Vec<QName> {
     v
 }
 
-/// Dead properties of a resource, decoded from their stored XML.
-pub fn dead(res: &Res) -> Vec<(QName, PropValue)> {
-    let map = match res {
-        Res::Collection(c) => &c.props,
-        Res::Object { meta, .. } => match object_props(meta) {
-            Some(m) => m,
-            None => return Vec::new(),
-        },
-        _ => return Vec::new(),
+/// Dead properties of a resource, decoded from their stored XML. An object's are read from the
+/// store only when the request may ask for one (allprop, propname, or a name that is not one of
+/// our protected live properties), so a `getetag` listing never touches them.
+pub fn dead(reader: &Reader, res: &Res, which: &Which) -> Vec<(QName, PropValue)> {
+    let decode = |m: &std::collections::BTreeMap<String, Vec<u8>>| {
+        m.values()
+            .filter_map(|xml| PropValue::from_xml(xml).ok())
+            .collect()
     };
-    map.values()
-        .filter_map(|xml| PropValue::from_xml(xml).ok())
-        .collect()
-}
-
-fn object_props(_meta: &ObjectMeta) -> Option<&std::collections::BTreeMap<String, Vec<u8>>> {
-    None
+    match res {
+        Res::Collection(c) => decode(&c.props),
+        Res::Object { coll, name, .. } => {
+            let wanted = match which {
+                Which::Names(names) => names.iter().any(|n| !is_protected(n)),
+                _ => true,
+            };
+            if !wanted {
+                return Vec::new();
+            }
+            reader
+                .object_props(&coll.path, name)
+                .map(|m| decode(&m))
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// How a PROPFIND or report asks for properties.

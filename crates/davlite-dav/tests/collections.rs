@@ -269,3 +269,44 @@ fn options_advertise_dav_classes_everywhere() {
         .to_string();
     assert!(allow.contains("PUT") && allow.contains("DELETE") && allow.contains("REPORT"));
 }
+
+#[test]
+fn dead_properties_on_objects_for_generic_webdav_clients() {
+    let f = fixture();
+    let uri = "/dav/calendars/alice/files-x/readme.txt";
+    f.req("MKCOL", "/dav/calendars/alice/files-x/", &[], "")
+        .assert_status(201);
+    f.req("PUT", uri, &[("content-type", "text/plain")], "hello")
+        .assert_status(201);
+    let set = r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="http://example.com/ns"><D:set><D:prop><Z:author>Ann</Z:author><Z:gone>x</Z:gone></D:prop></D:set><D:remove><D:prop><Z:gone/></D:prop></D:remove></D:propertyupdate>"#;
+    f.req("PROPPATCH", uri, &[], set)
+        .assert_status(207)
+        .assert_contains("HTTP/1.1 200 OK");
+    let r = f.propfind(
+        uri,
+        "0",
+        r#"<Z:author xmlns:Z="http://example.com/ns"/><Z:gone xmlns:Z="http://example.com/ns"/>"#,
+    );
+    r.assert_contains(">Ann</")
+        .assert_contains("HTTP/1.1 404 Not Found");
+    f.req("PROPFIND", uri, &[("depth", "0")], "")
+        .assert_status(207)
+        .assert_contains(">Ann</");
+    // The property follows a MOVE and dies with DELETE.
+    let moved = "/dav/calendars/alice/files-x/moved.txt";
+    f.req("MOVE", uri, &[("destination", moved)], "")
+        .assert_status(201);
+    f.propfind(moved, "0", r#"<Z:author xmlns:Z="http://example.com/ns"/>"#)
+        .assert_contains(">Ann</");
+    f.req("DELETE", moved, &[], "").assert_status(204);
+    f.req("PUT", moved, &[("content-type", "text/plain")], "again")
+        .assert_status(201);
+    f.propfind(moved, "0", r#"<Z:author xmlns:Z="http://example.com/ns"/>"#)
+        .assert_contains("HTTP/1.1 404 Not Found")
+        .assert_lacks(">Ann</");
+    // Protected live properties of objects stay refused.
+    let bad = r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:getetag>x</D:getetag></D:prop></D:set></D:propertyupdate>"#;
+    f.req("PROPPATCH", moved, &[], bad)
+        .assert_status(207)
+        .assert_contains("cannot-modify-protected-property");
+}

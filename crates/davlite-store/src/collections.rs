@@ -338,6 +338,8 @@ impl Tx<'_> {
                     ..obj
                 };
                 self.write_object(nid, &name, &rec, &body, None)?;
+                let props = self.object_props(cid, &name)?;
+                self.put_object_props(nid, &name, &props)?;
                 self.add_usage(&owner, rec.size, 0)?;
             }
             if cid != id {

@@ -232,6 +232,7 @@ impl Tx<'_> {
         self.check_quota(&dst_coll.owner, src.size, freed)?;
 
         let body = crate::tables::body(&self.bodies, src_id, from.1, &src)?;
+        let props = self.object_props(src_id, from.1)?;
         if remove_source {
             self.log(src_id, from.1, ChangeKind::Delete, false)?;
             self.remove_object(src_id, from.1, &src)?;
@@ -244,6 +245,9 @@ impl Tx<'_> {
             ..src.clone()
         };
         self.write_object(dst_id, to.1, &rec, &body, existing.as_ref())?;
+        // COPY and MOVE take the source's dead properties along (RFC 4918 §9.8.2, §9.9.1).
+        self.drop_object_props(dst_id, to.1)?;
+        self.put_object_props(dst_id, to.1, &props)?;
         self.add_usage(
             &dst_coll.owner,
             src.size,

@@ -28,6 +28,7 @@ pub(crate) struct Snapshot {
     pub props: ReadOnlyTable<(u64, &'static str), &'static [u8]>,
     pub objects: ReadOnlyTable<(u64, &'static str), &'static [u8]>,
     pub bodies: ReadOnlyTable<(u64, &'static str), &'static [u8]>,
+    pub obj_props: ReadOnlyTable<(u64, &'static str, &'static str), &'static [u8]>,
     pub uids: ReadOnlyTable<(u64, &'static str), &'static str>,
     pub spans: ReadOnlyTable<(u64, u8, i64, &'static str), i64>,
     pub changes: ReadOnlyTable<(u64, u64), &'static [u8]>,
@@ -60,6 +61,7 @@ impl Reader {
             props: txn.open_table(PROPS)?,
             objects: txn.open_table(OBJECTS)?,
             bodies: txn.open_table(BODIES)?,
+            obj_props: txn.open_table(OBJ_PROPS)?,
             uids: txn.open_table(UIDS)?,
             spans: txn.open_table(SPANS)?,
             changes: txn.open_table(CHANGES)?,
@@ -80,7 +82,7 @@ impl Reader {
         resolve(&self.snap.paths, &self.snap.colls, path)
     }
 
-    fn id_of(&self, path: &str) -> Result<Option<u64>> {
+    pub(crate) fn id_of(&self, path: &str) -> Result<Option<u64>> {
         Ok(self.snap.paths.get(path)?.map(|g| g.value()))
     }
 

@@ -136,6 +136,18 @@ impl Store {
         self.write(move |tx| tx.copy_collection(&from, &to, overwrite))
     }
 
+    /// Sets (`Some`) or removes (`None`) dead properties of an existing object, all or nothing.
+    /// Neither the ETag nor the sync sequence changes: properties are not content.
+    pub fn update_object_props(
+        &self,
+        coll: &str,
+        name: &str,
+        changes: Vec<(String, Option<Vec<u8>>)>,
+    ) -> Result<()> {
+        let (coll, name) = (coll.to_owned(), name.to_owned());
+        self.write(move |tx| tx.update_object_props(&coll, &name, &changes))
+    }
+
     /// Forgets deletions logged at or before sequence `upto` and raises the collection's floor
     /// to it (sync tokens below it become invalid); returns how many tombstones were dropped.
     /// The log otherwise keeps one entry per name ever seen, so the floor never moves by itself.

@@ -16,6 +16,10 @@ pub(crate) const STATE: TableDefinition<u64, &[u8]> = TableDefinition::new("coll
 pub(crate) const CHILDREN: TableDefinition<(u64, &str), u64> = TableDefinition::new("children");
 /// (collection id, Clark name) -> property value.
 pub(crate) const PROPS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("props");
+/// (collection id, object name, Clark name) -> dead property value of an object (WebDAV clients
+/// set properties on any resource, not only on collections).
+pub(crate) const OBJ_PROPS: TableDefinition<(u64, &str, &str), &[u8]> =
+    TableDefinition::new("object_props");
 /// (collection id, name) -> [`ObjRec`].
 pub(crate) const OBJECTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("objects");
 /// (collection id, name) -> body bytes; apart from OBJECTS so listings never touch bodies.

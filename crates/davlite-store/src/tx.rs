@@ -21,6 +21,7 @@ pub(crate) struct Tx<'t> {
     pub props: Table<'t, (u64, &'static str), &'static [u8]>,
     pub objects: Table<'t, (u64, &'static str), &'static [u8]>,
     pub bodies: Table<'t, (u64, &'static str), &'static [u8]>,
+    pub obj_props: Table<'t, (u64, &'static str, &'static str), &'static [u8]>,
     pub uids: Table<'t, (u64, &'static str), &'static str>,
     pub spans: Table<'t, (u64, u8, i64, &'static str), i64>,
     pub changes: Table<'t, (u64, u64), &'static [u8]>,
@@ -46,6 +47,7 @@ impl<'t> Tx<'t> {
             props: txn.open_table(PROPS)?,
             objects: txn.open_table(OBJECTS)?,
             bodies: txn.open_table(BODIES)?,
+            obj_props: txn.open_table(OBJ_PROPS)?,
             uids: txn.open_table(UIDS)?,
             spans: txn.open_table(SPANS)?,
             changes: txn.open_table(CHANGES)?,
@@ -207,6 +209,7 @@ impl<'t> Tx<'t> {
         self.drop_indexes(id, name, old)?;
         self.objects.remove((id, name))?;
         self.bodies.remove((id, name))?;
+        self.drop_object_props(id, name)?;
         Ok(())
     }
 

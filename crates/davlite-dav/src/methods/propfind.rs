@@ -116,7 +116,7 @@ fn write_at(
     which: &Which,
     minimal: bool,
 ) {
-    let dead = props::dead(res);
+    let dead = props::dead(reader, res, which);
     let ps = props::propstats(r, reader, res, which, &dead, Vec::new(), minimal);
     w.response_propstat(href, &ps);
 }

@@ -91,8 +91,10 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 .map_err(DavError::internal)?;
         }
         Target::Object { coll, name, .. } => {
-            let _ = (coll, name, changes);
-            return Err(DavError::Status(http::StatusCode::FORBIDDEN)); // OBJECT-PROPS: pending store support
+            r.dav
+                .store()
+                .update_object_props(&coll.path, name, changes)
+                .map_err(|e| DavError::from_store(e, coll.kind, &|n| n.to_string()))?;
         }
         _ => {
             return Err(DavError::forbidden(

@@ -76,7 +76,7 @@ pub fn write_object(
             PropContent::Text(Cow::Borrowed(text.as_str())),
         ));
     }
-    let dead = props::dead(&res);
+    let dead = props::dead(reader, &res, &which(props));
     let ps = props::propstats(r, reader, &res, &which(props), &dead, extra, minimal);
     w.response_propstat(href, &ps);
     Ok(())

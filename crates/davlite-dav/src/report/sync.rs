@@ -99,7 +99,7 @@ pub fn run(
             _ if ch.is_collection => match reader.collection(&segs.join("/")) {
                 Ok(Some(c)) if crate::access::visible(info, &c.path) => {
                     let res = Res::Collection(&c);
-                    let dead = props::dead(&res);
+                    let dead = props::dead(reader, &res, &super::data::which(&props));
                     let ps = props::propstats(
                         info,
                         reader,

@@ -1,0 +1,73 @@
+//! Dead properties of objects: kept across a PUT, carried by COPY and MOVE, gone with DELETE.
+
+mod common;
+use common::*;
+use davlite_store::*;
+
+fn props(s: &Store, coll: &str, name: &str) -> Vec<(String, Vec<u8>)> {
+    s.read()
+        .unwrap()
+        .object_props(coll, name)
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn object_properties_live_and_die_with_the_object() {
+    let (_d, s) = fixture(Options::default());
+    s.put(CAL, "a.ics", event("u1", "v1"), Precondition::None)
+        .unwrap();
+    let seq = s.collection(CAL).unwrap().unwrap().seq;
+    let etag = s.meta(CAL, "a.ics").unwrap().unwrap().etag;
+    s.update_object_props(
+        CAL,
+        "a.ics",
+        vec![
+            ("{urn:x}p".into(), Some(b"<p/>".to_vec())),
+            ("{urn:x}q".into(), Some(b"<q/>".to_vec())),
+        ],
+    )
+    .unwrap();
+    s.update_object_props(CAL, "a.ics", vec![("{urn:x}q".into(), None)])
+        .unwrap();
+    assert_eq!(
+        props(&s, CAL, "a.ics"),
+        vec![("{urn:x}p".to_string(), b"<p/>".to_vec())]
+    );
+    // Not content: neither the ETag nor the sync sequence moved.
+    assert_eq!(s.meta(CAL, "a.ics").unwrap().unwrap().etag, etag);
+    assert_eq!(s.collection(CAL).unwrap().unwrap().seq, seq);
+    // A PUT of new content keeps them.
+    s.put(CAL, "a.ics", event("u1", "v2"), Precondition::None)
+        .unwrap();
+    assert_eq!(props(&s, CAL, "a.ics").len(), 1);
+    // COPY carries them, MOVE moves them.
+    s.create_collection("cals/other", calendar("alice"))
+        .unwrap();
+    s.copy(
+        (CAL, "a.ics"),
+        ("cals/other", "c.ics"),
+        true,
+        Precondition::None,
+    )
+    .unwrap();
+    assert_eq!(props(&s, "cals/other", "c.ics").len(), 1);
+    s.move_object((CAL, "a.ics"), (CAL, "b.ics"), true, Precondition::None)
+        .unwrap();
+    assert!(props(&s, CAL, "a.ics").is_empty());
+    assert_eq!(props(&s, CAL, "b.ics").len(), 1);
+    // DELETE removes them: a new object under the old name starts bare.
+    s.delete(CAL, "b.ics", Precondition::None).unwrap();
+    s.put(CAL, "b.ics", event("u9", "v3"), Precondition::None)
+        .unwrap();
+    assert!(props(&s, CAL, "b.ics").is_empty());
+    // Deleting the collection removes its members' properties.
+    s.delete_collection("cals/other").unwrap();
+    assert!(props(&s, "cals/other", "c.ics").is_empty());
+    assert!(matches!(
+        s.update_object_props(CAL, "none.ics", vec![]),
+        Err(StoreError::NotFound)
+    ));
+    assert_sound(&s);
+}
