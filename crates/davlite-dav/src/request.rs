@@ -29,6 +29,13 @@ impl ReqInfo {
         crate::href::href(&self.prefix, segments, collection)
     }
 
+    /// The href of the object `name` in the collection at store path `coll`.
+    pub fn member_href(&self, coll: &str, name: &str) -> String {
+        let mut segs: Vec<&str> = coll.split('/').collect();
+        segs.push(name);
+        self.href_of(&segs, false)
+    }
+
     /// The href of the authenticated user's principal.
     pub fn principal_href(&self) -> String {
         self.href_of(&[resource::PRINCIPALS, &self.user], true)

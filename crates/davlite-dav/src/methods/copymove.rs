@@ -5,12 +5,12 @@
 use davlite_proto::headers::{Destination, parse_overwrite};
 use davlite_proto::{Condition, DavKind};
 use davlite_store::{CollectionKind, StoreError};
-use http::{Response, StatusCode, header};
+use http::{Response, StatusCode};
 
 use crate::DavBody;
 use crate::access;
 use crate::cond::Conditionals;
-use crate::error::{DavError, DavResult, quote_etag};
+use crate::error::{DavError, DavResult};
 use crate::href::HrefError;
 use crate::request::Req;
 use crate::resource::{self, Target};
@@ -91,11 +91,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             },
         ) => {
             let dk = dcoll.kind;
-            let holder = |n: &str| {
-                let mut segs: Vec<&str> = dcoll.path.split('/').collect();
-                segs.push(n);
-                r.href_of(&segs, false)
-            };
+            let holder = |n: &str| r.member_href(&dcoll.path, n);
             let pre = if cond.if_match.is_some() {
                 cond.to_store()
             } else {
@@ -121,16 +117,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 }
                 e => DavError::from_store(e, dk, &holder),
             })?;
-            let status = if out.created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::NO_CONTENT
-            };
-            Ok(Response::builder()
-                .status(status)
-                .header(header::ETAG, quote_etag(&out.etag))
-                .body(DavBody::empty())
-                .expect("valid response"))
+            Ok(super::put::stored(&out))
         }
         (Target::Collection(c), dest) => {
             match depth.as_deref() {

@@ -102,26 +102,28 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         }
     };
 
-    let holder_href = |n: &str| {
-        let mut segs: Vec<&str> = coll.path.split('/').collect();
-        segs.push(n);
-        r.href_of(&segs, false)
-    };
+    let holder_href = |n: &str| r.member_href(&coll.path, n);
     let out = r
         .dav
         .store()
         .put(&coll.path, &name, parsed, cond.to_store())
         .map_err(|e| DavError::from_store(e, coll.kind, &holder_href))?;
+    Ok(stored(&out))
+}
+
+/// 201 for a new resource, 204 for a replaced one, with the ETag of the stored bytes (a client
+/// never needs a GET after a write).
+pub fn stored(out: &davlite_store::PutOutcome) -> Response<DavBody> {
     let status = if out.created {
         StatusCode::CREATED
     } else {
         StatusCode::NO_CONTENT
     };
-    Ok(Response::builder()
+    Response::builder()
         .status(status)
         .header(header::ETAG, quote_etag(&out.etag))
         .body(DavBody::empty())
-        .expect("valid response"))
+        .expect("valid response")
 }
 
 /// The precondition a body refusal names (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).

@@ -15,16 +15,10 @@ use super::filter_error;
 use crate::DavBody;
 use crate::error::{DavError, DavResult};
 use crate::props::Res;
-use crate::request::{Req, ReqInfo};
+use crate::request::Req;
 use crate::stream::{self, Tail, WriteItem};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-fn object_href(r: &ReqInfo, coll: &Collection, name: &str) -> String {
-    let mut segs: Vec<&str> = coll.path.split('/').collect();
-    segs.push(name);
-    r.href_of(&segs, false)
-}
 
 /// Names of the candidates: the span index when the filter has a VEVENT-level time-range with a
 /// start or an end, else every object.
@@ -88,7 +82,7 @@ pub fn calendar(
         if !matches_calendar(&filter, &body).unwrap_or(false) {
             return;
         }
-        let href = object_href(info, &coll, &name);
+        let href = info.member_href(&coll.path, &name);
         if write_object(
             info,
             reader,
@@ -158,7 +152,7 @@ pub fn card(
             return;
         }
         matched += 1;
-        let href = object_href(info, &coll, &name);
+        let href = info.member_href(&coll.path, &name);
         if write_object(
             info,
             reader,
