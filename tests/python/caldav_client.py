@@ -165,6 +165,9 @@ def calendars(root, user, password):
                                            end=dt.datetime(2026, 7, 1, tzinfo=UTC),
                                            event=True, post_filter=False)}
     check(later == {"ev-june"}, f"after the last weekly instance: {sorted(later)}")
+    open_end = {uid_of(e) for e in cal.search(start=dt.datetime(2026, 3, 31, tzinfo=UTC),
+                                              event=True, post_filter=False)}
+    check(open_end == {"ev-weekly", "ev-june"}, f"open-ended from 31 March: {sorted(open_end)}")
     due = {uid_of(t) for t in cal.search(start=start, end=end, todo=True, post_filter=False)}
     check("todo-due" in due, f"todo due in March not found: {sorted(due)}")
 
