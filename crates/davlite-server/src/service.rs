@@ -160,7 +160,11 @@ fn is_well_known(path: &str) -> bool {
 /// to another thread on the hot GET path (a large listing costs little here anyway, because
 /// its body is produced piece by piece as the socket drains). Either way a panic becomes a
 /// 500 and a log line, and the thread survives for the next request.
-async fn call_handler(state: &Arc<AppState>, req: Request<Bytes>, ctx: RequestContext) -> Response<DavBody> {
+async fn call_handler(
+    state: &Arc<AppState>,
+    req: Request<Bytes>,
+    ctx: RequestContext,
+) -> Response<DavBody> {
     let guard = InFlight::enter(state);
     let path = req.uri().path().to_string();
     let method = req.method().clone();
@@ -178,21 +182,31 @@ async fn call_handler(state: &Arc<AppState>, req: Request<Bytes>, ctx: RequestCo
     } else {
         match tokio::task::spawn_blocking(job).await {
             Ok(r) => r.map_err(|p| panic_text(&p)),
-            Err(e) => Err(if e.is_panic() { panic_text(&e.into_panic()) } else { "handler task cancelled".to_string() }),
+            Err(e) => Err(if e.is_panic() {
+                panic_text(&e.into_panic())
+            } else {
+                "handler task cancelled".to_string()
+            }),
         }
     };
     outcome.unwrap_or_else(|msg| {
         tracing::error!(%method, path, "handler panicked: {msg}");
         let mut resp = Response::new(DavBody::Full(Bytes::from_static(b"internal error\n")));
         *resp.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         resp
     })
 }
 
 /// Methods that never write, so never wait for a commit.
 fn is_read_only(m: &Method) -> bool {
-    matches!(m.as_str(), "GET" | "HEAD" | "OPTIONS" | "PROPFIND" | "REPORT")
+    matches!(
+        m.as_str(),
+        "GET" | "HEAD" | "OPTIONS" | "PROPFIND" | "REPORT"
+    )
 }
 
 fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
