@@ -55,10 +55,37 @@ pub fn run(
         },
     };
     let since = parsed.as_ref().map(|t| t.seq);
-    let mut changes = match reader.changes_since(&coll.path, since, limit.map(|l| l as usize)) {
-        Ok(c) => c,
-        Err(StoreError::InvalidSyncToken) => return Err(invalid_token(r, coll)),
-        Err(e) => return Err(DavError::internal(e)),
+    // An initial sync of a calendar or address book without a limit is the listing at the
+    // snapshot's sequence: one scan of the object records instead of walking the change log and
+    // then looking every member up again.
+    let listing = since.is_none() && limit.is_none() && coll.kind != CollectionKind::Plain;
+    let (mut changes, mut metas) = if listing {
+        let list = reader.list(&coll.path).map_err(DavError::internal)?;
+        let mut changes = Vec::with_capacity(list.len());
+        let mut metas = Vec::with_capacity(list.len());
+        for (name, meta) in list {
+            changes.push(davlite_store::Change {
+                name,
+                kind: ChangeKind::Upsert,
+                is_collection: false,
+                seq: meta.seq,
+            });
+            metas.push(Some(meta));
+        }
+        (
+            davlite_store::Changes {
+                changes,
+                seq: coll.seq,
+                truncated: false,
+            },
+            metas,
+        )
+    } else {
+        match reader.changes_since(&coll.path, since, limit.map(|l| l as usize)) {
+            Ok(c) => (c, Vec::new()),
+            Err(StoreError::InvalidSyncToken) => return Err(invalid_token(r, coll)),
+            Err(e) => return Err(DavError::internal(e)),
+        }
     };
     let children = props::child_collections(r, &reader, coll);
     let token = if changes.truncated {
@@ -90,44 +117,51 @@ pub fn run(
     let props = props.clone();
     let truncated = changes.truncated;
     let raw_path = r.raw_path.clone();
-    let write: WriteItem<davlite_store::Change> = Box::new(move |info, reader, w, ch| {
-        let mut segs: Vec<&str> = coll.path.split('/').collect();
-        segs.push(&ch.name);
-        let href = info.href_of(&segs, ch.is_collection);
-        match ch.kind {
-            ChangeKind::Delete => w.response_status(&href, StatusCode::NOT_FOUND, None),
-            _ if ch.is_collection => match reader.collection(&segs.join("/")) {
-                Ok(Some(c)) if crate::access::visible(info, &c.path) => {
-                    let res = Res::Collection(&c);
-                    let dead = props::dead(reader, &res, &super::data::which(&props));
-                    let ps = props::propstats(
-                        info,
-                        reader,
-                        &res,
-                        &super::data::which(&props),
-                        &dead,
-                        Vec::new(),
-                        minimal,
-                    );
-                    w.response_propstat(&href, &ps);
-                }
-                Ok(Some(_)) => {}
-                _ => w.response_status(&href, StatusCode::NOT_FOUND, None),
-            },
-            _ => match reader.meta(&coll.path, &ch.name) {
-                Ok(Some(meta)) => {
-                    if write_object(
-                        info, reader, w, &href, &coll, &ch.name, &meta, None, &props, minimal,
-                    )
-                    .is_err()
-                    {
-                        w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
+    metas.resize(changes.changes.len(), None);
+    let items: Vec<(davlite_store::Change, Option<davlite_store::ObjectMeta>)> =
+        changes.changes.into_iter().zip(metas).collect();
+    let write: WriteItem<(davlite_store::Change, Option<davlite_store::ObjectMeta>)> =
+        Box::new(move |info, reader, w, (ch, known)| {
+            let mut segs: Vec<&str> = coll.path.split('/').collect();
+            segs.push(&ch.name);
+            let href = info.href_of(&segs, ch.is_collection);
+            match ch.kind {
+                ChangeKind::Delete => w.response_status(&href, StatusCode::NOT_FOUND, None),
+                _ if ch.is_collection => match reader.collection(&segs.join("/")) {
+                    Ok(Some(c)) if crate::access::visible(info, &c.path) => {
+                        let res = Res::Collection(&c);
+                        let dead = props::dead(reader, &res, &super::data::which(&props));
+                        let ps = props::propstats(
+                            info,
+                            reader,
+                            &res,
+                            &super::data::which(&props),
+                            &dead,
+                            Vec::new(),
+                            minimal,
+                        );
+                        w.response_propstat(&href, &ps);
                     }
-                }
-                _ => w.response_status(&href, StatusCode::NOT_FOUND, None),
-            },
-        }
-    });
+                    Ok(Some(_)) => {}
+                    _ => w.response_status(&href, StatusCode::NOT_FOUND, None),
+                },
+                _ => match known
+                    .map(|m| Ok(Some(m)))
+                    .unwrap_or_else(|| reader.meta(&coll.path, &ch.name))
+                {
+                    Ok(Some(meta)) => {
+                        if write_object(
+                            info, reader, w, &href, &coll, &ch.name, &meta, None, &props, minimal,
+                        )
+                        .is_err()
+                        {
+                            w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
+                        }
+                    }
+                    _ => w.response_status(&href, StatusCode::NOT_FOUND, None),
+                },
+            }
+        });
     let tail: Tail = Box::new(move |w| {
         if truncated {
             // RFC 6578 §3.6: a 507 for the request-URI, spelled as the client sent it.
@@ -139,14 +173,7 @@ pub fn run(
         }
         w.sync_token(&token);
     });
-    Ok(stream::members(
-        r,
-        reader,
-        w,
-        changes.changes,
-        write,
-        Some(tail),
-    ))
+    Ok(stream::members(r, reader, w, items, write, Some(tail)))
 }
 
 /// Reports child collections whose own sequence moved since the token (their members changed)
