@@ -18,7 +18,12 @@ const CAL: &str = "/dav/calendars/bench/default/";
 /// CPU time of the calling thread, nanosecond resolution.
 fn thread_cpu() -> std::time::Duration {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").expect("schedstat");
-    std::time::Duration::from_nanos(s.split_whitespace().next().and_then(|v| v.parse().ok()).expect("ns"))
+    std::time::Duration::from_nanos(
+        s.split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("ns"),
+    )
 }
 
 /// Runs `f` `iters` times and returns the thread CPU time it took.
@@ -35,7 +40,11 @@ fn event(i: usize) -> String {
     let day = i % 365;
     let (m, d) = month_day(day);
     let hour = 8 + (i % 9);
-    let rrule = if i % 10 == 0 { "RRULE:FREQ=WEEKLY;COUNT=52\r\n" } else { "" };
+    let rrule = if i % 10 == 0 {
+        "RRULE:FREQ=WEEKLY;COUNT=52\r\n"
+    } else {
+        ""
+    };
     format!(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite bench//EN\r\nBEGIN:VEVENT\r\nUID:bench-{i}@davlite\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:2024{m:02}{d:02}T{hour:02}0000Z\r\nDURATION:PT1H\r\n{rrule}SUMMARY:Benchmark event number {i}\r\nDESCRIPTION:A realistic description line that makes the object a bit larger than tiny\\, with an escaped comma.\r\nLOCATION:Room {r}\r\nATTENDEE;CN=Alice;PARTSTAT=ACCEPTED:mailto:alice@example.com\r\nATTENDEE;CN=Bob;PARTSTAT=NEEDS-ACTION:mailto:bob@example.com\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nDESCRIPTION:Reminder\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
         r = i % 40
@@ -54,24 +63,50 @@ fn month_day(day: usize) -> (usize, usize) {
     (12, 31)
 }
 
-fn request(dav: &Dav, method: &str, uri: &str, headers: &[(&str, &str)], body: &str) -> (u16, Bytes) {
+fn request(
+    dav: &Dav,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Bytes) {
     let mut b = http::Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
-    let req = b.body(Bytes::copy_from_slice(body.as_bytes())).expect("request");
-    let resp = dav.handle(req, &RequestContext { user: Some("bench".into()) });
+    let req = b
+        .body(Bytes::copy_from_slice(body.as_bytes()))
+        .expect("request");
+    let resp = dav.handle(
+        req,
+        &RequestContext {
+            user: Some("bench".into()),
+        },
+    );
     let status = resp.status().as_u16();
     (status, resp.into_body().into_bytes())
 }
 
 fn setup(durability: Durability) -> (tempfile::TempDir, Dav) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path().join("bench.redb"), Options { durability, ..Options::default() }).expect("open");
+    let store = Store::open(
+        dir.path().join("bench.redb"),
+        Options {
+            durability,
+            ..Options::default()
+        },
+    )
+    .expect("open");
     let dav = Dav::new(store, DavConfig::default());
     dav.provision_user("bench").expect("provision");
     for i in 0..N {
-        let (s, _) = request(&dav, "PUT", &format!("{CAL}e{i}.ics"), &[("content-type", "text/calendar")], &event(i));
+        let (s, _) = request(
+            &dav,
+            "PUT",
+            &format!("{CAL}e{i}.ics"),
+            &[("content-type", "text/calendar")],
+            &event(i),
+        );
         assert_eq!(s, 201);
     }
     (dir, dav)
@@ -106,7 +141,9 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let hrefs: String = (0..100).map(|i| format!("<D:href>{CAL}e{}.ics</D:href>", i * 97)).collect();
+    let hrefs: String = (0..100)
+        .map(|i| format!("<D:href>{CAL}e{}.ics</D:href>", i * 97))
+        .collect();
     let multiget = format!(
         r#"<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>{hrefs}</C:calendar-multiget>"#
     );
@@ -142,7 +179,13 @@ fn bench(c: &mut Criterion) {
     let (_, body) = request(&dav, "REPORT", CAL, &[("depth", "1")], &sync_body(""));
     let token = token_of(&body);
     for i in 0..10 {
-        let (s, _) = request(&dav, "PUT", &format!("{CAL}e{i}.ics"), &[("content-type", "text/calendar")], &event(i).replace("SUMMARY:", "SUMMARY:changed "));
+        let (s, _) = request(
+            &dav,
+            "PUT",
+            &format!("{CAL}e{i}.ics"),
+            &[("content-type", "text/calendar")],
+            &event(i).replace("SUMMARY:", "SUMMARY:changed "),
+        );
         assert_eq!(s, 204);
     }
     let inc = sync_body(&token);
@@ -151,7 +194,10 @@ fn bench(c: &mut Criterion) {
             cpu(n, || {
                 let (s, body) = request(&dav, "REPORT", CAL, &[("depth", "1")], &inc);
                 assert_eq!(s, 207);
-                assert_eq!(body.windows(12).filter(|w| w == b"<D:response>").count(), 10);
+                assert_eq!(
+                    body.windows(12).filter(|w| w == b"<D:response>").count(),
+                    10
+                );
             })
         })
     });
@@ -174,7 +220,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("put_create_durable_c1", |b| {
         b.iter(|| {
             n += 1;
-            let (s, _) = request(&durable, "PUT", &format!("{CAL}new{n}.ics"), &[("content-type", "text/calendar"), ("if-none-match", "*")], &event(N + n).replace("bench-", "new-"));
+            let (s, _) = request(
+                &durable,
+                "PUT",
+                &format!("{CAL}new{n}.ics"),
+                &[("content-type", "text/calendar"), ("if-none-match", "*")],
+                &event(N + n).replace("bench-", "new-"),
+            );
             assert_eq!(s, 201);
         })
     });
@@ -183,7 +235,14 @@ fn bench(c: &mut Criterion) {
 
 fn setup_small(durability: Durability) -> (tempfile::TempDir, Dav) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path().join("bench.redb"), Options { durability, ..Options::default() }).expect("open");
+    let store = Store::open(
+        dir.path().join("bench.redb"),
+        Options {
+            durability,
+            ..Options::default()
+        },
+    )
+    .expect("open");
     let dav = Dav::new(store, DavConfig::default());
     dav.provision_user("bench").expect("provision");
     (dir, dav)

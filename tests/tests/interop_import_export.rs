@@ -38,40 +38,6 @@ struct Expected {
     rejected: usize,
 }
 
-/// The VCALENDAR objects of an iCalendar stream; the whole input when it holds fewer than two.
-fn vcalendar_blocks(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut blocks = Vec::new();
-    let mut start = None;
-    let mut pos = 0;
-    while pos < bytes.len() {
-        let end = bytes[pos..]
-            .iter()
-            .position(|&b| b == b'\n' || b == b'\r')
-            .map_or(bytes.len(), |k| pos + k);
-        let mut next = end;
-        if bytes.get(next) == Some(&b'\r') {
-            next += 1;
-        }
-        if bytes.get(next) == Some(&b'\n') {
-            next += 1;
-        }
-        let line = bytes[pos..end].trim_ascii();
-        if line.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") && start.is_none() {
-            start = Some(pos);
-        } else if line.eq_ignore_ascii_case(b"END:VCALENDAR")
-            && let Some(s) = start.take()
-        {
-            blocks.push(&bytes[s..next]);
-        }
-        pos = next.max(end + 1);
-    }
-    if blocks.len() < 2 {
-        vec![bytes]
-    } else {
-        blocks
-    }
-}
-
 fn expected(path: &Path, kind: Kind) -> Expected {
     let bytes = std::fs::read(path).unwrap();
     let charset = if std::str::from_utf8(&bytes).is_ok() {
@@ -81,7 +47,7 @@ fn expected(path: &Path, kind: Kind) -> Expected {
     };
     let opts = ParseOptions::import(charset);
     let pieces = match kind {
-        Kind::Calendar => vcalendar_blocks(&bytes)
+        Kind::Calendar => davlite_formats::vcalendar_blocks(&bytes)
             .into_iter()
             .map(split_calendar)
             .collect::<Result<Vec<_>, _>>()
@@ -383,7 +349,9 @@ fn export_matcher_finds_missing_extra_and_reordered_objects() {
     changed[0] = b'b';
     assert!(!match_export(&changed, &want).is_empty());
     assert_eq!(
-        vcalendar_blocks(b"BEGIN:VCALENDAR\nA\nEND:VCALENDAR\r\nbegin:vcalendar\rB\rEND:VCALENDAR"),
+        davlite_formats::vcalendar_blocks(
+            b"BEGIN:VCALENDAR\nA\nEND:VCALENDAR\r\nbegin:vcalendar\rB\rEND:VCALENDAR"
+        ),
         vec![
             &b"BEGIN:VCALENDAR\nA\nEND:VCALENDAR\r\n"[..],
             &b"begin:vcalendar\rB\rEND:VCALENDAR"[..]

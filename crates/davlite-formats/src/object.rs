@@ -75,9 +75,14 @@ impl ComponentSet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = ObjectKind> {
-        [ObjectKind::Event, ObjectKind::Todo, ObjectKind::Journal, ObjectKind::FreeBusy]
-            .into_iter()
-            .filter(move |k| self.contains(*k))
+        [
+            ObjectKind::Event,
+            ObjectKind::Todo,
+            ObjectKind::Journal,
+            ObjectKind::FreeBusy,
+        ]
+        .into_iter()
+        .filter(move |k| self.contains(*k))
     }
 }
 
@@ -90,7 +95,10 @@ pub struct TimeSpan {
 }
 
 impl TimeSpan {
-    pub const ALL: TimeSpan = TimeSpan { start: i64::MIN, end: i64::MAX };
+    pub const ALL: TimeSpan = TimeSpan {
+        start: i64::MIN,
+        end: i64::MAX,
+    };
 
     /// Whether the span overlaps `[start, end)`.
     pub fn overlaps(&self, start: i64, end: i64) -> bool {
@@ -130,6 +138,10 @@ pub struct ParsedObject {
 impl ParsedObject {
     /// A resource of any media type in a plain collection: nothing is validated or indexed.
     pub fn opaque(bytes: Vec<u8>, content_type: impl Into<String>) -> Self {
-        ParsedObject { bytes, content_type: content_type.into(), info: ObjectInfo::default() }
+        ParsedObject {
+            bytes,
+            content_type: content_type.into(),
+            info: ObjectInfo::default(),
+        }
     }
 }

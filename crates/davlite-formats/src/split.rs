@@ -300,3 +300,38 @@ fn uid_and_zones(comp: &[u8]) -> (Option<String>, Vec<String>) {
     }
     (uid, zones)
 }
+
+/// The VCALENDAR objects of an iCalendar stream (exports and some clients concatenate several);
+/// the whole input when it holds fewer than two. Each block then goes through [`split_calendar`].
+pub fn vcalendar_blocks(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut blocks = Vec::new();
+    let mut start = None;
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let end = bytes[pos..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map_or(bytes.len(), |k| pos + k);
+        let mut next = end;
+        if bytes.get(next) == Some(&b'\r') {
+            next += 1;
+        }
+        if bytes.get(next) == Some(&b'\n') {
+            next += 1;
+        }
+        let line = bytes[pos..end].trim_ascii();
+        if line.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") && start.is_none() {
+            start = Some(pos);
+        } else if line.eq_ignore_ascii_case(b"END:VCALENDAR") {
+            if let Some(s) = start.take() {
+                blocks.push(&bytes[s..next]);
+            }
+        }
+        pos = next.max(end + 1);
+    }
+    if blocks.len() < 2 {
+        vec![bytes]
+    } else {
+        blocks
+    }
+}

@@ -202,7 +202,7 @@ pub fn import_files(
         let split = match k {
             // An iCalendar stream (our own export) is split one VCALENDAR at a time, so each
             // keeps its own time zones and line endings.
-            Kind::Calendar => calendar_blocks(&bytes)
+            Kind::Calendar => davlite_formats::vcalendar_blocks(&bytes)
                 .into_iter()
                 .map(split_calendar)
                 .collect::<Result<Vec<_>, _>>()
@@ -270,40 +270,6 @@ pub fn import_files(
     let mut report = report.into_inner().expect("report lock");
     report.skipped.sort();
     Ok(report)
-}
-
-/// The VCALENDAR objects of an iCalendar stream; the whole input when it holds fewer than two.
-fn calendar_blocks(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut blocks = Vec::new();
-    let mut start = None;
-    let mut pos = 0;
-    while pos < bytes.len() {
-        let end = bytes[pos..]
-            .iter()
-            .position(|&b| b == b'\n' || b == b'\r')
-            .map_or(bytes.len(), |k| pos + k);
-        let mut next = end;
-        if bytes.get(next) == Some(&b'\r') {
-            next += 1;
-        }
-        if bytes.get(next) == Some(&b'\n') {
-            next += 1;
-        }
-        let line = bytes[pos..end].trim_ascii();
-        if line.eq_ignore_ascii_case(b"BEGIN:VCALENDAR") && start.is_none() {
-            start = Some(pos);
-        } else if line.eq_ignore_ascii_case(b"END:VCALENDAR") {
-            if let Some(s) = start.take() {
-                blocks.push(&bytes[s..next]);
-            }
-        }
-        pos = next.max(end + 1);
-    }
-    if blocks.len() < 2 {
-        vec![bytes]
-    } else {
-        blocks
-    }
 }
 
 enum Stored {
@@ -385,10 +351,10 @@ mod tests {
     #[test]
     fn streams_split_into_calendars() {
         let one = b"BEGIN:VCALENDAR\r\nX:1\r\nEND:VCALENDAR\r\n";
-        assert_eq!(calendar_blocks(one), vec![&one[..]]);
+        assert_eq!(davlite_formats::vcalendar_blocks(one), vec![&one[..]]);
         let two = b"BEGIN:VCALENDAR\nA\nEND:VCALENDAR\nBEGIN:VCALENDAR\r\nB\r\nEND:VCALENDAR";
         assert_eq!(
-            calendar_blocks(two),
+            davlite_formats::vcalendar_blocks(two),
             vec![
                 &b"BEGIN:VCALENDAR\nA\nEND:VCALENDAR\n"[..],
                 &b"BEGIN:VCALENDAR\r\nB\r\nEND:VCALENDAR"[..]
