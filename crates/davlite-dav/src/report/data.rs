@@ -28,9 +28,29 @@ fn wants_data(props: &PropRequest) -> Option<QName> {
         .cloned()
 }
 
-/// Writes the `<D:response>` of one object. `href` is the spelling to answer with.
+/// Writes the `<D:response>` of one object. `href` is the spelling to answer with. A body that
+/// cannot be read (corrupt on disk) becomes a 500 entry for that href: the status line of a
+/// streamed answer is long gone, and the other members are still answered.
 #[allow(clippy::too_many_arguments)]
 pub fn write_object(
+    r: &ReqInfo,
+    reader: &Reader,
+    w: &mut MultistatusWriter,
+    href: &str,
+    coll: &Collection,
+    name: &str,
+    meta: &ObjectMeta,
+    body: Option<&[u8]>,
+    props: &PropRequest,
+    minimal: bool,
+) {
+    if try_write_object(r, reader, w, href, coll, name, meta, body, props, minimal).is_err() {
+        w.response_status(href, http::StatusCode::INTERNAL_SERVER_ERROR, None);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn try_write_object(
     r: &ReqInfo,
     reader: &Reader,
     w: &mut MultistatusWriter,

@@ -46,19 +46,12 @@ pub fn run(
             w.response_status(&href, StatusCode::NOT_FOUND, None);
             return;
         };
-        let done = match reader.meta(&coll.path, &name) {
+        match reader.meta(&coll.path, &name) {
             Ok(Some(meta)) => write_object(
                 info, reader, w, &href, &coll, &name, &meta, None, &props, minimal,
-            )
-            .is_ok(),
-            Ok(None) => {
-                w.response_status(&href, StatusCode::NOT_FOUND, None);
-                true
-            }
-            Err(_) => false,
-        };
-        if !done {
-            w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
+            ),
+            Ok(None) => w.response_status(&href, StatusCode::NOT_FOUND, None),
+            Err(_) => w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None),
         }
     });
     Ok(stream::members(r, reader, w, hrefs, write, None))

@@ -83,7 +83,7 @@ pub fn calendar(
             return;
         }
         let href = info.member_href(&coll.path, &name);
-        if write_object(
+        write_object(
             info,
             reader,
             w,
@@ -94,11 +94,7 @@ pub fn calendar(
             Some(&body),
             &props,
             minimal,
-        )
-        .is_err()
-        {
-            w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
-        }
+        );
     });
     Ok(stream::members(r, reader, w, names, write, None))
 }
@@ -153,7 +149,7 @@ pub fn card(
         }
         matched += 1;
         let href = info.member_href(&coll.path, &name);
-        if write_object(
+        write_object(
             info,
             reader,
             w,
@@ -164,11 +160,7 @@ pub fn card(
             Some(&body),
             &props,
             minimal,
-        )
-        .is_err()
-        {
-            w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
-        }
+        );
     });
     let raw_path = r.raw_path.clone();
     let tail: Tail = Box::new(move |w| {

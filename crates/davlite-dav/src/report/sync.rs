@@ -150,13 +150,9 @@ pub fn run(
                     .unwrap_or_else(|| reader.meta(&coll.path, &ch.name))
                 {
                     Ok(Some(meta)) => {
-                        if write_object(
+                        write_object(
                             info, reader, w, &href, &coll, &ch.name, &meta, None, &props, minimal,
-                        )
-                        .is_err()
-                        {
-                            w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
-                        }
+                        );
                     }
                     _ => w.response_status(&href, StatusCode::NOT_FOUND, None),
                 },
