@@ -105,6 +105,11 @@ fn allprop_live(res: &Res) -> Vec<QName> {
     if let Res::Principal(_) = res {
         v.push(dav("displayname"));
     }
+    // Discovery with an empty PROPFIND body (allprop) must still name the principal: a 207 at
+    // the server root without current-user-principal leaves a client with nowhere to go.
+    if matches!(res, Res::ServerRoot | Res::Root | Res::Principal(_)) {
+        v.push(dav("current-user-principal"));
+    }
     v
 }
 

@@ -326,3 +326,13 @@ fn large_listings_are_streamed_and_complete() {
     assert_eq!(s.body.matches("BEGIN:VCALENDAR").count(), 150);
     assert!(s.body.contains("<D:sync-token>urn:davlite:sync:"));
 }
+
+#[test]
+fn allprop_at_the_root_names_the_principal() {
+    let f = fixture();
+    for uri in ["/", "/dav/"] {
+        f.req("PROPFIND", uri, &[("depth", "0")], "")
+            .assert_status(207)
+            .assert_contains("<D:current-user-principal><D:href>/dav/principals/alice/</D:href>");
+    }
+}
