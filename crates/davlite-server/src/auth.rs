@@ -122,8 +122,11 @@ impl Authenticator {
         Ok(())
     }
 
-    fn reload_if_changed(&self) {
-        {
+    /// Reloads the users file if it changed. Cached logins look at most once per
+    /// `RELOAD_EVERY`; a login that needs a hash check anyway (`force`) looks now, so a user
+    /// added or a password changed a moment ago is not refused.
+    fn reload_if_changed(&self, force: bool) {
+        if !force {
             let users = self.users.read();
             if users.checked.elapsed() < RELOAD_EVERY {
                 return;
@@ -148,7 +151,7 @@ impl Authenticator {
 
     /// Checks the `Authorization` header of a request from `addr`.
     pub async fn check(&self, authorization: Option<&[u8]>, addr: IpAddr) -> AuthOutcome {
-        self.reload_if_changed();
+        self.reload_if_changed(false);
         let Some((user, password)) = authorization.and_then(parse_basic) else {
             return AuthOutcome::Missing;
         };
@@ -166,6 +169,9 @@ impl Authenticator {
         if let Some(wait) = self.limited(&user, addr) {
             return AuthOutcome::Limited(wait);
         }
+        // About to spend an argon2 verification: a stat of the users file first is cheap.
+        self.reload_if_changed(true);
+        let current = self.users.read().db.get(&user).cloned();
         let Ok(_permit) = self.verifiers.acquire().await else {
             return AuthOutcome::Invalid;
         };
