@@ -289,8 +289,9 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
         }
         ("DAV:", "quota-used-bytes") | ("DAV:", "quota-available-bytes") => {
             let o = owner_of(res)?;
-            let (used, quota) = r.dav.store().usage(&o).ok()?;
-            let _ = reader;
+            // From the request's snapshot, like every other value in the answer.
+            let used = reader.used(&o).ok()?;
+            let quota = r.dav.store().quota();
             if l == "quota-used-bytes" {
                 owned(used.to_string())
             } else {

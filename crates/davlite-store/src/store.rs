@@ -213,7 +213,12 @@ impl Store {
 
     /// Bytes used by `owner`'s objects and the owner quota.
     pub fn usage(&self, owner: &str) -> Result<(u64, Option<u64>)> {
-        Ok((self.read()?.used(owner)?, self.engine.quota))
+        Ok((self.read()?.used(owner)?, self.quota()))
+    }
+
+    /// The per-owner quota this store was opened with (`Options::owner_quota`).
+    pub fn quota(&self) -> Option<u64> {
+        self.engine.quota
     }
 
     /// Checks every record and index of the latest snapshot; see [`VerifyReport`].

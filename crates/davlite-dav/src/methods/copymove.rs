@@ -111,8 +111,9 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                     CollectionKind::AddressBook => Condition::SupportedAddressData,
                     _ => Condition::SupportedCalendarData,
                 }),
-                StoreError::PreconditionFailed { current } if cond.if_match.is_none() => {
-                    let _ = current;
+                // Without If-Match the only conditional is Overwrite: F, and the ETag of the
+                // destination is not the client's business.
+                StoreError::PreconditionFailed { .. } if cond.if_match.is_none() => {
                     DavError::PreconditionFailed(None)
                 }
                 e => DavError::from_store(e, dk, &holder),
