@@ -238,20 +238,29 @@ pub fn import_files(
     });
     let total = pieces.len();
     let done = AtomicUsize::new(0);
-    let next = AtomicUsize::new(0);
     // Several writers at once let the store's group commit put many objects under one fsync.
+    // Pieces that land on the same object (one UID in several files, or twice in one file) go
+    // to the same writer in input order, so the last one wins every time, not whichever thread
+    // happened to be slower.
     let workers = 8.min(total.max(1));
+    let mut queues: Vec<Vec<usize>> = vec![Vec::new(); workers];
+    for (i, (_, _, parsed)) in pieces.iter().enumerate() {
+        let key = match parsed {
+            Ok(obj) => object_name(obj.info.uid.as_deref(), &obj.bytes, kind.ext()),
+            Err(_) => String::new(),
+        };
+        let shard = blake3::hash(key.as_bytes()).as_bytes()[0] as usize % workers;
+        queues[shard].push(i);
+    }
     std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((file, entry, parsed)) = pieces.get(i) else {
-                        break;
-                    };
+        for queue in &queues {
+            let (pieces, report, done, path) = (&pieces, &report, &done, &path);
+            s.spawn(move || {
+                for &i in queue {
+                    let (file, entry, parsed) = &pieces[i];
                     let outcome = match parsed {
                         Err(e) => Err(e.clone()),
-                        Ok(obj) => put_object(store, &path, kind, obj.clone()),
+                        Ok(obj) => put_object(store, path, kind, obj.clone()),
                     };
                     {
                         let mut r = report.lock().expect("report lock");
