@@ -49,6 +49,7 @@ mod error;
 mod object_props;
 mod objects;
 mod reader;
+mod scan;
 mod spans;
 mod store;
 mod tables;
@@ -61,6 +62,7 @@ mod verify;
 pub use davlite_formats::{ComponentSet, ObjectInfo, ObjectKind, ParsedObject, TimeSpan};
 pub use error::{LimitKind, StorageError, StoreError};
 pub use reader::Reader;
+pub use scan::ObjectView;
 pub use store::Store;
 pub use types::{
     Change, ChangeKind, Changes, Collection, CollectionId, CollectionKind, Durability, Etag,

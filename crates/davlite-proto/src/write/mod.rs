@@ -7,5 +7,8 @@ pub(crate) mod xml;
 pub use condition::{
     Condition, DavKind, NeedPrivilege, REASON_NS, error_body, error_body_with_reason,
 };
-pub use multistatus::{Elem, MultistatusWriter, Prop, PropContent, PropStat, mkcol_response};
+pub use multistatus::{
+    Elem, MultistatusWriter, Prop, PropContent, PropStat, mkcol_response, render_props,
+    render_propstats,
+};
 pub use xml::{escape_attr, escape_text};

@@ -363,6 +363,17 @@ impl MultistatusWriter {
         self.buf.len()
     }
 
+    /// Appends markup rendered earlier by [`render_props`] or [`render_propstats`]: a listing
+    /// renders the parts every member shares once per request instead of once per member.
+    pub fn push_raw(&mut self, xml: &[u8]) {
+        self.buf.extend_from_slice(xml);
+    }
+
+    /// Appends character data, escaped.
+    pub fn push_text(&mut self, text: &str) {
+        escape_text(&mut self.buf, text);
+    }
+
     /// Takes everything written so far, leaving the writer ready for more.
     pub fn take_chunk(&mut self) -> Bytes {
         let cap = self.buf.capacity();
@@ -379,6 +390,24 @@ impl MultistatusWriter {
         self.buf.extend_from_slice(b"</D:multistatus>");
         Bytes::from(self.buf)
     }
+}
+
+/// The markup `props` get inside a response's `<D:prop>`, for [`MultistatusWriter::push_raw`].
+pub fn render_props(props: &[Prop<'_>]) -> Vec<u8> {
+    let mut scope = Scope::with_root_prefixes();
+    let mut out = Vec::new();
+    for p in props {
+        p.write(&mut scope, &mut out);
+    }
+    out
+}
+
+/// The markup of `propstats` inside a response, for [`MultistatusWriter::push_raw`].
+pub fn render_propstats(propstats: &[PropStat<'_>]) -> Vec<u8> {
+    let mut scope = Scope::with_root_prefixes();
+    let mut out = Vec::new();
+    write_propstats(&mut scope, &mut out, propstats);
+    out
 }
 
 /// A complete `D:mkcol-response` body (RFC 5689 §5.2): the outcome of each property of a failed
