@@ -36,6 +36,7 @@ pub mod fuzzing;
 mod href;
 mod media;
 mod methods;
+mod plan;
 mod props;
 mod provision;
 mod report;
@@ -47,6 +48,8 @@ mod sync_token;
 pub use body::DavBody;
 pub use config::{DavConfig, RequestContext};
 pub use href::{HrefError, Mounts};
+#[doc(hidden)]
+pub use plan::plans_built;
 
 use bytes::Bytes;
 use davlite_store::Store;

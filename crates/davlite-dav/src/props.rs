@@ -93,7 +93,7 @@ pub fn settable_at_creation(name: &QName) -> bool {
 }
 
 /// The live properties `allprop` returns (RFC 4918 §9.1: the ones it defines, cheaply computed).
-fn allprop_live(res: &Res) -> Vec<QName> {
+pub(crate) fn allprop_live(res: &Res) -> Vec<QName> {
     let mut v = vec![dav("resourcetype"), dav("getlastmodified")];
     if let Res::Object { .. } = res {
         v.extend([

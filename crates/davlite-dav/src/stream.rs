@@ -3,7 +3,10 @@
 
 use bytes::Bytes;
 use davlite_proto::MultistatusWriter;
-use davlite_store::Reader;
+use std::ops::ControlFlow;
+
+use davlite_store::{ObjectView, Reader};
+use http::StatusCode;
 
 use crate::DavBody;
 use crate::request::ReqInfo;
@@ -74,5 +77,99 @@ pub fn members<T: Send + 'static>(
         DavBody::Full(Bytes::from(out))
     } else {
         DavBody::Stream(Box::new(it))
+    }
+}
+
+/// Writes one scanned object's `<D:response>` from its borrowed record.
+pub type WriteScanned =
+    Box<dyn FnMut(&ReqInfo, &Reader, &mut MultistatusWriter, &str, &ObjectView<'_>) + Send>;
+
+/// A listing walked straight from the store: each chunk resumes the walk after the last name
+/// written, so nothing per member is collected before writing.
+struct Scanned {
+    info: ReqInfo,
+    reader: Reader,
+    coll: String,
+    href: String,
+    after: Option<String>,
+    done: bool,
+    writer: Option<MultistatusWriter>,
+    write: WriteScanned,
+    tail: Option<Tail>,
+}
+
+impl Scanned {
+    fn next_chunk(&mut self) -> Option<Bytes> {
+        let w = self.writer.as_mut()?;
+        if !self.done {
+            let (info, reader, write) = (&self.info, &self.reader, &mut self.write);
+            let mut last = None;
+            let walked = reader.scan_objects(&self.coll, self.after.as_deref(), |name, obj| {
+                write(info, reader, w, name, obj);
+                if w.buffered() < CHUNK {
+                    return ControlFlow::Continue(());
+                }
+                last = Some(name.to_owned());
+                ControlFlow::Break(())
+            });
+            match walked {
+                Ok(false) => {
+                    self.after = last;
+                    return Some(w.take_chunk());
+                }
+                Ok(true) => self.done = true,
+                Err(_) => {
+                    // The status line is long gone: a 500 entry for the collection tells the
+                    // client this listing is incomplete rather than letting it look short.
+                    w.response_status(&self.href, StatusCode::INTERNAL_SERVER_ERROR, None);
+                    self.done = true;
+                    self.tail = None;
+                }
+            }
+        }
+        let mut w = self.writer.take()?;
+        if let Some(t) = self.tail.take() {
+            t(&mut w);
+        }
+        Some(w.finish())
+    }
+}
+
+impl Iterator for Scanned {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        self.next_chunk()
+    }
+}
+
+/// A multistatus whose head is already in `writer` and whose members are the objects of the
+/// collection at store path `coll` (answered under `href`), written by `write` as the body is
+/// sent. An answer that fits in one chunk goes out whole, with a Content-Length.
+pub fn scanned(
+    info: &ReqInfo,
+    reader: Reader,
+    writer: MultistatusWriter,
+    coll: &str,
+    href: &str,
+    write: WriteScanned,
+    tail: Option<Tail>,
+) -> DavBody {
+    let mut it = Scanned {
+        info: info.clone(),
+        reader,
+        coll: coll.to_owned(),
+        href: href.to_owned(),
+        after: None,
+        done: false,
+        writer: Some(writer),
+        write,
+        tail,
+    };
+    let first = it.next_chunk().unwrap_or_default();
+    if it.writer.is_none() {
+        DavBody::Full(first)
+    } else {
+        DavBody::Stream(Box::new(std::iter::once(first).chain(it)))
     }
 }

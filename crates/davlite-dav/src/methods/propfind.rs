@@ -10,9 +10,11 @@ use http::{Response, StatusCode, header};
 use crate::DavBody;
 use crate::access;
 use crate::error::{DavError, DavResult};
+use crate::plan::ObjectPlan;
 use crate::props::{self, Res, Which};
 use crate::request::{Req, ReqInfo};
 use crate::resource::{ADDRESSBOOKS, CALENDARS, PRINCIPALS, Target};
+use crate::stream::{self, WriteScanned};
 
 /// Whether the client asked for a minimal answer (no 404 propstats).
 pub fn minimal(r: &Req) -> bool {
@@ -152,10 +154,23 @@ fn members(
             minimal,
         );
     }
+    // The collection's href is encoded once; each member only appends its own name.
+    let base = Res::Collection(coll).href(r);
+    if let Some(mut plan) = ObjectPlan::new(r, &reader, coll, &which_of(&req), None, minimal) {
+        let mut href = String::with_capacity(base.len() + 64);
+        let prefix = base.clone();
+        let write: WriteScanned = Box::new(move |_, _, w, name, obj| {
+            href.clear();
+            href.push_str(&prefix);
+            crate::href::push_segment(&mut href, name);
+            plan.write(w, &href, obj, None);
+        });
+        return Ok(stream::scanned(
+            r, reader, w, &coll.path, &base, write, None,
+        ));
+    }
     let objects = reader.list(&coll.path).map_err(DavError::internal)?;
     let coll = coll.clone();
-    // The collection's href is encoded once; each member only appends its own name.
-    let base = Res::Collection(&coll).href(r);
     let mut href = String::with_capacity(base.len() + 64);
     let write: crate::stream::WriteItem<(String, davlite_store::ObjectMeta)> =
         Box::new(move |info, reader, w, (name, meta)| {
@@ -176,5 +191,5 @@ fn members(
                 minimal,
             );
         });
-    Ok(crate::stream::members(r, reader, w, objects, write, None))
+    Ok(stream::members(r, reader, w, objects, write, None))
 }

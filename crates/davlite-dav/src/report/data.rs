@@ -7,6 +7,7 @@ use davlite_proto::{MultistatusWriter, Prop, PropContent, PropRequest, QName};
 use davlite_store::{Collection, ObjectMeta, Reader};
 
 use crate::error::{DavError, DavResult};
+use crate::plan::ObjectPlan;
 use crate::props::{self, Res, Which};
 use crate::request::ReqInfo;
 
@@ -26,6 +27,56 @@ fn wants_data(props: &PropRequest) -> Option<QName> {
         .iter()
         .find(|n| **n == cd || **n == ad)
         .cloned()
+}
+
+/// A plan for the objects of `coll` (see `crate::plan`), where `props` allows one: the body is
+/// wanted as stored, or not at all.
+pub fn plan(
+    r: &ReqInfo,
+    reader: &Reader,
+    coll: &Collection,
+    props: &PropRequest,
+    minimal: bool,
+) -> Option<ObjectPlan> {
+    let data = wants_data(props);
+    if data.is_some() {
+        if props
+            .address_data
+            .as_ref()
+            .is_some_and(|a| !address_data_producible(a))
+        {
+            return None;
+        }
+        if props
+            .calendar_data
+            .as_ref()
+            .is_some_and(|c| c.expand.is_some() || c.limit_recurrence_set.is_some())
+        {
+            return None;
+        }
+    }
+    ObjectPlan::new(r, reader, coll, &which(props), data.as_ref(), minimal)
+}
+
+/// Writes one member through `plan`, reading its body only when the plan needs it.
+pub fn write_planned(
+    plan: &mut ObjectPlan,
+    reader: &Reader,
+    w: &mut MultistatusWriter,
+    href: &str,
+    coll: &str,
+    name: &str,
+    obj: &davlite_store::ObjectView<'_>,
+) {
+    if !plan.wants_body() {
+        plan.write(w, href, obj, None);
+        return;
+    }
+    match reader.with_object(coll, name, |obj, body| plan.write(w, href, obj, Some(body))) {
+        Ok(Some(())) => {}
+        Ok(None) => w.response_status(href, http::StatusCode::NOT_FOUND, None),
+        Err(_) => w.response_status(href, http::StatusCode::INTERNAL_SERVER_ERROR, None),
+    }
 }
 
 /// Writes the `<D:response>` of one object. `href` is the spelling to answer with. A body that

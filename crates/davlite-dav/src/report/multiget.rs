@@ -26,6 +26,7 @@ pub fn run(
         Res::Object { coll, .. } => (*coll).clone(),
         _ => return Ok(DavBody::Full(w.finish())),
     };
+    let mut plan = super::data::plan(r, &reader, &coll, &props, minimal);
     let write: WriteItem<String> = Box::new(move |info, reader, w, href| {
         let coll_segs: Vec<&str> = coll.path.split('/').collect();
         let found = info
@@ -46,6 +47,19 @@ pub fn run(
             w.response_status(&href, StatusCode::NOT_FOUND, None);
             return;
         };
+        if let Some(plan) = plan.as_mut() {
+            // One lookup, the body borrowed from the store's page and escaped straight into
+            // the answer.
+            let written = reader.with_object(&coll.path, &name, |obj, body| {
+                plan.write(w, &href, obj, Some(body))
+            });
+            match written {
+                Ok(Some(())) => {}
+                Ok(None) => w.response_status(&href, StatusCode::NOT_FOUND, None),
+                Err(_) => w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None),
+            }
+            return;
+        }
         match reader.meta(&coll.path, &name) {
             Ok(Some(meta)) => write_object(
                 info, reader, w, &href, &coll, &name, &meta, None, &props, minimal,

@@ -10,7 +10,7 @@ use super::data::write_object;
 use crate::error::{DavError, DavResult};
 use crate::props::{self, Res};
 use crate::request::Req;
-use crate::stream::{self, Tail, WriteItem};
+use crate::stream::{self, Tail, WriteItem, WriteScanned};
 use crate::{DavBody, sync_token};
 
 #[allow(clippy::too_many_arguments)]
@@ -59,6 +59,34 @@ pub fn run(
     // snapshot's sequence: one scan of the object records instead of walking the change log and
     // then looking every member up again.
     let listing = since.is_none() && limit.is_none() && coll.kind != CollectionKind::Plain;
+    if listing {
+        if let Some(mut plan) = super::data::plan(r, &reader, coll, props, minimal) {
+            // Calendars and address books hold no child collections: the token is the
+            // collection's own sequence in this snapshot.
+            let token = sync_token::format_with_children(coll.id, coll.seq, &[]);
+            let base = Res::Collection(coll).href(r);
+            let prefix = base.clone();
+            let path = coll.path.clone();
+            let mut href = String::with_capacity(base.len() + 64);
+            let write: WriteScanned = Box::new(move |_, reader, w, name, obj| {
+                href.clear();
+                href.push_str(&prefix);
+                crate::href::push_segment(&mut href, name);
+                super::data::write_planned(&mut plan, reader, w, &href, &path, name, obj);
+            });
+            let tail: Tail = Box::new(move |w| w.sync_token(&token));
+            let w = MultistatusWriter::new();
+            return Ok(stream::scanned(
+                r,
+                reader,
+                w,
+                &coll.path,
+                &base,
+                write,
+                Some(tail),
+            ));
+        }
+    }
     let (mut changes, mut metas) = if listing {
         let list = reader.list(&coll.path).map_err(DavError::internal)?;
         let mut changes = Vec::with_capacity(list.len());
