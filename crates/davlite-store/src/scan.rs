@@ -66,7 +66,10 @@ impl Reader {
     /// "not found" for every property name it does not compute without a lookup per member.
     pub fn has_object_props(&self, coll: &str) -> Result<bool> {
         let id = self.id_of(coll)?.ok_or(StoreError::NotFound)?;
-        let mut rows = self.snap().obj_props.range((id, "", "")..(id + 1, "", ""))?;
+        let mut rows = self
+            .snap()
+            .obj_props
+            .range((id, "", "")..(id + 1, "", ""))?;
         Ok(rows.next().transpose()?.is_some())
     }
 
@@ -192,7 +195,17 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(got, (meta.etag, body));
-        assert!(reader.with_object("cal", "x.ics", |_, _| ()).unwrap().is_none());
-        assert!(reader.with_object("none", "e01.ics", |_, _| ()).unwrap().is_none());
+        assert!(
+            reader
+                .with_object("cal", "x.ics", |_, _| ())
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            reader
+                .with_object("none", "e01.ics", |_, _| ())
+                .unwrap()
+                .is_none()
+        );
     }
 }
