@@ -222,6 +222,7 @@ pub(crate) fn calendar_info(cal: &Calendar, bytes: &[u8]) -> ObjectInfo {
             .unwrap_or(0),
         earliest,
         latest,
+        event_instances: None,
     };
     let resolver = Resolver {
         defs: &cal.timezones,
@@ -234,7 +235,15 @@ pub(crate) fn calendar_info(cal: &Calendar, bytes: &[u8]) -> ObjectInfo {
             .try_fold(None, |acc, c| Some(union(acc, resolver.span(c)?)))
     };
     match local {
-        Some(span) => info.span = span,
+        Some(span) => {
+            info.span = span;
+            // The list must agree with the filter evaluator, which reads zones and instances
+            // its own way: it comes from the evaluator's parse, never from this module's.
+            // An unbounded series has none, so it is not worth the parse.
+            if info.kind == ObjectKind::Event && info.instances.is_some() {
+                info.event_instances = crate::recurrence::event_spans(bytes);
+            }
+        }
         None => delegated_times(cal, bytes, &mut info),
     }
     info
@@ -276,7 +285,13 @@ fn unbounded_span(cal: &Calendar, resolver: &Resolver<'_>) -> Option<Option<Time
 /// the span starts 14 hours before the earliest DTSTART/RDATE/RECURRENCE-ID and is open-ended,
 /// instances are COUNT + RDATEs when every rule has a COUNT and unknown otherwise.
 fn delegated_times(cal: &Calendar, bytes: &[u8], info: &mut ObjectInfo) {
-    if let Ok(times) = crate::recurrence::object_span(bytes) {
+    let computed = if info.kind == ObjectKind::Event {
+        crate::recurrence::object_span_and_events(bytes)
+    } else {
+        crate::recurrence::object_span(bytes).map(|t| (t, None))
+    };
+    if let Ok((times, events)) = computed {
+        info.event_instances = events;
         info.span = times.span;
         info.instances = times.instances;
         info.max_attendees = times.max_attendees.max(info.max_attendees);

@@ -123,6 +123,13 @@ pub struct ObjectInfo {
     /// Earliest and latest date-time values in the object, for min/max-date-time checks.
     pub earliest: Option<i64>,
     pub latest: Option<i64>,
+    /// The span of every instance of an event object (overrides, EXDATEs and RDATEs applied),
+    /// sorted by start, such that a `VCALENDAR > VEVENT > time-range` filter matches exactly
+    /// when one of them overlaps the range: the store keeps them so that query needs no body.
+    /// A zero-length instance is one second long. `None` when the list would not be exact or
+    /// small: anything but events, unbounded or very long series, bytes the recurrence engine
+    /// cannot read.
+    pub event_instances: Option<Vec<TimeSpan>>,
 }
 
 /// Bytes a client sent, validated, with the fields the store indexes.

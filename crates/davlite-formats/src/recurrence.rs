@@ -632,3 +632,19 @@ pub fn object_span(bytes: &[u8]) -> Result<ObjectTimes, RecurrenceError> {
     let cal = Calendar::parse(bytes)?;
     crate::eval::span::object_times(&cal)
 }
+
+/// The object's VEVENT instance spans ([`crate::ObjectInfo::event_instances`]); `None` also when
+/// the bytes are unreadable here.
+pub(crate) fn event_spans(bytes: &[u8]) -> Option<Vec<TimeSpan>> {
+    let cal = Calendar::parse(bytes).ok()?;
+    crate::eval::span::event_instances(&cal).ok().flatten()
+}
+
+/// [`object_span`] and the object's VEVENT instance spans ([`crate::ObjectInfo::event_instances`])
+/// from one parse and one expansion.
+pub(crate) fn object_span_and_events(
+    bytes: &[u8],
+) -> Result<(ObjectTimes, Option<Vec<TimeSpan>>), RecurrenceError> {
+    let cal = Calendar::parse(bytes)?;
+    crate::eval::span::object_times_and_events(&cal, true)
+}

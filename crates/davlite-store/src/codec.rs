@@ -252,7 +252,8 @@ impl CollState {
     }
 }
 
-/// An object's metadata record: everything but the body.
+/// An object's metadata record: everything but the body. `info.event_instances` is not part of
+/// it (it lives in the INSTANCES table, which only the query reads): decoded, it is `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ObjRec {
     pub etag: Etag,
@@ -312,6 +313,7 @@ impl ObjRec {
             max_attendees: d.u32()?,
             earliest: d.opt_i64()?,
             latest: d.opt_i64()?,
+            event_instances: None,
         };
         d.end()?;
         Ok(ObjRec {
@@ -412,6 +414,8 @@ mod tests {
                 max_attendees: 3,
                 earliest: Some(1),
                 latest: None,
+                // Not part of the record: kept in the INSTANCES table.
+                event_instances: None,
             },
         };
         let buf = rec.encode();

@@ -4,7 +4,8 @@
 use crate::TimeSpan;
 use crate::eval::timing::Timing;
 use crate::recurrence::{
-    Calendar, EXPANSION_CAP, Instance, ObjectTimes, RecurrenceError, expand_set, recurrence_sets,
+    Calendar, EXPANSION_CAP, Expansion, Instance, ObjectTimes, RecurrenceError, expand_set,
+    recurrence_sets,
 };
 
 /// The span of one instance, by the §9.9 row that applies to its component (every instance
@@ -52,7 +53,79 @@ fn widen(acc: &mut Option<TimeSpan>, s: TimeSpan) {
     });
 }
 
+/// Most instances an object's exact list is kept for: beyond it the list costs more to store and
+/// scan than the query saves, and the caller reads the body instead.
+pub const EVENT_INSTANCES_CAP: usize = 2_000;
+
+/// The span one VEVENT instance matches a time-range with, exactly (RFC 4791 §9.9, as
+/// `eval::calendar` tests it): `[start, end)`, or `[start, start + 1)` when it has no length.
+/// Narrower than [`instance_span`], which may also widen for reversed ends.
+fn event_match_span(i: &Instance) -> TimeSpan {
+    if i.end > i.start {
+        TimeSpan {
+            start: i.start,
+            end: i.end,
+        }
+    } else {
+        TimeSpan {
+            start: i.start,
+            end: i.start.saturating_add(1),
+        }
+    }
+}
+
+/// The spans a VCALENDAR > VEVENT > time-range filter is decided by, sorted by start: one per
+/// instance of the object's VEVENTs. `None` unless every component besides VTIMEZONE is a
+/// VEVENT and the expansion is complete and at most [`EVENT_INSTANCES_CAP`] long, since a
+/// partial list could hide a match.
+fn event_spans(cal: &Calendar<'_>, set: &[usize], exp: &Expansion) -> Option<Vec<TimeSpan>> {
+    let only_events = cal
+        .tree
+        .children(0)
+        .all(|(_, c)| c.is("VEVENT") || c.is("VTIMEZONE"));
+    if !only_events || exp.open || exp.truncated || exp.instances.len() > EVENT_INSTANCES_CAP {
+        return None;
+    }
+    // The filter skips a component whose DTSTART is missing or unreadable, whatever
+    // instance expansion made of it (an event anchored at DUE).
+    let dated: Vec<usize> = set
+        .iter()
+        .copied()
+        .filter(|&i| Timing::read(cal.comp(i), &cal.zones).dtstart.is_some())
+        .collect();
+    let mut out: Vec<TimeSpan> = exp
+        .instances
+        .iter()
+        .filter(|i| dated.contains(&i.component))
+        .map(event_match_span)
+        .collect();
+    out.sort_unstable();
+    Some(out)
+}
+
+/// [`event_spans`] alone, for objects whose span was found without the recurrence engine.
+pub(crate) fn event_instances(
+    cal: &Calendar<'_>,
+) -> Result<Option<Vec<TimeSpan>>, RecurrenceError> {
+    let set = cal.components("VEVENT");
+    if set.is_empty() {
+        return Ok(None);
+    }
+    let exp = expand_set(cal, &set, i64::MIN, i64::MAX)?;
+    Ok(event_spans(cal, &set, &exp))
+}
+
 pub(crate) fn object_times(cal: &Calendar<'_>) -> Result<ObjectTimes, RecurrenceError> {
+    Ok(object_times_and_events(cal, false)?.0)
+}
+
+/// [`object_times`], plus the object's VEVENT instance spans when `want_events` (see
+/// [`event_spans`]); both from one expansion.
+pub(crate) fn object_times_and_events(
+    cal: &Calendar<'_>,
+    want_events: bool,
+) -> Result<(ObjectTimes, Option<Vec<TimeSpan>>), RecurrenceError> {
+    let mut events = None;
     let mut span = None;
     let mut count: Option<u64> = Some(0);
     let mut max_attendees = 0u32;
@@ -65,6 +138,9 @@ pub(crate) fn object_times(cal: &Calendar<'_>) -> Result<ObjectTimes, Recurrence
     }
     for set in recurrence_sets(cal) {
         let exp = expand_set(cal, &set, i64::MIN, i64::MAX)?;
+        if want_events && set.first().is_some_and(|&i| cal.comp(i).is("VEVENT")) {
+            events = event_spans(cal, &set, &exp);
+        }
         for &idx in &set {
             let comp = cal.comp(idx);
             let t = Timing::read(comp, &cal.zones);
@@ -98,9 +174,10 @@ pub(crate) fn object_times(cal: &Calendar<'_>) -> Result<ObjectTimes, Recurrence
         }
         count = count.map(|c| c + 1);
     }
-    Ok(ObjectTimes {
+    let times = ObjectTimes {
         span,
         instances: count,
         max_attendees,
-    })
+    };
+    Ok((times, events))
 }
