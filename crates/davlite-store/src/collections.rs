@@ -332,11 +332,12 @@ impl Tx<'_> {
             for (name, obj) in self.objects_of(cid)? {
                 let body = crate::tables::body(&self.bodies, cid, &name, &obj)?;
                 let seq = self.log(nid, &name, ChangeKind::Upsert, false)?;
-                let rec = crate::codec::ObjRec {
+                let mut rec = crate::codec::ObjRec {
                     seq,
                     modified: self.now,
                     ..obj
                 };
+                rec.info.event_instances = self.event_instances(cid, &name)?;
                 self.write_object(nid, &name, &rec, &body, None)?;
                 let props = self.object_props(cid, &name)?;
                 self.put_object_props(nid, &name, &props)?;

@@ -46,6 +46,7 @@ mod codec;
 mod collections;
 mod commit;
 mod error;
+mod instances;
 mod object_props;
 mod objects;
 mod reader;

@@ -233,17 +233,19 @@ impl Tx<'_> {
 
         let body = crate::tables::body(&self.bodies, src_id, from.1, &src)?;
         let props = self.object_props(src_id, from.1)?;
+        let events = self.event_instances(src_id, from.1)?;
         if remove_source {
             self.log(src_id, from.1, ChangeKind::Delete, false)?;
             self.remove_object(src_id, from.1, &src)?;
             self.add_usage(&src_coll.owner, 0, src.size)?;
         }
         let seq = self.log(dst_id, to.1, ChangeKind::Upsert, false)?;
-        let rec = ObjRec {
+        let mut rec = ObjRec {
             seq,
             modified: self.now,
             ..src.clone()
         };
+        rec.info.event_instances = events;
         self.write_object(dst_id, to.1, &rec, &body, existing.as_ref())?;
         // COPY and MOVE take the source's dead properties along (RFC 4918 §9.8.2, §9.9.1).
         self.drop_object_props(dst_id, to.1)?;

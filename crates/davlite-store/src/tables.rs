@@ -28,6 +28,10 @@ pub(crate) const BODIES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::
 pub(crate) const UIDS: TableDefinition<(u64, &str), &str> = TableDefinition::new("uids");
 /// (collection id, length class, start, name) -> end.
 pub(crate) const SPANS: TableDefinition<(u64, u8, i64, &str), i64> = TableDefinition::new("spans");
+/// (collection id, object name) -> the event's instance spans, packed (see `instances.rs`);
+/// only for objects whose parser listed them.
+pub(crate) const INSTANCES: TableDefinition<(u64, &str), &[u8]> =
+    TableDefinition::new("event_instances");
 /// (collection id, seq) -> [`crate::codec::ChangeRec`].
 pub(crate) const CHANGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("changes");
 /// (collection id, member name) -> seq of its entry in CHANGES (compaction: one per name).

@@ -9,6 +9,7 @@ use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::codec::{ChangeRec, CollRec, CollState, ObjRec};
 use crate::error::{Result, StoreError};
+use crate::instances;
 use crate::spans;
 use crate::tables::*;
 use crate::types::{ChangeKind, Etag, Precondition};
@@ -24,6 +25,7 @@ pub(crate) struct Tx<'t> {
     pub obj_props: Table<'t, (u64, &'static str, &'static str), &'static [u8]>,
     pub uids: Table<'t, (u64, &'static str), &'static str>,
     pub spans: Table<'t, (u64, u8, i64, &'static str), i64>,
+    pub instances: Table<'t, (u64, &'static str), &'static [u8]>,
     pub changes: Table<'t, (u64, u64), &'static [u8]>,
     pub change_names: Table<'t, (u64, &'static str), u64>,
     pub usage: Table<'t, &'static str, u64>,
@@ -50,6 +52,7 @@ impl<'t> Tx<'t> {
             obj_props: txn.open_table(OBJ_PROPS)?,
             uids: txn.open_table(UIDS)?,
             spans: txn.open_table(SPANS)?,
+            instances: txn.open_table(INSTANCES)?,
             changes: txn.open_table(CHANGES)?,
             change_names: txn.open_table(CHANGE_NAMES)?,
             usage: txn.open_table(USAGE)?,
@@ -181,7 +184,9 @@ impl<'t> Tx<'t> {
     }
 
     /// Writes an object's record, body and index rows, replacing `old` (the record currently
-    /// stored under this name, if any).
+    /// stored under this name, if any). The instance index row comes from
+    /// `rec.info.event_instances`, which a decoded record never carries (see [`ObjRec`]): a
+    /// copy fills it from the source's row first ([`Tx::event_instances`]).
     pub fn write_object(
         &mut self,
         id: u64,
@@ -198,6 +203,10 @@ impl<'t> Tx<'t> {
         }
         if let Some(span) = rec.info.span {
             self.add_span(id, name, span)?;
+        }
+        if let Some(list) = &rec.info.event_instances {
+            self.instances
+                .insert((id, name), instances::pack(list).as_slice())?;
         }
         self.objects.insert((id, name), rec.encode().as_slice())?;
         self.bodies.insert((id, name), body)?;
@@ -221,7 +230,17 @@ impl<'t> Tx<'t> {
             self.spans
                 .remove((id, spans::class(span), span.start, name))?;
         }
+        // Whether `old` has a row is not in its record: remove whatever is there.
+        self.instances.remove((id, name))?;
         Ok(())
+    }
+
+    /// The indexed instance spans of an object, for a copy to take along.
+    pub fn event_instances(&self, id: u64, name: &str) -> Result<Option<Vec<TimeSpan>>> {
+        match self.instances.get((id, name))? {
+            Some(row) => Ok(Some(instances::unpack(row.value(), name)?)),
+            None => Ok(None),
+        }
     }
 
     fn add_span(&mut self, id: u64, name: &str, span: TimeSpan) -> Result<()> {

@@ -1,0 +1,284 @@
+//! Event instance index: for an event object whose instances the parser could list exactly, the
+//! span of each one, so a calendar-query with a VEVENT time-range is decided without reading and
+//! parsing the body. A recurring series is a span-index candidate for every week it covers;
+//! this table is what tells the weeks it actually occupies.
+//!
+//! A row is the instances' `(start, end)` pairs as little-endian i64s, 16 bytes each, sorted by
+//! start. No row means "not indexed" (the list was not exact, or the object was stored before
+//! the table existed), never "no instances": the caller then evaluates the body.
+
+use davlite_formats::TimeSpan;
+
+use crate::error::{Result, StoreError};
+use crate::reader::Reader;
+
+const PAIR: usize = 16;
+
+pub(crate) fn pack(spans: &[TimeSpan]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(spans.len() * PAIR);
+    for s in spans {
+        out.extend_from_slice(&s.start.to_le_bytes());
+        out.extend_from_slice(&s.end.to_le_bytes());
+    }
+    out
+}
+
+/// The pairs of a row, without copying it; `Corrupt` when its length is not whole pairs.
+pub(crate) fn pairs<'r>(row: &'r [u8], name: &str) -> Result<impl Iterator<Item = TimeSpan> + 'r> {
+    if row.len() % PAIR != 0 {
+        return Err(StoreError::Corrupt {
+            detail: format!("event instances of {name:?} are not whole pairs"),
+        });
+    }
+    Ok(row.chunks_exact(PAIR).map(|c| {
+        let (s, e) = c.split_at(8);
+        TimeSpan {
+            start: i64::from_le_bytes(s.try_into().unwrap_or_default()),
+            end: i64::from_le_bytes(e.try_into().unwrap_or_default()),
+        }
+    }))
+}
+
+pub(crate) fn unpack(row: &[u8], name: &str) -> Result<Vec<TimeSpan>> {
+    Ok(pairs(row, name)?.collect())
+}
+
+impl Reader {
+    /// Whether an instance of event object `name` overlaps `[start, end)` — which is exactly
+    /// whether it matches `VCALENDAR > VEVENT > time-range(start, end)` — or `None` when the
+    /// object's instances are not indexed and only its body can tell.
+    pub fn event_instances_overlap(
+        &self,
+        coll: &str,
+        name: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<Option<bool>> {
+        let Some(id) = self.id_of(coll)? else {
+            return Ok(None);
+        };
+        let Some(row) = self.snap().instances.get((id, name))? else {
+            return Ok(None);
+        };
+        for s in pairs(row.value(), name)? {
+            // Sorted by start: nothing further on can begin before `end`.
+            if s.start >= end {
+                break;
+            }
+            if start < s.end {
+                return Ok(Some(true));
+            }
+        }
+        Ok(Some(false))
+    }
+
+    /// The indexed instance spans of an object, `None` when it has none indexed.
+    pub fn event_instances(&self, coll: &str, name: &str) -> Result<Option<Vec<TimeSpan>>> {
+        let Some(id) = self.id_of(coll)? else {
+            return Ok(None);
+        };
+        match self.snap().instances.get((id, name))? {
+            Some(row) => Ok(Some(unpack(row.value(), name)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::*;
+    use redb::ReadableTableMetadata;
+
+    const DAY: i64 = 86_400;
+    /// Monday 2024-03-04 00:00 UTC.
+    const MAR4: i64 = 1_709_510_400;
+
+    /// Weekly on Mondays 09:00-10:00 UTC from 2024-03-04, `count` times, minus `exdate`.
+    fn weekly(uid: &str, count: u32, extra: &str) -> ParsedObject {
+        let body = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n\
+             UID:{uid}\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240304T090000Z\r\n\
+             DTEND:20240304T100000Z\r\nRRULE:FREQ=WEEKLY;COUNT={count}\r\n{extra}\
+             END:VEVENT\r\nEND:VCALENDAR\r\n"
+        );
+        ParsedObject::calendar(body.into_bytes()).unwrap()
+    }
+
+    fn week(n: i64) -> (i64, i64) {
+        (MAR4 + n * 7 * DAY, MAR4 + (n + 1) * 7 * DAY)
+    }
+
+    fn overlap(store: &Store, coll: &str, name: &str, w: i64) -> Option<bool> {
+        let (s, e) = week(w);
+        store
+            .read()
+            .unwrap()
+            .event_instances_overlap(coll, name, s, e)
+            .unwrap()
+    }
+
+    fn calendar_store() -> Store {
+        let store = Store::in_memory(Options::default()).unwrap();
+        for c in ["a", "b"] {
+            let new = NewCollection {
+                kind: CollectionKind::Calendar,
+                ..Default::default()
+            };
+            store.create_collection(c, new).unwrap();
+        }
+        store
+    }
+
+    fn assert_sound(store: &Store) {
+        let report = store.verify().unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+
+    #[test]
+    fn put_update_and_delete_keep_the_row_in_step() {
+        let store = calendar_store();
+        let obj = weekly("u1", 4, "EXDATE:20240311T090000Z\r\n");
+        let listed = obj.info.event_instances.clone().unwrap();
+        assert_eq!(listed.len(), 3);
+        store.put("a", "e.ics", obj, Precondition::None).unwrap();
+        assert_eq!(
+            store.read().unwrap().event_instances("a", "e.ics").unwrap(),
+            Some(listed)
+        );
+        assert_eq!(overlap(&store, "a", "e.ics", 0), Some(true));
+        assert_eq!(overlap(&store, "a", "e.ics", 1), Some(false), "EXDATE");
+        assert_eq!(overlap(&store, "a", "e.ics", 3), Some(true));
+        assert_eq!(overlap(&store, "a", "e.ics", 4), Some(false), "after COUNT");
+        assert_eq!(overlap(&store, "a", "e.ics", -1), Some(false));
+        // Edges: the instance is [09:00, 10:00) on Monday.
+        let r = store.read().unwrap();
+        let nine = MAR4 + 9 * 3600;
+        assert_eq!(
+            r.event_instances_overlap("a", "e.ics", nine - 60, nine)
+                .unwrap(),
+            Some(false)
+        );
+        assert_eq!(
+            r.event_instances_overlap("a", "e.ics", nine + 3600, nine + 7200)
+                .unwrap(),
+            Some(false)
+        );
+        assert_eq!(
+            r.event_instances_overlap("a", "e.ics", nine + 3599, nine + 7200)
+                .unwrap(),
+            Some(true)
+        );
+        drop(r);
+
+        // A longer series replaces the row; an unbounded one removes it.
+        store
+            .put("a", "e.ics", weekly("u1", 10, ""), Precondition::None)
+            .unwrap();
+        assert_eq!(overlap(&store, "a", "e.ics", 1), Some(true));
+        assert_eq!(overlap(&store, "a", "e.ics", 9), Some(true));
+        let mut open = weekly("u1", 10, "X-NOTE:other bytes\r\n");
+        open.info.event_instances = None;
+        store.put("a", "e.ics", open, Precondition::None).unwrap();
+        assert_eq!(overlap(&store, "a", "e.ics", 1), None);
+        store
+            .put("a", "e.ics", weekly("u1", 2, ""), Precondition::None)
+            .unwrap();
+        assert_eq!(overlap(&store, "a", "e.ics", 1), Some(true));
+        assert_sound(&store);
+
+        store.delete("a", "e.ics", Precondition::None).unwrap();
+        assert_eq!(overlap(&store, "a", "e.ics", 0), None);
+        assert_eq!(store.read().unwrap().snap().instances.len().unwrap(), 0);
+        assert_sound(&store);
+    }
+
+    #[test]
+    fn copies_and_moves_take_the_row_along() {
+        let store = calendar_store();
+        store
+            .put("a", "e.ics", weekly("u1", 3, ""), Precondition::None)
+            .unwrap();
+        store
+            .put("a", "f.ics", weekly("u2", 1, ""), Precondition::None)
+            .unwrap();
+        store
+            .copy(("a", "e.ics"), ("b", "e.ics"), false, Precondition::None)
+            .unwrap();
+        assert_eq!(overlap(&store, "b", "e.ics", 2), Some(true));
+        assert_eq!(overlap(&store, "a", "e.ics", 2), Some(true));
+        // A move over an object with a shorter series: the destination row is the source's.
+        store
+            .move_object(("a", "e.ics"), ("a", "f.ics"), true, Precondition::None)
+            .unwrap();
+        assert_eq!(overlap(&store, "a", "e.ics", 0), None);
+        assert_eq!(overlap(&store, "a", "f.ics", 2), Some(true));
+        store
+            .put("b", "e.ics", weekly("u1", 1, ""), Precondition::None)
+            .unwrap();
+        assert_eq!(overlap(&store, "b", "e.ics", 2), Some(false));
+        store
+            .move_object(("a", "f.ics"), ("b", "e.ics"), true, Precondition::None)
+            .unwrap();
+        assert_eq!(overlap(&store, "a", "f.ics", 2), None);
+        assert_eq!(overlap(&store, "b", "e.ics", 2), Some(true));
+        assert_sound(&store);
+
+        // Whole collections: a copy gets rows of its own, a move keeps them, a delete drops them.
+        store.copy_collection("b", "c", false).unwrap();
+        assert_eq!(overlap(&store, "c", "e.ics", 2), Some(true));
+        store.move_collection("c", "d", false).unwrap();
+        assert_eq!(overlap(&store, "d", "e.ics", 2), Some(true));
+        assert_eq!(overlap(&store, "c", "e.ics", 2), None);
+        store.delete_collection("b").unwrap();
+        assert_eq!(overlap(&store, "b", "e.ics", 2), None);
+        assert_eq!(overlap(&store, "d", "e.ics", 2), Some(true));
+        assert_sound(&store);
+        store.delete_collection("d").unwrap();
+        assert_eq!(store.read().unwrap().snap().instances.len().unwrap(), 0);
+        assert_sound(&store);
+    }
+
+    #[test]
+    fn verify_reports_rows_that_do_not_belong() {
+        let store = calendar_store();
+        store
+            .put("a", "e.ics", weekly("u1", 3, ""), Precondition::None)
+            .unwrap();
+        assert_sound(&store);
+        let (reply, rx) = std::sync::mpsc::sync_channel(1);
+        let corrupt = |tx: &mut crate::tx::Tx<'_>| -> Result<()> {
+            tx.instances.insert((999, "x.ics"), &[][..])?;
+            let id = tx.coll("a")?.map_or(0, |c| c.0);
+            let unsorted = [TimeSpan { start: 5, end: 6 }, TimeSpan { start: 1, end: 2 }];
+            tx.instances
+                .insert((id, "e.ics"), pack(&unsorted).as_slice())?;
+            Ok(())
+        };
+        let job: Box<dyn crate::commit::Job> = Box::new(crate::commit::Call::new(corrupt, reply));
+        store.engine.run_batch(vec![job]);
+        rx.recv().unwrap().unwrap();
+        let problems = store.verify().unwrap().problems;
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("without an object")));
+        assert!(problems.iter().any(|p| p.contains("not sorted")));
+    }
+
+    #[test]
+    fn rows_round_trip_and_reject_partial_pairs() {
+        let spans = vec![
+            TimeSpan { start: -5, end: 7 },
+            TimeSpan {
+                start: i64::MIN,
+                end: i64::MAX,
+            },
+        ];
+        let row = pack(&spans);
+        assert_eq!(unpack(&row, "x").unwrap(), spans);
+        assert!(unpack(&[], "x").unwrap().is_empty());
+        assert!(matches!(
+            unpack(&row[..row.len() - 1], "x"),
+            Err(StoreError::Corrupt { .. })
+        ));
+    }
+}
