@@ -1,6 +1,8 @@
 //! calendar-query (RFC 4791 §7.8) and addressbook-query (RFC 6352 §8.6). The store's span index
 //! gives a coarse superset for a top-level time-range; the exact filter then runs on each
-//! candidate's bytes.
+//! candidate's bytes. The commonest query of all, "events in this range", is decided from the
+//! store's event instance index instead, and reads a body only when one is not indexed or its
+//! calendar-data is asked for.
 
 use davlite_formats::filter::{CardFilter, CompFilter};
 use davlite_formats::{
@@ -73,15 +75,33 @@ pub fn calendar(
     if names.len() > r.dav.config().max_query_results {
         return Err(DavError::forbidden(Condition::NumberOfMatchesWithinLimits));
     }
+    let indexed_range = event_range_only(&filter);
     let write: WriteItem<String> = Box::new(move |info, reader, w, name| {
-        let Ok(Some((meta, body))) = reader.get(&coll.path, &name) else {
-            return;
+        let indexed = indexed_range.and_then(|(start, end)| {
+            reader
+                .event_instances_overlap(&coll.path, &name, start, end)
+                .ok()
+                .flatten()
+        });
+        let (meta, body) = match indexed {
+            Some(false) => return,
+            // write_object reads the body itself if calendar-data is asked for.
+            Some(true) => match reader.meta(&coll.path, &name) {
+                Ok(Some(meta)) => (meta, None),
+                _ => return,
+            },
+            None => {
+                let Ok(Some((meta, body))) = reader.get(&coll.path, &name) else {
+                    return;
+                };
+                // Structural filter errors were refused before streaming; an object the
+                // evaluator cannot read is left out rather than failing the whole answer.
+                if !matches_calendar(&filter, &body).unwrap_or(false) {
+                    return;
+                }
+                (meta, Some(body))
+            }
         };
-        // Structural filter errors were refused before streaming; an object the evaluator
-        // cannot read is left out rather than failing the whole answer.
-        if !matches_calendar(&filter, &body).unwrap_or(false) {
-            return;
-        }
         let href = info.member_href(&coll.path, &name);
         write_object(
             info,
@@ -91,12 +111,35 @@ pub fn calendar(
             &coll,
             &name,
             &meta,
-            Some(&body),
+            body.as_deref(),
             &props,
             minimal,
         );
     });
     Ok(stream::members(r, reader, w, names, write, None))
+}
+
+/// `[start, end)` of a filter that is exactly `VCALENDAR > VEVENT > time-range`, which the
+/// store's event instance index decides as the evaluator would; `None` for any other filter.
+/// An open end is left to the evaluator, whose search for it stops at a horizon the index
+/// does not know.
+fn event_range_only(filter: &CompFilter) -> Option<(i64, i64)> {
+    let bare = |f: &CompFilter| !f.is_not_defined && f.prop_filters.is_empty();
+    if !filter.name.eq_ignore_ascii_case("VCALENDAR")
+        || !bare(filter)
+        || filter.time_range.is_some()
+    {
+        return None;
+    }
+    let [event] = filter.comp_filters.as_slice() else {
+        return None;
+    };
+    if !event.name.eq_ignore_ascii_case("VEVENT") || !bare(event) || !event.comp_filters.is_empty()
+    {
+        return None;
+    }
+    let tr = event.time_range?;
+    Some((tr.start.unwrap_or(i64::MIN), tr.end?))
 }
 
 fn top_range(filter: &CompFilter) -> Option<davlite_formats::filter::TimeRange> {
