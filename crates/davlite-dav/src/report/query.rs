@@ -76,6 +76,9 @@ pub fn calendar(
         return Err(DavError::forbidden(Condition::NumberOfMatchesWithinLimits));
     }
     let indexed_range = event_range_only(&filter);
+    let mut plan = super::data::plan(r, &reader, &coll, &props, minimal);
+    let base = Res::Collection(&coll).href(r);
+    let mut href = String::with_capacity(base.len() + 64);
     let write: WriteItem<String> = Box::new(move |info, reader, w, name| {
         let indexed = indexed_range.and_then(|(start, end)| {
             reader
@@ -83,6 +86,26 @@ pub fn calendar(
                 .ok()
                 .flatten()
         });
+        if indexed == Some(false) {
+            return;
+        }
+        if let Some(plan) = plan.as_mut() {
+            href.clear();
+            href.push_str(&base);
+            crate::href::push_segment(&mut href, &name);
+            let wants_body = plan.wants_body();
+            // One lookup; the body is borrowed from the store's page for the filter and for
+            // calendar-data alike.
+            let written = reader.with_object(&coll.path, &name, |obj, body| {
+                if indexed.is_some() || matches_calendar(&filter, body).unwrap_or(false) {
+                    plan.write(w, &href, obj, wants_body.then_some(body));
+                }
+            });
+            if written.is_err() {
+                w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
+            }
+            return;
+        }
         let (meta, body) = match indexed {
             Some(false) => return,
             // write_object reads the body itself if calendar-data is asked for.
