@@ -8,6 +8,7 @@ use std::ops::ControlFlow;
 use crate::codec::ObjHead;
 use crate::error::{Result, StoreError};
 use crate::reader::Reader;
+use crate::tables::check_body;
 use crate::types::Etag;
 
 /// What a listing needs of one object, borrowed from its stored record.
@@ -96,11 +97,7 @@ impl Reader {
             });
         };
         let bytes = body.value();
-        if bytes.len() as u64 != head.size || crc32fast::hash(bytes) != head.crc {
-            return Err(StoreError::Corrupt {
-                detail: format!("body of {name:?} fails its checksum"),
-            });
-        }
+        check_body(name, bytes, head.size, head.crc)?;
         Ok(Some(f(&ObjectView::of(&head), bytes)))
     }
 }

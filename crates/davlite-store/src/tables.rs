@@ -128,12 +128,18 @@ pub(crate) fn body(
         });
     };
     let bytes = g.value();
-    if bytes.len() as u64 != rec.size || crc32fast::hash(bytes) != rec.crc {
+    check_body(name, bytes, rec.size, rec.crc)?;
+    Ok(bytes.to_vec())
+}
+
+/// `Corrupt` unless `bytes` have the length and crc32 recorded for them.
+pub(crate) fn check_body(name: &str, bytes: &[u8], size: u64, crc: u32) -> Result<()> {
+    if bytes.len() as u64 != size || crc32fast::hash(bytes) != crc {
         return Err(StoreError::Corrupt {
             detail: format!("body of {name:?} fails its checksum"),
         });
     }
-    Ok(bytes.to_vec())
+    Ok(())
 }
 
 /// Names of the direct children of a collection (`0` = root), in name order.
