@@ -40,6 +40,13 @@ fn a_corrupted_body_in_the_file_reads_as_corrupt() {
     let e = s.get(CAL, "victim.ics").unwrap_err();
     assert!(matches!(e, StoreError::Corrupt { .. }), "{e:?}");
     assert!(e.to_string().contains("corrupt"));
+    // Listings borrow bodies in place: the same check applies.
+    let e = s
+        .read()
+        .unwrap()
+        .with_object(CAL, "victim.ics", |_, body| body.to_vec())
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Corrupt { .. }), "{e:?}");
     // the metadata and the other objects are still readable
     assert!(s.meta(CAL, "victim.ics").unwrap().is_some());
     assert_eq!(s.get(CAL, "bystander.ics").unwrap().unwrap().1, b"fine");
