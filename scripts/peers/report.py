@@ -1,4 +1,4 @@
-"""Medians over repeats and the markdown tables of BENCHMARKS-peers.md."""
+"""Medians over repeats and the markdown tables of the generated peer section of BENCHMARKS.md."""
 
 import statistics
 from collections import defaultdict
