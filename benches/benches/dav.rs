@@ -87,18 +87,9 @@ fn request(
     (status, resp.into_body().into_bytes())
 }
 
+/// `setup_small` filled with `N` events.
 fn setup(durability: Durability) -> (tempfile::TempDir, Dav) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(
-        dir.path().join("bench.redb"),
-        Options {
-            durability,
-            ..Options::default()
-        },
-    )
-    .expect("open");
-    let dav = Dav::new(store, DavConfig::default());
-    dav.provision_user("bench").expect("provision");
+    let (dir, dav) = setup_small(durability);
     for i in 0..N {
         let (s, _) = request(
             &dav,

@@ -285,11 +285,7 @@ fn unbounded_span(cal: &Calendar, resolver: &Resolver<'_>) -> Option<Option<Time
 /// the span starts 14 hours before the earliest DTSTART/RDATE/RECURRENCE-ID and is open-ended,
 /// instances are COUNT + RDATEs when every rule has a COUNT and unknown otherwise.
 fn delegated_times(cal: &Calendar, bytes: &[u8], info: &mut ObjectInfo) {
-    let computed = if info.kind == ObjectKind::Event {
-        crate::recurrence::object_span_and_events(bytes)
-    } else {
-        crate::recurrence::object_span(bytes).map(|t| (t, None))
-    };
+    let computed = crate::recurrence::object_span_and_events(bytes, info.kind == ObjectKind::Event);
     if let Ok((times, events)) = computed {
         info.event_instances = events;
         info.span = times.span;

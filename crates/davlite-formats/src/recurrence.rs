@@ -629,8 +629,7 @@ pub(crate) fn recurrence_sets(cal: &Calendar<'_>) -> Vec<Vec<usize>> {
 /// Span, instance count and attendees per instance of a calendar object, for the store's index
 /// and the max-instances / max-attendees-per-instance checks.
 pub fn object_span(bytes: &[u8]) -> Result<ObjectTimes, RecurrenceError> {
-    let cal = Calendar::parse(bytes)?;
-    crate::eval::span::object_times(&cal)
+    Ok(object_span_and_events(bytes, false)?.0)
 }
 
 /// The object's VEVENT instance spans ([`crate::ObjectInfo::event_instances`]); `None` also when
@@ -640,11 +639,12 @@ pub(crate) fn event_spans(bytes: &[u8]) -> Option<Vec<TimeSpan>> {
     crate::eval::span::event_instances(&cal).ok().flatten()
 }
 
-/// [`object_span`] and the object's VEVENT instance spans ([`crate::ObjectInfo::event_instances`])
-/// from one parse and one expansion.
+/// [`object_span`] and, when `want_events`, the object's VEVENT instance spans
+/// ([`crate::ObjectInfo::event_instances`]), from one parse and one expansion.
 pub(crate) fn object_span_and_events(
     bytes: &[u8],
+    want_events: bool,
 ) -> Result<(ObjectTimes, Option<Vec<TimeSpan>>), RecurrenceError> {
     let cal = Calendar::parse(bytes)?;
-    crate::eval::span::object_times_and_events(&cal, true)
+    crate::eval::span::object_times_and_events(&cal, want_events)
 }

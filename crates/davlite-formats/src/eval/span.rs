@@ -115,12 +115,8 @@ pub(crate) fn event_instances(
     Ok(event_spans(cal, &set, &exp))
 }
 
-pub(crate) fn object_times(cal: &Calendar<'_>) -> Result<ObjectTimes, RecurrenceError> {
-    Ok(object_times_and_events(cal, false)?.0)
-}
-
-/// [`object_times`], plus the object's VEVENT instance spans when `want_events` (see
-/// [`event_spans`]); both from one expansion.
+/// Span, instance count and attendees of an object, plus its VEVENT instance spans when
+/// `want_events` (see [`event_spans`]); both from one expansion.
 pub(crate) fn object_times_and_events(
     cal: &Calendar<'_>,
     want_events: bool,
