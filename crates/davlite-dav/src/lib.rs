@@ -48,12 +48,11 @@ mod sync_token;
 pub use body::DavBody;
 pub use config::{DavConfig, RequestContext};
 pub use href::{HrefError, Mounts};
-#[doc(hidden)]
-pub use plan::plans_built;
 
 use bytes::Bytes;
 use davlite_store::Store;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The handler. Cheap to clone; share one per process.
 #[derive(Clone)]
@@ -65,6 +64,9 @@ struct Inner {
     store: Store,
     config: DavConfig,
     mounts: Mounts,
+    /// Listing plans made by this handler: lets tests tell which path answered. Per handler, not
+    /// per process, so tests running side by side in one binary do not see each other's plans.
+    plans_built: AtomicU64,
 }
 
 impl Dav {
@@ -75,6 +77,7 @@ impl Dav {
                 store,
                 config,
                 mounts,
+                plans_built: AtomicU64::new(0),
             }),
         }
     }
@@ -89,6 +92,16 @@ impl Dav {
 
     pub(crate) fn mounts(&self) -> &Mounts {
         &self.inner.mounts
+    }
+
+    pub(crate) fn count_plan(&self) {
+        self.inner.plans_built.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many listing plans this handler has made (for tests comparing the two answer paths).
+    #[doc(hidden)]
+    pub fn plans_built(&self) -> u64 {
+        self.inner.plans_built.load(Ordering::Relaxed)
     }
 
     /// Answers one request. `ctx.user` is the authenticated user (the server did the auth);
