@@ -156,6 +156,9 @@ fn resolved_ns(r: ResolveResult<'_>) -> Result<Namespace, XmlError> {
         ResolveResult::Bound(ns) => {
             let raw = utf8(ns.as_ref())?;
             let uri = quick_xml::escape::unescape(raw).map_err(malformed)?;
+            // A character XML forbids could not be written back: refuse it here rather than
+            // store a property whose name changes when it is served.
+            check_chars(&uri)?;
             Ok(Namespace::new(&uri))
         }
         ResolveResult::Unbound => Ok(Namespace::NONE),
