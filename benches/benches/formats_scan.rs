@@ -11,26 +11,14 @@
 //! - `event_2kb`: one typical client event (VTIMEZONE, attendees, folded description, alarm).
 //! - `folded_1mb`: one 1 MB property folded every 75 octets (must stay linear).
 
-use std::hint::black_box;
-use std::path::PathBuf;
-
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use davlite_formats::ParsedObject;
 use davlite_formats::scan::Scanner;
+use std::hint::black_box;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = std::env::var_os("DAVLITE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus {} not readable: {e}", dir.display()))
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let name = e.file_name().into_string().ok()?;
-            (name.ends_with(".ics") || name.ends_with(".vcf"))
-                .then(|| (name, std::fs::read(e.path()).unwrap()))
-        })
-        .collect();
+    let mut files = davlite_testkit::read_corpus("ics");
+    files.extend(davlite_testkit::read_corpus("vcf"));
     files.sort();
     files
 }

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use davlite_formats::{Charset, ParseOptions, ParsedObject, split_calendar, split_vcards};
 use davlite_tests::davlite;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
 const USER: &str = "importer";
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -133,8 +132,8 @@ fn match_export(export: &[u8], want: &Candidates) -> Vec<String> {
 }
 
 fn corpus_files() -> Vec<(PathBuf, Kind)> {
-    let dir = Path::new(CORPUS);
-    let mut files: Vec<(PathBuf, Kind)> = std::fs::read_dir(dir)
+    let dir = davlite_testkit::corpus_dir();
+    let mut files: Vec<(PathBuf, Kind)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading the corpus at {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter_map(|p| {

@@ -5,23 +5,6 @@ use std::path::{Path, PathBuf};
 
 use davlite_tests::davlite;
 
-fn corpus(ext: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-    let dir = if dir.exists() {
-        dir
-    } else {
-        PathBuf::from("/work/shared/corpus")
-    };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus at {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == ext))
-        .collect();
-    files.sort();
-    assert!(files.len() > 10, "corpus has too few .{ext} files");
-    files
-}
-
 fn run(args: &[&str]) -> String {
     let out = davlite(args, None);
     assert!(
@@ -98,13 +81,13 @@ fn import_export_dump_restore_round_trip_is_byte_exact() {
     run(&["user", "add", "alice", "--password", "pw", "--data", &data]);
 
     // Import the corpus: bad entries are skipped and reported, the rest stored.
-    let cal = import(&data, "corpus", &corpus("ics"));
+    let cal = import(&data, "corpus", &davlite_testkit::corpus_files("ics"));
     assert!(count(&cal, "created") > 1000, "{cal}");
     assert!(
         count(&cal, "skipped") > 0,
         "the corpus has broken files: {cal}"
     );
-    let card = import(&data, "people", &corpus("vcf"));
+    let card = import(&data, "people", &davlite_testkit::corpus_files("vcf"));
     assert!(count(&card, "created") > 50, "{card}");
 
     let cal_export = export(&data, "corpus", &tmp.join("corpus.ics"));

@@ -1,6 +1,6 @@
 //! What macOS/iOS Calendar and Contacts send (shared/clients/apple.md) and what they need back.
 
-mod common;
+use crate::common;
 use common::*;
 
 const WELL_KNOWN_BODY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

@@ -1,6 +1,6 @@
 //! What DAVx5 (dav4jvm) sends (shared/clients/davx5.md) and what it needs back.
 
-mod common;
+use crate::common;
 use common::*;
 
 const ROOT_BODY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

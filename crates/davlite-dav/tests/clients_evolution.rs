@@ -1,6 +1,6 @@
 //! What Evolution (evolution-data-server) sends (shared/clients/evolution.md) and needs back.
 
-mod common;
+use crate::common;
 use common::*;
 
 const EDS_CT: &str = "text/calendar; charset=\"utf-8\"";

@@ -1,7 +1,7 @@
 //! What the Outlook CalDav Synchronizer sends (shared/clients/outlook-caldav-synchronizer.md) and
 //! what it needs back: above all, hrefs in exactly the path form it used (seed 000).
 
-mod common;
+use crate::common;
 use common::*;
 use davlite_dav::DavConfig;
 

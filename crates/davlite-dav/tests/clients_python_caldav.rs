@@ -1,7 +1,7 @@
 //! python-caldav discovery (shared/clients/python-caldav.md): an unauthenticated GET of the
 //! well-known URI, and 401 with a challenge before credentials are sent.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

@@ -1,7 +1,7 @@
 //! What Thunderbird's calendar and its CardDAV address book send (shared/clients/thunderbird.md)
 //! and what they need back.
 
-mod common;
+use crate::common;
 use common::*;
 
 const TB_UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0";

@@ -1,6 +1,6 @@
 //! What vdirsyncer sends (shared/clients/vdirsyncer.md) and what it needs back.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

@@ -1,7 +1,7 @@
 //! MKCOL, MKCALENDAR, COPY, MOVE, DELETE of collections, and the collection rows of
 //! PRECONDITIONS.md.
 
-mod common;
+use crate::common;
 use common::*;
 
 const MKCAL: &str = r#"<?xml version="1.0"?><C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:I="http://apple.com/ns/ical/"><D:set><D:prop><D:displayname>Work</D:displayname><I:calendar-color symbolic-color="red">#FF0000FF</I:calendar-color><I:calendar-order>2</I:calendar-order><C:supported-calendar-component-set><C:comp name="VTODO"/></C:supported-calendar-component-set></D:prop></D:set></C:mkcalendar>"#;

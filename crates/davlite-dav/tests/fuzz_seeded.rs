@@ -2,22 +2,9 @@
 //! real client requests, byte-level mutations of them, and random hrefs from an alphabet of the
 //! characters that matter. Deterministic (fixed seed), so a failure reproduces.
 
+use davlite_testkit::Rng;
+
 use davlite_dav::fuzzing;
-
-/// xorshift64*: small, deterministic, good enough to spread mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Encodes a request in the input format `fuzzing::dav_request` reads: method index, path
 /// index (no suffix), headers as (index, value), user byte, body.
@@ -142,14 +129,14 @@ fn dav_request_seeds_and_mutations_always_get_a_status() {
         fuzzing::dav_request(&s);
     }
     let seeds = seeds();
-    let mut rng = Rng(0x5EED_DA11_1234_5678);
+    let mut rng = Rng::new(0x5EED_DA11_1234_5678);
     for _ in 0..3000 {
         let mut input = seeds[rng.below(seeds.len())].clone();
         for _ in 0..=rng.below(6) {
             match rng.below(4) {
                 0 if !input.is_empty() => {
                     let i = rng.below(input.len());
-                    input[i] = rng.next() as u8;
+                    input[i] = rng.next_u64() as u8;
                 }
                 1 if !input.is_empty() => {
                     let i = rng.below(input.len());
@@ -174,7 +161,7 @@ fn dav_request_seeds_and_mutations_always_get_a_status() {
     }
     for _ in 0..1000 {
         let n = rng.below(200);
-        let input: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+        let input: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
         fuzzing::dav_request(&input);
     }
 }
@@ -232,7 +219,7 @@ fn href_decoding_round_trips_on_seeded_inputs() {
         "~",
         "\t",
     ];
-    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let mut rng = Rng::new(0x0123_4567_89AB_CDEF);
     for _ in 0..20_000 {
         let mut s = String::new();
         if rng.below(2) == 0 {

@@ -1,6 +1,6 @@
 //! PRECONDITIONS.md "Collections": MKCOL, MKCALENDAR, PROPPATCH refusals and collection DELETE.
 
-mod common;
+use crate::common;
 use common::*;
 
 const MKCAL_BAD_PROP: &str = r#"<C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><D:displayname>X</D:displayname><D:getetag>"x"</D:getetag></D:prop></D:set></C:mkcalendar>"#;

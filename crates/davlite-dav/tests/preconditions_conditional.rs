@@ -1,7 +1,7 @@
 //! PRECONDITIONS.md "Conditional requests": every row, with the store checked unchanged after
 //! each refusal.
 
-mod common;
+use crate::common;
 use common::*;
 
 fn weak(etag: &str) -> String {

@@ -1,6 +1,6 @@
 //! PRECONDITIONS.md "COPY and MOVE": every row, with an unchanged store after each refusal.
 
-mod common;
+use crate::common;
 use common::*;
 
 const CAL2: &str = "/dav/calendars/alice/two/";

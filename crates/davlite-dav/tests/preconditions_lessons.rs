@@ -1,6 +1,6 @@
 //! PRECONDITIONS.md "Lessons from other servers' bug trackers": each one a test.
 
-mod common;
+use crate::common;
 use common::*;
 use davlite_dav::DavConfig;
 

@@ -1,7 +1,7 @@
 //! PRECONDITIONS.md "PUT of a calendar object": every row, checked for status, the CalDAV
 //! element in its namespace, `DAV:href` where the row says so, and an unchanged store.
 
-mod common;
+use crate::common;
 use common::*;
 use davlite_dav::DavConfig;
 use davlite_store::{ComponentSet, Limits, ObjectKind, Options};

@@ -1,7 +1,7 @@
 //! PRECONDITIONS.md "PUT of a contact (CardDAV)": every row, with the CardDAV element in its
 //! namespace and an unchanged store after each refusal.
 
-mod common;
+use crate::common;
 use common::*;
 
 const VCF: (&str, &str) = ("content-type", "text/vcard; charset=utf-8");

@@ -1,6 +1,6 @@
 //! PRECONDITIONS.md "Reports and PROPFIND": every row that the DAV layer can produce.
 
-mod common;
+use crate::common;
 use common::*;
 
 fn cal_query(filter: &str) -> String {

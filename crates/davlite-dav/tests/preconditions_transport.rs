@@ -1,7 +1,7 @@
 //! PRECONDITIONS.md "Transport and identity": the rows the handler answers (the server answers
 //! 431/414 and mid-body connection drops before a request reaches us).
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

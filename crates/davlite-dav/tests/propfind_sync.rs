@@ -1,6 +1,6 @@
 //! PROPFIND, discovery, sync-collection and multiget, over a real store file.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

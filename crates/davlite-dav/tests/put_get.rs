@@ -1,6 +1,6 @@
 //! PUT, GET, DELETE and the conditional-request rows of PRECONDITIONS.md, over a real store file.
 
-mod common;
+use crate::common;
 use common::*;
 
 #[test]

@@ -1,7 +1,7 @@
 //! Seed 000: a client reached the server under a rewritten prefix, got hrefs under another
 //! prefix, and lost events to 412s. With davlite every answer uses the prefix the request used.
 
-mod common;
+use crate::common;
 use common::*;
 use davlite_dav::DavConfig;
 

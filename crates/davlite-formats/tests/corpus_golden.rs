@@ -15,13 +15,6 @@ use std::path::PathBuf;
 
 use davlite_formats::{Charset, ParseOptions, ParsedObject, split_calendar, split_vcards};
 
-fn corpus_dir() -> PathBuf {
-    match std::env::var_os("DAVLITE_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    }
-}
-
 fn golden_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/corpus.tsv")
 }
@@ -94,7 +87,7 @@ fn verdict_row(name: &str, bytes: &[u8]) -> String {
 }
 
 fn current_table() -> String {
-    let dir = corpus_dir();
+    let dir = davlite_testkit::corpus_dir();
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("corpus {} not readable: {e}", dir.display()))
         .filter_map(|e| e.ok()?.file_name().into_string().ok())

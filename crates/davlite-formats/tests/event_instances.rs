@@ -4,34 +4,13 @@
 //! range. Checked on the shared corpus, on the load generator's objects and on hand-written
 //! edge cases, for ranges at instance boundaries and at random.
 
-use std::path::{Path, PathBuf};
+use crate::common::comp;
+use davlite_testkit::Rng;
 
 use davlite_formats::filter::{CompFilter, TimeRange};
 use davlite_formats::{
     Charset, ParseOptions, ParsedObject, TimeSpan, matches_calendar, split_calendar,
 };
-
-fn corpus_dir() -> PathBuf {
-    if let Some(p) = std::env::var_os("DAVLITE_CORPUS") {
-        return PathBuf::from(p);
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if dir.is_dir() {
-        dir
-    } else {
-        PathBuf::from("/work/shared/corpus")
-    }
-}
-
-fn comp(name: &str) -> CompFilter {
-    CompFilter {
-        name: name.into(),
-        is_not_defined: false,
-        time_range: None,
-        prop_filters: vec![],
-        comp_filters: vec![],
-    }
-}
 
 fn event_filter(start: Option<i64>, end: Option<i64>) -> CompFilter {
     let mut event = comp("VEVENT");
@@ -39,24 +18,6 @@ fn event_filter(start: Option<i64>, end: Option<i64>) -> CompFilter {
     let mut root = comp("VCALENDAR");
     root.comp_filters.push(event);
     root
-}
-
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        if hi <= lo {
-            return lo;
-        }
-        lo + (self.next() % (hi - lo) as u64) as i64
-    }
 }
 
 fn cal(body: &str) -> Vec<u8> {
@@ -301,13 +262,7 @@ fn edge_cases() -> Vec<(&'static str, Vec<u8>, bool)> {
 
 /// Objects the corpus files split into (as `davlite import` does), and the files themselves.
 fn corpus_objects() -> Vec<(String, Vec<u8>)> {
-    let dir = corpus_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus at {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "ics"))
-        .collect();
-    files.sort();
+    let files = davlite_testkit::corpus_files("ics");
     assert!(files.len() > 10, "corpus has too few .ics files");
     let mut out = Vec::new();
     for f in files {
@@ -454,7 +409,7 @@ fn check(name: &str, bytes: &[u8], rng: &mut Rng, tally: &mut Tally) {
 
 #[test]
 fn edge_cases_are_indexed_exactly_when_expected_and_agree_with_the_evaluator() {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut tally = Tally::default();
     for (name, bytes, indexed) in edge_cases() {
         let obj = ParsedObject::calendar(bytes.clone())
@@ -473,7 +428,7 @@ fn edge_cases_are_indexed_exactly_when_expected_and_agree_with_the_evaluator() {
 
 #[test]
 fn corpus_and_generated_objects_agree_with_the_evaluator() {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(0x2545_f491_4f6c_dd1d);
     let mut tally = Tally::default();
     let corpus = corpus_objects();
     for (name, bytes) in &corpus {

@@ -2,8 +2,9 @@
 //! with pseudo-random filters, and over the hostile inputs the issue names (a 1 MB folded line,
 //! 100,000 nested BEGINs, COUNT=10^9). Minimised fuzz crashes are added here as named tests.
 
+use davlite_testkit::Rng;
+
 use davlite_formats::fuzz_filter_eval;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// Generous bounds that still catch a runaway loop; unoptimised builds run calcard ~30x slower.
@@ -15,29 +16,6 @@ fn budget(release_secs: u64) -> Duration {
     })
 }
 
-fn corpus_dir() -> PathBuf {
-    match std::env::var_os("DAVLITE_CORPUS") {
-        Some(p) => PathBuf::from(p),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-    }
-}
-
-/// A tiny xorshift generator: reproducible seeds without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                self.0 ^= self.0 << 13;
-                self.0 ^= self.0 >> 7;
-                self.0 ^= self.0 << 17;
-                self.0 as u8
-            })
-            .collect()
-    }
-}
-
 fn input(spec: &[u8], object: &[u8]) -> Vec<u8> {
     let mut v = vec![spec.len() as u8];
     v.extend_from_slice(spec);
@@ -47,14 +25,10 @@ fn input(spec: &[u8], object: &[u8]) -> Vec<u8> {
 
 #[test]
 fn corpus_with_random_filters() {
-    let dir = corpus_dir();
-    let entries: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus {} missing ({e}); set DAVLITE_CORPUS", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "ics" || x == "vcf"))
-        .collect();
+    let mut entries = davlite_testkit::corpus_files("ics");
+    entries.extend(davlite_testkit::corpus_files("vcf"));
     assert!(entries.len() > 100, "only {} corpus files", entries.len());
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     for path in entries {
         let object = std::fs::read(&path).unwrap();
         for _ in 0..4 {

@@ -2,30 +2,14 @@
 //! ranges: text-match with each collation and negation, is-not-defined, param-filter,
 //! prop-filter time ranges, validation errors.
 
+use crate::common::{comp, utc};
 use davlite_formats::filter::{
     CardFilter, CardPropFilter, Collation, CompFilter, MatchType, ParamFilter, PropFilter, Test,
     TextMatch, TimeRange,
 };
 use davlite_formats::{FilterError, matches_calendar, matches_card, validate_calendar_filter};
 
-fn utc(s: &str) -> i64 {
-    chrono::NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ")
-        .unwrap()
-        .and_utc()
-        .timestamp()
-}
-
 const EVENT: &str = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:ev1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240105T100000Z\r\nDTEND:20240105T110000Z\r\nSUMMARY:Team Meeting\\, Straße\r\nDESCRIPTION:A long description that is folded across two lines so that the filter must un\r\n fold it: needle here\r\nATTENDEE;PARTSTAT=ACCEPTED;CN=\"Doe, Jane\":mailto:jane@example.com\r\nATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:bob@example.com\r\nCATEGORIES:WORK,PROJECT\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:r\r\nTRIGGER:-PT10M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-
-fn comp(name: &str) -> CompFilter {
-    CompFilter {
-        name: name.into(),
-        is_not_defined: false,
-        time_range: None,
-        prop_filters: vec![],
-        comp_filters: vec![],
-    }
-}
 
 fn prop(name: &str) -> PropFilter {
     PropFilter {

@@ -1,30 +1,14 @@
 //! RFC 4791 §9.9: one test per row of the time-range tables, each checked on both sides of the
 //! boundary the row defines.
 
+use crate::common::{comp, utc};
 use davlite_formats::filter::{CompFilter, TimeRange};
 use davlite_formats::matches_calendar;
-
-fn utc(s: &str) -> i64 {
-    chrono::NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ")
-        .unwrap()
-        .and_utc()
-        .timestamp()
-}
 
 fn cal(body: &str) -> Vec<u8> {
     format!("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//t//EN\n{body}END:VCALENDAR\n")
         .replace('\n', "\r\n")
         .into_bytes()
-}
-
-fn comp(name: &str) -> CompFilter {
-    CompFilter {
-        name: name.into(),
-        is_not_defined: false,
-        time_range: None,
-        prop_filters: vec![],
-        comp_filters: vec![],
-    }
 }
 
 /// VCALENDAR > `kind` with a time-range `[start, end)`.

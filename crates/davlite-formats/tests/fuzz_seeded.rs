@@ -3,42 +3,16 @@
 //! scanner's corners (line endings, folds, quotes, colons, truncation, repetition). Minimised
 //! crashes found by cargo-fuzz are added below as named tests.
 
-use std::path::PathBuf;
+use davlite_testkit::Rng;
 
 use davlite_formats::fuzz_scan::{ical_scan, vcard_scan};
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = std::env::var_os("DAVLITE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
-        });
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus {} not readable: {e}", dir.display()))
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let name = e.file_name().into_string().ok()?;
-            (name.ends_with(".ics") || name.ends_with(".vcf"))
-                .then(|| (name, std::fs::read(e.path()).unwrap()))
-        })
-        .collect();
+    let mut files = davlite_testkit::read_corpus("ics");
+    files.extend(davlite_testkit::read_corpus("vcf"));
     files.sort();
     assert!(files.len() >= 400, "corpus incomplete");
     files
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 const TOKENS: &[&[u8]] = &[
@@ -97,7 +71,7 @@ fn mutate(rng: &mut Rng, src: &[u8]) -> Vec<u8> {
 
 #[test]
 fn seeded_mutations_of_the_corpus_never_panic() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new(0x9E37_79B9_7F4A_7C15);
     let mut runs = 0;
     for (name, bytes) in corpus() {
         let target: fn(&[u8]) = if name.ends_with(".vcf") {

@@ -1,13 +1,7 @@
 //! calendar-data expand (RFC 4791 §9.6.5) and limit-recurrence-set (§9.6.6).
 
+use crate::common::utc;
 use davlite_formats::{expand, instances, limit_recurrence_set};
-
-fn utc(s: &str) -> i64 {
-    chrono::NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ")
-        .unwrap()
-        .and_utc()
-        .timestamp()
-}
 
 const NY: &str = "BEGIN:VTIMEZONE\nTZID:America/New_York\nBEGIN:STANDARD\nDTSTART:19701101T020000\nRRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\nTZOFFSETFROM:-0400\nTZOFFSETTO:-0500\nEND:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:19700308T020000\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\nTZOFFSETFROM:-0500\nTZOFFSETTO:-0400\nEND:DAYLIGHT\nEND:VTIMEZONE\n";
 

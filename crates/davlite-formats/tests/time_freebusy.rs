@@ -1,13 +1,7 @@
 //! Free-busy over a range (RFC 4791 §7.10).
 
+use crate::common::utc;
 use davlite_formats::{BusyKind, BusyPeriod, free_busy, render_free_busy};
-
-fn utc(s: &str) -> i64 {
-    chrono::NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ")
-        .unwrap()
-        .and_utc()
-        .timestamp()
-}
 
 fn ev(extra: &str, start: &str, end: &str) -> Vec<u8> {
     format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:{start}\r\nDTSTART:{start}\r\nDTEND:{end}\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n").into_bytes()

@@ -1,14 +1,7 @@
 //! Recurrence expansion and object spans: each tricky case as its own test.
 
+use crate::common::utc;
 use davlite_formats::{TimeSpan, instances, object_span};
-
-/// UTC seconds of `YYYYMMDDTHHMMSSZ`.
-fn utc(s: &str) -> i64 {
-    chrono::NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ")
-        .unwrap()
-        .and_utc()
-        .timestamp()
-}
 
 fn cal(body: &str) -> Vec<u8> {
     format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{body}END:VCALENDAR\r\n")

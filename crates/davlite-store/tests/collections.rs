@@ -1,6 +1,6 @@
 //! Collection operations and the change log.
 
-mod common;
+use crate::common;
 use common::*;
 use davlite_store::*;
 

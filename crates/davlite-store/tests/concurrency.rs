@@ -1,7 +1,7 @@
 //! Races: every check and write of a request happen in one write transaction, so concurrent
 //! requests cannot both pass a check that only one may pass.
 
-mod common;
+use crate::common;
 use std::sync::{Arc, Barrier};
 
 use common::*;

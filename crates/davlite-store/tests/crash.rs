@@ -5,6 +5,8 @@
 //! byte-exact, each in-flight operation either wholly applied or not at all, and `verify` must
 //! find nothing wrong. Guards the promise that an `Ok` from the store means durable.
 
+use davlite_testkit::Rng;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -36,17 +38,6 @@ fn object(name: &str, version: u64) -> ParsedObject {
     }
 }
 
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
 fn child(spec: &str) {
     let mut parts = spec.split(':');
     let path = parts.next().unwrap().to_owned();
@@ -56,13 +47,13 @@ fn child(spec: &str) {
         for t in 0..THREADS {
             let store = store.clone();
             s.spawn(move || {
-                let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (round * 1000 + t + 1));
+                let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ (round * 1000 + t + 1));
                 let mut versions: HashMap<u64, u64> = HashMap::new();
                 let mut live: HashMap<u64, bool> = HashMap::new();
                 loop {
-                    let k = rng.next() % KEYS;
+                    let k = rng.next_u64() % KEYS;
                     let name = format!("r{round}-t{t}-k{k}");
-                    let delete = live.get(&k).copied().unwrap_or(false) && rng.next() % 3 == 0;
+                    let delete = live.get(&k).copied().unwrap_or(false) && rng.next_u64() % 3 == 0;
                     let op = if delete {
                         "D".to_owned()
                     } else {
@@ -126,7 +117,7 @@ fn parent() {
         store.create_collection("cal", cal).unwrap();
     }
     let exe = std::env::current_exe().unwrap();
-    let mut rng = Rng(0x5eed_1234_abcd_ef01);
+    let mut rng = Rng::new(0x5eed_1234_abcd_ef01);
     let mut model: Model = HashMap::new();
     let mut total_acks = 0;
     let mut rounds_with_acks = 0;
@@ -137,7 +128,7 @@ fn parent() {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let delay = 40 + rng.next() % 400;
+        let delay = 40 + rng.next_u64() % 400;
         std::thread::sleep(Duration::from_millis(delay));
         child.kill().unwrap(); // SIGKILL
         let status = child.wait().unwrap();

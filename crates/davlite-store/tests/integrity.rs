@@ -1,7 +1,7 @@
 //! Integrity: a body damaged on disk is refused with `Corrupt`, never served, and `verify`
 //! reports it.
 
-mod common;
+use crate::common;
 use common::*;
 use davlite_store::*;
 

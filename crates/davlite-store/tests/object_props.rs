@@ -1,6 +1,6 @@
 //! Dead properties of objects: kept across a PUT, carried by COPY and MOVE, gone with DELETE.
 
-mod common;
+use crate::common;
 use common::*;
 use davlite_store::*;
 

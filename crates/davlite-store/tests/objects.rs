@@ -1,6 +1,6 @@
 //! Object writes and reads: preconditions, UID index, kinds, limits.
 
-mod common;
+use crate::common;
 use common::*;
 use davlite_store::*;
 

@@ -1,0 +1,6 @@
+//! The crate's integration tests, one module per concern, compiled into one test binary
+//! (a binary per file cost a link each and most of CI's time).
+
+mod fuzz_seeded;
+mod requests;
+mod writers;

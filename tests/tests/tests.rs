@@ -1,0 +1,10 @@
+//! The crate's integration tests, one module per concern, compiled into one test binary
+//! (a binary per file cost a link each and most of CI's time).
+
+mod interop_import_export;
+mod interop_litmus;
+mod interop_python;
+mod server_admin;
+mod server_auth;
+mod server_lifecycle;
+mod server_limits;
