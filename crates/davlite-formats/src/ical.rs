@@ -536,7 +536,11 @@ fn property_line(
             b"CREATED" => cur.created = Some(date_prop(line, cs, "CREATED")?),
             b"RRULE" => {
                 once(frame, bit::RRULE, n, "RRULE")?;
-                cur.rrule = Some(text(line, cs));
+                let rule = text(line, cs);
+                if let Some(why) = crate::recurrence::rule_too_large(&rule) {
+                    return Err(property(n, why));
+                }
+                cur.rrule = Some(rule);
             }
             b"RDATE" => cur.rdates.extend(date_list(line, cs, "RDATE")?),
             b"EXDATE" => cur

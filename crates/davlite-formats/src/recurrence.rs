@@ -184,6 +184,10 @@ pub(crate) fn expand_set(
                 let mut starts: Vec<(i64, Option<i64>)> = Vec::new();
                 starts.push((anchor.utc, None));
                 if let Some(rule) = rule {
+                    // Too large to expand is an error the caller sees, never a set cut short.
+                    if let Some(why) = rule_too_large(&rule.value) {
+                        return Err(RecurrenceError::InvalidRule(why));
+                    }
                     let spec = RuleSpec::read(&rule.value);
                     out.open = spec.count.is_none() && spec.until.is_none();
                     out.counted = spec.count.map(u64::from);
@@ -363,7 +367,17 @@ struct RuleSpec {
     has_by: bool,
     /// RFC 7529 calendar scale, when given.
     rscale: Option<String>,
+    /// An upper bound of the candidate occurrences one FREQ period generates before BYSETPOS,
+    /// COUNT or UNTIL cut them (RFC 5545 §3.3.10's expand column). calcard builds a whole
+    /// period's set at once, so this is also its memory per period.
+    per_period: u64,
 }
+
+/// The most candidates one period of a rule may generate. A rule that lists every month,
+/// month day, hour, minute and second generates 32 million a year (about 1.4 GB in calcard);
+/// nothing a person schedules comes near this bound (a weekday-working-hours rule at minute
+/// resolution is under 30,000 a year). Above it the rule is refused as an error, never cut short.
+pub const MAX_CANDIDATES_PER_PERIOD: u64 = 100_000;
 
 impl RuleSpec {
     fn read(rule: &str) -> RuleSpec {
@@ -373,8 +387,12 @@ impl RuleSpec {
             period: None,
             has_by: false,
             rscale: None,
+            per_period: 1,
         };
         let (mut unit, mut interval) = (None, 1i64);
+        // Rank of FREQ (0 = SECONDLY .. 6 = YEARLY) and the length of each BY list.
+        let mut rank = 6u8;
+        let mut lists: Vec<(String, u64)> = Vec::new();
         for part in rule.split(';') {
             let Some((k, v)) = part.split_once('=') else {
                 continue;
@@ -386,7 +404,17 @@ impl RuleSpec {
                 "INTERVAL" => interval = v.parse().unwrap_or(1).max(1),
                 "RSCALE" => spec.rscale = Some(v.to_string()),
                 "FREQ" => {
-                    unit = match v.to_ascii_uppercase().as_str() {
+                    let upper = v.to_ascii_uppercase();
+                    rank = match upper.as_str() {
+                        "SECONDLY" => 0,
+                        "MINUTELY" => 1,
+                        "HOURLY" => 2,
+                        "DAILY" => 3,
+                        "WEEKLY" => 4,
+                        "MONTHLY" => 5,
+                        _ => 6,
+                    };
+                    unit = match upper.as_str() {
                         "SECONDLY" => Some(1),
                         "MINUTELY" => Some(60),
                         "HOURLY" => Some(3_600),
@@ -395,13 +423,55 @@ impl RuleSpec {
                         _ => None,
                     }
                 }
-                k if k.starts_with("BY") => spec.has_by = true,
+                k if k.starts_with("BY") => {
+                    spec.has_by = true;
+                    lists.push((k.to_string(), v.split(',').count() as u64));
+                }
                 _ => {}
             }
         }
         spec.period = unit.map(|u: i64| u.saturating_mul(interval));
+        spec.per_period = candidates_per_period(rank, &lists);
         spec
     }
+}
+
+/// The product of the BY lists that expand at frequency `rank` (a part expands when its unit is
+/// finer than FREQ). BYDAY expands to every matching weekday of the period: up to 53 a year, 5
+/// a month. Saturates rather than overflows.
+fn candidates_per_period(rank: u8, lists: &[(String, u64)]) -> u64 {
+    let has = |name: &str| lists.iter().any(|(k, _)| k == name);
+    let mut total: u64 = 1;
+    for (k, n) in lists {
+        let factor = match k.as_str() {
+            "BYSECOND" if rank > 0 => *n,
+            "BYMINUTE" if rank > 1 => *n,
+            "BYHOUR" if rank > 2 => *n,
+            "BYDAY" if rank == 4 => *n,
+            "BYDAY" if rank == 5 || (rank == 6 && (has("BYMONTH") || has("BYWEEKNO"))) => {
+                n.saturating_mul(5)
+            }
+            "BYDAY" if rank == 6 => n.saturating_mul(53),
+            "BYMONTHDAY" if rank > 4 => *n,
+            "BYWEEKNO" if rank == 6 && !has("BYDAY") => n.saturating_mul(7),
+            "BYYEARDAY" | "BYWEEKNO" | "BYMONTH" if rank == 6 => *n,
+            _ => 1,
+        };
+        total = total.saturating_mul(factor.max(1));
+    }
+    total
+}
+
+/// Why an RRULE value is refused before any expansion: more candidates per period than
+/// [`MAX_CANDIDATES_PER_PERIOD`]. Checked when an object is read, so such a rule is never stored.
+pub(crate) fn rule_too_large(rule: &str) -> Option<String> {
+    let n = RuleSpec::read(rule).per_period;
+    (n > MAX_CANDIDATES_PER_PERIOD).then(|| {
+        format!(
+            "RRULE generates up to {n} occurrences in each period; davlite expands at most \
+             {MAX_CANDIDATES_PER_PERIOD}"
+        )
+    })
 }
 
 /// COUNT of an RRULE value.
@@ -529,6 +599,9 @@ pub(crate) fn expand_rule(
     limit: usize,
 ) -> Result<Vec<NaiveDateTime>, RecurrenceError> {
     let spec = RuleSpec::read(rule);
+    if let Some(why) = rule_too_large(rule) {
+        return Err(RecurrenceError::InvalidRule(why));
+    }
     if let Some(scale) = &spec.rscale
         && !scale.eq_ignore_ascii_case("GREGORIAN")
     {

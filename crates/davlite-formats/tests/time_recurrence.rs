@@ -390,3 +390,60 @@ fn offset_style_tzid_keeps_vtimezone_daylight_rules() {
         "summer time: +02:00"
     );
 }
+
+fn list(range: std::ops::Range<u32>) -> String {
+    range.map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// The 782-byte event found from outside: its RRULE lists every month, month day, hour, minute
+/// and second, 32 million candidates a year. A year-long query used to allocate about 1.4 GB.
+fn rrule_bomb() -> Vec<u8> {
+    let rule = format!(
+        "FREQ=YEARLY;BYMONTH={};BYMONTHDAY={};BYHOUR={};BYMINUTE={};BYSECOND={}",
+        list(1..13),
+        list(1..32),
+        list(0..24),
+        list(0..60),
+        list(0..60)
+    );
+    cal(&format!(
+        "BEGIN:VEVENT\r\nUID:bomb\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T000000Z\r\nRRULE:{rule}\r\nEND:VEVENT\r\n"
+    ))
+}
+
+#[test]
+fn rule_with_every_by_value_is_refused_when_read_and_when_expanded() {
+    let bytes = rrule_bomb();
+    let err = davlite_formats::ParsedObject::calendar(bytes.clone()).unwrap_err();
+    assert!(
+        err.to_string().contains("occurrences in each period"),
+        "{err}"
+    );
+    // Stored before the check existed: expansion is an explicit error, not 1.4 GB.
+    let t = std::time::Instant::now();
+    let r = instances(&bytes, utc("20240101T000000Z"), utc("20250101T000000Z"));
+    assert!(r.is_err(), "expanded {:?} instances", r.map(|v| v.len()));
+    assert!(t.elapsed() < std::time::Duration::from_secs(1));
+}
+
+#[test]
+fn busy_but_reasonable_rules_are_still_expanded() {
+    // Every day of the year at 9:00 (372 candidates a year), and working hours at 15-minute
+    // steps on weekdays (53 * 5 * 9 * 4 = 9,540 a year).
+    for rule in [
+        format!(
+            "FREQ=YEARLY;BYMONTH={};BYMONTHDAY={};COUNT=400",
+            list(1..13),
+            list(1..32)
+        ),
+        "FREQ=YEARLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9,10,11,12,13,14,15,16,17;BYMINUTE=0,15,30,45"
+            .to_string(),
+    ] {
+        let bytes = cal(&format!(
+            "BEGIN:VEVENT\r\nUID:ok\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T090000Z\r\nDURATION:PT10M\r\nRRULE:{rule}\r\nEND:VEVENT\r\n"
+        ));
+        davlite_formats::ParsedObject::calendar(bytes.clone()).expect(&rule);
+        let week = instances(&bytes, utc("20240108T000000Z"), utc("20240115T000000Z")).unwrap();
+        assert!(!week.is_empty(), "{rule}");
+    }
+}
