@@ -345,7 +345,28 @@ impl TestServer {
         }
     }
 
-    /// Stops (SIGTERM) and starts again on the same data directory and settings.
+    /// SIGKILL: the process dies at once, mid-request and mid-commit, with no shutdown code run.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // An error here means it is dead already (see `send_sigkill`).
+            let _ = c.kill();
+            c.wait().expect("wait after SIGKILL");
+        }
+    }
+
+    /// Sends SIGKILL without waiting, from any thread (clients may still be talking to it);
+    /// [`Self::kill`] then reaps it.
+    pub fn send_sigkill(&self) {
+        let child = self.child.as_ref().expect("server running");
+        let status = Command::new("kill")
+            .arg("-KILL")
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill -KILL");
+        assert!(status.success());
+    }
+
+    /// Stops (SIGTERM, unless already stopped or killed) and starts again on the same data directory and settings.
     pub fn restart(mut self) -> TestServer {
         if self.child.is_some() {
             let status = self.terminate();

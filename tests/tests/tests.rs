@@ -1,6 +1,7 @@
 //! The crate's integration tests, one module per concern, compiled into one test binary
 //! (a binary per file cost a link each and most of CI's time).
 
+mod crash_http;
 mod interop_import_export;
 mod interop_litmus;
 mod interop_python;
