@@ -72,16 +72,72 @@ const fn card(l: &'static str) -> QName {
     QName::carddav(l)
 }
 
-/// Live properties nobody may set or remove with PROPPATCH.
+/// Live properties nobody may set or remove with PROPPATCH: exactly those the RFCs define as
+/// protected (RFC 4918 §15, RFC 3744 §5, RFC 3253, RFC 4331, RFC 5397, RFC 5842, RFC 6578,
+/// RFC 4791 §5.2 and §6, RFC 6638 §2 and §9, RFC 6352 §6 and §7, RFC 7809 §5). Everything
+/// else a client sends is stored: `schedule-calendar-transp`, `calendar-timezone-id`,
+/// `schedule-default-calendar-URL`, Apple's and anyone's properties, and `DAV:` names RFC 4918
+/// does not define, which are dead properties like any other.
 pub fn is_protected(name: &QName) -> bool {
-    let ns = name.ns.as_str();
     let l: &str = &name.local;
-    match ns {
-        "DAV:" => !matches!(l, "displayname"),
-        "urn:ietf:params:xml:ns:caldav" => {
-            !matches!(l, "calendar-description" | "calendar-timezone")
-        }
-        "urn:ietf:params:xml:ns:carddav" => !matches!(l, "addressbook-description"),
+    match name.ns.as_str() {
+        "DAV:" => matches!(
+            l,
+            "creationdate"
+                | "getcontentlength"
+                | "getcontenttype"
+                | "getetag"
+                | "getlastmodified"
+                | "lockdiscovery"
+                | "resourcetype"
+                | "supportedlock"
+                | "owner"
+                | "group"
+                | "supported-privilege-set"
+                | "current-user-privilege-set"
+                | "acl"
+                | "acl-restrictions"
+                | "inherited-acl-set"
+                | "principal-collection-set"
+                | "principal-URL"
+                | "group-membership"
+                | "current-user-principal"
+                | "supported-report-set"
+                | "supported-method-set"
+                | "supported-live-property-set"
+                | "sync-token"
+                | "quota-available-bytes"
+                | "quota-used-bytes"
+                | "resource-id"
+                | "parent-set"
+                | "add-member"
+        ),
+        "urn:ietf:params:xml:ns:caldav" => matches!(
+            l,
+            "supported-calendar-component-set"
+                | "supported-calendar-data"
+                | "max-resource-size"
+                | "min-date-time"
+                | "max-date-time"
+                | "max-instances"
+                | "max-attendees-per-instance"
+                | "calendar-home-set"
+                | "calendar-user-address-set"
+                | "calendar-user-type"
+                | "schedule-inbox-URL"
+                | "schedule-outbox-URL"
+                | "schedule-tag"
+                | "timezone-service-set"
+                | "calendar-data"
+        ),
+        "urn:ietf:params:xml:ns:carddav" => matches!(
+            l,
+            "supported-address-data"
+                | "max-resource-size"
+                | "addressbook-home-set"
+                | "principal-address"
+                | "address-data"
+        ),
         "http://calendarserver.org/ns/" => matches!(l, "getctag"),
         _ => false,
     }

@@ -618,3 +618,120 @@ fn apple_brief_on_reports_drops_unknown_properties() {
         assert!(resp.contains("<D:getetag>"), "{resp}");
     }
 }
+
+/// Apple Calendar's MKCALENDAR for a new calendar carries its availability
+/// (`schedule-calendar-transp`, RFC 6638 §9.1, not protected), colour, order and time zone.
+/// It used to be refused whole (207 with 403 and 424) and create nothing.
+#[test]
+fn mkcalendar_with_schedule_calendar_transp_creates_the_calendar_with_every_property() {
+    let f = fixture();
+    let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<B:mkcalendar xmlns:B="urn:ietf:params:xml:ns:caldav">
+  <A:set xmlns:A="DAV:">
+    <A:prop>
+      <B:supported-calendar-component-set><B:comp name="VEVENT"/></B:supported-calendar-component-set>
+      <D:calendar-order xmlns:D="http://apple.com/ns/ical/">3</D:calendar-order>
+      <B:schedule-calendar-transp><B:opaque/></B:schedule-calendar-transp>
+      <A:displayname>Holidays</A:displayname>
+      <B:calendar-timezone-id>Europe/Berlin</B:calendar-timezone-id>
+      <D:calendar-color xmlns:D="http://apple.com/ns/ical/" symbolic-color="custom">#FF2968FF</D:calendar-color>
+    </A:prop>
+  </A:set>
+</B:mkcalendar>"#;
+    let uri = "/dav/calendars/alice/7A1B2C3D-holidays/";
+    f.req("MKCALENDAR", uri, &[("content-type", "text/xml")], body)
+        .assert_status(201);
+    f.propfind(
+        uri,
+        "0",
+        r#"<C:schedule-calendar-transp/><C:calendar-timezone-id/><D:displayname/><I:calendar-color xmlns:I="http://apple.com/ns/ical/"/><I:calendar-order xmlns:I="http://apple.com/ns/ical/"/><C:supported-calendar-component-set/>"#,
+    )
+    .assert_status(207)
+    .assert_lacks("404 Not Found")
+    .assert_contains("<C:opaque/>")
+    .assert_contains(">Europe/Berlin</C:calendar-timezone-id>")
+    .assert_contains("<D:displayname>Holidays</D:displayname>")
+    .assert_contains(">#FF2968FF</")
+    .assert_contains(">3</")
+    .assert_contains(r#"<C:comp name="VEVENT"/>"#);
+}
+
+/// Making a calendar transparent and recolouring it in one PROPPATCH (what Apple Calendar's
+/// "Get Info" sheet sends) applies both.
+#[test]
+fn proppatch_of_colour_and_availability_applies_both() {
+    let f = fixture();
+    let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<A:propertyupdate xmlns:A="DAV:">
+  <A:set>
+    <A:prop>
+      <B:schedule-calendar-transp xmlns:B="urn:ietf:params:xml:ns:caldav"><B:transparent/></B:schedule-calendar-transp>
+      <D:calendar-color xmlns:D="http://apple.com/ns/ical/" symbolic-color="custom">#1BADF8FF</D:calendar-color>
+    </A:prop>
+  </A:set>
+</A:propertyupdate>"#;
+    let r = f.req(
+        "PROPPATCH",
+        "/dav/calendars/alice/default/",
+        &[("content-type", "text/xml")],
+        body,
+    );
+    r.assert_status(207)
+        .assert_contains("HTTP/1.1 200 OK")
+        .assert_lacks("403")
+        .assert_lacks("424");
+    f.propfind(
+        "/dav/calendars/alice/default/",
+        "0",
+        r#"<C:schedule-calendar-transp/><I:calendar-color xmlns:I="http://apple.com/ns/ical/"/>"#,
+    )
+    .assert_contains("<C:transparent/>")
+    .assert_contains(">#1BADF8FF</");
+}
+
+/// A `DAV:` property RFC 4918 does not define is a dead property like any other; the ones it
+/// defines as protected stay refused.
+#[test]
+fn unknown_dav_namespace_property_is_dead_and_defined_ones_stay_protected() {
+    let f = fixture();
+    let set = |prop: &str| {
+        format!(
+            r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>{prop}</D:prop></D:set></D:propertyupdate>"#
+        )
+    };
+    let cal = "/dav/calendars/alice/default/";
+    f.req(
+        "PROPPATCH",
+        cal,
+        &[],
+        &set("<D:x-client-note>n1</D:x-client-note>"),
+    )
+    .assert_status(207)
+    .assert_contains("HTTP/1.1 200 OK");
+    f.propfind(cal, "0", "<D:x-client-note/>")
+        .assert_contains("<D:x-client-note>n1</D:x-client-note>");
+    for protected in [
+        "<D:creationdate>x</D:creationdate>",
+        "<D:supportedlock/>",
+        "<D:quota-used-bytes>1</D:quota-used-bytes>",
+        "<C:max-resource-size xmlns:C=\"urn:ietf:params:xml:ns:caldav\">1</C:max-resource-size>",
+    ] {
+        f.req("PROPPATCH", cal, &[], &set(protected))
+            .assert_status(207)
+            .assert_contains("cannot-modify-protected-property");
+    }
+}
+
+/// macOS Contacts stores the "Me" card as `CS:me-card` on the address book home; refusing it
+/// can crash old versions (sabre.io "carddav-me-card").
+#[test]
+fn me_card_on_the_address_book_home_is_stored() {
+    let f = fixture();
+    let home = "/dav/addressbooks/alice/";
+    let body = r#"<?xml version="1.0" encoding="UTF-8"?><A:propertyupdate xmlns:A="DAV:"><A:set><A:prop><C:me-card xmlns:C="http://calendarserver.org/ns/"><A:href>/dav/addressbooks/alice/default/me.vcf</A:href></C:me-card></A:prop></A:set></A:propertyupdate>"#;
+    f.req("PROPPATCH", home, &[("content-type", "text/xml")], body)
+        .assert_status(207)
+        .assert_contains("HTTP/1.1 200 OK");
+    f.propfind(home, "0", "<CS:me-card/>")
+        .assert_contains("/dav/addressbooks/alice/default/me.vcf</D:href>");
+}
