@@ -9,7 +9,8 @@ use redb::ReadableTable;
 
 use crate::error::{Result, StoreError};
 use crate::reader::Reader;
-use crate::tx::Tx;
+use crate::tx::{Tx, check_precondition};
+use crate::types::Precondition;
 
 /// Above every Clark name, so `(id, name, "")..(id, name, END)` spans one object's properties.
 const END: &str = "\u{10FFFF}";
@@ -50,11 +51,11 @@ impl Tx<'_> {
         coll: &str,
         name: &str,
         changes: &[(String, Option<Vec<u8>>)],
+        pre: &Precondition,
     ) -> Result<()> {
         let (id, _) = self.coll_cached(coll)?.ok_or(StoreError::NotFound)?;
-        if self.obj(id, name)?.is_none() {
-            return Err(StoreError::NotFound);
-        }
+        let old = self.obj(id, name)?.ok_or(StoreError::NotFound)?;
+        check_precondition(pre, Some(old.etag))?;
         for (k, v) in changes {
             match v {
                 Some(v) => self

@@ -136,16 +136,18 @@ impl Store {
         self.write(move |tx| tx.copy_collection(&from, &to, overwrite))
     }
 
-    /// Sets (`Some`) or removes (`None`) dead properties of an existing object, all or nothing.
+    /// Sets (`Some`) or removes (`None`) dead properties of an existing object, all or nothing,
+    /// if `pre` holds for its current ETag (checked in the same transaction).
     /// Neither the ETag nor the sync sequence changes: properties are not content.
     pub fn update_object_props(
         &self,
         coll: &str,
         name: &str,
         changes: Vec<(String, Option<Vec<u8>>)>,
+        pre: Precondition,
     ) -> Result<()> {
         let (coll, name) = (coll.to_owned(), name.to_owned());
-        self.write(move |tx| tx.update_object_props(&coll, &name, &changes))
+        self.write(move |tx| tx.update_object_props(&coll, &name, &changes, &pre))
     }
 
     /// Forgets deletions logged at or before sequence `upto` and raises the collection's floor

@@ -27,10 +27,28 @@ fn object_properties_live_and_die_with_the_object() {
             ("{urn:x}p".into(), Some(b"<p/>".to_vec())),
             ("{urn:x}q".into(), Some(b"<q/>".to_vec())),
         ],
+        Precondition::IfMatch(vec![etag]),
     )
     .unwrap();
-    s.update_object_props(CAL, "a.ics", vec![("{urn:x}q".into(), None)])
-        .unwrap();
+    // The precondition is checked in the write: a stale ETag changes nothing.
+    let stale = Etag([7; 16]);
+    assert!(matches!(
+        s.update_object_props(
+            CAL,
+            "a.ics",
+            vec![("{urn:x}q".into(), None)],
+            Precondition::IfMatch(vec![stale])
+        ),
+        Err(StoreError::PreconditionFailed { current: Some(t) }) if t == etag
+    ));
+    assert_eq!(props(&s, CAL, "a.ics").len(), 2);
+    s.update_object_props(
+        CAL,
+        "a.ics",
+        vec![("{urn:x}q".into(), None)],
+        Precondition::None,
+    )
+    .unwrap();
     assert_eq!(
         props(&s, CAL, "a.ics"),
         vec![("{urn:x}p".to_string(), b"<p/>".to_vec())]
@@ -66,7 +84,7 @@ fn object_properties_live_and_die_with_the_object() {
     s.delete_collection("cals/other").unwrap();
     assert!(props(&s, "cals/other", "c.ics").is_empty());
     assert!(matches!(
-        s.update_object_props(CAL, "none.ics", vec![]),
+        s.update_object_props(CAL, "none.ics", vec![], Precondition::None),
         Err(StoreError::NotFound)
     ));
     assert_sound(&s);

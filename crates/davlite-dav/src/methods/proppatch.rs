@@ -56,7 +56,12 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         Target::Object { meta, .. } => meta.as_ref().map(|m| m.etag),
         _ => None,
     };
-    if !cond.hold(etag.as_ref()) {
+    // If-Match / If-None-Match on an object go to the store and are checked in the write
+    // transaction; what the store cannot express (the If: header, both at once, conditions on
+    // a collection) is checked on the snapshot as well, as PUT does.
+    let in_store = matches!(target, Target::Object { .. });
+    let both = cond.if_match.is_some() && cond.if_none_match.is_some();
+    if (!in_store || both || cond.if_header.is_some()) && !cond.hold(etag.as_ref()) {
         return Err(DavError::PreconditionFailed(etag));
     }
     let names: Vec<QName> = update.ops.iter().map(|o| o.name.clone()).collect();
@@ -93,7 +98,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         Target::Object { coll, name, .. } => {
             r.dav
                 .store()
-                .update_object_props(&coll.path, name, changes)
+                .update_object_props(&coll.path, name, changes, cond.to_store())
                 .map_err(|e| DavError::from_store(e, coll.kind, &|n| n.to_string()))?;
         }
         _ => {
