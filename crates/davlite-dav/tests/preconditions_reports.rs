@@ -131,6 +131,26 @@ fn filter_on_what_we_cannot_filter_is_supported_filter() {
     );
 }
 
+/// RFC 4791 §9.9 allows a time-range on VEVENT, VTODO, VJOURNAL, VFREEBUSY and VALARM only;
+/// one on VCALENDAR or VTIMEZONE is a malformed filter.
+#[test]
+fn time_range_where_rfc_4791_defines_none_is_valid_filter() {
+    let f = fixture();
+    for filter in [
+        r#"<C:comp-filter name="VCALENDAR"><C:time-range start="20240101T000000Z" end="20240201T000000Z"/></C:comp-filter>"#,
+        r#"<C:comp-filter name="VCALENDAR"><C:comp-filter name="VTIMEZONE"><C:time-range start="20240101T000000Z" end="20240201T000000Z"/></C:comp-filter></C:comp-filter>"#,
+    ] {
+        refused(
+            &f,
+            CAL,
+            Some("1"),
+            &cal_query(filter),
+            403,
+            "<C:valid-filter",
+        );
+    }
+}
+
 #[test]
 fn malformed_filters_are_valid_filter() {
     let f = fixture();
@@ -550,4 +570,32 @@ fn home_sync_cut_short_pages_through_calendars_and_keeps_content_changes_pending
     assert!(seen.contains(&format!("{home}c1/")), "{seen:?}");
     let r = f.report(home, Some("1"), &sync_body(&token, "<D:resourcetype/>"));
     assert!(r.responses().is_empty(), "{}", r.body);
+}
+
+/// RFC 6578 and RFC 4791 §7.10 define no precondition for these: a sync-level other than 1 or
+/// infinite, and a free-busy-query whose time-range is missing or malformed, are 400.
+#[test]
+fn bad_sync_level_and_malformed_free_busy_range_are_400() {
+    let f = fixture();
+    for level in ["2", "x", ""] {
+        let body = format!(
+            r#"<D:sync-collection xmlns:D="DAV:"><D:sync-token/><D:sync-level>{level}</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
+        );
+        let before = f.state();
+        let r = f.report(CAL, Some("1"), &body);
+        assert_eq!(r.status, 400, "sync-level {level:?}: {}", r.body);
+        assert_eq!(f.state(), before);
+    }
+    for range in [
+        r#"<C:time-range start="20240201T000000Z" end="20240101T000000Z"/>"#,
+        r#"<C:time-range start="20240101T000000" end="20240201T000000Z"/>"#,
+        r#"<C:time-range start="yesterday"/>"#,
+        "",
+    ] {
+        let body = format!(
+            r#"<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">{range}</C:free-busy-query>"#
+        );
+        let r = f.report(CAL, Some("1"), &body);
+        assert_eq!(r.status, 400, "free-busy {range:?}: {}", r.body);
+    }
 }

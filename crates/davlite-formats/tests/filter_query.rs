@@ -224,7 +224,7 @@ fn invalid_filters_are_refused_before_data() {
     root.comp_filters.push(tz);
     assert!(matches!(
         validate_calendar_filter(&root),
-        Err(FilterError::Unsupported { .. })
+        Err(FilterError::Invalid { .. })
     ));
     // matches_calendar refuses the same filters without reading the bytes.
     assert!(matches_calendar(&not_root, b"garbage").is_err());

@@ -35,9 +35,18 @@ pub fn run(
             "sync-level 1 with Depth: infinity".into(),
         ));
     }
-    if level.is_some_and(|l| l != "1") {
-        // sync-level infinite: we have no nested collections worth syncing; refuse as unsupported.
-        return Err(DavError::forbidden(Condition::SupportedReport));
+    match level.map(str::trim) {
+        None | Some("1") => {}
+        // A calendar or address book holds no collections, so an infinite sync of one is the
+        // sync of its members. Of a plain collection (a home) we do not offer it.
+        Some("infinite") if coll.kind != CollectionKind::Plain => {}
+        Some("infinite") => return Err(DavError::forbidden(Condition::SupportedReport)),
+        // RFC 6578 §6.3 allows "1" and "infinite" only, and names no precondition.
+        Some(other) => {
+            return Err(DavError::BadRequest(format!(
+                "sync-level {other:?} is neither 1 nor infinite"
+            )));
+        }
     }
     if limit == Some(0) {
         // RFC 6578 §3.7: a limit we cannot honour. A page of nothing would hand back the same

@@ -58,11 +58,13 @@ pub fn validate_calendar_filter(filter: &CompFilter) -> Result<(), FilterError> 
             "every calendar object has a VCALENDAR",
         ));
     }
+    // RFC 4791 §9.9 defines time-range for some components only; elsewhere the filter is
+    // malformed (valid-filter), not merely beyond what we evaluate (supported-filter).
     if filter.time_range.is_some() {
-        return Err(FilterError::Unsupported {
-            element: "time-range".into(),
-            reason: "a time-range on VCALENDAR has no defined meaning".into(),
-        });
+        return Err(invalid(
+            "time-range",
+            "a time-range on VCALENDAR has no defined meaning",
+        ));
     }
     check_comp(filter)
 }
@@ -80,10 +82,10 @@ fn check_comp(f: &CompFilter) -> Result<(), FilterError> {
     if let Some(tr) = &f.time_range {
         check_range(tr, "time-range")?;
         if !TIME_RANGE_COMPONENTS.contains(&name.as_str()) {
-            return Err(FilterError::Unsupported {
-                element: "time-range".into(),
-                reason: format!("no time-range rule is defined for {name}"),
-            });
+            return Err(invalid(
+                "time-range",
+                format!("RFC 4791 §9.9 defines no time-range for {name}"),
+            ));
         }
     }
     for p in &f.prop_filters {

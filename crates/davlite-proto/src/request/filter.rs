@@ -136,9 +136,12 @@ fn comp_filter(e: &Element, depth: usize) -> Result<CompFilter, XmlError> {
     for c in e.elements() {
         match (c.name.ns == Namespace::CALDAV, &*c.name.local) {
             (true, "is-not-defined") => f.is_not_defined = true,
-            (true, "time-range") if f.time_range.is_none() && depth > 0 => {
-                f.time_range = Some(time_range(c)?)
+            (true, "time-range") if depth == 0 => {
+                return Err(XmlError::InvalidFilter(
+                    "RFC 4791 §9.9 defines no time-range on VCALENDAR".into(),
+                ));
             }
+            (true, "time-range") if f.time_range.is_none() => f.time_range = Some(time_range(c)?),
             (true, "prop-filter") => f.prop_filters.push(cal_prop_filter(c)?),
             (true, "comp-filter") => f.comp_filters.push(comp_filter(c, depth + 1)?),
             _ => return Err(unsupported(DavKind::Calendar, c)),

@@ -136,21 +136,23 @@ impl Report {
                 hrefs: hrefs(&root),
             },
             "free-busy-query" if cal => {
-                let tr = root.child(&QName::caldav("time-range")).ok_or_else(|| {
-                    XmlError::Invalid("free-busy-query without time-range".into())
-                })?;
-                let start = tr.attr("start").map(parse_utc).transpose()?;
-                let end = tr.attr("end").map(parse_utc).transpose()?;
+                // RFC 4791 §7.10 names no precondition for a bad range: it is a bad request
+                // (400), not a refused filter.
+                let bad = |m: String| XmlError::Invalid(format!("free-busy-query: {m}"));
+                let tr = root
+                    .child(&QName::caldav("time-range"))
+                    .ok_or_else(|| bad("no time-range".into()))?;
+                let utc = |a: &str| {
+                    tr.attr(a)
+                        .map(parse_utc)
+                        .transpose()
+                        .map_err(|e| bad(e.to_string()))
+                };
+                let (start, end) = (utc("start")?, utc("end")?);
                 match (start, end) {
-                    (None, None) => {
-                        return Err(XmlError::InvalidFilter(
-                            "time-range needs start or end".into(),
-                        ));
-                    }
+                    (None, None) => return Err(bad("time-range needs start or end".into())),
                     (Some(s), Some(e)) if e <= s => {
-                        return Err(XmlError::InvalidFilter(
-                            "time-range end is not after its start".into(),
-                        ));
+                        return Err(bad("time-range end is not after its start".into()));
                     }
                     _ => Report::FreeBusyQuery { start, end },
                 }
