@@ -16,7 +16,8 @@ pub enum DavError {
     Status(StatusCode),
     /// A status with a `DAV:error` body naming the precondition.
     Condition(StatusCode, Condition),
-    /// A failed HTTP conditional: 412, with the current ETag when the resource exists.
+    /// A failed HTTP conditional: 412, with the current ETag (when the target has one) in the
+    /// ETag header and, with the target's href, in the body.
     PreconditionFailed(Option<Etag>),
     /// 405 with the methods the resource does allow.
     MethodNotAllowed(&'static str),
@@ -109,7 +110,14 @@ impl DavError {
         }
     }
 
+    /// The response for a refusal before the request's target is known.
     pub fn into_response(self) -> Response<DavBody> {
+        self.into_response_at(None)
+    }
+
+    /// The response for a refusal of a request on `target` (its href as this server names it
+    /// under the mount the request used), which a 412 body names.
+    pub fn into_response_at(self, target: Option<&str>) -> Response<DavBody> {
         let (status, body, etag, allow) = match self {
             DavError::Status(s) => (s, None, None, None),
             DavError::Condition(s, c) => (s, Some(error_body(c)), None, None),
@@ -119,7 +127,13 @@ impl DavError {
                 None,
                 None,
             ),
-            DavError::PreconditionFailed(e) => (StatusCode::PRECONDITION_FAILED, None, e, None),
+            DavError::PreconditionFailed(e) => {
+                let body = target.map(|href| {
+                    let tag = e.as_ref().map(quote_etag);
+                    davlite_proto::precondition_failed_body(href, tag.as_deref())
+                });
+                (StatusCode::PRECONDITION_FAILED, body, e, None)
+            }
             DavError::MethodNotAllowed(a) => (StatusCode::METHOD_NOT_ALLOWED, None, None, Some(a)),
             DavError::BadRequest(msg) => {
                 let mut r = text_response(StatusCode::BAD_REQUEST, msg);

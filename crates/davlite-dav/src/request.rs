@@ -160,7 +160,11 @@ pub fn handle(dav: &Dav, req: http::Request<Bytes>, ctx: &RequestContext) -> Res
     };
     match dispatch(&r) {
         Ok(resp) => resp,
-        Err(e) => e.into_response(),
+        Err(e) => {
+            let segments: Vec<&str> = r.segments.iter().map(String::as_str).collect();
+            let href = r.href_of(&segments, r.raw_path.ends_with('/'));
+            e.into_response_at(Some(&href))
+        }
     }
 }
 

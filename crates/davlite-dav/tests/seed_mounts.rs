@@ -177,3 +177,47 @@ fn lower_hex(s: &str) -> String {
     }
     out
 }
+
+/// The seed's client re-created an event it had already created and got a bare 412. davlite's
+/// 412 says, inside the standard `D:error`, which resource the condition was tested on (its href
+/// under the prefix the request used) and its current ETag, so a client can adopt its own
+/// earlier write instead of dropping the event.
+#[test]
+fn seed_000_a_412_names_the_current_href_and_etag_under_the_request_prefix() {
+    let f = mounted();
+    let uri = "/caldav/calendars/alice/default/event-1.ics";
+    let etag = f.put_event(uri, "event-1", &[]).etag();
+    let before = f.state();
+    let again = f.req(
+        "PUT",
+        uri,
+        &[
+            ("content-type", "text/calendar; charset=utf-8"),
+            ("if-none-match", "*"),
+        ],
+        &event("event-1", "20240105T100000Z"),
+    );
+    again
+        .assert_status(412)
+        .assert_contains("<D:error")
+        .assert_contains(&format!("<D:href>{uri}</D:href>"))
+        .assert_contains(&format!("{etag}</"));
+    assert_eq!(again.etag(), etag);
+    assert!(
+        again
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/xml")
+    );
+    assert_eq!(f.state(), before);
+    // A stale If-Match on DELETE: the same, with the ETag the client should re-read.
+    f.req(
+        "DELETE",
+        uri,
+        &[("if-match", "\"00000000000000000000000000000000\"")],
+        "",
+    )
+    .assert_status(412)
+    .assert_contains(&format!("<D:href>{uri}</D:href>"))
+    .assert_contains(&etag);
+}

@@ -214,6 +214,37 @@ pub fn error_body_with_reason(cond: Condition, reason: &str) -> Bytes {
     error_body_inner(&cond, Some(reason))
 }
 
+/// The body of a 412: RFC 9110 names no element, so davlite says, inside the standard
+/// `D:error` and in its own namespace, what the condition was tested against: the target's href
+/// as the server names it and its current ETag (absent when the target does not exist).
+/// Clients need not read it; a sync client that re-created an event it had already created
+/// (seed 000) can tell from it which resource it hit and in what state.
+///
+/// ```xml
+/// <D:error xmlns:D="DAV:"><X:current xmlns:X="urn:davlite:error">
+///   <D:href>/dav/calendars/alice/default/a.ics</D:href><X:etag>"5d41…"</X:etag>
+/// </X:current></D:error>
+/// ```
+pub fn precondition_failed_body(href: &str, etag: Option<&str>) -> Bytes {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(XML_DECL);
+    out.extend_from_slice(b"<D:error");
+    out.extend_from_slice(ROOT_NS_DECLS.as_bytes());
+    out.push(b'>');
+    let mut scope = Scope::with_root_prefixes();
+    let current = QName::new(REASON_NS, "current");
+    let (q, pushed) = scope.open(&mut out, &current, &[]);
+    out.push(b'>');
+    scope.text_element(&mut out, &QName::dav("href"), href);
+    match etag {
+        Some(e) => scope.text_element(&mut out, &QName::new(REASON_NS, "etag"), e),
+        None => scope.empty(&mut out, &QName::new(REASON_NS, "absent")),
+    }
+    scope.close(&mut out, &q, pushed);
+    out.extend_from_slice(b"</D:error>");
+    Bytes::from(out)
+}
+
 fn error_body_inner(cond: &Condition, reason: Option<&str>) -> Bytes {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(XML_DECL);
