@@ -202,3 +202,39 @@ fn a_batch_sees_the_collection_changes_of_earlier_requests() {
     assert_eq!(names, vec!["c.ics"]);
     assert!(store.verify().unwrap().is_ok());
 }
+
+#[test]
+fn commit_stats_and_counts_follow_the_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("db"), Options::default()).unwrap();
+    calendar_store(&store);
+    let before = store.commit_stats();
+    assert_eq!(before.batches, 1, "the collection's creation");
+    let (a, ra) = put_job("a.ics", event("ua", "A"));
+    let (b, rb) = put_job("b.ics", event("ua", "B"));
+    let (c, rc) = put_job("c.ics", event("uc", "C"));
+    store.engine.run_batch(vec![a, b, c]);
+    for rx in [ra, rc] {
+        rx.recv().unwrap().unwrap();
+    }
+    assert!(
+        rb.recv().unwrap().is_err(),
+        "a refused request still rode in the batch"
+    );
+    let after = store.commit_stats();
+    assert_eq!(after.batches, 2);
+    assert_eq!(after.failed_batches, 0);
+    assert_eq!(after.batch_size.count, 2);
+    assert_eq!(after.batch_size.sum, 4);
+    // Bounds 1, 2, 4, ...: the 1-request batch and the 3-request batch.
+    assert_eq!(&after.batch_size.buckets[..3], &[1, 0, 1]);
+    assert_eq!(after.commit_micros.count, 2);
+    assert!(after.batch_micros.sum >= after.commit_micros.sum);
+    assert_eq!(
+        store.read().unwrap().counts().unwrap(),
+        StoreCounts {
+            collections: 1,
+            objects: 2
+        }
+    );
+}

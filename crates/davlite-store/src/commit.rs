@@ -9,11 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 use redb::Database;
 
 use crate::error::{Result, StorageError, StoreError};
+use crate::stats::Recorder;
 use crate::tx::Tx;
 use crate::types::Durability;
 
@@ -76,6 +78,8 @@ pub(crate) struct Engine {
     pub quota: Option<u64>,
     /// Bumped after every successful commit; readers cache a snapshot per generation.
     pub generation: AtomicU64,
+    /// Batch sizes and commit times, for [`crate::Store::commit_stats`].
+    pub stats: Recorder,
 }
 
 fn now() -> i64 {
@@ -88,9 +92,15 @@ fn now() -> i64 {
 impl Engine {
     /// Runs the jobs in one transaction and answers them all.
     pub fn run_batch(&self, mut jobs: Vec<Box<dyn Job>>) {
+        let start = Instant::now();
         let outcome = self.apply(&mut jobs);
-        if outcome.is_ok() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
+        match &outcome {
+            Ok(commit_time) => {
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                self.stats
+                    .committed(jobs.len(), start.elapsed(), *commit_time);
+            }
+            Err(_) => self.stats.failed(),
         }
         let err = outcome.err();
         for job in jobs {
@@ -98,7 +108,8 @@ impl Engine {
         }
     }
 
-    fn apply(&self, jobs: &mut [Box<dyn Job>]) -> Result<()> {
+    /// Runs the jobs and commits; returns how long the commit itself (the fsync) took.
+    fn apply(&self, jobs: &mut [Box<dyn Job>]) -> Result<Duration> {
         let mut txn = self.db.begin_write()?;
         if self.durability == Durability::Relaxed {
             txn.set_durability(redb::Durability::None)?;
@@ -126,8 +137,9 @@ impl Engine {
             let _ = txn.abort();
             return Err(e);
         }
+        let commit_start = Instant::now();
         txn.commit()?;
-        Ok(())
+        Ok(commit_start.elapsed())
     }
 }
 

@@ -52,6 +52,7 @@ mod objects;
 mod reader;
 mod scan;
 mod spans;
+mod stats;
 mod store;
 mod tables;
 #[doc(hidden)]
@@ -64,6 +65,7 @@ pub use davlite_formats::{ComponentSet, ObjectInfo, ObjectKind, ParsedObject, Ti
 pub use error::{LimitKind, StorageError, StoreError};
 pub use reader::Reader;
 pub use scan::ObjectView;
+pub use stats::{CommitStats, Histogram, StoreCounts};
 pub use store::Store;
 pub use types::{
     Change, ChangeKind, Changes, Collection, CollectionId, CollectionKind, Durability, Etag,

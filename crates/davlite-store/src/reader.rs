@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use redb::{Database, ReadOnlyTable, ReadTransaction, ReadableDatabase};
+use redb::{Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTableMetadata};
 
 use crate::codec::{ChangeRec, CollRec, ObjRec};
 use crate::collections::collection;
 use crate::error::{Result, StoreError};
 use crate::spans;
+use crate::stats::StoreCounts;
 use crate::tables::*;
 use crate::types::{Change, ChangeKind, Changes, Collection, CollectionId, ObjectMeta};
 
@@ -240,6 +241,15 @@ impl Reader {
             }
         }
         Ok(out)
+    }
+
+    /// Number of collections and objects in this snapshot, in constant time (redb keeps every
+    /// table's length).
+    pub fn counts(&self) -> Result<StoreCounts> {
+        Ok(StoreCounts {
+            collections: self.snap.colls.len()?,
+            objects: self.snap.objects.len()?,
+        })
     }
 
     /// Bytes of bodies stored in collections owned by `owner`.

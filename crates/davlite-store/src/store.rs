@@ -11,6 +11,7 @@ use redb::{Database, ReadableTable};
 use crate::commit::{Committer, Engine, Job, call};
 use crate::error::{Result, StorageError, StoreError};
 use crate::reader::Reader;
+use crate::stats::{CommitStats, Recorder};
 use crate::tables::*;
 use crate::tx::Tx;
 use crate::types::*;
@@ -53,6 +54,7 @@ impl Store {
             durability: options.durability,
             quota: options.owner_quota,
             generation: AtomicU64::new(0),
+            stats: Recorder::new(),
         });
         let committer = if options.group_commit {
             let c = Committer::start(engine.clone()).map_err(|e| {
@@ -95,6 +97,12 @@ impl Store {
             *cache = Some((generation, reader.clone()));
         }
         Ok(reader)
+    }
+
+    /// Batch sizes and commit (fsync) times of the write path since the store was opened.
+    /// Reads a few atomics; never touches the database.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.engine.stats.read()
     }
 
     // ----- collections -----
