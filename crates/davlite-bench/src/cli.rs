@@ -26,6 +26,7 @@ struct Args {
     card_url: Option<String>,
     /// create, update, conflict, get, propfind-depth1, multiget-100, query-week, sync-initial,
     /// sync-incremental-10, delete, vcard-create, get-url, or all; comma-separated lists work.
+    /// `mixed` (not in all) is the soak: every kind of request for --duration.
     #[arg(long, default_value = "all")]
     workload: String,
     #[arg(long, default_value_t = 1000)]
@@ -58,6 +59,16 @@ struct Args {
     /// ...and this storage directory's size.
     #[arg(long)]
     footprint_dir: Option<PathBuf>,
+    /// Seconds the mixed workload runs (default: --max-seconds).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Seconds per reporting window of the mixed workload.
+    #[arg(long, default_value_t = 10.0)]
+    interval: f64,
+    /// Write the mixed workload's per-window figures here as CSV, and its chart beside it
+    /// (same name, .svg).
+    #[arg(long)]
+    timeline: Option<PathBuf>,
     /// One JSON line per workload.
     #[arg(long)]
     json: bool,
@@ -91,8 +102,14 @@ pub fn cli_main(args: Vec<String>) -> ExitCode {
 }
 
 fn run_cli(a: Args) -> Result<u64, BenchError> {
-    if a.max_seconds.is_nan() || a.max_seconds <= 0.0 {
-        return Err(BenchError::Usage("--max-seconds must be positive".into()));
+    for (name, v) in [
+        ("--max-seconds", Some(a.max_seconds)),
+        ("--duration", a.duration),
+        ("--interval", Some(a.interval)),
+    ] {
+        if v.is_some_and(|v| v.is_nan() || v <= 0.0 || v > 1e7) {
+            return Err(BenchError::Usage(format!("{name} must be positive")));
+        }
     }
     let cfg = Config {
         url: a.url,
@@ -112,6 +129,9 @@ fn run_cli(a: Args) -> Result<u64, BenchError> {
         footprint_pid: a.footprint_pid,
         footprint_dir: a.footprint_dir,
         progress: !a.json,
+        duration: a.duration.map(Duration::from_secs_f64),
+        interval: Duration::from_secs_f64(a.interval),
+        timeline: a.timeline,
     };
     let json = a.json;
     let rt = crate::runtime(a.threads)?;

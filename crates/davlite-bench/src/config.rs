@@ -23,6 +23,9 @@ pub enum Workload {
     VcardCreate,
     /// GET of the URL itself, expecting 200: the client's own ceiling against any server.
     GetUrl,
+    /// Reads, writes, syncs and conflicts in realistic proportions for `--duration`, reported
+    /// per window: the soak test.
+    Mixed,
 }
 
 impl Workload {
@@ -56,6 +59,7 @@ impl Workload {
             Workload::Delete => "delete",
             Workload::VcardCreate => "vcard-create",
             Workload::GetUrl => "get-url",
+            Workload::Mixed => "mixed",
         }
     }
 
@@ -69,7 +73,7 @@ impl Workload {
             }
             let w = Workload::ALL
                 .into_iter()
-                .chain([Workload::GetUrl])
+                .chain([Workload::GetUrl, Workload::Mixed])
                 .find(|w| w.name() == part)
                 .ok_or_else(|| BenchError::Usage(format!("unknown workload {part:?}")))?;
             out.push(w);
@@ -119,6 +123,12 @@ pub struct Config {
     pub footprint_pid: Option<u32>,
     pub footprint_dir: Option<PathBuf>,
     pub progress: bool,
+    /// How long `mixed` runs (default: `max_time`).
+    pub duration: Option<Duration>,
+    /// The window `mixed` reports figures for.
+    pub interval: Duration,
+    /// Where `mixed` writes its per-window figures as CSV.
+    pub timeline: Option<PathBuf>,
 }
 
 impl Config {
@@ -142,6 +152,9 @@ impl Config {
             footprint_pid: None,
             footprint_dir: None,
             progress: true,
+            duration: None,
+            interval: Duration::from_secs(10),
+            timeline: None,
         }
     }
 }
@@ -159,6 +172,10 @@ mod tests {
         assert_eq!(
             Workload::parse_list("get,delete").unwrap(),
             vec![Workload::Get, Workload::Delete]
+        );
+        assert_eq!(
+            Workload::parse_list("mixed").unwrap(),
+            vec![Workload::Mixed]
         );
         assert!(Workload::parse_list("gett").is_err());
         assert!(Workload::parse_list("").is_err());

@@ -2,6 +2,8 @@
 //! (objects to read, ETags to match) outside its measurement.
 
 mod conflict;
+mod mixed;
+mod plot;
 mod reads;
 mod sync;
 mod writes;
@@ -228,6 +230,55 @@ async fn run_one(s: &mut Session, cfg: &Config, w: Workload) -> Result<WorkloadR
             let (r, e, _) = run_parallel(Arc::new(plan), t, &schedule(cfg, w, cfg.objects)).await;
             (r, e, None)
         }
+        Workload::Mixed => {
+            let plan = Arc::new(mixed::Mixed::new(
+                s.cal_path.clone(),
+                s.objects.clone(),
+                s.prefix.clone(),
+                s.seed,
+                s.next_index,
+                cfg.concurrency,
+                cfg.interval,
+            ));
+            let sampler = cfg
+                .footprint_pid
+                .map(|pid| mixed::spawn_rss_sampler(plan.clone(), pid));
+            let mut sched = schedule(cfg, w, u64::MAX);
+            sched.budget = Some(cfg.duration.unwrap_or(cfg.max_time));
+            let (r, e, _) = run_parallel(plan.clone(), t, &sched).await;
+            if let Some(h) = sampler {
+                h.abort();
+            }
+            s.next_index += plan.used_indexes();
+            let rows = plan.rows(e);
+            notes.extend(mixed::verdicts(&rows));
+            for row in &rows {
+                notes.push(format!(
+                    "t={:>5.0}s {:>8.1} ops/s p50 {:>7.2} ms p99 {:>7.2} ms errors {}{}",
+                    row.start_s,
+                    row.ops_per_sec,
+                    row.p50_ms,
+                    row.p99_ms,
+                    row.errors,
+                    row.rss_kib
+                        .map(|k| format!(" server RSS {:.1} MiB", k as f64 / 1024.0))
+                        .unwrap_or_default()
+                ));
+            }
+            if let Some(path) = &cfg.timeline {
+                std::fs::write(path, mixed::timeline_csv(&rows))
+                    .map_err(|e| BenchError::Usage(format!("writing {}: {e}", path.display())))?;
+                // The chart goes beside the CSV.
+                let svg = path.with_extension("svg");
+                let title = format!(
+                    "davlite bench mixed: {} clients, {} objects",
+                    cfg.concurrency, cfg.objects
+                );
+                plot::soak_svg(&rows, &title, &svg)
+                    .map_err(|e| BenchError::Usage(format!("drawing {}: {e}", svg.display())))?;
+            }
+            (r, e, None)
+        }
         Workload::Conflict => {
             let writers = cfg.concurrency.max(2);
             if cfg.concurrency < 2 {
@@ -293,15 +344,19 @@ fn expected_week(objects: &[crate::session::Obj], seed: u64) -> HashSet<String> 
 
 /// Resident memory (KiB, from /proc/<pid>/status VmRSS) and allocated bytes under `dir`.
 pub fn footprint(pid: u32, dir: &Path) -> Option<(u64, u64)> {
+    Some((resident_kib(pid)?, disk_usage(dir)))
+}
+
+/// Resident memory of process `pid` in KiB (/proc/<pid>/status VmRSS).
+pub fn resident_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss = status
+    status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))?
         .split_whitespace()
         .next()?
         .parse()
-        .ok()?;
-    Some((rss, disk_usage(dir)))
+        .ok()
 }
 
 fn disk_usage(dir: &Path) -> u64 {
