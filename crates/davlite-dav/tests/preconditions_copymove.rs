@@ -221,3 +221,38 @@ fn success_is_201_new_or_204_replaced_in_one_step() {
     f.req("GET", &format!("{CAL2}a.ics"), &[], "")
         .assert_contains("UID:b");
 }
+
+/// RFC 4791 §5.3.2.1 for COPY and MOVE onto an existing resource: the destination is replaced,
+/// but when another resource of the destination collection holds the UID, the answer is
+/// no-uid-conflict naming it, and nothing changes. Overwriting the holder itself is allowed.
+#[test]
+fn overwrite_of_an_existing_destination_still_checks_no_uid_conflict() {
+    let f = setup();
+    f.put_event(&format!("{CAL2}holder.ics"), "a", &[])
+        .assert_status(201);
+    f.put_event(&format!("{CAL2}other.ics"), "o", &[])
+        .assert_status(201);
+    for m in ["COPY", "MOVE"] {
+        refused(
+            &f,
+            m,
+            &format!("{CAL}a.ics"),
+            &[
+                ("destination", &format!("{CAL2}other.ics")),
+                ("overwrite", "T"),
+            ],
+            403,
+        )
+        .assert_contains("<C:no-uid-conflict><D:href>/dav/calendars/alice/two/holder.ics</D:href></C:no-uid-conflict>");
+    }
+    f.req(
+        "COPY",
+        &format!("{CAL}a.ics"),
+        &[
+            ("destination", &format!("{CAL2}holder.ics")),
+            ("overwrite", "T"),
+        ],
+        "",
+    )
+    .assert_status(204);
+}
