@@ -18,7 +18,7 @@ use crate::http::Req;
 use crate::rng::Rng;
 use crate::runner::{Plan, Worker};
 use crate::session::Obj;
-use crate::workloads::writes::ICS;
+use crate::workloads::writes::{ICS, create_one};
 use crate::{objects, xml};
 
 const XML: &str = "application/xml; charset=utf-8";
@@ -200,20 +200,7 @@ impl Mixed {
             st[w.id].created - 1
         };
         let index = self.base + k * self.concurrency as u64 + w.id as u64;
-        let o = objects::calendar_object(self.seed, index, &self.prefix, 0);
-        let path = format!("{}{}.ics", self.cal, o.uid);
-        let req = Req::new("PUT", &path)
-            .header("if-none-match", "*")
-            .body(ICS, o.body);
-        if let Some(r) = w.timed_ok(&req, &[201]).await {
-            self.objects.lock().expect("objects lock").push(Obj {
-                prefix: self.prefix.clone(),
-                index,
-                path,
-                etag: r.etag,
-                revision: 0,
-            });
-        }
+        create_one(w, &self.objects, &self.cal, &self.prefix, self.seed, index).await;
     }
 
     async fn update(&self, w: &mut Worker, rng: &mut Rng, stale: bool) {

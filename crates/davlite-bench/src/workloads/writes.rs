@@ -23,21 +23,34 @@ pub struct Create {
 impl Plan for Create {
     async fn op(&self, w: &mut Worker, i: u64) {
         let index = self.base + i;
-        let o = objects::calendar_object(self.seed, index, &self.prefix, 0);
-        let path = format!("{}{}.ics", self.cal, o.uid);
-        let req = Req::new("PUT", &path)
-            .header("if-none-match", "*")
-            .body(ICS, o.body);
-        if let Some(r) = w.timed_ok(&req, &[201]).await {
-            let obj = Obj {
-                prefix: self.prefix.clone(),
-                index,
-                path,
-                etag: r.etag,
-                revision: 0,
-            };
-            self.objects.lock().expect("objects lock").push(obj);
-        }
+        create_one(w, &self.objects, &self.cal, &self.prefix, self.seed, index).await;
+    }
+}
+
+/// Creates generator object `index` in `cal` with If-None-Match: * (timed) and, when the
+/// server accepts it, adds it to `objects`.
+pub async fn create_one(
+    w: &mut Worker,
+    objects: &Mutex<Vec<Obj>>,
+    cal: &str,
+    prefix: &Arc<str>,
+    seed: u64,
+    index: u64,
+) {
+    let o = objects::calendar_object(seed, index, prefix, 0);
+    let path = format!("{cal}{}.ics", o.uid);
+    let req = Req::new("PUT", &path)
+        .header("if-none-match", "*")
+        .body(ICS, o.body);
+    if let Some(r) = w.timed_ok(&req, &[201]).await {
+        let obj = Obj {
+            prefix: prefix.clone(),
+            index,
+            path,
+            etag: r.etag,
+            revision: 0,
+        };
+        objects.lock().expect("objects lock").push(obj);
     }
 }
 
