@@ -5,6 +5,7 @@ mod crash_http;
 mod interop_import_export;
 mod interop_litmus;
 mod interop_python;
+mod operations;
 mod server_admin;
 mod server_auth;
 mod server_lifecycle;

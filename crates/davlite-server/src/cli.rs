@@ -52,6 +52,17 @@ enum Command {
     Restore(RestoreArgs),
     /// Check every record of the store (checksums, indexes) and the users file.
     Verify(DataArg),
+    /// Write a dump of the whole store from one snapshot, while the server keeps serving.
+    #[command(
+        long_about = "Write a dump of the whole store (every collection, object and user) from one \
+        consistent snapshot, in the format of `export --dump`; `davlite restore FILE --data NEWDIR` \
+        reads it back.\n\n\
+        With `davlite serve` running on the data directory, the server writes the file (asked \
+        through <data>/davlite.sock) and keeps accepting writes meanwhile; they are not in the \
+        backup. Without a server, the store is opened directly. The outcome is recorded in \
+        <data>/last-backup.json."
+    )]
+    Backup(BackupArgs),
     /// Load-test any CalDAV/CardDAV server (davlite, Radicale, Xandikos, ...). `davlite bench --help` lists the workloads.
     #[command(disable_help_flag = true)]
     Bench {
@@ -97,6 +108,9 @@ struct ServeArgs {
     /// Connections served at once [default: 1024] [env: DAVLITE_MAX_CONNECTIONS]
     #[arg(long)]
     max_connections: Option<usize>,
+    /// Serve GET /metrics (Prometheus text format) to clients on this machine [env: DAVLITE_METRICS]
+    #[arg(long)]
+    metrics: bool,
 }
 
 #[derive(Subcommand)]
@@ -175,6 +189,15 @@ struct ExportArgs {
 }
 
 #[derive(Args)]
+struct BackupArgs {
+    /// The dump file to write (replaced atomically when complete; mode 0600).
+    #[arg(long)]
+    to: PathBuf,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+#[derive(Args)]
 struct RestoreArgs {
     /// A file written by `davlite export --dump`.
     dump: PathBuf,
@@ -213,6 +236,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         },
         Command::Restore(a) => crate::admin::restore_cmd(&a.data.data, &a.dump),
         Command::Verify(a) => crate::admin::verify_cmd(&a.data),
+        Command::Backup(a) => crate::backup::backup_cmd(&a.data.data, &a.to),
         Command::Bench { args } => Ok(crate::bench::run(args)),
     }
 }
@@ -227,6 +251,7 @@ fn serve_config(args: ServeArgs) -> anyhow::Result<crate::ServeConfig> {
         tls_key: args.tls_key,
         max_body_bytes: args.max_body_bytes,
         max_connections: args.max_connections,
+        metrics: args.metrics.then_some(true),
         ..Layer::default()
     };
     let env = Layer::from_env(|k| std::env::var(k).ok())?;
@@ -342,6 +367,9 @@ mod tests {
         assert!(parse("davlite export").is_err());
         parse("davlite restore all.dump --data d").unwrap();
         parse("davlite verify --data d").unwrap();
+        parse("davlite backup --to b.dump --data d").unwrap();
+        assert!(parse("davlite backup --data d").is_err());
+        parse("davlite serve --metrics").unwrap();
         parse("davlite bench --url http://x/ --workload get").unwrap();
     }
 }

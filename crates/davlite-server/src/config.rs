@@ -30,6 +30,8 @@ pub struct ServeConfig {
     pub require_if_match: bool,
     /// `tracing` filter for the logs, e.g. `info` or `davlite_server=debug`.
     pub log: String,
+    /// Serve `GET /metrics` (Prometheus text format) to clients on this machine.
+    pub metrics: bool,
     /// Requests to this exact path panic inside the handler call. Tests use it to prove that a
     /// panic answers 500 and the server keeps serving; only settable through the environment.
     pub debug_panic_path: Option<String>,
@@ -120,6 +122,7 @@ pub struct Layer {
     pub trust_forwarded_prefix: Option<bool>,
     pub require_if_match: Option<bool>,
     pub log: Option<String>,
+    pub metrics: Option<bool>,
 }
 
 macro_rules! overlay {
@@ -134,7 +137,7 @@ impl Layer {
         overlay!(self, lower; data, listen, base, aliases, tls_cert, tls_key, max_body_bytes,
             max_header_bytes, max_uri_bytes, max_connections, header_timeout_secs, body_timeout_secs,
             write_timeout_secs, shutdown_timeout_secs, auth_max_failures_per_user,
-            auth_max_failures_per_addr, auth_window_secs, trust_forwarded_prefix, require_if_match, log)
+            auth_max_failures_per_addr, auth_window_secs, trust_forwarded_prefix, require_if_match, log, metrics)
     }
 
     pub fn from_file(path: &Path) -> Result<Layer, ServerError> {
@@ -190,6 +193,7 @@ impl Layer {
             trust_forwarded_prefix: parse(g, "DAVLITE_TRUST_FORWARDED_PREFIX")?,
             require_if_match: parse(g, "DAVLITE_REQUIRE_IF_MATCH")?,
             log: get("DAVLITE_LOG"),
+            metrics: parse(g, "DAVLITE_METRICS")?,
         })
     }
 
@@ -274,6 +278,7 @@ impl Layer {
             trust_forwarded_prefix: self.trust_forwarded_prefix.unwrap_or(false),
             require_if_match: self.require_if_match.unwrap_or(false),
             log: self.log.unwrap_or_else(|| "info".to_string()),
+            metrics: self.metrics.unwrap_or(false),
             debug_panic_path: std::env::var("DAVLITE_DEBUG_PANIC_PATH")
                 .ok()
                 .filter(|p| p.starts_with('/')),
@@ -343,6 +348,21 @@ mod tests {
         assert_eq!(cfg.base, "/env/");
         assert_eq!(cfg.limits.max_body_bytes, 10);
         assert_eq!(cfg.data, PathBuf::from(DEFAULT_DATA));
+        assert!(!cfg.metrics, "metrics are off by default");
+    }
+
+    #[test]
+    fn metrics_from_file_env_and_flag() {
+        let file: Layer = toml::from_str("metrics = true\n").unwrap();
+        assert!(file.clone().resolve().unwrap().metrics);
+        let env_off = Layer::from_env(env(&[("DAVLITE_METRICS", "false")])).unwrap();
+        assert!(!env_off.clone().over(file).resolve().unwrap().metrics);
+        let flag = Layer {
+            metrics: Some(true),
+            ..Layer::default()
+        };
+        assert!(flag.over(env_off).resolve().unwrap().metrics);
+        assert!(Layer::from_env(env(&[("DAVLITE_METRICS", "yes")])).is_err());
     }
 
     #[test]

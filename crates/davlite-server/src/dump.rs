@@ -147,7 +147,12 @@ fn encode_collection(c: &Collection) -> Vec<u8> {
 /// Writes the whole store (one consistent snapshot) and the users of `data` to `path`.
 pub fn write_dump(store: &Store, users: &UserDb, path: &Path) -> Result<DumpCounts, ServerError> {
     let tmp = path.with_extension("partial");
-    let file = std::fs::File::create(&tmp).map_err(|e| ServerError::io(&tmp, e))?;
+    // The dump holds every user's password hash: readable by its owner only.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&tmp).map_err(|e| ServerError::io(&tmp, e))?;
     let mut out = BufWriter::new(file);
     out.write_all(MAGIC).map_err(|e| ServerError::io(&tmp, e))?;
     let mut counts = DumpCounts::default();

@@ -55,6 +55,11 @@ impl Server {
         self.tls.is_some()
     }
 
+    /// What the server's connections share (for the control socket).
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
     /// Serves until `stop` resolves, then stops accepting, lets open connections finish their
     /// current request (up to the shutdown timeout) and waits for every handler call to return.
     pub async fn run(self, stop: impl Future<Output = ()>) {
@@ -99,6 +104,8 @@ impl Server {
             let tls = tls.clone();
             tokio::spawn(async move {
                 let _slot = slot;
+                let metrics_state = state.clone();
+                let _open = metrics_state.metrics.connection();
                 match tls {
                     None => serve_conn(stream, peer, state, &builder, watcher).await,
                     Some(acceptor) => {

@@ -7,9 +7,10 @@ use davlite_dav::{Dav, DavConfig};
 use crate::auth::Authenticator;
 use crate::config::ServeConfig;
 use crate::listener::Server;
+use crate::metrics::Metrics;
 use crate::service::AppState;
 use crate::users::{self, UserDb};
-use crate::{ServerError, logging, store, tls};
+use crate::{ServerError, backup, logging, store, tls};
 
 /// Name of the user created on the first start.
 pub const FIRST_USER: &str = "admin";
@@ -39,7 +40,12 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
             .map_err(|e| ServerError::Store(format!("creating the homes of {FIRST_USER}: {e}")))?;
     }
     let auth = Authenticator::new(cfg.data.clone(), cfg.auth.clone())?;
-    let state = AppState::new(dav, auth, cfg.limits.clone(), cfg.debug_panic_path.clone());
+    let state = AppState::new(dav, auth, cfg.limits.clone(), cfg.debug_panic_path.clone())
+        .with_metrics(
+            cfg.metrics,
+            store::store_path(&cfg.data),
+            Metrics::new(backup::load_record(&cfg.data)),
+        );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -48,6 +54,16 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
         .map_err(|e| ServerError::io("tokio runtime", e))?;
     runtime.block_on(async {
         let server = Server::bind(cfg.listen, tls, state).await?;
+        // One stop signal for the HTTP listener and the control socket.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        start_control(&cfg, &server, stopped(stop_rx.clone()));
         let addr = server.local_addr().map_err(|e| ServerError::Bind { addr: cfg.listen.to_string(), source: e })?;
         let root = root_url(addr, server.is_tls());
         if let Some(password) = &first_password {
@@ -59,7 +75,10 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
         println!("davlite: listening on {root} (DAV base {}{})", root.trim_end_matches('/'), cfg.base);
         println!("davlite: in Apple Calendar, Thunderbird, DAVx5 or Evolution, enter the server address {root} with your user name and password");
         tracing::info!(%addr, data = %cfg.data.display(), tls = server.is_tls(), "serving");
-        server.run(shutdown_signal()).await;
+        if cfg.metrics {
+            println!("davlite: metrics at {}metrics (for clients on this machine)", root);
+        }
+        server.run(stopped(stop_rx)).await;
         Ok::<_, ServerError>(())
     })?;
     // Every connection and handler call has ended, so the last handle to the store is gone
@@ -68,6 +87,31 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
     tracing::info!("stopped; store closed");
     println!("davlite: stopped");
     Ok(())
+}
+
+/// Opens the control socket (`<data>/davlite.sock`) through which `davlite backup` reaches this
+/// server. Without it the server still serves; only online backups are unavailable.
+#[cfg(unix)]
+fn start_control(
+    cfg: &ServeConfig,
+    server: &Server,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    match crate::control::ControlSocket::bind(&cfg.data) {
+        Ok(sock) => {
+            tracing::info!(path = %sock.path().display(), "control socket open");
+            tokio::spawn(sock.run(server.state(), stop));
+        }
+        Err(e) => tracing::warn!("no control socket, so no online backups: {e}"),
+    }
+}
+
+#[cfg(not(unix))]
+fn start_control(
+    _cfg: &ServeConfig,
+    _server: &Server,
+    _stop: impl std::future::Future<Output = ()> + Send + 'static,
+) {
 }
 
 pub fn dav_config(cfg: &ServeConfig) -> DavConfig {

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use parking_lot::Mutex;
 use crate::auth::{AuthOutcome, Authenticator};
 use crate::body::ResponseBody;
 use crate::config::Limits;
+use crate::metrics::Metrics;
 
 /// What every connection of one server shares.
 pub struct AppState {
@@ -25,6 +27,12 @@ pub struct AppState {
     pub auth: Authenticator,
     pub limits: Limits,
     pub debug_panic_path: Option<String>,
+    /// Counters for `/metrics`, kept whether or not it is served.
+    pub metrics: Metrics,
+    /// Serve `GET /metrics` (to direct loopback clients, see [`crate::metrics::may_read`]).
+    pub metrics_enabled: bool,
+    /// The store file, whose size `/metrics` reports.
+    pub store_file: PathBuf,
     /// Users whose homes were provisioned by this process: a user added while the server ran
     /// (the CLI cannot open the locked store then) gets them on the first login.
     provisioned: Mutex<HashSet<String>>,
@@ -46,10 +54,22 @@ impl AppState {
             auth,
             limits,
             debug_panic_path,
+            metrics: Metrics::default(),
+            metrics_enabled: false,
+            store_file: PathBuf::new(),
             provisioned: Mutex::new(HashSet::new()),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Serves `/metrics` (when `enabled`) with these counters, reporting the size of
+    /// `store_file`.
+    pub fn with_metrics(mut self, enabled: bool, store_file: PathBuf, metrics: Metrics) -> Self {
+        self.metrics_enabled = enabled;
+        self.store_file = store_file;
+        self.metrics = metrics;
+        self
     }
 
     /// Resolves once no handler call is running.
@@ -64,11 +84,11 @@ impl AppState {
     }
 }
 
-/// Decrements the in-flight count when the handler call ends, even by panic.
-struct InFlight(Arc<AppState>);
+/// Decrements the in-flight count when the handler call (or a backup) ends, even by panic.
+pub(crate) struct InFlight(Arc<AppState>);
 
 impl InFlight {
-    fn enter(state: &Arc<AppState>) -> InFlight {
+    pub(crate) fn enter(state: &Arc<AppState>) -> InFlight {
         state.in_flight.fetch_add(1, Ordering::AcqRel);
         InFlight(state.clone())
     }
@@ -94,8 +114,10 @@ pub async fn serve(
         path.push('…');
     }
     let (resp, user) = route(&state, req, peer).await;
-    let ms = format!("{:.3}", start.elapsed().as_secs_f64() * 1000.0);
+    let elapsed = start.elapsed();
+    let ms = format!("{:.3}", elapsed.as_secs_f64() * 1000.0);
     let status = resp.status().as_u16();
+    state.metrics.request(&method, status, elapsed);
     let user = user.as_deref().unwrap_or("-");
     if status >= 500 {
         tracing::error!(target: "davlite::request", %method, path, status, %ms, user, "request");
@@ -120,14 +142,24 @@ async fn route(
     if is_well_known(req.uri().path()) {
         return (redirect(&state.dav.config().base), None);
     }
+    if state.metrics_enabled && req.uri().path() == METRICS_PATH {
+        return (metrics(state, &req, peer), None);
+    }
     let authz = req
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.as_bytes());
     let user = match state.auth.check(authz, peer.ip()).await {
         AuthOutcome::User(u) => u,
-        AuthOutcome::Missing | AuthOutcome::Invalid => return (unauthorized(), None),
-        AuthOutcome::Limited(wait) => return (too_many(wait), None),
+        AuthOutcome::Missing => return (unauthorized(), None),
+        AuthOutcome::Invalid => {
+            state.metrics.auth_failed();
+            return (unauthorized(), None);
+        }
+        AuthOutcome::Limited(wait) => {
+            state.metrics.auth_throttled();
+            return (too_many(wait), None);
+        }
     };
     if let Err(resp) = provision(state, &user).await {
         return (resp, Some(user));
@@ -147,6 +179,39 @@ async fn route(
     )
     .await;
     (resp.map(ResponseBody::from), Some(user))
+}
+
+/// Where the metrics are served when enabled. Outside any DAV base (a base must not be `/`).
+pub const METRICS_PATH: &str = "/metrics";
+
+/// `GET /metrics`: no credentials, but only for direct loopback clients; others get 403.
+fn metrics(state: &AppState, req: &Request<Incoming>, peer: SocketAddr) -> Response<ResponseBody> {
+    if !crate::metrics::may_read(peer.ip(), req.headers()) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "metrics are served to local clients only\n",
+            false,
+        );
+    }
+    if !matches!(req.method().as_str(), "GET" | "HEAD") {
+        let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "use GET\n", false);
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return resp;
+    }
+    let text = state.metrics.render(state.dav.store(), &state.store_file);
+    let mut resp = Response::new(if req.method() == Method::HEAD {
+        ResponseBody::empty()
+    } else {
+        ResponseBody::full(Bytes::from(text))
+    });
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 fn is_well_known(path: &str) -> bool {
