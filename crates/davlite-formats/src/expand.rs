@@ -8,6 +8,7 @@
 use crate::eval::tree::Prop;
 use crate::freebusy::format_utc;
 use crate::recurrence::{Calendar, Instance, RecurrenceError, expand_set, recurrence_sets};
+use crate::tz::Zone;
 
 /// Appends one stored line (or component) with every line ending turned into CRLF.
 fn push_raw(out: &mut Vec<u8>, raw: &[u8]) {
@@ -53,12 +54,17 @@ fn is_rewritten(p: &Prop<'_>) -> bool {
     REWRITTEN.iter().any(|n| p.is(n))
 }
 
-/// A DATE value stays a DATE (all-day instances have no UTC form); a time becomes UTC.
-fn date_line(out: &mut Vec<u8>, name: &str, utc: i64, all_day: bool) {
-    let v = format_utc(utc);
+/// A DATE value stays a DATE (all-day instances have no UTC form: the date is the one in the
+/// floating zone they were placed in); a time becomes UTC.
+fn date_line(out: &mut Vec<u8>, cal: &Calendar<'_>, name: &str, utc: i64, all_day: bool) {
     let line = if all_day {
-        format!("{name};VALUE=DATE:{}\r\n", &v[..8])
+        let local = cal.zones.floating().to_local(utc);
+        format!(
+            "{name};VALUE=DATE:{}\r\n",
+            crate::tz::fmt_naive(local, true)
+        )
     } else {
+        let v = format_utc(utc);
         format!("{name}:{v}\r\n")
     };
     out.extend_from_slice(line.as_bytes());
@@ -77,7 +83,18 @@ fn begin(bytes: &[u8], cal: &Calendar<'_>) -> Vec<u8> {
 /// with a RECURRENCE-ID for instances of a recurring set, and no RRULE, RDATE, EXDATE or
 /// VTIMEZONE. An instance keeps the properties and alarms of the component that describes it.
 pub fn expand(bytes: &[u8], start: i64, end: i64) -> Result<Vec<u8>, RecurrenceError> {
-    let cal = Calendar::parse(bytes)?;
+    expand_in(bytes, start, end, &Zone::Utc)
+}
+
+/// [`expand`] with floating DATE-TIMEs and all-day DATEs placed in `floating` (RFC 4791 §9.6.5
+/// converts floating times with the request's or the calendar's time zone).
+pub fn expand_in(
+    bytes: &[u8],
+    start: i64,
+    end: i64,
+    floating: &Zone,
+) -> Result<Vec<u8>, RecurrenceError> {
+    let cal = Calendar::parse_in(bytes, floating)?;
     let mut out = begin(bytes, &cal);
     let mut all: Vec<Instance> = Vec::new();
     for set in recurrence_sets(&cal) {
@@ -102,17 +119,17 @@ pub fn expand(bytes: &[u8], start: i64, end: i64) -> Result<Vec<u8>, RecurrenceE
             }
         }
         if timing.dtstart.is_some() {
-            date_line(&mut out, "DTSTART", i.start, all_day);
+            date_line(&mut out, &cal, "DTSTART", i.start, all_day);
             if timing.dtend.is_some() {
-                date_line(&mut out, "DTEND", i.end, all_day);
+                date_line(&mut out, &cal, "DTEND", i.end, all_day);
             } else if timing.due.is_some() {
-                date_line(&mut out, "DUE", i.end, all_day);
+                date_line(&mut out, &cal, "DUE", i.end, all_day);
             }
         } else if timing.due.is_some() {
-            date_line(&mut out, "DUE", i.start, all_day);
+            date_line(&mut out, &cal, "DUE", i.start, all_day);
         }
         if let Some(rid) = i.recurrence_id {
-            date_line(&mut out, "RECURRENCE-ID", rid, all_day);
+            date_line(&mut out, &cal, "RECURRENCE-ID", rid, all_day);
         }
         for &child in &comp.children {
             push_raw(&mut out, &bytes[cal.comp(child).raw.clone()]);
@@ -131,7 +148,17 @@ pub fn limit_recurrence_set(
     start: i64,
     end: i64,
 ) -> Result<Vec<u8>, RecurrenceError> {
-    let cal = Calendar::parse(bytes)?;
+    limit_recurrence_set_in(bytes, start, end, &Zone::Utc)
+}
+
+/// [`limit_recurrence_set`] with floating DATE-TIMEs and DATEs placed in `floating`.
+pub fn limit_recurrence_set_in(
+    bytes: &[u8],
+    start: i64,
+    end: i64,
+    floating: &Zone,
+) -> Result<Vec<u8>, RecurrenceError> {
+    let cal = Calendar::parse_in(bytes, floating)?;
     let mut keep_override = std::collections::HashSet::new();
     for set in recurrence_sets(&cal) {
         for i in expand_set(&cal, &set, start, end)?.instances {

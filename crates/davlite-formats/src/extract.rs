@@ -4,16 +4,16 @@
 //! Spans are supersets of what RFC 4791 §9.9 time-range tests can match, so the store's index
 //! never hides an object a query should find; the exact test runs afterwards on the bytes.
 //! - Floating times and all-day DATE values are read as UTC. RFC 4791 §9.9 evaluates them in the
-//!   calendar's `calendar-timezone`, which this crate does not know; a deployment whose
-//!   calendars use zones far from UTC should widen queries by up to 14 hours.
+//!   query's or the calendar's time zone, which the index cannot know: such objects are marked
+//!   ([`ObjectInfo::floating`]), and a query in another zone widens its span lookup by 14 hours
+//!   and evaluates them rather than trusting their instance list.
 //! - A DATE-TIME event without DTEND/DURATION spans one second (`[DTSTART, DTSTART+1)`), which
 //!   matches exactly the queries §9.9 lets it match; an all-day one spans the whole day.
-//! - TZIDs are resolved here when they are IANA names (directly, by `X-LIC-LOCATION`, or as the
-//!   tail of a prefixed name such as `/mozilla.org/20050126_1/Europe/Berlin`). Everything else
+//! - TZIDs are resolved here, by the evaluator's resolver (`crate::tz`), when they are IANA names
+//!   (directly, by the VTIMEZONE's `X-LIC-LOCATION`, or as the tail of a prefixed name such as
+//!   `/mozilla.org/20050126_1/Europe/Berlin`). Everything else
 //!   (Windows names, VTIMEZONEs with no IANA equivalent) and every recurring object go to
 //!   [`delegated_times`], the single place that hands over to the recurrence engine.
-
-use std::str::FromStr;
 
 use chrono::{NaiveDate, TimeZone};
 
@@ -30,28 +30,26 @@ enum Zone {
     Iana(chrono_tz::Tz),
 }
 
-fn iana(name: &str) -> Option<chrono_tz::Tz> {
-    let name = name.trim().trim_matches('"');
-    if let Ok(tz) = chrono_tz::Tz::from_str(name) {
-        return Some(tz);
-    }
-    // Prefixed names: try the last two, then three, path segments.
-    let segs: Vec<&str> = name.split('/').filter(|s| !s.is_empty()).collect();
-    (2..=3.min(segs.len()))
-        .filter_map(|k| chrono_tz::Tz::from_str(&segs[segs.len() - k..].join("/")).ok())
-        .next()
-}
-
-/// `None` when the TZID needs the recurrence engine's zone handling.
+/// `None` when the TZID needs the recurrence engine's zone handling. The same resolver as the
+/// evaluator's ([`crate::tz::Zones`]): a VTIMEZONE in the object defines its TZID (RFC 5545
+/// §3.2.19), read through its IANA equivalent when it names one; without a VTIMEZONE the TZID
+/// is an IANA name, possibly vendor-prefixed (`/freeassociation.sourceforge.net/Europe/Berlin`).
+/// A floating time (no TZID) is read as UTC, as the index reads them.
 fn zone_of(tzid: Option<&str>, defs: &[TimezoneDef]) -> Option<Zone> {
-    let Some(id) = tzid else {
+    let Some(id) = tzid.map(str::trim) else {
         return Some(Zone::Utc);
     };
-    if let Some(tz) = iana(id) {
-        return Some(Zone::Iana(tz));
+    let found = match defs.iter().find(|d| d.tzid.trim() == id) {
+        Some(def) => crate::tz::defined_zone(id, || {
+            def.location.as_deref().and_then(crate::tz::location_zone)
+        }),
+        None => crate::tz::named_zone(id),
+    };
+    match found? {
+        crate::tz::Zone::Iana(tz) => Some(Zone::Iana(tz)),
+        crate::tz::Zone::Utc => Some(Zone::Utc),
+        _ => None,
     }
-    let def = defs.iter().find(|d| d.tzid == id)?;
-    def.location.as_deref().and_then(iana).map(Zone::Iana)
 }
 
 /// UTC seconds of a local date-time in a zone; a time skipped by a DST gap is read with the
@@ -223,6 +221,7 @@ pub(crate) fn calendar_info(cal: &Calendar, bytes: &[u8]) -> ObjectInfo {
         earliest,
         latest,
         event_instances: None,
+        floating: false,
     };
     let resolver = Resolver {
         defs: &cal.timezones,
@@ -241,7 +240,10 @@ pub(crate) fn calendar_info(cal: &Calendar, bytes: &[u8]) -> ObjectInfo {
             // its own way: it comes from the evaluator's parse, never from this module's.
             // An unbounded series has none, so it is not worth the parse.
             if info.kind == ObjectKind::Event && info.instances.is_some() {
-                info.event_instances = crate::recurrence::event_spans(bytes);
+                if let Some((list, floating)) = crate::recurrence::event_spans(bytes) {
+                    info.event_instances = Some(list);
+                    info.floating = floating;
+                }
             }
         }
         None => delegated_times(cal, bytes, &mut info),
@@ -287,7 +289,10 @@ fn unbounded_span(cal: &Calendar, resolver: &Resolver<'_>) -> Option<Option<Time
 fn delegated_times(cal: &Calendar, bytes: &[u8], info: &mut ObjectInfo) {
     let computed = crate::recurrence::object_span_and_events(bytes, info.kind == ObjectKind::Event);
     if let Ok((times, events)) = computed {
-        info.event_instances = events;
+        if let Some((list, floating)) = events {
+            info.event_instances = Some(list);
+            info.floating = floating;
+        }
         info.span = times.span;
         info.instances = times.instances;
         info.max_attendees = times.max_attendees.max(info.max_attendees);

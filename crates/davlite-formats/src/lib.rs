@@ -28,9 +28,10 @@ pub use error::{Format, FormatError, Precondition};
 #[doc(hidden)]
 pub use eval::fuzz::filter_eval as fuzz_filter_eval;
 pub use eval::{
-    FilterError, matches_calendar, matches_card, validate_calendar_filter, validate_card_filter,
+    FilterError, matches_calendar, matches_calendar_in, matches_card, validate_calendar_filter,
+    validate_card_filter,
 };
-pub use expand::{expand, limit_recurrence_set};
+pub use expand::{expand, expand_in, limit_recurrence_set, limit_recurrence_set_in};
 pub use freebusy::{BusyKind, BusyPeriod, free_busy, render_free_busy};
 pub use object::{ComponentSet, ObjectInfo, ObjectKind, ParsedObject, TimeSpan};
 pub use parse::{ParseOptions, card_summary};

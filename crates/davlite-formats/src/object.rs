@@ -130,6 +130,11 @@ pub struct ObjectInfo {
     /// small: anything but events, unbounded or very long series, bytes the recurrence engine
     /// cannot read.
     pub event_instances: Option<Vec<TimeSpan>>,
+    /// Whether `event_instances` depend on the zone floating DATE-TIMEs and all-day DATEs are
+    /// read in (they, like `span`, read them as UTC). A query in another floating zone (RFC 4791
+    /// §9.9, RFC 7809) must not be decided from the list then. Meaningful only with
+    /// `event_instances`.
+    pub floating: bool,
 }
 
 /// Bytes a client sent, validated, with the fields the store indexes.

@@ -6,7 +6,8 @@
 //! time zones (including VTIMEZONEs with no IANA equivalent, which calcard reads as floating),
 //! RDATE, EXDATE and RECURRENCE-ID overrides are applied by this module.
 //!
-//! Floating times and all-day dates are read as UTC (see [`crate::tz`]).
+//! Floating times and all-day dates are read in the calendar's floating zone (UTC unless
+//! [`Calendar::parse_in`] names another; see [`crate::tz`]).
 
 use crate::TimeSpan;
 use crate::eval::timing::Timing;
@@ -82,15 +83,52 @@ pub(crate) struct Calendar<'a> {
 }
 
 impl<'a> Calendar<'a> {
+    /// Floating values read as UTC.
     pub fn parse(bytes: &'a [u8]) -> Result<Calendar<'a>, RecurrenceError> {
+        Self::parse_in(bytes, &Zone::Utc)
+    }
+
+    /// Floating DATE-TIMEs and DATEs read in `floating`.
+    pub fn parse_in(bytes: &'a [u8], floating: &Zone) -> Result<Calendar<'a>, RecurrenceError> {
         let tree = Tree::parse(bytes)?;
         if !tree.root().is("VCALENDAR") {
             return Err(RecurrenceError::Unreadable(
                 "root component is not VCALENDAR".into(),
             ));
         }
-        let zones = Zones::from_tree(&tree);
+        let zones = Zones::from_tree(&tree).with_floating(floating);
         Ok(Calendar { tree, zones })
+    }
+
+    /// Whether any date of the object's components (not VTIMEZONE rules) is a DATE or a
+    /// floating DATE-TIME, so that where its instances fall depends on the floating zone.
+    pub fn uses_floating(&self) -> bool {
+        const DATED: [&str; 8] = [
+            "DTSTART",
+            "DTEND",
+            "DUE",
+            "RDATE",
+            "EXDATE",
+            "RECURRENCE-ID",
+            "COMPLETED",
+            "CREATED",
+        ];
+        self.tree.children(0).any(|(_, c)| {
+            !c.is("VTIMEZONE")
+                && c.props.iter().any(|p| {
+                    DATED.iter().any(|n| p.is(n))
+                        && split_commas(&p.value).any(|v| {
+                            let start = v.split_once('/').map_or(v, |(a, _)| a);
+                            match parse_value(start) {
+                                Some(DateValue::Date(_)) => true,
+                                Some(DateValue::Local(_)) => {
+                                    self.zones.is_floating(p.param("TZID"))
+                                }
+                                _ => false,
+                            }
+                        })
+                })
+        })
     }
 
     /// Indices of the root's children named `name` (VEVENT, VTODO, ...).
@@ -138,11 +176,7 @@ pub(crate) fn expand_set(
         match comp.prop("RECURRENCE-ID") {
             Some(rid) => {
                 if let Some(v) = parse_value(&rid.value) {
-                    let zone = match v {
-                        DateValue::Local(_) => cal.zones.resolve(rid.param("TZID")),
-                        _ => Zone::Utc,
-                    };
-                    let rid_utc = v.to_utc(&zone);
+                    let rid_utc = cal.zones.read(v, rid.param("TZID"));
                     overrides.insert(rid_utc, idx);
                     if rid
                         .param("RANGE")
@@ -297,7 +331,7 @@ fn read_rdates(
     _ev: bool,
     out: &mut Vec<(i64, Option<i64>)>,
 ) {
-    let zone = cal.zones.resolve(p.param("TZID"));
+    let tzid = p.param("TZID");
     for v in split_commas(&p.value) {
         let (start, rest) = match v.split_once('/') {
             Some((s, r)) => (s, Some(r)),
@@ -306,22 +340,9 @@ fn read_rdates(
         let Some(sv) = parse_value(start) else {
             continue;
         };
-        let z = if matches!(sv, DateValue::Local(_)) {
-            &zone
-        } else {
-            &Zone::Utc
-        };
-        let s = if sv.is_date() {
-            sv.to_utc(&Zone::Floating)
-        } else {
-            sv.to_utc(z)
-        };
+        let s = cal.zones.read(sv, tzid);
         let end = rest.and_then(|r| match parse_value(r) {
-            Some(ev) => Some(ev.to_utc(if matches!(ev, DateValue::Local(_)) {
-                &zone
-            } else {
-                &Zone::Utc
-            })),
+            Some(ev) => Some(cal.zones.read(ev, tzid)),
             None => crate::eval::timing::Duration::parse(r).map(|d| d.add_to(s, &anchor.zone)),
         });
         out.push((s, end));
@@ -336,18 +357,14 @@ fn read_exdates(
 ) -> HashSet<i64> {
     let mut set = HashSet::new();
     for p in comp.props_named("EXDATE") {
-        let zone = cal.zones.resolve(p.param("TZID"));
         for v in split_commas(&p.value) {
             match parse_value(v) {
                 Some(DateValue::Date(d)) if !anchor.value.is_date() => {
                     let local = d.and_time(anchor.value.naive().time());
                     set.insert(anchor.zone.to_utc(local));
                 }
-                Some(DateValue::Local(l)) => {
-                    set.insert(zone.to_utc(l));
-                }
                 Some(other) => {
-                    set.insert(other.to_utc(&Zone::Utc));
+                    set.insert(cal.zones.read(other, p.param("TZID")));
                 }
                 None => {}
             }
@@ -707,9 +724,10 @@ pub fn object_span(bytes: &[u8]) -> Result<ObjectTimes, RecurrenceError> {
 
 /// The object's VEVENT instance spans ([`crate::ObjectInfo::event_instances`]); `None` also when
 /// the bytes are unreadable here.
-pub(crate) fn event_spans(bytes: &[u8]) -> Option<Vec<TimeSpan>> {
+pub(crate) fn event_spans(bytes: &[u8]) -> crate::eval::span::EventSpans {
     let cal = Calendar::parse(bytes).ok()?;
-    crate::eval::span::event_instances(&cal).ok().flatten()
+    let spans = crate::eval::span::event_instances(&cal).ok().flatten();
+    crate::eval::span::with_floating(&cal, spans)
 }
 
 /// [`object_span`] and, when `want_events`, the object's VEVENT instance spans
@@ -717,7 +735,7 @@ pub(crate) fn event_spans(bytes: &[u8]) -> Option<Vec<TimeSpan>> {
 pub(crate) fn object_span_and_events(
     bytes: &[u8],
     want_events: bool,
-) -> Result<(ObjectTimes, Option<Vec<TimeSpan>>), RecurrenceError> {
+) -> Result<(ObjectTimes, crate::eval::span::EventSpans), RecurrenceError> {
     let cal = Calendar::parse(bytes)?;
     crate::eval::span::object_times_and_events(&cal, want_events)
 }

@@ -7,9 +7,16 @@
 //! VTIMEZONE's own STANDARD/DAYLIGHT rules, computed here. An IANA zone is preferred over the
 //! embedded rules because exporters routinely truncate the rules to the current year.
 //!
-//! Floating times (no TZID, no `Z`) and all-day dates are placed in UTC. RFC 4791 §9.9 would
-//! evaluate them in the calendar's `calendar-timezone`; callers that know it can convert with
-//! [`Zone`] themselves. This is the documented choice of this crate.
+//! Floating times (no TZID, no `Z`, or a TZID nothing defines) and all-day dates are read in the
+//! *floating zone* a [`Zones`] carries: UTC unless the caller names another (RFC 4791 §9.9 and
+//! RFC 7809: the query's `timezone` / `timezone-id`, else the calendar's `calendar-timezone`).
+//! [`Zones::floating`] is the one place they are converted.
+//!
+//! [`named_zone`] and [`Zones`] are the single TZID resolver: the index extractor (`extract`)
+//! and the evaluator both ask them. A VTIMEZONE in the object defines its TZID (RFC 5545
+//! §3.2.19); a TZID without one is an IANA name, a name calcard maps to one (Windows names), or
+//! a vendor-prefixed IANA name (`/freeassociation.sourceforge.net/Europe/Berlin`,
+//! `/mozilla.org/20070129_1/America/New_York`).
 
 use crate::eval::tree::{Comp, Tree};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
@@ -21,7 +28,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub enum Zone {
     Utc,
-    /// Floating local time; converted as UTC (see the module documentation).
+    /// Floating local time with no zone given; converted as UTC. [`Zones`] reads floating
+    /// values in its floating zone instead (see the module documentation).
     Floating,
     /// A fixed offset east of UTC, in seconds.
     Fixed(i32),
@@ -210,12 +218,12 @@ impl DateValue {
         matches!(self, DateValue::Date(_))
     }
 
-    /// UTC seconds, local values read in `zone`.
+    /// UTC seconds, local values and dates (midnight) read in `zone`. [`Zones::read`] picks the
+    /// zone a property's value is read in.
     pub fn to_utc(self, zone: &Zone) -> i64 {
         match self {
             DateValue::Utc(t) => t.and_utc().timestamp(),
-            DateValue::Date(_) => Zone::Floating.to_utc(self.naive()),
-            DateValue::Local(t) => zone.to_utc(t),
+            DateValue::Date(_) | DateValue::Local(_) => zone.to_utc(self.naive()),
         }
     }
 }
@@ -253,10 +261,12 @@ pub(crate) fn date_plus_days(d: NaiveDateTime, days: i64) -> NaiveDateTime {
         .unwrap_or(d)
 }
 
-/// Maps each TZID an object uses to a [`Zone`].
+/// Maps each TZID an object uses to a [`Zone`], and reads floating values in the floating zone.
 #[derive(Debug, Default, Clone)]
 pub struct Zones {
     by_id: HashMap<String, Zone>,
+    /// Where floating DATE-TIMEs and DATEs are placed; `None` is UTC.
+    floating: Option<Zone>,
 }
 
 impl Zones {
@@ -270,32 +280,83 @@ impl Zones {
             let Some(id) = comp.prop("TZID").map(|p| p.text().trim().to_string()) else {
                 continue;
             };
-            // A name that maps only to a fixed offset (`(UTC+01:00) Somewhere` becomes
-            // `Etc/GMT-1`) would lose the daylight rules the VTIMEZONE carries: they win then.
-            let zone = match named_zone(&id).or_else(|| hinted_zone(comp)) {
-                Some(Zone::Iana(t)) if !t.name().starts_with("Etc/") => Some(Zone::Iana(t)),
-                Some(Zone::Utc) => Some(Zone::Utc),
-                named => CustomZone::from_vtimezone(tree, idx)
+            let zone = match defined_zone(&id, || hinted_zone(comp)) {
+                Some(z) => Some(z),
+                None => CustomZone::from_vtimezone(tree, idx)
                     .map(|c| Zone::Custom(Arc::new(c)))
-                    .or(named),
+                    .or_else(|| named_zone(&id).or_else(|| hinted_zone(comp))),
             };
             if let Some(zone) = zone {
                 by_id.insert(id, zone);
             }
         }
-        Zones { by_id }
+        Zones {
+            by_id,
+            floating: None,
+        }
     }
 
-    /// The zone for a property's TZID parameter; `Floating` without one. A TZID that is neither
-    /// embedded nor a known name is read as floating too (the object is accepted elsewhere).
-    pub fn resolve(&self, tzid: Option<&str>) -> Zone {
-        let Some(id) = tzid.map(str::trim) else {
-            return Zone::Floating;
+    /// The same zones, reading floating values in `zone` (`Zone::Utc` or `Zone::Floating`: UTC).
+    pub fn with_floating(mut self, zone: &Zone) -> Zones {
+        self.floating = match zone {
+            Zone::Utc | Zone::Floating => None,
+            z => Some(z.clone()),
         };
+        self
+    }
+
+    /// The zone floating DATE-TIMEs and DATEs are read in.
+    pub fn floating(&self) -> Zone {
+        self.floating.clone().unwrap_or(Zone::Floating)
+    }
+
+    /// The zone for a property's TZID parameter; the floating zone without one. A TZID that is
+    /// neither embedded nor a known name is read as floating too (the object is accepted
+    /// elsewhere).
+    pub fn resolve(&self, tzid: Option<&str>) -> Zone {
+        self.lookup(tzid).unwrap_or_else(|| self.floating())
+    }
+
+    /// Whether a value with this TZID parameter (or none) is floating.
+    pub fn is_floating(&self, tzid: Option<&str>) -> bool {
+        self.lookup(tzid).is_none()
+    }
+
+    fn lookup(&self, tzid: Option<&str>) -> Option<Zone> {
+        let id = tzid.map(str::trim)?;
         if let Some(z) = self.by_id.get(id) {
-            return z.clone();
+            return Some(z.clone());
         }
-        named_zone(id).unwrap_or(Zone::Floating)
+        named_zone(id)
+    }
+
+    /// The zone a value of a property with this TZID parameter is read in: UTC for `...Z`, the
+    /// floating zone for a DATE, else [`Zones::resolve`].
+    pub fn zone_of(&self, value: DateValue, tzid: Option<&str>) -> Zone {
+        match value {
+            DateValue::Utc(_) => Zone::Utc,
+            DateValue::Date(_) => self.floating(),
+            DateValue::Local(_) => self.resolve(tzid),
+        }
+    }
+
+    /// UTC seconds of a value of a property with this TZID parameter.
+    pub fn read(&self, value: DateValue, tzid: Option<&str>) -> i64 {
+        value.to_utc(&self.zone_of(value, tzid))
+    }
+}
+
+/// The zone a VTIMEZONE with TZID `id` stands for when an IANA zone does (by its TZID, or by the
+/// `hint` its `X-LIC-LOCATION` / `X-MICROSOFT-CDO-TZID` gives); `None` when only its own rules
+/// can tell. An IANA zone is preferred because exporters truncate rules to the current year.
+/// A name that maps only to a fixed offset (`(UTC+01:00) Somewhere` becomes `Etc/GMT-1`) would
+/// lose the daylight rules the VTIMEZONE carries: they win then. Shared by `Zones` and the
+/// index extractor, so both read an embedded zone the same way.
+pub(crate) fn defined_zone(id: &str, hint: impl FnOnce() -> Option<Zone>) -> Option<Zone> {
+    match named_zone(id).or_else(hint) {
+        Some(Zone::Iana(t)) if !t.name().starts_with("Etc/") => Some(Zone::Iana(t)),
+        Some(Zone::Utc) => Some(Zone::Utc),
+        _ => None,
     }
 }
 
@@ -309,19 +370,42 @@ fn from_calcard(tz: calcard::common::timezone::Tz) -> Option<Zone> {
     }
 }
 
-/// IANA names, Windows names and prefixed names, through calcard's table.
-fn named_zone(id: &str) -> Option<Zone> {
-    calcard::common::timezone::Tz::from_str(id)
+/// IANA names, Windows names and prefixed names, through calcard's table; then vendor-prefixed
+/// IANA names calcard does not strip (`/freeassociation.sourceforge.net/Europe/Berlin`,
+/// `/vendor/Tzfile/America/Argentina/Buenos_Aires`): the last three, then two, segments.
+pub(crate) fn named_zone(id: &str) -> Option<Zone> {
+    let id = id.trim().trim_matches('"');
+    if let Some(z) = calcard::common::timezone::Tz::from_str(id)
         .ok()
         .and_then(from_calcard)
+    {
+        return Some(z);
+    }
+    let segs: Vec<&str> = id.split('/').filter(|s| !s.is_empty()).collect();
+    (2..=3.min(segs.len()))
+        .rev()
+        .find_map(|k| chrono_tz::Tz::from_str(&segs[segs.len() - k..].join("/")).ok())
+        .map(|t| {
+            if t == chrono_tz::UTC {
+                Zone::Utc
+            } else {
+                Zone::Iana(t)
+            }
+        })
+}
+
+/// The zone an `X-LIC-LOCATION` names.
+pub(crate) fn location_zone(v: &str) -> Option<Zone> {
+    let v = v.trim();
+    named_zone(v.strip_prefix("SystemV/").unwrap_or(v))
 }
 
 fn hinted_zone(comp: &Comp<'_>) -> Option<Zone> {
-    if let Some(p) = comp.prop("X-LIC-LOCATION") {
-        let v = p.text();
-        if let Some(z) = named_zone(v.strip_prefix("SystemV/").unwrap_or(&v)) {
-            return Some(z);
-        }
+    if let Some(z) = comp
+        .prop("X-LIC-LOCATION")
+        .and_then(|p| location_zone(&p.text()))
+    {
+        return Some(z);
     }
     let p = comp.prop("X-MICROSOFT-CDO-TZID")?;
     calcard::common::timezone::Tz::from_ms_cdo_zone_id(p.value.trim()).and_then(from_calcard)
@@ -347,4 +431,80 @@ pub(crate) fn fmt_naive(t: NaiveDateTime, date_only: bool) -> String {
         push(&mut s, t.second(), 2);
     }
     s
+}
+
+/// A time zone given as iCalendar text: a `calendar-timezone` property or a calendar-query's
+/// `C:timezone` (RFC 4791 §5.2.2, §9.8), which is a VCALENDAR holding exactly one VTIMEZONE.
+#[derive(Debug, Clone)]
+pub struct TimezoneText {
+    /// The VTIMEZONE's TZID.
+    pub tzid: String,
+    /// The zone it defines, read as an object's embedded VTIMEZONE is.
+    pub zone: Zone,
+    /// The IANA name of that zone, when it is one (what `calendar-timezone-id` reports).
+    pub iana: Option<String>,
+}
+
+/// Reads a `calendar-timezone` / `C:timezone` value; `Err` with the reason when it is not a
+/// VCALENDAR with exactly one VTIMEZONE (and nothing else) whose zone can be used.
+pub fn parse_timezone_text(text: &str) -> Result<TimezoneText, String> {
+    let tree = Tree::parse(text.trim().as_bytes()).map_err(|e| e.to_string())?;
+    if !tree.root().is("VCALENDAR") {
+        return Err("the root component is not VCALENDAR".into());
+    }
+    let children: Vec<(usize, &Comp<'_>)> = tree.children(0).collect();
+    let [(_, comp)] = children.as_slice() else {
+        return Err(format!(
+            "{} components where exactly one VTIMEZONE is expected",
+            children.len()
+        ));
+    };
+    if !comp.is("VTIMEZONE") {
+        return Err(format!("{} where a VTIMEZONE is expected", comp.name));
+    }
+    let tzid = comp
+        .prop("TZID")
+        .map(|p| p.text().trim().to_string())
+        .filter(|t| !t.is_empty())
+        .ok_or("the VTIMEZONE has no TZID")?;
+    let zone = Zones::from_tree(&tree)
+        .lookup(Some(&tzid))
+        .ok_or("the VTIMEZONE has no usable STANDARD or DAYLIGHT rules")?;
+    let iana = match &zone {
+        Zone::Iana(t) => Some(t.name().to_string()),
+        Zone::Utc => Some("UTC".to_string()),
+        _ => None,
+    };
+    Ok(TimezoneText { tzid, zone, iana })
+}
+
+/// The zone of a time zone identifier as RFC 7809 uses them (`C:timezone-id`,
+/// `calendar-timezone-id`): an IANA name, or a name the TZID resolver maps to one.
+pub fn zone_for_id(id: &str) -> Option<Zone> {
+    match named_zone(id)? {
+        z @ (Zone::Iana(_) | Zone::Utc) => Some(z),
+        _ => None,
+    }
+}
+
+/// The IANA name [`zone_for_id`] resolves `id` to.
+pub fn iana_name(id: &str) -> Option<String> {
+    match zone_for_id(id)? {
+        Zone::Iana(t) => Some(t.name().to_string()),
+        _ => Some("UTC".to_string()),
+    }
+}
+
+/// A VCALENDAR holding the VTIMEZONE of IANA zone `id` (its observances from 1970 to 2037), as
+/// `calendar-timezone` reports a zone set by `calendar-timezone-id` (RFC 7809 §5.2).
+pub fn vtimezone_text(id: &str) -> Option<String> {
+    let name = iana_name(id)?;
+    let text =
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite//timezones//EN\r\nEND:VCALENDAR\r\n";
+    let calcard::Entry::ICalendar(mut ical) = calcard::Parser::new(text).entry() else {
+        return None;
+    };
+    // 1970-01-01 .. 2038-01-01.
+    ical.add_timezone(&name, 0, 2_145_916_800)?;
+    Some(ical.to_string())
 }

@@ -8,9 +8,19 @@ use crate::common::comp;
 use davlite_testkit::Rng;
 
 use davlite_formats::filter::{CompFilter, TimeRange};
+use davlite_formats::tz::Zone;
 use davlite_formats::{
-    Charset, ParseOptions, ParsedObject, TimeSpan, matches_calendar, split_calendar,
+    Charset, ParseOptions, ParsedObject, TimeSpan, matches_calendar, matches_calendar_in,
+    split_calendar,
 };
+
+/// Floating zones on both sides of UTC, with DST changes (New York) and the extremes.
+fn zones() -> Vec<Zone> {
+    ["America/New_York", "Asia/Tokyo", "Pacific/Kiritimati"]
+        .iter()
+        .map(|z| davlite_formats::tz::zone_for_id(z).unwrap())
+        .collect()
+}
 
 fn event_filter(start: Option<i64>, end: Option<i64>) -> CompFilter {
     let mut event = comp("VEVENT");
@@ -238,6 +248,46 @@ fn edge_cases() -> Vec<(&'static str, Vec<u8>, bool)> {
             true,
         ),
         (
+            "floating across the New York spring DST change",
+            cal(&ev(
+                "fl1",
+                "DTSTART:20240309T233000\nDURATION:PT3H\nRRULE:FREQ=DAILY;COUNT=3\n",
+            )),
+            true,
+        ),
+        (
+            "all-day on the 23-hour day, weekly",
+            cal(&ev(
+                "fl2",
+                "DTSTART;VALUE=DATE:20240310\nDTEND;VALUE=DATE:20240311\n\
+                 RRULE:FREQ=WEEKLY;COUNT=4\n",
+            )),
+            true,
+        ),
+        (
+            "all-day on the 25-hour day",
+            cal(&ev("fl3", "DTSTART;VALUE=DATE:20241103\n")),
+            true,
+        ),
+        (
+            "UTC series with a floating EXDATE",
+            cal(&ev(
+                "fl4",
+                "DTSTART:20240309T230000Z\nDURATION:PT1H\nRRULE:FREQ=DAILY;COUNT=3\n\
+                 EXDATE:20240310T230000\n",
+            )),
+            true,
+        ),
+        (
+            "vendor-prefixed TZID without a VTIMEZONE",
+            cal(&ev(
+                "fl5",
+                "DTSTART;TZID=/freeassociation.sourceforge.net/Europe/Berlin:20240331T013000\n\
+                 DTEND;TZID=/freeassociation.sourceforge.net/Europe/Berlin:20240331T033000\n",
+            )),
+            true,
+        ),
+        (
             "over the cap",
             cal(&ev(
                 "t",
@@ -361,6 +411,8 @@ struct Tally {
     not_indexed: usize,
     ranges: usize,
     matched: usize,
+    /// Ranges on objects marked floating (their list holds for UTC only).
+    floating: usize,
 }
 
 fn check(name: &str, bytes: &[u8], rng: &mut Rng, tally: &mut Tally) {
@@ -392,7 +444,7 @@ fn check(name: &str, bytes: &[u8], rng: &mut Rng, tally: &mut Tally) {
     // Open start: the evaluator expands from the beginning, as the list does.
     let open: Vec<(i64, i64)> = all.iter().take(20).map(|&(_, e)| (i64::MIN, e)).collect();
     all.extend(open);
-    for (s, e) in all {
+    for (k, (s, e)) in all.into_iter().enumerate() {
         let start = (s != i64::MIN).then_some(s);
         let want = matches_calendar(&event_filter(start, Some(e)), bytes)
             .unwrap_or_else(|err| panic!("{name}: evaluator failed: {err}"));
@@ -404,6 +456,20 @@ fn check(name: &str, bytes: &[u8], rng: &mut Rng, tally: &mut Tally) {
         );
         tally.ranges += 1;
         tally.matched += usize::from(want);
+        // Not marked floating: the list holds whatever the query's floating zone is.
+        if !obj.info.floating && k % 3 == 0 {
+            for z in zones() {
+                let in_zone = matches_calendar_in(&event_filter(start, Some(e)), bytes, &z)
+                    .unwrap_or_else(|err| panic!("{name}: evaluator failed: {err}"));
+                assert_eq!(
+                    got, in_zone,
+                    "{name}: not marked floating, but the evaluator in {z:?} says {in_zone} \
+                     for [{s}, {e})"
+                );
+            }
+        } else if obj.info.floating {
+            tally.floating += 1;
+        }
     }
 }
 
@@ -423,7 +489,74 @@ fn edge_cases_are_indexed_exactly_when_expected_and_agree_with_the_evaluator() {
         check(name, &bytes, &mut rng, &mut tally);
     }
     assert!(tally.matched > 100 && tally.matched < tally.ranges);
+    assert!(tally.floating > 100);
     assert!(tally.outside_span.is_empty(), "{:?}", tally.outside_span);
+}
+
+/// Whether each edge case is marked floating: DATEs, floating DATE-TIMEs (also in EXDATE).
+#[test]
+fn floating_and_all_day_objects_are_marked_and_zoned_ones_are_not() {
+    for (name, bytes, indexed) in edge_cases() {
+        if !indexed {
+            continue;
+        }
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        // VTIMEZONE rules come first and do not count.
+        let text = &text[text.find("BEGIN:VEVENT").unwrap()..];
+        let obj = ParsedObject::calendar(bytes).unwrap();
+        let floating = text.contains("VALUE=DATE:")
+            || text.lines().any(|l| {
+                let l = l.trim_end();
+                (l.starts_with("DTSTART:") || l.starts_with("DTEND:") || l.starts_with("EXDATE:"))
+                    && !l.ends_with('Z')
+            });
+        assert_eq!(obj.info.floating, floating, "{name}");
+    }
+}
+
+/// Corpus issue 313: `/freeassociation.sourceforge.net/Europe/Berlin` without a VTIMEZONE is
+/// Europe/Berlin for the index and the evaluator alike (14:00 CEST is 12:00Z), and so are the
+/// Mozilla and multi-part Olson spellings; a VTIMEZONE in the object defines its TZID.
+#[test]
+fn vendor_prefixed_tzids_resolve_once_for_index_and_evaluator() {
+    let file = davlite_testkit::corpus_files("ics")
+        .into_iter()
+        .find(|f| {
+            f.to_string_lossy()
+                .contains("issue_313_globally_unique_tzid")
+        })
+        .expect("corpus file issue_313_globally_unique_tzid");
+    let pieces = split_calendar(&std::fs::read(file).unwrap()).unwrap();
+    // 2020-04-26 14:00 local: Berlin +02:00, New York -04:00, Buenos Aires -03:00.
+    let want = [1_587_902_400, 1_587_924_000, 1_587_920_400];
+    assert_eq!(pieces.len(), 3);
+    for (piece, start) in pieces.into_iter().zip(want) {
+        let obj = parse(&piece.unwrap()).unwrap();
+        let span = obj.info.span.unwrap();
+        assert_eq!((span.start, span.end), (start, start + 3_600));
+        assert_eq!(
+            obj.info.event_instances,
+            Some(vec![TimeSpan {
+                start,
+                end: start + 3_600
+            }])
+        );
+        assert!(!obj.info.floating);
+    }
+    // The object's own VTIMEZONE wins over a guess from the name: a prefixed TZID whose
+    // VTIMEZONE is a fixed +05:30 zone is read by those rules, by both.
+    let own = cal(&format!(
+        "BEGIN:VTIMEZONE\nTZID:/example.com/Office/Time\nBEGIN:STANDARD\nTZOFFSETFROM:+0530\n\
+         TZOFFSETTO:+0530\nDTSTART:19700101T000000\nEND:STANDARD\nEND:VTIMEZONE\n{}",
+        ev(
+            "own",
+            "DTSTART;TZID=/example.com/Office/Time:20240105T090000\nDURATION:PT1H\n"
+        )
+    ));
+    let obj = ParsedObject::calendar(own.clone()).unwrap();
+    let start = 1_704_425_400; // 2024-01-05T03:30:00Z
+    assert_eq!(obj.info.span.unwrap().start, start);
+    assert!(matches_calendar(&event_filter(Some(start), Some(start + 1)), &own).unwrap());
 }
 
 #[test]

@@ -314,6 +314,7 @@ impl ObjRec {
             earliest: d.opt_i64()?,
             latest: d.opt_i64()?,
             event_instances: None,
+            floating: false,
         };
         d.end()?;
         Ok(ObjRec {
@@ -416,6 +417,7 @@ mod tests {
                 latest: None,
                 // Not part of the record: kept in the INSTANCES table.
                 event_instances: None,
+                floating: false,
             },
         };
         let buf = rec.encode();

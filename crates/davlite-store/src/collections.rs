@@ -337,7 +337,7 @@ impl Tx<'_> {
                     modified: self.now,
                     ..obj
                 };
-                rec.info.event_instances = self.event_instances(cid, &name)?;
+                self.load_event_instances(cid, &name, &mut rec.info)?;
                 self.write_object(nid, &name, &rec, &body, None)?;
                 let props = self.object_props(cid, &name)?;
                 self.put_object_props(nid, &name, &props)?;

@@ -4,8 +4,11 @@
 //! this table is what tells the weeks it actually occupies.
 //!
 //! A row is the instances' `(start, end)` pairs as little-endian i64s, 16 bytes each, sorted by
-//! start. No row means "not indexed" (the list was not exact, or the object was stored before
-//! the table existed), never "no instances": the caller then evaluates the body.
+//! start, then one flag byte: 1 when the instances depend on the zone floating DATE-TIMEs and
+//! all-day DATEs are read in (`ObjectInfo::floating`; the pairs read them as UTC), else 0. A row
+//! of whole pairs without the byte was written before the flag existed and counts as floating.
+//! No row means "not indexed" (the list was not exact, or the object was stored before the
+//! table existed), never "no instances": the caller then evaluates the body.
 
 use davlite_formats::TimeSpan;
 
@@ -14,22 +17,40 @@ use crate::reader::Reader;
 
 const PAIR: usize = 16;
 
-pub(crate) fn pack(spans: &[TimeSpan]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(spans.len() * PAIR);
+pub(crate) fn pack(spans: &[TimeSpan], floating: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(spans.len() * PAIR + 1);
     for s in spans {
         out.extend_from_slice(&s.start.to_le_bytes());
         out.extend_from_slice(&s.end.to_le_bytes());
     }
+    out.push(u8::from(floating));
     out
 }
 
-/// The pairs of a row, without copying it; `Corrupt` when its length is not whole pairs.
-pub(crate) fn pairs<'r>(row: &'r [u8], name: &str) -> Result<impl Iterator<Item = TimeSpan> + 'r> {
-    if row.len() % PAIR != 0 {
-        return Err(StoreError::Corrupt {
-            detail: format!("event instances of {name:?} are not whole pairs"),
-        });
+/// Whether a row's instances depend on the floating zone (a row without the flag byte may).
+pub(crate) fn floating(row: &[u8], name: &str) -> Result<bool> {
+    match row.len() % PAIR {
+        0 => Ok(true),
+        1 => match row.last() {
+            Some(0) => Ok(false),
+            Some(1) => Ok(true),
+            _ => Err(corrupt(name)),
+        },
+        _ => Err(corrupt(name)),
     }
+}
+
+fn corrupt(name: &str) -> StoreError {
+    StoreError::Corrupt {
+        detail: format!("event instances of {name:?} are not whole pairs and a flag"),
+    }
+}
+
+/// The pairs of a row, without copying it; `Corrupt` when its length is not whole pairs (and
+/// the flag byte).
+pub(crate) fn pairs<'r>(row: &'r [u8], name: &str) -> Result<impl Iterator<Item = TimeSpan> + 'r> {
+    floating(row, name)?;
+    let row = &row[..row.len() - row.len() % PAIR];
     Ok(row.chunks_exact(PAIR).map(|c| {
         let (s, e) = c.split_at(8);
         TimeSpan {
@@ -54,12 +75,29 @@ impl Reader {
         start: i64,
         end: i64,
     ) -> Result<Option<bool>> {
+        self.event_instances_overlap_in(coll, name, start, end, true)
+    }
+
+    /// [`Reader::event_instances_overlap`] for a query whose floating zone (RFC 4791 §9.9) is
+    /// UTC (`floating_utc`) or another: then an object whose instances depend on that zone is
+    /// `None`, left to its body.
+    pub fn event_instances_overlap_in(
+        &self,
+        coll: &str,
+        name: &str,
+        start: i64,
+        end: i64,
+        floating_utc: bool,
+    ) -> Result<Option<bool>> {
         let Some(id) = self.id_of(coll)? else {
             return Ok(None);
         };
         let Some(row) = self.snap().instances.get((id, name))? else {
             return Ok(None);
         };
+        if !floating_utc && floating(row.value(), name)? {
+            return Ok(None);
+        }
         for s in pairs(row.value(), name)? {
             // Sorted by start: nothing further on can begin before `end`.
             if s.start >= end {
@@ -252,7 +290,7 @@ mod tests {
             let id = tx.coll("a")?.map_or(0, |c| c.0);
             let unsorted = [TimeSpan { start: 5, end: 6 }, TimeSpan { start: 1, end: 2 }];
             tx.instances
-                .insert((id, "e.ics"), pack(&unsorted).as_slice())?;
+                .insert((id, "e.ics"), pack(&unsorted, false).as_slice())?;
             Ok(())
         };
         let job: Box<dyn crate::commit::Job> = Box::new(crate::commit::Call::new(corrupt, reply));
@@ -273,12 +311,64 @@ mod tests {
                 end: i64::MAX,
             },
         ];
-        let row = pack(&spans);
-        assert_eq!(unpack(&row, "x").unwrap(), spans);
+        for flag in [false, true] {
+            let row = pack(&spans, flag);
+            assert_eq!(unpack(&row, "x").unwrap(), spans);
+            assert_eq!(floating(&row, "x").unwrap(), flag);
+            assert!(matches!(
+                unpack(&row[..row.len() - 2], "x"),
+                Err(StoreError::Corrupt { .. })
+            ));
+        }
+        // A row from before the flag: whole pairs, read as floating.
+        let legacy = &pack(&spans, false)[..32];
+        assert_eq!(unpack(legacy, "x").unwrap(), spans);
+        assert!(floating(legacy, "x").unwrap());
         assert!(unpack(&[], "x").unwrap().is_empty());
-        assert!(matches!(
-            unpack(&row[..row.len() - 1], "x"),
-            Err(StoreError::Corrupt { .. })
-        ));
+        let mut bad = pack(&spans, false);
+        *bad.last_mut().unwrap() = 7;
+        assert!(matches!(unpack(&bad, "x"), Err(StoreError::Corrupt { .. })));
+    }
+
+    /// All-day on 2024-03-10: as UTC `[00:00Z, 24:00Z)`. In New York it is 05:00Z..04:00Z the
+    /// next day, so a query in another floating zone must not be answered from the row.
+    #[test]
+    fn floating_rows_are_left_to_the_body_for_a_query_in_another_zone() {
+        let store = calendar_store();
+        let body = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n\
+                    UID:d\r\nDTSTAMP:20240101T000000Z\r\nDTSTART;VALUE=DATE:20240310\r\n\
+                    END:VEVENT\r\nEND:VCALENDAR\r\n";
+        let obj = ParsedObject::calendar(body.as_bytes().to_vec()).unwrap();
+        assert!(obj.info.floating);
+        store.put("a", "d.ics", obj, Precondition::None).unwrap();
+        store
+            .put("a", "w.ics", weekly("w", 2, ""), Precondition::None)
+            .unwrap();
+        let midnight = 1_710_028_800;
+        let r = store.read().unwrap();
+        let q = |name: &str, utc: bool| {
+            r.event_instances_overlap_in("a", name, midnight - 3600, midnight, utc)
+                .unwrap()
+        };
+        assert_eq!(q("d.ics", true), Some(false));
+        assert_eq!(q("d.ics", false), None);
+        assert_eq!(
+            q("w.ics", false),
+            Some(false),
+            "a UTC series is decided anyway"
+        );
+        // A copy keeps the flag.
+        drop(r);
+        store
+            .copy(("a", "d.ics"), ("b", "d.ics"), true, Precondition::None)
+            .unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(
+            r.event_instances_overlap_in("b", "d.ics", 0, 1, false)
+                .unwrap(),
+            None
+        );
+        drop(r);
+        assert_sound(&store);
     }
 }

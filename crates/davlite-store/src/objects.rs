@@ -233,7 +233,8 @@ impl Tx<'_> {
 
         let body = crate::tables::body(&self.bodies, src_id, from.1, &src)?;
         let props = self.object_props(src_id, from.1)?;
-        let events = self.event_instances(src_id, from.1)?;
+        let mut events = src.info.clone();
+        self.load_event_instances(src_id, from.1, &mut events)?;
         if remove_source {
             self.log(src_id, from.1, ChangeKind::Delete, false)?;
             self.remove_object(src_id, from.1, &src)?;
@@ -245,7 +246,8 @@ impl Tx<'_> {
             modified: self.now,
             ..src.clone()
         };
-        rec.info.event_instances = events;
+        rec.info.event_instances = events.event_instances;
+        rec.info.floating = events.floating;
         self.write_object(dst_id, to.1, &rec, &body, existing.as_ref())?;
         // COPY and MOVE take the source's dead properties along (RFC 4918 §9.8.2, §9.9.1).
         self.drop_object_props(dst_id, to.1)?;

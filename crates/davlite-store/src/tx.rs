@@ -205,8 +205,10 @@ impl<'t> Tx<'t> {
             self.add_span(id, name, span)?;
         }
         if let Some(list) = &rec.info.event_instances {
-            self.instances
-                .insert((id, name), instances::pack(list).as_slice())?;
+            self.instances.insert(
+                (id, name),
+                instances::pack(list, rec.info.floating).as_slice(),
+            )?;
         }
         self.objects.insert((id, name), rec.encode().as_slice())?;
         self.bodies.insert((id, name), body)?;
@@ -235,12 +237,25 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
-    /// The indexed instance spans of an object, for a copy to take along.
-    pub fn event_instances(&self, id: u64, name: &str) -> Result<Option<Vec<TimeSpan>>> {
+    /// The indexed instance spans of an object and their floating flag, for a copy to take
+    /// along: sets `info.event_instances` and `info.floating`.
+    pub fn load_event_instances(
+        &self,
+        id: u64,
+        name: &str,
+        info: &mut davlite_formats::ObjectInfo,
+    ) -> Result<()> {
         match self.instances.get((id, name))? {
-            Some(row) => Ok(Some(instances::unpack(row.value(), name)?)),
-            None => Ok(None),
+            Some(row) => {
+                info.event_instances = Some(instances::unpack(row.value(), name)?);
+                info.floating = instances::floating(row.value(), name)?;
+            }
+            None => {
+                info.event_instances = None;
+                info.floating = false;
+            }
         }
+        Ok(())
     }
 
     fn add_span(&mut self, id: u64, name: &str, span: TimeSpan) -> Result<()> {

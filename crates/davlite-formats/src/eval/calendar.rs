@@ -12,7 +12,7 @@ use super::tree::{Comp, Prop, split_commas};
 use super::validate::validate_calendar_filter;
 use crate::filter::{CompFilter, ParamFilter, PropFilter, TimeRange};
 use crate::recurrence::{Calendar, Instance, expand_set};
-use crate::tz::{DateValue, Zone, parse_value};
+use crate::tz::{Zone, parse_value};
 
 /// An open-ended time range is searched this far past its start (or the object's first instance)
 /// for instances of an unbounded rule.
@@ -20,10 +20,22 @@ const OPEN_END_HORIZON: i64 = 10 * 366 * 86_400;
 /// Alarms may fire this long before or after the instance they belong to.
 const ALARM_REACH: i64 = 366 * 86_400;
 
-/// Whether the calendar object `bytes` matches `filter`, whose root must be VCALENDAR.
+/// Whether the calendar object `bytes` matches `filter`, whose root must be VCALENDAR, with
+/// floating DATE-TIMEs and DATEs read as UTC.
 pub fn matches_calendar(filter: &CompFilter, bytes: &[u8]) -> Result<bool, FilterError> {
+    matches_calendar_in(filter, bytes, &Zone::Utc)
+}
+
+/// [`matches_calendar`] with floating DATE-TIMEs and all-day DATEs read in `floating` (RFC 4791
+/// §9.9: the query's `timezone` / RFC 7809 `timezone-id`, else the calendar's
+/// `calendar-timezone`, else UTC).
+pub fn matches_calendar_in(
+    filter: &CompFilter,
+    bytes: &[u8],
+    floating: &Zone,
+) -> Result<bool, FilterError> {
     validate_calendar_filter(filter)?;
-    let cal = Calendar::parse(bytes)?;
+    let cal = Calendar::parse_in(bytes, floating)?;
     let eval = Eval { cal: &cal };
     let root = cal.comp(0);
     if !root.name.eq_ignore_ascii_case(&filter.name) {
@@ -212,8 +224,7 @@ fn alarm_fires(cal: &Calendar<'_>, alarm: &Comp<'_>, i: &Instance, s: i64, e: i6
         return false;
     };
     let first = match parse_value(&trigger.value) {
-        Some(v @ DateValue::Utc(_)) => v.to_utc(&Zone::Utc),
-        Some(v) => v.to_utc(&cal.zones.resolve(trigger.param("TZID"))),
+        Some(v) => cal.zones.read(v, trigger.param("TZID")),
         None => {
             let Some(d) = Duration::parse(&trigger.value) else {
                 return false;
@@ -270,7 +281,7 @@ pub(crate) fn prop_filter(cal: &Calendar<'_>, comp: &Comp<'_>, pf: &PropFilter) 
 /// A date, date-time or period valued property overlapping the range (any of its values).
 fn prop_in_range(cal: &Calendar<'_>, p: &Prop<'_>, tr: &TimeRange) -> bool {
     let (s, e) = bounds(tr);
-    let zone = cal.zones.resolve(p.param("TZID"));
+    let tzid = p.param("TZID");
     split_commas(&p.value).any(|v| {
         let (start, rest) = match v.split_once('/') {
             Some((a, b)) => (a, Some(b)),
@@ -279,16 +290,18 @@ fn prop_in_range(cal: &Calendar<'_>, p: &Prop<'_>, tr: &TimeRange) -> bool {
         let Some(sv) = parse_value(start) else {
             return false;
         };
+        let zone = cal.zones.zone_of(sv, tzid);
         let st = Stamp {
             value: sv,
             utc: sv.to_utc(&zone),
-            zone: zone.clone(),
+            zone,
         };
         let end = match rest {
             Some(r) => parse_value(r)
-                .map(|ev| ev.to_utc(&zone))
-                .or_else(|| Duration::parse(r).map(|d| d.add_to(st.utc, &zone))),
-            None if sv.is_date() => Some(st.utc + 86_400),
+                .map(|ev| cal.zones.read(ev, tzid))
+                .or_else(|| Duration::parse(r).map(|d| d.add_to(st.utc, &st.zone))),
+            // A date lasts until the next midnight of its (floating) zone.
+            None if sv.is_date() => Some(Duration { days: 1, secs: 0 }.add_to(st.utc, &st.zone)),
             None => None,
         };
         match end {

@@ -64,6 +64,6 @@ impl From<crate::recurrence::RecurrenceError> for FilterError {
     }
 }
 
-pub use calendar::matches_calendar;
+pub use calendar::{matches_calendar, matches_calendar_in};
 pub use card::{matches_card, validate_card_filter};
 pub use validate::validate_calendar_filter;

@@ -115,12 +115,20 @@ pub(crate) fn event_instances(
     Ok(event_spans(cal, &set, &exp))
 }
 
+/// Event instance spans and whether they depend on the floating zone
+/// ([`crate::ObjectInfo::floating`]).
+pub(crate) type EventSpans = Option<(Vec<TimeSpan>, bool)>;
+
+pub(crate) fn with_floating(cal: &Calendar<'_>, spans: Option<Vec<TimeSpan>>) -> EventSpans {
+    spans.map(|s| (s, cal.uses_floating()))
+}
+
 /// Span, instance count and attendees of an object, plus its VEVENT instance spans when
 /// `want_events` (see [`event_spans`]); both from one expansion.
 pub(crate) fn object_times_and_events(
     cal: &Calendar<'_>,
     want_events: bool,
-) -> Result<(ObjectTimes, Option<Vec<TimeSpan>>), RecurrenceError> {
+) -> Result<(ObjectTimes, EventSpans), RecurrenceError> {
     let mut events = None;
     let mut span = None;
     let mut count: Option<u64> = Some(0);
@@ -175,5 +183,5 @@ pub(crate) fn object_times_and_events(
         instances: count,
         max_attendees,
     };
-    Ok((times, events))
+    Ok((times, with_floating(cal, events)))
 }

@@ -84,11 +84,7 @@ pub(crate) struct Stamp {
 impl Stamp {
     pub fn read(p: &Prop<'_>, zones: &Zones) -> Option<Stamp> {
         let value = parse_value(&p.value)?;
-        let zone = match value {
-            DateValue::Local(_) => zones.resolve(p.param("TZID")),
-            DateValue::Utc(_) => Zone::Utc,
-            DateValue::Date(_) => Zone::Floating,
-        };
+        let zone = zones.zone_of(value, p.param("TZID"));
         let utc = value.to_utc(&zone);
         Some(Stamp { value, zone, utc })
     }
@@ -149,6 +145,12 @@ impl Timing {
         }
         if self.dtstart.is_some() {
             if let Some(end) = self.dtend.as_ref().or(self.due.as_ref()) {
+                // All-day to all-day: whole days on the wall clock, so an instance in a floating
+                // zone runs midnight to midnight across a DST change too.
+                if let (DateValue::Date(a), DateValue::Date(b)) = (anchor.value, end.value) {
+                    let days = (b - a).num_days();
+                    return Duration { days, secs: 0 }.add_to(start, &anchor.zone);
+                }
                 return start.saturating_add(end.utc - anchor.utc);
             }
             if is_event && self.all_day() {
