@@ -44,6 +44,7 @@ mod request;
 mod resource;
 mod stream;
 mod sync_token;
+mod timezone;
 
 pub use body::DavBody;
 pub use config::{DavConfig, RequestContext};

@@ -23,3 +23,4 @@ mod preconditions_transport;
 mod propfind_sync;
 mod put_get;
 mod seed_mounts;
+mod time_zones;

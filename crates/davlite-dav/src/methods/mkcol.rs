@@ -125,6 +125,26 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         );
         return Ok(refusal(calendar_method, &target.href(&r.prefix), &ps));
     }
+    let mut props = props;
+    if kind == CollectionKind::Calendar {
+        let mut ops: Vec<(QName, Option<PropValue>)> = props
+            .iter()
+            .map(|(n, v)| (n.clone(), Some(v.clone())))
+            .collect();
+        if let Err(refused) = crate::timezone::in_step(&mut ops) {
+            let (name, cond) = *refused;
+            let names: Vec<QName> = props.iter().map(|p| p.0.clone()).collect();
+            let ps = crate::methods::proppatch::refusal_propstats(&names, &[name], cond);
+            return Ok(refusal(calendar_method, &target.href(&r.prefix), &ps));
+        }
+        // The companion property the request did not set itself.
+        let given = props.len();
+        props.extend(
+            ops.into_iter()
+                .skip(given)
+                .filter_map(|(n, v)| v.map(|v| (n, v))),
+        );
+    }
     for (name, value) in &props {
         if *name == QName::caldav("supported-calendar-component-set") {
             let mut set = ComponentSet::NONE;

@@ -78,13 +78,29 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             false,
         ));
     }
-    let changes: Vec<(String, Option<Vec<u8>>)> = update
+    let mut ops: Vec<(QName, Option<davlite_proto::PropValue>)> = update
         .ops
         .iter()
-        .map(|o| {
+        .map(|o| (o.name.clone(), o.value.clone()))
+        .collect();
+    // calendar-timezone and calendar-timezone-id: validated, and kept in step.
+    if let Target::Collection(c) = &target
+        && c.kind == davlite_store::CollectionKind::Calendar
+        && let Err(refused) = crate::timezone::in_step(&mut ops)
+    {
+        let (name, cond) = *refused;
+        w.response_propstat(&href, &refusal_propstats(&names, &[name], cond));
+        return Ok(super::propfind::multistatus(
+            DavBody::Full(w.finish()),
+            false,
+        ));
+    }
+    let changes: Vec<(String, Option<Vec<u8>>)> = ops
+        .iter()
+        .map(|(name, value)| {
             (
-                o.name.to_clark(),
-                o.value.as_ref().map(|v| v.to_xml(&o.name).into_bytes()),
+                name.to_clark(),
+                value.as_ref().map(|v| v.to_xml(name).into_bytes()),
             )
         })
         .collect();

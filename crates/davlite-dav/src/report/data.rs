@@ -93,9 +93,13 @@ pub fn write_object(
     meta: &ObjectMeta,
     body: Option<&[u8]>,
     props: &PropRequest,
+    floating: Option<&davlite_formats::tz::Zone>,
     minimal: bool,
 ) {
-    if try_write_object(r, reader, w, href, coll, name, meta, body, props, minimal).is_err() {
+    let done = try_write_object(
+        r, reader, w, href, coll, name, meta, body, props, floating, minimal,
+    );
+    if done.is_err() {
         w.response_status(href, http::StatusCode::INTERNAL_SERVER_ERROR, None);
     }
 }
@@ -111,6 +115,7 @@ fn try_write_object(
     meta: &ObjectMeta,
     body: Option<&[u8]>,
     props: &PropRequest,
+    floating: Option<&davlite_formats::tz::Zone>,
     minimal: bool,
 ) -> DavResult<()> {
     let res = Res::Object { coll, name, meta };
@@ -138,7 +143,7 @@ fn try_write_object(
                 None => return Ok(()),
             },
         };
-        let text = render_data(&bytes, props);
+        let text = render_data(&bytes, props, coll, floating);
         owned_body = Some((data_name, text));
     }
     if let Some((n, text)) = &owned_body {
@@ -169,17 +174,33 @@ fn address_data_producible(a: &davlite_proto::AddressDataRequest) -> bool {
 }
 
 /// The calendar-data / address-data text: the stored bytes, or the expanded / limited form the
-/// client asked for (RFC 4791 §9.6).
-fn render_data(bytes: &[u8], props: &PropRequest) -> String {
+/// client asked for (RFC 4791 §9.6), floating times placed in `floating` (the query's zone),
+/// else in the calendar's (`calendar-timezone`).
+fn render_data(
+    bytes: &[u8],
+    props: &PropRequest,
+    coll: &Collection,
+    floating: Option<&davlite_formats::tz::Zone>,
+) -> String {
     if let Some(cd) = &props.calendar_data {
+        let zone = || {
+            floating
+                .cloned()
+                .unwrap_or_else(|| crate::timezone::collection_zone(coll))
+        };
         if let Some(range) = cd.expand {
-            if let Ok(out) = davlite_formats::expand::expand(bytes, range.start, range.end) {
+            if let Ok(out) =
+                davlite_formats::expand::expand_in(bytes, range.start, range.end, &zone())
+            {
                 return String::from_utf8_lossy(&out).into_owned();
             }
         } else if let Some(range) = cd.limit_recurrence_set {
-            if let Ok(out) =
-                davlite_formats::expand::limit_recurrence_set(bytes, range.start, range.end)
-            {
+            if let Ok(out) = davlite_formats::expand::limit_recurrence_set_in(
+                bytes,
+                range.start,
+                range.end,
+                &zone(),
+            ) {
                 return String::from_utf8_lossy(&out).into_owned();
             }
         }

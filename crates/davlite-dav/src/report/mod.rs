@@ -39,8 +39,17 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         | Report::AddressbookMultiget { props, hrefs } => {
             multiget::run(r, snapshot, &res, props, hrefs, minimal)?
         }
-        Report::CalendarQuery { props, filter, .. } => {
-            query::calendar(r, snapshot, &res, props, filter, minimal)?
+        Report::CalendarQuery {
+            props,
+            filter,
+            timezone,
+            timezone_id,
+        } => {
+            let zone = query::Zone {
+                text: timezone,
+                id: timezone_id,
+            };
+            query::calendar(r, snapshot, &res, props, filter, zone, minimal)?
         }
         Report::AddressbookQuery {
             props,

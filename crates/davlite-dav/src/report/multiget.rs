@@ -62,7 +62,7 @@ pub fn run(
         }
         match reader.meta(&coll.path, &name) {
             Ok(Some(meta)) => write_object(
-                info, reader, w, &href, &coll, &name, &meta, None, &props, minimal,
+                info, reader, w, &href, &coll, &name, &meta, None, &props, None, minimal,
             ),
             Ok(None) => w.response_status(&href, StatusCode::NOT_FOUND, None),
             Err(_) => w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None),

@@ -6,7 +6,7 @@
 
 use davlite_formats::filter::{CardFilter, CompFilter};
 use davlite_formats::{
-    matches_calendar, matches_card, validate_calendar_filter, validate_card_filter,
+    matches_calendar_in, matches_card, validate_calendar_filter, validate_card_filter,
 };
 use davlite_proto::{Condition, MultistatusWriter, PropRequest};
 use davlite_store::{Collection, CollectionKind, Reader};
@@ -22,9 +22,25 @@ use crate::stream::{self, Tail, WriteItem};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// A calendar-query's `C:timezone` text and `C:timezone-id` (RFC 4791 §9.8, RFC 7809).
+pub struct Zone {
+    pub text: Option<String>,
+    pub id: Option<String>,
+}
+
+/// How far a floating time moves between UTC and any zone: offsets run from -12:00 to +14:00.
+const FLOATING_REACH: i64 = 14 * 3_600;
+
 /// Names of the candidates: the span index when the filter has a VEVENT-level time-range with a
-/// start or an end, else every object.
-fn candidates(reader: &Reader, coll: &Collection, filter: &CompFilter) -> DavResult<Vec<String>> {
+/// start or an end, else every object. The index reads floating times and all-day dates as UTC,
+/// so for a query in another floating zone the range is widened by [`FLOATING_REACH`].
+fn candidates(
+    reader: &Reader,
+    coll: &Collection,
+    filter: &CompFilter,
+    floating_utc: bool,
+) -> DavResult<Vec<String>> {
+    let reach = if floating_utc { 0 } else { FLOATING_REACH };
     let range = filter
         .comp_filters
         .iter()
@@ -32,8 +48,8 @@ fn candidates(reader: &Reader, coll: &Collection, filter: &CompFilter) -> DavRes
         .and_then(|c| c.time_range);
     if filter.comp_filters.len() == 1 {
         if let Some(tr) = range {
-            let start = tr.start.unwrap_or(i64::MIN);
-            let end = tr.end.unwrap_or(i64::MAX);
+            let start = tr.start.map_or(i64::MIN, |s| s.saturating_sub(reach));
+            let end = tr.end.map_or(i64::MAX, |e| e.saturating_add(reach));
             return reader
                 .overlapping(&coll.path, start, end)
                 .map_err(DavError::internal);
@@ -53,14 +69,22 @@ pub fn calendar(
     res: &Res,
     props: PropRequest,
     filter: CompFilter,
+    zone: Zone,
     minimal: bool,
 ) -> DavResult<DavBody> {
     validate_calendar_filter(&filter).map_err(|e| filter_error(e, CollectionKind::Calendar))?;
     let w = MultistatusWriter::new();
-    let (coll, names) = match res {
-        Res::Collection(c) => ((*c).clone(), candidates(&reader, c, &filter)?),
-        Res::Object { coll, name, .. } => ((*coll).clone(), vec![name.to_string()]),
+    let coll = match res {
+        Res::Collection(c) => (*c).clone(),
+        Res::Object { coll, .. } => (*coll).clone(),
         _ => return Ok(DavBody::Full(w.finish())),
+    };
+    // The zone floating DATE-TIMEs and all-day DATEs are read in (RFC 4791 §9.9, RFC 7809).
+    let floating = crate::timezone::query_zone(zone.text.as_deref(), zone.id.as_deref(), &coll)?;
+    let floating_utc = crate::timezone::is_utc(&floating);
+    let names = match res {
+        Res::Object { name, .. } => vec![name.to_string()],
+        _ => candidates(&reader, &coll, &filter, floating_utc)?,
     };
     if let (Some(min), Some(tr)) = (coll.limits.min_date, top_range(&filter)) {
         if tr.end.is_some_and(|e| e <= min) {
@@ -82,7 +106,7 @@ pub fn calendar(
     let write: WriteItem<String> = Box::new(move |info, reader, w, name| {
         let indexed = indexed_range.and_then(|(start, end)| {
             reader
-                .event_instances_overlap(&coll.path, &name, start, end)
+                .event_instances_overlap_in(&coll.path, &name, start, end, floating_utc)
                 .ok()
                 .flatten()
         });
@@ -97,7 +121,9 @@ pub fn calendar(
             // One lookup; the body is borrowed from the store's page for the filter and for
             // calendar-data alike.
             let written = reader.with_object(&coll.path, &name, |obj, body| {
-                if indexed.is_some() || matches_calendar(&filter, body).unwrap_or(false) {
+                if indexed.is_some()
+                    || matches_calendar_in(&filter, body, &floating).unwrap_or(false)
+                {
                     plan.write(w, &href, obj, wants_body.then_some(body));
                 }
             });
@@ -119,7 +145,7 @@ pub fn calendar(
                 };
                 // Structural filter errors were refused before streaming; an object the
                 // evaluator cannot read is left out rather than failing the whole answer.
-                if !matches_calendar(&filter, &body).unwrap_or(false) {
+                if !matches_calendar_in(&filter, &body, &floating).unwrap_or(false) {
                     return;
                 }
                 (meta, Some(body))
@@ -136,6 +162,7 @@ pub fn calendar(
             &meta,
             body.as_deref(),
             &props,
+            Some(&floating),
             minimal,
         );
     });
@@ -225,6 +252,7 @@ pub fn card(
             &meta,
             Some(&body),
             &props,
+            None,
             minimal,
         );
     });

@@ -188,7 +188,8 @@ pub fn run(
                 {
                     Ok(Some(meta)) => {
                         write_object(
-                            info, reader, w, &href, &coll, &ch.name, &meta, None, &props, minimal,
+                            info, reader, w, &href, &coll, &ch.name, &meta, None, &props, None,
+                            minimal,
                         );
                     }
                     _ => w.response_status(&href, StatusCode::NOT_FOUND, None),

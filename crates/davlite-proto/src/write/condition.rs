@@ -57,6 +57,9 @@ pub enum Condition {
     MaxAttendeesPerInstance,
     /// `C:valid-filter`: malformed query filter.
     ValidFilter,
+    /// `C:valid-timezone` (RFC 7809 §4.2, §5.2): a time zone identifier the server does not
+    /// know, in `C:timezone-id` or `calendar-timezone-id`.
+    ValidTimezone,
     // CardDAV (RFC 6352)
     /// `CR:supported-address-data`: wrong media type or vCard version.
     SupportedAddressData,
@@ -121,6 +124,7 @@ impl Condition {
             MaxInstances => (Namespace::CALDAV, "max-instances"),
             MaxAttendeesPerInstance => (Namespace::CALDAV, "max-attendees-per-instance"),
             ValidFilter => (Namespace::CALDAV, "valid-filter"),
+            ValidTimezone => (Namespace::CALDAV, "valid-timezone"),
             SupportedAddressData => (Namespace::CARDDAV, "supported-address-data"),
             ValidAddressData => (Namespace::CARDDAV, "valid-address-data"),
             SupportedAddressDataConversion => {
