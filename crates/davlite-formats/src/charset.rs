@@ -63,6 +63,24 @@ fn cp1252(c: u8) -> char {
     }
 }
 
+/// Refuses the control characters RFC 5545 §3.1 and RFC 6350 §3.3 exclude from content lines
+/// (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F, U+007F; tab and line endings are allowed).
+/// Besides being invalid data, such a character cannot be written in XML 1.0 at all, so a
+/// calendar-data or address-data answer would have to alter the object: it is refused at the
+/// door instead, and what is stored is always served byte for byte.
+pub fn check_controls(bytes: &[u8], format: Format) -> Result<(), FormatError> {
+    let forbidden = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
+    let Some(at) = bytes.iter().position(|&b| forbidden(b)) else {
+        return Ok(());
+    };
+    let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u32;
+    Err(FormatError::Syntax {
+        format,
+        line,
+        reason: "a control character (U+0000-U+001F other than tab, or U+007F) in a content line",
+    })
+}
+
 /// Checks that `bytes` are UTF-8 once folds are removed. The whole body is checked first (fast
 /// path); only when that fails are lines unfolded one by one, because a client may fold inside
 /// a multi-byte sequence (RFC 5545 §3.1 allows it) and that is still valid.

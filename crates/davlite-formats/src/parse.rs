@@ -1,7 +1,7 @@
 //! The entry points the DAV layer and the importer call: bytes in, a [`ParsedObject`] or a
 //! typed refusal out.
 
-use crate::charset::{Charset, check_utf8};
+use crate::charset::{Charset, check_controls, check_utf8};
 use crate::error::{Format, FormatError};
 use crate::object::{ObjectInfo, ObjectKind, ParsedObject};
 use crate::vcard::{CardInfo, VCardVersion};
@@ -65,6 +65,7 @@ impl ParsedObject {
             check_utf8(&bytes, Format::Calendar)?;
         }
         let cal = crate::ical::parse(&bytes, opts.charset)?;
+        check_controls(&bytes, Format::Calendar)?;
         let info = crate::extract::calendar_info(&cal, &bytes);
         let component = info
             .kind
@@ -95,6 +96,7 @@ impl ParsedObject {
             check_utf8(&bytes, Format::Card)?;
         }
         let card = crate::vcard::parse(&bytes, opts.charset, opts.allow_vcard21, opts.require_uid)?;
+        check_controls(&bytes, Format::Card)?;
         let info = ObjectInfo {
             uid: card.uid,
             kind: ObjectKind::Card,

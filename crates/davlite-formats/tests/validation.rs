@@ -472,3 +472,28 @@ fn vcard_sent_as_calendar_is_unsupported_calendar_data_and_the_reverse() {
     let err = ParsedObject::vcard(ics.into_bytes()).unwrap_err();
     assert_eq!(err.precondition(), Precondition::SupportedAddressData);
 }
+
+/// RFC 5545 §3.1 / RFC 6350 §3.3: control characters other than tab may not appear in a
+/// content line. XML 1.0 cannot carry them either, so storing one would force a REPORT to
+/// alter the object; it is refused, with the line it is on.
+#[test]
+fn control_characters_are_refused_and_tab_is_not() {
+    let cal = |summary: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:{summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+        .into_bytes()
+    };
+    for c in [
+        '\u{0}', '\u{1}', '\u{8}', '\u{b}', '\u{c}', '\u{1b}', '\u{1f}', '\u{7f}',
+    ] {
+        let err = davlite_formats::ParsedObject::calendar(cal(&format!("a{c}b"))).unwrap_err();
+        assert!(
+            err.to_string().contains("line 8: a control character"),
+            "{c:?}: {err}"
+        );
+    }
+    davlite_formats::ParsedObject::calendar(cal("tab\there")).unwrap();
+    let card = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c\r\nFN:C\x7f\r\nN:C;;;;\r\nEND:VCARD\r\n";
+    assert!(davlite_formats::ParsedObject::vcard(card.to_vec()).is_err());
+}
