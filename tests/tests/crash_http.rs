@@ -247,16 +247,15 @@ fn same(actual: &Obj, expected: &Obj) -> bool {
 /// Checks every resource of `me` after a restart and resolves what was in flight.
 fn check(server: &TestServer, ctx: &Ctx, w: usize, me: &mut Worker, round: usize) {
     let actual: Vec<Obj> = (0..KEYS).map(|k| read(server, &ctx.href(w, k))).collect();
-    for k in 0..KEYS {
-        let slot = &me.slots[k];
-        if same(&actual[k], &slot.known) {
+    for (k, (now, slot)) in actual.iter().zip(&me.slots).enumerate() {
+        if same(now, &slot.known) {
             continue;
         }
         match &slot.pending {
-            Some(p) if same(&actual[k], p) => {}
+            Some(p) if same(now, p) => {}
             _ => panic!(
-                "round {round}, w{w}-k{k}: server holds {:?}, acknowledged {:?}, in flight {:?}",
-                actual[k], slot.known, slot.pending
+                "round {round}, w{w}-k{k}: server holds {now:?}, acknowledged {:?}, in flight {:?}",
+                slot.known, slot.pending
             ),
         }
     }
