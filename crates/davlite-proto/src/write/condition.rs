@@ -220,7 +220,7 @@ pub fn error_body_with_reason(cond: Condition, reason: &str) -> Bytes {
 
 /// The body of a 412: RFC 9110 names no element, so davlite says, inside the standard
 /// `D:error` and in its own namespace, what the condition was tested against: the target's href
-/// as the server names it and its current ETag (absent when the target does not exist).
+/// as the server names it and its current ETag, when it has one.
 /// Clients need not read it; a sync client that re-created an event it had already created
 /// (seed 000) can tell from it which resource it hit and in what state.
 ///
@@ -230,36 +230,37 @@ pub fn error_body_with_reason(cond: Condition, reason: &str) -> Bytes {
 /// </X:current></D:error>
 /// ```
 pub fn precondition_failed_body(href: &str, etag: Option<&str>) -> Bytes {
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(XML_DECL);
-    out.extend_from_slice(b"<D:error");
-    out.extend_from_slice(ROOT_NS_DECLS.as_bytes());
-    out.push(b'>');
-    let mut scope = Scope::with_root_prefixes();
-    let current = QName::new(REASON_NS, "current");
-    let (q, pushed) = scope.open(&mut out, &current, &[]);
-    out.push(b'>');
-    scope.text_element(&mut out, &QName::dav("href"), href);
-    match etag {
-        Some(e) => scope.text_element(&mut out, &QName::new(REASON_NS, "etag"), e),
-        None => scope.empty(&mut out, &QName::new(REASON_NS, "absent")),
-    }
-    scope.close(&mut out, &q, pushed);
-    out.extend_from_slice(b"</D:error>");
-    Bytes::from(out)
+    error_document(|scope, out| {
+        let current = QName::new(REASON_NS, "current");
+        let (q, pushed) = scope.open(out, &current, &[]);
+        out.push(b'>');
+        scope.text_element(out, &QName::dav("href"), href);
+        if let Some(e) = etag {
+            scope.text_element(out, &QName::new(REASON_NS, "etag"), e);
+        }
+        scope.close(out, &q, pushed);
+    })
 }
 
 fn error_body_inner(cond: &Condition, reason: Option<&str>) -> Bytes {
+    error_document(|scope, out| {
+        cond.write(scope, out);
+        if let Some(r) = reason {
+            scope.text_element(out, &QName::new(REASON_NS, "reason"), r);
+        }
+    })
+}
+
+/// A `D:error` document with the short prefixes declared on its root; `content` writes what
+/// goes inside.
+fn error_document(content: impl FnOnce(&mut Scope, &mut Vec<u8>)) -> Bytes {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(XML_DECL);
     out.extend_from_slice(b"<D:error");
     out.extend_from_slice(ROOT_NS_DECLS.as_bytes());
     out.push(b'>');
     let mut scope = Scope::with_root_prefixes();
-    cond.write(&mut scope, &mut out);
-    if let Some(r) = reason {
-        scope.text_element(&mut out, &QName::new(REASON_NS, "reason"), r);
-    }
+    content(&mut scope, &mut out);
     out.extend_from_slice(b"</D:error>");
     Bytes::from(out)
 }
