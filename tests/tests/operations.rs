@@ -432,10 +432,12 @@ fn backup_while_clients_write_restores_every_acknowledged_write() {
     // bytes (every collection, object and user came back exactly).
     let restored = tempfile::tempdir().unwrap();
     let rdata = restored.path().to_str().unwrap().to_string();
+    let t = Instant::now();
     ok(
         &davlite(&["restore", dump.to_str().unwrap(), "--data", &rdata], None),
         "restore",
     );
+    eprintln!("restore: {:?}", t.elapsed());
     let verify = ok(&davlite(&["verify", "--data", &rdata], None), "verify");
     assert!(
         verify.contains("ok: every record is consistent"),

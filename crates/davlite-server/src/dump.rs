@@ -218,12 +218,88 @@ fn dump_objects(reader: &Reader, coll: &str, out: &mut impl Write) -> Result<u64
     Ok(n)
 }
 
-/// Reads a dump into `store` (which must hold no collections) and `users`.
+/// Writers putting objects at once, so that the store's group commit shares one fsync among
+/// many objects (one writer pays an fsync per object: 20,000 objects took 90 s).
+const RESTORE_WRITERS: usize = 8;
+
+/// One object frame, decoded, for a restore writer.
+struct ObjectFrame {
+    coll: String,
+    name: String,
+    content_type: String,
+    body: Vec<u8>,
+    kind: CollectionKind,
+}
+
+/// Reads a dump into `store` (which must hold no collections) and `users`. Collections are
+/// created in dump order by this thread; objects are parsed and stored by several writers (each
+/// name appears once in a dump, so their order does not matter).
 pub fn restore_dump(
     store: &Store,
     users: &mut UserDb,
     path: &Path,
 ) -> Result<DumpCounts, ServerError> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<ObjectFrame>(RESTORE_WRITERS * 4);
+    let rx = std::sync::Mutex::new(rx);
+    let failure: std::sync::Mutex<Option<ServerError>> = std::sync::Mutex::new(None);
+    let stored = std::sync::atomic::AtomicU64::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        for _ in 0..RESTORE_WRITERS {
+            let (rx, failure, stored, failed) = (&rx, &failure, &stored, &failed);
+            s.spawn(move || {
+                loop {
+                    let next = rx.lock().expect("restore queue").recv();
+                    let Ok(f) = next else { return };
+                    if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                        continue;
+                    }
+                    let (coll, name) = (f.coll.clone(), f.name.clone());
+                    let outcome = parse_stored(f.kind, f.body, &f.content_type)
+                        .map_err(|e| dump_err(format!("{coll}/{name}: {e}")))
+                        .and_then(|parsed| {
+                            store
+                                .put(&coll, &name, parsed, Precondition::None)
+                                .map_err(|e| ServerError::Store(format!("{coll}/{name}: {e}")))
+                        });
+                    match outcome {
+                        Ok(_) => {
+                            stored.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                            failure.lock().expect("restore failure").get_or_insert(e);
+                        }
+                    }
+                }
+            });
+        }
+        let read = read_frames(store, users, path, &tx, &failed);
+        drop(tx);
+        read
+    });
+    if let Some(e) = failure.into_inner().expect("restore failure") {
+        return Err(e);
+    }
+    let (mut counts, expected) = result?;
+    counts.objects = stored.into_inner();
+    if expected != counts {
+        return Err(dump_err(format!(
+            "end frame announces {expected:?} but the dump held {counts:?}"
+        )));
+    }
+    Ok(counts)
+}
+
+/// Reads every frame: users and collections are applied here, objects go to the writers.
+/// Returns the counts seen (objects: sent) and the counts the end frame announces.
+fn read_frames(
+    store: &Store,
+    users: &mut UserDb,
+    path: &Path,
+    writers: &std::sync::mpsc::SyncSender<ObjectFrame>,
+    failed: &std::sync::atomic::AtomicBool,
+) -> Result<(DumpCounts, DumpCounts), ServerError> {
     let file = std::fs::File::open(path).map_err(|e| ServerError::io(path, e))?;
     let mut input = BufReader::new(file);
     let mut magic = [0u8; MAGIC.len()];
@@ -234,6 +310,7 @@ pub fn restore_dump(
         return Err(dump_err("not a davlite dump (wrong magic line)"));
     }
     let mut counts = DumpCounts::default();
+    let mut kinds = std::collections::HashMap::new();
     let mut offset = MAGIC.len() as u64;
     loop {
         let mut head = [0u8; 9];
@@ -269,6 +346,7 @@ pub fn restore_dump(
             }
             COLLECTION => {
                 let (path, new) = decode_collection(&mut d)?;
+                kinds.insert(path.clone(), new.kind);
                 store
                     .create_collection(&path, new)
                     .map_err(|e| ServerError::Store(format!("{path}: {e}")))?;
@@ -279,16 +357,23 @@ pub fn restore_dump(
                 let name = d.str()?;
                 let content_type = d.str()?;
                 let body = d.bytes()?.to_vec();
-                let kind = store
-                    .collection(&coll)
-                    .map_err(|e| ServerError::Store(e.to_string()))?
-                    .ok_or_else(|| dump_err(format!("object {name} before its collection {coll}")))?
-                    .kind;
-                let parsed = parse_stored(kind, body, &content_type)
-                    .map_err(|e| dump_err(format!("{coll}/{name}: {e}")))?;
-                store
-                    .put(&coll, &name, parsed, Precondition::None)
-                    .map_err(|e| ServerError::Store(format!("{coll}/{name}: {e}")))?;
+                let kind = *kinds.get(&coll).ok_or_else(|| {
+                    dump_err(format!("object {name} before its collection {coll}"))
+                })?;
+                if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                    // A writer failed; its error is what the restore reports.
+                    return Ok((counts, DumpCounts::default()));
+                }
+                let frame = ObjectFrame {
+                    coll,
+                    name,
+                    content_type,
+                    body,
+                    kind,
+                };
+                if writers.send(frame).is_err() {
+                    return Err(dump_err("restore writers stopped"));
+                }
                 counts.objects += 1;
             }
             END => {
@@ -297,12 +382,7 @@ pub fn restore_dump(
                     objects: d.u64()?,
                     users: d.u64()?,
                 };
-                if expected != counts {
-                    return Err(dump_err(format!(
-                        "end frame announces {expected:?} but the dump held {counts:?}"
-                    )));
-                }
-                return Ok(counts);
+                return Ok((counts, expected));
             }
             other => {
                 return Err(dump_err(format!(
