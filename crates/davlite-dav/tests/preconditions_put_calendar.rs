@@ -352,3 +352,31 @@ fn rule_generating_millions_per_period_is_valid_calendar_data() {
     );
     r.assert_contains("occurrences in each period");
 }
+
+/// RFC 5545 §3.3.10: an invalid recurrence rule (a BYDAY ordinal with FREQ=WEEKLY, a BYDAY
+/// item not ending in a weekday, COUNT with UNTIL, an hour of 24) is valid-calendar-data, said
+/// at PUT rather than discovered by a later query.
+#[test]
+fn invalid_recurrence_rule_is_valid_calendar_data() {
+    let f = fixture();
+    for (i, rule) in [
+        "FREQ=WEEKLY;BYDAY=1MO",
+        "FREQ=MONTHLY;BYDAY=MO1",
+        "FREQ=DAILY;COUNT=3;UNTIL=20240201T000000Z",
+        "FREQ=DAILY;BYHOUR=24",
+        "RRULE:AnythingRandom;FREQ=WEEKLY",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = cal_body(&vevent(&format!("r{i}"), &format!("RRULE:{rule}\r\n")));
+        refused(
+            &f,
+            &format!("{CAL}r{i}.ics"),
+            &[ICS],
+            &body,
+            "valid-calendar-data",
+        )
+        .assert_contains("RRULE");
+    }
+}

@@ -537,6 +537,9 @@ fn property_line(
             b"RRULE" => {
                 once(frame, bit::RRULE, n, "RRULE")?;
                 let rule = text(line, cs);
+                if let Err(why) = crate::rrule::check(&rule) {
+                    return Err(property(n, why));
+                }
                 if let Some(why) = crate::recurrence::rule_too_large(&rule) {
                     return Err(property(n, why));
                 }

@@ -17,6 +17,7 @@ mod ical;
 mod object;
 mod parse;
 pub mod recurrence;
+mod rrule;
 pub mod scan;
 mod split;
 pub mod tz;
