@@ -49,6 +49,7 @@ mod error;
 mod instances;
 mod object_props;
 mod objects;
+mod prune;
 mod reader;
 mod scan;
 mod spans;

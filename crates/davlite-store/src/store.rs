@@ -72,7 +72,7 @@ impl Store {
     }
 
     /// Runs a write: through the committer's next batch, or alone on this thread.
-    fn write<T, F>(&self, f: F) -> Result<T>
+    pub(crate) fn write<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,

@@ -276,3 +276,36 @@ fn pruning_raises_the_floor_and_drops_only_tombstones() {
     assert_eq!(all.changes.len(), 3, "live members survive pruning");
     assert_sound(&s);
 }
+
+/// Retention: at most `keep` tombstones stay; the oldest go, the floor rises past them, a
+/// token from before the floor is refused, and a token after it still gets an exact delta.
+#[test]
+fn tombstones_beyond_the_kept_number_are_pruned_oldest_first() {
+    let (_d, s) = fixture(Options::default());
+    for i in 0..10 {
+        let name = format!("e{i}");
+        s.put(CAL, &name, event(&name, "1"), Precondition::None)
+            .unwrap();
+    }
+    let before = s.collection(CAL).unwrap().unwrap().seq;
+    for i in 0..6 {
+        s.delete(CAL, &format!("e{i}"), Precondition::None).unwrap();
+    }
+    let mid = s.collection(CAL).unwrap().unwrap().seq;
+    s.delete(CAL, "e6", Precondition::None).unwrap();
+    assert_eq!(s.prune_tombstones(CAL, 100).unwrap(), 0, "under the bound");
+    assert_eq!(s.prune_tombstones(CAL, 3).unwrap(), 4);
+    assert_eq!(s.prune_tombstones(CAL, 3).unwrap(), 0, "idempotent");
+    // A token from before the pruned deletions is below the floor now.
+    assert!(matches!(
+        s.changes_since(CAL, Some(before), None),
+        Err(StoreError::InvalidSyncToken)
+    ));
+    // A token after the last pruned deletion still lists exactly what came after it.
+    let delta = s.changes_since(CAL, Some(mid), None).unwrap();
+    let names: Vec<_> = delta.changes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, vec!["e6"]);
+    // The initial sync is unchanged: the live members.
+    assert_eq!(s.changes_since(CAL, None, None).unwrap().changes.len(), 3);
+    assert_sound(&s);
+}
