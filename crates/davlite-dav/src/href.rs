@@ -27,7 +27,8 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 pub enum HrefError {
     /// Not under any mount of this server (another origin, or outside the DAV tree).
     Foreign,
-    /// `..`, `.`, an encoded `/`, NUL or a control character, bad UTF-8, or an overlong segment.
+    /// `..`, `.`, an encoded `/` or `\`, NUL or a control character, bad UTF-8, or an overlong
+    /// segment.
     Hostile(&'static str),
 }
 
@@ -58,6 +59,13 @@ pub fn decode_segments(path: &str) -> Result<(Vec<String>, bool), HrefError> {
         }
         if seg.contains('/') {
             return Err(HrefError::Hostile("encoded slash"));
+        }
+        // A backslash is a separator to Windows and to the tools that write names out as
+        // files (`..\..\x`). A raw `\` is not allowed in a request target, so hyper already
+        // refuses it there; refusing it in every spelling (raw in a Destination or a body's
+        // href, or `%5C`) keeps each encoding of a name answered alike.
+        if seg.contains('\\') {
+            return Err(HrefError::Hostile("backslash"));
         }
         if seg.chars().any(|c| c.is_control()) {
             return Err(HrefError::Hostile("control character"));
@@ -282,6 +290,9 @@ mod tests {
             "/dav/a%00b",
             "/dav/%ff",
             "/dav/./x",
+            "/dav/a/..%5C..%5Cb",
+            "/dav/a/..\\..\\b",
+            "/dav/a%5cb",
         ] {
             assert!(
                 matches!(m.decode(p, None), Err(HrefError::Hostile(_))),
