@@ -4,11 +4,16 @@
 //! tentative. Events without length (a DATE-TIME DTSTART alone) block nothing. VFREEBUSY
 //! components contribute their FREEBUSY periods by FBTYPE (FREE periods are dropped). Todos and
 //! journals do not contribute. Periods are clipped to the range and merged per kind.
+//!
+//! An answer is whole or an error: an event that recurs more often in the range than the
+//! recurrence engine expands at once ([`EXPANSION_CAP`] instances) makes the query fail with
+//! [`FreeBusyError::TooManyInstances`], never a VFREEBUSY that silently stops after the first
+//! instances.
 
 use crate::TimeSpan;
 use crate::eval::timing::Duration;
 use crate::eval::tree::{Comp, split_commas};
-use crate::recurrence::{Calendar, expand_set};
+use crate::recurrence::{Calendar, EXPANSION_CAP, RecurrenceError, expand_set};
 use crate::tz::{Zone, parse_value};
 
 /// How a period is occupied (the iCalendar FBTYPE).
@@ -26,6 +31,37 @@ impl BusyKind {
             BusyKind::Tentative => "BUSY-TENTATIVE",
             BusyKind::Unavailable => "BUSY-UNAVAILABLE",
         }
+    }
+}
+
+/// Why no free-busy answer can be given for a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FreeBusyError {
+    /// An event recurs more than [`EXPANSION_CAP`] times around the range: its busy time
+    /// cannot be listed whole.
+    TooManyInstances,
+    /// An event's recurrence set could not be expanded.
+    Recurrence(String),
+}
+
+impl std::fmt::Display for FreeBusyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FreeBusyError::TooManyInstances => write!(
+                f,
+                "an event recurs more than {EXPANSION_CAP} times in the range; ask for a \
+                 shorter range"
+            ),
+            FreeBusyError::Recurrence(r) => write!(f, "recurrence not expandable: {r}"),
+        }
+    }
+}
+
+impl std::error::Error for FreeBusyError {}
+
+impl From<RecurrenceError> for FreeBusyError {
+    fn from(e: RecurrenceError) -> Self {
+        FreeBusyError::Recurrence(e.to_string())
     }
 }
 
@@ -110,14 +146,22 @@ fn event_kind(comp: &Comp<'_>) -> Option<BusyKind> {
 }
 
 /// Busy periods of one calendar object within `[start, end)`; unreadable objects add nothing.
-fn object_periods(bytes: &[u8], start: i64, end: i64, out: &mut Vec<BusyPeriod>) {
+/// A recurrence set cut short at the expansion cap is an error, not fewer periods.
+fn object_periods(
+    bytes: &[u8],
+    start: i64,
+    end: i64,
+    out: &mut Vec<BusyPeriod>,
+) -> Result<(), FreeBusyError> {
     let Ok(cal) = Calendar::parse(bytes) else {
-        return;
+        return Ok(());
     };
     let events = cal.components("VEVENT");
-    if !events.is_empty()
-        && let Ok(exp) = expand_set(&cal, &events, start, end)
-    {
+    if !events.is_empty() {
+        let exp = expand_set(&cal, &events, start, end)?;
+        if exp.truncated {
+            return Err(FreeBusyError::TooManyInstances);
+        }
         for i in exp.instances {
             let Some(kind) = event_kind(cal.comp(i.component)) else {
                 continue;
@@ -142,20 +186,22 @@ fn object_periods(bytes: &[u8], start: i64, end: i64, out: &mut Vec<BusyPeriod>)
             }
         }
     }
+    Ok(())
 }
 
-/// Busy time of `objects` within `[start, end)`, merged per kind and sorted by start.
+/// Busy time of `objects` within `[start, end)`, merged per kind and sorted by start; an error
+/// when some event's instances in the range cannot all be listed.
 pub fn free_busy<'b>(
     objects: impl Iterator<Item = &'b [u8]>,
     start: i64,
     end: i64,
-) -> Vec<BusyPeriod> {
+) -> Result<Vec<BusyPeriod>, FreeBusyError> {
     let mut all = Vec::new();
     if start >= end {
-        return all;
+        return Ok(all);
     }
     for o in objects {
-        object_periods(o, start, end, &mut all);
+        object_periods(o, start, end, &mut all)?;
     }
     all.sort_unstable_by_key(|p| (p.kind, p.start, p.end));
     let mut merged: Vec<BusyPeriod> = Vec::with_capacity(all.len());
@@ -168,7 +214,7 @@ pub fn free_busy<'b>(
         }
     }
     merged.sort_unstable_by_key(|p| (p.start, p.kind));
-    merged
+    Ok(merged)
 }
 
 /// `YYYYMMDDTHHMMSSZ` of UTC seconds.

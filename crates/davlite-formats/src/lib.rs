@@ -33,7 +33,7 @@ pub use eval::{
     validate_card_filter,
 };
 pub use expand::{expand, expand_in, limit_recurrence_set, limit_recurrence_set_in};
-pub use freebusy::{BusyKind, BusyPeriod, free_busy, render_free_busy};
+pub use freebusy::{BusyKind, BusyPeriod, FreeBusyError, free_busy, render_free_busy};
 pub use object::{ComponentSet, ObjectInfo, ObjectKind, ParsedObject, TimeSpan};
 pub use parse::{ParseOptions, card_summary};
 pub use recurrence::{Instance, ObjectTimes, RecurrenceError, instances, object_span};

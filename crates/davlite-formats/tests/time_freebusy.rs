@@ -1,7 +1,7 @@
 //! Free-busy over a range (RFC 4791 §7.10).
 
 use crate::common::utc;
-use davlite_formats::{BusyKind, BusyPeriod, free_busy, render_free_busy};
+use davlite_formats::{BusyKind, BusyPeriod, FreeBusyError, free_busy, render_free_busy};
 
 fn ev(extra: &str, start: &str, end: &str) -> Vec<u8> {
     format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:{start}\r\nDTSTART:{start}\r\nDTEND:{end}\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n").into_bytes()
@@ -41,7 +41,8 @@ fn transparent_cancelled_tentative_and_merging() {
         objects.iter().map(|o| o.as_slice()),
         utc("20240105T000000Z"),
         utc("20240106T000000Z"),
-    );
+    )
+    .unwrap();
     assert_eq!(
         got,
         vec![
@@ -60,7 +61,8 @@ fn recurring_events_and_vfreebusy_components() {
         [daily.as_slice(), fb.as_slice()].into_iter(),
         utc("20240105T000000Z"),
         utc("20240107T000000Z"),
-    );
+    )
+    .unwrap();
     assert_eq!(
         got,
         vec![
@@ -85,4 +87,38 @@ fn recurring_events_and_vfreebusy_components() {
     );
     assert_eq!(body.matches("FREEBUSY;").count(), 3);
     assert!(body.lines().all(|l| l.len() <= 75));
+}
+
+#[test]
+fn a_set_recurring_beyond_the_expansion_cap_is_an_error_never_a_shorter_answer() {
+    let rule = |freq: &str| {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:s\r\n\
+             DTSTART:20240101T000000Z\r\nDURATION:PT1S\r\nRRULE:FREQ={freq}\r\nEND:VEVENT\r\n\
+             END:VCALENDAR\r\n"
+        )
+        .into_bytes()
+    };
+    // Every minute for a day: 1,440 instances, all listed (each one second long).
+    let minutely = rule("MINUTELY");
+    let got = free_busy(
+        std::iter::once(minutely.as_slice()),
+        utc("20240301T000000Z"),
+        utc("20240302T000000Z"),
+    )
+    .unwrap();
+    assert_eq!(got.len(), 1440);
+    // Every second for a year: 31.6 million instances, far beyond the cap. Before, the set was
+    // cut at the cap (or never reached the range) and the answer said "free".
+    let secondly = rule("SECONDLY");
+    for (start, end) in [
+        ("20240301T000000Z", "20240302T000000Z"),
+        ("20240101T000000Z", "20250101T000000Z"),
+    ] {
+        assert_eq!(
+            free_busy(std::iter::once(secondly.as_slice()), utc(start), utc(end)),
+            Err(FreeBusyError::TooManyInstances),
+            "{start}..{end}"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! answered as `text/calendar` with 200 (not a multistatus).
 
 use bytes::Bytes;
-use davlite_formats::{free_busy, render_free_busy};
+use davlite_formats::{FreeBusyError, free_busy, render_free_busy};
 use davlite_proto::Condition;
 use davlite_store::Reader;
 use http::{Response, StatusCode, header};
@@ -36,7 +36,15 @@ pub fn run(
             bodies.push(b);
         }
     }
-    let periods = free_busy(bodies.iter().map(Vec::as_slice), start, end);
+    // An event recurring too often to list whole: RFC 4791 defines no partial VFREEBUSY, so
+    // the answer is the postcondition a calendar-query over too much gets (§7.8), never busy
+    // time silently cut short.
+    let periods = free_busy(bodies.iter().map(Vec::as_slice), start, end).map_err(|e| match e {
+        FreeBusyError::TooManyInstances => {
+            DavError::Refused(Condition::NumberOfMatchesWithinLimits, e.to_string())
+        }
+        FreeBusyError::Recurrence(_) => DavError::Internal(e.to_string()),
+    })?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
