@@ -405,7 +405,7 @@ fn get_with_an_accept_we_cannot_produce_is_406_supported_address_data_conversion
     let f = fixture();
     let uri = format!("{BOOK}a.vcf");
     f.put_card(&uri, "a", &[]).assert_status(201);
-    let r = f.req("GET", &uri, &[("accept", "text/vcard; version=4.0")], "");
+    let r = f.req("GET", &uri, &[("accept", "text/vcard; version=2.1")], "");
     r.assert_status(406)
         .assert_contains("<CR:supported-address-data-conversion/>");
     f.req("GET", &uri, &[("accept", "text/vcard; version=3.0")], "")
@@ -414,6 +414,45 @@ fn get_with_an_accept_we_cannot_produce_is_406_supported_address_data_conversion
         .assert_status(200);
     f.req("GET", &uri, &[("accept", "*/*")], "")
         .assert_status(200);
+}
+
+/// RFC 6352 §6.3.2.1 / §10.4: a card is served in the version the client asks for. A 3.0 card
+/// (Apple Contacts writes 3.0) reaches a 4.0 client (DAVx5) as 4.0 by GET and in a multiget,
+/// and comes back as 3.0; the stored bytes and the ETag do not change.
+#[test]
+fn cards_are_converted_between_3_0_and_4_0_on_request() {
+    let f = fixture();
+    let uri = format!("{BOOK}apple.vcf");
+    let v3 = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:apple-1\r\nFN:Ann Apple\r\nN:Apple;Ann;;;\r\nTEL;TYPE=CELL,PREF:+1 555 0100\r\nPHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQ\r\nEND:VCARD\r\n";
+    let etag = f
+        .req(
+            "PUT",
+            &uri,
+            &[("content-type", "text/vcard; charset=utf-8")],
+            v3,
+        )
+        .assert_status(201)
+        .etag();
+    let four = f.req("GET", &uri, &[("accept", "text/vcard; version=4.0")], "");
+    four.assert_status(200)
+        .assert_contains("VERSION:4.0\r\n")
+        .assert_contains("TEL;TYPE=CELL;PREF=1:+1 555 0100\r\n")
+        .assert_contains("PHOTO:data:image/jpeg;base64,/9j/4AAQ\r\n");
+    assert_eq!(four.etag(), etag);
+    let multiget = format!(
+        r#"<CR:addressbook-multiget xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><CR:address-data content-type="text/vcard" version="4.0"/></D:prop><D:href>{uri}</D:href></CR:addressbook-multiget>"#
+    );
+    f.report(BOOK, Some("1"), &multiget)
+        .assert_status(207)
+        .assert_contains("VERSION:4.0")
+        .assert_contains("PREF=1");
+    // Asked as 3.0, and unconverted by default: the stored bytes.
+    assert_eq!(
+        f.req("GET", &uri, &[("accept", "text/vcard; version=3.0")], "")
+            .body,
+        v3
+    );
+    assert_eq!(f.req("GET", &uri, &[], "").body, v3);
 }
 
 #[test]

@@ -22,6 +22,7 @@ pub mod scan;
 mod split;
 pub mod tz;
 pub mod vcard;
+mod vcard_convert;
 
 pub use charset::Charset;
 pub use error::{Format, FormatError, Precondition};
@@ -39,3 +40,4 @@ pub use parse::{ParseOptions, card_summary};
 pub use recurrence::{Instance, ObjectTimes, RecurrenceError, instances, object_span};
 pub use split::{split_calendar, split_vcards, vcalendar_blocks};
 pub use vcard::{CardInfo, VCardVersion};
+pub use vcard_convert::{ConvertError, card_version, convert_vcard};

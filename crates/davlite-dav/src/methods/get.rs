@@ -48,18 +48,24 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                         .expect("valid response"));
                 }
             }
-            if coll.kind == CollectionKind::AddressBook && !accept_ok(r.header("accept"), &body) {
-                return Err(DavError::Condition(
-                    StatusCode::NOT_ACCEPTABLE,
-                    Condition::SupportedAddressDataConversion,
-                ));
-            }
+            let mut content_type = meta.content_type;
+            let body = match accepted_card_version(r.header("accept"), &body, coll.kind) {
+                Ok(None) => body,
+                Ok(Some(v)) => match davlite_formats::convert_vcard(&body, v) {
+                    Ok(card) => {
+                        content_type = "text/vcard; charset=utf-8".into();
+                        card.into_owned()
+                    }
+                    Err(_) => return Err(not_acceptable()),
+                },
+                Err(()) => return Err(not_acceptable()),
+            };
             let len = body.len();
             Ok(Response::builder()
                 .status(StatusCode::OK)
                 .header(header::ETAG, etag)
                 .header(header::LAST_MODIFIED, http_date(meta.modified))
-                .header(header::CONTENT_TYPE, meta.content_type)
+                .header(header::CONTENT_TYPE, content_type)
                 .header(header::CONTENT_LENGTH, len)
                 .body(if head {
                     DavBody::empty()
@@ -86,28 +92,54 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
 }
 
 /// Whether an `Accept` header allows the stored vCard version (we do not convert versions).
-fn accept_ok(accept: Option<&str>, body: &[u8]) -> bool {
-    let Some(accept) = accept else { return true };
-    let stored = if davlite_formats::scan::contains_ci(body, b"\nVERSION:4.0") {
-        "4.0"
-    } else {
-        "3.0"
+fn not_acceptable() -> DavError {
+    DavError::Condition(
+        StatusCode::NOT_ACCEPTABLE,
+        Condition::SupportedAddressDataConversion,
+    )
+}
+
+/// The vCard version to serve a card in, from `Accept` (RFC 6352 §6.3.2.1 with RFC 6350's
+/// `version` parameter): `None` to serve it as stored, `Some(v)` to convert it, `Err` when the
+/// client accepts no vCard version we can produce (406). The stored version wins whenever it is
+/// acceptable.
+fn accepted_card_version(
+    accept: Option<&str>,
+    body: &[u8],
+    kind: CollectionKind,
+) -> Result<Option<davlite_formats::VCardVersion>, ()> {
+    use davlite_formats::VCardVersion;
+    let Some(accept) = accept.filter(|_| kind == CollectionKind::AddressBook) else {
+        return Ok(None);
     };
+    let stored = davlite_formats::card_version(body);
+    let mut other = None;
     let mut saw_vcard = false;
     for item in accept.split(',') {
         let m = crate::media::parse(item);
         match m.essence.as_str() {
-            "*/*" | "text/*" => return true,
+            "*/*" | "text/*" => return Ok(None),
             "text/vcard" | "text/x-vcard" => {
                 saw_vcard = true;
-                if m.version.as_deref().is_none_or(|v| v == stored) {
-                    return true;
+                let wanted = match m.version.as_deref().map(str::trim) {
+                    None => return Ok(None),
+                    Some("3.0") => VCardVersion::V30,
+                    Some("4.0") => VCardVersion::V40,
+                    Some(_) => continue,
+                };
+                if Some(wanted) == stored {
+                    return Ok(None);
                 }
+                other = other.or(Some(wanted));
             }
             _ => {}
         }
     }
-    !saw_vcard && !accept.contains("vcard")
+    match other {
+        Some(v) => Ok(Some(v)),
+        None if !saw_vcard && !accept.contains("vcard") => Ok(None),
+        None => Err(()),
+    }
 }
 
 /// A calendar as one iCalendar document (components of every object, time zones once), an

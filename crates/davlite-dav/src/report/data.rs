@@ -54,6 +54,10 @@ pub fn plan(
         {
             return None;
         }
+        // A version asked for may mean a converted card: not the stored bytes.
+        if wanted_card_version(props).is_some() {
+            return None;
+        }
     }
     ObjectPlan::new(r, reader, coll, &which(props), data.as_ref(), minimal)
 }
@@ -158,9 +162,17 @@ fn try_write_object(
     Ok(())
 }
 
-/// Whether we can answer an `address-data` request: vCard text, version 3.0 or 4.0. A 3.0 card
-/// asked for as 4.0 (or the reverse) is served as stored: no converter exists yet, and DAVx5 and
-/// vdirsyncer read either version, whereas a 415 would drop the card from their sync.
+/// The vCard version an `address-data` request names, if any (3.0 or 4.0).
+fn wanted_card_version(props: &PropRequest) -> Option<davlite_formats::VCardVersion> {
+    match props.address_data.as_ref()?.version.as_deref()?.trim() {
+        "3.0" => Some(davlite_formats::VCardVersion::V30),
+        "4.0" => Some(davlite_formats::VCardVersion::V40),
+        _ => None,
+    }
+}
+
+/// Whether we can answer an `address-data` request: vCard text, version 3.0 or 4.0 (a card
+/// stored in the other version is converted, see `davlite_formats::convert_vcard`).
 fn address_data_producible(a: &davlite_proto::AddressDataRequest) -> bool {
     let type_ok = a.content_type.as_deref().is_none_or(|t| {
         let t = t.trim();
@@ -204,6 +216,11 @@ fn render_data(
                 return String::from_utf8_lossy(&out).into_owned();
             }
         }
+    }
+    if let Some(v) = wanted_card_version(props)
+        && let Ok(card) = davlite_formats::convert_vcard(bytes, v)
+    {
+        return String::from_utf8_lossy(&card).into_owned();
     }
     String::from_utf8_lossy(bytes).into_owned()
 }
