@@ -239,6 +239,16 @@ impl TestServer {
         ServerBuilder::default()
     }
 
+    /// Process id of the running server (for /proc/<pid>/status and the like).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server running").id()
+    }
+
+    /// Resident memory of the running server in KiB (`VmRSS` of /proc/<pid>/status).
+    pub fn rss_kib(&self) -> u64 {
+        rss_kib(self.pid()).expect("VmRSS of the server")
+    }
+
     /// The user created on first start (or kept across [`Self::restart`]).
     pub fn user(&self) -> &str {
         &self
@@ -390,6 +400,15 @@ impl Drop for TestServer {
             let _ = c.wait();
         }
     }
+}
+
+/// `VmRSS` of a process in KiB, `None` when it is gone (or not on Linux).
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 /// An HTTP/1.1 request over a fresh connection (`Connection: close`).

@@ -2,6 +2,7 @@
 //! (a binary per file cost a link each and most of CI's time).
 
 mod crash_http;
+mod hostile;
 mod interop_import_export;
 mod interop_litmus;
 mod interop_python;
