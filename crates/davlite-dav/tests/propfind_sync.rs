@@ -337,3 +337,43 @@ fn allprop_at_the_root_names_the_principal() {
             .assert_contains("<D:current-user-principal><D:href>/dav/principals/alice/</D:href>");
     }
 }
+
+/// RFC 4791 §7.8 / §9.6.1 partial retrieval: a calendar-query whose calendar-data names
+/// components and properties returns exactly those (BEGIN/END kept, `novalue` without the
+/// value); RFC 6352 §10.4: address-data with CR:prop returns the named card properties.
+#[test]
+fn partial_retrieval_returns_exactly_the_selected_parts() {
+    let f = fixture();
+    let ev = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:part-1\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240105T100000Z\r\nDURATION:PT1H\r\nSUMMARY:Budget review\r\nDESCRIPTION:secret notes\r\nATTENDEE;CN=Bob:mailto:bob@example.com\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:r\r\nTRIGGER:-PT10M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    f.req(
+        "PUT",
+        &format!("{CAL}part.ics"),
+        &[("content-type", "text/calendar; charset=utf-8")],
+        ev,
+    )
+    .assert_status(201);
+    let q = r#"<?xml version="1.0"?><C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data><C:comp name="VCALENDAR"><C:prop name="VERSION"/><C:comp name="VEVENT"><C:prop name="SUMMARY"/><C:prop name="UID"/><C:prop name="DTSTART"/><C:prop name="ATTENDEE" novalue="yes"/></C:comp></C:comp></C:calendar-data></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>"#;
+    let r = f.report(CAL, Some("1"), q);
+    r.assert_status(207);
+    let data = r.body.split("calendar-data>").nth(1).unwrap().to_string();
+    assert_eq!(
+        data.trim_end_matches("</C:"),
+        "BEGIN:VCALENDAR&#13;\nVERSION:2.0&#13;\nBEGIN:VEVENT&#13;\nUID:part-1&#13;\nDTSTART:20240105T100000Z&#13;\nSUMMARY:Budget review&#13;\nATTENDEE;CN=Bob:&#13;\nEND:VEVENT&#13;\nEND:VCALENDAR&#13;\n"
+    );
+    // allprop/allcomp is the whole object.
+    let all = q.replace(
+        r#"<C:comp name="VCALENDAR"><C:prop name="VERSION"/><C:comp name="VEVENT"><C:prop name="SUMMARY"/><C:prop name="UID"/><C:prop name="DTSTART"/><C:prop name="ATTENDEE" novalue="yes"/></C:comp></C:comp>"#,
+        r#"<C:comp name="VCALENDAR"><C:allprop/><C:allcomp/></C:comp>"#,
+    );
+    f.report(CAL, Some("1"), &all)
+        .assert_contains("secret notes")
+        .assert_contains("TRIGGER:-PT10M");
+    // A card with only the properties asked for.
+    let card = format!("{BOOK}c.vcf");
+    f.put_card(&card, "c1", &[]).assert_status(201);
+    let mg = format!(
+        r#"<CR:addressbook-multiget xmlns:D="DAV:" xmlns:CR="urn:ietf:params:xml:ns:carddav"><D:prop><CR:address-data><CR:prop name="UID"/></CR:address-data></D:prop><D:href>{card}</D:href></CR:addressbook-multiget>"#
+    );
+    let r = f.report(BOOK, Some("1"), &mg);
+    r.assert_contains("UID:c1").assert_lacks("FN:");
+}

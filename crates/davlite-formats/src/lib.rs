@@ -19,6 +19,7 @@ mod parse;
 pub mod recurrence;
 mod rrule;
 pub mod scan;
+pub mod select;
 mod split;
 pub mod tz;
 pub mod vcard;

@@ -54,8 +54,18 @@ pub fn plan(
         {
             return None;
         }
-        // A version asked for may mean a converted card: not the stored bytes.
-        if wanted_card_version(props).is_some() {
+        // A version asked for may mean a converted card, a selection a part of the object:
+        // not the stored bytes.
+        if wanted_card_version(props).is_some()
+            || props
+                .address_data
+                .as_ref()
+                .is_some_and(|a| a.props.is_some())
+            || props
+                .calendar_data
+                .as_ref()
+                .is_some_and(|c| c.comp.is_some())
+        {
             return None;
         }
     }
@@ -147,7 +157,16 @@ fn try_write_object(
                 None => return Ok(()),
             },
         };
-        let text = render_data(&bytes, props, coll, floating);
+        let Some(text) = render_data(&bytes, props, coll, floating) else {
+            // An expansion that failed is an error for this href, never the unexpanded body
+            // passed off as the expanded one.
+            w.response_status(
+                href,
+                http::StatusCode::FORBIDDEN,
+                Some(&davlite_proto::Condition::NumberOfMatchesWithinLimits),
+            );
+            return Ok(());
+        };
         owned_body = Some((data_name, text));
     }
     if let Some((n, text)) = &owned_body {
@@ -187,40 +206,67 @@ fn address_data_producible(a: &davlite_proto::AddressDataRequest) -> bool {
 
 /// The calendar-data / address-data text: the stored bytes, or the expanded / limited form the
 /// client asked for (RFC 4791 §9.6), floating times placed in `floating` (the query's zone),
-/// else in the calendar's (`calendar-timezone`).
+/// else in the calendar's (`calendar-timezone`), then cut to the parts a `C:comp` or `CR:prop`
+/// selection names. `None` when an expansion asked for cannot be made.
 fn render_data(
     bytes: &[u8],
     props: &PropRequest,
     coll: &Collection,
     floating: Option<&davlite_formats::tz::Zone>,
-) -> String {
+) -> Option<String> {
     if let Some(cd) = &props.calendar_data {
         let zone = || {
             floating
                 .cloned()
                 .unwrap_or_else(|| crate::timezone::collection_zone(coll))
         };
-        if let Some(range) = cd.expand {
-            if let Ok(out) =
-                davlite_formats::expand::expand_in(bytes, range.start, range.end, &zone())
-            {
-                return String::from_utf8_lossy(&out).into_owned();
-            }
+        let shaped = if let Some(range) = cd.expand {
+            Cow::Owned(
+                davlite_formats::expand::expand_in(bytes, range.start, range.end, &zone()).ok()?,
+            )
         } else if let Some(range) = cd.limit_recurrence_set {
-            if let Ok(out) = davlite_formats::expand::limit_recurrence_set_in(
-                bytes,
-                range.start,
-                range.end,
-                &zone(),
-            ) {
-                return String::from_utf8_lossy(&out).into_owned();
-            }
-        }
+            Cow::Owned(
+                davlite_formats::expand::limit_recurrence_set_in(
+                    bytes,
+                    range.start,
+                    range.end,
+                    &zone(),
+                )
+                .ok()?,
+            )
+        } else {
+            Cow::Borrowed(bytes)
+        };
+        let selected = match &cd.comp {
+            Some(c) => Cow::Owned(davlite_formats::select::select_calendar(&shaped, &pick(c))),
+            None => shaped,
+        };
+        return Some(String::from_utf8_lossy(&selected).into_owned());
     }
+    let mut card = Cow::Borrowed(bytes);
     if let Some(v) = wanted_card_version(props)
-        && let Ok(card) = davlite_formats::convert_vcard(bytes, v)
+        && let Ok(converted) = davlite_formats::convert_vcard(bytes, v)
     {
-        return String::from_utf8_lossy(&card).into_owned();
+        card = Cow::Owned(converted.into_owned());
     }
-    String::from_utf8_lossy(bytes).into_owned()
+    if let Some(names) = props.address_data.as_ref().and_then(|a| a.props.as_ref()) {
+        card = Cow::Owned(davlite_formats::select::select_card(&card, names));
+    }
+    Some(String::from_utf8_lossy(&card).into_owned())
+}
+
+/// The formats crate's form of a `C:comp` selection.
+fn pick(c: &davlite_proto::CompSelect) -> davlite_formats::select::CompPick {
+    davlite_formats::select::CompPick {
+        name: c.name.clone(),
+        props: c.props.as_ref().map(|ps| {
+            ps.iter()
+                .map(|p| davlite_formats::select::PropPick {
+                    name: p.name.clone(),
+                    novalue: p.novalue,
+                })
+                .collect()
+        }),
+        comps: c.comps.as_ref().map(|cs| cs.iter().map(pick).collect()),
+    }
 }

@@ -38,9 +38,9 @@ pub struct PropSelect {
 pub struct CompSelect {
     /// Upper-cased component name.
     pub name: String,
-    /// `None` = `<C:allprop/>` or no selection (all properties).
+    /// `None` = `<C:allprop/>` (all properties); empty = none (no `C:prop` given).
     pub props: Option<Vec<PropSelect>>,
-    /// `None` = `<C:allcomp/>` or no selection (all sub-components).
+    /// `None` = `<C:allcomp/>` (all sub-components); empty = none.
     pub comps: Option<Vec<CompSelect>>,
 }
 
@@ -171,11 +171,14 @@ fn comp_select(e: &Element) -> Result<CompSelect, XmlError> {
         .attr("name")
         .ok_or_else(|| XmlError::Invalid("C:comp needs a name".into()))?
         .to_ascii_uppercase();
-    let (mut props, mut comps) = (None, None);
+    // RFC 4791 §9.6.1: `(allprop | prop*), (allcomp | comp*)`: no prop element selects no
+    // properties, no comp element no components.
+    let (mut props, mut comps) = (Some(Vec::new()), Some(Vec::new()));
+    let (mut all_props, mut all_comps) = (false, false);
     for c in e.elements().filter(|c| c.name.ns == Namespace::CALDAV) {
         match &*c.name.local {
-            "allprop" => props = None,
-            "allcomp" => comps = None,
+            "allprop" => all_props = true,
+            "allcomp" => all_comps = true,
             "prop" => {
                 let name = c
                     .attr("name")
@@ -188,6 +191,12 @@ fn comp_select(e: &Element) -> Result<CompSelect, XmlError> {
             "comp" => comps.get_or_insert_with(Vec::new).push(comp_select(c)?),
             _ => {}
         }
+    }
+    if all_props {
+        props = None;
+    }
+    if all_comps {
+        comps = None;
     }
     Ok(CompSelect { name, props, comps })
 }
