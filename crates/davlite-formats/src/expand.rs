@@ -99,6 +99,9 @@ pub fn expand_in(
     let mut all: Vec<Instance> = Vec::new();
     for set in recurrence_sets(&cal) {
         let exp = expand_set(&cal, &set, start, end)?;
+        if exp.truncated {
+            return Err(RecurrenceError::TooManyInstances);
+        }
         all.extend(
             exp.instances
                 .into_iter()
@@ -161,7 +164,11 @@ pub fn limit_recurrence_set_in(
     let cal = Calendar::parse_in(bytes, floating)?;
     let mut keep_override = std::collections::HashSet::new();
     for set in recurrence_sets(&cal) {
-        for i in expand_set(&cal, &set, start, end)?.instances {
+        let exp = expand_set(&cal, &set, start, end)?;
+        if exp.truncated {
+            return Err(RecurrenceError::TooManyInstances);
+        }
+        for i in exp.instances {
             let rid_in = i.recurrence_id.is_some_and(|r| r >= start && r < end);
             if i.is_override && (overlaps(&i, start, end) || rid_in) {
                 keep_override.insert(i.component);

@@ -28,6 +28,9 @@ pub enum RecurrenceError {
     Unreadable(String),
     /// An RRULE the recurrence engine refuses (for example an unknown FREQ).
     InvalidRule(String),
+    /// More instances in the range than [`EXPANSION_CAP`]: an answer listing them would be
+    /// cut short, so none is given.
+    TooManyInstances,
 }
 
 impl std::fmt::Display for RecurrenceError {
@@ -35,6 +38,9 @@ impl std::fmt::Display for RecurrenceError {
         match self {
             RecurrenceError::Unreadable(r) => write!(f, "calendar object unreadable: {r}"),
             RecurrenceError::InvalidRule(r) => write!(f, "recurrence rule not usable: {r}"),
+            RecurrenceError::TooManyInstances => {
+                write!(f, "more than {EXPANSION_CAP} instances in the range")
+            }
         }
     }
 }
