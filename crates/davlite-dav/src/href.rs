@@ -12,6 +12,13 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 pub const MAX_SEGMENT_BYTES: usize = 255;
 /// Most segments below the mount we accept.
 pub const MAX_DEPTH: usize = 32;
+/// Most segments of a trusted proxy's forwarded prefix; a longer one is ignored, like one that
+/// does not decode.
+const MAX_FORWARDED: usize = 8;
+/// Most segments of any path we decode: a forwarded prefix, a mount (up to 8 segments) and the
+/// deepest resource. A bound on the whole, checked while splitting, so a hostile path costs
+/// nothing, and large enough that every href we write decodes again.
+const MAX_PATH_SEGMENTS: usize = MAX_FORWARDED + 8 + MAX_DEPTH;
 
 /// Characters left unescaped in the hrefs we write: RFC 3986 unreserved plus `@`, which every
 /// client we studied leaves alone or decodes.
@@ -74,7 +81,7 @@ pub fn decode_segments(path: &str) -> Result<(Vec<String>, bool), HrefError> {
             return Err(HrefError::Hostile("segment too long"));
         }
         out.push(seg);
-        if out.len() > MAX_DEPTH + 8 {
+        if out.len() > MAX_PATH_SEGMENTS {
             return Err(HrefError::Hostile("too many segments"));
         }
     }
@@ -159,9 +166,7 @@ impl Mounts {
     pub fn decode_href(&self, href: &str, forwarded: Option<&str>) -> Result<Decoded, HrefError> {
         let (_, path) = href_path(href);
         // A forwarded prefix that does not decode is ignored, as when writing hrefs.
-        if let Some((f, fsegs)) =
-            forwarded.and_then(|f| decode_segments(f.trim()).ok().map(|(s, _)| (f, s)))
-        {
+        if let Some((f, fsegs)) = forwarded.and_then(|f| forwarded_segments(f).map(|s| (f, s))) {
             let (segs, trailing) = decode_segments(path)?;
             if segs.len() >= fsegs.len() && segs[..fsegs.len()] == fsegs[..] {
                 let rest = encode_path(&segs[fsegs.len()..], trailing);
@@ -176,13 +181,22 @@ impl Mounts {
 /// value goes through the same decoder as any href, so a prefix with control characters or dot
 /// segments is ignored rather than copied into every href we write.
 fn join_prefix(forwarded: &str, prefix: &str) -> String {
-    match decode_segments(forwarded.trim()) {
-        Ok((segs, _)) if !segs.is_empty() => {
+    match forwarded_segments(forwarded) {
+        Some(segs) if !segs.is_empty() => {
             let f = encode_path_prefix(&segs);
             format!("{}{prefix}", f.trim_end_matches('/'))
         }
         _ => prefix.to_string(),
     }
+}
+
+/// The segments of a forwarded prefix we honour: one that decodes, of at most
+/// [`MAX_FORWARDED`] segments.
+fn forwarded_segments(forwarded: &str) -> Option<Vec<String>> {
+    decode_segments(forwarded.trim())
+        .ok()
+        .map(|(segs, _)| segs)
+        .filter(|segs| segs.len() <= MAX_FORWARDED)
 }
 
 /// Percent-encodes one segment in our canonical spelling.

@@ -252,3 +252,17 @@ fn dav_request_every_method_on_every_path_as_every_user() {
         }
     }
 }
+
+/// Found by `scripts/fuzz campaign` (dav_href): under a long forwarded prefix, an href we wrote
+/// held more segments than the decoder accepted, so the server would answer with an href it
+/// then refused. Forwarded prefixes are bounded and the path bound covers prefix, mount and
+/// the deepest resource.
+#[test]
+fn an_href_written_under_a_long_forwarded_prefix_decodes_again() {
+    let forwarded = "caldav/dav/*/9d)adv/dav/*/8d)ada*/8d)adav/*av/*d)aQQQQQQQQQdAQ+)@v/d)a//8d)adav/*ax/*av/*d)aQQQQQQQQQdAQd)@v/d)a///vadav/*av//da//*/*/Ad)da//*/*?8d)aa*/8d)a1av/*av/@v/d)a///v/da//*vdav/*/8)@";
+    let path = "caldav/v/dav/*/8d)adav/* av/ av/4v/v/da*d)/v/*/8d)adav/*a)/";
+    fuzzing::href(format!("{forwarded}\n{path}").as_bytes());
+    // 31 collections and an object: the deepest resource (MAX_DEPTH, 32 segments).
+    let deep = format!("/caldav/{}x.ics", "d/".repeat(31));
+    fuzzing::href(format!("/a/b/c/d/e/f/g/h\n{deep}").as_bytes());
+}
