@@ -17,7 +17,7 @@ use redb::Database;
 use crate::error::{Result, StorageError, StoreError};
 use crate::stats::Recorder;
 use crate::tx::Tx;
-use crate::types::Durability;
+use crate::types::{Durability, QuotaPolicy};
 
 /// One request inside a batch.
 pub(crate) trait Job: Send {
@@ -75,7 +75,8 @@ where
 pub(crate) struct Engine {
     pub db: Database,
     pub durability: Durability,
-    pub quota: Option<u64>,
+    /// Swapped whole by [`crate::Store::set_owner_quotas`]; each batch takes the current one.
+    pub quota: parking_lot::RwLock<Arc<QuotaPolicy>>,
     /// Bumped after every successful commit; readers cache a snapshot per generation.
     pub generation: AtomicU64,
     /// Batch sizes and commit times, for [`crate::Store::commit_stats`].
@@ -116,7 +117,7 @@ impl Engine {
         }
         let mut fatal = None;
         {
-            let mut tx = Tx::open(&txn, now(), self.quota)?;
+            let mut tx = Tx::open(&txn, now(), self.quota.read().clone())?;
             for job in jobs.iter_mut() {
                 let ran = catch_unwind(AssertUnwindSafe(|| job.run(&mut tx)));
                 let err = ran.unwrap_or_else(|_| {

@@ -70,5 +70,6 @@ pub use stats::{CommitStats, Histogram, StoreCounts};
 pub use store::Store;
 pub use types::{
     Change, ChangeKind, Changes, Collection, CollectionId, CollectionKind, Durability, Etag,
-    Limits, NewCollection, ObjectMeta, Options, Precondition, PutOutcome, VerifyReport,
+    Limits, NewCollection, ObjectMeta, Options, Precondition, PutOutcome, QuotaPolicy,
+    VerifyReport,
 };

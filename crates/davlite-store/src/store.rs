@@ -52,7 +52,10 @@ impl Store {
         let engine = Arc::new(Engine {
             db,
             durability: options.durability,
-            quota: options.owner_quota,
+            quota: parking_lot::RwLock::new(Arc::new(QuotaPolicy {
+                default: options.owner_quota,
+                owners: Default::default(),
+            })),
             generation: AtomicU64::new(0),
             stats: Recorder::new(),
         });
@@ -221,14 +224,31 @@ impl Store {
         self.write(move |tx| tx.transfer((&f0, &f1), (&t0, &t1), overwrite, &pre, true))
     }
 
-    /// Bytes used by `owner`'s objects and the owner quota.
+    /// Bytes used by `owner`'s objects and the quota that applies to them.
     pub fn usage(&self, owner: &str) -> Result<(u64, Option<u64>)> {
-        Ok((self.read()?.used(owner)?, self.quota()))
+        Ok((self.read()?.used(owner)?, self.owner_quota(owner)))
     }
 
-    /// The per-owner quota this store was opened with (`Options::owner_quota`).
+    /// The default quota (`Options::owner_quota`, or the last [`Store::set_owner_quotas`]).
     pub fn quota(&self) -> Option<u64> {
-        self.engine.quota
+        self.engine.quota.read().default
+    }
+
+    /// The quota that applies to `owner` now; `None` for no quota.
+    pub fn owner_quota(&self, owner: &str) -> Option<u64> {
+        self.engine.quota.read().limit(owner)
+    }
+
+    /// The quota policy in force.
+    pub fn quota_policy(&self) -> QuotaPolicy {
+        (**self.engine.quota.read()).clone()
+    }
+
+    /// Replaces the quota policy (the default and every per-owner limit). Writes whose batch
+    /// begins afterwards are checked against it, inside their own write transaction; a lowered
+    /// quota never deletes anything, it only refuses writes that would grow usage.
+    pub fn set_owner_quotas(&self, policy: QuotaPolicy) {
+        *self.engine.quota.write() = Arc::new(policy);
     }
 
     /// Checks every record and index of the latest snapshot; see [`VerifyReport`].
@@ -280,7 +300,7 @@ impl Store {
 fn init(db: &Database) -> Result<()> {
     let txn = db.begin_write()?;
     {
-        let tx = Tx::open(&txn, 0, None)?;
+        let tx = Tx::open(&txn, 0, Default::default())?;
         let mut meta = tx.meta;
         let format = meta.get("format")?.map(|g| g.value());
         match format {

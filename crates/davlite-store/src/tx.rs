@@ -3,6 +3,7 @@
 //! usage), flushed once before commit.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use davlite_formats::TimeSpan;
 use redb::{ReadableTable, Table, WriteTransaction};
@@ -12,7 +13,7 @@ use crate::error::{Result, StoreError};
 use crate::instances;
 use crate::spans;
 use crate::tables::*;
-use crate::types::{ChangeKind, Etag, Precondition};
+use crate::types::{ChangeKind, Etag, Precondition, QuotaPolicy};
 
 pub(crate) struct Tx<'t> {
     pub paths: Table<'t, &'static str, u64>,
@@ -31,7 +32,7 @@ pub(crate) struct Tx<'t> {
     pub usage: Table<'t, &'static str, u64>,
     pub meta: Table<'t, &'static str, u64>,
     pub now: i64,
-    pub quota: Option<u64>,
+    pub quota: Arc<QuotaPolicy>,
     /// `None` marks a collection deleted in this batch.
     states: HashMap<u64, Option<CollState>>,
     usages: HashMap<String, u64>,
@@ -40,7 +41,7 @@ pub(crate) struct Tx<'t> {
 }
 
 impl<'t> Tx<'t> {
-    pub fn open(txn: &'t WriteTransaction, now: i64, quota: Option<u64>) -> Result<Self> {
+    pub fn open(txn: &'t WriteTransaction, now: i64, quota: Arc<QuotaPolicy>) -> Result<Self> {
         Ok(Tx {
             paths: txn.open_table(PATHS)?,
             colls: txn.open_table(COLLS)?,
@@ -140,10 +141,11 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
-    /// QuotaExceeded when adding `add` bytes (after freeing `sub`) would pass the quota. A write
-    /// that does not grow usage is always allowed, so an owner over quota can still shrink.
+    /// QuotaExceeded when adding `add` bytes (after freeing `sub`) would pass the owner's quota.
+    /// A write that does not grow usage is always allowed, so an owner over quota can still
+    /// shrink. Usage is read in this transaction, so the check and the write are one step.
     pub fn check_quota(&mut self, owner: &str, add: u64, sub: u64) -> Result<()> {
-        let Some(quota) = self.quota else {
+        let Some(quota) = self.quota.limit(owner) else {
             return Ok(());
         };
         if add <= sub {

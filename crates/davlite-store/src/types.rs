@@ -23,7 +23,8 @@ pub struct Options {
     /// Apply concurrent writes in one transaction with one fsync (a committer thread). Without
     /// it, every write commits on its own in the calling thread.
     pub group_commit: bool,
-    /// Bytes of object bodies each owner may store; `None` for no quota.
+    /// Bytes of object bodies each owner may store unless [`crate::Store::set_owner_quotas`]
+    /// names the owner; `None` for no quota.
     pub owner_quota: Option<u64>,
 }
 
@@ -239,5 +240,27 @@ pub struct VerifyReport {
 impl VerifyReport {
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
+    }
+}
+
+/// The quota policy writes are checked against: a default and per-owner exceptions. It is a
+/// setting, not data: the embedder (the server, from its users file) sets it with
+/// [`crate::Store::set_owner_quotas`], and every write transaction checks its owner's usage
+/// against the policy in force when its batch began.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuotaPolicy {
+    /// For owners not in `owners`; `None` for no quota.
+    pub default: Option<u64>,
+    /// Owner -> their limit (`None`: unlimited even when there is a default).
+    pub owners: std::collections::HashMap<String, Option<u64>>,
+}
+
+impl QuotaPolicy {
+    /// The limit that applies to `owner`; `None` for no quota.
+    pub fn limit(&self, owner: &str) -> Option<u64> {
+        match self.owners.get(owner) {
+            Some(q) => *q,
+            None => self.default,
+        }
     }
 }

@@ -8,3 +8,4 @@ mod integrity;
 mod model;
 mod object_props;
 mod objects;
+mod quota;

@@ -1,0 +1,141 @@
+//! Per-owner quotas: checked inside the write transaction against the policy in force.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use davlite_store::*;
+
+use crate::common::*;
+
+fn policy(default: Option<u64>, owners: &[(&str, Option<u64>)]) -> QuotaPolicy {
+    QuotaPolicy {
+        default,
+        owners: owners
+            .iter()
+            .map(|(o, q)| (o.to_string(), *q))
+            .collect::<HashMap<_, _>>(),
+    }
+}
+
+#[test]
+fn each_owner_has_their_own_limit_and_the_default_applies_to_the_rest() {
+    let (_d, s) = fixture(Options {
+        owner_quota: Some(100),
+        ..Options::default()
+    });
+    s.create_collection("cals/bob", calendar("bob")).unwrap();
+    s.create_collection("cals/carol", calendar("carol"))
+        .unwrap();
+    s.set_owner_quotas(policy(Some(100), &[("alice", Some(10)), ("bob", None)]));
+    assert_eq!(s.owner_quota("alice"), Some(10));
+    assert_eq!(s.owner_quota("bob"), None);
+    assert_eq!(s.owner_quota("carol"), Some(100));
+
+    s.put(CAL, "a", event("a", "12345678"), Precondition::None)
+        .unwrap();
+    let e = s
+        .put(CAL, "b", event("b", "123"), Precondition::None)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::QuotaExceeded), "{e:?}");
+    assert!(s.get(CAL, "b").unwrap().is_none());
+    assert_eq!(s.usage("alice").unwrap(), (8, Some(10)));
+
+    // bob: unlimited although there is a default; carol: the default
+    s.put(
+        "cals/bob",
+        "x",
+        event("x", &"x".repeat(500)),
+        Precondition::None,
+    )
+    .unwrap();
+    assert_eq!(s.usage("bob").unwrap(), (500, None));
+    let e = s
+        .put(
+            "cals/carol",
+            "x",
+            event("x", &"x".repeat(101)),
+            Precondition::None,
+        )
+        .unwrap_err();
+    assert!(matches!(e, StoreError::QuotaExceeded));
+
+    // COPY into alice's collection counts against alice, MOVE too
+    let e = s
+        .copy(("cals/bob", "x"), (CAL, "x"), false, Precondition::None)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::QuotaExceeded));
+    let e = s
+        .move_object(("cals/bob", "x"), (CAL, "x"), false, Precondition::None)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::QuotaExceeded));
+    assert!(s.get("cals/bob", "x").unwrap().is_some());
+    assert!(s.get(CAL, "x").unwrap().is_none());
+
+    // raising alice's limit lets the write through at once
+    s.set_owner_quotas(policy(Some(100), &[("alice", Some(1000)), ("bob", None)]));
+    s.put(CAL, "b", event("b", "123"), Precondition::None)
+        .unwrap();
+    s.copy(("cals/bob", "x"), (CAL, "x"), false, Precondition::None)
+        .unwrap();
+    assert_eq!(s.usage("alice").unwrap(), (511, Some(1000)));
+    // lowering it deletes nothing, shrinking is still allowed
+    s.set_owner_quotas(policy(None, &[("alice", Some(10))]));
+    assert_eq!(s.usage("alice").unwrap(), (511, Some(10)));
+    s.put(CAL, "x", event("x", "1"), Precondition::None)
+        .unwrap();
+    assert_eq!(s.usage("alice").unwrap().0, 12);
+    assert_eq!(s.owner_quota("carol"), None);
+    assert_sound(&s);
+}
+
+/// Many writers racing for the last bytes of one quota: the check and the write are one
+/// transaction, so exactly as many writes as fit succeed and usage never passes the limit.
+#[test]
+fn racing_writers_never_pass_the_quota() {
+    let (_d, s) = fixture(Options::default());
+    s.set_owner_quotas(policy(None, &[("alice", Some(1000))]));
+    let s = Arc::new(s);
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let mut ok = 0;
+                for i in 0..10 {
+                    let name = format!("t{t}-{i}");
+                    match s.put(
+                        CAL,
+                        &name,
+                        event(&name, &"x".repeat(100)),
+                        Precondition::None,
+                    ) {
+                        Ok(_) => ok += 1,
+                        Err(StoreError::QuotaExceeded) => {}
+                        Err(e) => panic!("{e:?}"),
+                    }
+                }
+                ok
+            })
+        })
+        .collect();
+    let ok: u32 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(ok, 10);
+    assert_eq!(s.usage("alice").unwrap(), (1000, Some(1000)));
+    assert_eq!(s.list(CAL).unwrap().len(), 10);
+    assert_sound(&s);
+}
+
+#[test]
+fn collection_copy_counts_against_the_destination_owner() {
+    let (_d, s) = fixture(Options::default());
+    s.create_collection("bobs", plain("bob")).unwrap();
+    s.put(CAL, "a", event("a", &"x".repeat(50)), Precondition::None)
+        .unwrap();
+    s.set_owner_quotas(policy(None, &[("bob", Some(40))]));
+    let e = s.copy_collection(CAL, "bobs/work", false).unwrap_err();
+    assert!(matches!(e, StoreError::QuotaExceeded), "{e:?}");
+    assert!(s.collection("bobs/work").unwrap().is_none());
+    s.set_owner_quotas(policy(None, &[("bob", Some(50))]));
+    s.copy_collection(CAL, "bobs/work", false).unwrap();
+    assert_eq!(s.usage("bob").unwrap(), (50, Some(50)));
+    assert_sound(&s);
+}
