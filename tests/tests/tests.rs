@@ -1,6 +1,7 @@
 //! The crate's integration tests, one module per concern, compiled into one test binary
 //! (a binary per file cost a link each and most of CI's time).
 
+mod accounts;
 mod crash_http;
 mod hostile;
 mod interop_import_export;

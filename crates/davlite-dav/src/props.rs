@@ -347,16 +347,13 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
             let o = owner_of(res)?;
             // From the request's snapshot, like every other value in the answer.
             let used = reader.used(&o).ok()?;
-            let quota = r.dav.store().quota();
             if l == "quota-used-bytes" {
                 owned(used.to_string())
             } else {
-                owned(
-                    quota
-                        .map(|q| q.saturating_sub(used))
-                        .unwrap_or(i64::MAX as u64)
-                        .to_string(),
-                )
+                // No quota, no number: RFC 4331 §3 lets a server without a limit leave the
+                // property out (404 in PROPFIND) rather than invent one.
+                let quota = r.dav.store().owner_quota(&o)?;
+                owned(quota.saturating_sub(used).to_string())
             }
         }
         ("urn:ietf:params:xml:ns:caldav", "calendar-home-set") => match res {

@@ -7,6 +7,11 @@
 //! old password stops working. Failed attempts are counted per user name and per client address;
 //! over the limit, new attempts get 429 without any argon2 work, while credentials already in the
 //! cache keep working, so an attacker guessing a password cannot lock out the real user.
+//!
+//! A user logs in with their password or any live app password (`davlite user token add`). An
+//! app password names its token id (`dlt-<id>-...`), so a login costs one argon2 verification
+//! however many tokens a user has; a revoked token is gone from the reloaded file, its cache
+//! entries with it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -60,8 +65,32 @@ enum FailKey {
     Addr(IpAddr),
 }
 
+/// A user's current hashes: the password's and one per app password (by token id).
+struct Creds {
+    password: Arc<str>,
+    tokens: HashMap<String, Arc<str>>,
+}
+
+impl Creds {
+    /// The hash `secret` must match: its token's when it names a live token, else the password's.
+    fn hash_for(&self, secret: &str) -> Arc<str> {
+        users::token_id(secret)
+            .and_then(|id| self.tokens.get(id))
+            .unwrap_or(&self.password)
+            .clone()
+    }
+
+    fn holds(&self, hash: &Arc<str>) -> bool {
+        self.password == *hash || self.tokens.values().any(|h| h == hash)
+    }
+}
+
+/// Called with the users file after every (re)load: the server derives per-user settings
+/// (quotas) from it.
+pub type ReloadHook = Box<dyn Fn(&UserDb) + Send + Sync>;
+
 struct Users {
-    db: HashMap<String, Arc<str>>,
+    db: HashMap<String, Creds>,
     stamp: Option<(SystemTime, u64)>,
     checked: Instant,
 }
@@ -78,6 +107,7 @@ pub struct Authenticator {
     decoy: Arc<str>,
     /// Bounds concurrent argon2 work to the number of cores.
     verifiers: tokio::sync::Semaphore,
+    on_reload: RwLock<Option<ReloadHook>>,
 }
 
 impl Authenticator {
@@ -99,22 +129,42 @@ impl Authenticator {
             verifiers: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
+            on_reload: RwLock::new(None),
         };
         auth.reload()?;
         Ok(auth)
+    }
+
+    /// Runs `hook` with the users file now and after every reload.
+    pub fn set_reload_hook(&self, hook: ReloadHook) -> Result<(), ServerError> {
+        *self.on_reload.write() = Some(hook);
+        self.reload()
     }
 
     /// Re-reads the users file and forgets cached credentials whose hash changed.
     pub fn reload(&self) -> Result<(), ServerError> {
         let stamp = file_stamp(&UserDb::path_in(&self.data));
         let db = UserDb::load(&self.data)?;
-        let map: HashMap<String, Arc<str>> = db
+        let map: HashMap<String, Creds> = db
             .iter()
-            .map(|(n, r)| (n.to_string(), Arc::from(r.hash.as_str())))
+            .map(|(n, r)| {
+                let creds = Creds {
+                    password: Arc::from(r.hash.as_str()),
+                    tokens: r
+                        .tokens
+                        .iter()
+                        .map(|t| (t.id.clone(), Arc::from(t.hash.as_str())))
+                        .collect(),
+                };
+                (n.to_string(), creds)
+            })
             .collect();
+        if let Some(hook) = &*self.on_reload.read() {
+            hook(&db);
+        }
         self.cache
             .lock()
-            .retain(|_, e| map.get(&e.user).is_some_and(|h| *h == e.hash));
+            .retain(|_, e| map.get(&e.user).is_some_and(|c| c.holds(&e.hash)));
         let mut users = self.users.write();
         users.db = map;
         users.stamp = stamp;
@@ -156,7 +206,12 @@ impl Authenticator {
             return AuthOutcome::Missing;
         };
         let key = self.cache_key(&user, &password);
-        let current = self.users.read().db.get(&user).cloned();
+        let current = self
+            .users
+            .read()
+            .db
+            .get(&user)
+            .map(|c| c.hash_for(&password));
         let cached = current.as_ref().is_some_and(|hash| {
             self.cache
                 .lock()
@@ -171,7 +226,12 @@ impl Authenticator {
         }
         // About to spend an argon2 verification: a stat of the users file first is cheap.
         self.reload_if_changed(true);
-        let current = self.users.read().db.get(&user).cloned();
+        let current = self
+            .users
+            .read()
+            .db
+            .get(&user)
+            .map(|c| c.hash_for(&password));
         let Ok(_permit) = self.verifiers.acquire().await else {
             return AuthOutcome::Invalid;
         };

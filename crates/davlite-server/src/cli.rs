@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{DEFAULT_DATA, Layer};
-use crate::users::{self, UserDb};
+use crate::users::{self, UserDb, UserQuota};
 
 #[derive(Parser)]
 #[command(
@@ -111,6 +111,9 @@ struct ServeArgs {
     /// Serve GET /metrics (Prometheus text format) to clients on this machine [env: DAVLITE_METRICS]
     #[arg(long)]
     metrics: bool,
+    /// Bytes each user may store unless `davlite user set --quota` says otherwise [default: no quota] [env: DAVLITE_QUOTA_BYTES]
+    #[arg(long)]
+    quota_bytes: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -120,6 +123,9 @@ enum UserCommand {
         name: String,
         #[command(flatten)]
         password: PasswordArgs,
+        /// Bytes this user may store, or `none` [default: the server's quota_bytes]
+        #[arg(long, value_parser = parse_quota)]
+        quota: Option<UserQuota>,
         #[command(flatten)]
         data: DataArg,
     },
@@ -142,6 +148,69 @@ enum UserCommand {
         #[command(flatten)]
         data: DataArg,
     },
+    /// Change a user's settings; a running server applies them within a second or two.
+    Set {
+        name: String,
+        /// Bytes this user may store, `none` for no quota, or `default` for the server's quota_bytes.
+        #[arg(long, value_parser = parse_quota_setting)]
+        quota: Option<QuotaSetting>,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// App passwords: revocable per-device secrets that log in like the password.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an app password and print it (only this once; only its hash is kept).
+    Add {
+        name: String,
+        /// What the token is for, e.g. the device ("phone").
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// List a user's app passwords: id, label, creation time.
+    List {
+        name: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Revoke app passwords by id or label; a running server refuses them within a second or two.
+    Revoke {
+        name: String,
+        /// Token id or label.
+        which: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+/// `--quota` of `user set`: a value, or back to the server default.
+#[derive(Clone, Copy)]
+enum QuotaSetting {
+    Set(UserQuota),
+    Default,
+}
+
+fn parse_quota(v: &str) -> Result<UserQuota, String> {
+    match v.trim() {
+        "none" => Ok(UserQuota::Unlimited),
+        n => n
+            .parse()
+            .map(UserQuota::Bytes)
+            .map_err(|_| format!("{v:?} is neither a number of bytes nor `none`")),
+    }
+}
+
+fn parse_quota_setting(v: &str) -> Result<QuotaSetting, String> {
+    if v.trim() == "default" {
+        return Ok(QuotaSetting::Default);
+    }
+    parse_quota(v).map(QuotaSetting::Set)
 }
 
 #[derive(Args)]
@@ -252,6 +321,7 @@ fn serve_config(args: ServeArgs) -> anyhow::Result<crate::ServeConfig> {
         max_body_bytes: args.max_body_bytes,
         max_connections: args.max_connections,
         metrics: args.metrics.then_some(true),
+        quota_bytes: args.quota_bytes,
         ..Layer::default()
     };
     let env = Layer::from_env(|k| std::env::var(k).ok())?;
@@ -270,11 +340,15 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
         UserCommand::Add {
             name,
             password,
+            quota,
             data,
         } => {
             let (pw, generated) = password_from(&password)?;
             let mut db = UserDb::load(&data.data)?;
             db.add(&name, &pw)?;
+            if quota.is_some() {
+                db.set_quota(&name, quota)?;
+            }
             db.save()?;
             println!("added user {name}");
             if generated {
@@ -313,8 +387,62 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 println!("{name}");
             }
         }
+        UserCommand::Set { name, quota, data } => {
+            let mut db = UserDb::load(&data.data)?;
+            let Some(quota) = quota else {
+                bail!("nothing to set; give --quota BYTES|none|default");
+            };
+            let value = match quota {
+                QuotaSetting::Set(q) => Some(q),
+                QuotaSetting::Default => None,
+            };
+            db.set_quota(&name, value)?;
+            db.save()?;
+            match value {
+                Some(q) => {
+                    println!("quota of {name}: {q}; a running server applies it within a second")
+                }
+                None => println!(
+                    "quota of {name}: the server's quota_bytes; a running server applies it within a second"
+                ),
+            }
+        }
+        UserCommand::Token(cmd) => token(cmd)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Add { name, label, data } => {
+            let mut db = UserDb::load(&data.data)?;
+            let (id, secret) = db.add_token(&name, &label)?;
+            db.save()?;
+            println!("added app password {id} for {name}; it is shown only this once:");
+            println!("token: {secret}");
+        }
+        TokenCommand::List { name, data } => {
+            let db = UserDb::load(&data.data)?;
+            let rec = db
+                .get(&name)
+                .ok_or_else(|| crate::ServerError::NoSuchUser(name.clone()))?;
+            for t in &rec.tokens {
+                println!("{}\t{}\tcreated {}", t.id, t.label, t.created);
+            }
+        }
+        TokenCommand::Revoke { name, which, data } => {
+            let mut db = UserDb::load(&data.data)?;
+            let n = db.revoke_token(&name, &which)?;
+            if n == 0 {
+                bail!("{name} has no app password with id or label {which:?}");
+            }
+            db.save()?;
+            println!(
+                "revoked {n} app password(s) of {name}; a running server refuses them within a second"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The password given by a flag or on stdin, or a generated one (second value true).

@@ -32,6 +32,9 @@ pub struct ServeConfig {
     pub log: String,
     /// Serve `GET /metrics` (Prometheus text format) to clients on this machine.
     pub metrics: bool,
+    /// Bytes of object bodies each user may store unless their entry in `users.toml` says
+    /// otherwise (`davlite user set NAME --quota`); `None` for no quota.
+    pub quota_bytes: Option<u64>,
     /// Requests to this exact path panic inside the handler call. Tests use it to prove that a
     /// panic answers 500 and the server keeps serving; only settable through the environment.
     pub debug_panic_path: Option<String>,
@@ -123,6 +126,7 @@ pub struct Layer {
     pub require_if_match: Option<bool>,
     pub log: Option<String>,
     pub metrics: Option<bool>,
+    pub quota_bytes: Option<u64>,
 }
 
 macro_rules! overlay {
@@ -137,7 +141,8 @@ impl Layer {
         overlay!(self, lower; data, listen, base, aliases, tls_cert, tls_key, max_body_bytes,
             max_header_bytes, max_uri_bytes, max_connections, header_timeout_secs, body_timeout_secs,
             write_timeout_secs, shutdown_timeout_secs, auth_max_failures_per_user,
-            auth_max_failures_per_addr, auth_window_secs, trust_forwarded_prefix, require_if_match, log, metrics)
+            auth_max_failures_per_addr, auth_window_secs, trust_forwarded_prefix, require_if_match, log, metrics,
+            quota_bytes)
     }
 
     pub fn from_file(path: &Path) -> Result<Layer, ServerError> {
@@ -194,6 +199,7 @@ impl Layer {
             require_if_match: parse(g, "DAVLITE_REQUIRE_IF_MATCH")?,
             log: get("DAVLITE_LOG"),
             metrics: parse(g, "DAVLITE_METRICS")?,
+            quota_bytes: parse(g, "DAVLITE_QUOTA_BYTES")?,
         })
     }
 
@@ -279,6 +285,7 @@ impl Layer {
             require_if_match: self.require_if_match.unwrap_or(false),
             log: self.log.unwrap_or_else(|| "info".to_string()),
             metrics: self.metrics.unwrap_or(false),
+            quota_bytes: self.quota_bytes,
             debug_panic_path: std::env::var("DAVLITE_DEBUG_PANIC_PATH")
                 .ok()
                 .filter(|p| p.starts_with('/')),

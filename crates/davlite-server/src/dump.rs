@@ -341,7 +341,15 @@ fn read_frames(
                 let name = d.str()?;
                 let hash = d.str()?;
                 let created = d.u64()? as i64;
-                users.insert_record(&name, UserRecord { hash, created })?;
+                users.insert_record(
+                    &name,
+                    UserRecord {
+                        hash,
+                        created,
+                        quota: None,
+                        tokens: Vec::new(),
+                    },
+                )?;
                 counts.users += 1;
             }
             COLLECTION => {

@@ -40,6 +40,19 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
             .map_err(|e| ServerError::Store(format!("creating the homes of {FIRST_USER}: {e}")))?;
     }
     let auth = Authenticator::new(cfg.data.clone(), cfg.auth.clone())?;
+    // Quotas follow the users file: the server's default, and each user's own where set. The
+    // store checks them inside each write transaction.
+    let quota_store = dav.store().clone();
+    let default_quota = cfg.quota_bytes;
+    auth.set_reload_hook(Box::new(move |db: &UserDb| {
+        quota_store.set_owner_quotas(davlite_store::QuotaPolicy {
+            default: default_quota,
+            owners: db
+                .iter()
+                .filter_map(|(n, r)| r.quota.map(|q| (n.to_string(), q.limit())))
+                .collect(),
+        });
+    }))?;
     let state = AppState::new(dav, auth, cfg.limits.clone(), cfg.debug_panic_path.clone())
         .with_metrics(
             cfg.metrics,

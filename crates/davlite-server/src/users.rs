@@ -1,4 +1,5 @@
-//! The users file, `<data>/users.toml`: user names and argon2id hashes, nothing else. The store
+//! The users file, `<data>/users.toml`: user names, argon2id hashes of passwords and app
+//! passwords (tokens), and per-user quotas. The store
 //! stays free of authentication, so an app embedding the store never carries password code.
 //!
 //! Writes go to a temporary file that is renamed over the old one, so a reader (the running
@@ -24,6 +25,91 @@ pub struct UserRecord {
     /// Unix seconds of creation, for `user list`.
     #[serde(default)]
     pub created: i64,
+    /// This user's quota; absent: the server's `quota_bytes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<UserQuota>,
+    /// App passwords: revocable per-device secrets, each kept as an argon2id hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<TokenRecord>,
+}
+
+/// A per-user quota: a number of bytes, or `"none"` for no quota even when the server has a
+/// default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "QuotaRepr", into = "QuotaRepr")]
+pub enum UserQuota {
+    Bytes(u64),
+    Unlimited,
+}
+
+impl UserQuota {
+    /// The limit for the store; `None` for no quota.
+    pub fn limit(self) -> Option<u64> {
+        match self {
+            UserQuota::Bytes(b) => Some(b),
+            UserQuota::Unlimited => None,
+        }
+    }
+}
+
+impl std::fmt::Display for UserQuota {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserQuota::Bytes(b) => write!(f, "{b} bytes"),
+            UserQuota::Unlimited => f.write_str("none"),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum QuotaRepr {
+    Bytes(u64),
+    Word(String),
+}
+
+impl TryFrom<QuotaRepr> for UserQuota {
+    type Error = String;
+    fn try_from(r: QuotaRepr) -> Result<Self, String> {
+        match r {
+            QuotaRepr::Bytes(b) => Ok(UserQuota::Bytes(b)),
+            QuotaRepr::Word(w) if w == "none" => Ok(UserQuota::Unlimited),
+            QuotaRepr::Word(w) => Err(format!("quota {w:?} is neither a number nor \"none\"")),
+        }
+    }
+}
+
+impl From<UserQuota> for QuotaRepr {
+    fn from(q: UserQuota) -> QuotaRepr {
+        match q {
+            UserQuota::Bytes(b) => QuotaRepr::Bytes(b),
+            UserQuota::Unlimited => QuotaRepr::Word("none".into()),
+        }
+    }
+}
+
+/// One app password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Short random id, also the secret's prefix, so a login checks one hash only.
+    pub id: String,
+    #[serde(default)]
+    pub label: String,
+    /// PHC string of an argon2id hash of the whole secret.
+    pub hash: String,
+    #[serde(default)]
+    pub created: i64,
+}
+
+/// App passwords look like `dlt-<id>-<secret>`: the id names the token to check.
+pub const TOKEN_PREFIX: &str = "dlt-";
+
+/// The id inside a presented app password, if it has the shape of one.
+pub fn token_id(secret: &str) -> Option<&str> {
+    let rest = secret.strip_prefix(TOKEN_PREFIX)?;
+    let (id, tail) = rest.split_once('-')?;
+    (id.len() == 8 && !tail.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then_some(id)
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -58,10 +144,12 @@ impl UserDb {
         })?;
         for (name, rec) in &file.users {
             validate_name(name)?;
-            PasswordHash::new(&rec.hash).map_err(|e| ServerError::UsersFile {
-                path: path.clone(),
-                reason: format!("user {name:?} has an unreadable hash: {e}"),
-            })?;
+            for hash in std::iter::once(&rec.hash).chain(rec.tokens.iter().map(|t| &t.hash)) {
+                PasswordHash::new(hash).map_err(|e| ServerError::UsersFile {
+                    path: path.clone(),
+                    reason: format!("user {name:?} has an unreadable hash: {e}"),
+                })?;
+            }
         }
         Ok(UserDb {
             path,
@@ -97,6 +185,8 @@ impl UserDb {
             UserRecord {
                 hash,
                 created: now_secs(),
+                quota: None,
+                tokens: Vec::new(),
             },
         );
         Ok(())
@@ -110,6 +200,46 @@ impl UserDb {
             .ok_or_else(|| ServerError::NoSuchUser(name.to_string()))?;
         rec.hash = hash;
         Ok(())
+    }
+
+    fn record_mut(&mut self, name: &str) -> Result<&mut UserRecord, ServerError> {
+        self.users
+            .get_mut(name)
+            .ok_or_else(|| ServerError::NoSuchUser(name.to_string()))
+    }
+
+    /// Sets (`Some`) or clears (`None`: the server default applies) a user's quota.
+    pub fn set_quota(&mut self, name: &str, quota: Option<UserQuota>) -> Result<(), ServerError> {
+        self.record_mut(name)?.quota = quota;
+        Ok(())
+    }
+
+    /// Creates an app password; returns its id and the secret (shown once, only its hash kept).
+    pub fn add_token(&mut self, name: &str, label: &str) -> Result<(String, String), ServerError> {
+        let rec = self.record_mut(name)?;
+        let id = loop {
+            let id: String = generate_password().chars().take(8).collect();
+            if !rec.tokens.iter().any(|t| t.id == id) {
+                break id;
+            }
+        };
+        let secret = format!("{TOKEN_PREFIX}{id}-{}", generate_password());
+        let hash = hash_password(&secret)?;
+        rec.tokens.push(TokenRecord {
+            id: id.clone(),
+            label: label.to_string(),
+            hash,
+            created: now_secs(),
+        });
+        Ok((id, secret))
+    }
+
+    /// Revokes the tokens whose id or label is `which`; returns how many.
+    pub fn revoke_token(&mut self, name: &str, which: &str) -> Result<usize, ServerError> {
+        let rec = self.record_mut(name)?;
+        let before = rec.tokens.len();
+        rec.tokens.retain(|t| t.id != which && t.label != which);
+        Ok(before - rec.tokens.len())
     }
 
     pub fn remove(&mut self, name: &str) -> Result<(), ServerError> {
