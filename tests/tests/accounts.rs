@@ -291,3 +291,49 @@ fn app_passwords_log_in_and_revoked_ones_stop_working() {
     let out = server.davlite(&["user", "token", "revoke", "alice", "phone"], None);
     assert!(!out.status.success());
 }
+
+#[test]
+fn backup_and_restore_keep_quotas_and_app_passwords() {
+    let server = TestServer::start();
+    server.add_user("carol", "carol-pw");
+    run_ok(&server, &["user", "set", "carol", "--quota", "12345"]);
+    let token = token_from(&run_ok(
+        &server,
+        &["user", "token", "add", "carol", "--label", "tablet"],
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("all.dump");
+    run_ok(&server, &["backup", "--to", dump.to_str().unwrap()]);
+    let restored = tempfile::tempdir().unwrap();
+    let out = davlite_tests::davlite(
+        &[
+            "restore",
+            dump.to_str().unwrap(),
+            "--data",
+            restored.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = TestServer::builder().data_dir(restored).start();
+    let r = again
+        .anonymous("PROPFIND", "/dav/calendars/carol/default/")
+        .basic_auth("carol", &token)
+        .header("Depth", "0")
+        .header("Content-Type", "application/xml")
+        .body(
+            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:quota-available-bytes/></D:prop></D:propfind>"#,
+        )
+        .send();
+    assert_eq!(r.status, 207, "{}", r.text());
+    assert!(
+        r.text()
+            .contains("<D:quota-available-bytes>12345</D:quota-available-bytes>"),
+        "{}",
+        r.text()
+    );
+}

@@ -17,7 +17,18 @@ use davlite_store::{
 };
 
 use crate::ServerError;
-use crate::users::{UserDb, UserRecord};
+use crate::users::{TokenRecord, UserDb, UserQuota, UserRecord};
+
+/// What a user frame carries after name, hash and creation time, as TOML text: the per-user
+/// quota and the app-password hashes. Absent in dumps written before them (and when both are
+/// empty); readers that predate it ignore the trailing field.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct UserExtras {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quota: Option<UserQuota>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tokens: Vec<TokenRecord>,
+}
 
 const MAGIC: &[u8] = b"DAVLITE-DUMP 1\n";
 const COLLECTION: u8 = 1;
@@ -161,6 +172,14 @@ pub fn write_dump(store: &Store, users: &UserDb, path: &Path) -> Result<DumpCoun
         e.bytes(name.as_bytes())
             .bytes(rec.hash.as_bytes())
             .u64(rec.created as u64);
+        if rec.quota.is_some() || !rec.tokens.is_empty() {
+            let extras = UserExtras {
+                quota: rec.quota,
+                tokens: rec.tokens.clone(),
+            };
+            let text = toml::to_string(&extras).map_err(|e| dump_err(e.to_string()))?;
+            e.bytes(text.as_bytes());
+        }
         frame(&mut out, USER, &e.0)?;
         counts.users += 1;
     }
@@ -341,13 +360,19 @@ fn read_frames(
                 let name = d.str()?;
                 let hash = d.str()?;
                 let created = d.u64()? as i64;
+                let extras = if d.0.is_empty() {
+                    UserExtras::default()
+                } else {
+                    toml::from_str(&d.str()?)
+                        .map_err(|e| dump_err(format!("user {name:?}: {e}")))?
+                };
                 users.insert_record(
                     &name,
                     UserRecord {
                         hash,
                         created,
-                        quota: None,
-                        tokens: Vec::new(),
+                        quota: extras.quota,
+                        tokens: extras.tokens,
                     },
                 )?;
                 counts.users += 1;
