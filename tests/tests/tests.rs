@@ -8,6 +8,7 @@ mod interop_import_export;
 mod interop_litmus;
 mod interop_python;
 mod operations;
+mod retention;
 mod server_admin;
 mod server_auth;
 mod server_lifecycle;

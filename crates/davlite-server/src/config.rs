@@ -35,6 +35,9 @@ pub struct ServeConfig {
     /// Bytes of object bodies each user may store unless their entry in `users.toml` says
     /// otherwise (`davlite user set NAME --quota`); `None` for no quota.
     pub quota_bytes: Option<u64>,
+    /// Deletions each calendar and address book keeps in its sync log (see
+    /// [`crate::retention`]); 0 keeps all.
+    pub sync_keep_deletions: u64,
     /// Requests to this exact path panic inside the handler call. Tests use it to prove that a
     /// panic answers 500 and the server keeps serving; only settable through the environment.
     pub debug_panic_path: Option<String>,
@@ -100,6 +103,8 @@ impl Default for AuthSettings {
 pub const DEFAULT_DATA: &str = "./davlite-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5233";
 pub const DEFAULT_BASE: &str = "/dav/";
+/// Deletions a collection's sync log keeps by default (see [`crate::retention`]).
+pub const DEFAULT_SYNC_KEEP_DELETIONS: u64 = 10_000;
 
 /// One layer of settings: every field optional. The TOML file has exactly these keys.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -127,6 +132,7 @@ pub struct Layer {
     pub log: Option<String>,
     pub metrics: Option<bool>,
     pub quota_bytes: Option<u64>,
+    pub sync_keep_deletions: Option<u64>,
 }
 
 macro_rules! overlay {
@@ -142,7 +148,7 @@ impl Layer {
             max_header_bytes, max_uri_bytes, max_connections, header_timeout_secs, body_timeout_secs,
             write_timeout_secs, shutdown_timeout_secs, auth_max_failures_per_user,
             auth_max_failures_per_addr, auth_window_secs, trust_forwarded_prefix, require_if_match, log, metrics,
-            quota_bytes)
+            quota_bytes, sync_keep_deletions)
     }
 
     pub fn from_file(path: &Path) -> Result<Layer, ServerError> {
@@ -200,6 +206,7 @@ impl Layer {
             log: get("DAVLITE_LOG"),
             metrics: parse(g, "DAVLITE_METRICS")?,
             quota_bytes: parse(g, "DAVLITE_QUOTA_BYTES")?,
+            sync_keep_deletions: parse(g, "DAVLITE_SYNC_KEEP_DELETIONS")?,
         })
     }
 
@@ -286,6 +293,9 @@ impl Layer {
             log: self.log.unwrap_or_else(|| "info".to_string()),
             metrics: self.metrics.unwrap_or(false),
             quota_bytes: self.quota_bytes,
+            sync_keep_deletions: self
+                .sync_keep_deletions
+                .unwrap_or(DEFAULT_SYNC_KEEP_DELETIONS),
             debug_panic_path: std::env::var("DAVLITE_DEBUG_PANIC_PATH")
                 .ok()
                 .filter(|p| p.starts_with('/')),

@@ -29,6 +29,7 @@ mod io;
 pub mod listener;
 mod logging;
 pub mod metrics;
+pub mod retention;
 pub mod serve;
 pub mod service;
 pub mod store;

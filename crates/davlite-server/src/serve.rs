@@ -77,6 +77,7 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
             let _ = rx.wait_for(|s| *s).await;
         };
         start_control(&cfg, &server, stopped(stop_rx.clone()));
+        crate::retention::spawn(server.state().dav.store().clone(), cfg.sync_keep_deletions);
         let addr = server.local_addr().map_err(|e| ServerError::Bind { addr: cfg.listen.to_string(), source: e })?;
         let root = root_url(addr, server.is_tls());
         if let Some(password) = &first_password {
