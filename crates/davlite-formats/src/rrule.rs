@@ -118,7 +118,12 @@ fn byday(v: &str, freq: &str, with_weekno: bool) -> Result<(), String> {
     for item in v.split(',') {
         let item = item.trim().to_ascii_uppercase();
         let split = item.len().saturating_sub(2);
-        let (ord, day) = item.split_at(split);
+        // The weekday is the last two bytes; a multi-byte character there is no weekday.
+        let Some((ord, day)) = item.split_at_checked(split) else {
+            return Err(format!(
+                "RRULE BYDAY value {item:?} does not end in a weekday"
+            ));
+        };
         if !WEEKDAYS.contains(&day) {
             return Err(format!(
                 "RRULE BYDAY value {item:?} does not end in a weekday"
@@ -199,6 +204,8 @@ mod tests {
             ("FREQ=DAILY;FREQ=WEEKLY", "twice"),
             ("FREQ=DAILY;BYDAYS=MO", "not defined"),
             ("FREQ=DAILY;COUNT", "no '='"),
+            // Found by the ical_scan fuzz smoke run in CI: a split inside a character.
+            ("FREQ=MONTHLY;BYDAY=\u{cd}X", "does not end in a weekday"),
         ] {
             let err = check(r).expect_err(r);
             assert!(err.contains(why), "{r}: {err}");
