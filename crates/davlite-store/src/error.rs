@@ -54,6 +54,10 @@ pub enum StoreError {
     InvalidPath,
     /// Stored data failed its checksum or does not decode: the store refuses to return it.
     Corrupt { detail: String },
+    /// The backend could not serialize this write against concurrent ones within its retries
+    /// (PostgreSQL serialization failures and deadlocks). Nothing was written; the request may
+    /// be retried.
+    Busy,
     /// The storage engine failed (I/O error, disk full, closed database). The whole batch the
     /// request was part of was not committed.
     Storage(StorageError),
@@ -97,6 +101,7 @@ impl fmt::Display for StoreError {
             StoreError::InvalidSyncToken => write!(f, "the sync token is not valid here"),
             StoreError::InvalidPath => write!(f, "invalid path or name"),
             StoreError::Corrupt { detail } => write!(f, "stored data is corrupt: {detail}"),
+            StoreError::Busy => write!(f, "too much contention: the write was not applied, retry"),
             StoreError::Storage(e) => write!(f, "{e}"),
         }
     }
@@ -117,11 +122,11 @@ impl std::error::Error for StoreError {
 pub struct StorageError(Arc<dyn std::error::Error + Send + Sync>);
 
 impl StorageError {
-    pub(crate) fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         StorageError(Arc::new(e))
     }
 
-    pub(crate) fn msg(m: impl Into<String>) -> Self {
+    pub fn msg(m: impl Into<String>) -> Self {
         #[derive(Debug)]
         struct Msg(String);
         impl fmt::Display for Msg {
@@ -147,34 +152,5 @@ impl fmt::Display for StorageError {
 }
 
 impl std::error::Error for StorageError {}
-
-/// redb reports a damaged file as `Corrupted`; that is our `Corrupt`, everything else is an
-/// opaque storage failure.
-fn from_redb(e: redb::Error) -> StoreError {
-    match e {
-        redb::Error::Corrupted(detail) => StoreError::Corrupt { detail },
-        other => StoreError::Storage(StorageError::new(other)),
-    }
-}
-
-macro_rules! from_redb_errors {
-    ($($t:ty),*) => {$(
-        impl From<$t> for StoreError {
-            fn from(e: $t) -> Self {
-                from_redb(e.into())
-            }
-        }
-    )*};
-}
-
-from_redb_errors!(
-    redb::Error,
-    redb::StorageError,
-    redb::TableError,
-    redb::TransactionError,
-    redb::CommitError,
-    redb::DatabaseError,
-    redb::SetDurabilityError
-);
 
 pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,4 +1,6 @@
-//! davlite-store: a transactional store for calendar and contact objects on [redb].
+//! davlite-store: a transactional store for calendar and contact objects, and the contract its
+//! backends keep ([`Backend`], [`Snapshot`]). The embedded backend, on [redb], lives here; others
+//! (PostgreSQL) live in crates of their own and plug in through [`Store::new`].
 //!
 //! Collections (calendars, address books, plain folders) hold objects: the exact bytes a client
 //! sent plus what `davlite-formats` extracted from them (UID, component kind, time span, limit
@@ -40,36 +42,25 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-#[cfg(test)]
-mod batch_tests;
-mod codec;
-mod collections;
-mod commit;
+mod contract;
 mod error;
-mod instances;
-mod object_props;
-mod objects;
-mod prune;
 mod reader;
-mod scan;
-mod spans;
+mod redb_backend;
 mod stats;
 mod store;
-mod tables;
 #[doc(hidden)]
 pub mod testing;
-mod tx;
 mod types;
-mod verify;
 
+pub use contract::{Backend, Snapshot};
 pub use davlite_formats::{ComponentSet, ObjectInfo, ObjectKind, ParsedObject, TimeSpan};
 pub use error::{LimitKind, StorageError, StoreError};
 pub use reader::Reader;
-pub use scan::ObjectView;
+pub use redb_backend::RedbStore;
 pub use stats::{CommitStats, Histogram, StoreCounts};
 pub use store::Store;
 pub use types::{
     Change, ChangeKind, Changes, Collection, CollectionId, CollectionKind, Durability, Etag,
-    Limits, NewCollection, ObjectMeta, Options, Precondition, PutOutcome, QuotaPolicy,
+    Limits, NewCollection, ObjectMeta, ObjectView, Options, Precondition, PutOutcome, QuotaPolicy,
     VerifyReport,
 };

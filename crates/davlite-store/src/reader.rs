@@ -1,259 +1,168 @@
-//! Consistent read snapshots. A [`Reader`] holds one redb read transaction with every table
-//! already open, so each lookup is a B-tree descent and nothing more.
+//! [`Reader`]: the handle on one consistent snapshot of whatever backend the store runs on.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use redb::{Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTableMetadata};
+use davlite_formats::TimeSpan;
 
-use crate::codec::{ChangeRec, CollRec, ObjRec};
-use crate::collections::collection;
-use crate::error::{Result, StoreError};
-use crate::spans;
+use crate::contract::Snapshot;
+use crate::error::StoreError;
 use crate::stats::StoreCounts;
-use crate::tables::*;
-use crate::types::{Change, ChangeKind, Changes, Collection, CollectionId, ObjectMeta};
+use crate::types::*;
+
+type Result<T> = std::result::Result<T, StoreError>;
 
 /// A consistent snapshot of the store: everything read through one `Reader` reflects the same
 /// committed state, whatever commits meanwhile. Cheap to clone.
 #[derive(Clone)]
 pub struct Reader {
-    snap: Arc<Snapshot>,
+    snap: Arc<dyn Snapshot>,
 }
 
-pub(crate) struct Snapshot {
-    pub paths: ReadOnlyTable<&'static str, u64>,
-    pub colls: ReadOnlyTable<u64, &'static [u8]>,
-    pub state: ReadOnlyTable<u64, &'static [u8]>,
-    pub children: ReadOnlyTable<(u64, &'static str), u64>,
-    pub props: ReadOnlyTable<(u64, &'static str), &'static [u8]>,
-    pub objects: ReadOnlyTable<(u64, &'static str), &'static [u8]>,
-    pub bodies: ReadOnlyTable<(u64, &'static str), &'static [u8]>,
-    pub obj_props: ReadOnlyTable<(u64, &'static str, &'static str), &'static [u8]>,
-    pub uids: ReadOnlyTable<(u64, &'static str), &'static str>,
-    pub spans: ReadOnlyTable<(u64, u8, i64, &'static str), i64>,
-    pub instances: ReadOnlyTable<(u64, &'static str), &'static [u8]>,
-    pub changes: ReadOnlyTable<(u64, u64), &'static [u8]>,
-    pub change_names: ReadOnlyTable<(u64, &'static str), u64>,
-    pub usage: ReadOnlyTable<&'static str, u64>,
-    _txn: ReadTransaction,
-}
-
-pub(crate) fn meta_of(rec: ObjRec) -> ObjectMeta {
-    ObjectMeta {
-        etag: rec.etag,
-        uid: rec.info.uid,
-        kind: rec.info.kind,
-        size: rec.size,
-        content_type: rec.content_type,
-        modified: rec.modified,
-        span: rec.info.span,
-        seq: rec.seq,
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reader")
     }
 }
 
 impl Reader {
-    pub(crate) fn begin(db: &Database) -> Result<Reader> {
-        let txn = db.begin_read()?;
-        let snap = Snapshot {
-            paths: txn.open_table(PATHS)?,
-            colls: txn.open_table(COLLS)?,
-            state: txn.open_table(STATE)?,
-            children: txn.open_table(CHILDREN)?,
-            props: txn.open_table(PROPS)?,
-            objects: txn.open_table(OBJECTS)?,
-            bodies: txn.open_table(BODIES)?,
-            obj_props: txn.open_table(OBJ_PROPS)?,
-            uids: txn.open_table(UIDS)?,
-            spans: txn.open_table(SPANS)?,
-            instances: txn.open_table(INSTANCES)?,
-            changes: txn.open_table(CHANGES)?,
-            change_names: txn.open_table(CHANGE_NAMES)?,
-            usage: txn.open_table(USAGE)?,
-            _txn: txn,
-        };
-        Ok(Reader {
-            snap: Arc::new(snap),
-        })
-    }
-
-    pub(crate) fn snap(&self) -> &Snapshot {
-        &self.snap
-    }
-
-    fn resolve(&self, path: &str) -> Result<Option<(u64, CollRec)>> {
-        resolve(&self.snap.paths, &self.snap.colls, path)
-    }
-
-    pub(crate) fn id_of(&self, path: &str) -> Result<Option<u64>> {
-        Ok(self.snap.paths.get(path)?.map(|g| g.value()))
-    }
-
-    fn require(&self, path: &str) -> Result<u64> {
-        self.id_of(path)?.ok_or(StoreError::NotFound)
-    }
-
-    fn collection_by(&self, id: u64, rec: CollRec) -> Result<Collection> {
-        let st = coll_state(&self.snap.state, id)?;
-        let mut props = BTreeMap::new();
-        for row in self.snap.props.range((id, "")..(id + 1, ""))? {
-            let (k, v) = row?;
-            props.insert(k.value().1.to_owned(), v.value().to_vec());
-        }
-        Ok(collection(id, rec, st, props))
+    /// Wraps a backend's snapshot.
+    pub fn new(snap: Arc<dyn Snapshot>) -> Reader {
+        Reader { snap }
     }
 
     pub fn collection(&self, path: &str) -> Result<Option<Collection>> {
-        match self.resolve(path)? {
-            Some((id, rec)) => Ok(Some(self.collection_by(id, rec)?)),
-            None => Ok(None),
-        }
+        self.snap.collection(path)
     }
 
     /// The collection with this id, wherever it has been moved to.
     pub fn collection_by_id(&self, id: CollectionId) -> Result<Option<Collection>> {
-        match self.snap.colls.get(id.0)? {
-            Some(g) => {
-                let rec = CollRec::decode(g.value())?;
-                Ok(Some(self.collection_by(id.0, rec)?))
-            }
-            None => Ok(None),
-        }
+        self.snap.collection_by_id(id)
     }
 
     /// Direct child collections, in name order; `""` lists the top-level collections.
     pub fn children(&self, path: &str) -> Result<Vec<Collection>> {
-        let id = if path.is_empty() {
-            0
-        } else {
-            self.require(path)?
-        };
-        let mut out = Vec::new();
-        for (_, cid) in children_of(&self.snap.children, id)? {
-            let rec = coll_rec(&self.snap.colls, cid)?;
-            out.push(self.collection_by(cid, rec)?);
-        }
-        Ok(out)
+        self.snap.children(path)
     }
 
     /// Meta and bytes; `Corrupt` rather than bytes that fail their checksum.
     pub fn get(&self, coll: &str, name: &str) -> Result<Option<(ObjectMeta, Vec<u8>)>> {
-        let Some(id) = self.id_of(coll)? else {
-            return Ok(None);
-        };
-        let Some(rec) = obj_rec(&self.snap.objects, id, name)? else {
-            return Ok(None);
-        };
-        let bytes = body(&self.snap.bodies, id, name, &rec)?;
-        Ok(Some((meta_of(rec), bytes)))
+        self.snap.get(coll, name)
     }
 
     pub fn meta(&self, coll: &str, name: &str) -> Result<Option<ObjectMeta>> {
-        let Some(id) = self.id_of(coll)? else {
-            return Ok(None);
-        };
-        Ok(obj_rec(&self.snap.objects, id, name)?.map(meta_of))
+        self.snap.meta(coll, name)
     }
 
     /// Every object's name and metadata in name order, without reading bodies.
     pub fn list(&self, coll: &str) -> Result<Vec<(String, ObjectMeta)>> {
-        let id = self.require(coll)?;
-        let mut out = Vec::new();
-        for row in self.snap.objects.range((id, "")..(id + 1, ""))? {
-            let (k, v) = row?;
-            out.push((k.value().1.to_owned(), meta_of(ObjRec::decode(v.value())?)));
-        }
-        Ok(out)
+        self.snap.list(coll)
     }
 
     /// The name of the object holding `uid` in the collection.
     pub fn find_uid(&self, coll: &str, uid: &str) -> Result<Option<String>> {
-        let Some(id) = self.id_of(coll)? else {
-            return Ok(None);
-        };
-        Ok(self.snap.uids.get((id, uid))?.map(|g| g.value().to_owned()))
+        self.snap.find_uid(coll, uid)
     }
 
     /// Changes after `since` (`None`: every live member, as upserts), oldest first, at most
-    /// `limit`. Reads only the log entries returned (plus one), never the whole collection.
+    /// `limit`.
     pub fn changes_since(
         &self,
         coll: &str,
         since: Option<u64>,
         limit: Option<usize>,
     ) -> Result<Changes> {
-        let id = self.require(coll)?;
-        let st = coll_state(&self.snap.state, id)?;
-        let from = match since {
-            None => 0,
-            Some(s) if s > st.seq || s < st.floor => return Err(StoreError::InvalidSyncToken),
-            Some(s) => s,
-        };
-        let limit = limit.unwrap_or(usize::MAX);
-        let mut changes = Vec::new();
-        let mut truncated = false;
-        for row in self.snap.changes.range((id, from + 1)..=(id, u64::MAX))? {
-            let (k, v) = row?;
-            let rec = ChangeRec::decode(v.value())?;
-            if since.is_none() && rec.kind == ChangeKind::Delete {
-                continue;
-            }
-            if changes.len() == limit {
-                truncated = true;
-                break;
-            }
-            let seq = k.value().1;
-            changes.push(Change {
-                name: rec.name,
-                kind: rec.kind,
-                is_collection: rec.is_collection,
-                seq,
-            });
-        }
-        let seq = match (truncated, changes.last()) {
-            (true, Some(last)) => last.seq,
-            (true, None) => from,
-            (false, _) => st.seq,
-        };
-        Ok(Changes {
-            changes,
-            seq,
-            truncated,
-        })
+        self.snap.changes_since(coll, since, limit)
     }
 
     /// Names of objects whose time span overlaps `[start, end)`, in no particular order.
     pub fn overlapping(&self, coll: &str, start: i64, end: i64) -> Result<Vec<String>> {
-        let id = self.require(coll)?;
-        let st = coll_state(&self.snap.state, id)?;
-        let mut out = Vec::new();
-        if start >= end {
-            return Ok(out);
-        }
-        for (class, lowest) in spans::scan_plan(st.span_classes, start) {
-            let range = (id, class, lowest, "")..(id, class, end, "");
-            for row in self.snap.spans.range(range)? {
-                let (k, v) = row?;
-                let (_, _, s, name) = k.value();
-                if s < end && start < v.value() {
-                    out.push(name.to_owned());
-                }
-            }
-        }
-        Ok(out)
+        self.snap.overlapping(coll, start, end)
     }
 
-    /// Number of collections and objects in this snapshot, in constant time (redb keeps every
-    /// table's length).
+    /// Number of collections and objects in this snapshot.
     pub fn counts(&self) -> Result<StoreCounts> {
-        Ok(StoreCounts {
-            collections: self.snap.colls.len()?,
-            objects: self.snap.objects.len()?,
-        })
+        self.snap.counts()
     }
 
     /// Bytes of bodies stored in collections owned by `owner`.
     pub fn used(&self, owner: &str) -> Result<u64> {
-        Ok(self.snap.usage.get(owner)?.map(|g| g.value()).unwrap_or(0))
+        self.snap.used(owner)
+    }
+
+    /// Visits the objects of `coll` in name order, starting after `after` (`None`: from the
+    /// first), until `visit` breaks. Returns whether the walk reached the end.
+    pub fn scan_objects(
+        &self,
+        coll: &str,
+        after: Option<&str>,
+        mut visit: impl FnMut(&str, &ObjectView<'_>) -> ControlFlow<()>,
+    ) -> Result<bool> {
+        self.snap.scan_objects(coll, after, &mut visit)
+    }
+
+    /// Whether any object of `coll` has a dead property: when none has, a listing can answer
+    /// "not found" for every property name it does not compute without a lookup per member.
+    pub fn has_object_props(&self, coll: &str) -> Result<bool> {
+        self.snap.has_object_props(coll)
+    }
+
+    /// Runs `f` on an object's record and body, both borrowed; the body is checked against its
+    /// crc32 first (`Corrupt` rather than wrong bytes). `None` when there is no such object.
+    pub fn with_object<R>(
+        &self,
+        coll: &str,
+        name: &str,
+        f: impl FnOnce(&ObjectView<'_>, &[u8]) -> R,
+    ) -> Result<Option<R>> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.snap.with_object(coll, name, &mut |view, body| {
+            if let Some(f) = f.take() {
+                out = Some(f(view, body));
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// The dead properties of an object (Clark name -> stored value); empty when it has none
+    /// or does not exist.
+    pub fn object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {
+        self.snap.object_props(coll, name)
+    }
+
+    /// Whether an instance of event object `name` overlaps `[start, end)` (exactly whether it
+    /// matches `VCALENDAR > VEVENT > time-range(start, end)`), or `None` when the object's
+    /// instances are not indexed and only its body can tell.
+    pub fn event_instances_overlap(
+        &self,
+        coll: &str,
+        name: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<Option<bool>> {
+        self.snap
+            .event_instances_overlap_in(coll, name, start, end, true)
+    }
+
+    /// [`Reader::event_instances_overlap`] for a query whose floating zone (RFC 4791 §9.9) is
+    /// UTC (`floating_utc`) or another: then an object whose instances depend on that zone is
+    /// `None`, left to its body.
+    pub fn event_instances_overlap_in(
+        &self,
+        coll: &str,
+        name: &str,
+        start: i64,
+        end: i64,
+        floating_utc: bool,
+    ) -> Result<Option<bool>> {
+        self.snap
+            .event_instances_overlap_in(coll, name, start, end, floating_utc)
+    }
+
+    /// The indexed instance spans of an object, `None` when it has none indexed.
+    pub fn event_instances(&self, coll: &str, name: &str) -> Result<Option<Vec<TimeSpan>>> {
+        self.snap.event_instances(coll, name)
     }
 }

@@ -1,125 +1,77 @@
-//! The store handle: opening, routing writes through the committer, and snapshot reads.
+//! [`Store`]: the handle everything above the store holds, over whichever backend was chosen.
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use davlite_formats::ParsedObject;
-use parking_lot::Mutex;
-use redb::{Database, ReadableTable};
 
-use crate::commit::{Committer, Engine, Job, call};
-use crate::error::{Result, StorageError, StoreError};
+use crate::contract::Backend;
+use crate::error::StoreError;
 use crate::reader::Reader;
-use crate::stats::{CommitStats, Recorder};
-use crate::tables::*;
-use crate::tx::Tx;
+use crate::redb_backend::RedbStore;
+use crate::stats::CommitStats;
 use crate::types::*;
 
-/// A davlite store: one redb file. Cheap to clone; all clones share one committer.
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// A davlite store on some [`Backend`]. Cheap to clone; clones share the backend (and, on redb,
+/// its committer).
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) engine: Arc<Engine>,
-    committer: Option<Arc<Committer>>,
-    /// The latest snapshot and the commit generation it was taken at, so consecutive reads
-    /// without a commit in between share one read transaction.
-    cache: Arc<Mutex<Option<(u64, Reader)>>>,
+    backend: Arc<dyn Backend>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("group_commit", &self.committer.is_some())
+            .field("backend", &self.backend.kind())
             .finish()
     }
 }
 
 impl Store {
-    /// Opens the store at `path`, creating the file if it does not exist.
+    /// Opens (creating if needed) the embedded redb store in the file at `path`.
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<Store> {
-        let db = Database::create(path.as_ref())?;
-        Self::with_database(db, options)
+        Ok(Store::new(RedbStore::open(path, options)?))
     }
 
-    /// A store that lives in memory only, for tests and scratch use.
+    /// An embedded store that lives in memory only, for tests and scratch use.
     pub fn in_memory(options: Options) -> Result<Store> {
-        let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
-        Self::with_database(db, options)
+        Ok(Store::new(RedbStore::in_memory(options)?))
     }
 
-    pub(crate) fn with_database(db: Database, options: Options) -> Result<Store> {
-        init(&db)?;
-        let engine = Arc::new(Engine {
-            db,
-            durability: options.durability,
-            quota: parking_lot::RwLock::new(Arc::new(QuotaPolicy {
-                default: options.owner_quota,
-                owners: Default::default(),
-            })),
-            generation: AtomicU64::new(0),
-            stats: Recorder::new(),
-        });
-        let committer = if options.group_commit {
-            let c = Committer::start(engine.clone()).map_err(|e| {
-                StoreError::Storage(StorageError::msg(format!("cannot start committer: {e}")))
-            })?;
-            Some(Arc::new(c))
-        } else {
-            None
-        };
-        Ok(Store {
-            engine,
-            committer,
-            cache: Arc::new(Mutex::new(None)),
-        })
+    /// A store on any backend that keeps the contract.
+    pub fn new(backend: impl Backend) -> Store {
+        Store {
+            backend: Arc::new(backend),
+        }
     }
 
-    /// Runs a write: through the committer's next batch, or alone on this thread.
-    pub(crate) fn write<T, F>(&self, f: F) -> Result<T>
-    where
-        F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        call(f, |job: Box<dyn Job>| match &self.committer {
-            Some(c) => c.submit(job),
-            None => self.engine.run_batch(vec![job]),
-        })
+    /// Which backend this store runs on (`"redb"`, `"postgres"`).
+    pub fn backend_kind(&self) -> &'static str {
+        self.backend.kind()
     }
 
     /// A consistent snapshot including every write acknowledged before this call.
     pub fn read(&self) -> Result<Reader> {
-        let generation = self.engine.generation.load(Ordering::Acquire);
-        if let Some((g, r)) = &*self.cache.lock() {
-            if *g == generation {
-                return Ok(r.clone());
-            }
-        }
-        let reader = Reader::begin(&self.engine.db)?;
-        let mut cache = self.cache.lock();
-        if cache.as_ref().is_none_or(|(g, _)| *g < generation) {
-            *cache = Some((generation, reader.clone()));
-        }
-        Ok(reader)
+        self.backend.read()
     }
 
     /// Batch sizes and commit (fsync) times of the write path since the store was opened.
-    /// Reads a few atomics; never touches the database.
     pub fn commit_stats(&self) -> CommitStats {
-        self.engine.stats.read()
+        self.backend.commit_stats()
     }
 
     // ----- collections -----
 
     /// Creates a collection; its parent (all but the last segment) must be a plain collection.
     pub fn create_collection(&self, path: &str, new: NewCollection) -> Result<Collection> {
-        let path = path.to_owned();
-        self.write(move |tx| tx.create_collection(&path, &new))
+        self.backend.create_collection(path, new)
     }
 
     /// Deletes a collection with all its descendants and members, in one transaction.
     pub fn delete_collection(&self, path: &str) -> Result<()> {
-        let path = path.to_owned();
-        self.write(move |tx| tx.delete_collection(&path))
+        self.backend.delete_collection(path)
     }
 
     /// Sets (`Some`) or removes (`None`) properties and optionally replaces the limits, all or
@@ -130,21 +82,18 @@ impl Store {
         props: Vec<(String, Option<Vec<u8>>)>,
         limits: Option<Limits>,
     ) -> Result<Collection> {
-        let path = path.to_owned();
-        self.write(move |tx| tx.update_collection(&path, &props, limits))
+        self.backend.update_collection(path, props, limits)
     }
 
     /// Moves a collection with its subtree; returns whether the destination was created (not
     /// overwritten). The collection keeps its id, so its sync tokens stay valid.
     pub fn move_collection(&self, from: &str, to: &str, overwrite: bool) -> Result<bool> {
-        let (from, to) = (from.to_owned(), to.to_owned());
-        self.write(move |tx| tx.move_collection(&from, &to, overwrite))
+        self.backend.move_collection(from, to, overwrite)
     }
 
     /// Deep-copies a collection; the copies get new ids and fresh change logs.
     pub fn copy_collection(&self, from: &str, to: &str, overwrite: bool) -> Result<bool> {
-        let (from, to) = (from.to_owned(), to.to_owned());
-        self.write(move |tx| tx.copy_collection(&from, &to, overwrite))
+        self.backend.copy_collection(from, to, overwrite)
     }
 
     /// Sets (`Some`) or removes (`None`) dead properties of an existing object, all or nothing,
@@ -157,16 +106,20 @@ impl Store {
         changes: Vec<(String, Option<Vec<u8>>)>,
         pre: Precondition,
     ) -> Result<()> {
-        let (coll, name) = (coll.to_owned(), name.to_owned());
-        self.write(move |tx| tx.update_object_props(&coll, &name, &changes, &pre))
+        self.backend.update_object_props(coll, name, changes, pre)
     }
 
     /// Forgets deletions logged at or before sequence `upto` and raises the collection's floor
     /// to it (sync tokens below it become invalid); returns how many tombstones were dropped.
-    /// The log otherwise keeps one entry per name ever seen, so the floor never moves by itself.
     pub fn prune_changes(&self, path: &str, upto: u64) -> Result<u64> {
-        let path = path.to_owned();
-        self.write(move |tx| tx.prune_changes(&path, upto))
+        self.backend.prune_changes(path, upto)
+    }
+
+    /// Keeps at most `keep` delete tombstones in the change log of collection `path`, dropping
+    /// the oldest and raising its floor past them, in one transaction. Sync tokens older than
+    /// the new floor become invalid. Returns how many tombstones were dropped.
+    pub fn prune_tombstones(&self, path: &str, keep: u64) -> Result<u64> {
+        self.backend.prune_tombstones(path, keep)
     }
 
     // ----- objects -----
@@ -179,15 +132,12 @@ impl Store {
         object: ParsedObject,
         pre: Precondition,
     ) -> Result<PutOutcome> {
-        let (coll, name) = (coll.to_owned(), name.to_owned());
-        let object = crate::objects::Hashed::new(object);
-        self.write(move |tx| tx.put(&coll, &name, &object, &pre))
+        self.backend.put(coll, name, object, pre)
     }
 
     /// Deletes an object; `NotFound` when it does not exist, whatever the precondition.
     pub fn delete(&self, coll: &str, name: &str, pre: Precondition) -> Result<()> {
-        let (coll, name) = (coll.to_owned(), name.to_owned());
-        self.write(move |tx| tx.delete(&coll, &name, &pre))
+        self.backend.delete(coll, name, pre)
     }
 
     /// Copies an object; `pre` applies to the source, `overwrite` to the destination.
@@ -198,13 +148,7 @@ impl Store {
         overwrite: bool,
         pre: Precondition,
     ) -> Result<PutOutcome> {
-        let (f0, f1, t0, t1) = (
-            from.0.to_owned(),
-            from.1.to_owned(),
-            to.0.to_owned(),
-            to.1.to_owned(),
-        );
-        self.write(move |tx| tx.transfer((&f0, &f1), (&t0, &t1), overwrite, &pre, false))
+        self.backend.transfer(from, to, overwrite, pre, false)
     }
 
     /// Moves (renames) an object, within or across collections.
@@ -215,14 +159,10 @@ impl Store {
         overwrite: bool,
         pre: Precondition,
     ) -> Result<PutOutcome> {
-        let (f0, f1, t0, t1) = (
-            from.0.to_owned(),
-            from.1.to_owned(),
-            to.0.to_owned(),
-            to.1.to_owned(),
-        );
-        self.write(move |tx| tx.transfer((&f0, &f1), (&t0, &t1), overwrite, &pre, true))
+        self.backend.transfer(from, to, overwrite, pre, true)
     }
+
+    // ----- quota -----
 
     /// Bytes used by `owner`'s objects and the quota that applies to them.
     pub fn usage(&self, owner: &str) -> Result<(u64, Option<u64>)> {
@@ -231,29 +171,41 @@ impl Store {
 
     /// The default quota (`Options::owner_quota`, or the last [`Store::set_owner_quotas`]).
     pub fn quota(&self) -> Option<u64> {
-        self.engine.quota.read().default
+        self.backend.quota_policy().default
     }
 
     /// The quota that applies to `owner` now; `None` for no quota.
     pub fn owner_quota(&self, owner: &str) -> Option<u64> {
-        self.engine.quota.read().limit(owner)
+        self.backend.quota_policy().limit(owner)
     }
 
     /// The quota policy in force.
     pub fn quota_policy(&self) -> QuotaPolicy {
-        (**self.engine.quota.read()).clone()
+        self.backend.quota_policy()
     }
 
-    /// Replaces the quota policy (the default and every per-owner limit). Writes whose batch
-    /// begins afterwards are checked against it, inside their own write transaction; a lowered
-    /// quota never deletes anything, it only refuses writes that would grow usage.
+    /// Replaces the quota policy (the default and every per-owner limit). Writes that begin
+    /// afterwards are checked against it, inside their own write transaction; a lowered quota
+    /// never deletes anything, it only refuses writes that would grow usage.
     pub fn set_owner_quotas(&self, policy: QuotaPolicy) {
-        *self.engine.quota.write() = Arc::new(policy);
+        self.backend.set_owner_quotas(policy)
     }
 
-    /// Checks every record and index of the latest snapshot; see [`VerifyReport`].
+    /// Checks every record and index of the latest state; see [`VerifyReport`].
     pub fn verify(&self) -> Result<VerifyReport> {
-        crate::verify::verify(&self.read()?)
+        self.backend.verify()
+    }
+
+    // ----- shared documents -----
+
+    /// A small named document shared by every process on the backend, with its version.
+    pub fn document(&self, name: &str) -> Result<Option<(u64, Vec<u8>)>> {
+        self.backend.document(name)
+    }
+
+    /// Replaces a document if its version is still `expected` (`None`: it must not exist yet).
+    pub fn put_document(&self, name: &str, bytes: Vec<u8>, expected: Option<u64>) -> Result<u64> {
+        self.backend.put_document(name, bytes, expected)
     }
 
     // ----- convenience reads, each on the latest snapshot -----
@@ -294,27 +246,4 @@ impl Store {
     pub fn overlapping(&self, coll: &str, start: i64, end: i64) -> Result<Vec<String>> {
         self.read()?.overlapping(coll, start, end)
     }
-}
-
-/// Creates every table (so read transactions can open them) and checks the format version.
-fn init(db: &Database) -> Result<()> {
-    let txn = db.begin_write()?;
-    {
-        let tx = Tx::open(&txn, 0, Default::default())?;
-        let mut meta = tx.meta;
-        let format = meta.get("format")?.map(|g| g.value());
-        match format {
-            None => {
-                meta.insert("format", FORMAT_VERSION)?;
-            }
-            Some(FORMAT_VERSION) => {}
-            Some(v) => {
-                return Err(StoreError::Corrupt {
-                    detail: format!("unknown store format {v} (this build reads {FORMAT_VERSION})"),
-                });
-            }
-        }
-    }
-    txn.commit()?;
-    Ok(())
 }

@@ -264,3 +264,16 @@ impl QuotaPolicy {
         }
     }
 }
+
+/// What a listing needs of one object, borrowed from its stored record (or, on a backend whose
+/// rows arrive over a wire, from the row buffer the walk holds).
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectView<'a> {
+    pub etag: Etag,
+    pub size: u64,
+    /// Unix seconds of the last write.
+    pub modified: i64,
+    /// The collection sequence number of the object's last write.
+    pub seq: u64,
+    pub content_type: &'a str,
+}

@@ -6,14 +6,14 @@ use std::collections::HashMap;
 
 use redb::ReadableTable;
 
-use crate::codec::{ChangeRec, CollRec, CollState, ObjRec};
 use crate::error::{Result, StoreError};
-use crate::instances;
-use crate::reader::Reader;
-use crate::spans;
+use crate::redb_backend::codec::{ChangeRec, CollRec, CollState, ObjRec};
+use crate::redb_backend::instances;
+use crate::redb_backend::reader::RedbReader;
+use crate::redb_backend::spans;
 use crate::types::{ChangeKind, Etag, VerifyReport};
 
-pub(crate) fn verify(reader: &Reader) -> Result<VerifyReport> {
+pub(crate) fn verify(reader: &RedbReader) -> Result<VerifyReport> {
     let s = reader.snap();
     let mut r = VerifyReport::default();
     let mut states: HashMap<u64, CollState> = HashMap::new();

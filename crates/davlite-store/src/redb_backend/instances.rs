@@ -13,7 +13,7 @@
 use davlite_formats::TimeSpan;
 
 use crate::error::{Result, StoreError};
-use crate::reader::Reader;
+use crate::redb_backend::reader::RedbReader;
 
 const PAIR: usize = 16;
 
@@ -64,21 +64,8 @@ pub(crate) fn unpack(row: &[u8], name: &str) -> Result<Vec<TimeSpan>> {
     Ok(pairs(row, name)?.collect())
 }
 
-impl Reader {
-    /// Whether an instance of event object `name` overlaps `[start, end)` — which is exactly
-    /// whether it matches `VCALENDAR > VEVENT > time-range(start, end)` — or `None` when the
-    /// object's instances are not indexed and only its body can tell.
-    pub fn event_instances_overlap(
-        &self,
-        coll: &str,
-        name: &str,
-        start: i64,
-        end: i64,
-    ) -> Result<Option<bool>> {
-        self.event_instances_overlap_in(coll, name, start, end, true)
-    }
-
-    /// [`Reader::event_instances_overlap`] for a query whose floating zone (RFC 4791 §9.9) is
+impl RedbReader {
+    /// Whether an instance of event object `name` overlaps `[start, end)`, for a query whose floating zone (RFC 4791 §9.9) is
     /// UTC (`floating_utc`) or another: then an object whose instances depend on that zone is
     /// `None`, left to its body.
     pub fn event_instances_overlap_in(
@@ -157,7 +144,12 @@ mod tests {
     }
 
     fn calendar_store() -> Store {
-        let store = Store::in_memory(Options::default()).unwrap();
+        calendar_backend().1
+    }
+
+    fn calendar_backend() -> (RedbStore, Store) {
+        let redb = RedbStore::in_memory(Options::default()).unwrap();
+        let store = Store::new(redb.clone());
         for c in ["a", "b"] {
             let new = NewCollection {
                 kind: CollectionKind::Calendar,
@@ -165,7 +157,13 @@ mod tests {
             };
             store.create_collection(c, new).unwrap();
         }
-        store
+        (redb, store)
+    }
+
+    /// Instance rows left in the table, whatever the object records say.
+    fn instance_rows(redb: &RedbStore) -> u64 {
+        let reader = RedbReader::begin(&redb.engine.db).unwrap();
+        reader.snap().instances.len().unwrap()
     }
 
     fn assert_sound(store: &Store) {
@@ -175,7 +173,7 @@ mod tests {
 
     #[test]
     fn put_update_and_delete_keep_the_row_in_step() {
-        let store = calendar_store();
+        let (redb, store) = calendar_backend();
         let obj = weekly("u1", 4, "EXDATE:20240311T090000Z\r\n");
         let listed = obj.info.event_instances.clone().unwrap();
         assert_eq!(listed.len(), 3);
@@ -227,13 +225,13 @@ mod tests {
 
         store.delete("a", "e.ics", Precondition::None).unwrap();
         assert_eq!(overlap(&store, "a", "e.ics", 0), None);
-        assert_eq!(store.read().unwrap().snap().instances.len().unwrap(), 0);
+        assert_eq!(instance_rows(&redb), 0);
         assert_sound(&store);
     }
 
     #[test]
     fn copies_and_moves_take_the_row_along() {
-        let store = calendar_store();
+        let (redb, store) = calendar_backend();
         store
             .put("a", "e.ics", weekly("u1", 3, ""), Precondition::None)
             .unwrap();
@@ -273,19 +271,19 @@ mod tests {
         assert_eq!(overlap(&store, "d", "e.ics", 2), Some(true));
         assert_sound(&store);
         store.delete_collection("d").unwrap();
-        assert_eq!(store.read().unwrap().snap().instances.len().unwrap(), 0);
+        assert_eq!(instance_rows(&redb), 0);
         assert_sound(&store);
     }
 
     #[test]
     fn verify_reports_rows_that_do_not_belong() {
-        let store = calendar_store();
+        let (redb, store) = calendar_backend();
         store
             .put("a", "e.ics", weekly("u1", 3, ""), Precondition::None)
             .unwrap();
         assert_sound(&store);
         let (reply, rx) = std::sync::mpsc::sync_channel(1);
-        let corrupt = |tx: &mut crate::tx::Tx<'_>| -> Result<()> {
+        let corrupt = |tx: &mut crate::redb_backend::tx::Tx<'_>| -> Result<()> {
             tx.instances.insert((999, "x.ics"), &[][..])?;
             let id = tx.coll("a")?.map_or(0, |c| c.0);
             let unsorted = [TimeSpan { start: 5, end: 6 }, TimeSpan { start: 1, end: 2 }];
@@ -293,8 +291,9 @@ mod tests {
                 .insert((id, "e.ics"), pack(&unsorted, false).as_slice())?;
             Ok(())
         };
-        let job: Box<dyn crate::commit::Job> = Box::new(crate::commit::Call::new(corrupt, reply));
-        store.engine.run_batch(vec![job]);
+        let job: Box<dyn crate::redb_backend::commit::Job> =
+            Box::new(crate::redb_backend::commit::Call::new(corrupt, reply));
+        redb.engine.run_batch(vec![job]);
         rx.recv().unwrap().unwrap();
         let problems = store.verify().unwrap().problems;
         assert_eq!(problems.len(), 2, "{problems:?}");

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use davlite_formats::TimeSpan;
 use redb::{ReadableTable, Table, WriteTransaction};
 
-use crate::codec::{ChangeRec, CollRec, CollState, ObjRec};
 use crate::error::{Result, StoreError};
-use crate::instances;
-use crate::spans;
-use crate::tables::*;
+use crate::redb_backend::codec::{ChangeRec, CollRec, CollState, ObjRec};
+use crate::redb_backend::instances;
+use crate::redb_backend::spans;
+use crate::redb_backend::tables::*;
 use crate::types::{ChangeKind, Etag, Precondition, QuotaPolicy};
 
 pub(crate) struct Tx<'t> {
@@ -31,6 +31,7 @@ pub(crate) struct Tx<'t> {
     pub change_names: Table<'t, (u64, &'static str), u64>,
     pub usage: Table<'t, &'static str, u64>,
     pub meta: Table<'t, &'static str, u64>,
+    pub docs: Table<'t, &'static str, &'static [u8]>,
     pub now: i64,
     pub quota: Arc<QuotaPolicy>,
     /// `None` marks a collection deleted in this batch.
@@ -58,6 +59,7 @@ impl<'t> Tx<'t> {
             change_names: txn.open_table(CHANGE_NAMES)?,
             usage: txn.open_table(USAGE)?,
             meta: txn.open_table(META)?,
+            docs: txn.open_table(DOCS)?,
             now,
             quota,
             states: HashMap::new(),

@@ -3,10 +3,10 @@
 
 use redb::ReadableTable;
 
-use crate::codec::{CollRec, CollState};
 use crate::error::{Result, StoreError};
-use crate::tables::{check_path, children_of, coll_rec, split_parent};
-use crate::tx::Tx;
+use crate::redb_backend::codec::{CollRec, CollState};
+use crate::redb_backend::tables::{check_path, children_of, coll_rec, split_parent};
+use crate::redb_backend::tx::Tx;
 use crate::types::{ChangeKind, Collection, CollectionId, CollectionKind, Limits, NewCollection};
 
 /// Where a new collection (or a moved or copied one) would go: its parent's id (`0` for the
@@ -189,7 +189,7 @@ impl Tx<'_> {
         let mut dead = Vec::new();
         for row in self.changes.range((id, st.floor + 1)..=(id, upto))? {
             let (k, v) = row?;
-            let rec = crate::codec::ChangeRec::decode(v.value())?;
+            let rec = crate::redb_backend::codec::ChangeRec::decode(v.value())?;
             if rec.kind == ChangeKind::Delete {
                 dead.push((k.value().1, rec.name));
             }
@@ -296,7 +296,7 @@ impl Tx<'_> {
             owner.get_or_insert(slot.parent_owner.clone().unwrap_or(crec.owner));
             // Read every body now, so a corrupt one fails the copy before anything is written.
             for (name, obj) in self.objects_of(cid)? {
-                crate::tables::body(&self.bodies, cid, &name, &obj)?;
+                crate::redb_backend::tables::body(&self.bodies, cid, &name, &obj)?;
                 total += obj.size;
             }
         }
@@ -330,9 +330,9 @@ impl Tx<'_> {
                 self.props.insert((nid, k.as_str()), v.as_slice())?;
             }
             for (name, obj) in self.objects_of(cid)? {
-                let body = crate::tables::body(&self.bodies, cid, &name, &obj)?;
+                let body = crate::redb_backend::tables::body(&self.bodies, cid, &name, &obj)?;
                 let seq = self.log(nid, &name, ChangeKind::Upsert, false)?;
-                let mut rec = crate::codec::ObjRec {
+                let mut rec = crate::redb_backend::codec::ObjRec {
                     seq,
                     modified: self.now,
                     ..obj

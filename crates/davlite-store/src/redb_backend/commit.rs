@@ -15,8 +15,8 @@ use parking_lot::{Condvar, Mutex};
 use redb::Database;
 
 use crate::error::{Result, StorageError, StoreError};
+use crate::redb_backend::tx::Tx;
 use crate::stats::Recorder;
-use crate::tx::Tx;
 use crate::types::{Durability, QuotaPolicy};
 
 /// One request inside a batch.
@@ -75,11 +75,11 @@ where
 pub(crate) struct Engine {
     pub db: Database,
     pub durability: Durability,
-    /// Swapped whole by [`crate::Store::set_owner_quotas`]; each batch takes the current one.
+    /// Swapped whole by [`crate::RedbStore::set_owner_quotas`]; each batch takes the current one.
     pub quota: parking_lot::RwLock<Arc<QuotaPolicy>>,
     /// Bumped after every successful commit; readers cache a snapshot per generation.
     pub generation: AtomicU64,
-    /// Batch sizes and commit times, for [`crate::Store::commit_stats`].
+    /// Batch sizes and commit times, for [`crate::RedbStore::commit_stats`].
     pub stats: Recorder,
 }
 

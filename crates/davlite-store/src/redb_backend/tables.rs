@@ -3,8 +3,8 @@
 
 use redb::{ReadableTable, TableDefinition};
 
-use crate::codec::{CollRec, CollState, ObjRec};
 use crate::error::{Result, StoreError};
+use crate::redb_backend::codec::{CollRec, CollState, ObjRec};
 
 /// Collection path -> id.
 pub(crate) const PATHS: TableDefinition<&str, u64> = TableDefinition::new("paths");
@@ -32,15 +32,18 @@ pub(crate) const SPANS: TableDefinition<(u64, u8, i64, &str), i64> = TableDefini
 /// only for objects whose parser listed them.
 pub(crate) const INSTANCES: TableDefinition<(u64, &str), &[u8]> =
     TableDefinition::new("event_instances");
-/// (collection id, seq) -> [`crate::codec::ChangeRec`].
+/// (collection id, seq) -> [`crate::redb_backend::codec::ChangeRec`].
 pub(crate) const CHANGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("changes");
 /// (collection id, member name) -> seq of its entry in CHANGES (compaction: one per name).
 pub(crate) const CHANGE_NAMES: TableDefinition<(u64, &str), u64> =
     TableDefinition::new("change_names");
 /// Owner -> bytes of bodies stored in the owner's collections.
 pub(crate) const USAGE: TableDefinition<&str, u64> = TableDefinition::new("usage");
-/// Store-wide counters: `next_collection_id`, `format`.
+/// RedbStore-wide counters: `next_collection_id`, `format`.
 pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// Document name -> version (8 bytes, little-endian) followed by the document's bytes.
+pub(crate) const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("documents");
 
 pub(crate) const FORMAT_VERSION: u64 = 1;
 

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use redb::ReadableTable;
 
 use crate::error::{Result, StoreError};
-use crate::reader::Reader;
-use crate::tx::{Tx, check_precondition};
+use crate::redb_backend::reader::RedbReader;
+use crate::redb_backend::tx::{Tx, check_precondition};
 use crate::types::Precondition;
 
 /// Above every Clark name, so `(id, name, "")..(id, name, END)` spans one object's properties.
@@ -68,7 +68,7 @@ impl Tx<'_> {
     }
 }
 
-impl Reader {
+impl RedbReader {
     /// The dead properties of an object (Clark name -> stored value); empty when it has none
     /// or does not exist.
     pub fn object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {

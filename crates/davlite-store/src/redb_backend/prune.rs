@@ -7,10 +7,10 @@
 
 use redb::ReadableTable;
 
-use crate::codec::ChangeRec;
 use crate::error::{Result, StoreError};
-use crate::store::Store;
-use crate::tx::Tx;
+use crate::redb_backend::codec::ChangeRec;
+use crate::redb_backend::store::RedbStore;
+use crate::redb_backend::tx::Tx;
 use crate::types::ChangeKind;
 
 impl Tx<'_> {
@@ -33,7 +33,7 @@ impl Tx<'_> {
     }
 }
 
-impl Store {
+impl RedbStore {
     /// Keeps at most `keep` delete tombstones in the change log of collection `path`, dropping
     /// the oldest and raising its floor past them, in one transaction. Sync tokens older than
     /// the new floor become invalid. Returns how many tombstones were dropped.

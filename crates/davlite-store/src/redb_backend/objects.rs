@@ -4,10 +4,10 @@
 use davlite_formats::{ObjectInfo, ObjectKind, ParsedObject};
 use redb::ReadableTable;
 
-use crate::codec::{CollRec, ObjRec};
 use crate::error::{LimitKind, Result, StoreError};
-use crate::tables::check_name;
-use crate::tx::{Tx, check_precondition};
+use crate::redb_backend::codec::{CollRec, ObjRec};
+use crate::redb_backend::tables::check_name;
+use crate::redb_backend::tx::{Tx, check_precondition};
 use crate::types::{ChangeKind, CollectionKind, Etag, Precondition, PutOutcome};
 
 /// An object with its ETag and checksum, computed by the caller's thread before the request
@@ -231,7 +231,7 @@ impl Tx<'_> {
             };
         self.check_quota(&dst_coll.owner, src.size, freed)?;
 
-        let body = crate::tables::body(&self.bodies, src_id, from.1, &src)?;
+        let body = crate::redb_backend::tables::body(&self.bodies, src_id, from.1, &src)?;
         let props = self.object_props(src_id, from.1)?;
         let mut events = src.info.clone();
         self.load_event_instances(src_id, from.1, &mut events)?;

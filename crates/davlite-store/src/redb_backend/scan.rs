@@ -5,37 +5,23 @@
 
 use std::ops::ControlFlow;
 
-use crate::codec::ObjHead;
 use crate::error::{Result, StoreError};
-use crate::reader::Reader;
-use crate::tables::check_body;
-use crate::types::Etag;
+use crate::redb_backend::codec::ObjHead;
+use crate::redb_backend::reader::RedbReader;
+use crate::redb_backend::tables::check_body;
+use crate::types::ObjectView;
 
-/// What a listing needs of one object, borrowed from its stored record.
-#[derive(Debug, Clone, Copy)]
-pub struct ObjectView<'a> {
-    pub etag: Etag,
-    pub size: u64,
-    /// Unix seconds of the last write.
-    pub modified: i64,
-    /// The collection sequence number of the object's last write.
-    pub seq: u64,
-    pub content_type: &'a str,
-}
-
-impl<'a> ObjectView<'a> {
-    fn of(head: &ObjHead<'a>) -> ObjectView<'a> {
-        ObjectView {
-            etag: head.etag,
-            size: head.size,
-            modified: head.modified,
-            seq: head.seq,
-            content_type: head.content_type,
-        }
+fn view<'a>(head: &ObjHead<'a>) -> ObjectView<'a> {
+    ObjectView {
+        etag: head.etag,
+        size: head.size,
+        modified: head.modified,
+        seq: head.seq,
+        content_type: head.content_type,
     }
 }
 
-impl Reader {
+impl RedbReader {
     /// Visits the objects of `coll` in name order, starting after `after` (`None`: from the
     /// first), until `visit` breaks. Returns whether the walk reached the end.
     pub fn scan_objects(
@@ -56,7 +42,7 @@ impl Reader {
             let key = k.value();
             let rec = v.value();
             let head = ObjHead::decode(rec)?;
-            if visit(key.1, &ObjectView::of(&head)).is_break() {
+            if visit(key.1, &view(&head)).is_break() {
                 return Ok(false);
             }
         }
@@ -98,7 +84,7 @@ impl Reader {
         };
         let bytes = body.value();
         check_body(name, bytes, head.size, head.crc)?;
-        Ok(Some(f(&ObjectView::of(&head), bytes)))
+        Ok(Some(f(&view(&head), bytes)))
     }
 }
 

@@ -9,7 +9,7 @@ use davlite_formats::{ObjectInfo, ObjectKind, ParsedObject};
 use redb::backends::FileBackend;
 use redb::{Database, StorageBackend};
 
-use crate::commit::{Call, Job};
+use crate::redb_backend::commit::{Call, Job};
 use crate::*;
 
 fn event(uid: &str, body: &str) -> ParsedObject {
@@ -30,8 +30,10 @@ fn put_job(
 ) -> (Box<dyn Job>, Receiver<Result<PutOutcome, StoreError>>) {
     let (reply, rx) = sync_channel(1);
     let name = name.to_owned();
-    let obj = crate::objects::Hashed::new(obj);
-    let f = move |tx: &mut crate::tx::Tx<'_>| tx.put("cal", &name, &obj, &Precondition::None);
+    let obj = crate::redb_backend::objects::Hashed::new(obj);
+    let f = move |tx: &mut crate::redb_backend::tx::Tx<'_>| {
+        tx.put("cal", &name, &obj, &Precondition::None)
+    };
     (Box::new(Call::new(f, reply)), rx)
 }
 
@@ -46,7 +48,8 @@ fn calendar_store(store: &Store) {
 #[test]
 fn a_failing_request_does_not_disturb_its_batch() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("db"), Options::default()).unwrap();
+    let redb = RedbStore::open(dir.path().join("db"), Options::default()).unwrap();
+    let store = Store::new(redb.clone());
     calendar_store(&store);
     store
         .put("cal", "held.ics", event("taken", "0"), Precondition::None)
@@ -54,7 +57,7 @@ fn a_failing_request_does_not_disturb_its_batch() {
     let (a, ra) = put_job("a.ics", event("ua", "A"));
     let (b, rb) = put_job("b.ics", event("taken", "B"));
     let (c, rc) = put_job("c.ics", event("uc", "C"));
-    store.engine.run_batch(vec![a, b, c]);
+    redb.engine.run_batch(vec![a, b, c]);
     assert!(ra.recv().unwrap().unwrap().created);
     assert!(
         matches!(rb.recv().unwrap(), Err(StoreError::UidConflict { existing }) if existing == "held.ics")
@@ -128,7 +131,8 @@ fn an_io_error_fails_every_request_of_the_batch() {
             fail: fail.clone(),
         };
         let db = Database::builder().create_with_backend(backend).unwrap();
-        let store = Store::with_database(db, Options::default()).unwrap();
+        let redb = RedbStore::with_database(db, Options::default()).unwrap();
+        let store = Store::new(redb.clone());
         calendar_store(&store);
         store
             .put("cal", "before.ics", event("u0", "0"), Precondition::None)
@@ -136,7 +140,7 @@ fn an_io_error_fails_every_request_of_the_batch() {
         let (a, ra) = put_job("a.ics", event("ua", "A"));
         let (b, rb) = put_job("b.ics", event("ub", "B"));
         fail.store(true, Ordering::SeqCst);
-        store.engine.run_batch(vec![a, b]);
+        redb.engine.run_batch(vec![a, b]);
         assert!(matches!(ra.recv().unwrap(), Err(StoreError::Storage(_))));
         assert!(matches!(rb.recv().unwrap(), Err(StoreError::Storage(_))));
         // the same through the public path: an error, never a false Ok
@@ -160,18 +164,19 @@ fn an_io_error_fails_every_request_of_the_batch() {
 
 #[test]
 fn a_batch_sees_the_collection_changes_of_earlier_requests() {
-    let store = Store::in_memory(Options::default()).unwrap();
+    let redb = RedbStore::in_memory(Options::default()).unwrap();
+    let store = Store::new(redb.clone());
     calendar_store(&store);
     let (a, ra) = put_job("a.ics", event("ua", "A"));
     let (reply, rdel) = sync_channel(1);
     let del = Box::new(Call::new(
-        |tx: &mut crate::tx::Tx<'_>| tx.delete_collection("cal"),
+        |tx: &mut crate::redb_backend::tx::Tx<'_>| tx.delete_collection("cal"),
         reply,
     ));
     let (b, rb) = put_job("b.ics", event("ub", "B"));
     let (reply, rnew) = sync_channel(1);
     let recreate = Box::new(Call::new(
-        |tx: &mut crate::tx::Tx<'_>| {
+        |tx: &mut crate::redb_backend::tx::Tx<'_>| {
             let new = NewCollection {
                 kind: CollectionKind::Calendar,
                 ..Default::default()
@@ -181,7 +186,7 @@ fn a_batch_sees_the_collection_changes_of_earlier_requests() {
         reply,
     ));
     let (c, rc) = put_job("c.ics", event("ua", "C"));
-    store.engine.run_batch(vec![a, del, b, recreate, c]);
+    redb.engine.run_batch(vec![a, del, b, recreate, c]);
     assert!(ra.recv().unwrap().is_ok());
     rdel.recv().unwrap().unwrap();
     assert!(matches!(
@@ -206,14 +211,15 @@ fn a_batch_sees_the_collection_changes_of_earlier_requests() {
 #[test]
 fn commit_stats_and_counts_follow_the_batches() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("db"), Options::default()).unwrap();
+    let redb = RedbStore::open(dir.path().join("db"), Options::default()).unwrap();
+    let store = Store::new(redb.clone());
     calendar_store(&store);
     let before = store.commit_stats();
     assert_eq!(before.batches, 1, "the collection's creation");
     let (a, ra) = put_job("a.ics", event("ua", "A"));
     let (b, rb) = put_job("b.ics", event("ua", "B"));
     let (c, rc) = put_job("c.ics", event("uc", "C"));
-    store.engine.run_batch(vec![a, b, c]);
+    redb.engine.run_batch(vec![a, b, c]);
     for rx in [ra, rc] {
         rx.recv().unwrap().unwrap();
     }

@@ -1,0 +1,250 @@
+//! The store handle: opening, routing writes through the committer, and snapshot reads.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use davlite_formats::ParsedObject;
+use parking_lot::Mutex;
+use redb::{Database, ReadableTable};
+
+use crate::error::{Result, StorageError, StoreError};
+use crate::reader::Reader;
+use crate::redb_backend::commit::{Committer, Engine, Job, call};
+use crate::redb_backend::reader::RedbReader;
+use crate::redb_backend::tables::*;
+use crate::redb_backend::tx::Tx;
+use crate::stats::{CommitStats, Recorder};
+use crate::types::*;
+
+/// The embedded backend: one redb file. Cheap to clone; all clones share one committer.
+#[derive(Clone)]
+pub struct RedbStore {
+    pub(crate) engine: Arc<Engine>,
+    committer: Option<Arc<Committer>>,
+    /// The latest snapshot and the commit generation it was taken at, so consecutive reads
+    /// without a commit in between share one read transaction.
+    cache: Arc<Mutex<Option<(u64, Reader)>>>,
+}
+
+impl std::fmt::Debug for RedbStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedbStore")
+            .field("group_commit", &self.committer.is_some())
+            .finish()
+    }
+}
+
+impl RedbStore {
+    /// Opens the store at `path`, creating the file if it does not exist.
+    pub fn open(path: impl AsRef<Path>, options: Options) -> Result<RedbStore> {
+        let db = Database::create(path.as_ref())?;
+        Self::with_database(db, options)
+    }
+
+    /// A store that lives in memory only, for tests and scratch use.
+    pub fn in_memory(options: Options) -> Result<RedbStore> {
+        let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
+        Self::with_database(db, options)
+    }
+
+    pub(crate) fn with_database(db: Database, options: Options) -> Result<RedbStore> {
+        init(&db)?;
+        let engine = Arc::new(Engine {
+            db,
+            durability: options.durability,
+            quota: parking_lot::RwLock::new(Arc::new(QuotaPolicy {
+                default: options.owner_quota,
+                owners: Default::default(),
+            })),
+            generation: AtomicU64::new(0),
+            stats: Recorder::new(),
+        });
+        let committer = if options.group_commit {
+            let c = Committer::start(engine.clone()).map_err(|e| {
+                StoreError::Storage(StorageError::msg(format!("cannot start committer: {e}")))
+            })?;
+            Some(Arc::new(c))
+        } else {
+            None
+        };
+        Ok(RedbStore {
+            engine,
+            committer,
+            cache: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Runs a write: through the committer's next batch, or alone on this thread.
+    pub(crate) fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        call(f, |job: Box<dyn Job>| match &self.committer {
+            Some(c) => c.submit(job),
+            None => self.engine.run_batch(vec![job]),
+        })
+    }
+
+    /// A consistent snapshot including every write acknowledged before this call.
+    pub fn read(&self) -> Result<Reader> {
+        let generation = self.engine.generation.load(Ordering::Acquire);
+        if let Some((g, r)) = &*self.cache.lock() {
+            if *g == generation {
+                return Ok(r.clone());
+            }
+        }
+        let reader = Reader::new(Arc::new(RedbReader::begin(&self.engine.db)?));
+        let mut cache = self.cache.lock();
+        if cache.as_ref().is_none_or(|(g, _)| *g < generation) {
+            *cache = Some((generation, reader.clone()));
+        }
+        Ok(reader)
+    }
+
+    /// Batch sizes and commit (fsync) times of the write path since the store was opened.
+    /// Reads a few atomics; never touches the database.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.engine.stats.read()
+    }
+
+    // ----- collections -----
+
+    /// Creates a collection; its parent (all but the last segment) must be a plain collection.
+    pub fn create_collection(&self, path: &str, new: NewCollection) -> Result<Collection> {
+        let path = path.to_owned();
+        self.write(move |tx| tx.create_collection(&path, &new))
+    }
+
+    /// Deletes a collection with all its descendants and members, in one transaction.
+    pub fn delete_collection(&self, path: &str) -> Result<()> {
+        let path = path.to_owned();
+        self.write(move |tx| tx.delete_collection(&path))
+    }
+
+    /// Sets (`Some`) or removes (`None`) properties and optionally replaces the limits, all or
+    /// nothing.
+    pub fn update_collection(
+        &self,
+        path: &str,
+        props: Vec<(String, Option<Vec<u8>>)>,
+        limits: Option<Limits>,
+    ) -> Result<Collection> {
+        let path = path.to_owned();
+        self.write(move |tx| tx.update_collection(&path, &props, limits))
+    }
+
+    /// Moves a collection with its subtree; returns whether the destination was created (not
+    /// overwritten). The collection keeps its id, so its sync tokens stay valid.
+    pub fn move_collection(&self, from: &str, to: &str, overwrite: bool) -> Result<bool> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.write(move |tx| tx.move_collection(&from, &to, overwrite))
+    }
+
+    /// Deep-copies a collection; the copies get new ids and fresh change logs.
+    pub fn copy_collection(&self, from: &str, to: &str, overwrite: bool) -> Result<bool> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.write(move |tx| tx.copy_collection(&from, &to, overwrite))
+    }
+
+    /// Sets (`Some`) or removes (`None`) dead properties of an existing object, all or nothing,
+    /// if `pre` holds for its current ETag (checked in the same transaction).
+    /// Neither the ETag nor the sync sequence changes: properties are not content.
+    pub fn update_object_props(
+        &self,
+        coll: &str,
+        name: &str,
+        changes: Vec<(String, Option<Vec<u8>>)>,
+        pre: Precondition,
+    ) -> Result<()> {
+        let (coll, name) = (coll.to_owned(), name.to_owned());
+        self.write(move |tx| tx.update_object_props(&coll, &name, &changes, &pre))
+    }
+
+    /// Forgets deletions logged at or before sequence `upto` and raises the collection's floor
+    /// to it (sync tokens below it become invalid); returns how many tombstones were dropped.
+    /// The log otherwise keeps one entry per name ever seen, so the floor never moves by itself.
+    pub fn prune_changes(&self, path: &str, upto: u64) -> Result<u64> {
+        let path = path.to_owned();
+        self.write(move |tx| tx.prune_changes(&path, upto))
+    }
+
+    // ----- objects -----
+
+    /// Stores an object under `coll/name` if every check holds (see the crate docs).
+    pub fn put(
+        &self,
+        coll: &str,
+        name: &str,
+        object: ParsedObject,
+        pre: Precondition,
+    ) -> Result<PutOutcome> {
+        let (coll, name) = (coll.to_owned(), name.to_owned());
+        let object = crate::redb_backend::objects::Hashed::new(object);
+        self.write(move |tx| tx.put(&coll, &name, &object, &pre))
+    }
+
+    /// Deletes an object; `NotFound` when it does not exist, whatever the precondition.
+    pub fn delete(&self, coll: &str, name: &str, pre: Precondition) -> Result<()> {
+        let (coll, name) = (coll.to_owned(), name.to_owned());
+        self.write(move |tx| tx.delete(&coll, &name, &pre))
+    }
+
+    /// Copies (`remove == false`) or moves an object in one transaction.
+    pub fn transfer(
+        &self,
+        from: (&str, &str),
+        to: (&str, &str),
+        overwrite: bool,
+        pre: Precondition,
+        remove: bool,
+    ) -> Result<PutOutcome> {
+        let (f0, f1, t0, t1) = (
+            from.0.to_owned(),
+            from.1.to_owned(),
+            to.0.to_owned(),
+            to.1.to_owned(),
+        );
+        self.write(move |tx| tx.transfer((&f0, &f1), (&t0, &t1), overwrite, &pre, remove))
+    }
+
+    /// The quota policy in force.
+    pub fn quota_policy(&self) -> QuotaPolicy {
+        (**self.engine.quota.read()).clone()
+    }
+
+    /// Replaces the quota policy (the default and every per-owner limit). Writes whose batch
+    /// begins afterwards are checked against it, inside their own write transaction.
+    pub fn set_owner_quotas(&self, policy: QuotaPolicy) {
+        *self.engine.quota.write() = Arc::new(policy);
+    }
+
+    /// Checks every record and index of a fresh snapshot; see [`VerifyReport`].
+    pub fn verify(&self) -> Result<VerifyReport> {
+        crate::redb_backend::verify::verify(&RedbReader::begin(&self.engine.db)?)
+    }
+}
+
+/// Creates every table (so read transactions can open them) and checks the format version.
+fn init(db: &Database) -> Result<()> {
+    let txn = db.begin_write()?;
+    {
+        let tx = Tx::open(&txn, 0, Default::default())?;
+        let mut meta = tx.meta;
+        let format = meta.get("format")?.map(|g| g.value());
+        match format {
+            None => {
+                meta.insert("format", FORMAT_VERSION)?;
+            }
+            Some(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(StoreError::Corrupt {
+                    detail: format!("unknown store format {v} (this build reads {FORMAT_VERSION})"),
+                });
+            }
+        }
+    }
+    txn.commit()?;
+    Ok(())
+}
