@@ -1,5 +1,6 @@
 //! Administrative commands that open the store directly: import, export, dump, restore,
-//! verify. The running server holds the store file open, so these run while it is stopped.
+//! verify. The running server holds a redb store file open, so with the embedded store these
+//! run while it is stopped; a PostgreSQL store they share with running servers.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -9,13 +10,14 @@ use anyhow::{Context, bail};
 use davlite_dav::{Dav, DavConfig};
 use davlite_store::Store;
 
+use crate::store::Place;
 use crate::users::UserDb;
-use crate::{dump, import, store};
+use crate::{dump, import};
 
 /// Creates the user's homes if the store can be opened now; a running server does it instead
 /// on the user's first login.
-pub fn provision_cmd(data: &Path, user: &str) {
-    match store::open(data) {
+pub fn provision_cmd(place: &Place, user: &str) {
+    match place.open() {
         Ok(s) => match Dav::new(s, DavConfig::default()).provision_user(user) {
             Ok(()) => println!("created the default calendar and address book of {user}"),
             Err(e) => eprintln!(
@@ -28,21 +30,21 @@ pub fn provision_cmd(data: &Path, user: &str) {
     }
 }
 
-fn open_store(data: &Path) -> anyhow::Result<Store> {
-    store::open(data).with_context(|| "cannot open the store; if `davlite serve` is running on this data directory, stop it first")
+fn open_store(place: &Place) -> anyhow::Result<Store> {
+    place.open().with_context(|| "cannot open the store; if `davlite serve` is running on this data directory, stop it first")
 }
 
 pub fn import_cmd(
-    data: &Path,
+    place: &Place,
     user: &str,
     collection: &str,
     files: &[PathBuf],
 ) -> anyhow::Result<ExitCode> {
-    let users = UserDb::load(data)?;
+    let store = open_store(place)?;
+    let users = UserDb::load_from(place.user_source(Some(&store))?)?;
     if users.get(user).is_none() {
         bail!(crate::ServerError::NoSuchUser(user.to_string()));
     }
-    let store = open_store(data)?;
     Dav::new(store.clone(), DavConfig::default())
         .provision_user(user)
         .map_err(|e| anyhow::anyhow!("creating the homes of {user}: {e}"))?;
@@ -77,12 +79,12 @@ pub fn import_cmd(
 }
 
 pub fn export_collection_cmd(
-    data: &Path,
+    place: &Place,
     user: &str,
     collection: &str,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let store = open_store(data)?;
+    let store = open_store(place)?;
     match out {
         Some(path) => {
             let mut f = std::io::BufWriter::new(
@@ -99,9 +101,9 @@ pub fn export_collection_cmd(
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export_dump_cmd(data: &Path, path: &Path) -> anyhow::Result<ExitCode> {
-    let users = UserDb::load(data)?;
-    let store = open_store(data)?;
+pub fn export_dump_cmd(place: &Place, path: &Path) -> anyhow::Result<ExitCode> {
+    let store = open_store(place)?;
+    let users = UserDb::load_from(place.user_source(Some(&store))?)?;
     let counts = dump::write_dump(&store, &users, path)?;
     println!(
         "wrote {}: {} collections, {} objects, {} users",
@@ -113,15 +115,15 @@ pub fn export_dump_cmd(data: &Path, path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn restore_cmd(data: &Path, path: &Path) -> anyhow::Result<ExitCode> {
-    let mut users = UserDb::load(data)?;
+pub fn restore_cmd(place: &Place, path: &Path) -> anyhow::Result<ExitCode> {
+    let store = open_store(place)?;
+    let mut users = UserDb::load_from(place.user_source(Some(&store))?)?;
     if !users.is_empty() {
         bail!(
-            "{} already has users; restore into an empty data directory",
-            data.display()
+            "{} already has users; restore into an empty store",
+            place.describe()
         );
     }
-    let store = open_store(data)?;
     if !store
         .read()
         .and_then(|r| r.children(""))
@@ -129,8 +131,8 @@ pub fn restore_cmd(data: &Path, path: &Path) -> anyhow::Result<ExitCode> {
         .is_empty()
     {
         bail!(
-            "the store in {} is not empty; restore into an empty data directory",
-            data.display()
+            "the store in {} is not empty; restore into an empty store",
+            place.describe()
         );
     }
     let counts = dump::restore_dump(&store, &mut users, path)?;
@@ -145,9 +147,9 @@ pub fn restore_cmd(data: &Path, path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn verify_cmd(data: &Path) -> anyhow::Result<ExitCode> {
-    let users = UserDb::load(data).context("users file")?;
-    let store = open_store(data)?;
+pub fn verify_cmd(place: &Place) -> anyhow::Result<ExitCode> {
+    let store = open_store(place)?;
+    let users = UserDb::load_from(place.user_source(Some(&store))?).context("users")?;
     let report = store.verify().map_err(|e| anyhow::anyhow!("verify: {e}"))?;
     println!(
         "{} users, {} collections, {} objects ({} body bytes), {} change-log entries",

@@ -15,18 +15,20 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 
 use crate::ServerError;
 use crate::config::AuthSettings;
-use crate::users::{self, UserDb};
+use crate::users::{self, UserDb, UserSource};
 
 /// How often the users file is checked for changes.
 const RELOAD_EVERY: Duration = Duration::from_secs(1);
+
+/// How often a server on a shared store looks for user changes made on other nodes.
+pub const POLL_EVERY: Duration = Duration::from_millis(500);
 /// Entries beyond this are dropped wholesale; a real deployment has far fewer.
 const MAX_CACHE: usize = 10_000;
 const MAX_FAILURE_KEYS: usize = 100_000;
@@ -91,13 +93,13 @@ pub type ReloadHook = Box<dyn Fn(&UserDb) + Send + Sync>;
 
 struct Users {
     db: HashMap<String, Creds>,
-    stamp: Option<(SystemTime, u64)>,
+    stamp: Option<(u64, u64)>,
     checked: Instant,
 }
 
 /// Shared by every connection of a server.
 pub struct Authenticator {
-    data: PathBuf,
+    source: UserSource,
     settings: AuthSettings,
     users: RwLock<Users>,
     key: [u8; 32],
@@ -111,7 +113,7 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(data: PathBuf, settings: AuthSettings) -> Result<Authenticator, ServerError> {
+    pub fn new(source: UserSource, settings: AuthSettings) -> Result<Authenticator, ServerError> {
         let mut key = [0u8; 32];
         rand::Rng::fill(&mut rand::rng(), &mut key);
         let auth = Authenticator {
@@ -120,7 +122,7 @@ impl Authenticator {
                 stamp: None,
                 checked: Instant::now(),
             }),
-            data,
+            source,
             settings,
             key,
             cache: Mutex::new(HashMap::new()),
@@ -143,8 +145,8 @@ impl Authenticator {
 
     /// Re-reads the users file and forgets cached credentials whose hash changed.
     pub fn reload(&self) -> Result<(), ServerError> {
-        let stamp = file_stamp(&UserDb::path_in(&self.data));
-        let db = UserDb::load(&self.data)?;
+        let stamp = self.source.stamp();
+        let db = UserDb::load_from(self.source.clone())?;
         let map: HashMap<String, Creds> = db
             .iter()
             .map(|(n, r)| {
@@ -176,13 +178,39 @@ impl Authenticator {
     /// `RELOAD_EVERY`; a login that needs a hash check anyway (`force`) looks now, so a user
     /// added or a password changed a moment ago is not refused.
     fn reload_if_changed(&self, force: bool) {
+        // A shared source costs a round trip: [`Authenticator::poll`] watches it from a
+        // blocking thread instead of every request.
+        if self.source.is_shared() {
+            return;
+        }
         if !force {
             let users = self.users.read();
             if users.checked.elapsed() < RELOAD_EVERY {
                 return;
             }
         }
-        let stamp = file_stamp(&UserDb::path_in(&self.data));
+        self.reload_on_change();
+    }
+
+    /// Where the users are kept.
+    pub fn user_source(&self) -> &UserSource {
+        &self.source
+    }
+
+    /// Whether the users source uses the network (then call [`Authenticator::poll`]).
+    pub fn shared_users(&self) -> bool {
+        self.source.is_shared()
+    }
+
+    /// Reloads a shared users document if another node changed it. Blocking: call from a
+    /// blocking thread about every [`POLL_EVERY`], so a password changed on one node applies on
+    /// every node within a second or two.
+    pub fn poll(&self) {
+        self.reload_on_change();
+    }
+
+    fn reload_on_change(&self) {
+        let stamp = self.source.stamp();
         let changed = {
             let mut users = self.users.write();
             users.checked = Instant::now();
@@ -313,11 +341,6 @@ impl Authenticator {
     }
 }
 
-fn file_stamp(path: &std::path::Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
-}
-
 /// `Basic <base64(user:password)>`, scheme case-insensitive (RFC 7617). The password may
 /// contain ':'; the user name may not.
 pub fn parse_basic(header: &[u8]) -> Option<(String, String)> {
@@ -367,7 +390,8 @@ mod tests {
             max_failures_per_addr: 100,
             window: Duration::from_secs(60),
         };
-        let auth = Authenticator::new(dir.path().to_path_buf(), settings).unwrap();
+        let source = UserSource::File(UserDb::path_in(dir.path()));
+        let auth = Authenticator::new(source, settings).unwrap();
         let addr: IpAddr = "127.0.0.1".parse().unwrap();
 
         assert_eq!(auth.check(None, addr).await, AuthOutcome::Missing);

@@ -14,7 +14,8 @@ use std::time::Instant;
 use davlite_store::Store;
 use serde::{Deserialize, Serialize};
 
-use crate::users::UserDb;
+use crate::store::Place;
+use crate::users::{UserDb, UserSource};
 use crate::{ServerError, dump};
 
 /// File in the data directory recording the last successful backup.
@@ -43,11 +44,16 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Writes a backup of `store` (one snapshot) and the users of `data` to `to` (through a
+/// Writes a backup of `store` (one snapshot) and the users of `users` to `to` (through a
 /// `.partial` file, fsynced, then renamed) and records it in `<data>/last-backup.json`.
-pub fn write_backup(store: &Store, data: &Path, to: &Path) -> Result<BackupRecord, ServerError> {
+pub fn write_backup(
+    store: &Store,
+    users: UserSource,
+    data: &Path,
+    to: &Path,
+) -> Result<BackupRecord, ServerError> {
     let start = Instant::now();
-    let users = UserDb::load(data)?;
+    let users = UserDb::load_from(users)?;
     let counts = dump::write_dump(store, &users, to)?;
     let bytes = std::fs::metadata(to)
         .map_err(|e| ServerError::io(to, e))?
@@ -82,19 +88,24 @@ fn save_record(data: &Path, rec: &BackupRecord) -> Result<(), ServerError> {
     std::fs::rename(&tmp, &path).map_err(|e| ServerError::io(&path, e))
 }
 
-/// `davlite backup --data DIR --to FILE`.
-pub fn backup_cmd(data: &Path, to: &Path) -> anyhow::Result<std::process::ExitCode> {
+/// `davlite backup --data DIR [--store URL] --to FILE`.
+pub fn backup_cmd(place: &Place, to: &Path) -> anyhow::Result<std::process::ExitCode> {
+    let data = &place.data;
     let to = std::path::absolute(to).map_err(|e| anyhow::anyhow!("{}: {e}", to.display()))?;
     let (rec, how) = match crate::control::request_backup(data, &to)? {
         Some(rec) => (rec, "by the running server"),
         None => {
-            let store = crate::store::open(data).map_err(|e| {
+            let store = place.open().map_err(|e| {
                 anyhow::anyhow!(
                     "{e}\n(no server answered on {}; if one runs on this data directory, it is too old to take online backups: stop it first)",
                     crate::control::socket_path(data).display()
                 )
             })?;
-            (write_backup(&store, data, &to)?, "from the store directly")
+            let users = place.user_source(Some(&store))?;
+            (
+                write_backup(&store, users, data, &to)?,
+                "from the store directly",
+            )
         }
     };
     println!(

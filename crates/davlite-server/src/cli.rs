@@ -8,7 +8,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{DEFAULT_DATA, Layer};
-use crate::users::{self, UserDb, UserQuota};
+use crate::store::Place;
+use crate::users::{self, UserQuota};
 
 #[derive(Parser)]
 #[command(
@@ -77,6 +78,16 @@ struct DataArg {
     /// Data directory (holds davlite.redb and users.toml).
     #[arg(long, env = "DAVLITE_DATA", default_value = DEFAULT_DATA)]
     data: PathBuf,
+    /// The store: `redb` (in --data, the default) or a PostgreSQL URL shared by several servers
+    /// (postgres://user@host/db); users then live in the database too.
+    #[arg(long, env = "DAVLITE_STORE")]
+    store: Option<String>,
+}
+
+impl DataArg {
+    fn place(&self) -> Result<Place, crate::ServerError> {
+        Place::new(self.data.clone(), self.store.as_deref())
+    }
 }
 
 #[derive(Args)]
@@ -84,6 +95,9 @@ struct ServeArgs {
     /// Data directory [default: ./davlite-data] [env: DAVLITE_DATA]
     #[arg(long)]
     data: Option<PathBuf>,
+    /// The store: `redb` in --data, or a PostgreSQL URL that several servers share [default: redb] [env: DAVLITE_STORE]
+    #[arg(long)]
+    store: Option<String>,
     /// Address and port to listen on [default: 127.0.0.1:5233] [env: DAVLITE_LISTEN]
     #[arg(long)]
     listen: Option<String>,
@@ -294,18 +308,21 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::User(cmd) => user(cmd),
         Command::Import(a) => {
-            crate::admin::import_cmd(&a.data.data, &a.user, &a.collection, &a.files)
+            crate::admin::import_cmd(&a.data.place()?, &a.user, &a.collection, &a.files)
         }
         Command::Export(a) => match (a.dump, a.user, a.collection) {
-            (Some(dump), _, _) => crate::admin::export_dump_cmd(&a.data.data, &dump),
-            (None, Some(user), Some(coll)) => {
-                crate::admin::export_collection_cmd(&a.data.data, &user, &coll, a.output.as_deref())
-            }
+            (Some(dump), _, _) => crate::admin::export_dump_cmd(&a.data.place()?, &dump),
+            (None, Some(user), Some(coll)) => crate::admin::export_collection_cmd(
+                &a.data.place()?,
+                &user,
+                &coll,
+                a.output.as_deref(),
+            ),
             _ => bail!("give --dump FILE, or --user NAME --collection NAME"),
         },
-        Command::Restore(a) => crate::admin::restore_cmd(&a.data.data, &a.dump),
-        Command::Verify(a) => crate::admin::verify_cmd(&a.data),
-        Command::Backup(a) => crate::backup::backup_cmd(&a.data.data, &a.to),
+        Command::Restore(a) => crate::admin::restore_cmd(&a.data.place()?, &a.dump),
+        Command::Verify(a) => crate::admin::verify_cmd(&a.place()?),
+        Command::Backup(a) => crate::backup::backup_cmd(&a.data.place()?, &a.to),
         Command::Bench { args } => Ok(crate::bench::run(args)),
     }
 }
@@ -313,6 +330,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
 fn serve_config(args: ServeArgs) -> anyhow::Result<crate::ServeConfig> {
     let flags = Layer {
         data: args.data,
+        store: args.store,
         listen: args.listen,
         base: args.base,
         aliases: (!args.aliases.is_empty()).then_some(args.aliases),
@@ -344,7 +362,7 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             data,
         } => {
             let (pw, generated) = password_from(&password)?;
-            let mut db = UserDb::load(&data.data)?;
+            let mut db = data.place()?.users()?;
             db.add(&name, &pw)?;
             if quota.is_some() {
                 db.set_quota(&name, quota)?;
@@ -354,14 +372,14 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             if generated {
                 println!("password: {pw}");
             }
-            crate::admin::provision_cmd(&data.data, &name);
+            crate::admin::provision_cmd(&data.place()?, &name);
         }
         UserCommand::Passwd {
             name,
             password,
             data,
         } => {
-            let mut db = UserDb::load(&data.data)?;
+            let mut db = data.place()?.users()?;
             if db.get(&name).is_none() {
                 bail!(crate::ServerError::NoSuchUser(name));
             }
@@ -374,7 +392,7 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             }
         }
         UserCommand::Remove { name, data } => {
-            let mut db = UserDb::load(&data.data)?;
+            let mut db = data.place()?.users()?;
             db.remove(&name)?;
             db.save()?;
             println!(
@@ -382,13 +400,13 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             );
         }
         UserCommand::List { data } => {
-            let db = UserDb::load(&data.data)?;
+            let db = data.place()?.users()?;
             for name in db.names() {
                 println!("{name}");
             }
         }
         UserCommand::Set { name, quota, data } => {
-            let mut db = UserDb::load(&data.data)?;
+            let mut db = data.place()?.users()?;
             let Some(quota) = quota else {
                 bail!("nothing to set; give --quota BYTES|none|default");
             };
@@ -415,14 +433,14 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
 fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
         TokenCommand::Add { name, label, data } => {
-            let mut db = UserDb::load(&data.data)?;
+            let mut db = data.place()?.users()?;
             let (id, secret) = db.add_token(&name, &label)?;
             db.save()?;
             println!("added app password {id} for {name}; it is shown only this once:");
             println!("token: {secret}");
         }
         TokenCommand::List { name, data } => {
-            let db = UserDb::load(&data.data)?;
+            let db = data.place()?.users()?;
             let rec = db
                 .get(&name)
                 .ok_or_else(|| crate::ServerError::NoSuchUser(name.clone()))?;
@@ -431,7 +449,7 @@ fn token(cmd: TokenCommand) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke { name, which, data } => {
-            let mut db = UserDb::load(&data.data)?;
+            let mut db = data.place()?.users()?;
             let n = db.revoke_token(&name, &which)?;
             if n == 0 {
                 bail!("{name} has no app password with id or label {which:?}");

@@ -13,8 +13,11 @@ use crate::ServerError;
 /// Every setting of a running server, resolved.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    /// Directory holding `davlite.redb` and `users.toml`.
+    /// Directory holding `davlite.redb` and `users.toml` (with the embedded store), the control
+    /// socket and the last-backup record.
     pub data: PathBuf,
+    /// `--store`: `None` or `redb` for the embedded store in `data`, else a PostgreSQL URL.
+    pub store: Option<String>,
     pub listen: SocketAddr,
     /// Canonical DAV base path, with leading and trailing slash.
     pub base: String,
@@ -111,6 +114,7 @@ pub const DEFAULT_SYNC_KEEP_DELETIONS: u64 = 10_000;
 #[serde(deny_unknown_fields)]
 pub struct Layer {
     pub data: Option<PathBuf>,
+    pub store: Option<String>,
     pub listen: Option<String>,
     pub base: Option<String>,
     pub aliases: Option<Vec<String>>,
@@ -144,7 +148,7 @@ macro_rules! overlay {
 impl Layer {
     /// `self` wins over `lower` field by field.
     pub fn over(self, lower: Layer) -> Layer {
-        overlay!(self, lower; data, listen, base, aliases, tls_cert, tls_key, max_body_bytes,
+        overlay!(self, lower; data, store, listen, base, aliases, tls_cert, tls_key, max_body_bytes,
             max_header_bytes, max_uri_bytes, max_connections, header_timeout_secs, body_timeout_secs,
             write_timeout_secs, shutdown_timeout_secs, auth_max_failures_per_user,
             auth_max_failures_per_addr, auth_window_secs, trust_forwarded_prefix, require_if_match, log, metrics,
@@ -179,6 +183,7 @@ impl Layer {
         let g = &get;
         Ok(Layer {
             data: get("DAVLITE_DATA").map(PathBuf::from),
+            store: get("DAVLITE_STORE"),
             listen: get("DAVLITE_LISTEN"),
             base: get("DAVLITE_BASE"),
             aliases: get("DAVLITE_ALIASES").map(|v| {
@@ -281,6 +286,13 @@ impl Layer {
         };
         Ok(ServeConfig {
             data: self.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
+            store: match self.store {
+                Some(spec) => {
+                    crate::store::Backend::parse(&spec)?;
+                    Some(spec)
+                }
+                None => None,
+            },
             listen,
             base,
             aliases,

@@ -235,9 +235,10 @@ mod server {
         // marked in flight so that a shutdown waits for the file to be complete.
         let guard = InFlight::enter(state);
         let store = state.dav.store().clone();
+        let users = state.auth.user_source().clone();
         let job = move || {
             let _guard = guard;
-            crate::backup::write_backup(&store, &data, &to)
+            crate::backup::write_backup(&store, users, &data, &to)
         };
         let result = tokio::task::spawn_blocking(job).await;
         busy.store(false, Ordering::Release);

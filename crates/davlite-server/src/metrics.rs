@@ -182,7 +182,7 @@ impl Metrics {
 
     /// The whole exposition. Reads the store's counters and one snapshot's table lengths, and
     /// the size of the store file.
-    pub fn render(&self, store: &Store, store_file: &Path) -> String {
+    pub fn render(&self, store: &Store, store_file: Option<&Path>) -> String {
         let mut out = String::with_capacity(8 * 1024);
         let o = &mut out;
 
@@ -313,7 +313,7 @@ impl Metrics {
                 counts.objects,
             );
         }
-        if let Ok(meta) = std::fs::metadata(store_file) {
+        if let Some(Ok(meta)) = store_file.map(std::fs::metadata) {
             gauge(
                 o,
                 "davlite_store_file_bytes",
@@ -460,7 +460,7 @@ mod tests {
         m.auth_failed();
         let _c = m.connection();
         let store = Store::in_memory(davlite_store::Options::default()).unwrap();
-        let text = m.render(&store, Path::new("/nonexistent"));
+        let text = m.render(&store, Some(Path::new("/nonexistent")));
         assert!(text.contains("davlite_http_requests_total{method=\"PUT\",status=\"201\"} 2\n"));
         assert!(text.contains("davlite_http_requests_total{method=\"other\",status=\"405\"} 1\n"));
         assert!(text.contains(

@@ -9,8 +9,9 @@ use crate::config::ServeConfig;
 use crate::listener::Server;
 use crate::metrics::Metrics;
 use crate::service::AppState;
+use crate::store::Place;
 use crate::users::{self, UserDb};
-use crate::{ServerError, backup, logging, store, tls};
+use crate::{ServerError, backup, logging, tls};
 
 /// Name of the user created on the first start.
 pub const FIRST_USER: &str = "admin";
@@ -23,23 +24,28 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
         (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
         _ => None,
     };
-    std::fs::create_dir_all(&cfg.data).map_err(|e| ServerError::io(&cfg.data, e))?;
-    let mut db = UserDb::load(&cfg.data)?;
+    let place = Place::new(cfg.data.clone(), cfg.store.as_deref())?;
+    let store = place.open()?;
+    let source = place.user_source(Some(&store))?;
+    let mut db = UserDb::load_from(source.clone())?;
     let first_password = if db.is_empty() {
         let password = users::generate_password();
         db.add(FIRST_USER, &password)?;
-        db.save()?;
-        Some(password)
+        match db.save() {
+            Ok(()) => Some(password),
+            // Another node of a shared store created the first user at the same moment.
+            Err(_) if UserDb::load_from(source.clone()).is_ok_and(|d| !d.is_empty()) => None,
+            Err(e) => return Err(e),
+        }
     } else {
         None
     };
-    let store = store::open(&cfg.data)?;
     let dav = Dav::new(store, dav_config(&cfg));
     if first_password.is_some() {
         dav.provision_user(FIRST_USER)
             .map_err(|e| ServerError::Store(format!("creating the homes of {FIRST_USER}: {e}")))?;
     }
-    let auth = Authenticator::new(cfg.data.clone(), cfg.auth.clone())?;
+    let auth = Authenticator::new(source, cfg.auth.clone())?;
     // Quotas follow the users file: the server's default, and each user's own where set. The
     // store checks them inside each write transaction.
     let quota_store = dav.store().clone();
@@ -56,7 +62,7 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
     let state = AppState::new(dav, auth, cfg.limits.clone(), cfg.debug_panic_path.clone())
         .with_metrics(
             cfg.metrics,
-            store::store_path(&cfg.data),
+            place.store_file(),
             Metrics::new(backup::load_record(&cfg.data)),
         );
 
@@ -78,6 +84,9 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
         };
         start_control(&cfg, &server, stopped(stop_rx.clone()));
         crate::retention::spawn(server.state().dav.store().clone(), cfg.sync_keep_deletions);
+        if server.state().auth.shared_users() {
+            spawn_user_poller(server.state().clone());
+        }
         let addr = server.local_addr().map_err(|e| ServerError::Bind { addr: cfg.listen.to_string(), source: e })?;
         let root = root_url(addr, server.is_tls());
         if let Some(password) = &first_password {
@@ -88,7 +97,7 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
         }
         println!("davlite: listening on {root} (DAV base {}{})", root.trim_end_matches('/'), cfg.base);
         println!("davlite: in Apple Calendar, Thunderbird, DAVx5 or Evolution, enter the server address {root} with your user name and password");
-        tracing::info!(%addr, data = %cfg.data.display(), tls = server.is_tls(), "serving");
+        tracing::info!(%addr, data = %cfg.data.display(), store = %place.describe(), backend = place.backend_kind(), tls = server.is_tls(), "serving");
         if cfg.metrics {
             println!("davlite: metrics at {}metrics (for clients on this machine)", root);
         }
@@ -105,6 +114,22 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
     tracing::info!("stopped; store closed");
     println!("davlite: stopped");
     Ok(())
+}
+
+/// Watches a shared users document for changes made on other nodes, from a blocking thread.
+fn spawn_user_poller(state: std::sync::Arc<AppState>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(crate::auth::POLL_EVERY).await;
+            let s = state.clone();
+            if tokio::task::spawn_blocking(move || s.auth.poll())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
 }
 
 /// Opens the control socket (`<data>/davlite.sock`) through which `davlite backup` reaches this

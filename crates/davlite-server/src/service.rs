@@ -32,7 +32,7 @@ pub struct AppState {
     /// Serve `GET /metrics` (to direct loopback clients, see [`crate::metrics::may_read`]).
     pub metrics_enabled: bool,
     /// The store file, whose size `/metrics` reports.
-    pub store_file: PathBuf,
+    pub store_file: Option<PathBuf>,
     /// Users whose homes were provisioned by this process: a user added while the server ran
     /// (the CLI cannot open the locked store then) gets them on the first login.
     provisioned: Mutex<HashSet<String>>,
@@ -56,7 +56,7 @@ impl AppState {
             debug_panic_path,
             metrics: Metrics::default(),
             metrics_enabled: false,
-            store_file: PathBuf::new(),
+            store_file: None,
             provisioned: Mutex::new(HashSet::new()),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
@@ -65,7 +65,12 @@ impl AppState {
 
     /// Serves `/metrics` (when `enabled`) with these counters, reporting the size of
     /// `store_file`.
-    pub fn with_metrics(mut self, enabled: bool, store_file: PathBuf, metrics: Metrics) -> Self {
+    pub fn with_metrics(
+        mut self,
+        enabled: bool,
+        store_file: Option<PathBuf>,
+        metrics: Metrics,
+    ) -> Self {
         self.metrics_enabled = enabled;
         self.store_file = store_file;
         self.metrics = metrics;
@@ -143,7 +148,7 @@ async fn route(
         return (redirect(&state.dav.config().base), None);
     }
     if state.metrics_enabled && req.uri().path() == METRICS_PATH {
-        return (metrics(state, &req, peer), None);
+        return (metrics(state, &req, peer).await, None);
     }
     let authz = req
         .headers()
@@ -185,7 +190,11 @@ async fn route(
 pub const METRICS_PATH: &str = "/metrics";
 
 /// `GET /metrics`: no credentials, but only for direct loopback clients; others get 403.
-fn metrics(state: &AppState, req: &Request<Incoming>, peer: SocketAddr) -> Response<ResponseBody> {
+async fn metrics(
+    state: &Arc<AppState>,
+    req: &Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<ResponseBody> {
     if !crate::metrics::may_read(peer.ip(), req.headers()) {
         return plain(
             StatusCode::FORBIDDEN,
@@ -199,7 +208,13 @@ fn metrics(state: &AppState, req: &Request<Incoming>, peer: SocketAddr) -> Respo
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return resp;
     }
-    let text = state.metrics.render(state.dav.store(), &state.store_file);
+    // Counting objects may be a database round trip: off the async workers.
+    let s = state.clone();
+    let text = tokio::task::spawn_blocking(move || {
+        s.metrics.render(s.dav.store(), s.store_file.as_deref())
+    })
+    .await
+    .unwrap_or_default();
     let mut resp = Response::new(if req.method() == Method::HEAD {
         ResponseBody::empty()
     } else {

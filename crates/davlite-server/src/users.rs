@@ -1,9 +1,12 @@
-//! The users file, `<data>/users.toml`: user names, argon2id hashes of passwords and app
-//! passwords (tokens), and per-user quotas. The store
-//! stays free of authentication, so an app embedding the store never carries password code.
+//! The users: names, argon2id hashes of passwords and app passwords (tokens), and per-user
+//! quotas, as one TOML document. The store stays free of authentication, so an app embedding
+//! the store never carries password code; it only keeps the document when it is shared.
 //!
-//! Writes go to a temporary file that is renamed over the old one, so a reader (the running
-//! server reloads the file when it changes) sees either the old or the new list, never half.
+//! Where the document lives follows the store ([`UserSource`]): with the embedded store, the
+//! file `<data>/users.toml`, written to a temporary file renamed over the old one (a reader sees
+//! the old or the new list, never half); with a shared store (PostgreSQL, several server
+//! nodes), a versioned document in the store itself, replaced by compare-and-swap, so every
+//! node sees the same users and a change made on one node reaches the others.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -16,6 +19,54 @@ use serde::{Deserialize, Serialize};
 use crate::ServerError;
 
 pub const USERS_FILE: &str = "users.toml";
+
+/// Name of the users document in a shared store.
+pub const USERS_DOCUMENT: &str = "users.toml";
+
+/// Where the users document is kept.
+#[derive(Debug, Clone)]
+pub enum UserSource {
+    /// `<data>/users.toml`.
+    File(PathBuf),
+    /// A document in a store shared by several processes.
+    Shared(davlite_store::Store),
+}
+
+impl UserSource {
+    /// Whether reading the source costs a network round trip (then the server polls it from a
+    /// blocking thread instead of checking it in the request path).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, UserSource::Shared(_))
+    }
+
+    /// Something that changes whenever the document does: the file's modification time and
+    /// length, or the document's version. `None` when there is no document yet.
+    pub fn stamp(&self) -> Option<(u64, u64)> {
+        match self {
+            UserSource::File(path) => {
+                let meta = std::fs::metadata(path).ok()?;
+                let modified = meta.modified().ok()?;
+                let nanos = modified
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64);
+                Some((nanos, meta.len()))
+            }
+            UserSource::Shared(store) => match store.document(USERS_DOCUMENT) {
+                Ok(Some((version, _))) => Some((version, 0)),
+                _ => None,
+            },
+        }
+    }
+
+    fn describe(&self) -> PathBuf {
+        match self {
+            UserSource::File(path) => path.clone(),
+            UserSource::Shared(store) => {
+                PathBuf::from(format!("{} store: {USERS_DOCUMENT}", store.backend_kind()))
+            }
+        }
+    }
+}
 
 /// One user as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,10 +169,13 @@ struct UsersFile {
     users: BTreeMap<String, UserRecord>,
 }
 
-/// The users of one data directory, as last loaded or saved.
-#[derive(Debug, Clone, Default)]
+/// The users, as last loaded or saved.
+#[derive(Debug, Clone)]
 pub struct UserDb {
-    path: PathBuf,
+    source: UserSource,
+    /// The shared document's version when it was loaded (`None`: it did not exist), so a save
+    /// that raced another node's is refused instead of undoing it.
+    version: Option<u64>,
     users: BTreeMap<String, UserRecord>,
 }
 
@@ -132,11 +186,29 @@ impl UserDb {
 
     /// Loads `<data>/users.toml`; a missing file is an empty list.
     pub fn load(data: &Path) -> Result<UserDb, ServerError> {
-        let path = Self::path_in(data);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(ServerError::io(&path, e)),
+        Self::load_from(UserSource::File(Self::path_in(data)))
+    }
+
+    /// Loads the users document from `source`; a missing document is an empty list.
+    pub fn load_from(source: UserSource) -> Result<UserDb, ServerError> {
+        let path = source.describe();
+        let (text, version) = match &source {
+            UserSource::File(path) => match std::fs::read_to_string(path) {
+                Ok(t) => (t, None),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), None),
+                Err(e) => return Err(ServerError::io(path, e)),
+            },
+            UserSource::Shared(store) => match store.document(USERS_DOCUMENT) {
+                Ok(Some((version, bytes))) => (
+                    String::from_utf8(bytes).map_err(|_| ServerError::UsersFile {
+                        path: path.clone(),
+                        reason: "the users document is not UTF-8".into(),
+                    })?,
+                    Some(version),
+                ),
+                Ok(None) => (String::new(), None),
+                Err(e) => return Err(ServerError::Store(format!("{}: {e}", path.display()))),
+            },
         };
         let file: UsersFile = toml::from_str(&text).map_err(|e| ServerError::UsersFile {
             path: path.clone(),
@@ -152,9 +224,15 @@ impl UserDb {
             }
         }
         Ok(UserDb {
-            path,
+            source,
+            version,
             users: file.users,
         })
+    }
+
+    /// Where these users are kept.
+    pub fn source(&self) -> &UserSource {
+        &self.source
     }
 
     pub fn is_empty(&self) -> bool {
@@ -256,24 +334,33 @@ impl UserDb {
         Ok(())
     }
 
-    /// Writes the file atomically (temporary file, fsync, rename, fsync of the directory),
-    /// readable by the owner only.
-    pub fn save(&self) -> Result<(), ServerError> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| ServerError::io(dir, e))?;
-        let file = UsersFile {
-            users: self.users.clone(),
+    /// Writes the users back where they came from: the file atomically (temporary file, fsync,
+    /// rename, fsync of the directory, readable by the owner only), or the shared document if
+    /// nobody replaced it since it was loaded.
+    pub fn save(&mut self) -> Result<(), ServerError> {
+        let path = match &self.source {
+            UserSource::File(path) => path.clone(),
+            UserSource::Shared(store) => {
+                let text = self.text(&self.source.describe())?;
+                return match store.put_document(USERS_DOCUMENT, text.into_bytes(), self.version) {
+                    Ok(v) => {
+                        self.version = Some(v);
+                        Ok(())
+                    }
+                    Err(davlite_store::StoreError::PreconditionFailed { .. }) => {
+                        Err(ServerError::UsersFile {
+                            path: self.source.describe(),
+                            reason: "another node changed the users meanwhile; nothing was saved, run the command again".into(),
+                        })
+                    }
+                    Err(e) => Err(ServerError::Store(e.to_string())),
+                };
+            }
         };
-        let body = toml::to_string(&file).map_err(|e| ServerError::UsersFile {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        })?;
-        let text = format!(
-            "# davlite users: names and argon2id password hashes. Change with `davlite user`.\n{body}"
-        );
-        let tmp = self
-            .path
-            .with_extension(format!("toml.tmp.{}", std::process::id()));
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| ServerError::io(dir, e))?;
+        let text = self.text(&path)?;
+        let tmp = path.with_extension(format!("toml.tmp.{}", std::process::id()));
         let write = || -> std::io::Result<()> {
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create(true).truncate(true);
@@ -282,7 +369,7 @@ impl UserDb {
             let mut f = opts.open(&tmp)?;
             f.write_all(text.as_bytes())?;
             f.sync_all()?;
-            std::fs::rename(&tmp, &self.path)?;
+            std::fs::rename(&tmp, &path)?;
             if let Ok(d) = std::fs::File::open(dir) {
                 let _ = d.sync_all();
             }
@@ -290,8 +377,21 @@ impl UserDb {
         };
         write().map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            ServerError::io(&self.path, e)
+            ServerError::io(&path, e)
         })
+    }
+
+    fn text(&self, path: &Path) -> Result<String, ServerError> {
+        let file = UsersFile {
+            users: self.users.clone(),
+        };
+        let body = toml::to_string(&file).map_err(|e| ServerError::UsersFile {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Ok(format!(
+            "# davlite users: names and argon2id password hashes. Change with `davlite user`.\n{body}"
+        ))
     }
 }
 
