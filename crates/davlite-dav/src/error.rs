@@ -27,6 +27,9 @@ pub enum DavError {
     Refused(Condition, String),
     /// A storage failure: 500 (or 507 for a full disk), reason logged by the server.
     Internal(String),
+    /// The store gave up serializing the write against concurrent ones: 503 with Retry-After;
+    /// nothing was written and the client may simply retry.
+    Busy,
 }
 
 pub type DavResult<T> = Result<T, DavError>;
@@ -98,6 +101,7 @@ impl DavError {
         match &err {
             StoreError::NotFound => DavError::not_found(),
             StoreError::InvalidSyncToken => DavError::forbidden(Condition::ValidSyncToken),
+            StoreError::Busy => DavError::Busy,
             _ => DavError::Internal(err.to_string()),
         }
     }
@@ -143,6 +147,15 @@ impl DavError {
             }
             DavError::Internal(msg) => {
                 return text_response(StatusCode::INTERNAL_SERVER_ERROR, msg);
+            }
+            DavError::Busy => {
+                let mut r = text_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many concurrent writes to this collection; nothing was written, retry".into(),
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return r;
             }
         };
         let mut b = Response::builder().status(status);
