@@ -73,14 +73,22 @@ pub fn davlite_bin() -> PathBuf {
 
 /// Runs a `davlite` command (not `serve`) to completion.
 pub fn davlite(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(davlite_bin())
-        .args(args)
+    davlite_with_env(args, stdin, &[])
+}
+
+/// Runs a `davlite` command with extra environment variables (`DAVLITE_STORE`, ...).
+pub fn davlite_with_env(args: &[&str], stdin: Option<&str>, env: &[(String, String)]) -> Output {
+    let mut cmd = Command::new(davlite_bin());
+    cmd.args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .env_remove("DAVLITE_DATA")
-        .spawn()
-        .expect("spawn davlite");
+        .env_remove("DAVLITE_STORE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn davlite");
     if let Some(input) = stdin {
         child
             .stdin
@@ -116,6 +124,12 @@ impl ServerBuilder {
         self
     }
 
+    /// Keep the store in this PostgreSQL database (`DAVLITE_STORE`) instead of redb; the CLI
+    /// helpers of the started server ([`TestServer::davlite`]) use it too.
+    pub fn store(self, url: impl Into<String>) -> Self {
+        self.env("DAVLITE_STORE", url)
+    }
+
     /// Serve from this directory (prepared with `davlite user add ...`) instead of a fresh one.
     pub fn data_dir(mut self, dir: tempfile::TempDir) -> Self {
         self.data = Some(Arc::new(dir));
@@ -148,6 +162,7 @@ impl ServerBuilder {
             .env_remove("DAVLITE_DATA")
             .env_remove("DAVLITE_LISTEN")
             .env_remove("DAVLITE_CONFIG")
+            .env_remove("DAVLITE_STORE")
             .env("RUST_LOG", "info");
         for (k, v) in &self.env {
             cmd.env(k, v);
@@ -306,7 +321,13 @@ impl TestServer {
         let data = self.data.path().display().to_string();
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["--data", &data]);
-        davlite(&all, stdin)
+        let env: Vec<(String, String)> = self
+            .env
+            .iter()
+            .filter(|(k, _)| k == "DAVLITE_STORE")
+            .cloned()
+            .collect();
+        davlite_with_env(&all, stdin, &env)
     }
 
     /// Adds a user with `davlite user add NAME --password PW`.
