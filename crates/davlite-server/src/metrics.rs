@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-use davlite_store::{Histogram, Store};
+use davlite_store::{AtomicHistogram, Histogram, Store};
 use http::HeaderMap;
 use parking_lot::Mutex;
 
@@ -51,44 +51,6 @@ fn method_index(m: &http::Method) -> usize {
         .iter()
         .position(|k| *k == m.as_str())
         .unwrap_or(METHODS.len() - 1)
-}
-
-struct AtomicHistogram {
-    bounds: &'static [u64],
-    buckets: Vec<AtomicU64>,
-    sum: AtomicU64,
-    count: AtomicU64,
-}
-
-impl AtomicHistogram {
-    fn new(bounds: &'static [u64]) -> Self {
-        AtomicHistogram {
-            bounds,
-            buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
-            sum: AtomicU64::new(0),
-            count: AtomicU64::new(0),
-        }
-    }
-
-    fn observe(&self, v: u64) {
-        let i = self.bounds.partition_point(|&b| b < v);
-        self.buckets[i].fetch_add(1, Ordering::Relaxed);
-        self.sum.fetch_add(v, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn read(&self) -> Histogram {
-        Histogram {
-            bounds: self.bounds.to_vec(),
-            buckets: self
-                .buckets
-                .iter()
-                .map(|b| b.load(Ordering::Relaxed))
-                .collect(),
-            sum: self.sum.load(Ordering::Relaxed),
-            count: self.count.load(Ordering::Relaxed),
-        }
-    }
 }
 
 /// What the server counts while it runs. Updated on every request whether or not `/metrics` is

@@ -59,7 +59,7 @@ pub use davlite_formats::{ComponentSet, ObjectInfo, ObjectKind, ParsedObject, Ti
 pub use error::{LimitKind, StorageError, StoreError};
 pub use reader::Reader;
 pub use redb_backend::RedbStore;
-pub use stats::{CommitStats, Histogram, StoreCounts};
+pub use stats::{AtomicHistogram, CommitRecorder, CommitStats, Histogram, StoreCounts};
 pub use store::Store;
 pub use types::{
     Change, ChangeKind, Changes, Collection, CollectionId, CollectionKind, Durability, Etag,

@@ -45,7 +45,10 @@ const MICROS_BOUNDS: &[u64] = &[
     100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000,
 ];
 
-struct AtomicHistogram {
+/// A histogram several threads record into without locks (relaxed atomics), read as a
+/// [`Histogram`] at any moment. The store records its commit path with it; the server its
+/// request latencies.
+pub struct AtomicHistogram {
     bounds: &'static [u64],
     buckets: Vec<AtomicU64>,
     sum: AtomicU64,
@@ -53,7 +56,8 @@ struct AtomicHistogram {
 }
 
 impl AtomicHistogram {
-    fn new(bounds: &'static [u64]) -> Self {
+    /// Buckets with these upper bounds (ascending), plus one above the last.
+    pub fn new(bounds: &'static [u64]) -> Self {
         AtomicHistogram {
             bounds,
             buckets: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
@@ -62,14 +66,14 @@ impl AtomicHistogram {
         }
     }
 
-    fn observe(&self, v: u64) {
+    pub fn observe(&self, v: u64) {
         let i = self.bounds.partition_point(|&b| b < v);
         self.buckets[i].fetch_add(1, Ordering::Relaxed);
         self.sum.fetch_add(v, Ordering::Relaxed);
         self.count.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn read(&self) -> Histogram {
+    pub fn read(&self) -> Histogram {
         // Relaxed loads: a read racing the committer may see an observation in its bucket but
         // not yet in the count (or the other way round); harmless for monitoring.
         let buckets = self
@@ -86,7 +90,9 @@ impl AtomicHistogram {
     }
 }
 
-pub(crate) struct Recorder {
+/// Records [`CommitStats`]: what a backend's write path reports through
+/// [`crate::Backend::commit_stats`].
+pub struct CommitRecorder {
     batches: AtomicU64,
     failed: AtomicU64,
     batch_size: AtomicHistogram,
@@ -98,9 +104,15 @@ fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
-impl Recorder {
+impl Default for CommitRecorder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CommitRecorder {
     pub fn new() -> Self {
-        Recorder {
+        CommitRecorder {
             batches: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             batch_size: AtomicHistogram::new(SIZE_BOUNDS),

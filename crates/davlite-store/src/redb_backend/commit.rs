@@ -16,7 +16,7 @@ use redb::Database;
 
 use crate::error::{Result, StorageError, StoreError};
 use crate::redb_backend::tx::Tx;
-use crate::stats::Recorder;
+use crate::stats::CommitRecorder;
 use crate::types::{Durability, QuotaPolicy};
 
 /// One request inside a batch.
@@ -80,7 +80,7 @@ pub(crate) struct Engine {
     /// Bumped after every successful commit; readers cache a snapshot per generation.
     pub generation: AtomicU64,
     /// Batch sizes and commit times, for [`crate::RedbStore::commit_stats`].
-    pub stats: Recorder,
+    pub stats: CommitRecorder,
 }
 
 fn now() -> i64 {

@@ -14,7 +14,7 @@ use crate::redb_backend::commit::{Committer, Engine, Job, call};
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::tables::*;
 use crate::redb_backend::tx::Tx;
-use crate::stats::{CommitStats, Recorder};
+use crate::stats::{CommitRecorder, CommitStats};
 use crate::types::*;
 
 /// The embedded backend: one redb file. Cheap to clone; all clones share one committer.
@@ -58,7 +58,7 @@ impl RedbStore {
                 owners: Default::default(),
             })),
             generation: AtomicU64::new(0),
-            stats: Recorder::new(),
+            stats: CommitRecorder::new(),
         });
         let committer = if options.group_commit {
             let c = Committer::start(engine.clone()).map_err(|e| {
