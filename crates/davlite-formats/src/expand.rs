@@ -7,7 +7,9 @@
 
 use crate::eval::tree::Prop;
 use crate::freebusy::format_utc;
-use crate::recurrence::{Calendar, Instance, RecurrenceError, expand_set, recurrence_sets};
+use crate::recurrence::{
+    Calendar, Instance, RecurrenceError, expand_set_complete, recurrence_sets,
+};
 use crate::tz::Zone;
 
 /// Appends one stored line (or component) with every line ending turned into CRLF.
@@ -98,12 +100,8 @@ pub fn expand_in(
     let mut out = begin(bytes, &cal);
     let mut all: Vec<Instance> = Vec::new();
     for set in recurrence_sets(&cal) {
-        let exp = expand_set(&cal, &set, start, end)?;
-        if exp.truncated {
-            return Err(RecurrenceError::TooManyInstances);
-        }
         all.extend(
-            exp.instances
+            expand_set_complete(&cal, &set, start, end)?
                 .into_iter()
                 .filter(|i| overlaps(i, start, end)),
         );
@@ -164,11 +162,7 @@ pub fn limit_recurrence_set_in(
     let cal = Calendar::parse_in(bytes, floating)?;
     let mut keep_override = std::collections::HashSet::new();
     for set in recurrence_sets(&cal) {
-        let exp = expand_set(&cal, &set, start, end)?;
-        if exp.truncated {
-            return Err(RecurrenceError::TooManyInstances);
-        }
-        for i in exp.instances {
+        for i in expand_set_complete(&cal, &set, start, end)? {
             let rid_in = i.recurrence_id.is_some_and(|r| r >= start && r < end);
             if i.is_override && (overlaps(&i, start, end) || rid_in) {
                 keep_override.insert(i.component);

@@ -13,7 +13,7 @@
 use crate::TimeSpan;
 use crate::eval::timing::Duration;
 use crate::eval::tree::{Comp, split_commas};
-use crate::recurrence::{Calendar, EXPANSION_CAP, RecurrenceError, expand_set};
+use crate::recurrence::{Calendar, EXPANSION_CAP, RecurrenceError, expand_set_complete};
 use crate::tz::{Zone, parse_value};
 
 /// How a period is occupied (the iCalendar FBTYPE).
@@ -158,11 +158,11 @@ fn object_periods(
     };
     let events = cal.components("VEVENT");
     if !events.is_empty() {
-        let exp = expand_set(&cal, &events, start, end)?;
-        if exp.truncated {
-            return Err(FreeBusyError::TooManyInstances);
-        }
-        for i in exp.instances {
+        let instances = match expand_set_complete(&cal, &events, start, end) {
+            Err(RecurrenceError::TooManyInstances) => return Err(FreeBusyError::TooManyInstances),
+            other => other?,
+        };
+        for i in instances {
             let Some(kind) = event_kind(cal.comp(i.component)) else {
                 continue;
             };

@@ -162,6 +162,21 @@ pub(crate) struct Expansion {
     pub counted: Option<u64>,
 }
 
+/// [`expand_set`] for answers that must be complete (`expand`, limit-recurrence-set,
+/// free-busy): every instance up to `upto`, or `TooManyInstances` when the cap came first.
+pub(crate) fn expand_set_complete(
+    cal: &Calendar<'_>,
+    comps: &[usize],
+    from: i64,
+    upto: i64,
+) -> Result<Vec<Instance>, RecurrenceError> {
+    let exp = expand_set(cal, comps, from, upto)?;
+    if exp.truncated {
+        return Err(RecurrenceError::TooManyInstances);
+    }
+    Ok(exp.instances)
+}
+
 /// All instances of the components `comps` (one master and its overrides, all of one kind)
 /// starting before `upto` (overrides are always included). Generated instances ending before
 /// `from` may be left out (pass `i64::MIN` for all of them).
