@@ -234,12 +234,7 @@ impl Authenticator {
             return AuthOutcome::Missing;
         };
         let key = self.cache_key(&user, &password);
-        let current = self
-            .users
-            .read()
-            .db
-            .get(&user)
-            .map(|c| c.hash_for(&password));
+        let current = self.current_hash(&user, &password);
         let cached = current.as_ref().is_some_and(|hash| {
             self.cache
                 .lock()
@@ -254,12 +249,7 @@ impl Authenticator {
         }
         // About to spend an argon2 verification: a stat of the users file first is cheap.
         self.reload_if_changed(true);
-        let current = self
-            .users
-            .read()
-            .db
-            .get(&user)
-            .map(|c| c.hash_for(&password));
+        let current = self.current_hash(&user, &password);
         let Ok(_permit) = self.verifiers.acquire().await else {
             return AuthOutcome::Invalid;
         };
@@ -292,6 +282,16 @@ impl Authenticator {
                 AuthOutcome::Invalid
             }
         }
+    }
+
+    /// The stored hash `password` must match for `user`: their password's, or an app
+    /// password's when it has the token form. `None` for an unknown user.
+    fn current_hash(&self, user: &str, password: &str) -> Option<Arc<str>> {
+        self.users
+            .read()
+            .db
+            .get(user)
+            .map(|c| c.hash_for(password))
     }
 
     fn cache_key(&self, user: &str, password: &str) -> [u8; 32] {

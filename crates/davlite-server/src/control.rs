@@ -151,8 +151,9 @@ mod server {
             &self.path
         }
 
-        /// Answers requests until `stop` resolves, then removes the socket file. A backup that
-        /// is running holds an in-flight mark, so the server's shutdown waits for it.
+        /// Answers requests until `stop` resolves. A backup that is running holds an in-flight
+        /// mark, so the server's shutdown waits for it. The socket file goes with `self`,
+        /// whether this returns or the runtime drops the task first.
         pub async fn run(self, state: Arc<AppState>, stop: impl Future<Output = ()>) {
             tokio::pin!(stop);
             loop {
@@ -179,6 +180,13 @@ mod server {
                 let busy = self.busy.clone();
                 tokio::spawn(async move { handle(stream, state, data, busy).await });
             }
+        }
+    }
+
+    impl Drop for ControlSocket {
+        /// A stopped server leaves no socket behind: `davlite backup` then opens the store
+        /// itself instead of asking a server that is gone.
+        fn drop(&mut self) {
             let _ = std::fs::remove_file(&self.path);
         }
     }

@@ -107,10 +107,6 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
     // Every connection and handler call has ended, so the last handle to the store is gone
     // with the runtime's tasks.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
-    // The control socket's task removes its file when it sees the stop signal, but the runtime
-    // may end first; a stopped server leaves no socket behind in any case.
-    #[cfg(unix)]
-    let _ = std::fs::remove_file(cfg.data.join(crate::control::SOCKET_FILE));
     tracing::info!("stopped; store closed");
     println!("davlite: stopped");
     Ok(())
