@@ -47,6 +47,13 @@ impl Store {
         }
     }
 
+    /// Whether `self` and `other` are handles on the same backend instance (clones of one
+    /// `Store`). For test harnesses that keep backend-specific state per store they made.
+    #[doc(hidden)]
+    pub fn same_backend(&self, other: &Store) -> bool {
+        Arc::ptr_eq(&self.backend, &other.backend)
+    }
+
     /// Which backend this store runs on (`"redb"`, `"postgres"`).
     pub fn backend_kind(&self) -> &'static str {
         self.backend.kind()

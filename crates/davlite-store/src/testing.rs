@@ -208,7 +208,7 @@ fn event(uid: &str, body: &[u8]) -> ParsedObject {
     }
 }
 
-/// Runs the operations decoded from `data` against a fresh in-memory store and the model;
+/// Runs the operations decoded from `data` against a fresh in-memory redb store and the model;
 /// panics on the first disagreement.
 pub fn run_bytes(data: &[u8]) {
     run(&ops_from_bytes(data));
@@ -223,8 +223,9 @@ fn tally(cov: &mut Coverage, op: &str, answer: &str) {
     *cov.entry(format!("{op} {class}")).or_default() += 1;
 }
 
+/// Runs `ops` against a fresh in-memory redb store and the model; panics on the first
+/// disagreement.
 pub fn run(ops: &[Op]) -> Coverage {
-    let mut cov = Coverage::new();
     // Inline commits: the model checks semantics, and a committer hand-off per op only adds
     // scheduling latency (group commit has its own tests).
     let options = Options {
@@ -232,6 +233,13 @@ pub fn run(ops: &[Op]) -> Coverage {
         ..Options::default()
     };
     let store = Store::in_memory(options).expect("in-memory store");
+    run_on(&store, ops)
+}
+
+/// Runs `ops` against `store`, which must be empty (no collections), and the model; panics on
+/// the first disagreement. Works on any backend: the conformance suite's `model` check runs it.
+pub fn run_on(store: &Store, ops: &[Op]) -> Coverage {
+    let mut cov = Coverage::new();
     store
         .create_collection("home", NewCollection::default())
         .unwrap();
@@ -410,7 +418,7 @@ pub fn run(ops: &[Op]) -> Coverage {
                 }
             }
         }
-        compare(&store, &model, step);
+        compare(store, &model, step);
     }
     let report = store.verify().expect("verify runs");
     assert!(report.is_ok(), "verify: {:#?}", report.problems);

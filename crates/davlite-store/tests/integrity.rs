@@ -1,12 +1,13 @@
-//! Integrity: a body damaged on disk is refused with `Corrupt`, never served, and `verify`
-//! reports it.
+//! Integrity on redb's file: a byte flipped inside a body in the file itself (not through the
+//! test hook the conformance suite's `a_corrupted_body_reads_as_corrupt` uses) is refused with
+//! `Corrupt` after a reopen, the other objects stay readable, and `verify` names the checksum.
 
 use crate::common;
 use common::*;
 use davlite_store::*;
 
 #[test]
-fn a_corrupted_body_in_the_file_reads_as_corrupt() {
+fn a_byte_flipped_in_the_file_reads_as_corrupt_after_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.redb");
     let marker = "UNIQUE-MARKER-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -39,19 +40,9 @@ fn a_corrupted_body_in_the_file_reads_as_corrupt() {
     let s = Store::open(&path, Options::default()).unwrap();
     let e = s.get(CAL, "victim.ics").unwrap_err();
     assert!(matches!(e, StoreError::Corrupt { .. }), "{e:?}");
-    assert!(e.to_string().contains("corrupt"));
-    // Listings borrow bodies in place: the same check applies.
-    let e = s
-        .read()
-        .unwrap()
-        .with_object(CAL, "victim.ics", |_, body| body.to_vec())
-        .unwrap_err();
-    assert!(matches!(e, StoreError::Corrupt { .. }), "{e:?}");
-    // the metadata and the other objects are still readable
     assert!(s.meta(CAL, "victim.ics").unwrap().is_some());
     assert_eq!(s.get(CAL, "bystander.ics").unwrap().unwrap().1, b"fine");
     let report = s.verify().unwrap();
-    assert!(!report.is_ok());
     assert!(
         report
             .problems
@@ -59,12 +50,4 @@ fn a_corrupted_body_in_the_file_reads_as_corrupt() {
             .any(|p| p.contains("victim.ics") && p.contains("checksum")),
         "{report:?}"
     );
-    // a copy of a corrupt object fails before writing anything
-    s.create_collection("cals/other", calendar("a")).unwrap();
-    let to = ("cals/other", "copy.ics");
-    let e = s
-        .copy((CAL, "victim.ics"), to, false, Precondition::None)
-        .unwrap_err();
-    assert!(matches!(e, StoreError::Corrupt { .. }), "{e:?}");
-    assert!(s.meta(to.0, to.1).unwrap().is_none());
 }

@@ -180,25 +180,6 @@ fn uid_conflicts_name_the_holder() {
 }
 
 #[test]
-fn delete_recreate_delete_loops_work() {
-    let (_d, s) = fixture(Options::default());
-    for i in 0..20 {
-        let name = if i % 2 == 0 { "a.ics" } else { "b.ics" };
-        s.put(
-            CAL,
-            name,
-            event("u1", &format!("v{i}")),
-            Precondition::IfNoneMatchAny,
-        )
-        .unwrap();
-        assert_eq!(s.find_uid(CAL, "u1").unwrap().as_deref(), Some(name));
-        s.delete(CAL, name, Precondition::None).unwrap();
-    }
-    assert!(s.list(CAL).unwrap().is_empty());
-    assert_sound(&s);
-}
-
-#[test]
 fn kinds_and_components_are_enforced() {
     let (_d, s) = fixture(Options::default());
     let e = s

@@ -3,7 +3,7 @@
 
 mod collections;
 mod common;
-mod concurrency;
+mod conformance;
 mod integrity;
 mod model;
 mod object_props;

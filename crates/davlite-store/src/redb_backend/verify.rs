@@ -11,6 +11,7 @@ use crate::redb_backend::codec::{ChangeRec, CollRec, CollState, ObjRec};
 use crate::redb_backend::instances;
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::spans;
+use crate::redb_backend::store::RedbStore;
 use crate::types::{ChangeKind, Etag, VerifyReport};
 
 pub(crate) fn verify(reader: &RedbReader) -> Result<VerifyReport> {
@@ -271,4 +272,33 @@ fn instances_problem(rec: &ObjRec, row: &[u8], name: &str) -> Result<Option<Stri
         }
     }
     Ok(None)
+}
+
+/// What verify (and every read) must catch, made on purpose.
+impl RedbStore {
+    /// For the conformance suite's harness only: rewrites the stored body of `coll/name` with
+    /// its middle byte flipped, leaving the object record (and so its crc) as it was, so the
+    /// next read of it must answer `Corrupt`. `NotFound` when there is no such body.
+    #[doc(hidden)]
+    pub fn corrupt_body_for_tests(&self, coll: &str, name: &str) -> Result<()> {
+        let (coll, name) = (coll.to_owned(), name.to_owned());
+        self.write(move |tx| {
+            let Some((id, _)) = tx.coll(&coll)? else {
+                return Err(StoreError::NotFound);
+            };
+            let mut body = match tx.bodies.get((id, name.as_str()))? {
+                Some(row) => row.value().to_vec(),
+                None => return Err(StoreError::NotFound),
+            };
+            if body.is_empty() {
+                // Nothing to flip: make the length disagree with the record instead.
+                body.push(0);
+            } else {
+                let at = body.len() / 2;
+                body[at] ^= 0x20;
+            }
+            tx.bodies.insert((id, name.as_str()), body.as_slice())?;
+            Ok(())
+        })
+    }
 }

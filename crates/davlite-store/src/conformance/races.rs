@@ -1,0 +1,177 @@
+//! Races: every check and write of a request happen in one transaction of the backend, so
+//! concurrent requests cannot both pass a check that only one may pass.
+
+use crate::conformance::Harness;
+use crate::conformance::fixtures::*;
+use crate::*;
+
+/// 16 threads create 16 names with one UID in one collection at once, five rounds: exactly one
+/// wins each round, and every loser is told the winner's name (or, at worst, that its
+/// precondition failed).
+pub fn sixteen_threads_racing_for_one_uid(h: &dyn Harness) {
+    let s = fixture(h);
+    for round in 0..5 {
+        let uid = format!("shared-{round}");
+        let s2 = s.clone();
+        let results = race(16, move |i| {
+            let name = format!("r{round}-{i}.ics");
+            let put = s2.put(
+                CAL,
+                &name,
+                event(&uid, &format!("{i}")),
+                Precondition::IfNoneMatchAny,
+            );
+            (name, put)
+        });
+        let winners: Vec<_> = results
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(n, _)| n.clone())
+            .collect();
+        assert_eq!(winners.len(), 1, "exactly one creator wins: {results:?}");
+        let winner = &winners[0];
+        for (name, r) in &results {
+            match r {
+                Ok(out) => assert!(out.created && out.changed, "{name}: {out:?}"),
+                Err(StoreError::UidConflict { existing }) => {
+                    assert_eq!(existing, winner, "{name} was told the wrong holder")
+                }
+                Err(StoreError::PreconditionFailed { .. }) => {}
+                Err(e) => panic!("{name} lost with {e:?}, winner {winner}"),
+            }
+        }
+        assert_eq!(
+            s.find_uid(CAL, &format!("shared-{round}")).unwrap(),
+            Some(winner.clone())
+        );
+        for (name, r) in &results {
+            assert_eq!(
+                s.meta(CAL, name).unwrap().is_some(),
+                r.is_ok(),
+                "a loser left nothing behind: {name}"
+            );
+        }
+    }
+    assert_eq!(s.list(CAL).unwrap().len(), 5);
+    assert_eq!(
+        s.collection(CAL).unwrap().unwrap().seq,
+        5,
+        "one change per win"
+    );
+    assert_sound(&s);
+}
+
+/// 16 threads update one object with `If-Match` on its current ETag, five rounds: exactly one
+/// wins each round, and every loser gets `PreconditionFailed` naming the winner's new ETag.
+pub fn racing_if_match_updates_exactly_one_wins(h: &dyn Harness) {
+    let s = fixture(h);
+    let mut etag = s
+        .put(CAL, "a.ics", event("u", "v0"), Precondition::None)
+        .unwrap()
+        .etag;
+    for round in 0..5 {
+        let s2 = s.clone();
+        let results = race(16, move |i| {
+            s2.put(
+                CAL,
+                "a.ics",
+                event("u", &format!("r{round}-{i}")),
+                Precondition::IfMatch(vec![etag]),
+            )
+        });
+        let wins: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(wins.len(), 1, "{results:?}");
+        let new = wins[0].etag;
+        assert!(!wins[0].created && wins[0].changed);
+        for r in &results {
+            if let Err(e) = r {
+                assert!(
+                    matches!(e, StoreError::PreconditionFailed { current: Some(c) } if *c == new),
+                    "a loser got {e:?}, the winner wrote {new}"
+                );
+            }
+        }
+        assert_eq!(s.meta(CAL, "a.ics").unwrap().unwrap().etag, new);
+        etag = new;
+    }
+    assert_eq!(s.collection(CAL).unwrap().unwrap().seq, 6);
+    assert_sound(&s);
+}
+
+/// 8 writers, each reading right after its own writes: an acknowledged write is visible to the
+/// next read, and one snapshot never mixes states.
+pub fn concurrent_writers_and_readers_see_consistent_snapshots(h: &dyn Harness) {
+    let s = fixture(h);
+    let s2 = s.clone();
+    let results = race(8, move |i| {
+        for j in 0..25 {
+            let name = format!("{i}-{j}");
+            s2.put(
+                CAL,
+                &name,
+                event(&name, &name),
+                Precondition::IfNoneMatchAny,
+            )
+            .unwrap();
+            assert_eq!(s2.get(CAL, &name).unwrap().unwrap().1, name.as_bytes());
+            let r = s2.read().unwrap();
+            let listed = r.list(CAL).unwrap().len() as u64;
+            let seq = r.collection(CAL).unwrap().unwrap().seq;
+            assert_eq!(listed, seq, "one snapshot: as many objects as upserts");
+        }
+    });
+    assert_eq!(results.len(), 8);
+    assert_eq!(s.list(CAL).unwrap().len(), 200);
+    assert_sound(&s);
+}
+
+/// Many writers racing for the last bytes of one quota: the check and the write are one
+/// transaction, so exactly as many writes as fit succeed and usage never passes the limit.
+pub fn racing_writers_never_pass_the_quota(h: &dyn Harness) {
+    let s = fixture(h);
+    s.set_owner_quotas(policy(None, &[("alice", Some(1000))]));
+    let s2 = s.clone();
+    let oks = race(8, move |t| {
+        let mut ok = 0;
+        for i in 0..10 {
+            let name = format!("t{t}-{i}");
+            match s2.put(
+                CAL,
+                &name,
+                event(&name, &"x".repeat(100)),
+                Precondition::None,
+            ) {
+                Ok(_) => ok += 1,
+                Err(StoreError::QuotaExceeded) => {}
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        ok
+    });
+    assert_eq!(oks.iter().sum::<u32>(), 10);
+    assert_eq!(s.usage("alice").unwrap(), (1000, Some(1000)));
+    assert_eq!(s.list(CAL).unwrap().len(), 10);
+    assert_sound(&s);
+}
+
+/// 8 threads compare-and-swap one shared document from the same version: exactly one wins.
+pub fn racing_document_writers_exactly_one_wins(h: &dyn Harness) {
+    let s = h.fresh();
+    let v1 = s.put_document("race", b"v1".to_vec(), None).unwrap();
+    let s2 = s.clone();
+    let results = race(8, move |i| {
+        s2.put_document("race", format!("from {i}").into_bytes(), Some(v1))
+    });
+    let wins: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(wins.len(), 1, "{results:?}");
+    for r in &results {
+        if let Err(e) = r {
+            assert!(matches!(e, StoreError::PreconditionFailed { .. }), "{e:?}");
+        }
+    }
+    let winner = results.iter().position(|r| r.is_ok()).unwrap();
+    let (version, bytes) = s.document("race").unwrap().unwrap();
+    assert_eq!(version, *wins[0]);
+    assert!(version > v1);
+    assert_eq!(bytes, format!("from {winner}").into_bytes());
+}
