@@ -3,6 +3,7 @@
 
 mod accounts;
 mod crash_http;
+mod disk_full;
 mod hostile;
 mod interop_import_export;
 mod interop_litmus;

@@ -102,6 +102,11 @@ impl DavError {
             StoreError::NotFound => DavError::not_found(),
             StoreError::InvalidSyncToken => DavError::forbidden(Condition::ValidSyncToken),
             StoreError::Busy => DavError::Busy,
+            // RFC 4331 §6: the precondition for a 507 that is not the user's quota.
+            StoreError::DiskFull => DavError::Condition(
+                StatusCode::INSUFFICIENT_STORAGE,
+                Condition::SufficientDiskSpace,
+            ),
             _ => DavError::Internal(err.to_string()),
         }
     }
@@ -151,7 +156,8 @@ impl DavError {
             DavError::Busy => {
                 let mut r = text_response(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "too many concurrent writes to this collection; nothing was written, retry".into(),
+                    "too many concurrent writes to this collection; nothing was written, retry"
+                        .into(),
                 );
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

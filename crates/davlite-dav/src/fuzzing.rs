@@ -21,6 +21,7 @@ fn dav() -> &'static Dav {
             durability: Durability::Relaxed,
             group_commit: false,
             owner_quota: Some(1 << 20),
+            ..Options::default()
         })
         .expect("in-memory store");
         let dav = Dav::new(

@@ -41,6 +41,9 @@ pub struct ServeConfig {
     /// Deletions each calendar and address book keeps in its sync log (see
     /// [`crate::retention`]); 0 keeps all.
     pub sync_keep_deletions: u64,
+    /// Free bytes the embedded store keeps on its file system; below it, writes that add data
+    /// get 507 (deletions still work). See `davlite_store::Options::min_free_bytes`.
+    pub min_free_bytes: u64,
     /// Requests to this exact path panic inside the handler call. Tests use it to prove that a
     /// panic answers 500 and the server keeps serving; only settable through the environment.
     pub debug_panic_path: Option<String>,
@@ -137,6 +140,7 @@ pub struct Layer {
     pub metrics: Option<bool>,
     pub quota_bytes: Option<u64>,
     pub sync_keep_deletions: Option<u64>,
+    pub min_free_bytes: Option<u64>,
 }
 
 macro_rules! overlay {
@@ -152,7 +156,7 @@ impl Layer {
             max_header_bytes, max_uri_bytes, max_connections, header_timeout_secs, body_timeout_secs,
             write_timeout_secs, shutdown_timeout_secs, auth_max_failures_per_user,
             auth_max_failures_per_addr, auth_window_secs, trust_forwarded_prefix, require_if_match, log, metrics,
-            quota_bytes, sync_keep_deletions)
+            quota_bytes, sync_keep_deletions, min_free_bytes)
     }
 
     pub fn from_file(path: &Path) -> Result<Layer, ServerError> {
@@ -212,6 +216,7 @@ impl Layer {
             metrics: parse(g, "DAVLITE_METRICS")?,
             quota_bytes: parse(g, "DAVLITE_QUOTA_BYTES")?,
             sync_keep_deletions: parse(g, "DAVLITE_SYNC_KEEP_DELETIONS")?,
+            min_free_bytes: parse(g, "DAVLITE_MIN_FREE_BYTES")?,
         })
     }
 
@@ -308,6 +313,9 @@ impl Layer {
             sync_keep_deletions: self
                 .sync_keep_deletions
                 .unwrap_or(DEFAULT_SYNC_KEEP_DELETIONS),
+            min_free_bytes: self
+                .min_free_bytes
+                .unwrap_or(davlite_store::DEFAULT_MIN_FREE_BYTES),
             debug_panic_path: std::env::var("DAVLITE_DEBUG_PANIC_PATH")
                 .ok()
                 .filter(|p| p.starts_with('/')),

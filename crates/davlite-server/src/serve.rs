@@ -24,7 +24,8 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
         (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
         _ => None,
     };
-    let place = Place::new(cfg.data.clone(), cfg.store.as_deref())?;
+    let mut place = Place::new(cfg.data.clone(), cfg.store.as_deref())?;
+    place.min_free_bytes = cfg.min_free_bytes;
     let store = place.open()?;
     let source = place.user_source(Some(&store))?;
     let mut db = UserDb::load_from(source.clone())?;

@@ -54,6 +54,8 @@ impl Backend {
 pub struct Place {
     pub data: PathBuf,
     pub backend: Backend,
+    /// See [`davlite_store::Options::min_free_bytes`] (embedded store only).
+    pub min_free_bytes: u64,
 }
 
 impl Place {
@@ -62,7 +64,11 @@ impl Place {
             Some(spec) => Backend::parse(spec)?,
             None => Backend::Redb,
         };
-        Ok(Place { data, backend })
+        Ok(Place {
+            data,
+            backend,
+            min_free_bytes: davlite_store::DEFAULT_MIN_FREE_BYTES,
+        })
     }
 
     /// The embedded store in `data`.
@@ -70,6 +76,7 @@ impl Place {
         Place {
             data: data.to_path_buf(),
             backend: Backend::Redb,
+            min_free_bytes: davlite_store::DEFAULT_MIN_FREE_BYTES,
         }
     }
 
@@ -94,7 +101,11 @@ impl Place {
         match &self.backend {
             Backend::Redb => {
                 let path = store_path(&self.data);
-                Store::open(&path, Options::default())
+                let options = Options {
+                    min_free_bytes: self.min_free_bytes,
+                    ..Options::default()
+                };
+                Store::open(&path, options)
                     .map_err(|e| ServerError::Store(format!("{}: {e}", path.display())))
             }
             Backend::Postgres(url) => open_postgres(url),

@@ -54,6 +54,10 @@ pub enum StoreError {
     InvalidPath,
     /// Stored data failed its checksum or does not decode: the store refuses to return it.
     Corrupt { detail: String },
+    /// The disk holding the store is full, or its free space is below the reserve the store
+    /// keeps for deletions and its own bookkeeping. Nothing was written; deleting data (which
+    /// the reserve still allows) or freeing the disk makes writes succeed again.
+    DiskFull,
     /// The backend could not serialize this write against concurrent ones within its retries
     /// (PostgreSQL serialization failures and deadlocks). Nothing was written; the request may
     /// be retried.
@@ -101,6 +105,7 @@ impl fmt::Display for StoreError {
             StoreError::InvalidSyncToken => write!(f, "the sync token is not valid here"),
             StoreError::InvalidPath => write!(f, "invalid path or name"),
             StoreError::Corrupt { detail } => write!(f, "stored data is corrupt: {detail}"),
+            StoreError::DiskFull => write!(f, "the disk holding the store is full"),
             StoreError::Busy => write!(f, "too much contention: the write was not applied, retry"),
             StoreError::Storage(e) => write!(f, "{e}"),
         }

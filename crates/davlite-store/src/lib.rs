@@ -61,6 +61,7 @@ pub use reader::Reader;
 pub use redb_backend::RedbStore;
 pub use stats::{AtomicHistogram, CommitRecorder, CommitStats, Histogram, StoreCounts};
 pub use store::Store;
+pub use types::DEFAULT_MIN_FREE_BYTES;
 pub use types::{
     Change, ChangeKind, Changes, Collection, CollectionId, CollectionKind, Durability, Etag,
     Limits, NewCollection, ObjectMeta, ObjectView, Options, Precondition, PutOutcome, QuotaPolicy,

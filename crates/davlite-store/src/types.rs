@@ -26,7 +26,15 @@ pub struct Options {
     /// Bytes of object bodies each owner may store unless [`crate::Store::set_owner_quotas`]
     /// names the owner; `None` for no quota.
     pub owner_quota: Option<u64>,
+    /// Free bytes a file-backed store keeps on its file system: below it, writes that add data
+    /// are refused with `DiskFull` before they begin, while deletions (which need a little
+    /// space themselves, the pages of a copy-on-write commit) still go through. An I/O error
+    /// from a full disk mid-commit is `DiskFull` as well; the reserve makes it rare.
+    pub min_free_bytes: u64,
 }
+
+/// The default [`Options::min_free_bytes`]: room for many deletions and a few large commits.
+pub const DEFAULT_MIN_FREE_BYTES: u64 = 16 * 1024 * 1024;
 
 impl Default for Options {
     fn default() -> Self {
@@ -34,6 +42,7 @@ impl Default for Options {
             durability: Durability::Immediate,
             group_commit: true,
             owner_quota: None,
+            min_free_bytes: DEFAULT_MIN_FREE_BYTES,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! or a panic aborts the whole transaction and every request in it gets that error.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -53,6 +54,9 @@ where
         let out = f(tx);
         let fatal = match &out {
             Err(e @ StoreError::Storage(_)) => Some(e.clone()),
+            // Below the reserve, `DiskFull` is a refusal of this request alone; otherwise it
+            // came from an I/O error, which poisons the transaction.
+            Err(e @ StoreError::DiskFull) if !tx.low_space => Some(e.clone()),
             _ => None,
         };
         self.out = Some(out);
@@ -73,7 +77,15 @@ where
 
 /// What the committer and the writing threads share.
 pub(crate) struct Engine {
-    pub db: Database,
+    /// Replaced after an I/O error (see [`Engine::recover`]); take a clone for each use.
+    db: parking_lot::RwLock<Arc<Database>>,
+    /// The store file, for the free-space check and for reopening; `None` in memory.
+    pub file: Option<PathBuf>,
+    /// See [`crate::Options::min_free_bytes`].
+    pub min_free_bytes: u64,
+    /// An I/O error failed a commit: redb refuses everything afterwards (`PreviousIo`) until
+    /// the database is opened again.
+    poisoned: AtomicBool,
     pub durability: Durability,
     /// Swapped whole by [`crate::RedbStore::set_owner_quotas`]; each batch takes the current one.
     pub quota: parking_lot::RwLock<Arc<QuotaPolicy>>,
@@ -91,6 +103,80 @@ fn now() -> i64 {
 }
 
 impl Engine {
+    pub fn new(db: Database, file: Option<PathBuf>, options: &crate::types::Options) -> Engine {
+        Engine {
+            db: parking_lot::RwLock::new(Arc::new(db)),
+            file,
+            min_free_bytes: options.min_free_bytes,
+            poisoned: AtomicBool::new(false),
+            durability: options.durability,
+            quota: parking_lot::RwLock::new(Arc::new(QuotaPolicy {
+                default: options.owner_quota,
+                owners: Default::default(),
+            })),
+            generation: AtomicU64::new(0),
+            stats: CommitRecorder::new(),
+        }
+    }
+
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::Acquire)
+    }
+
+    /// The database, reopened first if an I/O error poisoned it.
+    pub fn db(&self) -> Result<Arc<Database>> {
+        if self.poisoned.load(Ordering::Acquire) {
+            self.recover()?;
+        }
+        Ok(self.db.read().clone())
+    }
+
+    /// Opens the file again after an I/O error, so a disk that filled up and was freed serves
+    /// writes again without a restart. What was committed before is intact (redb commits are
+    /// atomic); the failed batch was never acknowledged. Fails while snapshots of the old
+    /// handle are still open (they hold its file lock); the next read or write tries again.
+    fn recover(&self) -> Result<()> {
+        let Some(file) = &self.file else {
+            return Err(StoreError::Storage(StorageError::msg(
+                "an I/O error poisoned the in-memory store",
+            )));
+        };
+        let mut db = self.db.write();
+        if !self.poisoned.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        // The old handle closes once the last snapshot taken from it is gone.
+        let placeholder =
+            Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
+        drop(std::mem::replace(&mut *db, Arc::new(placeholder)));
+        match Database::create(file) {
+            Ok(fresh) => {
+                *db = Arc::new(fresh);
+                self.poisoned.store(false, Ordering::Release);
+                // Snapshots cached by generation must not outlive the old handle.
+                self.generation.fetch_add(1, Ordering::AcqRel);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether the file system holding the store is below its free-space reserve.
+    fn low_on_space(&self) -> bool {
+        let Some(dir) = self.file.as_deref().and_then(Path::parent) else {
+            return false;
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        match rustix::fs::statvfs(dir) {
+            Ok(st) => st.f_bavail.saturating_mul(st.f_frsize) < self.min_free_bytes,
+            Err(_) => false,
+        }
+    }
+
     /// Runs the jobs in one transaction and answers them all.
     pub fn run_batch(&self, mut jobs: Vec<Box<dyn Job>>) {
         let start = Instant::now();
@@ -101,7 +187,12 @@ impl Engine {
                 self.stats
                     .committed(jobs.len(), start.elapsed(), *commit_time);
             }
-            Err(_) => self.stats.failed(),
+            Err(e) => {
+                self.stats.failed();
+                if matches!(e, StoreError::Storage(_) | StoreError::DiskFull) {
+                    self.poisoned.store(true, Ordering::Release);
+                }
+            }
         }
         let err = outcome.err();
         for job in jobs {
@@ -111,13 +202,16 @@ impl Engine {
 
     /// Runs the jobs and commits; returns how long the commit itself (the fsync) took.
     fn apply(&self, jobs: &mut [Box<dyn Job>]) -> Result<Duration> {
-        let mut txn = self.db.begin_write()?;
+        let db = self.db()?;
+        let low_space = self.low_on_space();
+        let mut txn = db.begin_write()?;
         if self.durability == Durability::Relaxed {
             txn.set_durability(redb::Durability::None)?;
         }
         let mut fatal = None;
         {
             let mut tx = Tx::open(&txn, now(), self.quota.read().clone())?;
+            tx.low_space = low_space;
             for job in jobs.iter_mut() {
                 let ran = catch_unwind(AssertUnwindSafe(|| job.run(&mut tx)));
                 let err = ran.unwrap_or_else(|_| {

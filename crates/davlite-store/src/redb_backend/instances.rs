@@ -162,7 +162,7 @@ mod tests {
 
     /// Instance rows left in the table, whatever the object records say.
     fn instance_rows(redb: &RedbStore) -> u64 {
-        let reader = RedbReader::begin(&redb.engine.db).unwrap();
+        let reader = RedbReader::begin(&redb.engine.db().unwrap()).unwrap();
         reader.snap().instances.len().unwrap()
     }
 

@@ -110,7 +110,7 @@ impl Backend for RedbStore {
         RedbStore::commit_stats(self)
     }
     fn document(&self, name: &str) -> Result<Option<(u64, Vec<u8>)>> {
-        let txn = self.engine.db.begin_read()?;
+        let txn = self.engine.db()?.begin_read()?;
         let table = txn.open_table(tables::DOCS)?;
         let Some(row) = redb::ReadableTable::get(&table, name)? else {
             return Ok(None);
@@ -221,11 +221,19 @@ impl Snapshot for RedbReader {
     }
 }
 
-/// redb reports a damaged file as `Corrupted`; that is our `Corrupt`, everything else is an
-/// opaque storage failure.
+/// redb reports a damaged file as `Corrupted`; that is our `Corrupt`. A full disk (or a
+/// file-system quota) is `DiskFull`; everything else is an opaque storage failure.
 fn from_redb(e: redb::Error) -> StoreError {
     match e {
         redb::Error::Corrupted(detail) => StoreError::Corrupt { detail },
+        redb::Error::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ) =>
+        {
+            StoreError::DiskFull
+        }
         other => StoreError::Storage(StorageError::new(other)),
     }
 }

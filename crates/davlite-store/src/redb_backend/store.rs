@@ -1,8 +1,8 @@
 //! The store handle: opening, routing writes through the committer, and snapshot reads.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use davlite_formats::ParsedObject;
 use parking_lot::Mutex;
@@ -14,7 +14,7 @@ use crate::redb_backend::commit::{Committer, Engine, Job, call};
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::tables::*;
 use crate::redb_backend::tx::Tx;
-use crate::stats::{CommitRecorder, CommitStats};
+use crate::stats::CommitStats;
 use crate::types::*;
 
 /// The embedded backend: one redb file. Cheap to clone; all clones share one committer.
@@ -39,7 +39,7 @@ impl RedbStore {
     /// Opens the store at `path`, creating the file if it does not exist.
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<RedbStore> {
         let db = Database::create(path.as_ref())?;
-        Self::with_database(db, options)
+        Self::start(db, Some(path.as_ref().to_path_buf()), options)
     }
 
     /// A store that lives in memory only, for tests and scratch use.
@@ -49,17 +49,12 @@ impl RedbStore {
     }
 
     pub(crate) fn with_database(db: Database, options: Options) -> Result<RedbStore> {
+        Self::start(db, None, options)
+    }
+
+    fn start(db: Database, file: Option<PathBuf>, options: Options) -> Result<RedbStore> {
         init(&db)?;
-        let engine = Arc::new(Engine {
-            db,
-            durability: options.durability,
-            quota: parking_lot::RwLock::new(Arc::new(QuotaPolicy {
-                default: options.owner_quota,
-                owners: Default::default(),
-            })),
-            generation: AtomicU64::new(0),
-            stats: CommitRecorder::new(),
-        });
+        let engine = Arc::new(Engine::new(db, file, &options));
         let committer = if options.group_commit {
             let c = Committer::start(engine.clone()).map_err(|e| {
                 StoreError::Storage(StorageError::msg(format!("cannot start committer: {e}")))
@@ -89,13 +84,17 @@ impl RedbStore {
 
     /// A consistent snapshot including every write acknowledged before this call.
     pub fn read(&self) -> Result<Reader> {
+        if self.engine.is_poisoned() {
+            // The cached snapshot holds the old handle's file lock; reopening needs it gone.
+            self.cache.lock().take();
+        }
         let generation = self.engine.generation.load(Ordering::Acquire);
         if let Some((g, r)) = &*self.cache.lock() {
             if *g == generation {
                 return Ok(r.clone());
             }
         }
-        let reader = Reader::new(Arc::new(RedbReader::begin(&self.engine.db)?));
+        let reader = Reader::new(Arc::new(RedbReader::begin(&*self.engine.db()?)?));
         let mut cache = self.cache.lock();
         if cache.as_ref().is_none_or(|(g, _)| *g < generation) {
             *cache = Some((generation, reader.clone()));
@@ -222,7 +221,7 @@ impl RedbStore {
 
     /// Checks every record and index of a fresh snapshot; see [`VerifyReport`].
     pub fn verify(&self) -> Result<VerifyReport> {
-        crate::redb_backend::verify::verify(&RedbReader::begin(&self.engine.db)?)
+        crate::redb_backend::verify::verify(&RedbReader::begin(&*self.engine.db()?)?)
     }
 }
 

@@ -34,6 +34,10 @@ pub(crate) struct Tx<'t> {
     pub docs: Table<'t, &'static str, &'static [u8]>,
     pub now: i64,
     pub quota: Arc<QuotaPolicy>,
+    /// The file system was below the store's free-space reserve as the batch began. (Free
+    /// pages inside the store file are no help: redb preallocates the file sparsely, so its
+    /// free pages may have no disk blocks behind them.)
+    pub low_space: bool,
     /// `None` marks a collection deleted in this batch.
     states: HashMap<u64, Option<CollState>>,
     usages: HashMap<String, u64>,
@@ -62,6 +66,7 @@ impl<'t> Tx<'t> {
             docs: txn.open_table(DOCS)?,
             now,
             quota,
+            low_space: false,
             states: HashMap::new(),
             usages: HashMap::new(),
             resolved: HashMap::new(),
@@ -146,13 +151,17 @@ impl<'t> Tx<'t> {
     /// QuotaExceeded when adding `add` bytes (after freeing `sub`) would pass the owner's quota.
     /// A write that does not grow usage is always allowed, so an owner over quota can still
     /// shrink. Usage is read in this transaction, so the check and the write are one step.
+    /// Below the free-space reserve, the same writes get `DiskFull`.
     pub fn check_quota(&mut self, owner: &str, add: u64, sub: u64) -> Result<()> {
-        let Some(quota) = self.quota.limit(owner) else {
-            return Ok(());
-        };
         if add <= sub {
             return Ok(());
         }
+        if self.low_space {
+            return Err(StoreError::DiskFull);
+        }
+        let Some(quota) = self.quota.limit(owner) else {
+            return Ok(());
+        };
         let used = self.used(owner)?;
         if used.saturating_add(add - sub) > quota {
             return Err(StoreError::QuotaExceeded);
