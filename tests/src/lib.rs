@@ -124,6 +124,13 @@ impl ServerBuilder {
         self
     }
 
+    /// The user to log in as when the server will not print one (another node already created
+    /// the first user of a shared store).
+    pub fn credentials(mut self, user: &str, password: &str) -> Self {
+        self.credentials = Some((user.to_string(), password.to_string()));
+        self
+    }
+
     /// Keep the store in this PostgreSQL database (`DAVLITE_STORE`) instead of redb; the CLI
     /// helpers of the started server ([`TestServer::davlite`]) use it too.
     pub fn store(self, url: impl Into<String>) -> Self {

@@ -287,11 +287,7 @@ impl Authenticator {
     /// The stored hash `password` must match for `user`: their password's, or an app
     /// password's when it has the token form. `None` for an unknown user.
     fn current_hash(&self, user: &str, password: &str) -> Option<Arc<str>> {
-        self.users
-            .read()
-            .db
-            .get(user)
-            .map(|c| c.hash_for(password))
+        self.users.read().db.get(user).map(|c| c.hash_for(password))
     }
 
     fn cache_key(&self, user: &str, password: &str) -> [u8; 32] {
