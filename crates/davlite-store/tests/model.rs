@@ -1,5 +1,7 @@
-//! Seeded model-based test: random operation sequences against a BTreeMap model (the same
-//! generator the fuzz target in fuzz/ uses).
+//! The long seeded model run on in-memory redb (`testing::run`), with the check that the
+//! generator reaches every kind of answer, and the fuzz target's entry point (`run_bytes`) on
+//! degenerate inputs. Every backend runs a shorter model check with other seeds in the
+//! conformance suite (`conformance::model`).
 
 use davlite_store::testing;
 

@@ -1,104 +1,32 @@
-//! Per-owner quotas: checked inside the write transaction against the policy in force.
-
-use std::collections::HashMap;
+//! redb-only quota setting: `Options::owner_quota` is the initial default. How quotas are
+//! enforced is in the conformance suite.
 
 use davlite_store::*;
 
 use crate::common::*;
 
-fn policy(default: Option<u64>, owners: &[(&str, Option<u64>)]) -> QuotaPolicy {
-    QuotaPolicy {
-        default,
-        owners: owners
-            .iter()
-            .map(|(o, q)| (o.to_string(), *q))
-            .collect::<HashMap<_, _>>(),
-    }
-}
-
 #[test]
-fn each_owner_has_their_own_limit_and_the_default_applies_to_the_rest() {
-    let (_d, s) = fixture(Options {
-        owner_quota: Some(100),
+fn the_owner_quota_option_is_the_initial_default() {
+    let s = Store::in_memory(Options {
+        owner_quota: Some(10),
         ..Options::default()
-    });
-    s.create_collection("cals/bob", calendar("bob")).unwrap();
-    s.create_collection("cals/carol", calendar("carol"))
-        .unwrap();
-    s.set_owner_quotas(policy(Some(100), &[("alice", Some(10)), ("bob", None)]));
-    assert_eq!(s.owner_quota("alice"), Some(10));
-    assert_eq!(s.owner_quota("bob"), None);
-    assert_eq!(s.owner_quota("carol"), Some(100));
-
-    s.put(CAL, "a", event("a", "12345678"), Precondition::None)
-        .unwrap();
-    let e = s
-        .put(CAL, "b", event("b", "123"), Precondition::None)
-        .unwrap_err();
-    assert!(matches!(e, StoreError::QuotaExceeded), "{e:?}");
-    assert!(s.get(CAL, "b").unwrap().is_none());
-    assert_eq!(s.usage("alice").unwrap(), (8, Some(10)));
-
-    // bob: unlimited although there is a default; carol: the default
-    s.put(
-        "cals/bob",
-        "x",
-        event("x", &"x".repeat(500)),
-        Precondition::None,
-    )
+    })
     .unwrap();
-    assert_eq!(s.usage("bob").unwrap(), (500, None));
+    assert_eq!(s.quota(), Some(10));
+    assert_eq!(s.owner_quota("anyone"), Some(10));
+    s.create_collection("cals", plain("alice")).unwrap();
+    s.create_collection(CAL, calendar("alice")).unwrap();
+    s.put(CAL, "a", event("a", "1234567890"), Precondition::None)
+        .unwrap();
     let e = s
-        .put(
-            "cals/carol",
-            "x",
-            event("x", &"x".repeat(101)),
-            Precondition::None,
-        )
+        .put(CAL, "b", event("b", "1"), Precondition::None)
         .unwrap_err();
-    assert!(matches!(e, StoreError::QuotaExceeded));
-
-    // COPY into alice's collection counts against alice, MOVE too
-    let e = s
-        .copy(("cals/bob", "x"), (CAL, "x"), false, Precondition::None)
-        .unwrap_err();
-    assert!(matches!(e, StoreError::QuotaExceeded));
-    let e = s
-        .move_object(("cals/bob", "x"), (CAL, "x"), false, Precondition::None)
-        .unwrap_err();
-    assert!(matches!(e, StoreError::QuotaExceeded));
-    assert!(s.get("cals/bob", "x").unwrap().is_some());
-    assert!(s.get(CAL, "x").unwrap().is_none());
-
-    // raising alice's limit lets the write through at once
-    s.set_owner_quotas(policy(Some(100), &[("alice", Some(1000)), ("bob", None)]));
-    s.put(CAL, "b", event("b", "123"), Precondition::None)
-        .unwrap();
-    s.copy(("cals/bob", "x"), (CAL, "x"), false, Precondition::None)
-        .unwrap();
-    assert_eq!(s.usage("alice").unwrap(), (511, Some(1000)));
-    // lowering it deletes nothing, shrinking is still allowed
-    s.set_owner_quotas(policy(None, &[("alice", Some(10))]));
-    assert_eq!(s.usage("alice").unwrap(), (511, Some(10)));
-    s.put(CAL, "x", event("x", "1"), Precondition::None)
-        .unwrap();
-    assert_eq!(s.usage("alice").unwrap().0, 12);
-    assert_eq!(s.owner_quota("carol"), None);
-    assert_sound(&s);
-}
-
-#[test]
-fn collection_copy_counts_against_the_destination_owner() {
-    let (_d, s) = fixture(Options::default());
-    s.create_collection("bobs", plain("bob")).unwrap();
-    s.put(CAL, "a", event("a", &"x".repeat(50)), Precondition::None)
-        .unwrap();
-    s.set_owner_quotas(policy(None, &[("bob", Some(40))]));
-    let e = s.copy_collection(CAL, "bobs/work", false).unwrap_err();
     assert!(matches!(e, StoreError::QuotaExceeded), "{e:?}");
-    assert!(s.collection("bobs/work").unwrap().is_none());
-    s.set_owner_quotas(policy(None, &[("bob", Some(50))]));
-    s.copy_collection(CAL, "bobs/work", false).unwrap();
-    assert_eq!(s.usage("bob").unwrap(), (50, Some(50)));
+    assert_eq!(s.usage("alice").unwrap(), (10, Some(10)));
+    // set_owner_quotas replaces it
+    s.set_owner_quotas(QuotaPolicy::default());
+    assert_eq!(s.quota(), None);
+    s.put(CAL, "b", event("b", "1"), Precondition::None)
+        .unwrap();
     assert_sound(&s);
 }

@@ -16,18 +16,48 @@
 
 use crate::Store;
 
+pub mod collections;
 pub mod documents;
 pub mod fixtures;
 pub mod integrity;
+pub mod model;
+pub mod objects;
+pub mod props;
+pub mod quota;
 pub mod races;
+pub mod reads;
 pub mod sync;
 
+pub use collections::{
+    collection_props_and_limits_update, collection_tree_rules,
+    copy_collection_is_deep_and_independent, delete_collection_removes_members_and_frees_uids,
+    move_collection_refuses_cycles_and_respects_overwrite,
+};
 pub use documents::documents_are_versioned_by_compare_and_swap;
 pub use integrity::{a_corrupted_body_reads_as_corrupt, verify_is_clean_after_a_mixed_workload};
+pub use model::model;
+pub use objects::{
+    copy_and_move_objects_check_uid_and_preconditions, delete_checks_existence_before_conditionals,
+    kinds_and_components_are_enforced, limits_refuse_without_writing,
+    list_returns_names_and_etags_in_order, overlapping_finds_spans_of_every_length,
+    preconditions_follow_rfc_9110, put_then_get_returns_the_exact_bytes_and_a_blake3_etag,
+    uid_conflicts_name_the_holder,
+};
+pub use props::object_properties_live_and_die_with_the_object;
+pub use quota::{
+    collection_copy_counts_against_the_destination_owner,
+    each_owner_has_their_own_limit_and_the_default_applies_to_the_rest,
+};
 pub use races::{
     concurrent_writers_and_readers_see_consistent_snapshots,
     racing_document_writers_exactly_one_wins, racing_if_match_updates_exactly_one_wins,
     racing_writers_never_pass_the_quota, sixteen_threads_racing_for_one_uid,
+};
+pub use reads::{
+    counts_follow_writes, event_instances_follow_copies_and_moves,
+    event_instances_follow_puts_and_deletes,
+    floating_instances_are_left_to_the_body_in_another_zone,
+    scan_objects_in_name_order_and_resume_after, with_object_borrows_the_checked_body,
 };
 pub use sync::{
     a_moved_collection_keeps_its_id_and_tokens, change_log_is_compacted_and_tokens_are_checked,
@@ -54,6 +84,31 @@ pub trait Harness: Send + Sync {
 macro_rules! conformance_tests {
     ($harness:expr) => {
         $crate::conformance_tests!(@each $harness;
+            // collections
+            collection_tree_rules
+            collection_props_and_limits_update
+            delete_collection_removes_members_and_frees_uids
+            move_collection_refuses_cycles_and_respects_overwrite
+            copy_collection_is_deep_and_independent
+            // objects
+            put_then_get_returns_the_exact_bytes_and_a_blake3_etag
+            preconditions_follow_rfc_9110
+            delete_checks_existence_before_conditionals
+            uid_conflicts_name_the_holder
+            kinds_and_components_are_enforced
+            limits_refuse_without_writing
+            list_returns_names_and_etags_in_order
+            overlapping_finds_spans_of_every_length
+            copy_and_move_objects_check_uid_and_preconditions
+            // dead properties of objects
+            object_properties_live_and_die_with_the_object
+            // reads
+            scan_objects_in_name_order_and_resume_after
+            with_object_borrows_the_checked_body
+            counts_follow_writes
+            event_instances_follow_puts_and_deletes
+            event_instances_follow_copies_and_moves
+            floating_instances_are_left_to_the_body_in_another_zone
             // races
             sixteen_threads_racing_for_one_uid
             racing_if_match_updates_exactly_one_wins
@@ -68,11 +123,16 @@ macro_rules! conformance_tests {
             tombstones_beyond_the_kept_number_are_pruned_oldest_first
             delete_recreate_loops_keep_the_change_log_exact
             a_moved_collection_keeps_its_id_and_tokens
+            // quota
+            each_owner_has_their_own_limit_and_the_default_applies_to_the_rest
+            collection_copy_counts_against_the_destination_owner
             // integrity
             a_corrupted_body_reads_as_corrupt
             verify_is_clean_after_a_mixed_workload
             // documents
             documents_are_versioned_by_compare_and_swap
+            // the model
+            model
         );
     };
     (@each $harness:expr; $($check:ident)*) => {

@@ -1,8 +1,8 @@
 //! Dead properties of objects: kept across a PUT, carried by COPY and MOVE, gone with DELETE.
 
-use crate::common;
-use common::*;
-use davlite_store::*;
+use crate::conformance::Harness;
+use crate::conformance::fixtures::*;
+use crate::*;
 
 fn props(s: &Store, coll: &str, name: &str) -> Vec<(String, Vec<u8>)> {
     s.read()
@@ -13,11 +13,11 @@ fn props(s: &Store, coll: &str, name: &str) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-#[test]
-fn object_properties_live_and_die_with_the_object() {
-    let (_d, s) = fixture(Options::default());
+pub fn object_properties_live_and_die_with_the_object(h: &dyn Harness) {
+    let s = fixture(h);
     s.put(CAL, "a.ics", event("u1", "v1"), Precondition::None)
         .unwrap();
+    assert!(!s.read().unwrap().has_object_props(CAL).unwrap());
     let seq = s.collection(CAL).unwrap().unwrap().seq;
     let etag = s.meta(CAL, "a.ics").unwrap().unwrap().etag;
     s.update_object_props(
@@ -30,6 +30,7 @@ fn object_properties_live_and_die_with_the_object() {
         Precondition::IfMatch(vec![etag]),
     )
     .unwrap();
+    assert!(s.read().unwrap().has_object_props(CAL).unwrap());
     // The precondition is checked in the write: a stale ETag changes nothing.
     let stale = Etag([7; 16]);
     assert!(matches!(
@@ -80,9 +81,18 @@ fn object_properties_live_and_die_with_the_object() {
     s.put(CAL, "b.ics", event("u9", "v3"), Precondition::None)
         .unwrap();
     assert!(props(&s, CAL, "b.ics").is_empty());
+    assert!(!s.read().unwrap().has_object_props(CAL).unwrap());
     // Deleting the collection removes its members' properties.
     s.delete_collection("cals/other").unwrap();
     assert!(props(&s, "cals/other", "c.ics").is_empty());
+    s.create_collection("cals/other", calendar("alice"))
+        .unwrap();
+    s.put("cals/other", "c.ics", event("u1", "v2"), Precondition::None)
+        .unwrap();
+    assert!(
+        props(&s, "cals/other", "c.ics").is_empty(),
+        "not resurrected"
+    );
     assert!(matches!(
         s.update_object_props(CAL, "none.ics", vec![], Precondition::None),
         Err(StoreError::NotFound)
