@@ -10,7 +10,18 @@
 //! Checks are grouped by concern in the modules below and re-exported here under their own
 //! names; each takes a fresh store (or several) from the harness, so they run in parallel.
 //! The checks use only the public API, and they are meant to be able to fail: each asserts the
-//! exact answer the contract promises, not merely "no panic".
+//! exact answer the contract promises, not merely "no panic". Where the contract's prose is
+//! silent, they pin the answer of the redb backend, the reference (for example `list` of a
+//! missing collection is `NotFound` while `get` is `None`).
+//!
+//! For a harness:
+//! - `fresh` is called once or more per check, concurrently from many tests; each store must
+//!   start with no collections, no documents and no quota policy.
+//! - `corrupt_body` gets a `Store` the harness made; [`Store::same_backend`] finds which one
+//!   (see `tests/conformance.rs` of this crate, which keeps `(Store, RedbStore)` pairs).
+//! - The races use 16 threads on one store; a backend answering `Busy` to any of them fails
+//!   the check: the contract promises one winner and losers told why, not retries.
+//! - The model check runs 4 x 400 operations, reading the whole state back after each.
 //!
 //! Not part of the stable API.
 
