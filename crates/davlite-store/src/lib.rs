@@ -61,9 +61,9 @@ pub use reader::Reader;
 pub use redb_backend::RedbStore;
 pub use stats::{AtomicHistogram, CommitRecorder, CommitStats, Histogram, StoreCounts};
 pub use store::Store;
-pub use types::DEFAULT_MIN_FREE_BYTES;
 pub use types::{
     Change, ChangeKind, Changes, Collection, CollectionId, CollectionKind, Durability, Etag,
     Limits, NewCollection, ObjectMeta, ObjectView, Options, Precondition, PutOutcome, QuotaPolicy,
     VerifyReport,
 };
+pub use types::{DEFAULT_CACHE_BYTES, DEFAULT_MIN_FREE_BYTES};

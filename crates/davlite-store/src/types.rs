@@ -31,7 +31,14 @@ pub struct Options {
     /// space themselves, the pages of a copy-on-write commit) still go through. An I/O error
     /// from a full disk mid-commit is `DiskFull` as well; the reserve makes it rare.
     pub min_free_bytes: u64,
+    /// Bytes of the file's pages the embedded store keeps in memory (redb's cache). Bounded so
+    /// that resident memory does not grow with the store: a million-object store runs in the
+    /// same memory as a thousand-object one, with the operating system's page cache behind it.
+    pub cache_bytes: usize,
 }
+
+/// The default [`Options::cache_bytes`].
+pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// The default [`Options::min_free_bytes`]: room for many deletions and a few large commits.
 pub const DEFAULT_MIN_FREE_BYTES: u64 = 16 * 1024 * 1024;
@@ -43,6 +50,7 @@ impl Default for Options {
             group_commit: true,
             owner_quota: None,
             min_free_bytes: DEFAULT_MIN_FREE_BYTES,
+            cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
 }

@@ -83,6 +83,8 @@ pub(crate) struct Engine {
     pub file: Option<PathBuf>,
     /// See [`crate::Options::min_free_bytes`].
     pub min_free_bytes: u64,
+    /// See [`crate::Options::cache_bytes`], for reopening.
+    cache_bytes: usize,
     /// An I/O error failed a commit: redb refuses everything afterwards (`PreviousIo`) until
     /// the database is opened again.
     poisoned: AtomicBool,
@@ -108,6 +110,7 @@ impl Engine {
             db: parking_lot::RwLock::new(Arc::new(db)),
             file,
             min_free_bytes: options.min_free_bytes,
+            cache_bytes: options.cache_bytes,
             poisoned: AtomicBool::new(false),
             durability: options.durability,
             quota: parking_lot::RwLock::new(Arc::new(QuotaPolicy {
@@ -149,7 +152,10 @@ impl Engine {
         let placeholder =
             Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
         drop(std::mem::replace(&mut *db, Arc::new(placeholder)));
-        match Database::create(file) {
+        match Database::builder()
+            .set_cache_size(self.cache_bytes)
+            .create(file)
+        {
             Ok(fresh) => {
                 *db = Arc::new(fresh);
                 self.poisoned.store(false, Ordering::Release);

@@ -38,7 +38,9 @@ impl std::fmt::Debug for RedbStore {
 impl RedbStore {
     /// Opens the store at `path`, creating the file if it does not exist.
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<RedbStore> {
-        let db = Database::create(path.as_ref())?;
+        let db = Database::builder()
+            .set_cache_size(options.cache_bytes)
+            .create(path.as_ref())?;
         Self::start(db, Some(path.as_ref().to_path_buf()), options)
     }
 

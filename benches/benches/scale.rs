@@ -1,0 +1,257 @@
+//! Does the store stay as fast and as small when it holds a million events as when it holds a
+//! thousand? Fills a store through the library (calendars of 10,000 events each), then measures
+//! single operations on one calendar with a warm store: GET (a snapshot and one object), PUT
+//! (an If-Match update, durable), incremental sync (`changes_since` a token ten changes back),
+//! and the process's resident memory.
+//!
+//! Not a criterion bench (one run takes minutes); results go in BENCHMARKS.md:
+//!
+//!     cargo bench -p davlite-benches --bench scale                    # redb, 1,000 and 1,000,000
+//!     DAVLITE_SCALE_SIZES=1000,100000 cargo bench -p davlite-benches --bench scale
+//!     DAVLITE_SCALE_STORE='host=/tmp/pg user=postgres dbname=scale' \
+//!         cargo bench -p davlite-benches --bench scale                # PostgreSQL
+//!
+//! With PostgreSQL, each size gets the database named in the URL emptied first (every table
+//! dropped and migrated again), so point it at a scratch database.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use davlite_store::*;
+
+const PER_CALENDAR: u64 = 10_000;
+const DAY: i64 = 86_400;
+
+fn event(n: u64, rev: u32) -> ParsedObject {
+    let uid = format!("{n:016x}-scale@davlite");
+    let start = 1_700_000_000 + (n as i64 * 7919 % 365) * DAY + (n as i64 % 24) * 3600;
+    let body = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite//scale//EN\r\nBEGIN:VEVENT\r\n\
+         UID:{uid}\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T090000Z\r\n\
+         DTEND:20240101T100000Z\r\nSUMMARY:Scale event {n} revision {rev}\r\n\
+         DESCRIPTION:A reasonably sized description so the body is not trivially small.\r\n\
+         LOCATION:Room {n}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    ParsedObject {
+        bytes: body.into_bytes(),
+        content_type: "text/calendar; charset=utf-8".into(),
+        info: ObjectInfo {
+            uid: Some(uid),
+            kind: ObjectKind::Event,
+            span: Some(TimeSpan {
+                start,
+                end: start + 3600,
+            }),
+            instances: Some(1),
+            ..Default::default()
+        },
+    }
+}
+
+fn rss_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A store on the backend under test; `fill` says whether durability may be relaxed (redb
+/// only: the fill is not what is measured).
+fn open(spec: &str, dir: &std::path::Path, relaxed: bool) -> Store {
+    if spec == "redb" {
+        let options = Options {
+            durability: if relaxed {
+                Durability::Relaxed
+            } else {
+                Durability::Immediate
+            },
+            ..Options::default()
+        };
+        return Store::open(dir.join("scale.redb"), options).expect("open redb");
+    }
+    open_postgres(spec)
+}
+
+fn open_postgres(url: &str) -> Store {
+    panic!("{url}: this bench was built without the PostgreSQL backend")
+}
+
+fn reset_postgres(_url: &str) {}
+
+fn calendar(i: u64) -> String {
+    format!("cals/c{i:04}")
+}
+
+fn fill(store: &Store, n: u64) {
+    let start = Instant::now();
+    if store.collection("cals").unwrap().is_none() {
+        store
+            .create_collection("cals", NewCollection::default())
+            .unwrap();
+    }
+    for c in 0..n.div_ceil(PER_CALENDAR) {
+        store
+            .create_collection(
+                &calendar(c),
+                NewCollection {
+                    kind: CollectionKind::Calendar,
+                    owner: format!("user{c}"),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+    }
+    let next = Arc::new(AtomicU64::new(0));
+    std::thread::scope(|s| {
+        for _ in 0..16 {
+            let next = next.clone();
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    store
+                        .put(
+                            &calendar(i / PER_CALENDAR),
+                            &format!("e{i}.ics"),
+                            event(i, 0),
+                            Precondition::IfNoneMatchAny,
+                        )
+                        .unwrap();
+                    if i > 0 && i % 100_000 == 0 {
+                        eprintln!("  {i} events in {:.0?}", start.elapsed());
+                    }
+                }
+            });
+        }
+    });
+    eprintln!(
+        "  filled {n} events in {:.1?} ({:.0}/s)",
+        start.elapsed(),
+        n as f64 / start.elapsed().as_secs_f64()
+    );
+}
+
+struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    fn pct(&mut self, p: f64) -> Duration {
+        self.0.sort_unstable();
+        self.0[((self.0.len() - 1) as f64 * p) as usize]
+    }
+}
+
+fn measure(store: &Store, n: u64) -> [(String, Duration, Duration); 3] {
+    let cal = calendar((n - 1) / PER_CALENDAR);
+    let first = (n - 1) / PER_CALENDAR * PER_CALENDAR;
+    let members = n - first;
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut pick = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        first + x % members
+    };
+    // Warm up: a pass over the measured calendar's metadata.
+    let _ = store.list(&cal).unwrap();
+    let mut get = Latencies(Vec::new());
+    for _ in 0..2_000 {
+        let i = pick();
+        let t = Instant::now();
+        let got = store.get(&cal, &format!("e{i}.ics")).unwrap();
+        get.0.push(t.elapsed());
+        assert!(got.is_some());
+    }
+    let mut put = Latencies(Vec::new());
+    for r in 0..300 {
+        let i = pick();
+        let name = format!("e{i}.ics");
+        let etag = store.meta(&cal, &name).unwrap().unwrap().etag;
+        let t = Instant::now();
+        store
+            .put(
+                &cal,
+                &name,
+                event(i, r + 1),
+                Precondition::IfMatch(vec![etag]),
+            )
+            .unwrap();
+        put.0.push(t.elapsed());
+    }
+    let mut sync = Latencies(Vec::new());
+    for r in 0..300 {
+        let token = store.collection(&cal).unwrap().unwrap().seq;
+        for k in 0..10 {
+            let i = first + (r * 10 + k) % members;
+            let name = format!("e{i}.ics");
+            let etag = store.meta(&cal, &name).unwrap().unwrap().etag;
+            store
+                .put(
+                    &cal,
+                    &name,
+                    event(i, 1000 + r as u32),
+                    Precondition::IfMatch(vec![etag]),
+                )
+                .unwrap();
+        }
+        let t = Instant::now();
+        let changes = store.changes_since(&cal, Some(token), None).unwrap();
+        sync.0.push(t.elapsed());
+        assert_eq!(changes.changes.len(), 10);
+    }
+    [
+        ("GET".into(), get.pct(0.5), get.pct(0.99)),
+        (
+            "PUT (If-Match, durable)".into(),
+            put.pct(0.5),
+            put.pct(0.99),
+        ),
+        (
+            "incremental sync, 10 changes".into(),
+            sync.pct(0.5),
+            sync.pct(0.99),
+        ),
+    ]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; nothing else is taken from the command line.
+    let spec = std::env::var("DAVLITE_SCALE_STORE").unwrap_or_else(|_| "redb".into());
+    let sizes: Vec<u64> = std::env::var("DAVLITE_SCALE_SIZES")
+        .unwrap_or_else(|_| "1000,1000000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("DAVLITE_SCALE_SIZES: numbers"))
+        .collect();
+    println!(
+        "store: {}",
+        if spec == "redb" { "redb" } else { "postgres" }
+    );
+    println!("| events | operation | p50 | p99 | RSS after (MiB) |");
+    println!("|---|---|---|---|---|");
+    for &n in &sizes {
+        let dir = tempfile::tempdir().unwrap();
+        if spec != "redb" {
+            reset_postgres(&spec);
+        }
+        eprintln!("filling {n}");
+        {
+            let store = open(&spec, dir.path(), true);
+            fill(&store, n);
+        }
+        // Measured on a store opened afresh, durable, as a server would run it.
+        let store = open(&spec, dir.path(), false);
+        let rows = measure(&store, n);
+        let rss = rss_kib("VmRSS:") / 1024;
+        for (op, p50, p99) in rows {
+            println!("| {n} | {op} | {p50:.1?} | {p99:.1?} | {rss} |");
+        }
+        if spec == "redb" {
+            let size = std::fs::metadata(dir.path().join("scale.redb")).map_or(0, |m| m.len());
+            eprintln!("  store file {} MiB", size >> 20);
+        }
+    }
+}
