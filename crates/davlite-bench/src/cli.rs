@@ -17,6 +17,10 @@ struct Args {
     /// Calendar collection URL (with --new-collection: the calendar home to create one in).
     #[arg(long)]
     url: String,
+    /// Another server on the same store (`host:port`, repeatable): workers are spread over the
+    /// URL's server and these, e.g. several `davlite serve` nodes on one PostgreSQL database.
+    #[arg(long = "node")]
+    nodes: Vec<String>,
     #[arg(long)]
     user: Option<String>,
     #[arg(long)]
@@ -113,6 +117,7 @@ fn run_cli(a: Args) -> Result<u64, BenchError> {
     }
     let cfg = Config {
         url: a.url,
+        nodes: a.nodes,
         user: a.user,
         password: a.password,
         card_url: a.card_url,

@@ -99,6 +99,8 @@ impl Workload {
 pub struct Config {
     /// A calendar collection URL, or with `new_collection` the URL under which one is made.
     pub url: String,
+    /// More servers (`host:port`) on the same store; workers are spread over all of them.
+    pub nodes: Vec<String>,
     pub user: Option<String>,
     pub password: Option<String>,
     /// An address book URL for `vcard-create`; discovered from the principal when absent.
@@ -136,6 +138,7 @@ impl Config {
     pub fn new(url: impl Into<String>) -> Config {
         Config {
             url: url.into(),
+            nodes: Vec::new(),
             user: None,
             password: None,
             card_url: None,

@@ -16,6 +16,9 @@ use crate::{BenchError, base64};
 #[derive(Debug, Clone)]
 pub struct Target {
     pub addr: SocketAddr,
+    /// More servers sharing the same store (several `davlite serve` nodes on one database):
+    /// workers are spread over `addr` and these, the same paths on each.
+    pub nodes: Vec<SocketAddr>,
     pub authority: String,
     pub authorization: Option<String>,
 }
@@ -56,11 +59,34 @@ impl Target {
         Ok((
             Target {
                 addr,
+                nodes: Vec::new(),
                 authority: auth.as_str().to_string(),
                 authorization,
             },
             path,
         ))
+    }
+}
+
+impl Target {
+    /// The target worker `id` talks to: the servers taken in turn.
+    pub fn for_worker(&self, id: usize) -> Target {
+        let mut t = self.clone();
+        if !self.nodes.is_empty() {
+            let i = id % (self.nodes.len() + 1);
+            if i > 0 {
+                t.addr = self.nodes[i - 1];
+            }
+        }
+        t
+    }
+
+    /// Resolves `--node` values (`host:port`).
+    pub fn resolve_node(node: &str) -> Result<SocketAddr, BenchError> {
+        std::net::ToSocketAddrs::to_socket_addrs(node)
+            .map_err(|e| BenchError::Connect(node.to_string(), e.to_string()))?
+            .next()
+            .ok_or_else(|| BenchError::BadUrl(node.to_string()))
     }
 }
 

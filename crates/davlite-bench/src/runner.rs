@@ -114,7 +114,7 @@ pub async fn run_parallel<P: Plan>(
     let done = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
     for id in 0..s.concurrency.max(1) {
-        let mut w = Worker::new(id, target.clone());
+        let mut w = Worker::new(id, Arc::new(target.for_worker(id)));
         if let Err(e) = w.conn.connect().await {
             w.rec.error("connect", || e);
         }

@@ -43,8 +43,11 @@ pub struct Session {
 
 impl Session {
     pub async fn open(cfg: &Config) -> Result<Session, BenchError> {
-        let (target, url_path) =
+        let (mut target, url_path) =
             Target::parse(&cfg.url, cfg.user.as_deref(), cfg.password.as_deref())?;
+        for node in &cfg.nodes {
+            target.nodes.push(Target::resolve_node(node)?);
+        }
         let target = Arc::new(target);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
