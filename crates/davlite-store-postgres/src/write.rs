@@ -88,6 +88,14 @@ const OBJ_FOR_UPDATE: &str = concat!(
     " FROM objects o WHERE o.owner = $1 AND o.coll = $2 AND o.name = $3 FOR UPDATE"
 );
 
+/// The object at a name (`$3`) and the holder of a UID (`$4`), locked.
+const OBJ_OR_UID: &str = concat!(
+    "SELECT o.name, ",
+    obj_cols!(),
+    " FROM objects o WHERE o.owner = $1 AND o.coll = $2 AND (o.name = $3 OR o.uid = $4) \
+     FOR UPDATE"
+);
+
 const OBJ_FULL: &str = concat!(
     "SELECT ",
     obj_cols!(),
@@ -111,6 +119,46 @@ const DELETE_OBJ: &str = "WITH p AS (DELETE FROM object_props \
                             WHERE owner = $1 AND coll = $2 AND name = $3) \
      DELETE FROM objects WHERE owner = $1 AND coll = $2 AND name = $3";
 
+/// The writes of a put in one round trip: bump the collection's sequence, log the change,
+/// store the object, adjust the owner's usage by `$19` (skipped when 0). Returns the new seq.
+const PUT_WRITE: &str = "WITH s AS (UPDATE collection_state SET seq = seq + 1, modified = $3::bigint \
+       WHERE owner = $1::text AND id = $2::bigint RETURNING seq), \
+     l AS (INSERT INTO changes (owner, coll, name, seq, deleted, is_collection) \
+       SELECT $1, $2, $4::text, s.seq, false, false FROM s \
+       ON CONFLICT (owner, coll, name) DO UPDATE \
+       SET seq = EXCLUDED.seq, deleted = EXCLUDED.deleted, is_collection = EXCLUDED.is_collection), \
+     o AS (INSERT INTO objects (owner, coll, name, etag, crc, size, seq, modified, content_type, \
+         uid, kind, span_start, span_end, instance_count, max_attendees, earliest, latest, \
+         event_instances, body) \
+       SELECT $1, $2, $4, $5::bytea, $6::bigint, $7::bigint, s.seq, $3, $8::text, $9::text, \
+         $10::smallint, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, \
+         $16::bigint, $17::bytea, $18::bytea FROM s \
+       ON CONFLICT (owner, coll, name) DO UPDATE SET etag = EXCLUDED.etag, crc = EXCLUDED.crc, \
+       size = EXCLUDED.size, seq = EXCLUDED.seq, modified = EXCLUDED.modified, \
+       content_type = EXCLUDED.content_type, uid = EXCLUDED.uid, kind = EXCLUDED.kind, \
+       span_start = EXCLUDED.span_start, span_end = EXCLUDED.span_end, \
+       instance_count = EXCLUDED.instance_count, max_attendees = EXCLUDED.max_attendees, \
+       earliest = EXCLUDED.earliest, latest = EXCLUDED.latest, \
+       event_instances = EXCLUDED.event_instances, body = EXCLUDED.body), \
+     u AS (INSERT INTO usage (owner, bytes) SELECT $1, greatest($19::bigint, 0) \
+       WHERE $19::bigint <> 0 \
+       ON CONFLICT (owner) DO UPDATE SET bytes = greatest(usage.bytes + $19::bigint, 0)) \
+     SELECT seq FROM s";
+
+/// The writes of a delete in one round trip: bump the sequence, log the deletion, remove the
+/// object and its properties, give its `$5` bytes back to the owner.
+const DELETE_WRITE: &str = "WITH s AS (UPDATE collection_state SET seq = seq + 1, \
+       modified = $3::bigint WHERE owner = $1::text AND id = $2::bigint RETURNING seq), \
+     l AS (INSERT INTO changes (owner, coll, name, seq, deleted, is_collection) \
+       SELECT $1, $2, $4::text, s.seq, true, false FROM s \
+       ON CONFLICT (owner, coll, name) DO UPDATE \
+       SET seq = EXCLUDED.seq, deleted = EXCLUDED.deleted, is_collection = EXCLUDED.is_collection), \
+     p AS (DELETE FROM object_props WHERE owner = $1 AND coll = $2 AND name = $4), \
+     o AS (DELETE FROM objects WHERE owner = $1 AND coll = $2 AND name = $4), \
+     u AS (UPDATE usage SET bytes = greatest(bytes - $5::bigint, 0) \
+       WHERE owner = $1 AND $5::bigint <> 0) \
+     SELECT seq FROM s";
+
 /// Every row of one collection, in one statement; returns the bytes its objects held.
 const DROP_COLLECTION: &str = "WITH o AS (DELETE FROM objects WHERE owner = $1 AND coll = $2 \
                                  RETURNING size), \
@@ -125,6 +173,12 @@ const INSERT_COLLECTION: &str = "WITH c AS (INSERT INTO collections (owner, id, 
        kind, max_size, components, min_date, max_date, max_instances, max_attendees) \
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)) \
      INSERT INTO collection_state (owner, id, seq, floor, modified) VALUES ($1, $2, 0, 0, $12)";
+
+/// `add - sub` as a signed change of usage, saturated.
+fn usage_delta(add: u64, sub: u64) -> i64 {
+    let delta = add as i128 - sub as i128;
+    i64::try_from(delta).unwrap_or(if delta > 0 { i64::MAX } else { i64::MIN })
+}
 
 /// Whether an object of `kind` may live in `coll`.
 fn check_kind(coll: &CollRow, kind: ObjectKind) -> Result<()> {
@@ -403,11 +457,10 @@ impl<'c> WriteTx<'c> {
     }
 
     fn add_usage(&mut self, owner: &str, add: u64, sub: u64) -> Result<()> {
-        let delta = add as i128 - sub as i128;
+        let delta = usage_delta(add, sub);
         if delta == 0 {
             return Ok(());
         }
-        let delta = i64::try_from(delta).unwrap_or(if delta > 0 { i64::MAX } else { i64::MIN });
         self.conn.execute(
             "INSERT INTO usage (owner, bytes) VALUES ($1, greatest($2::bigint, 0)) \
              ON CONFLICT (owner) DO UPDATE SET bytes = greatest(usage.bytes + $2, 0)",
@@ -484,7 +537,25 @@ impl<'c> WriteTx<'c> {
         if c.kind == CollectionKind::Plain && self.collection_exists(&member_path(coll, name))? {
             return Err(StoreError::AlreadyExists);
         }
-        let old = self.obj(&c, name)?;
+        // The object at `name` and the holder of the new UID in one statement: the collection
+        // is locked, so this statement's snapshot (taken after the lock) sees every write
+        // that came before ours.
+        let new_uid = object.info.uid.as_deref();
+        let mut old = None;
+        let mut holder = None;
+        for row in self
+            .conn
+            .query(OBJ_OR_UID, &[&c.owner, &c.id, &name, &new_uid])?
+        {
+            let at: String = row.get(0);
+            let rec = obj_row(&row, 1)?;
+            if rec.uid.is_some() && rec.uid.as_deref() == new_uid {
+                holder = Some(at.clone());
+            }
+            if at == name {
+                old = Some(rec);
+            }
+        }
         let current = old.as_ref().map(|o| o.etag);
         let unchanged = old
             .as_ref()
@@ -507,7 +578,6 @@ impl<'c> WriteTx<'c> {
                 changed: false,
             });
         }
-        let new_uid = object.info.uid.as_deref();
         if let Some(old) = &old {
             if old.uid.is_some() && old.uid.as_deref() != new_uid {
                 return Err(StoreError::UidConflict {
@@ -515,35 +585,51 @@ impl<'c> WriteTx<'c> {
                 });
             }
         }
-        self.check_uid(&c, new_uid, &[name])?;
+        if let Some(holder) = holder.filter(|h| h != name) {
+            return Err(StoreError::UidConflict { existing: holder });
+        }
         let size = object.bytes.len() as u64;
         check_info_limits(&c.limits, size, &object.info)?;
         let old_size = old.as_ref().map_or(0, |o| o.size);
         self.check_quota(&c.owner, size, old_size)?;
 
-        let seq = self.log(&c.owner, c.id, name, false, false)?;
         let info = &object.info;
-        let rec = ObjRow {
-            etag,
-            crc,
-            size,
-            seq,
-            modified: self.now,
-            content_type: object.content_type.clone(),
-            uid: info.uid.clone(),
-            kind: info.kind,
-            span: info.span,
-            instances: info.instances,
-            max_attendees: info.max_attendees,
-            earliest: info.earliest,
-            latest: info.latest,
-        };
         let packed = info
             .event_instances
             .as_ref()
             .map(|list| pack(list, info.floating));
-        self.write_object(&c, name, &rec, packed.as_deref(), &object.bytes)?;
-        self.add_usage(&c.owner, size, old_size)?;
+        let (span_start, span_end) = match info.span {
+            Some(s) => (Some(s.start), Some(s.end)),
+            None => (None, None),
+        };
+        let delta = usage_delta(size, old_size);
+        let row = self.conn.query_opt(
+            PUT_WRITE,
+            &[
+                &c.owner,
+                &c.id,
+                &self.now,
+                &name,
+                &&etag.0[..],
+                &i64::from(crc),
+                &to_db(size),
+                &object.content_type,
+                &info.uid,
+                &i16::from(info.kind.code()),
+                &span_start,
+                &span_end,
+                &info.instances.map(to_db),
+                &i64::from(info.max_attendees),
+                &info.earliest,
+                &info.latest,
+                &packed,
+                &object.bytes,
+                &delta,
+            ],
+        )?;
+        if row.is_none() {
+            return Err(corrupt(format!("collection {} has no state", c.id)));
+        }
         Ok(PutOutcome {
             etag,
             created: old.is_none(),
@@ -556,9 +642,13 @@ impl<'c> WriteTx<'c> {
         // Conditionals are ignored when the request would fail without them (RFC 9110 §13.2.1).
         let old = self.obj(&c, name)?.ok_or(StoreError::NotFound)?;
         check_precondition(pre, Some(old.etag))?;
-        self.log(&c.owner, c.id, name, true, false)?;
-        self.remove_object(&c, name)?;
-        self.add_usage(&c.owner, 0, old.size)?;
+        let row = self.conn.query_opt(
+            DELETE_WRITE,
+            &[&c.owner, &c.id, &self.now, &name, &to_db(old.size)],
+        )?;
+        if row.is_none() {
+            return Err(corrupt(format!("collection {} has no state", c.id)));
+        }
         Ok(())
     }
 
