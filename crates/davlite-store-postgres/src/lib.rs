@@ -139,6 +139,9 @@ impl PgStore {
             .max_size(options.pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(30))
+            // No test query on every checkout (a round trip per request): a connection the
+            // server closed shows at our BEGIN, and `begin` replaces it then.
+            .test_on_check_out(false)
             .build(Manager { config })
             .map_err(pool_err)?;
         Ok(PgStore {
@@ -157,12 +160,35 @@ impl PgStore {
         self.inner.pool.get().map_err(pool_err)
     }
 
+    /// A pooled connection with `begin` (a BEGIN statement) run on it. A pooled connection the
+    /// server has closed meanwhile (a restart, an idle timeout) fails its BEGIN, having done
+    /// nothing: it is dropped (the pool discards closed ones) and the next one tried.
+    pub(crate) fn begun(&self, begin: &str) -> Result<r2d2::PooledConnection<Manager>> {
+        let mut tries = 0;
+        loop {
+            let mut conn = self.conn()?;
+            match conn.batch(begin) {
+                Ok(()) => return Ok(conn),
+                Err(e) => {
+                    tries += 1;
+                    if !conn.is_closed() || tries > self.inner.pool.max_size() {
+                        let _ = conn.batch("ROLLBACK");
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+
     /// Runs `f` in a READ COMMITTED transaction, retrying conflicts (see the crate docs).
     fn write<T>(&self, mut f: impl FnMut(&mut WriteTx<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn()?;
+        let mut conn = self.begun(BEGIN_WRITE)?;
         let mut attempt = 0;
         loop {
             attempt += 1;
+            if attempt > 1 {
+                conn.batch(BEGIN_WRITE)?;
+            }
             let quota = self.inner.quota.read().clone();
             let began = Instant::now();
             let out = run_once(&mut conn, now(), quota, &mut f);
@@ -193,13 +219,15 @@ impl PgStore {
     }
 }
 
+const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
+
+/// Runs `f` in the transaction begun on `conn` and commits it (or rolls it back).
 fn run_once<T>(
     conn: &mut Conn,
     now: i64,
     quota: Arc<QuotaPolicy>,
     f: &mut impl FnMut(&mut WriteTx<'_>) -> Result<T>,
 ) -> Result<(T, Duration)> {
-    conn.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
     let out = {
         let mut tx = WriteTx::new(conn, now, quota);
         f(&mut tx)
@@ -228,7 +256,7 @@ impl Backend for PgStore {
     }
 
     fn read(&self) -> Result<Reader> {
-        Ok(Reader::new(Arc::new(PgSnapshot::begin(self.conn()?)?)))
+        Ok(Reader::new(Arc::new(PgSnapshot::begin(self)?)))
     }
 
     fn create_collection(&self, path: &str, new: NewCollection) -> Result<Collection> {
@@ -309,7 +337,7 @@ impl Backend for PgStore {
     }
 
     fn verify(&self) -> Result<VerifyReport> {
-        let snap = PgSnapshot::begin(self.conn()?)?;
+        let snap = PgSnapshot::begin(self)?;
         snap.with_conn(verify::verify)
     }
 

@@ -52,10 +52,10 @@ const OBJ_BODY_IN: &str = concat!(
 const SCAN_PAGE: i64 = 500;
 
 impl PgSnapshot {
-    pub(crate) fn begin(mut conn: r2d2::PooledConnection<Manager>) -> Result<PgSnapshot> {
+    pub(crate) fn begin(store: &crate::PgStore) -> Result<PgSnapshot> {
         // The snapshot of a REPEATABLE READ transaction is taken by its first statement, so one
         // runs now: the view includes every write acknowledged before `read()`, and none after.
-        conn.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")?;
+        let conn = store.begun("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")?;
         Ok(PgSnapshot {
             conn: Mutex::new(conn),
         })

@@ -345,3 +345,32 @@ fn fresh_with_pool(pool_size: u32) -> Store {
         .unwrap(),
     )
 }
+
+#[test]
+fn pooled_connections_the_server_closed_are_replaced() {
+    let (db, url) = HARNESS.database();
+    let store = Store::new(PgStore::connect(&url, PgOptions::default()).unwrap());
+    store.create_collection("cals", plain("alice")).unwrap();
+    store
+        .create_collection("cals/work", calendar("alice"))
+        .unwrap();
+    // Several pooled connections, then the server ends every one of them.
+    let readers: Vec<_> = (0..4).map(|_| store.read().unwrap()).collect();
+    drop(readers);
+    let killed = HARNESS.cluster.psql(
+        "postgres",
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = '{db}' AND pid <> pg_backend_pid()"
+        ),
+    );
+    assert!(killed.trim().parse::<u32>().unwrap() >= 1, "{killed}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    store
+        .put("cals/work", "e.ics", event("u1", "v1"), Precondition::None)
+        .unwrap();
+    assert!(store.get("cals/work", "e.ics").unwrap().is_some());
+    for _ in 0..8 {
+        store.read().unwrap().counts().unwrap();
+    }
+}
