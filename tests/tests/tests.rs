@@ -9,6 +9,7 @@ mod interop_import_export;
 mod interop_litmus;
 mod interop_python;
 mod operations;
+mod postgres;
 mod retention;
 mod server_admin;
 mod server_auth;

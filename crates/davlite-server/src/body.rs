@@ -12,7 +12,12 @@ use http_body::{Frame, SizeHint};
 
 pub enum ResponseBody {
     Full(Option<Bytes>),
-    Stream(Box<dyn Iterator<Item = Bytes> + Send>),
+    /// Chunks pulled as the socket drains; `blocking` when producing one may wait on the
+    /// network (a store on a database server), so the async worker steps aside for it.
+    Stream {
+        chunks: Box<dyn Iterator<Item = Bytes> + Send>,
+        blocking: bool,
+    },
 }
 
 impl ResponseBody {
@@ -26,12 +31,19 @@ impl ResponseBody {
     }
 }
 
-impl From<DavBody> for ResponseBody {
-    fn from(body: DavBody) -> Self {
+impl ResponseBody {
+    /// The DAV layer's body; `blocking` as for [`ResponseBody::Stream`].
+    pub fn from_dav(body: DavBody, blocking: bool) -> Self {
         match body {
             DavBody::Full(b) => ResponseBody::full(b),
-            DavBody::Stream(it) => ResponseBody::Stream(it),
+            DavBody::Stream(chunks) => ResponseBody::Stream { chunks, blocking },
         }
+    }
+}
+
+impl From<DavBody> for ResponseBody {
+    fn from(body: DavBody) -> Self {
+        ResponseBody::from_dav(body, false)
     }
 }
 
@@ -45,10 +57,17 @@ impl http_body::Body for ResponseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             ResponseBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            ResponseBody::Stream(it) => loop {
+            ResponseBody::Stream { chunks, blocking } => loop {
                 // The status line is already sent: a panic here can only cut the connection, which
                 // tells the client the answer is incomplete instead of ending it cleanly.
-                match catch_unwind(AssertUnwindSafe(|| it.next())) {
+                let next = || {
+                    if *blocking {
+                        tokio::task::block_in_place(|| chunks.next())
+                    } else {
+                        chunks.next()
+                    }
+                };
+                match catch_unwind(AssertUnwindSafe(next)) {
                     Ok(Some(chunk)) if chunk.is_empty() => continue,
                     Ok(Some(chunk)) => return Poll::Ready(Some(Ok(Frame::data(chunk)))),
                     Ok(None) => return Poll::Ready(None),
@@ -71,7 +90,7 @@ impl http_body::Body for ResponseBody {
         match self {
             ResponseBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             ResponseBody::Full(None) => SizeHint::with_exact(0),
-            ResponseBody::Stream(_) => SizeHint::default(),
+            ResponseBody::Stream { .. } => SizeHint::default(),
         }
     }
 }

@@ -53,6 +53,8 @@ enum Command {
     Restore(RestoreArgs),
     /// Check every record of the store (checksums, indexes) and the users file.
     Verify(DataArg),
+    /// Bring a PostgreSQL store (--store) to this version's schema; `serve` does it on start too.
+    Migrate(DataArg),
     /// Write a dump of the whole store from one snapshot, while the server keeps serving.
     #[command(
         long_about = "Write a dump of the whole store (every collection, object and user) from one \
@@ -322,6 +324,17 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         },
         Command::Restore(a) => crate::admin::restore_cmd(&a.data.place()?, &a.dump),
         Command::Verify(a) => crate::admin::verify_cmd(&a.place()?),
+        Command::Migrate(a) => {
+            let place = a.place()?;
+            match crate::store::migrate(&place)? {
+                Some(v) => println!("{}: schema version {v}", place.describe()),
+                None => println!(
+                    "{}: the embedded store needs no migration",
+                    place.describe()
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Backup(a) => crate::backup::backup_cmd(&a.data.place()?, &a.to),
         Command::Bench { args } => Ok(crate::bench::run(args)),
     }

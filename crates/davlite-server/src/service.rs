@@ -183,7 +183,11 @@ async fn route(
         },
     )
     .await;
-    (resp.map(ResponseBody::from), Some(user))
+    let blocking = state.dav.store().network();
+    (
+        resp.map(|b| ResponseBody::from_dav(b, blocking)),
+        Some(user),
+    )
 }
 
 /// Where the metrics are served when enabled. Outside any DAV base (a base must not be `/`).
@@ -236,7 +240,8 @@ fn is_well_known(path: &str) -> bool {
 
 /// The handler is synchronous. A write waits for its group commit (an fsync shared with other
 /// writes), so writes run on tokio's blocking pool and the async workers keep serving
-/// meanwhile. Reads never wait for a commit: they run right here, which saves the hand-off
+/// meanwhile; so does every request when the store is on a database server (its reads wait on
+/// the network too). Reads of the embedded store never wait: they run right here, which saves the hand-off
 /// to another thread on the hot GET path (a large listing costs little here anyway, because
 /// its body is produced piece by piece as the socket drains). Either way a panic becomes a
 /// 500 and a log line, and the thread survives for the next request.
@@ -257,7 +262,7 @@ async fn call_handler(
             state.dav.handle(req, &ctx)
         }))
     };
-    let outcome = if is_read_only(&method) {
+    let outcome = if is_read_only(&method) && !state.dav.store().network() {
         job().map_err(|p| panic_text(&p))
     } else {
         match tokio::task::spawn_blocking(job).await {

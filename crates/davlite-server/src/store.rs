@@ -152,11 +152,29 @@ pub fn open(data: &Path) -> Result<Store, ServerError> {
     Place::redb(data).open()
 }
 
+/// Connections each process keeps to PostgreSQL: every write holds one for its transaction and
+/// every open snapshot one for its lifetime; a request beyond them waits for one.
+const PG_POOL_SIZE: u32 = 32;
+
 fn open_postgres(url: &str) -> Result<Store, ServerError> {
-    Err(ServerError::Store(format!(
-        "{}: this build has no PostgreSQL backend",
-        redact(url)
-    )))
+    let options = davlite_store_postgres::PgOptions {
+        pool_size: PG_POOL_SIZE,
+        ..Default::default()
+    };
+    davlite_store_postgres::PgStore::connect(url, options)
+        .map(Store::new)
+        .map_err(|e| ServerError::Store(format!("{}: {e}", redact(url))))
+}
+
+/// `davlite migrate`: brings a PostgreSQL store to this build's schema (every start does too);
+/// returns the schema version. The embedded store has nothing to migrate.
+pub fn migrate(place: &Place) -> Result<Option<u32>, ServerError> {
+    match &place.backend {
+        Backend::Redb => Ok(None),
+        Backend::Postgres(url) => davlite_store_postgres::migrate(url)
+            .map(Some)
+            .map_err(|e| ServerError::Store(format!("{}: {e}", redact(url)))),
+    }
 }
 
 /// A connection string without its password, for logs and messages.

@@ -255,6 +255,10 @@ impl Backend for PgStore {
         "postgres"
     }
 
+    fn network(&self) -> bool {
+        true
+    }
+
     fn read(&self) -> Result<Reader> {
         Ok(Reader::new(Arc::new(PgSnapshot::begin(self)?)))
     }

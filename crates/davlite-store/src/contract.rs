@@ -38,6 +38,13 @@ pub trait Backend: Send + Sync + 'static {
     /// A short name for logs and status pages: `"redb"`, `"postgres"`.
     fn kind(&self) -> &'static str;
 
+    /// Whether calls (reads included, and walks over a snapshot) may wait on the network, as
+    /// with a database server: a caller on an async runtime must then make every call from a
+    /// blocking thread. An embedded backend answers from memory and local files.
+    fn network(&self) -> bool {
+        false
+    }
+
     /// A consistent snapshot including every write acknowledged before this call.
     fn read(&self) -> Result<Reader>;
 

@@ -59,6 +59,11 @@ impl Store {
         self.backend.kind()
     }
 
+    /// Whether calls may wait on the network (see [`Backend::network`]).
+    pub fn network(&self) -> bool {
+        self.backend.network()
+    }
+
     /// A consistent snapshot including every write acknowledged before this call.
     pub fn read(&self) -> Result<Reader> {
         self.backend.read()
