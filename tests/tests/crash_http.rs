@@ -295,13 +295,33 @@ fn check(server: &TestServer, ctx: &Ctx, w: usize, me: &mut Worker, round: usize
     }
 }
 
-#[test]
-fn crash_http_every_acknowledged_write_survives_sigkill() {
-    let points: usize = std::env::var("DAVLITE_CRASH_POINTS")
+fn points(var: &str, default: usize) -> usize {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
-    let mut server = TestServer::start();
+        .unwrap_or(default)
+}
+
+#[test]
+fn crash_http_every_acknowledged_write_survives_sigkill() {
+    campaign(
+        "redb",
+        TestServer::start(),
+        points("DAVLITE_CRASH_POINTS", 30),
+    );
+}
+
+/// The same on PostgreSQL: the server process is killed, the database keeps running, and what
+/// the server acknowledged must be exactly what the database holds.
+#[test]
+fn crash_http_on_postgres_every_acknowledged_write_survives_sigkill() {
+    let server = TestServer::builder()
+        .store(crate::postgres::database())
+        .start();
+    campaign("postgres", server, points("DAVLITE_CRASH_POINTS_PG", 10));
+}
+
+fn campaign(backend: &str, mut server: TestServer, points: usize) {
     let user = server.user().to_string();
     let ctx = Ctx {
         cal: format!("/dav/calendars/{user}/default/"),
@@ -371,8 +391,9 @@ fn crash_http_every_acknowledged_write_survives_sigkill() {
         }
     }
     eprintln!(
-        "crash_http: {points} kill points in {:.1} s; acknowledged creates, updates, deletes, \
+        "crash_http ({}): {points} kill points in {:.1} s; acknowledged creates, updates, deletes, \
          moves, mkcalendars: {acked:?}; {live_checked} live objects checked after restarts",
+        backend,
         started.elapsed().as_secs_f64()
     );
     assert!(

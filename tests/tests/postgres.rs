@@ -15,7 +15,7 @@ static CLUSTER: LazyLock<PgCluster> = LazyLock::new(PgCluster::start);
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh database for one test, as a `--store` value.
-fn database() -> String {
+pub(crate) fn database() -> String {
     let name = format!("srv_{}", NEXT_DB.fetch_add(1, Ordering::Relaxed));
     CLUSTER.create_database(&name);
     format!("postgres:{}", CLUSTER.url_for(&name))
