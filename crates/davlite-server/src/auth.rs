@@ -4,9 +4,15 @@
 //! request, so verified credentials are cached under a keyed blake3 hash of user and password (the
 //! password itself is never kept). A cache entry remembers the hash it was verified against: when
 //! `davlite user passwd` rewrites the users file, the server reloads it within a second and the
-//! old password stops working. Failed attempts are counted per user name and per client address;
-//! over the limit, new attempts get 429 without any argon2 work, while credentials already in the
-//! cache keep working, so an attacker guessing a password cannot lock out the real user.
+//! old password stops working.
+//!
+//! Failed attempts are counted per (user name, client address) and per client address, never
+//! per user name alone; over a limit, new attempts for that pair or from that address get 429
+//! without any argon2 work. So an attacker guessing a password from one address cannot lock the
+//! real user out: the right password from any other address is checked as usual (even after a
+//! restart emptied the cache), and credentials already in the cache keep working everywhere.
+//! The client address is the TCP peer unless that is a trusted proxy
+//! ([`crate::client_addr`]); IPv6 clients are counted by their /64.
 //!
 //! A user logs in with their password or any live app password (`davlite user token add`). An
 //! app password names its token id (`dlt-<id>-...`), so a login costs one argon2 verification
@@ -21,6 +27,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Mutex, RwLock};
 
 use crate::ServerError;
+use crate::client_addr;
 use crate::config::AuthSettings;
 use crate::users::{self, UserDb, UserSource};
 
@@ -63,7 +70,9 @@ struct Window {
 
 #[derive(Hash, PartialEq, Eq, Clone)]
 enum FailKey {
-    User(String),
+    /// A user name tried from one address ([`client_addr::throttle_key`]).
+    Pair(String, IpAddr),
+    /// Any name tried from one address.
     Addr(IpAddr),
 }
 
@@ -227,7 +236,12 @@ impl Authenticator {
         }
     }
 
-    /// Checks the `Authorization` header of a request from `addr`.
+    /// The client address of a request from `peer` (see [`crate::client_addr`]).
+    pub fn client_addr(&self, peer: IpAddr, headers: &http::HeaderMap) -> IpAddr {
+        self.settings.trusted_proxies.client_addr(peer, headers)
+    }
+
+    /// Checks the `Authorization` header of a request from client address `addr`.
     pub async fn check(&self, authorization: Option<&[u8]>, addr: IpAddr) -> AuthOutcome {
         self.reload_if_changed(false);
         let Some((user, password)) = authorization.and_then(parse_basic) else {
@@ -272,9 +286,12 @@ impl Authenticator {
                     },
                 );
                 drop(cache);
-                let mut failures = self.failures.lock();
-                failures.remove(&FailKey::User(user.clone()));
-                failures.remove(&FailKey::Addr(addr));
+                // Only this pair's count: a success must not let an address that also has an
+                // account of its own spray guesses at other names.
+                self.failures.lock().remove(&FailKey::Pair(
+                    user.clone(),
+                    client_addr::throttle_key(addr),
+                ));
                 AuthOutcome::User(user)
             }
             _ => {
@@ -299,6 +316,7 @@ impl Authenticator {
     }
 
     fn limited(&self, user: &str, addr: IpAddr) -> Option<Duration> {
+        let addr = client_addr::throttle_key(addr);
         let failures = self.failures.lock();
         let window = self.settings.window;
         let over = |key: FailKey, max: u32| {
@@ -308,19 +326,20 @@ impl Authenticator {
             })
         };
         over(
-            FailKey::User(user.to_string()),
+            FailKey::Pair(user.to_string(), addr),
             self.settings.max_failures_per_user,
         )
         .or_else(|| over(FailKey::Addr(addr), self.settings.max_failures_per_addr))
     }
 
-    fn record_failure(&self, user: &str, addr: IpAddr) {
+    fn record_failure(&self, user: &str, client: IpAddr) {
+        let addr = client_addr::throttle_key(client);
         let mut failures = self.failures.lock();
         let window = self.settings.window;
         if failures.len() >= MAX_FAILURE_KEYS {
             failures.retain(|_, w| w.start.elapsed() < window);
         }
-        for key in [FailKey::User(user.to_string()), FailKey::Addr(addr)] {
+        for key in [FailKey::Pair(user.to_string(), addr), FailKey::Addr(addr)] {
             let w = failures.entry(key).or_insert(Window {
                 start: Instant::now(),
                 count: 0,
@@ -333,7 +352,7 @@ impl Authenticator {
             }
             w.count += 1;
         }
-        tracing::warn!(user, %addr, "failed login");
+        tracing::warn!(user, addr = %client, "failed login");
     }
 }
 
@@ -385,6 +404,7 @@ mod tests {
             max_failures_per_user: 3,
             max_failures_per_addr: 100,
             window: Duration::from_secs(60),
+            ..AuthSettings::default()
         };
         let source = UserSource::File(UserDb::path_in(dir.path()));
         let auth = Authenticator::new(source, settings).unwrap();
@@ -421,6 +441,80 @@ mod tests {
         let other: IpAddr = "10.0.0.1".parse().unwrap();
         assert_eq!(
             auth.check(Some(&basic("bob", "x")), other).await,
+            AuthOutcome::Invalid
+        );
+    }
+
+    #[tokio::test]
+    async fn failures_from_one_address_never_refuse_the_right_password_from_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = UserDb::load(dir.path()).unwrap();
+        db.add("alice", "right").unwrap();
+        db.save().unwrap();
+        let settings = AuthSettings {
+            max_failures_per_user: 3,
+            max_failures_per_addr: 5,
+            window: Duration::from_secs(60),
+            ..AuthSettings::default()
+        };
+        let source = UserSource::File(UserDb::path_in(dir.path()));
+        // A fresh authenticator has nothing cached, like a server just restarted.
+        let auth = Authenticator::new(source, settings).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let attacker = ip("203.0.113.66");
+        for _ in 0..3 {
+            assert_eq!(
+                auth.check(Some(&basic("alice", "guess")), attacker).await,
+                AuthOutcome::Invalid
+            );
+        }
+        // The pair is throttled, even for the right password...
+        assert!(matches!(
+            auth.check(Some(&basic("alice", "right")), attacker).await,
+            AuthOutcome::Limited(_)
+        ));
+        // ...but the name is not: the right password from elsewhere is checked and accepted.
+        assert_eq!(
+            auth.check(Some(&basic("alice", "right")), ip("198.51.100.7"))
+                .await,
+            AuthOutcome::User("alice".into())
+        );
+        // And a wrong one from elsewhere is merely wrong.
+        assert_eq!(
+            auth.check(Some(&basic("alice", "typo")), ip("198.51.100.8"))
+                .await,
+            AuthOutcome::Invalid
+        );
+        // The address limit covers other names from the attacker, not from others.
+        for name in ["bob", "carol"] {
+            assert_eq!(
+                auth.check(Some(&basic(name, "guess")), attacker).await,
+                AuthOutcome::Invalid
+            );
+        }
+        assert!(matches!(
+            auth.check(Some(&basic("dave", "guess")), attacker).await,
+            AuthOutcome::Limited(_)
+        ));
+        assert_eq!(
+            auth.check(Some(&basic("dave", "guess")), ip("198.51.100.9"))
+                .await,
+            AuthOutcome::Invalid
+        );
+        // An IPv6 client counts by its /64: a fresh address in it does not start over.
+        for _ in 0..3 {
+            auth.check(Some(&basic("alice", "guess")), ip("2001:db8:1:2::1"))
+                .await;
+        }
+        // (A wrong password: the right one is cached by now and would pass anywhere.)
+        assert!(matches!(
+            auth.check(Some(&basic("alice", "guess")), ip("2001:db8:1:2::ffff"))
+                .await,
+            AuthOutcome::Limited(_)
+        ));
+        assert_eq!(
+            auth.check(Some(&basic("alice", "guess")), ip("2001:db8:1:3::1"))
+                .await,
             AuthOutcome::Invalid
         );
     }

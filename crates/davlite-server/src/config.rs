@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::ServerError;
+use crate::client_addr::TrustedProxies;
 
 /// Every setting of a running server, resolved.
 #[derive(Debug, Clone)]
@@ -71,14 +72,22 @@ pub struct Limits {
     pub shutdown_timeout: Duration,
 }
 
-/// Basic-auth throttling.
+/// Basic-auth throttling. Failures are counted per (user name, client address) and per client
+/// address, never per user name alone: failures from one address never refuse the right
+/// password from another. The client address is the TCP peer, or what a trusted proxy says
+/// (see [`crate::client_addr`]); IPv6 clients count by their /64.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
-    /// Failed logins for one user name within `window` before further attempts get 429.
+    /// Failed logins for one user name from one client address within `window` before further
+    /// attempts for that name from that address get 429 (`auth_max_failures_per_user`).
     pub max_failures_per_user: u32,
-    /// Failed logins from one address within `window` before further attempts get 429.
+    /// Failed logins from one client address, whatever the names, within `window` before
+    /// further attempts from that address get 429 (`auth_max_failures_per_addr`).
     pub max_failures_per_addr: u32,
     pub window: Duration,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers name the client
+    /// (`trusted_proxies`); empty by default, so headers are ignored.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for Limits {
@@ -102,6 +111,7 @@ impl Default for AuthSettings {
             max_failures_per_user: 10,
             max_failures_per_addr: 30,
             window: Duration::from_secs(300),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -134,6 +144,8 @@ pub struct Layer {
     pub auth_max_failures_per_user: Option<u32>,
     pub auth_max_failures_per_addr: Option<u32>,
     pub auth_window_secs: Option<u64>,
+    /// Addresses or CIDR networks of reverse proxies whose forwarding headers are believed.
+    pub trusted_proxies: Option<Vec<String>>,
     pub trust_forwarded_prefix: Option<bool>,
     pub require_if_match: Option<bool>,
     pub log: Option<String>,
@@ -155,7 +167,7 @@ impl Layer {
         overlay!(self, lower; data, store, listen, base, aliases, tls_cert, tls_key, max_body_bytes,
             max_header_bytes, max_uri_bytes, max_connections, header_timeout_secs, body_timeout_secs,
             write_timeout_secs, shutdown_timeout_secs, auth_max_failures_per_user,
-            auth_max_failures_per_addr, auth_window_secs, trust_forwarded_prefix, require_if_match, log, metrics,
+            auth_max_failures_per_addr, auth_window_secs, trusted_proxies, trust_forwarded_prefix, require_if_match, log, metrics,
             quota_bytes, sync_keep_deletions, min_free_bytes)
     }
 
@@ -165,8 +177,8 @@ impl Layer {
             .map_err(|e| ServerError::config(path.display().to_string(), e.to_string()))
     }
 
-    /// The `DAVLITE_<KEY>` variables, key in upper case (`DAVLITE_MAX_BODY_BYTES`); `DAVLITE_ALIASES`
-    /// is comma-separated.
+    /// The `DAVLITE_<KEY>` variables, key in upper case (`DAVLITE_MAX_BODY_BYTES`);
+    /// `DAVLITE_ALIASES` and `DAVLITE_TRUSTED_PROXIES` are comma-separated.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Layer, ServerError> {
         fn parse<T: std::str::FromStr>(
             get: &impl Fn(&str) -> Option<String>,
@@ -185,18 +197,21 @@ impl Layer {
             }
         }
         let g = &get;
-        Ok(Layer {
-            data: get("DAVLITE_DATA").map(PathBuf::from),
-            store: get("DAVLITE_STORE"),
-            listen: get("DAVLITE_LISTEN"),
-            base: get("DAVLITE_BASE"),
-            aliases: get("DAVLITE_ALIASES").map(|v| {
+        let list = |key: &str| {
+            get(key).map(|v| {
                 v.split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
                     .map(String::from)
                     .collect()
-            }),
+            })
+        };
+        Ok(Layer {
+            data: get("DAVLITE_DATA").map(PathBuf::from),
+            store: get("DAVLITE_STORE"),
+            listen: get("DAVLITE_LISTEN"),
+            base: get("DAVLITE_BASE"),
+            aliases: list("DAVLITE_ALIASES"),
             tls_cert: get("DAVLITE_TLS_CERT").map(PathBuf::from),
             tls_key: get("DAVLITE_TLS_KEY").map(PathBuf::from),
             max_body_bytes: parse(g, "DAVLITE_MAX_BODY_BYTES")?,
@@ -210,6 +225,7 @@ impl Layer {
             auth_max_failures_per_user: parse(g, "DAVLITE_AUTH_MAX_FAILURES_PER_USER")?,
             auth_max_failures_per_addr: parse(g, "DAVLITE_AUTH_MAX_FAILURES_PER_ADDR")?,
             auth_window_secs: parse(g, "DAVLITE_AUTH_WINDOW_SECS")?,
+            trusted_proxies: list("DAVLITE_TRUSTED_PROXIES"),
             trust_forwarded_prefix: parse(g, "DAVLITE_TRUST_FORWARDED_PREFIX")?,
             require_if_match: parse(g, "DAVLITE_REQUIRE_IF_MATCH")?,
             log: get("DAVLITE_LOG"),
@@ -288,6 +304,8 @@ impl Layer {
                 .auth_max_failures_per_addr
                 .unwrap_or(da.max_failures_per_addr),
             window: secs(self.auth_window_secs, da.window),
+            trusted_proxies: TrustedProxies::parse(&self.trusted_proxies.unwrap_or_default())
+                .map_err(|e| ServerError::config("trusted_proxies", e))?,
         };
         Ok(ServeConfig {
             data: self.data.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA)),
@@ -412,6 +430,46 @@ mod tests {
         assert!(normalize_prefix("b", "/").is_err());
         assert!(normalize_prefix("b", "/a/../b/").is_err());
         assert!(normalize_prefix("b", "/.well-known/x").is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_from_file_and_env() {
+        let none = Layer::default().resolve().unwrap();
+        assert!(
+            none.auth.trusted_proxies.is_empty(),
+            "nobody is trusted by default"
+        );
+        let file: Layer = toml::from_str("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n").unwrap();
+        let cfg = file.clone().resolve().unwrap();
+        assert!(
+            cfg.auth
+                .trusted_proxies
+                .contains("10.3.2.1".parse().unwrap())
+        );
+        assert!(cfg.auth.trusted_proxies.contains("::1".parse().unwrap()));
+        assert!(
+            !cfg.auth
+                .trusted_proxies
+                .contains("11.0.0.1".parse().unwrap())
+        );
+        let from_env = Layer::from_env(env(&[(
+            "DAVLITE_TRUSTED_PROXIES",
+            "127.0.0.1, 192.168.0.0/16",
+        )]))
+        .unwrap();
+        let cfg = from_env.over(file).resolve().unwrap();
+        assert!(
+            cfg.auth
+                .trusted_proxies
+                .contains("192.168.4.4".parse().unwrap())
+        );
+        assert!(
+            !cfg.auth
+                .trusted_proxies
+                .contains("10.3.2.1".parse().unwrap())
+        );
+        let bad = Layer::from_env(env(&[("DAVLITE_TRUSTED_PROXIES", "10.0.0.0/40")])).unwrap();
+        assert!(bad.resolve().is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod backup;
 mod bench;
 mod body;
 pub mod cli;
+pub mod client_addr;
 pub mod config;
 pub mod control;
 pub mod dump;

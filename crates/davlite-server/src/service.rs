@@ -2,7 +2,7 @@
 //! well-known URLs, 401/429, 413, 408), then the DAV handler, then one log line.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -118,16 +118,18 @@ pub async fn serve(
     if path.len() < req.uri().path().len() {
         path.push('…');
     }
-    let (resp, user) = route(&state, req, peer).await;
+    // The client: the peer, or whom a trusted proxy names (throttling and the log use it).
+    let client = state.auth.client_addr(peer.ip(), req.headers());
+    let (resp, user) = route(&state, req, peer, client).await;
     let elapsed = start.elapsed();
     let ms = format!("{:.3}", elapsed.as_secs_f64() * 1000.0);
     let status = resp.status().as_u16();
     state.metrics.request(&method, status, elapsed);
     let user = user.as_deref().unwrap_or("-");
     if status >= 500 {
-        tracing::error!(target: "davlite::request", %method, path, status, %ms, user, "request");
+        tracing::error!(target: "davlite::request", %method, path, status, %ms, user, %client, "request");
     } else {
-        tracing::info!(target: "davlite::request", %method, path, status, %ms, user, "request");
+        tracing::info!(target: "davlite::request", %method, path, status, %ms, user, %client, "request");
     }
     resp
 }
@@ -136,6 +138,7 @@ async fn route(
     state: &Arc<AppState>,
     req: Request<Incoming>,
     peer: SocketAddr,
+    client: IpAddr,
 ) -> (Response<ResponseBody>, Option<String>) {
     let target_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if target_len > state.limits.max_uri_bytes {
@@ -154,7 +157,7 @@ async fn route(
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.as_bytes());
-    let user = match state.auth.check(authz, peer.ip()).await {
+    let user = match state.auth.check(authz, client).await {
         AuthOutcome::User(u) => u,
         AuthOutcome::Missing => return (unauthorized(), None),
         AuthOutcome::Invalid => {
