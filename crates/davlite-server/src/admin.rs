@@ -14,19 +14,175 @@ use crate::store::Place;
 use crate::users::UserDb;
 use crate::{dump, import};
 
+/// The store trees that hold a user's homes (`calendars/NAME`, `addressbooks/NAME`).
+const HOME_TREES: [&str; 2] = ["calendars", "addressbooks"];
+
+/// A removed user's homes, kept, are renamed to `<tree>/.removed-NAME-<unix seconds>`. The DAV
+/// layer gives `<tree>/X/...` to the user named X only, and no user name starts with a dot
+/// ([`crate::users::validate_name`]), so nobody reaches them over DAV, a new user of the same
+/// name included. (A top-level collection such as `removed/` would not do: collections outside
+/// the user trees are readable by every user.)
+pub const REMOVED_PREFIX: &str = ".removed-";
+
+/// The homes of `user` that exist in the store.
+fn homes_of(store: &Store, user: &str) -> anyhow::Result<Vec<String>> {
+    let reader = store.read().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut homes = Vec::new();
+    for tree in HOME_TREES {
+        let home = format!("{tree}/{user}");
+        if reader
+            .collection(&home)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .is_some()
+        {
+            homes.push(home);
+        }
+    }
+    Ok(homes)
+}
+
+/// `davlite user remove NAME [--delete-data]`: removes the login, and deletes the user's homes
+/// or moves them aside (see [`REMOVED_PREFIX`]), so that a user added later under the same name
+/// starts with fresh, empty homes.
+///
+/// With the embedded store the data goes first and the login after, and nothing is removed
+/// when the store cannot be opened (a running server holds it): a user is never removed while
+/// their data stays where a new user of that name would find it. With a shared store, servers
+/// keep running: the login goes first (every node stops accepting it within a second or so),
+/// then the data; if that fails, the login is put back.
+pub fn remove_user_cmd(place: &Place, user: &str, delete_data: bool) -> anyhow::Result<ExitCode> {
+    let store = place.open().map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the store of {}: {e}\n`davlite serve` holds the embedded store while it runs; \
+             stop it and run this command again. {user} was not removed.",
+            place.describe()
+        )
+    })?;
+    let mut db = UserDb::load_from(place.user_source(Some(&store))?)?;
+    let record = db.get(user).cloned();
+    let homes = homes_of(&store, user)?;
+    if record.is_none() && homes.is_empty() {
+        bail!(crate::ServerError::NoSuchUser(user.to_string()));
+    }
+    let shared = place.is_shared();
+    if shared && record.is_some() {
+        db.remove(user)?;
+        db.save()?;
+        // Servers poll the shared users every POLL_EVERY; past two polls none accepts the
+        // login any more, so no request of the old user writes into the homes behind us.
+        std::thread::sleep(crate::auth::POLL_EVERY * 3);
+    }
+    let outcome = if delete_data {
+        Dav::new(store.clone(), DavConfig::default())
+            .remove_user_data(user)
+            .map(|()| Vec::new())
+            .map_err(|e| anyhow::anyhow!("deleting the homes of {user}: {e}"))
+    } else {
+        move_homes_aside(&store, user, &homes)
+    };
+    let moved = match outcome {
+        Ok(moved) => moved,
+        Err(e) => {
+            if let (true, Some(rec)) = (shared, record) {
+                let mut db = UserDb::load_from(place.user_source(Some(&store))?)?;
+                db.insert_record(user, rec)?;
+                db.save()
+                    .context("the data step failed and the login could not be put back")?;
+            }
+            return Err(e.context(format!("{user} was not removed")));
+        }
+    };
+    if !shared && record.is_some() {
+        db.remove(user)?;
+        db.save()?;
+    }
+    match record {
+        Some(_) => println!("removed user {user}"),
+        None => println!("{user} has no login; cleared the homes left behind under that name"),
+    }
+    if delete_data {
+        println!("deleted the calendars and address books of {user}");
+    } else if moved.is_empty() {
+        println!("{user} had no calendars or address books");
+    } else {
+        for (from, to) in &moved {
+            println!("moved {from} to {to}");
+        }
+        let stamp = moved[0].1.rsplit('/').next().unwrap_or_default();
+        println!(
+            "no user can reach them over DAV; `davlite export --user {stamp} --collection NAME` \
+             reads one back"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Moves each home to `<tree>/.removed-NAME-<unix seconds>` (with `-2`, `-3`, ... when taken).
+/// A copy into the tree and a delete rather than a rename, because a copy takes the owner of its
+/// new parent: renamed homes would keep counting against the quota (and the
+/// `quota-used-bytes`) of whoever has the name next.
+fn move_homes_aside(
+    store: &Store,
+    user: &str,
+    homes: &[String],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let err = |e: davlite_store::StoreError| anyhow::anyhow!("{e}");
+    let mut moved = Vec::new();
+    for home in homes {
+        let tree = home.split('/').next().unwrap_or_default();
+        let base = format!("{tree}/{REMOVED_PREFIX}{user}-{stamp}");
+        let mut to = base.clone();
+        let mut n = 1;
+        while store
+            .read()
+            .and_then(|r| r.collection(&to))
+            .map_err(err)?
+            .is_some()
+        {
+            n += 1;
+            to = format!("{base}-{n}");
+        }
+        store
+            .copy_collection(home, &to, false)
+            .map_err(|e| anyhow::anyhow!("copying {home} to {to}: {e}"))?;
+        store
+            .delete_collection(home)
+            .map_err(|e| anyhow::anyhow!("deleting {home} after copying it to {to}: {e}"))?;
+        moved.push((home.clone(), to));
+    }
+    Ok(moved)
+}
+
 /// Creates the user's homes if the store can be opened now; a running server does it instead
 /// on the user's first login.
 pub fn provision_cmd(place: &Place, user: &str) {
     match place.open() {
-        Ok(s) => match Dav::new(s, DavConfig::default()).provision_user(user) {
-            Ok(()) => println!("created the default calendar and address book of {user}"),
-            Err(e) => eprintln!(
-                "davlite: warning: could not create the homes of {user} now ({e}); the server creates them on first login"
+        Ok(s) => match homes_of(&s, user) {
+            Ok(homes) if !homes.is_empty() => eprintln!(
+                "davlite: warning: the store already holds {} (not removed with \
+                 `davlite user remove`?); {user} sees what is in it. `davlite user remove {user}` \
+                 then `user add` again starts them empty",
+                homes.join(" and ")
             ),
+            _ => provision_now(s, user),
         },
         Err(_) => println!(
             "the store is in use (server running?): {user}'s calendar and address book are created on their first login"
         ),
+    }
+}
+
+fn provision_now(s: Store, user: &str) {
+    {
+        match Dav::new(s, DavConfig::default()).provision_user(user) {
+            Ok(()) => println!("created the default calendar and address book of {user}"),
+            Err(e) => eprintln!(
+                "davlite: warning: could not create the homes of {user} now ({e}); the server creates them on first login"
+            ),
+        }
     }
 }
 
@@ -168,5 +324,19 @@ pub fn verify_cmd(place: &Place) -> anyhow::Result<ExitCode> {
         }
         println!("{} problems found", report.problems.len());
         Ok(ExitCode::FAILURE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn homes_moved_aside_belong_to_no_possible_user() {
+        // The DAV layer gives `calendars/X/...` to the user named X: the names of homes moved
+        // aside must be names no user can have.
+        let aside = format!("{REMOVED_PREFIX}bob-1700000000");
+        assert!(crate::users::validate_name(&aside).is_err());
+        assert!(crate::users::validate_name("bob-1700000000").is_ok());
     }
 }

@@ -153,9 +153,22 @@ enum UserCommand {
         #[command(flatten)]
         data: DataArg,
     },
-    /// Remove a user's login. Their calendars and address books stay in the store.
+    /// Remove a user: their login, and their calendars and address books from where a new user of the same name would find them.
+    #[command(
+        long_about = "Remove a user: their login, and their calendars and address books \
+        from where a new user of the same name would find them.\n\n\
+        Without --delete-data the data is kept, moved to calendars/.removed-NAME-<unix seconds> \
+        and addressbooks/.removed-NAME-<unix seconds>, which no user can reach (`davlite export \
+        --user .removed-NAME-<unix seconds> --collection C` reads it back). With --delete-data it \
+        is deleted. Either way `user add NAME` afterwards starts with empty homes.\n\n\
+        The embedded store is held by a running server: stop it first (the command refuses and \
+        removes nothing otherwise). A PostgreSQL store works while servers run."
+    )]
     Remove {
         name: String,
+        /// Delete the user's calendars and address books instead of moving them aside.
+        #[arg(long)]
+        delete_data: bool,
         #[command(flatten)]
         data: DataArg,
     },
@@ -404,14 +417,11 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 println!("password: {pw}");
             }
         }
-        UserCommand::Remove { name, data } => {
-            let mut db = data.place()?.users()?;
-            db.remove(&name)?;
-            db.save()?;
-            println!(
-                "removed user {name}; their calendars and address books are still in the store"
-            );
-        }
+        UserCommand::Remove {
+            name,
+            delete_data,
+            data,
+        } => return crate::admin::remove_user_cmd(&data.place()?, &name, delete_data),
         UserCommand::List { data } => {
             let db = data.place()?.users()?;
             for name in db.names() {
@@ -519,6 +529,7 @@ mod tests {
         assert!(parse("davlite user add bob --password pw --password-stdin").is_err());
         parse("davlite user passwd bob").unwrap();
         parse("davlite user remove bob --data d").unwrap();
+        parse("davlite user remove bob --delete-data --data d").unwrap();
         parse("davlite user list --data d").unwrap();
         parse("davlite import --user bob --collection work a.ics b.ics").unwrap();
         parse("davlite export --user bob --collection work -o out.ics").unwrap();
