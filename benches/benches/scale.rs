@@ -76,10 +76,20 @@ fn open(spec: &str, dir: &std::path::Path, relaxed: bool) -> Store {
 }
 
 fn open_postgres(url: &str) -> Store {
-    panic!("{url}: this bench was built without the PostgreSQL backend")
+    let options = davlite_store_postgres::PgOptions {
+        pool_size: 24,
+        ..Default::default()
+    };
+    Store::new(davlite_store_postgres::PgStore::connect(url, options).expect("connect"))
 }
 
-fn reset_postgres(_url: &str) {}
+/// Empties the scratch database: every table goes, the next connect migrates afresh.
+fn reset_postgres(url: &str) {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    client
+        .batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        .expect("reset the scratch database");
+}
 
 fn calendar(i: u64) -> String {
     format!("cals/c{i:04}")

@@ -43,8 +43,11 @@ def speedup(ours, theirs, workload):
 
 def tables(results, servers, sizes, concurrencies):
     g = group(results)
-    # Ratios need davlite's own numbers; without them the table is the peers alone.
-    peers = [s for s in servers if s not in ("davlite", "bare hyper")] if "davlite" in servers else []
+    # Ratios: each davlite variant (redb, PostgreSQL, several nodes) against each peer; without
+    # davlite's own numbers the table is the peers alone.
+    ours = [s for s in servers if s.startswith("davlite")]
+    peers = [s for s in servers if not s.startswith("davlite") and s != "bare hyper"]
+    pairs = [(o, p) for o in ours for p in peers]
     out = []
     for size in sizes:
         for c in concurrencies:
@@ -52,7 +55,7 @@ def tables(results, servers, sizes, concurrencies):
             if not rows:
                 continue
             out.append(f"\n### {size:,} objects, concurrency {c}\n")
-            head = ["workload", "metric"] + list(s for s in servers if s != "bare hyper") + [f"davlite/{p}" for p in peers]
+            head = ["workload", "metric"] + list(s for s in servers if s != "bare hyper") + [("davlite" if o == "davlite" else o.replace("davlite on ", "")) + f"/{p}" for o, p in pairs]
             out.append("| " + " | ".join(head) + " |")
             out.append("|" + "---|" * len(head))
             for w in rows:
@@ -69,8 +72,8 @@ def tables(results, servers, sizes, concurrencies):
                     v, errors = metric(w, runs)
                     vals[s] = v
                     cells.append(fmt(v, w) + (f" ({errors} errors)" if errors else ""))
-                for p in peers:
-                    cells.append(speedup(vals.get("davlite"), vals.get(p), w))
+                for o, p in pairs:
+                    cells.append(speedup(vals.get(o), vals.get(p), w))
                 out.append("| " + " | ".join(cells) + " |")
             bare = g.get(("bare hyper", 0, c, "get-url"))
             if bare:

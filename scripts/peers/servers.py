@@ -72,7 +72,8 @@ class Server:
     password = "bench"
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix=f"peer-{self.name.lower()}-")
+        slug = "".join(c if c.isalnum() else "-" for c in self.name.lower())
+        self.dir = tempfile.mkdtemp(prefix=f"peer-{slug}-")
         self.port = free_port()
         self.proc = None
         self.log = open(os.path.join(self.dir, "server.log"), "w")
@@ -197,6 +198,159 @@ def ensure_davical(log):
         subprocess.check_call(cmd, env=env, stdout=subprocess.DEVNULL)
 
 
+class PrivatePostgres:
+    """A PostgreSQL cluster of its own in `dir`, for one benchmark run: initdb as the postgres
+    user, unix socket only (in `dir`/pgsock, readable by other users such as Apache's), no TCP
+    listener, `trust` authentication (acceptable for a benchmark that talks over loopback and
+    throws the cluster away), otherwise a stock configuration (shared_buffers 128 MB, fsync on).
+    Needs root."""
+
+    def __init__(self, dir, log):
+        self.dir = dir
+        self.log = log
+        self.port = free_port()  # names the unix socket only
+        self.proc = None
+
+    @property
+    def pgdata(self):
+        return os.path.join(self.dir, "pgdata")
+
+    @property
+    def sockdir(self):
+        return os.path.join(self.dir, "pgsock")
+
+    def env(self):
+        return dict(os.environ, PGHOST=self.sockdir, PGPORT=str(self.port), PGUSER="postgres",
+                    PGOPTIONS="--client-min-messages=warning")
+
+    def run(self, cmd, popen=False, **kw):
+        # Own session: Ctrl-C in the terminal reaches compare-peers, which stops PostgreSQL in order.
+        kw = dict(env=self.env(), cwd="/", user="postgres", group="postgres", extra_groups=[], start_new_session=True,
+                  stdout=kw.pop("stdout", self.log), stderr=subprocess.STDOUT, text=True, **kw)
+        return subprocess.Popen(cmd, **kw) if popen else subprocess.run(cmd, **kw)
+
+    def start(self):
+        if os.geteuid() != 0:
+            raise RuntimeError("a private PostgreSQL cluster needs root (initdb runs as postgres)")
+        pg = pwd.getpwnam("postgres")
+        os.chmod(self.dir, 0o755)
+        for d in (self.pgdata, self.sockdir):
+            os.makedirs(d)
+            os.chown(d, pg.pw_uid, pg.pw_gid)
+        os.chmod(self.sockdir, 0o755)
+        bindir = pg_bindir()
+        if not bindir:
+            raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
+        if self.run([os.path.join(bindir, "initdb"), "-D", self.pgdata, "-U", "postgres", "-A", "trust",
+                     "-E", "UTF8", "--locale", "C.UTF-8", "--no-sync"]).returncode != 0:
+            raise RuntimeError("initdb failed")
+        self.proc = self.run([os.path.join(bindir, "postgres"), "-D", self.pgdata, "-p", str(self.port),
+                              "-k", self.sockdir, "-c", "listen_addresses=", "-c", "logging_collector=off"], popen=True)
+        deadline = time.time() + 60
+        while self.run([os.path.join(bindir, "pg_isready"), "-q"]).returncode != 0:
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("PostgreSQL did not start")
+            time.sleep(0.2)
+
+    def psql(self, sql, db="postgres"):
+        r = self.run(["psql", "-qXAt", "-v", "ON_ERROR_STOP=1", "-c", sql, db], stdout=subprocess.PIPE)
+        if r.returncode != 0:
+            raise RuntimeError(f"psql failed: {r.stdout.strip()[-500:]}")
+        return r.stdout.strip()
+
+    def db_dir(self, db):
+        """The files of database `db` alone (base/<oid>: tables, indexes, TOAST; what
+        pg_database_size counts). Not counted: WAL and the cluster's shared catalogs."""
+        oid = int(self.psql(f"SELECT oid FROM pg_database WHERE datname = '{db}'"))
+        return os.path.join(self.pgdata, "base", str(oid))
+
+    def conninfo(self, db):
+        return f"host={self.sockdir} port={self.port} user=postgres dbname={db}"
+
+    def stop(self, drop=None):
+        if self.proc and self.proc.poll() is None:
+            if drop:
+                try:
+                    self.psql(f"DROP DATABASE {drop} WITH (FORCE)")
+                except RuntimeError:
+                    pass
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    @staticmethod
+    def version():
+        return subprocess.run([os.path.join(pg_bindir(), "postgres"), "--version"], capture_output=True, text=True).stdout.split()[2]
+
+
+class DavlitePostgres(Server):
+    """davlite serve on PostgreSQL (--store), one node or several on one database; the bench
+    spreads its clients over the nodes (--node). Its footprint is the first node's VmRSS and
+    the database's files."""
+
+    def __init__(self, binary, nodes=1):
+        self.name = "davlite on PostgreSQL" + (f", {nodes} nodes" if nodes > 1 else "")
+        super().__init__()
+        self.binary = binary
+        self.nodes = nodes
+        self.pg = PrivatePostgres(self.dir, self.log)
+        self.others = []
+        self.db_path = None
+
+    @property
+    def data_dir(self):
+        return self.db_path or os.path.join(self.dir, "pgdata")
+
+    def bench_args(self):
+        return [a for p in self.others for a in ("--node", f"127.0.0.1:{p[0]}")]
+
+    def start(self):
+        self.pg.start()
+        self.pg.psql("CREATE DATABASE davlite")
+        store = "postgres:" + self.pg.conninfo("davlite")
+        subprocess.check_call([self.binary, "user", "add", self.user, "--password", self.password, "--store", store,
+                               "--data", os.path.join(self.dir, "node0")], stdout=self.log, stderr=subprocess.STDOUT)
+        self.db_path = self.pg.db_dir("davlite")
+        ports = [self.port] + [free_port() for _ in range(self.nodes - 1)]
+        for i, port in enumerate(ports):
+            proc = subprocess.Popen([self.binary, "serve", "--store", store, "--data", os.path.join(self.dir, f"node{i}"),
+                                     "--listen", f"127.0.0.1:{port}"], stdout=self.log, stderr=subprocess.STDOUT)
+            wait_http(f"http://127.0.0.1:{port}/dav/", proc)
+            if i == 0:
+                self.proc = proc
+            else:
+                self.others.append((port, proc))
+        self.url = f"http://127.0.0.1:{self.port}/dav/calendars/{self.user}/"
+
+    def stop(self):
+        for _, proc in self.others:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc = None
+        self.pg.stop()
+        super().stop()
+
+    def version(self):
+        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        out = subprocess.run([self.binary, "--version"], capture_output=True, text=True).stdout.strip()
+        return f"{out or 'davlite'} (git {rev}) on PostgreSQL {PrivatePostgres.version()}"
+
+
 class Davical(Server):
     """DAViCal (PHP on Apache with mod_php, prefork) over a private PostgreSQL cluster.
 
@@ -212,33 +366,12 @@ class Davical(Server):
 
     def __init__(self):
         super().__init__()
-        self.pg = None
-        self.pg_port = free_port()  # names the unix socket only
-        self.db_oid = None
-
-    @property
-    def pgdata(self):
-        return os.path.join(self.dir, "pgdata")
+        self.pg = PrivatePostgres(self.dir, self.log)
+        self.db_path = None
 
     @property
     def data_dir(self):
-        # The files of the davical database alone (base/<oid>: tables, indexes, TOAST; what
-        # pg_database_size counts). Not counted: WAL and the cluster's shared catalogs.
-        return os.path.join(self.pgdata, "base", str(self.db_oid)) if self.db_oid else self.pgdata
-
-    @property
-    def sockdir(self):
-        return os.path.join(self.dir, "pgsock")
-
-    def _pg_env(self):
-        return dict(os.environ, PGHOST=self.sockdir, PGPORT=str(self.pg_port), PGUSER="postgres",
-                    PGOPTIONS="--client-min-messages=warning")
-
-    def _as_postgres(self, cmd, popen=False, **kw):
-        # Own session: Ctrl-C in the terminal reaches compare-peers, which stops PostgreSQL in order.
-        kw = dict(env=self._pg_env(), cwd="/", user="postgres", group="postgres", extra_groups=[], start_new_session=True,
-                  stdout=kw.pop("stdout", self.log), stderr=subprocess.STDOUT, text=True, **kw)
-        return subprocess.Popen(cmd, **kw) if popen else subprocess.run(cmd, **kw)
+        return self.db_path or self.pg.pgdata
 
     def _fail(self, what):
         """The end of the log to stderr (the directory goes away with stop()), a one-line error."""
@@ -248,10 +381,7 @@ class Davical(Server):
         raise RuntimeError(what)
 
     def psql(self, sql, db="davical"):
-        r = self._as_postgres(["psql", "-qXAt", "-v", "ON_ERROR_STOP=1", "-c", sql, db], stdout=subprocess.PIPE)
-        if r.returncode != 0:
-            raise RuntimeError(f"psql failed: {r.stdout.strip()[-500:]}")
-        return r.stdout.strip()
+        return self.pg.psql(sql, db)
 
     def start(self):
         ensure_davical(lambda m: print(m, file=sys.stderr, flush=True))
@@ -259,32 +389,17 @@ class Davical(Server):
             raise RuntimeError("the DAViCal setup needs root (initdb as postgres, Apache workers as www-data)")
         if os.path.exists(DAVICAL_CONF) and DAVICAL_MARK not in open(DAVICAL_CONF).read():
             raise RuntimeError(f"{DAVICAL_CONF} exists and is not ours: not overwriting it")
-        pg = pwd.getpwnam("postgres")
-        os.chmod(self.dir, 0o755)
-        for d in (self.pgdata, self.sockdir):  # the socket directory: postgres writes, www-data connects
-            os.makedirs(d)
-            os.chown(d, pg.pw_uid, pg.pw_gid)
-        os.chmod(self.sockdir, 0o755)
-        bindir = pg_bindir()
-        r = self._as_postgres([os.path.join(bindir, "initdb"), "-D", self.pgdata, "-U", "postgres", "-A", "trust",
-                               "-E", "UTF8", "--locale", "C.UTF-8", "--no-sync"])
-        if r.returncode != 0:
-            self._fail("initdb failed")
-        # Defaults otherwise (shared_buffers 128 MB, fsync on), as a stock install would run.
-        self.pg = self._as_postgres([os.path.join(bindir, "postgres"), "-D", self.pgdata, "-p", str(self.pg_port),
-                                     "-k", self.sockdir, "-c", "listen_addresses=", "-c", "logging_collector=off"], popen=True)
-        deadline = time.time() + 60
-        while self._as_postgres([os.path.join(bindir, "pg_isready"), "-q"]).returncode != 0:
-            if self.pg.poll() is not None or time.time() > deadline:
-                self._fail("PostgreSQL did not start")
-            time.sleep(0.2)
+        try:
+            self.pg.start()
+        except RuntimeError as e:
+            self._fail(str(e))
         # DAViCal's own tooling: roles davical_dba / davical_app, schema, permissions, base data,
         # admin password (the second argument: "admin"). It finds the cluster through
         # PGHOST/PGPORT (psql and DBD::Pg alike).
-        r = self._as_postgres(["/usr/share/davical/dba/create-database.sh", "davical", "admin"])
+        r = self.pg.run(["/usr/share/davical/dba/create-database.sh", "davical", "admin"])
         if r.returncode != 0:
             self._fail("create-database.sh failed")
-        self.db_oid = int(self.psql("SELECT oid FROM pg_database WHERE datname = 'davical'"))
+        self.db_path = self.pg.db_dir("davical")
         # The user as DAViCal's admin UI makes it: a usr row ('**' = plain-text password) and its
         # principal, whose URL /caldav.php/bench/ is the calendar home.
         self.psql(f"INSERT INTO usr (active, email_ok, updated, username, password, fullname, email) "
@@ -293,7 +408,7 @@ class Davical(Server):
                   f"SELECT 1, user_no, 'Bench', 0::BIT(24) FROM usr WHERE username = '{self.user}';")
         with open(DAVICAL_CONF, "w") as f:
             f.write(f"<?php\n{DAVICAL_MARK}\n"
-                    f"$c->pg_connect[] = 'host={self.sockdir} port={self.pg_port} dbname=davical user=davical_app';\n"
+                    f"$c->pg_connect[] = 'host={self.pg.sockdir} port={self.pg.port} dbname=davical user=davical_app';\n"
                     "$c->system_name = 'DAViCal (davlite benchmark)';\n"
                     "$c->admin_email = 'admin@example.net';\n")
         mods = "/usr/lib/apache2/modules"
@@ -367,24 +482,14 @@ DocumentRoot {DAVICAL_HTDOCS}
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
-        if self.pg and self.pg.poll() is None:
-            try:
-                self.psql("DROP DATABASE davical WITH (FORCE)", db="postgres")
-            except RuntimeError:
-                pass
-            self.pg.send_signal(signal.SIGINT)  # fast shutdown
-            try:
-                self.pg.wait(30)
-            except subprocess.TimeoutExpired:
-                self.pg.kill()
-                self.pg.wait()
+        self.pg.stop(drop="davical")
         if os.path.exists(DAVICAL_CONF) and DAVICAL_MARK in open(DAVICAL_CONF).read():
             os.remove(DAVICAL_CONF)
         super().stop()
 
     def version(self):
         php = subprocess.run(["php", "-r", "echo PHP_VERSION;"], capture_output=True, text=True).stdout.strip()
-        pg = subprocess.run([os.path.join(pg_bindir(), "postgres"), "--version"], capture_output=True, text=True).stdout.split()[2]
+        pg = PrivatePostgres.version()
         return f"{dpkg_version('davical')} (Debian; PHP {php} mod_php, Apache {dpkg_version('apache2')}, PostgreSQL {pg})"
 
 
