@@ -449,3 +449,64 @@ fn a_redb_dump_restored_into_postgres_dumps_back_byte_exact() {
         .send();
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+/// Listings longer than one chunk are streamed: the last chunk, and with it the read snapshot,
+/// is dropped by the HTTP server on an async worker, where the blocking driver must not talk to
+/// the database. Before the fix every such answer was cut (the driver panicked in the
+/// snapshot's drop) and the next request on that pooled connection failed with "a transaction
+/// is already in progress". Concurrent streamed PROPFIND, sync and query answers must all be
+/// complete, and writes on the same pool must keep working afterwards.
+#[test]
+fn streamed_listings_on_postgres_are_complete_and_leave_the_pool_healthy() {
+    let server = TestServer::builder().store(database()).start();
+    let cal = format!("/dav/calendars/{}/default/", server.user());
+    const N: usize = 150;
+    for i in 0..N {
+        let r = put(
+            &server,
+            &format!("{cal}s{i}.ics"),
+            &event(&format!("stream-{i}"), "x"),
+            Some(("If-None-Match", "*")),
+        );
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let query = r#"<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>"#;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let (server, cal) = (&server, &cal);
+                s.spawn(move || {
+                    for round in 0..3 {
+                        let r = match (t + round) % 3 {
+                            0 => server
+                                .request("PROPFIND", cal)
+                                .header("Depth", "1")
+                                .body(r#"<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>"#)
+                                .send(),
+                            1 => sync(server, cal, ""),
+                            _ => report(server, cal, "1", query),
+                        };
+                        assert_eq!(r.status, 207, "{}", server.logs());
+                        let n = hrefs(&r).iter().filter(|h| h.ends_with(".ics")).count();
+                        assert_eq!(n, N, "a streamed answer was cut:\n{}", server.logs());
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("client thread");
+        }
+    });
+    // Every pooled connection is usable: more writes than the pool has connections.
+    for i in 0..40 {
+        let r = server.request("DELETE", &format!("{cal}s{i}.ics")).send();
+        assert_eq!(r.status, 204, "{}\n{}", r.text(), server.logs());
+    }
+    let r = server.request("DELETE", &cal).send();
+    assert_eq!(r.status, 204, "{}\n{}", r.text(), server.logs());
+    assert!(
+        !server.logs().contains("panicked"),
+        "the server panicked:\n{}",
+        server.logs()
+    );
+}

@@ -18,6 +18,9 @@ pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 pub struct Conn {
     client: Client,
     stmts: HashMap<&'static str, Statement>,
+    /// A snapshot's read-only transaction is still open on it: the snapshot was dropped without
+    /// talking to the server (see [`Conn::end_later`]), so the next user ends it first.
+    open_tx: bool,
 }
 
 impl Conn {
@@ -25,6 +28,25 @@ impl Conn {
         Conn {
             client,
             stmts: HashMap::new(),
+            open_tx: false,
+        }
+    }
+
+    /// Leaves the current read-only transaction for the next checkout to roll back. A snapshot
+    /// may be dropped anywhere, including on an async runtime's worker (the last chunk of a
+    /// streamed answer is dropped by the HTTP server there), where the blocking driver must not
+    /// wait on the network; and the rollback then rides in the next BEGIN's round trip.
+    pub(crate) fn end_later(&mut self) {
+        self.open_tx = true;
+    }
+
+    /// The statement that ends a transaction left open by [`Conn::end_later`], to run before
+    /// anything else on this connection ("" when none is open).
+    pub(crate) fn take_open(&mut self) -> &'static str {
+        if std::mem::take(&mut self.open_tx) {
+            "ROLLBACK; "
+        } else {
+            ""
         }
     }
 

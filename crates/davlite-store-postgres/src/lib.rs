@@ -137,7 +137,11 @@ impl PgStore {
         }
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size.max(1))
-            .min_idle(Some(1))
+            // A snapshot leaves its read-only transaction for the next checkout to end (see
+            // `Conn::end_later`); idle connections are closed after a minute so none keeps an
+            // old snapshot (and with it VACUUM's horizon) for longer than that.
+            .min_idle(Some(0))
+            .idle_timeout(Some(Duration::from_secs(60)))
             .connection_timeout(Duration::from_secs(30))
             // No test query on every checkout (a round trip per request): a connection the
             // server closed shows at our BEGIN, and `begin` replaces it then.
@@ -156,8 +160,14 @@ impl PgStore {
         })
     }
 
+    /// A pooled connection outside any transaction.
     pub(crate) fn conn(&self) -> Result<r2d2::PooledConnection<Manager>> {
-        self.inner.pool.get().map_err(pool_err)
+        let mut conn = self.inner.pool.get().map_err(pool_err)?;
+        let open = conn.take_open();
+        if !open.is_empty() {
+            conn.batch(open)?;
+        }
+        Ok(conn)
     }
 
     /// A pooled connection with `begin` (a BEGIN statement) run on it. A pooled connection the
@@ -166,8 +176,14 @@ impl PgStore {
     pub(crate) fn begun(&self, begin: &str) -> Result<r2d2::PooledConnection<Manager>> {
         let mut tries = 0;
         loop {
-            let mut conn = self.conn()?;
-            match conn.batch(begin) {
+            let mut conn = self.inner.pool.get().map_err(pool_err)?;
+            let open = conn.take_open();
+            let sent = if open.is_empty() {
+                conn.batch(begin)
+            } else {
+                conn.batch(&format!("{open}{begin}"))
+            };
+            match sent {
                 Ok(()) => return Ok(conn),
                 Err(e) => {
                     tries += 1;

@@ -15,8 +15,8 @@ use crate::conn::{Conn, Manager, Result};
 use crate::rows::*;
 
 /// One consistent read view: every call sees the database as of the moment it was taken.
-/// The transaction is rolled back (it wrote nothing) and the connection returned to the pool on
-/// drop.
+/// On drop the connection goes back to the pool at once; its transaction (which wrote nothing)
+/// is rolled back by the next checkout, in the same round trip as that checkout's BEGIN.
 pub struct PgSnapshot {
     conn: Mutex<r2d2::PooledConnection<Manager>>,
 }
@@ -29,7 +29,8 @@ impl std::fmt::Debug for PgSnapshot {
 
 impl Drop for PgSnapshot {
     fn drop(&mut self) {
-        let _ = self.conn.get_mut().batch("ROLLBACK");
+        // No round trip here: see `Conn::end_later`.
+        self.conn.get_mut().end_later();
     }
 }
 
