@@ -142,6 +142,9 @@ enum UserCommand {
         /// Bytes this user may store, or `none` [default: the server's quota_bytes]
         #[arg(long, value_parser = parse_quota)]
         quota: Option<UserQuota>,
+        /// May manage users and see the server status on the web page.
+        #[arg(long)]
+        admin: bool,
         #[command(flatten)]
         data: DataArg,
     },
@@ -183,6 +186,12 @@ enum UserCommand {
         /// Bytes this user may store, `none` for no quota, or `default` for the server's quota_bytes.
         #[arg(long, value_parser = parse_quota_setting)]
         quota: Option<QuotaSetting>,
+        /// Make the user an administrator of the web page (users, server status).
+        #[arg(long, conflicts_with = "no_admin")]
+        admin: bool,
+        /// Take the administrator rights away.
+        #[arg(long)]
+        no_admin: bool,
         #[command(flatten)]
         data: DataArg,
     },
@@ -385,6 +394,7 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             name,
             password,
             quota,
+            admin,
             data,
         } => {
             let (pw, generated) = password_from(&password)?;
@@ -393,6 +403,7 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             if quota.is_some() {
                 db.set_quota(&name, quota)?;
             }
+            db.set_admin(&name, admin)?;
             db.save()?;
             println!("added user {name}");
             if generated {
@@ -428,10 +439,27 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 println!("{name}");
             }
         }
-        UserCommand::Set { name, quota, data } => {
+        UserCommand::Set {
+            name,
+            quota,
+            admin,
+            no_admin,
+            data,
+        } => {
             let mut db = data.place()?.users()?;
+            if admin || no_admin {
+                db.set_admin(&name, admin)?;
+                if quota.is_none() {
+                    db.save()?;
+                    println!(
+                        "{name} {} an administrator; a running server applies it within a second",
+                        if admin { "is now" } else { "is no longer" }
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
             let Some(quota) = quota else {
-                bail!("nothing to set; give --quota BYTES|none|default");
+                bail!("nothing to set; give --quota BYTES|none|default, --admin or --no-admin");
             };
             let value = match quota {
                 QuotaSetting::Set(q) => Some(q),
