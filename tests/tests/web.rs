@@ -650,3 +650,234 @@ fn web_sign_in_failures_are_throttled_like_basic_auth() {
         .send();
     assert_eq!(basic.status, 429);
 }
+
+/// A form POST of the signed-in session.
+fn web_post(server: &TestServer, session: &str, path: &str, body: String) -> Response {
+    server
+        .anonymous("POST", path)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Cookie", session)
+        .body(body)
+        .send()
+}
+
+#[test]
+fn rename_and_recolour_reach_dav() {
+    let server = TestServer::start();
+    let (session, token) = http_sign_in(&server);
+    let resp = web_post(
+        &server,
+        &session,
+        "/_web/update",
+        format!(
+            "csrf={token}&kind=addressbooks&name=default&displayname=Family+%26+friends&color=%2300aa11"
+        ),
+    );
+    assert_eq!(resp.status, 303);
+    let text = server
+        .request("PROPFIND", "/dav/addressbooks/admin/default/")
+        .header("Depth", "0")
+        .body(
+            "<?xml version=\"1.0\"?><propfind xmlns=\"DAV:\"><prop><displayname/>\
+               <calendar-color xmlns=\"http://apple.com/ns/ical/\"/></prop></propfind>",
+        )
+        .send()
+        .text();
+    assert!(text.contains("Family &amp; friends"), "{text}");
+    assert!(text.contains("#00aa11"), "{text}");
+    let home = server
+        .anonymous("GET", "/_web/")
+        .header("Cookie", &session)
+        .send()
+        .text();
+    assert!(home.contains("Saved “Family &amp; friends”"), "{home}");
+    assert!(home.contains("fill=\"#00aa11\""));
+}
+
+#[test]
+fn admins_add_reset_limit_and_remove_users_others_cannot() {
+    let server = TestServer::start();
+    let (session, token) = http_sign_in(&server);
+    let added = web_post(
+        &server,
+        &session,
+        "/_web/admin/add",
+        format!("csrf={token}&user=carol&quota=5000"),
+    );
+    assert_eq!(added.status, 200, "{}", added.text());
+    let page = added.text();
+    let password = page
+        .split("id=\"pw\" readonly value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the new password, shown once")
+        .to_string();
+    assert_eq!(password.len(), 20);
+    // Carol logs in over DAV with it, has her homes, and her quota holds.
+    let propfind = |pw: &str| {
+        Request::new(server.addr, "PROPFIND", "/dav/calendars/carol/default/")
+            .basic_auth("carol", pw)
+            .header("Depth", "0")
+            .send()
+            .status
+    };
+    assert_eq!(propfind(&password), 207);
+    let users = std::fs::read_to_string(server.data_dir().join("users.toml")).unwrap();
+    assert!(users.contains("quota = 5000"), "{users}");
+    assert!(!users.contains(&password));
+
+    // Carol is no admin: her session gets 403 on the admin pages and actions.
+    let carol = {
+        let page = server
+            .anonymous("GET", "/")
+            .header("Accept", "text/html")
+            .send();
+        let resp = server
+            .anonymous("POST", "/_web/login")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Cookie", &cookie_pair(&page, "davlite_login"))
+            .body(format!(
+                "csrf={}&user=carol&password={password}",
+                csrf(&page.text())
+            ))
+            .send();
+        cookie_pair(&resp, "davlite_session")
+    };
+    let carol_home = server
+        .anonymous("GET", "/_web/")
+        .header("Cookie", &carol)
+        .send()
+        .text();
+    assert!(
+        !carol_home.contains("/_web/admin\""),
+        "no admin link for carol"
+    );
+    let carol_token = csrf(&carol_home);
+    assert_eq!(
+        server
+            .anonymous("GET", "/_web/admin")
+            .header("Cookie", &carol)
+            .send()
+            .status,
+        403
+    );
+    assert_eq!(
+        web_post(
+            &server,
+            &carol,
+            "/_web/admin/add",
+            format!("csrf={carol_token}&user=mallory")
+        )
+        .status,
+        403
+    );
+
+    // The admin page lists both users and the status panel.
+    let admin_page = server
+        .anonymous("GET", "/_web/admin")
+        .header("Cookie", &session)
+        .send()
+        .text();
+    assert!(admin_page.contains(">carol<") && admin_page.contains("Uptime"));
+
+    // A reset password replaces the old one and ends carol's web session.
+    let reset = web_post(
+        &server,
+        &session,
+        "/_web/admin/passwd",
+        format!("csrf={token}&user=carol"),
+    );
+    assert_eq!(reset.status, 200);
+    let new_password = reset
+        .text()
+        .split("id=\"pw\" readonly value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    assert_ne!(new_password, password);
+    assert_eq!(propfind(&password), 401);
+    assert_eq!(propfind(&new_password), 207);
+    let after = server
+        .anonymous("GET", "/_web/")
+        .header("Cookie", &carol)
+        .send();
+    assert!(
+        after.text().contains("action=\"/_web/login\""),
+        "carol's session ended with her password"
+    );
+
+    // Remove, through the confirmation: the login is gone, the data moved aside.
+    let unconfirmed = web_post(
+        &server,
+        &session,
+        "/_web/admin/remove",
+        format!("csrf={token}&user=carol"),
+    );
+    assert_eq!(unconfirmed.status, 303);
+    assert_eq!(
+        propfind(&new_password),
+        207,
+        "not removed without confirmation"
+    );
+    let removed = web_post(
+        &server,
+        &session,
+        "/_web/admin/remove",
+        format!("csrf={token}&user=carol&confirm=yes"),
+    );
+    assert_eq!(removed.status, 303);
+    assert_eq!(propfind(&new_password), 401);
+    let users = std::fs::read_to_string(server.data_dir().join("users.toml")).unwrap();
+    assert!(!users.contains("carol"), "{users}");
+    // An admin cannot remove themselves.
+    web_post(
+        &server,
+        &session,
+        "/_web/admin/remove",
+        format!("csrf={token}&user=admin&confirm=yes"),
+    );
+    assert_ne!(
+        server
+            .request("PROPFIND", "/dav/")
+            .header("Depth", "0")
+            .send()
+            .status,
+        401
+    );
+}
+
+#[test]
+fn admin_flag_is_set_and_cleared_from_the_command_line() {
+    let server = TestServer::start();
+    let users = || std::fs::read_to_string(server.data_dir().join("users.toml")).unwrap();
+    // The first user is an administrator.
+    assert!(users().contains("admin = true"), "{}", users());
+    let dir = server.data_dir().display().to_string();
+    let out = davlite_tests::davlite(
+        &[
+            "user",
+            "add",
+            "dave",
+            "--password",
+            "pw-dave",
+            "--admin",
+            "--data",
+            &dir,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(users().matches("admin = true").count(), 2, "{}", users());
+    let out = davlite_tests::davlite(&["user", "set", "dave", "--no-admin", "--data", &dir], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(users().matches("admin = true").count(), 1, "{}", users());
+}
