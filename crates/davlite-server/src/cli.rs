@@ -127,6 +127,9 @@ struct ServeArgs {
     /// Serve GET /metrics (Prometheus text format) to clients on this machine [env: DAVLITE_METRICS]
     #[arg(long)]
     metrics: bool,
+    /// Log lines as `text` or `json` (one object a line, for log collectors) [default: text] [env: DAVLITE_LOG_FORMAT]
+    #[arg(long, value_parser = ["text", "json"])]
+    log_format: Option<String>,
     /// Bytes each user may store unless `davlite user set --quota` says otherwise [default: no quota] [env: DAVLITE_QUOTA_BYTES]
     #[arg(long)]
     quota_bytes: Option<u64>,
@@ -374,6 +377,7 @@ fn serve_config(args: ServeArgs) -> anyhow::Result<crate::ServeConfig> {
         max_body_bytes: args.max_body_bytes,
         max_connections: args.max_connections,
         metrics: args.metrics.then_some(true),
+        log_format: args.log_format,
         quota_bytes: args.quota_bytes,
         ..Layer::default()
     };

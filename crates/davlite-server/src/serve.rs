@@ -19,7 +19,7 @@ pub const FIRST_USER: &str = "admin";
 /// Runs the server until SIGTERM or Ctrl-C; returns after in-flight requests finished and the
 /// store was closed.
 pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
-    logging::init(&cfg.log);
+    logging::init(&cfg.log, cfg.log_format);
     let tls = match (&cfg.tls_cert, &cfg.tls_key) {
         (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
         _ => None,
