@@ -199,3 +199,43 @@ fn tls_with_a_self_signed_certificate() {
         plain.map(|r| r.status)
     );
 }
+
+#[test]
+fn json_log_format_writes_one_object_per_line_with_the_request_fields() {
+    let server = TestServer::builder()
+        .arg("--log-format")
+        .arg("json")
+        .start();
+    let resp = server
+        .request("PROPFIND", "/dav/")
+        .header("Depth", "0")
+        .send();
+    assert_eq!(resp.status, 207);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let logs = server.logs();
+        if let Some(l) = logs
+            .lines()
+            .find(|l| l.contains("\"PROPFIND\"") && l.contains("\"status\""))
+        {
+            break l.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no request line in {logs}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON object per line");
+    assert_eq!(v["method"], "PROPFIND", "{line}");
+    assert_eq!(v["path"], "/dav/", "{line}");
+    assert_eq!(v["status"], 207, "{line}");
+    assert_eq!(v["user"], server.user(), "{line}");
+    assert_eq!(v["level"], "INFO", "{line}");
+    assert!(v["timestamp"].is_string() && v["ms"].is_string(), "{line}");
+    // Every line is JSON, the start-up ones included; no password anywhere.
+    for l in server.logs().lines().filter(|l| !l.trim().is_empty()) {
+        serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+    }
+    assert!(!server.logs().contains(server.password()));
+}

@@ -15,3 +15,4 @@ mod server_admin;
 mod server_auth;
 mod server_lifecycle;
 mod server_limits;
+mod web;

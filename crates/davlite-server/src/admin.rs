@@ -25,7 +25,7 @@ const HOME_TREES: [&str; 2] = ["calendars", "addressbooks"];
 pub const REMOVED_PREFIX: &str = ".removed-";
 
 /// The homes of `user` that exist in the store.
-fn homes_of(store: &Store, user: &str) -> anyhow::Result<Vec<String>> {
+pub(crate) fn homes_of(store: &Store, user: &str) -> anyhow::Result<Vec<String>> {
     let reader = store.read().map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut homes = Vec::new();
     for tree in HOME_TREES {
@@ -121,7 +121,7 @@ pub fn remove_user_cmd(place: &Place, user: &str, delete_data: bool) -> anyhow::
 /// A copy into the tree and a delete rather than a rename, because a copy takes the owner of its
 /// new parent: renamed homes would keep counting against the quota (and the
 /// `quota-used-bytes`) of whoever has the name next.
-fn move_homes_aside(
+pub(crate) fn move_homes_aside(
     store: &Store,
     user: &str,
     homes: &[String],

@@ -80,6 +80,7 @@ enum FailKey {
 struct Creds {
     password: Arc<str>,
     tokens: HashMap<String, Arc<str>>,
+    admin: bool,
 }
 
 impl Creds {
@@ -166,6 +167,7 @@ impl Authenticator {
                         .iter()
                         .map(|t| (t.id.clone(), Arc::from(t.hash.as_str())))
                         .collect(),
+                    admin: r.admin,
                 };
                 (n.to_string(), creds)
             })
@@ -247,6 +249,45 @@ impl Authenticator {
         let Some((user, password)) = authorization.and_then(parse_basic) else {
             return AuthOutcome::Missing;
         };
+        self.check_password(user, password, addr).await.0
+    }
+
+    /// Checks a user name and password (or app password) typed into the web page's sign-in
+    /// form, with the same cache and the same throttling as Basic credentials. On success also
+    /// returns the stored hash it matched, which [`Authenticator::still_valid`] compares later:
+    /// a web session ends when that password is changed or that app password revoked.
+    pub async fn login(
+        &self,
+        user: &str,
+        password: &str,
+        addr: IpAddr,
+    ) -> (AuthOutcome, Option<Arc<str>>) {
+        self.reload_if_changed(false);
+        self.check_password(user.to_string(), password.to_string(), addr)
+            .await
+    }
+
+    /// Whether `user` still exists and still has the credential whose hash is `hash`.
+    pub fn still_valid(&self, user: &str, hash: &Arc<str>) -> bool {
+        self.reload_if_changed(false);
+        self.users
+            .read()
+            .db
+            .get(user)
+            .is_some_and(|c| c.holds(hash))
+    }
+
+    /// Whether `user` is marked as an administrator (`davlite user set NAME --admin`).
+    pub fn is_admin(&self, user: &str) -> bool {
+        self.users.read().db.get(user).is_some_and(|c| c.admin)
+    }
+
+    async fn check_password(
+        &self,
+        user: String,
+        password: String,
+        addr: IpAddr,
+    ) -> (AuthOutcome, Option<Arc<str>>) {
         let key = self.cache_key(&user, &password);
         let current = self.current_hash(&user, &password);
         let cached = current.as_ref().is_some_and(|hash| {
@@ -256,16 +297,16 @@ impl Authenticator {
                 .is_some_and(|e| e.user == user && e.hash == *hash)
         });
         if cached {
-            return AuthOutcome::User(user);
+            return (AuthOutcome::User(user), current);
         }
         if let Some(wait) = self.limited(&user, addr) {
-            return AuthOutcome::Limited(wait);
+            return (AuthOutcome::Limited(wait), None);
         }
         // About to spend an argon2 verification: a stat of the users file first is cheap.
         self.reload_if_changed(true);
         let current = self.current_hash(&user, &password);
         let Ok(_permit) = self.verifiers.acquire().await else {
-            return AuthOutcome::Invalid;
+            return (AuthOutcome::Invalid, None);
         };
         let target = current.clone().unwrap_or_else(|| self.decoy.clone());
         let pw = password.clone();
@@ -282,7 +323,7 @@ impl Authenticator {
                     key,
                     CacheEntry {
                         user: user.clone(),
-                        hash,
+                        hash: hash.clone(),
                     },
                 );
                 drop(cache);
@@ -292,11 +333,11 @@ impl Authenticator {
                     user.clone(),
                     client_addr::throttle_key(addr),
                 ));
-                AuthOutcome::User(user)
+                (AuthOutcome::User(user), Some(hash))
             }
             _ => {
                 self.record_failure(&user, addr);
-                AuthOutcome::Invalid
+                (AuthOutcome::Invalid, None)
             }
         }
     }

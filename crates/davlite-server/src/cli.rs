@@ -127,6 +127,9 @@ struct ServeArgs {
     /// Serve GET /metrics (Prometheus text format) to clients on this machine [env: DAVLITE_METRICS]
     #[arg(long)]
     metrics: bool,
+    /// Log lines as `text` or `json` (one object a line, for log collectors) [default: text] [env: DAVLITE_LOG_FORMAT]
+    #[arg(long, value_parser = ["text", "json"])]
+    log_format: Option<String>,
     /// Bytes each user may store unless `davlite user set --quota` says otherwise [default: no quota] [env: DAVLITE_QUOTA_BYTES]
     #[arg(long)]
     quota_bytes: Option<u64>,
@@ -142,6 +145,9 @@ enum UserCommand {
         /// Bytes this user may store, or `none` [default: the server's quota_bytes]
         #[arg(long, value_parser = parse_quota)]
         quota: Option<UserQuota>,
+        /// May manage users and see the server status on the web page.
+        #[arg(long)]
+        admin: bool,
         #[command(flatten)]
         data: DataArg,
     },
@@ -183,6 +189,12 @@ enum UserCommand {
         /// Bytes this user may store, `none` for no quota, or `default` for the server's quota_bytes.
         #[arg(long, value_parser = parse_quota_setting)]
         quota: Option<QuotaSetting>,
+        /// Make the user an administrator of the web page (users, server status).
+        #[arg(long, conflicts_with = "no_admin")]
+        admin: bool,
+        /// Take the administrator rights away.
+        #[arg(long)]
+        no_admin: bool,
         #[command(flatten)]
         data: DataArg,
     },
@@ -365,6 +377,7 @@ fn serve_config(args: ServeArgs) -> anyhow::Result<crate::ServeConfig> {
         max_body_bytes: args.max_body_bytes,
         max_connections: args.max_connections,
         metrics: args.metrics.then_some(true),
+        log_format: args.log_format,
         quota_bytes: args.quota_bytes,
         ..Layer::default()
     };
@@ -385,6 +398,7 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             name,
             password,
             quota,
+            admin,
             data,
         } => {
             let (pw, generated) = password_from(&password)?;
@@ -393,6 +407,7 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             if quota.is_some() {
                 db.set_quota(&name, quota)?;
             }
+            db.set_admin(&name, admin)?;
             db.save()?;
             println!("added user {name}");
             if generated {
@@ -428,10 +443,27 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 println!("{name}");
             }
         }
-        UserCommand::Set { name, quota, data } => {
+        UserCommand::Set {
+            name,
+            quota,
+            admin,
+            no_admin,
+            data,
+        } => {
             let mut db = data.place()?.users()?;
+            if admin || no_admin {
+                db.set_admin(&name, admin)?;
+                if quota.is_none() {
+                    db.save()?;
+                    println!(
+                        "{name} {} an administrator; a running server applies it within a second",
+                        if admin { "is now" } else { "is no longer" }
+                    );
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
             let Some(quota) = quota else {
-                bail!("nothing to set; give --quota BYTES|none|default");
+                bail!("nothing to set; give --quota BYTES|none|default, --admin or --no-admin");
             };
             let value = match quota {
                 QuotaSetting::Set(q) => Some(q),

@@ -34,6 +34,8 @@ pub struct ServeConfig {
     pub require_if_match: bool,
     /// `tracing` filter for the logs, e.g. `info` or `davlite_server=debug`.
     pub log: String,
+    /// How log lines are written: `text` for people, `json` (one object a line) for collectors.
+    pub log_format: LogFormat,
     /// Serve `GET /metrics` (Prometheus text format) to clients on this machine.
     pub metrics: bool,
     /// Bytes of object bodies each user may store unless their entry in `users.toml` says
@@ -48,6 +50,16 @@ pub struct ServeConfig {
     /// Requests to this exact path panic inside the handler call. Tests use it to prove that a
     /// panic answers 500 and the server keeps serving; only settable through the environment.
     pub debug_panic_path: Option<String>,
+}
+
+/// The shape of log lines on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One readable line per event, coloured on a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line (timestamp, level, message, fields), for log collectors.
+    Json,
 }
 
 /// Resource limits: what one client may cost the server.
@@ -149,6 +161,8 @@ pub struct Layer {
     pub trust_forwarded_prefix: Option<bool>,
     pub require_if_match: Option<bool>,
     pub log: Option<String>,
+    /// `text` or `json`.
+    pub log_format: Option<String>,
     pub metrics: Option<bool>,
     pub quota_bytes: Option<u64>,
     pub sync_keep_deletions: Option<u64>,
@@ -167,7 +181,7 @@ impl Layer {
         overlay!(self, lower; data, store, listen, base, aliases, tls_cert, tls_key, max_body_bytes,
             max_header_bytes, max_uri_bytes, max_connections, header_timeout_secs, body_timeout_secs,
             write_timeout_secs, shutdown_timeout_secs, auth_max_failures_per_user,
-            auth_max_failures_per_addr, auth_window_secs, trusted_proxies, trust_forwarded_prefix, require_if_match, log, metrics,
+            auth_max_failures_per_addr, auth_window_secs, trusted_proxies, trust_forwarded_prefix, require_if_match, log, log_format, metrics,
             quota_bytes, sync_keep_deletions, min_free_bytes)
     }
 
@@ -229,6 +243,7 @@ impl Layer {
             trust_forwarded_prefix: parse(g, "DAVLITE_TRUST_FORWARDED_PREFIX")?,
             require_if_match: parse(g, "DAVLITE_REQUIRE_IF_MATCH")?,
             log: get("DAVLITE_LOG"),
+            log_format: get("DAVLITE_LOG_FORMAT"),
             metrics: parse(g, "DAVLITE_METRICS")?,
             quota_bytes: parse(g, "DAVLITE_QUOTA_BYTES")?,
             sync_keep_deletions: parse(g, "DAVLITE_SYNC_KEEP_DELETIONS")?,
@@ -326,6 +341,16 @@ impl Layer {
             trust_forwarded_prefix: self.trust_forwarded_prefix.unwrap_or(false),
             require_if_match: self.require_if_match.unwrap_or(false),
             log: self.log.unwrap_or_else(|| "info".to_string()),
+            log_format: match self.log_format.as_deref().map(str::trim) {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(ServerError::config(
+                        "log_format",
+                        format!("{other:?} is neither text nor json"),
+                    ));
+                }
+            },
             metrics: self.metrics.unwrap_or(false),
             quota_bytes: self.quota_bytes,
             sync_keep_deletions: self
@@ -404,6 +429,21 @@ mod tests {
         assert_eq!(cfg.limits.max_body_bytes, 10);
         assert_eq!(cfg.data, PathBuf::from(DEFAULT_DATA));
         assert!(!cfg.metrics, "metrics are off by default");
+    }
+
+    #[test]
+    fn log_format_text_by_default_json_on_request_else_refused() {
+        assert_eq!(
+            Layer::default().resolve().unwrap().log_format,
+            LogFormat::Text
+        );
+        let file: Layer = toml::from_str("log_format = \"json\"\n").unwrap();
+        assert_eq!(file.resolve().unwrap().log_format, LogFormat::Json);
+        let bad = Layer {
+            log_format: Some("xml".into()),
+            ..Layer::default()
+        };
+        assert!(bad.resolve().is_err());
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::ServerError;
 use crate::users::{TokenRecord, UserDb, UserQuota, UserRecord};
 
 /// What a user frame carries after name, hash and creation time, as TOML text: the per-user
-/// quota and the app-password hashes. Absent in dumps written before them (and when both are
+/// quota, the app-password hashes and the admin flag. Absent in dumps written before them (and when both are
 /// empty); readers that predate it ignore the trailing field.
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 struct UserExtras {
@@ -28,6 +28,8 @@ struct UserExtras {
     quota: Option<UserQuota>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tokens: Vec<TokenRecord>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    admin: bool,
 }
 
 const MAGIC: &[u8] = b"DAVLITE-DUMP 1\n";
@@ -172,10 +174,11 @@ pub fn write_dump(store: &Store, users: &UserDb, path: &Path) -> Result<DumpCoun
         e.bytes(name.as_bytes())
             .bytes(rec.hash.as_bytes())
             .u64(rec.created as u64);
-        if rec.quota.is_some() || !rec.tokens.is_empty() {
+        if rec.quota.is_some() || !rec.tokens.is_empty() || rec.admin {
             let extras = UserExtras {
                 quota: rec.quota,
                 tokens: rec.tokens.clone(),
+                admin: rec.admin,
             };
             let text = toml::to_string(&extras).map_err(|e| dump_err(e.to_string()))?;
             e.bytes(text.as_bytes());
@@ -373,6 +376,7 @@ fn read_frames(
                         created,
                         quota: extras.quota,
                         tokens: extras.tokens,
+                        admin: extras.admin,
                     },
                 )?;
                 counts.users += 1;

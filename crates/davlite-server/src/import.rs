@@ -175,12 +175,30 @@ pub fn import_files(
     files: &[PathBuf],
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<ImportReport, ServerError> {
+    let mut sources = Vec::with_capacity(files.len());
+    for file in files {
+        let bytes = std::fs::read(file).map_err(|e| ServerError::io(file, e))?;
+        sources.push((file.clone(), bytes));
+    }
+    import_sources(store, user, collection, sources, progress)
+}
+
+/// Imports files already read, each `(name, bytes)` (the web page's uploads), exactly as
+/// [`import_files`] does; the name tells the kind (by extension) and names the file in the
+/// report.
+pub fn import_sources(
+    store: &Store,
+    user: &str,
+    collection: &str,
+    sources: Vec<(PathBuf, Vec<u8>)>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<ImportReport, ServerError> {
     validate_collection_name(collection)?;
     let mut kind = None;
     let mut pieces: Vec<(PathBuf, usize, Result<ParsedObject, String>)> = Vec::new();
     let mut skipped = Vec::new();
-    for file in files {
-        let bytes = std::fs::read(file).map_err(|e| ServerError::io(file, e))?;
+    for (file, bytes) in sources {
+        let file = &file;
         let k = Kind::of_file(file, &bytes).ok_or_else(|| {
             ServerError::config(
                 "FILE",
@@ -320,9 +338,19 @@ pub fn export_collection(
                 "user {user} has no calendar or address book named {collection:?}"
             ))
         })?;
+    export_path(&reader, &path, out)
+}
+
+/// Writes every object of the collection at store path `path` as one stream, like
+/// [`export_collection`] (which finds the path from a user and a collection name).
+pub fn export_path(
+    reader: &davlite_store::Reader,
+    path: &str,
+    out: &mut dyn Write,
+) -> Result<usize, ServerError> {
     let mut n = 0;
-    for (name, _) in reader.list(&path).map_err(store_err)? {
-        let Some((_, bytes)) = reader.get(&path, &name).map_err(store_err)? else {
+    for (name, _) in reader.list(path).map_err(store_err)? {
+        let Some((_, bytes)) = reader.get(path, &name).map_err(store_err)? else {
             continue;
         };
         out.write_all(&bytes)

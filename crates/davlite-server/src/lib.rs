@@ -36,6 +36,7 @@ pub mod service;
 pub mod store;
 mod tls;
 pub mod users;
+mod web;
 
 pub use config::ServeConfig;
 pub use error::ServerError;

@@ -137,6 +137,27 @@ impl Metrics {
         }
     }
 
+    /// When this server started (Unix seconds), for the web page's uptime.
+    pub fn started_unix(&self) -> u64 {
+        self.start_unix
+    }
+
+    /// Requests answered since the start, all methods and statuses (for a status page).
+    pub fn requests_total(&self) -> u64 {
+        self.requests.lock().values().sum()
+    }
+
+    /// Failed and throttled logins since the start.
+    pub fn auth_failures_total(&self) -> u64 {
+        self.auth_bad_credentials.load(Ordering::Relaxed)
+            + self.auth_throttled.load(Ordering::Relaxed)
+    }
+
+    /// Client connections open now.
+    pub fn connections_open(&self) -> i64 {
+        self.connections_open.load(Ordering::Relaxed)
+    }
+
     /// The last successful backup this server knows of (for a status page).
     pub fn last_backup(&self) -> Option<BackupRecord> {
         self.last_backup.lock().clone()

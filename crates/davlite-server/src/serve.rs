@@ -19,7 +19,7 @@ pub const FIRST_USER: &str = "admin";
 /// Runs the server until SIGTERM or Ctrl-C; returns after in-flight requests finished and the
 /// store was closed.
 pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
-    logging::init(&cfg.log);
+    logging::init(&cfg.log, cfg.log_format);
     let tls = match (&cfg.tls_cert, &cfg.tls_key) {
         (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
         _ => None,
@@ -32,6 +32,8 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
     let first_password = if db.is_empty() {
         let password = users::generate_password();
         db.add(FIRST_USER, &password)?;
+        // Someone has to be able to manage users from the web page.
+        db.set_admin(FIRST_USER, true)?;
         match db.save() {
             Ok(()) => Some(password),
             // Another node of a shared store created the first user at the same moment.
@@ -65,7 +67,8 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
             cfg.metrics,
             place.store_file(),
             Metrics::new(backup::load_record(&cfg.data)),
-        );
+        )
+        .with_tls(tls.is_some());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,5 +1,6 @@
 //! One request, from head to answer: the limits and refusals the server owns (414, 301 for the
-//! well-known URLs, 401/429, 413, 408), then the DAV handler, then one log line.
+//! well-known URLs, 401/429, 413, 408), then the web page ([`crate::web`]) for browsers or the
+//! DAV handler for everyone else, then one log line.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -33,6 +34,10 @@ pub struct AppState {
     pub metrics_enabled: bool,
     /// The store file, whose size `/metrics` reports.
     pub store_file: Option<PathBuf>,
+    /// Whether clients connect over TLS (the web page's cookie is then `Secure`).
+    pub tls: bool,
+    /// The web page's sign-in sessions.
+    pub web: crate::web::Sessions,
     /// Users whose homes were provisioned by this process: a user added while the server ran
     /// (the CLI cannot open the locked store then) gets them on the first login.
     provisioned: Mutex<HashSet<String>>,
@@ -57,6 +62,8 @@ impl AppState {
             metrics: Metrics::default(),
             metrics_enabled: false,
             store_file: None,
+            tls: false,
+            web: crate::web::Sessions::default(),
             provisioned: Mutex::new(HashSet::new()),
             in_flight: AtomicUsize::new(0),
             idle: tokio::sync::Notify::new(),
@@ -75,6 +82,18 @@ impl AppState {
         self.store_file = store_file;
         self.metrics = metrics;
         self
+    }
+
+    /// Marks this server as serving HTTPS.
+    pub fn with_tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Forgets that a user's homes were provisioned (the user was removed): a user added again
+    /// under the name gets fresh homes on first login.
+    pub(crate) fn forget_provisioned(&self, user: &str) {
+        self.provisioned.lock().remove(user);
     }
 
     /// Resolves once no handler call is running.
@@ -152,6 +171,9 @@ async fn route(
     }
     if state.metrics_enabled && req.uri().path() == METRICS_PATH {
         return (metrics(state, &req, peer).await, None);
+    }
+    if crate::web::wants(&req) {
+        return crate::web::handle(state, req, client).await;
     }
     let authz = req
         .headers()
@@ -248,7 +270,7 @@ fn is_well_known(path: &str) -> bool {
 /// to another thread on the hot GET path (a large listing costs little here anyway, because
 /// its body is produced piece by piece as the socket drains). Either way a panic becomes a
 /// 500 and a log line, and the thread survives for the next request.
-async fn call_handler(
+pub(crate) async fn call_handler(
     state: &Arc<AppState>,
     req: Request<Bytes>,
     ctx: RequestContext,
@@ -304,7 +326,10 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "non-text panic".into())
 }
 
-async fn provision(state: &Arc<AppState>, user: &str) -> Result<(), Response<ResponseBody>> {
+pub(crate) async fn provision(
+    state: &Arc<AppState>,
+    user: &str,
+) -> Result<(), Response<ResponseBody>> {
     if state.provisioned.lock().contains(user) {
         return Ok(());
     }
@@ -334,7 +359,7 @@ async fn provision(state: &Arc<AppState>, user: &str) -> Result<(), Response<Res
 
 /// Reads the whole body, refusing with 413 as soon as it is known to be too large: from the
 /// Content-Length before reading a byte, else while counting the chunks as they come.
-async fn read_body(
+pub(crate) async fn read_body(
     parts: &http::request::Parts,
     body: Incoming,
     limits: &Limits,

@@ -82,6 +82,9 @@ pub struct UserRecord {
     /// App passwords: revocable per-device secrets, each kept as an argon2id hash.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<TokenRecord>,
+    /// May manage users and see the server status on the web page. Absent (older files): no.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub admin: bool,
 }
 
 /// A per-user quota: a number of bytes, or `"none"` for no quota even when the server has a
@@ -265,6 +268,7 @@ impl UserDb {
                 created: now_secs(),
                 quota: None,
                 tokens: Vec::new(),
+                admin: false,
             },
         );
         Ok(())
@@ -289,6 +293,12 @@ impl UserDb {
     /// Sets (`Some`) or clears (`None`: the server default applies) a user's quota.
     pub fn set_quota(&mut self, name: &str, quota: Option<UserQuota>) -> Result<(), ServerError> {
         self.record_mut(name)?.quota = quota;
+        Ok(())
+    }
+
+    /// Marks a user as an administrator of the web page, or not.
+    pub fn set_admin(&mut self, name: &str, admin: bool) -> Result<(), ServerError> {
+        self.record_mut(name)?.admin = admin;
         Ok(())
     }
 
@@ -485,6 +495,31 @@ mod tests {
             db.remove("alice"),
             Err(ServerError::NoSuchUser(_))
         ));
+    }
+
+    #[test]
+    fn files_without_the_admin_flag_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let hash = hash_password("pw").unwrap();
+        let old = format!("[users.alice]\nhash = \"{hash}\"\ncreated = 1\n");
+        std::fs::write(UserDb::path_in(dir.path()), old).unwrap();
+        let mut db = UserDb::load(dir.path()).unwrap();
+        assert!(!db.get("alice").unwrap().admin);
+        db.set_admin("alice", true).unwrap();
+        db.save().unwrap();
+        let text = std::fs::read_to_string(UserDb::path_in(dir.path())).unwrap();
+        assert!(text.contains("admin = true"), "{text}");
+        assert!(
+            UserDb::load(dir.path())
+                .unwrap()
+                .get("alice")
+                .unwrap()
+                .admin
+        );
+        db.set_admin("alice", false).unwrap();
+        db.save().unwrap();
+        let text = std::fs::read_to_string(UserDb::path_in(dir.path())).unwrap();
+        assert!(!text.contains("admin"), "{text}");
     }
 
     #[test]
