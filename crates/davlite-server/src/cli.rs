@@ -143,6 +143,8 @@ enum UserCommand {
         #[arg(long, value_parser = parse_quota)]
         quota: Option<UserQuota>,
         #[command(flatten)]
+        principal: PrincipalArgs,
+        #[command(flatten)]
         data: DataArg,
     },
     /// Set a new password. Without a password option, one is generated and printed.
@@ -183,6 +185,11 @@ enum UserCommand {
         /// Bytes this user may store, `none` for no quota, or `default` for the server's quota_bytes.
         #[arg(long, value_parser = parse_quota_setting)]
         quota: Option<QuotaSetting>,
+        #[command(flatten)]
+        principal: PrincipalArgs,
+        /// Remove all of the user's e-mail addresses.
+        #[arg(long, conflicts_with = "email")]
+        no_email: bool,
         #[command(flatten)]
         data: DataArg,
     },
@@ -240,6 +247,57 @@ fn parse_quota_setting(v: &str) -> Result<QuotaSetting, String> {
         return Ok(QuotaSetting::Default);
     }
     parse_quota(v).map(QuotaSetting::Set)
+}
+
+/// What other users see of a user: their calendar user addresses and name.
+#[derive(Args)]
+struct PrincipalArgs {
+    /// An e-mail address of the user (repeat for several, preferred first): others find and
+    /// invite them by it, and it is their `mailto:` calendar user address. With `user set`, the
+    /// addresses given replace the old ones.
+    #[arg(long = "email", value_name = "ADDR")]
+    email: Vec<String>,
+    /// The name other users see (`DAV:displayname` of the principal) [default: the user name];
+    /// `""` clears it.
+    #[arg(long, value_name = "NAME")]
+    displayname: Option<String>,
+}
+
+impl PrincipalArgs {
+    fn is_empty(&self) -> bool {
+        self.email.is_empty() && self.displayname.is_none()
+    }
+
+    /// Applies what was given; says what changed, one line each.
+    fn apply(
+        &self,
+        db: &mut crate::users::UserDb,
+        name: &str,
+        clear_email: bool,
+    ) -> anyhow::Result<Vec<String>> {
+        let mut said = Vec::new();
+        if !self.email.is_empty() || clear_email {
+            db.set_emails(name, &self.email)?;
+            let now = &db
+                .get(name)
+                .map(|r| r.emails.join(", "))
+                .unwrap_or_default();
+            said.push(if now.is_empty() {
+                format!("e-mail addresses of {name}: none")
+            } else {
+                format!("e-mail addresses of {name}: {now}")
+            });
+        }
+        if let Some(d) = &self.displayname {
+            db.set_displayname(name, Some(d))?;
+            let now = db.get(name).and_then(|r| r.displayname.clone());
+            said.push(format!(
+                "display name of {name}: {}",
+                now.as_deref().unwrap_or("(the user name)")
+            ));
+        }
+        Ok(said)
+    }
 }
 
 #[derive(Args)]
@@ -385,6 +443,7 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             name,
             password,
             quota,
+            principal,
             data,
         } => {
             let (pw, generated) = password_from(&password)?;
@@ -393,6 +452,7 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             if quota.is_some() {
                 db.set_quota(&name, quota)?;
             }
+            principal.apply(&mut db, &name, false)?;
             db.save()?;
             println!("added user {name}");
             if generated {
@@ -428,24 +488,38 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 println!("{name}");
             }
         }
-        UserCommand::Set { name, quota, data } => {
+        UserCommand::Set {
+            name,
+            quota,
+            principal,
+            no_email,
+            data,
+        } => {
             let mut db = data.place()?.users()?;
-            let Some(quota) = quota else {
-                bail!("nothing to set; give --quota BYTES|none|default");
-            };
-            let value = match quota {
-                QuotaSetting::Set(q) => Some(q),
-                QuotaSetting::Default => None,
-            };
-            db.set_quota(&name, value)?;
+            if quota.is_none() && principal.is_empty() && !no_email {
+                bail!(
+                    "nothing to set; give --quota BYTES|none|default, --email ADDR, --no-email or --displayname NAME"
+                );
+            }
+            if db.get(&name).is_none() {
+                bail!(crate::ServerError::NoSuchUser(name));
+            }
+            let mut said = Vec::new();
+            if let Some(quota) = quota {
+                let value = match quota {
+                    QuotaSetting::Set(q) => Some(q),
+                    QuotaSetting::Default => None,
+                };
+                db.set_quota(&name, value)?;
+                said.push(match value {
+                    Some(q) => format!("quota of {name}: {q}"),
+                    None => format!("quota of {name}: the server's quota_bytes"),
+                });
+            }
+            said.extend(principal.apply(&mut db, &name, no_email)?);
             db.save()?;
-            match value {
-                Some(q) => {
-                    println!("quota of {name}: {q}; a running server applies it within a second")
-                }
-                None => println!(
-                    "quota of {name}: the server's quota_bytes; a running server applies it within a second"
-                ),
+            for line in said {
+                println!("{line}; a running server applies it within a second");
             }
         }
         UserCommand::Token(cmd) => token(cmd)?,
@@ -531,6 +605,10 @@ mod tests {
         parse("davlite user remove bob --data d").unwrap();
         parse("davlite user remove bob --delete-data --data d").unwrap();
         parse("davlite user list --data d").unwrap();
+        parse("davlite user add bob --email b@x.org --email bob@y.org --displayname Bob").unwrap();
+        parse("davlite user set bob --email b@x.org --data d").unwrap();
+        parse("davlite user set bob --no-email --displayname X --data d").unwrap();
+        assert!(parse("davlite user set bob --no-email --email b@x.org").is_err());
         parse("davlite import --user bob --collection work a.ics b.ics").unwrap();
         parse("davlite export --user bob --collection work -o out.ics").unwrap();
         parse("davlite export --dump all.dump").unwrap();

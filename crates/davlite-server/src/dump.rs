@@ -20,14 +20,19 @@ use crate::ServerError;
 use crate::users::{TokenRecord, UserDb, UserQuota, UserRecord};
 
 /// What a user frame carries after name, hash and creation time, as TOML text: the per-user
-/// quota and the app-password hashes. Absent in dumps written before them (and when both are
-/// empty); readers that predate it ignore the trailing field.
+/// quota, the app-password hashes, the e-mail addresses and the display name. Absent in dumps
+/// written before them (and when all are empty); readers that predate it ignore the trailing
+/// field, and fields they do not know.
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 struct UserExtras {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     quota: Option<UserQuota>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tokens: Vec<TokenRecord>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    emails: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    displayname: Option<String>,
 }
 
 const MAGIC: &[u8] = b"DAVLITE-DUMP 1\n";
@@ -172,10 +177,16 @@ pub fn write_dump(store: &Store, users: &UserDb, path: &Path) -> Result<DumpCoun
         e.bytes(name.as_bytes())
             .bytes(rec.hash.as_bytes())
             .u64(rec.created as u64);
-        if rec.quota.is_some() || !rec.tokens.is_empty() {
+        if rec.quota.is_some()
+            || !rec.tokens.is_empty()
+            || !rec.emails.is_empty()
+            || rec.displayname.is_some()
+        {
             let extras = UserExtras {
                 quota: rec.quota,
                 tokens: rec.tokens.clone(),
+                emails: rec.emails.clone(),
+                displayname: rec.displayname.clone(),
             };
             let text = toml::to_string(&extras).map_err(|e| dump_err(e.to_string()))?;
             e.bytes(text.as_bytes());
@@ -373,6 +384,8 @@ fn read_frames(
                         created,
                         quota: extras.quota,
                         tokens: extras.tokens,
+                        emails: extras.emails,
+                        displayname: extras.displayname,
                     },
                 )?;
                 counts.users += 1;
