@@ -397,7 +397,6 @@ fn another_user_can_neither_read_nor_change_the_first_users_data() {
         (seed.clone(), "0"),
         (c.clone(), "1"),
         (format!("/dav/calendars/{u}/"), "1"),
-        (format!("/dav/principals/{u}/"), "0"),
         (f.book.clone(), "1"),
     ] {
         add(
@@ -542,6 +541,20 @@ fn another_user_can_neither_read_nor_change_the_first_users_data() {
     if r.text().contains(SECRET) || r.text().contains("200 OK") {
         failures.push(format!(
             "bob: addressbook-multiget leaked: {} {}",
+            r.status,
+            r.text()
+        ));
+    }
+    // The first user's principal is public inside the server (name and addresses, so bob can
+    // invite them), but carries nothing of their data.
+    let r = f
+        .bob("PROPFIND", &format!("/dav/principals/{u}/"))
+        .header("Depth", "0")
+        .body(propfind)
+        .send();
+    if r.status >= 500 || r.text().contains(SECRET) || r.text().contains("seed-uid") {
+        failures.push(format!(
+            "bob: PROPFIND the first user's principal: {} {}",
             r.status,
             r.text()
         ));

@@ -66,3 +66,64 @@ fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
+
+/// python-caldav's principal calls: `principal()`, `calendar_user_address_set()`,
+/// `principals(name=)` / `search_principals()` (principal-property-search), the scheduling
+/// inbox and outbox, and `freebusy_request` against another user's real busy time.
+#[test]
+fn python_caldav_principals_and_free_busy() {
+    const PRINCIPALS_SCRIPT: &str =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/python/caldav_principals.py");
+    let dir = tempfile::tempdir().expect("temp data dir");
+    let data = dir.path().display().to_string();
+    for (user, pw, email) in [
+        ("pyalice", "pyalice-pw", "pyalice@example.com"),
+        ("pybob", "pybob-pw", "pybob@example.com"),
+    ] {
+        let out = davlite(
+            &[
+                "user",
+                "add",
+                user,
+                "--password",
+                pw,
+                "--email",
+                email,
+                "--data",
+                &data,
+            ],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "user add failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let server = TestServer::builder().data_dir(dir).start();
+    let put = server
+        .anonymous("PUT", "/dav/calendars/pybob/default/busy.ics")
+        .basic_auth("pybob", "pybob-pw")
+        .header("Content-Type", "text/calendar")
+        .body(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:busy\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260302T100000Z\r\nDTEND:20260302T110000Z\r\nSUMMARY:busy\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        )
+        .send();
+    assert_eq!(put.status, 201, "{}", put.text());
+
+    let run = Command::new(python())
+        .arg(PRINCIPALS_SCRIPT)
+        .arg(server.url("/"))
+        .args(["pyalice", "pyalice-pw", "pybob", "pybob@example.com"])
+        .output()
+        .expect("run caldav_principals.py");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    println!("{stdout}{stderr}");
+    assert!(
+        run.status.success() && stdout.contains("all checks passed"),
+        "caldav_principals.py failed ({})\nstdout:\n{stdout}\nstderr:\n{stderr}\nserver logs (tail):\n{}",
+        run.status,
+        tail(&server.logs(), 40)
+    );
+}

@@ -103,7 +103,7 @@ fn after_sigterm_no_new_connection_is_served() {
 }
 
 #[test]
-fn a_user_reaches_only_their_own_principal_and_homes() {
+fn a_user_reaches_only_their_own_homes_and_reads_other_principals() {
     let server = TestServer::start();
     server.add_user("bob", "bob-pw");
     let bob = |m: &str, p: &str| Request::new(server.addr, m, p).basic_auth("bob", "bob-pw");
@@ -119,12 +119,21 @@ fn a_user_reaches_only_their_own_principal_and_homes() {
     for (m, p) in [
         ("GET", format!("/dav/calendars/{admin}/default/")),
         ("PROPFIND", format!("/dav/calendars/{admin}/")),
-        ("PROPFIND", format!("/dav/principals/{admin}/")),
         ("PROPFIND", format!("/dav/addressbooks/{admin}/default/")),
     ] {
         let resp = bob(m, &p).header("Depth", "0").send();
         assert_eq!(resp.status, 403, "{m} {p}");
     }
+    // admin's principal is readable (users find each other to invite), its homes are not.
+    let principal = bob("PROPFIND", &format!("/dav/principals/{admin}/"))
+        .header("Depth", "0")
+        .send();
+    assert_eq!(principal.status, 207, "{}", principal.text());
+    assert!(
+        principal
+            .text()
+            .contains(&format!("<D:displayname>{admin}</D:displayname>"))
+    );
     let put = bob("PUT", &format!("/dav/calendars/{admin}/default/x.ics"))
         .header("Content-Type", "text/calendar")
         .body(event("x"))

@@ -10,6 +10,7 @@ mod interop_litmus;
 mod interop_python;
 mod operations;
 mod postgres;
+mod principals;
 mod retention;
 mod server_admin;
 mod server_auth;

@@ -1,18 +1,17 @@
-//! Who may do what: a user reaches only their own principal and homes. The shared top-level
+//! Who may do what: a user reaches only their own homes. Principals are the exception: every
+//! principal the directory lists may be read by every user (names and addresses, so people can
+//! find and invite each other), while what it owns stays private. The shared top-level
 //! collections (`calendars/`, `addressbooks/`) may be read (their listing shows only the
 //! user's own home) but not written.
 
-use davlite_proto::{Condition, NeedPrivilege, QName};
+use davlite_proto::QName;
 
 use crate::error::{DavError, DavResult};
 use crate::request::{Req, ReqInfo};
 use crate::resource::{Target, path_owner};
 
 fn need(r: &Req, target: &Target, privilege: &'static str) -> DavError {
-    DavError::forbidden(Condition::NeedPrivileges(vec![NeedPrivilege {
-        href: target.href(&r.prefix),
-        privilege: QName::dav(privilege),
-    }]))
+    DavError::need_privilege(target.href(&r.prefix), QName::dav(privilege))
 }
 
 /// The owner the target's path names, if any.
@@ -25,13 +24,20 @@ fn owner(target: &Target) -> Option<String> {
 
 pub fn check_read(r: &Req, target: &Target) -> DavResult<()> {
     match owner(target) {
-        Some(o) if o != r.user => Err(need(r, target, "read")),
+        Some(o) if o != r.user => {
+            if matches!(target, Target::Principal(_)) && r.dav.directory().get(&o).is_some() {
+                return Ok(());
+            }
+            Err(need(r, target, "read"))
+        }
         _ => Ok(()),
     }
 }
 
 /// Writes are allowed only inside the user's own homes (`calendars/<user>/…`,
-/// `addressbooks/<user>/…`), never on the homes themselves' parents or the principal tree.
+/// `addressbooks/<user>/…`), never on the homes themselves' parents, the principal tree, or
+/// the scheduling inbox and outbox (the server maintains them; a COPY or MOVE onto one would
+/// put a store collection in their place).
 /// The one write a home itself takes is PROPPATCH: macOS Contacts stores its "Me" card as
 /// `CS:me-card` on the address-book home, and old versions crash when that is refused.
 pub fn check_write(r: &Req, target: &Target) -> DavResult<()> {
@@ -41,7 +47,10 @@ pub fn check_write(r: &Req, target: &Target) -> DavResult<()> {
         Some(o)
             if o == r.user
                 && (segs.len() >= 3 || home_props)
-                && !matches!(target, Target::Principal(_)) =>
+                && !matches!(
+                    target,
+                    Target::Principal(_) | Target::ScheduleInbox(_) | Target::ScheduleOutbox(_)
+                ) =>
         {
             Ok(())
         }

@@ -3,7 +3,9 @@
 //! RFCs want in the `DAV:error` element.
 
 use bytes::Bytes;
-use davlite_proto::{Condition, DavKind, XmlError, error_body, error_body_with_reason};
+use davlite_proto::{
+    Condition, DavKind, NeedPrivilege, QName, XmlError, error_body, error_body_with_reason,
+};
 use davlite_store::{CollectionKind, Etag, LimitKind, StoreError};
 use http::{HeaderValue, Response, StatusCode, header};
 
@@ -41,6 +43,40 @@ impl DavError {
 
     pub fn forbidden(cond: Condition) -> Self {
         DavError::Condition(StatusCode::FORBIDDEN, cond)
+    }
+
+    /// 403 `D:need-privileges` (RFC 3744 §7.1.1): the user lacks `privilege` on `href`.
+    pub fn need_privilege(href: String, privilege: QName) -> Self {
+        DavError::forbidden(Condition::NeedPrivileges(vec![NeedPrivilege {
+            href,
+            privilege,
+        }]))
+    }
+
+    /// 403 `C:valid-scheduling-message` (a POST precondition of RFC 6638): a body that is not
+    /// a scheduling message davlite can act on.
+    pub fn invalid_scheduling_message(reason: String) -> Self {
+        DavError::Refused(
+            Condition::Other(QName::caldav("valid-scheduling-message")),
+            reason,
+        )
+    }
+
+    /// 403 `C:recipient-specified` (RFC 6638): a free-busy request naming no attendee.
+    pub fn no_recipient() -> Self {
+        DavError::Refused(
+            Condition::Other(QName::caldav("recipient-specified")),
+            "the VFREEBUSY names no ATTENDEE".into(),
+        )
+    }
+
+    /// 403 `C:organizer-allowed` (RFC 6638): the ORGANIZER of a POSTed message is not an
+    /// address of the outbox's owner.
+    pub fn organizer_not_allowed(organizer: &str) -> Self {
+        DavError::Refused(
+            Condition::Other(QName::caldav("organizer-allowed")),
+            format!("ORGANIZER {organizer} is not an address of the outbox's owner"),
+        )
     }
 
     /// Maps a store refusal. `kind` is the kind of the collection written to (it decides

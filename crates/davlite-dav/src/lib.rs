@@ -30,6 +30,7 @@ mod access;
 mod body;
 mod cond;
 mod config;
+mod directory;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -42,18 +43,20 @@ mod provision;
 mod report;
 mod request;
 mod resource;
+mod schedule;
 mod stream;
 mod sync_token;
 mod timezone;
 
 pub use body::DavBody;
 pub use config::{DavConfig, RequestContext};
+pub use directory::{Directory, PrincipalInfo};
 pub use href::{HrefError, Mounts};
 
 use bytes::Bytes;
 use davlite_store::Store;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 /// The handler. Cheap to clone; share one per process.
 #[derive(Clone)]
@@ -68,6 +71,8 @@ struct Inner {
     /// Listing plans made by this handler: lets tests tell which path answered. Per handler, not
     /// per process, so tests running side by side in one binary do not see each other's plans.
     plans_built: AtomicU64,
+    /// The principals other users may find; replaced whole when the server's users change.
+    directory: RwLock<Arc<Directory>>,
 }
 
 impl Dav {
@@ -79,6 +84,7 @@ impl Dav {
                 config,
                 mounts,
                 plans_built: AtomicU64::new(0),
+                directory: RwLock::new(Arc::new(Directory::default())),
             }),
         }
     }
@@ -93,6 +99,26 @@ impl Dav {
 
     pub(crate) fn mounts(&self) -> &Mounts {
         &self.inner.mounts
+    }
+
+    /// Replaces the principals users may see (see [`Directory`]). Without one, each user sees
+    /// only their own principal, named after the user and with no e-mail address.
+    pub fn set_directory(&self, directory: Directory) {
+        let mut d = self
+            .inner
+            .directory
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *d = Arc::new(directory);
+    }
+
+    /// The principals as last set.
+    pub fn directory(&self) -> Arc<Directory> {
+        self.inner
+            .directory
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     pub(crate) fn count_plan(&self) {

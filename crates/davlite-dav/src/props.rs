@@ -4,13 +4,13 @@
 use std::borrow::Cow;
 
 use davlite_formats::ObjectKind;
-use davlite_proto::{Prop, PropContent, PropStat, PropValue, QName};
+use davlite_proto::{Elem, Prop, PropContent, PropStat, PropValue, QName};
 use davlite_store::{Collection, CollectionKind, ObjectMeta, Reader};
 use http::StatusCode;
 
 use crate::error::quote_etag;
 use crate::request::ReqInfo;
-use crate::resource::{ADDRESSBOOKS, CALENDARS, PRINCIPALS, Target};
+use crate::resource::{ADDRESSBOOKS, CALENDARS, INBOX, OUTBOX, PRINCIPALS, Target};
 use crate::sync_token;
 
 /// A resource as the property code sees it: borrowed, so listing 10,000 objects clones nothing.
@@ -20,6 +20,9 @@ pub enum Res<'a> {
     Root,
     Principals,
     Principal(&'a str),
+    /// The scheduling inbox / outbox of a user (virtual, see [`Target::ScheduleInbox`]).
+    ScheduleInbox(&'a str),
+    ScheduleOutbox(&'a str),
     Collection(&'a Collection),
     Object {
         coll: &'a Collection,
@@ -36,6 +39,8 @@ impl<'a> Res<'a> {
             Target::Root => Res::Root,
             Target::Principals => Res::Principals,
             Target::Principal(u) => Res::Principal(u),
+            Target::ScheduleInbox(u) => Res::ScheduleInbox(u),
+            Target::ScheduleOutbox(u) => Res::ScheduleOutbox(u),
             Target::Collection(c) => Res::Collection(c),
             Target::Object {
                 coll,
@@ -52,6 +57,8 @@ impl<'a> Res<'a> {
             Res::Root => r.prefix.clone(),
             Res::Principals => r.href_of(&[PRINCIPALS], true),
             Res::Principal(u) => r.href_of(&[PRINCIPALS, u], true),
+            Res::ScheduleInbox(u) => r.href_of(&[CALENDARS, u, INBOX], true),
+            Res::ScheduleOutbox(u) => r.href_of(&[CALENDARS, u, OUTBOX], true),
             Res::Collection(c) => r.href_of(&c.path.split('/').collect::<Vec<_>>(), true),
             Res::Object { coll, name, .. } => {
                 let mut segs: Vec<&str> = coll.path.split('/').collect();
@@ -159,7 +166,7 @@ pub(crate) fn allprop_live(res: &Res) -> Vec<QName> {
         ]);
     }
     if let Res::Principal(_) = res {
-        v.push(dav("displayname"));
+        v.extend([dav("displayname"), cal("calendar-user-address-set")]);
     }
     // Discovery with an empty PROPFIND body (allprop) must still name the principal: a 207 at
     // the server root without current-user-principal leaves a client with nowhere to go.
@@ -170,22 +177,37 @@ pub(crate) fn allprop_live(res: &Res) -> Vec<QName> {
 }
 
 /// Every live property a resource has, for `propname`.
-fn live_names(res: &Res) -> Vec<QName> {
+fn live_names(r: &ReqInfo, res: &Res) -> Vec<QName> {
     let mut v = vec![
         dav("resourcetype"),
         dav("current-user-principal"),
         dav("current-user-privilege-set"),
         dav("supported-report-set"),
+        dav("principal-collection-set"),
     ];
     match res {
-        Res::Principal(_) => v.extend([
-            dav("displayname"),
-            dav("principal-URL"),
-            dav("principal-collection-set"),
-            cal("calendar-home-set"),
-            cal("calendar-user-address-set"),
-            card("addressbook-home-set"),
+        Res::Principal(u) => {
+            v.extend([
+                dav("displayname"),
+                dav("principal-URL"),
+                cal("calendar-home-set"),
+                cal("calendar-user-address-set"),
+                cal("calendar-user-type"),
+                cal("schedule-inbox-URL"),
+                cal("schedule-outbox-URL"),
+                QName::calserver("email-address-set"),
+                card("addressbook-home-set"),
+            ]);
+            if *u == r.user {
+                v.push(cal("schedule-default-calendar-URL"));
+            }
+        }
+        Res::ScheduleInbox(_) => v.extend([
+            dav("owner"),
+            cal("supported-calendar-component-set"),
+            cal("schedule-default-calendar-URL"),
         ]),
+        Res::ScheduleOutbox(_) => v.extend([dav("owner"), cal("supported-calendar-component-set")]),
         Res::Collection(c) => {
             v.extend([
                 dav("owner"),
@@ -275,6 +297,7 @@ fn owner_of(res: &Res) -> Option<String> {
     match res {
         Res::Collection(c) => Some(c.owner.clone()),
         Res::Object { coll, .. } => Some(coll.owner.clone()),
+        Res::ScheduleInbox(u) | Res::ScheduleOutbox(u) => Some(u.to_string()),
         _ => None,
     }
     .filter(|o| !o.is_empty())
@@ -289,6 +312,9 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
     match (ns, l) {
         ("DAV:", "resourcetype") => Some(PropContent::resourcetype(&match res {
             Res::Principal(_) => vec![dav("collection"), dav("principal")],
+            // Never `C:calendar`: DAVx5 and Evolution would list them as calendars.
+            Res::ScheduleInbox(_) => vec![dav("collection"), cal("schedule-inbox")],
+            Res::ScheduleOutbox(_) => vec![dav("collection"), cal("schedule-outbox")],
             Res::Collection(c) => match c.kind {
                 CollectionKind::Calendar => vec![dav("collection"), cal("calendar")],
                 CollectionKind::AddressBook => vec![dav("collection"), card("addressbook")],
@@ -302,12 +328,11 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
             Res::Principal(u) => href(r.href_of(&[PRINCIPALS, u], true)),
             _ => None,
         },
-        ("DAV:", "principal-collection-set") => match res {
-            Res::Principal(_) | Res::Root | Res::ServerRoot => href(r.href_of(&[PRINCIPALS], true)),
-            _ => None,
-        },
+        // RFC 3744 §5.8: where clients may search for principals. On every resource, since
+        // Thunderbird asks a calendar's parent and Evolution a calendar.
+        ("DAV:", "principal-collection-set") => href(r.href_of(&[PRINCIPALS], true)),
         ("DAV:", "displayname") => match res {
-            Res::Principal(u) => owned(u.to_string()),
+            Res::Principal(u) => owned(r.dav.directory().info(u).display().to_string()),
             _ => None,
         },
         ("DAV:", "owner") => owner_of(res)
@@ -364,18 +389,93 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
             Res::Principal(u) => href(r.href_of(&[ADDRESSBOOKS, u], true)),
             _ => None,
         },
+        // RFC 6638 §2.4.1: the `mailto:` addresses first (python-caldav and Outlook CalDav
+        // Synchronizer take the first one as the user's own), then the principal URL.
         ("urn:ietf:params:xml:ns:caldav", "calendar-user-address-set") => match res {
-            Res::Principal(u) => {
-                let mut v = vec![Cow::Owned(r.href_of(&[PRINCIPALS, u], true))];
-                if u.contains('@') {
-                    v.insert(0, Cow::Owned(format!("mailto:{u}")));
-                }
-                Some(PropContent::Hrefs(v))
+            Res::Principal(u) => Some(PropContent::Hrefs(address_set(r, u))),
+            _ => None,
+        },
+        ("urn:ietf:params:xml:ns:caldav", "calendar-user-type") => match res {
+            Res::Principal(_) => owned("INDIVIDUAL".into()),
+            _ => None,
+        },
+        ("http://calendarserver.org/ns/", "email-address-set") => match res {
+            Res::Principal(u) => Some(PropContent::Elements(
+                r.dav
+                    .directory()
+                    .info(u)
+                    .addresses()
+                    .into_iter()
+                    .map(|a| Elem::text(QName::calserver("email-address"), a.to_string()))
+                    .collect(),
+            )),
+            _ => None,
+        },
+        ("urn:ietf:params:xml:ns:caldav", "schedule-inbox-URL") => match res {
+            Res::Principal(u) => href(r.href_of(&[CALENDARS, u, INBOX], true)),
+            _ => None,
+        },
+        ("urn:ietf:params:xml:ns:caldav", "schedule-outbox-URL") => match res {
+            Res::Principal(u) => href(r.href_of(&[CALENDARS, u, OUTBOX], true)),
+            _ => None,
+        },
+        // RFC 6638 §9.2 puts it on the inbox; Apple and sabre read it on the principal too.
+        // Only the user's own: which calendars another user has is theirs to know.
+        ("urn:ietf:params:xml:ns:caldav", "schedule-default-calendar-URL") => match res {
+            Res::Principal(u) | Res::ScheduleInbox(u) if *u == r.user => {
+                default_calendar(reader, u).map(|p| {
+                    PropContent::Hrefs(vec![Cow::Owned(
+                        r.href_of(&p.split('/').collect::<Vec<_>>(), true),
+                    )])
+                })
             }
             _ => None,
         },
+        ("urn:ietf:params:xml:ns:caldav", "supported-calendar-component-set") => match res {
+            Res::ScheduleInbox(_) | Res::ScheduleOutbox(_) => {
+                Some(PropContent::calendar_component_set(&[
+                    "VEVENT",
+                    "VTODO",
+                    "VFREEBUSY",
+                ]))
+            }
+            _ => collection_limit(res, ns, l),
+        },
         _ => collection_limit(res, ns, l),
     }
+}
+
+/// A principal's calendar user addresses: `mailto:` of each e-mail address, then its URL.
+pub fn address_set(r: &ReqInfo, user: &str) -> Vec<Cow<'static, str>> {
+    let info = r.dav.directory().info(user);
+    let mut v: Vec<Cow<'static, str>> = info
+        .addresses()
+        .into_iter()
+        .map(|a| Cow::Owned(format!("mailto:{a}")))
+        .collect();
+    v.push(Cow::Owned(r.href_of(&[PRINCIPALS, user], true)));
+    v
+}
+
+/// Where invitations go by default (RFC 6638 §9.2): the user's `default` calendar when it takes
+/// events, else their first calendar that does. A store path.
+pub fn default_calendar(reader: &Reader, user: &str) -> Option<String> {
+    let takes_events = |c: &Collection| {
+        c.kind == CollectionKind::Calendar
+            && (c.limits.components.0 == 0 || c.limits.components.contains(ObjectKind::Event))
+    };
+    let home = format!("{CALENDARS}/{user}");
+    if let Ok(Some(c)) = reader.collection(&format!("{home}/default"))
+        && takes_events(&c)
+    {
+        return Some(c.path);
+    }
+    reader
+        .children(&home)
+        .ok()?
+        .into_iter()
+        .find(takes_events)
+        .map(|c| c.path)
 }
 
 fn collection_limit(res: &Res, ns: &str, l: &str) -> Option<PropContent<'static>> {
@@ -467,11 +567,45 @@ pub fn supported_reports(res: &Res) -> Vec<QName> {
             ],
             _ => vec![dav("expand-property")],
         },
+        Res::ServerRoot | Res::Root | Res::Principals | Res::Principal(_) => vec![
+            dav("expand-property"),
+            dav("principal-property-search"),
+            dav("principal-search-property-set"),
+            dav("principal-match"),
+        ],
         _ => vec![dav("expand-property")],
     }
 }
 
+/// The principal reports (RFC 3744 §9): answered on any resource, because clients send them
+/// wherever they stand (python-caldav on its base URL, Evolution on a calendar), and listed in
+/// `supported-report-set` on the principal tree and the roots, where they belong.
+pub fn is_principal_report(name: &QName) -> bool {
+    *name == dav("principal-property-search")
+        || *name == dav("principal-search-property-set")
+        || *name == dav("principal-match")
+}
+
 fn privileges(r: &ReqInfo, res: &Res) -> Vec<QName> {
+    // RFC 6638 §6: the owner may take deliveries out of the inbox and send from the outbox
+    // (free-busy requests are all davlite sends yet).
+    match res {
+        Res::ScheduleInbox(u) if *u == r.user => {
+            return vec![
+                dav("read"),
+                dav("read-current-user-privilege-set"),
+                dav("unbind"),
+            ];
+        }
+        Res::ScheduleOutbox(u) if *u == r.user => {
+            return vec![
+                dav("read"),
+                dav("read-current-user-privilege-set"),
+                cal("schedule-send-freebusy"),
+            ];
+        }
+        _ => {}
+    }
     let mine = match res {
         Res::Collection(c) => c.owner == r.user && c.path.split('/').count() >= 2,
         Res::Object { coll, .. } => coll.owner == r.user,
@@ -544,7 +678,7 @@ pub fn propstats<'a>(
     let mut missing: Vec<QName> = Vec::new();
     match which {
         Which::PropName => {
-            for n in live_names(res) {
+            for n in live_names(r, res) {
                 found.push(Prop::empty(n));
             }
             for (n, _) in dead_values {

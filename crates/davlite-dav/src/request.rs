@@ -179,9 +179,7 @@ fn dispatch(r: &Req) -> DavResult<Response<DavBody>> {
         "MKCOL" | "MKCALENDAR" => methods::mkcol::handle(r),
         "COPY" | "MOVE" => methods::copymove::handle(r),
         "REPORT" => crate::report::handle(r),
-        "POST" => Err(DavError::MethodNotAllowed(
-            methods::options::allow_for_path(r),
-        )),
+        "POST" => methods::post::handle(r),
         _ => Err(DavError::Status(StatusCode::NOT_IMPLEMENTED)),
     }
 }

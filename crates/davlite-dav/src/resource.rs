@@ -10,6 +10,9 @@ use crate::href;
 pub const PRINCIPALS: &str = "principals";
 pub const CALENDARS: &str = "calendars";
 pub const ADDRESSBOOKS: &str = "addressbooks";
+/// Names of the scheduling inbox and outbox in a calendar home (RFC 6638 §2.1, §2.2).
+pub const INBOX: &str = "inbox";
+pub const OUTBOX: &str = "outbox";
 
 /// A resolved request target.
 #[derive(Debug, Clone)]
@@ -23,6 +26,12 @@ pub enum Target {
     /// `/dav/principals/<user>/` (exists only for known users; the DAV layer treats any
     /// authenticated name as known).
     Principal(String),
+    /// `/dav/calendars/<user>/inbox/`: the scheduling inbox (virtual, and empty until implicit
+    /// scheduling delivers into it). A store collection of that name, made before inboxes
+    /// existed, takes its place: data is never hidden.
+    ScheduleInbox(String),
+    /// `/dav/calendars/<user>/outbox/`: the scheduling outbox, the target of free-busy POSTs.
+    ScheduleOutbox(String),
     /// A store collection.
     Collection(Collection),
     /// A name inside an existing store collection; `meta` is `None` when nothing is stored there.
@@ -42,6 +51,8 @@ impl Target {
             Target::ServerRoot | Target::Root => vec![],
             Target::Principals => vec![PRINCIPALS],
             Target::Principal(u) => vec![PRINCIPALS, u.as_str()],
+            Target::ScheduleInbox(u) => vec![CALENDARS, u.as_str(), INBOX],
+            Target::ScheduleOutbox(u) => vec![CALENDARS, u.as_str(), OUTBOX],
             Target::Collection(c) => c.path.split('/').collect(),
             Target::Object { coll, name, .. } => {
                 let mut v: Vec<&str> = coll.path.split('/').collect();
@@ -102,6 +113,17 @@ pub fn resolve(reader: &Reader, segments: &[String]) -> Result<Target, StoreErro
     let path = segments.join("/");
     if let Some(coll) = reader.collection(&path)? {
         return Ok(Target::Collection(coll));
+    }
+    if let [top, user, name] = segments
+        && top == CALENDARS
+        && (name == INBOX || name == OUTBOX)
+        && reader.collection(&format!("{CALENDARS}/{user}"))?.is_some()
+    {
+        return Ok(if name == INBOX {
+            Target::ScheduleInbox(user.clone())
+        } else {
+            Target::ScheduleOutbox(user.clone())
+        });
     }
     let (parent, name) = segments.split_at(segments.len() - 1);
     if parent.is_empty() {

@@ -182,13 +182,16 @@ fn apple_principal_propfind_answers_unknown_calendarserver_props_404() {
         .expect("404");
     assert!(ok < nf, "200 propstat first");
     let missing = &r.body[r.body[..nf].rfind("<D:propstat>").unwrap()..nf];
-    for p in [
-        "dropbox-home-URL",
-        "notification-URL",
-        "schedule-inbox-URL",
-        "schedule-outbox-URL",
-    ] {
+    for p in ["dropbox-home-URL", "notification-URL"] {
         assert!(missing.contains(p), "{p} in the 404 propstat:\n{}", r.body);
+    }
+    // The scheduling inbox and outbox exist (RFC 6638 §2.2): their URLs are answered.
+    let found = &r.body[..nf];
+    for p in [
+        "<C:schedule-inbox-URL><D:href>/dav/calendars/alice/inbox/</D:href></C:schedule-inbox-URL>",
+        "<C:schedule-outbox-URL><D:href>/dav/calendars/alice/outbox/</D:href></C:schedule-outbox-URL>",
+    ] {
+        assert!(found.contains(p), "{p} in the 200 propstat:\n{}", r.body);
     }
 }
 

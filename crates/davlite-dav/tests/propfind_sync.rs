@@ -25,7 +25,7 @@ fn discovery_from_server_root_and_base() {
     let p = f.propfind(
         "/dav/principals/alice/",
         "0",
-        "<C:calendar-home-set/><CR:addressbook-home-set/><C:calendar-user-address-set/><D:principal-URL/><D:displayname/><D:resourcetype/><CS:email-address-set/>",
+        "<C:calendar-home-set/><CR:addressbook-home-set/><C:calendar-user-address-set/><D:principal-URL/><D:displayname/><D:resourcetype/><CS:dropbox-home-URL/>",
     );
     p.assert_status(207)
         .assert_contains("<C:calendar-home-set><D:href>/dav/calendars/alice/</D:href></C:calendar-home-set>")

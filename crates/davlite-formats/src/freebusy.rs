@@ -25,7 +25,7 @@ pub enum BusyKind {
 }
 
 impl BusyKind {
-    fn fbtype(self) -> &'static str {
+    pub(crate) fn fbtype(self) -> &'static str {
         match self {
             BusyKind::Busy => "BUSY",
             BusyKind::Tentative => "BUSY-TENTATIVE",
@@ -42,6 +42,9 @@ pub enum FreeBusyError {
     TooManyInstances,
     /// An event's recurrence set could not be expanded.
     Recurrence(String),
+    /// A free-busy request (an iTIP VFREEBUSY REQUEST) that cannot be answered: not a
+    /// VCALENDAR, not METHOD:REQUEST, not exactly one VFREEBUSY, or no DTSTART/DTEND range.
+    Request(String),
 }
 
 impl std::fmt::Display for FreeBusyError {
@@ -53,6 +56,7 @@ impl std::fmt::Display for FreeBusyError {
                  shorter range"
             ),
             FreeBusyError::Recurrence(r) => write!(f, "recurrence not expandable: {r}"),
+            FreeBusyError::Request(why) => write!(f, "free-busy request: {why}"),
         }
     }
 }
@@ -151,9 +155,10 @@ fn object_periods(
     bytes: &[u8],
     start: i64,
     end: i64,
+    floating: &Zone,
     out: &mut Vec<BusyPeriod>,
 ) -> Result<(), FreeBusyError> {
-    let Ok(cal) = Calendar::parse(bytes) else {
+    let Ok(cal) = Calendar::parse_in(bytes, floating) else {
         return Ok(());
     };
     let events = cal.components("VEVENT");
@@ -190,22 +195,39 @@ fn object_periods(
 }
 
 /// Busy time of `objects` within `[start, end)`, merged per kind and sorted by start; an error
-/// when some event's instances in the range cannot all be listed.
+/// when some event's instances in the range cannot all be listed. Floating times read as UTC.
 pub fn free_busy<'b>(
     objects: impl Iterator<Item = &'b [u8]>,
     start: i64,
     end: i64,
+) -> Result<Vec<BusyPeriod>, FreeBusyError> {
+    free_busy_in(objects, start, end, &Zone::Utc)
+}
+
+/// [`free_busy`] with floating DATE-TIMEs and all-day DATEs read in `floating` (the calendar's
+/// time zone, RFC 4791 §5.2.2): a lunch at 12:00 floating is busy at noon where its owner lives.
+pub fn free_busy_in<'b>(
+    objects: impl Iterator<Item = &'b [u8]>,
+    start: i64,
+    end: i64,
+    floating: &Zone,
 ) -> Result<Vec<BusyPeriod>, FreeBusyError> {
     let mut all = Vec::new();
     if start >= end {
         return Ok(all);
     }
     for o in objects {
-        object_periods(o, start, end, &mut all)?;
+        object_periods(o, start, end, floating, &mut all)?;
     }
+    Ok(merge(all))
+}
+
+/// Merges overlapping periods of one kind, sorted by start: the busy time of several
+/// calendars of one person is one list.
+pub fn merge(mut all: Vec<BusyPeriod>) -> Vec<BusyPeriod> {
     all.sort_unstable_by_key(|p| (p.kind, p.start, p.end));
     let mut merged: Vec<BusyPeriod> = Vec::with_capacity(all.len());
-    for p in all {
+    for p in all.drain(..) {
         match merged.last_mut() {
             Some(last) if last.kind == p.kind && p.start <= last.end => {
                 last.end = last.end.max(p.end)
@@ -214,7 +236,7 @@ pub fn free_busy<'b>(
         }
     }
     merged.sort_unstable_by_key(|p| (p.start, p.kind));
-    Ok(merged)
+    merged
 }
 
 /// `YYYYMMDDTHHMMSSZ` of UTC seconds.

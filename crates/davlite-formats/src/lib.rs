@@ -14,6 +14,7 @@ pub mod filter;
 pub mod freebusy;
 pub mod fuzz_scan;
 mod ical;
+pub mod itip;
 mod object;
 mod parse;
 pub mod recurrence;
@@ -35,7 +36,10 @@ pub use eval::{
     validate_card_filter,
 };
 pub use expand::{expand, expand_in, limit_recurrence_set, limit_recurrence_set_in};
-pub use freebusy::{BusyKind, BusyPeriod, FreeBusyError, free_busy, render_free_busy};
+pub use freebusy::{
+    BusyKind, BusyPeriod, FreeBusyError, free_busy, free_busy_in, render_free_busy,
+};
+pub use itip::{FreeBusyRequest, render_free_busy_reply};
 pub use object::{ComponentSet, ObjectInfo, ObjectKind, ParsedObject, TimeSpan};
 pub use parse::{ParseOptions, card_summary};
 pub use recurrence::{Instance, ObjectTimes, RecurrenceError, instances, object_span};

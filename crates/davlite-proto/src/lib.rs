@@ -38,14 +38,15 @@ pub use dom::Limits;
 pub use error::{HeaderError, Limit, XmlError};
 pub use qname::{Namespace, QName};
 pub use request::{
-    AddressDataRequest, CalendarDataRequest, CompSelect, ExpandItem, MkCol, MkColKind, PropFind,
-    PropRequest, PropSelect, PropertyUpdate, Report, SetOrRemove, UtcRange,
+    AddressDataRequest, CalendarDataRequest, CompSelect, ExpandItem, MatchType, MkCol, MkColKind,
+    PrincipalMatch, PrincipalMatchKind, PrincipalPropertySearch, PropFind, PropRequest, PropSelect,
+    PropertySearch, PropertyUpdate, Report, SetOrRemove, UtcRange,
 };
 pub use value::PropValue;
 pub use write::{
     Condition, DavKind, Elem, MultistatusWriter, NeedPrivilege, Prop, PropContent, PropStat,
     error_body, error_body_with_reason, mkcol_response, precondition_failed_body, render_props,
-    render_propstats,
+    render_propstats, xml_document,
 };
 
 /// Namespace URI constants, for `match` on [`Namespace::as_str`].

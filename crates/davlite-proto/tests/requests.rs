@@ -572,8 +572,12 @@ fn free_busy_expand_property_and_unknown() {
     assert_eq!(tree[0].name, QName::calserver("calendar-proxy-write-for"));
     assert_eq!(tree[0].children[1].name, QName::dav("principal-URL"));
     assert_eq!(
+        Report::parse(br#"<x:acl-principal-prop-set xmlns:x="DAV:"/>"#).unwrap(),
+        Report::Unknown(QName::dav("acl-principal-prop-set"))
+    );
+    assert_eq!(
         Report::parse(br#"<x:principal-search-property-set xmlns:x="DAV:"/>"#).unwrap(),
-        Report::Unknown(QName::dav("principal-search-property-set"))
+        Report::PrincipalSearchPropertySet
     );
     // Right local name, wrong namespace: not the CalDAV report.
     assert_eq!(
@@ -639,4 +643,68 @@ fn outlook_utf8_bom_and_declaration_are_accepted() {
         names(PropFind::parse(crlf).unwrap()),
         vec![QName::dav("getetag")]
     );
+}
+
+#[test]
+fn principal_reports_as_clients_send_them() {
+    use davlite_proto::{MatchType, PrincipalMatchKind};
+    // Apple: anyof, match-type, several searches.
+    let apple = br#"<D:principal-property-search xmlns:D="DAV:" xmlns:CS="http://calendarserver.org/ns/" test="anyof">
+  <D:property-search><D:prop><D:displayname/></D:prop><D:match match-type="starts-with"> chr </D:match></D:property-search>
+  <D:property-search><D:prop><CS:email-address-set/></D:prop><D:match>chr</D:match></D:property-search>
+  <D:prop><D:displayname/><D:principal-URL/></D:prop>
+</D:principal-property-search>"#;
+    let Report::PrincipalPropertySearch(s) = Report::parse(apple).unwrap() else {
+        panic!()
+    };
+    assert!(s.any_of && !s.apply_to_principal_collection_set);
+    assert_eq!(s.searches.len(), 2);
+    assert_eq!(s.searches[0].text, "chr");
+    assert_eq!(s.searches[0].match_type, MatchType::StartsWith);
+    assert_eq!(s.searches[1].match_type, MatchType::Contains);
+    assert_eq!(s.searches[1].props, [QName::calserver("email-address-set")]);
+    assert_eq!(
+        s.props,
+        [QName::dav("displayname"), QName::dav("principal-URL")]
+    );
+    // python-caldav: wanted properties as siblings of an empty prop, no search at all.
+    let pyc = br#"<D:principal-property-search xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop/><C:calendar-home-set/><D:displayname/></D:principal-property-search>"#;
+    let Report::PrincipalPropertySearch(s) = Report::parse(pyc).unwrap() else {
+        panic!()
+    };
+    assert!(s.searches.is_empty() && !s.any_of);
+    assert_eq!(
+        s.props,
+        [
+            QName::caldav("calendar-home-set"),
+            QName::dav("displayname")
+        ]
+    );
+    // Evolution: apply-to-principal-collection-set.
+    let evo = br#"<principal-property-search xmlns="DAV:"><apply-to-principal-collection-set/><property-search><prop><calendar-user-address-set xmlns="urn:ietf:params:xml:ns:caldav"/></prop><match>a@b.c</match></property-search><prop><displayname/></prop></principal-property-search>"#;
+    let Report::PrincipalPropertySearch(s) = Report::parse(evo).unwrap() else {
+        panic!()
+    };
+    assert!(s.apply_to_principal_collection_set);
+    for bad in [
+        &br#"<D:principal-property-search xmlns:D="DAV:" test="some"/>"#[..],
+        br#"<D:principal-property-search xmlns:D="DAV:"><D:property-search><D:match>x</D:match></D:property-search></D:principal-property-search>"#,
+        br#"<D:principal-property-search xmlns:D="DAV:"><D:property-search><D:prop><D:displayname/></D:prop><D:match match-type="regex">x</D:match></D:property-search></D:principal-property-search>"#,
+        br#"<D:principal-match xmlns:D="DAV:"><D:prop/></D:principal-match>"#,
+    ] {
+        assert!(Report::parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+    }
+    let m = br#"<D:principal-match xmlns:D="DAV:"><D:principal-property><D:owner/></D:principal-property><D:prop><D:displayname/></D:prop></D:principal-match>"#;
+    let Report::PrincipalMatch(m) = Report::parse(m).unwrap() else {
+        panic!()
+    };
+    assert_eq!(m.kind, PrincipalMatchKind::Property(QName::dav("owner")));
+    assert_eq!(m.props, [QName::dav("displayname")]);
+    let Report::PrincipalMatch(m) =
+        Report::parse(br#"<D:principal-match xmlns:D="DAV:"><D:self/></D:principal-match>"#)
+            .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(m.kind, PrincipalMatchKind::Myself);
 }

@@ -149,6 +149,8 @@ enum UserCommand {
         #[arg(long)]
         admin: bool,
         #[command(flatten)]
+        principal: PrincipalArgs,
+        #[command(flatten)]
         data: DataArg,
     },
     /// Set a new password. Without a password option, one is generated and printed.
@@ -195,6 +197,11 @@ enum UserCommand {
         /// Take the administrator rights away.
         #[arg(long)]
         no_admin: bool,
+        #[command(flatten)]
+        principal: PrincipalArgs,
+        /// Remove all of the user's e-mail addresses.
+        #[arg(long, conflicts_with = "email")]
+        no_email: bool,
         #[command(flatten)]
         data: DataArg,
     },
@@ -252,6 +259,57 @@ fn parse_quota_setting(v: &str) -> Result<QuotaSetting, String> {
         return Ok(QuotaSetting::Default);
     }
     parse_quota(v).map(QuotaSetting::Set)
+}
+
+/// What other users see of a user: their calendar user addresses and name.
+#[derive(Args)]
+struct PrincipalArgs {
+    /// An e-mail address of the user (repeat for several, preferred first): others find and
+    /// invite them by it, and it is their `mailto:` calendar user address. With `user set`, the
+    /// addresses given replace the old ones.
+    #[arg(long = "email", value_name = "ADDR")]
+    email: Vec<String>,
+    /// The name other users see (`DAV:displayname` of the principal) [default: the user name];
+    /// `""` clears it.
+    #[arg(long, value_name = "NAME")]
+    displayname: Option<String>,
+}
+
+impl PrincipalArgs {
+    fn is_empty(&self) -> bool {
+        self.email.is_empty() && self.displayname.is_none()
+    }
+
+    /// Applies what was given; says what changed, one line each.
+    fn apply(
+        &self,
+        db: &mut crate::users::UserDb,
+        name: &str,
+        clear_email: bool,
+    ) -> anyhow::Result<Vec<String>> {
+        let mut said = Vec::new();
+        if !self.email.is_empty() || clear_email {
+            db.set_emails(name, &self.email)?;
+            let now = &db
+                .get(name)
+                .map(|r| r.emails.join(", "))
+                .unwrap_or_default();
+            said.push(if now.is_empty() {
+                format!("e-mail addresses of {name}: none")
+            } else {
+                format!("e-mail addresses of {name}: {now}")
+            });
+        }
+        if let Some(d) = &self.displayname {
+            db.set_displayname(name, Some(d))?;
+            let now = db.get(name).and_then(|r| r.displayname.clone());
+            said.push(format!(
+                "display name of {name}: {}",
+                now.as_deref().unwrap_or("(the user name)")
+            ));
+        }
+        Ok(said)
+    }
 }
 
 #[derive(Args)]
@@ -399,6 +457,7 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             password,
             quota,
             admin,
+            principal,
             data,
         } => {
             let (pw, generated) = password_from(&password)?;
@@ -408,6 +467,7 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
                 db.set_quota(&name, quota)?;
             }
             db.set_admin(&name, admin)?;
+            principal.apply(&mut db, &name, false)?;
             db.save()?;
             println!("added user {name}");
             if generated {
@@ -448,36 +508,42 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             quota,
             admin,
             no_admin,
+            principal,
+            no_email,
             data,
         } => {
             let mut db = data.place()?.users()?;
+            if quota.is_none() && principal.is_empty() && !no_email && !admin && !no_admin {
+                bail!(
+                    "nothing to set; give --quota BYTES|none|default, --email ADDR, --no-email, --displayname NAME, --admin or --no-admin"
+                );
+            }
+            if db.get(&name).is_none() {
+                bail!(crate::ServerError::NoSuchUser(name));
+            }
+            let mut said = Vec::new();
             if admin || no_admin {
                 db.set_admin(&name, admin)?;
-                if quota.is_none() {
-                    db.save()?;
-                    println!(
-                        "{name} {} an administrator; a running server applies it within a second",
-                        if admin { "is now" } else { "is no longer" }
-                    );
-                    return Ok(ExitCode::SUCCESS);
-                }
+                said.push(format!(
+                    "{name} {} an administrator",
+                    if admin { "is now" } else { "is no longer" }
+                ));
             }
-            let Some(quota) = quota else {
-                bail!("nothing to set; give --quota BYTES|none|default, --admin or --no-admin");
-            };
-            let value = match quota {
-                QuotaSetting::Set(q) => Some(q),
-                QuotaSetting::Default => None,
-            };
-            db.set_quota(&name, value)?;
+            if let Some(quota) = quota {
+                let value = match quota {
+                    QuotaSetting::Set(q) => Some(q),
+                    QuotaSetting::Default => None,
+                };
+                db.set_quota(&name, value)?;
+                said.push(match value {
+                    Some(q) => format!("quota of {name}: {q}"),
+                    None => format!("quota of {name}: the server's quota_bytes"),
+                });
+            }
+            said.extend(principal.apply(&mut db, &name, no_email)?);
             db.save()?;
-            match value {
-                Some(q) => {
-                    println!("quota of {name}: {q}; a running server applies it within a second")
-                }
-                None => println!(
-                    "quota of {name}: the server's quota_bytes; a running server applies it within a second"
-                ),
+            for line in said {
+                println!("{line}; a running server applies it within a second");
             }
         }
         UserCommand::Token(cmd) => token(cmd)?,
@@ -563,6 +629,10 @@ mod tests {
         parse("davlite user remove bob --data d").unwrap();
         parse("davlite user remove bob --delete-data --data d").unwrap();
         parse("davlite user list --data d").unwrap();
+        parse("davlite user add bob --email b@x.org --email bob@y.org --displayname Bob").unwrap();
+        parse("davlite user set bob --email b@x.org --data d").unwrap();
+        parse("davlite user set bob --no-email --displayname X --data d").unwrap();
+        assert!(parse("davlite user set bob --no-email --email b@x.org").is_err());
         parse("davlite import --user bob --collection work a.ics b.ics").unwrap();
         parse("davlite export --user bob --collection work -o out.ics").unwrap();
         parse("davlite export --dump all.dump").unwrap();

@@ -20,8 +20,9 @@ use crate::ServerError;
 use crate::users::{TokenRecord, UserDb, UserQuota, UserRecord};
 
 /// What a user frame carries after name, hash and creation time, as TOML text: the per-user
-/// quota, the app-password hashes and the admin flag. Absent in dumps written before them (and when both are
-/// empty); readers that predate it ignore the trailing field.
+/// quota, the app-password hashes, the admin flag, the e-mail addresses and the display name.
+/// Absent in dumps written before them (and when all are empty); readers that predate it
+/// ignore the trailing field, and fields they do not know.
 #[derive(Default, serde::Serialize, serde::Deserialize)]
 struct UserExtras {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -30,6 +31,10 @@ struct UserExtras {
     tokens: Vec<TokenRecord>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     admin: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    emails: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    displayname: Option<String>,
 }
 
 const MAGIC: &[u8] = b"DAVLITE-DUMP 1\n";
@@ -174,11 +179,18 @@ pub fn write_dump(store: &Store, users: &UserDb, path: &Path) -> Result<DumpCoun
         e.bytes(name.as_bytes())
             .bytes(rec.hash.as_bytes())
             .u64(rec.created as u64);
-        if rec.quota.is_some() || !rec.tokens.is_empty() || rec.admin {
+        if rec.quota.is_some()
+            || !rec.tokens.is_empty()
+            || rec.admin
+            || !rec.emails.is_empty()
+            || rec.displayname.is_some()
+        {
             let extras = UserExtras {
                 quota: rec.quota,
                 tokens: rec.tokens.clone(),
                 admin: rec.admin,
+                emails: rec.emails.clone(),
+                displayname: rec.displayname.clone(),
             };
             let text = toml::to_string(&extras).map_err(|e| dump_err(e.to_string()))?;
             e.bytes(text.as_bytes());
@@ -377,6 +389,8 @@ fn read_frames(
                         quota: extras.quota,
                         tokens: extras.tokens,
                         admin: extras.admin,
+                        emails: extras.emails,
+                        displayname: extras.displayname,
                     },
                 )?;
                 counts.users += 1;

@@ -38,6 +38,13 @@ pub enum ServerError {
     /// An empty password, or one that is not valid text.
     #[error("invalid password: {0}")]
     InvalidPassword(&'static str),
+    /// An e-mail address given to `user add|set --email` that cannot be a calendar user
+    /// address, or that another user already has.
+    #[error("invalid e-mail address {0:?}: {1}")]
+    InvalidEmail(String, String),
+    /// A display name that is not plain text.
+    #[error("invalid display name: {0}")]
+    InvalidDisplayName(&'static str),
     /// Hashing a password failed (argon2 parameters or randomness).
     #[error("password hashing failed: {0}")]
     Hash(String),

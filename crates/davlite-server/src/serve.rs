@@ -50,9 +50,11 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
     }
     let auth = Authenticator::new(source, cfg.auth.clone())?;
     // Quotas follow the users file: the server's default, and each user's own where set. The
-    // store checks them inside each write transaction.
+    // store checks them inside each write transaction. So do the principals other users may
+    // find (names, display names, e-mail addresses; never the hashes).
     let quota_store = dav.store().clone();
     let default_quota = cfg.quota_bytes;
+    let directory_dav = dav.clone();
     auth.set_reload_hook(Box::new(move |db: &UserDb| {
         quota_store.set_owner_quotas(davlite_store::QuotaPolicy {
             default: default_quota,
@@ -61,6 +63,7 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
                 .filter_map(|(n, r)| r.quota.map(|q| (n.to_string(), q.limit())))
                 .collect(),
         });
+        directory_dav.set_directory(users::directory(db));
     }))?;
     let state = AppState::new(dav, auth, cfg.limits.clone(), cfg.debug_panic_path.clone())
         .with_metrics(

@@ -85,6 +85,13 @@ pub struct UserRecord {
     /// May manage users and see the server status on the web page. Absent (older files): no.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub admin: bool,
+    /// E-mail addresses, preferred first: the user's calendar user addresses, by which others
+    /// find and invite them (`mailto:` in `calendar-user-address-set`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
+    /// The name other users see (`DAV:displayname` of the principal); the user name if absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub displayname: Option<String>,
 }
 
 /// A per-user quota: a number of bytes, or `"none"` for no quota even when the server has a
@@ -269,6 +276,8 @@ impl UserDb {
                 quota: None,
                 tokens: Vec::new(),
                 admin: false,
+                emails: Vec::new(),
+                displayname: None,
             },
         );
         Ok(())
@@ -299,6 +308,55 @@ impl UserDb {
     /// Marks a user as an administrator of the web page, or not.
     pub fn set_admin(&mut self, name: &str, admin: bool) -> Result<(), ServerError> {
         self.record_mut(name)?.admin = admin;
+        Ok(())
+    }
+
+    /// Replaces a user's e-mail addresses. Each is checked ([`validate_email`]), a leading
+    /// `mailto:` dropped; an address another user already has is refused, since an invitation
+    /// or a free-busy request to it could not tell the two apart.
+    pub fn set_emails(&mut self, name: &str, emails: &[String]) -> Result<(), ServerError> {
+        let mut clean: Vec<String> = Vec::new();
+        for e in emails {
+            let e = validate_email(e)?;
+            if !clean.iter().any(|c| c.eq_ignore_ascii_case(&e)) {
+                clean.push(e);
+            }
+        }
+        for (other, rec) in &self.users {
+            if other == name {
+                continue;
+            }
+            let theirs = rec
+                .emails
+                .iter()
+                .map(String::as_str)
+                .chain(other.contains('@').then_some(other.as_str()));
+            for t in theirs {
+                if let Some(e) = clean.iter().find(|e| e.eq_ignore_ascii_case(t)) {
+                    return Err(ServerError::InvalidEmail(
+                        e.clone(),
+                        format!("user {other} already has it"),
+                    ));
+                }
+            }
+        }
+        self.record_mut(name)?.emails = clean;
+        Ok(())
+    }
+
+    /// Sets (or with `None` or an empty name, clears) the name other users see.
+    pub fn set_displayname(
+        &mut self,
+        name: &str,
+        display: Option<&str>,
+    ) -> Result<(), ServerError> {
+        let display = display.map(str::trim).filter(|d| !d.is_empty());
+        if display.is_some_and(|d| d.chars().any(char::is_control)) {
+            return Err(ServerError::InvalidDisplayName(
+                "it contains control characters",
+            ));
+        }
+        self.record_mut(name)?.displayname = display.map(str::to_string);
         Ok(())
     }
 
@@ -405,6 +463,15 @@ impl UserDb {
     }
 }
 
+/// The principals the DAV layer shows, from the users: name, display name, e-mail addresses.
+pub fn directory(db: &UserDb) -> davlite_dav::Directory {
+    davlite_dav::Directory::new(db.iter().map(|(name, rec)| davlite_dav::PrincipalInfo {
+        name: name.to_string(),
+        displayname: rec.displayname.clone(),
+        emails: rec.emails.clone(),
+    }))
+}
+
 /// Checks a password against a stored PHC hash; costs one argon2 evaluation (~15 ms).
 pub fn verify_hash(hash: &str, password: &str) -> bool {
     match PasswordHash::new(hash) {
@@ -457,6 +524,32 @@ pub fn validate_name(name: &str) -> Result<(), ServerError> {
     } else {
         Err(ServerError::InvalidUserName(name.to_string()))
     }
+}
+
+/// An e-mail address as a calendar user address: `local@domain`, no spaces, no control or
+/// URI-breaking characters; a leading `mailto:` is dropped. Returns the address to keep.
+pub fn validate_email(addr: &str) -> Result<String, ServerError> {
+    let a = addr.trim();
+    let a = match a.get(..7) {
+        Some(s) if s.eq_ignore_ascii_case("mailto:") => &a[7..],
+        _ => a,
+    };
+    let bad = |why: &str| Err(ServerError::InvalidEmail(addr.to_string(), why.to_string()));
+    let Some((local, domain)) = a.rsplit_once('@') else {
+        return bad("it has no @");
+    };
+    if local.is_empty() || domain.is_empty() || domain.starts_with('.') || domain.ends_with('.') {
+        return bad("it is not local@domain");
+    }
+    if a.len() > 254 {
+        return bad("it is longer than 254 characters");
+    }
+    if a.chars()
+        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | '"' | ',' | ';'))
+    {
+        return bad("it contains spaces, control characters or one of < > \" , ;");
+    }
+    Ok(a.to_string())
 }
 
 fn now_secs() -> i64 {
@@ -530,6 +623,55 @@ mod tests {
         for bad in ["", ".hidden", "a/b", "a b", "é", "x%2F", &"a".repeat(65)] {
             assert!(validate_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn emails_are_checked_unique_and_survive_a_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = UserDb::load(dir.path()).unwrap();
+        db.add("alice", "pw").unwrap();
+        db.add("bob", "pw").unwrap();
+        db.add("carol@example.org", "pw").unwrap();
+        db.set_emails(
+            "alice",
+            &[
+                "mailto:Alice@Example.com".into(),
+                "alice@example.com".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(db.get("alice").unwrap().emails, ["Alice@Example.com"]);
+        for taken in ["ALICE@example.com", "carol@example.org"] {
+            assert!(matches!(
+                db.set_emails("bob", &[taken.into()]),
+                Err(ServerError::InvalidEmail(..))
+            ));
+        }
+        for bad in ["bob", "@x", "b@", "b c@x", "b@x;y", "b@.x"] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+        db.set_displayname("alice", Some(" Alice Liddell "))
+            .unwrap();
+        db.save().unwrap();
+        let db = UserDb::load(dir.path()).unwrap();
+        let a = db.get("alice").unwrap();
+        assert_eq!(a.displayname.as_deref(), Some("Alice Liddell"));
+        assert_eq!(a.emails, ["Alice@Example.com"]);
+        assert!(db.get("bob").unwrap().emails.is_empty());
+    }
+
+    #[test]
+    fn users_files_from_before_addresses_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let hash = hash_password("pw").unwrap();
+        std::fs::write(
+            UserDb::path_in(dir.path()),
+            format!("[users.old]\nhash = \"{hash}\"\ncreated = 1\n"),
+        )
+        .unwrap();
+        let db = UserDb::load(dir.path()).unwrap();
+        let old = db.get("old").unwrap();
+        assert!(old.emails.is_empty() && old.displayname.is_none());
     }
 
     #[test]

@@ -20,22 +20,16 @@ pub const ALLOW_OBJECT: &str =
     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, REPORT";
 pub const ALLOW_UNMAPPED: &str = "OPTIONS, PUT, MKCOL, MKCALENDAR";
 pub const ALLOW_VIRTUAL: &str = "OPTIONS, GET, HEAD, PROPFIND, REPORT";
+/// The scheduling outbox: POST is how free-busy is asked for.
+pub const ALLOW_OUTBOX: &str = "OPTIONS, GET, HEAD, POST, PROPFIND, REPORT";
 
 pub fn allow(target: &Target) -> &'static str {
     match target {
         Target::Collection(_) => ALLOW_COLLECTION,
         Target::Object { meta: Some(_), .. } => ALLOW_OBJECT,
         Target::Object { meta: None, .. } | Target::Missing { .. } => ALLOW_UNMAPPED,
+        Target::ScheduleOutbox(_) => ALLOW_OUTBOX,
         _ => ALLOW_VIRTUAL,
-    }
-}
-
-/// The Allow header for a request whose target has not been resolved yet.
-pub fn allow_for_path(r: &Req) -> &'static str {
-    match r.dav.store().read().ok().and_then(|rd| r.target(&rd).ok()) {
-        Some(Target::Collection(_)) => ALLOW_COLLECTION_ITSELF,
-        Some(t) => allow(&t),
-        None => ALLOW_VIRTUAL,
     }
 }
 

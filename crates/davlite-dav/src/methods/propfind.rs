@@ -13,7 +13,7 @@ use crate::error::{DavError, DavResult};
 use crate::plan::ObjectPlan;
 use crate::props::{self, Res, Which};
 use crate::request::{Req, ReqInfo};
-use crate::resource::{ADDRESSBOOKS, CALENDARS, PRINCIPALS, Target};
+use crate::resource::{ADDRESSBOOKS, CALENDARS, INBOX, OUTBOX, PRINCIPALS, Target};
 use crate::stream::{self, WriteScanned};
 
 /// Whether the client asked for a minimal answer (no 404 propstats).
@@ -153,6 +153,26 @@ fn members(
             &which_of(&req),
             minimal,
         );
+    }
+    // A calendar home lists its scheduling inbox and outbox (Evolution and Apple find them in
+    // this listing), unless a collection of that name from before they existed stands there.
+    if let Some(user) = coll
+        .path
+        .strip_prefix(CALENDARS)
+        .and_then(|p| p.strip_prefix('/'))
+        && !user.contains('/')
+    {
+        for (name, res) in [
+            (INBOX, Res::ScheduleInbox(user)),
+            (OUTBOX, Res::ScheduleOutbox(user)),
+        ] {
+            if !children
+                .iter()
+                .any(|c| c.path.rsplit('/').next() == Some(name))
+            {
+                write_one(r, &reader, &mut w, &res, &which_of(&req), minimal);
+            }
+        }
     }
     // The collection's href is encoded once; each member only appends its own name.
     let base = Res::Collection(coll).href(r);

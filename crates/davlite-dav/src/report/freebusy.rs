@@ -1,16 +1,56 @@
 //! free-busy-query (RFC 4791 §7.10): a VFREEBUSY over the calendar's events in the range,
-//! answered as `text/calendar` with 200 (not a multistatus).
+//! answered as `text/calendar` with 200 (not a multistatus). The busy time of one calendar is
+//! computed here for the scheduling outbox too (see `crate::schedule`).
 
 use bytes::Bytes;
-use davlite_formats::{FreeBusyError, free_busy, render_free_busy};
+use davlite_formats::{BusyPeriod, FreeBusyError, free_busy_in, render_free_busy};
 use davlite_proto::Condition;
-use davlite_store::Reader;
+use davlite_store::{Collection, Reader};
 use http::{Response, StatusCode, header};
 
 use crate::DavBody;
 use crate::error::{DavError, DavResult};
 use crate::props::Res;
 use crate::request::Req;
+
+/// Busy time of `coll` within `[start, end)`: its objects overlapping the range, floating times
+/// in the calendar's time zone, leaving out the object whose UID is `mask_uid` (the event a
+/// client is rescheduling, whose current slot should show as free).
+pub fn calendar_busy(
+    reader: &Reader,
+    coll: &Collection,
+    start: i64,
+    end: i64,
+    mask_uid: Option<&str>,
+) -> DavResult<Result<Vec<BusyPeriod>, FreeBusyError>> {
+    let names = reader
+        .overlapping(&coll.path, start, end)
+        .map_err(DavError::internal)?;
+    let mut bodies = Vec::with_capacity(names.len());
+    for n in names {
+        if let Some((meta, b)) = reader.get(&coll.path, &n).map_err(DavError::internal)? {
+            if mask_uid.is_some() && meta.uid.as_deref() == mask_uid {
+                continue;
+            }
+            bodies.push(b);
+        }
+    }
+    let zone = crate::timezone::collection_zone(coll);
+    Ok(free_busy_in(
+        bodies.iter().map(Vec::as_slice),
+        start,
+        end,
+        &zone,
+    ))
+}
+
+/// Unix seconds now, for DTSTAMP.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
 
 pub fn run(
     _r: &Req,
@@ -27,29 +67,16 @@ pub fn run(
     if end <= start {
         return Err(DavError::forbidden(Condition::ValidFilter));
     }
-    let names = reader
-        .overlapping(&coll.path, start, end)
-        .map_err(DavError::internal)?;
-    let mut bodies = Vec::with_capacity(names.len());
-    for n in names {
-        if let Some((_, b)) = reader.get(&coll.path, &n).map_err(DavError::internal)? {
-            bodies.push(b);
-        }
-    }
     // An event recurring too often to list whole: RFC 4791 defines no partial VFREEBUSY, so
     // the answer is the postcondition a calendar-query over too much gets (§7.8), never busy
     // time silently cut short.
-    let periods = free_busy(bodies.iter().map(Vec::as_slice), start, end).map_err(|e| match e {
+    let periods = calendar_busy(reader, coll, start, end, None)?.map_err(|e| match e {
         FreeBusyError::TooManyInstances => {
             DavError::Refused(Condition::NumberOfMatchesWithinLimits, e.to_string())
         }
-        FreeBusyError::Recurrence(_) => DavError::Internal(e.to_string()),
+        _ => DavError::Internal(e.to_string()),
     })?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let text = render_free_busy(&periods, start, end, now);
+    let text = render_free_busy(&periods, start, end, now());
     Ok(Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/calendar; charset=utf-8")

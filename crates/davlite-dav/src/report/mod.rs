@@ -3,8 +3,10 @@
 
 mod data;
 mod expand_property;
-mod freebusy;
+pub(crate) mod freebusy;
 mod multiget;
+mod principal_match;
+mod principal_search;
 mod query;
 mod sync;
 
@@ -29,7 +31,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     access::check_read(r, &target)?;
     let res = Res::of(&target).ok_or_else(DavError::not_found)?;
     let name = report_name(&report);
-    if !props::supported_reports(&res).contains(&name) {
+    if !props::supported_reports(&res).contains(&name) && !props::is_principal_report(&name) {
         return Err(DavError::forbidden(Condition::SupportedReport));
     }
     let minimal = crate::methods::propfind::minimal(r);
@@ -73,6 +75,20 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         )?,
         Report::FreeBusyQuery { start, end } => return freebusy::run(r, &reader, &res, start, end),
         Report::ExpandProperty { tree } => expand_property::run(r, &reader, &res, &tree)?,
+        // RFC 3744 §9.4 asks for Depth 0; Thunderbird sends 1 and means the same search, so
+        // the Depth header is not held against the client.
+        Report::PrincipalPropertySearch(search) => {
+            let scope = match &res {
+                Res::Principal(u) if !search.apply_to_principal_collection_set => Some(*u),
+                _ => None,
+            };
+            principal_search::run(r, &reader, scope, &search, minimal)
+        }
+        Report::PrincipalSearchPropertySet => return Ok(principal_search::property_set()),
+        Report::PrincipalMatch(m) => {
+            principal_match::check_depth(r.header("depth"))?;
+            principal_match::run(r, &reader, &res, &m, minimal)?
+        }
         Report::Unknown(_) => return Err(DavError::forbidden(Condition::SupportedReport)),
     };
     Ok(crate::methods::propfind::multistatus(body, minimal))
@@ -87,6 +103,9 @@ fn report_name(report: &Report) -> QName {
         Report::AddressbookMultiget { .. } => QName::carddav("addressbook-multiget"),
         Report::SyncCollection { .. } => QName::dav("sync-collection"),
         Report::ExpandProperty { .. } => QName::dav("expand-property"),
+        Report::PrincipalPropertySearch(_) => QName::dav("principal-property-search"),
+        Report::PrincipalSearchPropertySet => QName::dav("principal-search-property-set"),
+        Report::PrincipalMatch(_) => QName::dav("principal-match"),
         Report::Unknown(q) => q.clone(),
         #[allow(unreachable_patterns)]
         _ => QName::dav("unknown"),

@@ -8,6 +8,9 @@ use crate::dom::{Element, Limits, parse_document};
 use crate::error::XmlError;
 use crate::qname::{Namespace, QName};
 use crate::request::filter::{calendar_filter, card_filter};
+use crate::request::principal::{
+    PrincipalMatch, PrincipalPropertySearch, principal_match, property_search,
+};
 use crate::request::propfind::{PropRequest, prop_request};
 use crate::request::time::parse_utc;
 
@@ -66,6 +69,12 @@ pub enum Report {
     },
     /// RFC 3253 §3.8.
     ExpandProperty { tree: Vec<ExpandItem> },
+    /// RFC 3744 §9.4.
+    PrincipalPropertySearch(PrincipalPropertySearch),
+    /// RFC 3744 §9.5 (the body is empty of content).
+    PrincipalSearchPropertySet,
+    /// RFC 3744 §9.3.
+    PrincipalMatch(PrincipalMatch),
     /// Any other report root.
     Unknown(QName),
 }
@@ -183,6 +192,11 @@ impl Report {
             "expand-property" if dav => Report::ExpandProperty {
                 tree: expand_items(&root)?,
             },
+            "principal-property-search" if dav => {
+                Report::PrincipalPropertySearch(property_search(&root)?)
+            }
+            "principal-search-property-set" if dav => Report::PrincipalSearchPropertySet,
+            "principal-match" if dav => Report::PrincipalMatch(principal_match(&root)?),
             _ => Report::Unknown(root.name.clone()),
         })
     }

@@ -10,6 +10,6 @@ pub use condition::{
 };
 pub use multistatus::{
     Elem, MultistatusWriter, Prop, PropContent, PropStat, mkcol_response, render_props,
-    render_propstats,
+    render_propstats, xml_document,
 };
 pub use xml::{escape_attr, escape_text};

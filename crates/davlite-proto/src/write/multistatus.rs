@@ -422,3 +422,41 @@ pub fn mkcol_response(propstats: &[PropStat<'_>]) -> Bytes {
     out.extend_from_slice(b"</D:mkcol-response>");
     Bytes::from(out)
 }
+
+/// A complete XML document whose root is `root`: for the answers that are neither a
+/// multistatus nor an error (`C:schedule-response`, `D:principal-search-property-set`). A root
+/// in one of the well-known namespaces declares the short prefixes, as a multistatus does.
+pub fn xml_document(root: &Elem<'_>) -> Bytes {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(XML_DECL);
+    let Some(prefix) = root.name.ns.fixed_prefix() else {
+        root.write(&mut Scope::standalone(), &mut out);
+        return Bytes::from(out);
+    };
+    let mut scope = Scope::with_root_prefixes();
+    out.push(b'<');
+    out.extend_from_slice(prefix.as_bytes());
+    out.push(b':');
+    out.extend_from_slice(root.name.local.as_bytes());
+    out.extend_from_slice(ROOT_NS_DECLS.as_bytes());
+    for (k, v) in &root.attrs {
+        out.push(b' ');
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(b"=\"");
+        escape_attr(&mut out, v);
+        out.push(b'"');
+    }
+    out.push(b'>');
+    for c in &root.children {
+        c.write(&mut scope, &mut out);
+    }
+    if let Some(t) = &root.text {
+        escape_text(&mut out, t);
+    }
+    out.extend_from_slice(b"</");
+    out.extend_from_slice(prefix.as_bytes());
+    out.push(b':');
+    out.extend_from_slice(root.name.local.as_bytes());
+    out.push(b'>');
+    Bytes::from(out)
+}
