@@ -43,9 +43,9 @@ pub use request::{
 };
 pub use value::PropValue;
 pub use write::{
-    Condition, DavKind, Elem, MultistatusWriter, NeedPrivilege, Prop, PropContent, PropStat,
-    error_body, error_body_with_reason, mkcol_response, precondition_failed_body, render_props,
-    render_propstats,
+    BodyCondition, Condition, DavKind, Elem, MultistatusWriter, NeedPrivilege, Prop, PropContent,
+    PropStat, error_body, error_body_with_reason, mkcol_response, precondition_failed_body,
+    render_props, render_propstats,
 };
 
 /// Namespace URI constants, for `match` on [`Namespace::as_str`].
