@@ -9,8 +9,8 @@ use std::borrow::Cow;
 
 use davlite_proto::{MultistatusWriter, Prop, PropContent, PropStat, QName};
 use davlite_store::{Collection, Etag, ObjectKind, ObjectMeta, ObjectView, Reader};
-use http::StatusCode;
 
+use crate::error::PropError;
 use crate::props::{self, Res, Which};
 use crate::request::ReqInfo;
 
@@ -148,7 +148,7 @@ impl ObjectPlan {
         let ok_propstat = !items.is_empty() || missing.is_empty() || minimal;
         let not_found = if !missing.is_empty() && !minimal {
             davlite_proto::render_propstats(&[PropStat::new(
-                StatusCode::NOT_FOUND,
+                PropError::Missing.status(),
                 missing.into_iter().map(Prop::empty).collect(),
             )])
         } else {

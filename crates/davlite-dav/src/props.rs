@@ -6,9 +6,8 @@ use std::borrow::Cow;
 use davlite_formats::ObjectKind;
 use davlite_proto::{Elem, Prop, PropContent, PropStat, PropValue, QName};
 use davlite_store::{Collection, CollectionKind, ObjectMeta, Reader};
-use http::StatusCode;
 
-use crate::error::quote_etag;
+use crate::error::{PropError, quote_etag};
 use crate::request::ReqInfo;
 use crate::resource::{ADDRESSBOOKS, CALENDARS, INBOX, OUTBOX, PRINCIPALS, Target};
 use crate::sync_token;
@@ -717,7 +716,7 @@ pub fn propstats<'a>(
     }
     if !missing.is_empty() && !minimal {
         out.push(PropStat::new(
-            StatusCode::NOT_FOUND,
+            PropError::Missing.status(),
             missing.into_iter().map(Prop::empty).collect(),
         ));
     }

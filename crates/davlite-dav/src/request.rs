@@ -102,20 +102,13 @@ pub fn handle(dav: &Dav, req: http::Request<Bytes>, ctx: &RequestContext) -> Res
         return redirect_to_base(dav);
     }
     let Some(user) = ctx.user.clone() else {
-        return Response::builder()
-            .status(StatusCode::UNAUTHORIZED)
-            .header(
-                header::WWW_AUTHENTICATE,
-                "Basic realm=\"davlite\", charset=\"UTF-8\"",
-            )
-            .body(DavBody::empty())
-            .expect("valid response");
+        return DavError::Unauthorized.into_response();
     };
 
     // The server refuses oversized bodies before reading them; an embedder that hands us a
     // body directly gets the same answer here, before anything is parsed.
     if body.len() as u64 > dav.config().max_body_bytes {
-        return DavError::Status(StatusCode::PAYLOAD_TOO_LARGE).into_response();
+        return DavError::BodyTooLarge.into_response();
     }
     let forwarded = forwarded_prefix(dav, &parts.headers);
     let server_root = path == "/" || path.is_empty();
@@ -180,7 +173,7 @@ fn dispatch(r: &Req) -> DavResult<Response<DavBody>> {
         "COPY" | "MOVE" => methods::copymove::handle(r),
         "REPORT" => crate::report::handle(r),
         "POST" => methods::post::handle(r),
-        _ => Err(DavError::Status(StatusCode::NOT_IMPLEMENTED)),
+        _ => Err(DavError::NotImplemented),
     }
 }
 

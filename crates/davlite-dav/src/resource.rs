@@ -40,8 +40,8 @@ pub enum Target {
         name: String,
         meta: Option<ObjectMeta>,
     },
-    /// Nothing, and no collection to put it in. `parent_exists` tells 404 from 409 for writes.
-    Missing { path: String, parent_exists: bool },
+    /// Nothing, and no collection that could hold it as an object.
+    Missing { path: String },
 }
 
 impl Target {
@@ -105,7 +105,6 @@ pub fn resolve(reader: &Reader, segments: &[String]) -> Result<Target, StoreErro
         [p, ..] if p == PRINCIPALS => {
             return Ok(Target::Missing {
                 path: segments.join("/"),
-                parent_exists: false,
             });
         }
         _ => {}
@@ -127,10 +126,7 @@ pub fn resolve(reader: &Reader, segments: &[String]) -> Result<Target, StoreErro
     }
     let (parent, name) = segments.split_at(segments.len() - 1);
     if parent.is_empty() {
-        return Ok(Target::Missing {
-            path,
-            parent_exists: true,
-        });
+        return Ok(Target::Missing { path });
     }
     match reader.collection(&parent.join("/"))? {
         Some(coll) => {
@@ -141,9 +137,6 @@ pub fn resolve(reader: &Reader, segments: &[String]) -> Result<Target, StoreErro
                 meta,
             })
         }
-        None => Ok(Target::Missing {
-            path,
-            parent_exists: false,
-        }),
+        None => Ok(Target::Missing { path }),
     }
 }

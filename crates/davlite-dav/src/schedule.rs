@@ -12,7 +12,7 @@
 //! `calendar-data`: python-caldav refuses any other child.
 
 use davlite_formats::{BusyPeriod, FreeBusyError, FreeBusyRequest, render_free_busy_reply};
-use davlite_proto::{Condition, Elem, QName, xml_document};
+use davlite_proto::{BodyCondition, Condition, Elem, QName, xml_document};
 use davlite_store::{CollectionKind, Reader};
 use http::{Response, StatusCode, header};
 
@@ -108,7 +108,9 @@ pub fn post(r: &Req, reader: &Reader, target: &Target) -> DavResult<Response<Dav
     }
     let mt = crate::media::parse(r.header("content-type").unwrap_or(""));
     if !crate::media::calendar_ok(&mt) {
-        return Err(DavError::forbidden(Condition::SupportedCalendarData));
+        return Err(DavError::forbidden(Condition::Body(
+            BodyCondition::SupportedCalendarData,
+        )));
     }
     let req = FreeBusyRequest::parse(&r.body)
         .map_err(|e| DavError::invalid_scheduling_message(e.to_string()))?;

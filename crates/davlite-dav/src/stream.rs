@@ -6,9 +6,9 @@ use davlite_proto::MultistatusWriter;
 use std::ops::ControlFlow;
 
 use davlite_store::{ObjectView, Reader};
-use http::StatusCode;
 
 use crate::DavBody;
+use crate::error::MemberError;
 use crate::request::ReqInfo;
 
 /// Flush to the client once this much is buffered.
@@ -121,7 +121,7 @@ impl Scanned {
                 Err(_) => {
                     // The status line is long gone: a 500 entry for the collection tells the
                     // client this listing is incomplete rather than letting it look short.
-                    w.response_status(&self.href, StatusCode::INTERNAL_SERVER_ERROR, None);
+                    MemberError::Unreadable.write(w, &self.href);
                     self.done = true;
                     self.tail = None;
                 }

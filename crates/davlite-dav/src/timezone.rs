@@ -9,7 +9,7 @@
 //! matching value: an IANA TZID makes `calendar-timezone-id`, an identifier makes a VTIMEZONE.
 
 use davlite_formats::tz::{self, Zone};
-use davlite_proto::{Condition, PropValue, QName};
+use davlite_proto::{BodyCondition, Condition, PropValue, QName};
 use davlite_store::Collection;
 
 use crate::error::{DavError, DavResult};
@@ -39,7 +39,10 @@ pub fn query_zone(
         return tz::parse_timezone_text(text)
             .map(|t| t.zone)
             .map_err(|why| {
-                DavError::Refused(Condition::ValidCalendarData, format!("C:timezone: {why}"))
+                DavError::Refused(
+                    Condition::Body(BodyCondition::ValidCalendarData),
+                    format!("C:timezone: {why}"),
+                )
             });
     }
     if let Some(id) = timezone_id {
@@ -88,8 +91,12 @@ pub fn in_step(
     let id = last(&idp, changes);
     let mut companion = None;
     if let Some(Some(v)) = &text {
-        let parsed = tz::parse_timezone_text(&v.text())
-            .map_err(|_| Box::new((tzp.clone(), Condition::ValidCalendarData)))?;
+        let parsed = tz::parse_timezone_text(&v.text()).map_err(|_| {
+            Box::new((
+                tzp.clone(),
+                Condition::Body(BodyCondition::ValidCalendarData),
+            ))
+        })?;
         companion = Some((idp.clone(), parsed.iana.map(PropValue::from_text)));
     }
     if let Some(Some(v)) = &id {

@@ -44,9 +44,9 @@ pub use request::{
 };
 pub use value::PropValue;
 pub use write::{
-    Condition, DavKind, Elem, MultistatusWriter, NeedPrivilege, Prop, PropContent, PropStat,
-    error_body, error_body_with_reason, mkcol_response, precondition_failed_body, render_props,
-    render_propstats, xml_document,
+    BodyCondition, Condition, DavKind, Elem, MultistatusWriter, NeedPrivilege, Prop, PropContent,
+    PropStat, error_body, error_body_with_reason, mkcol_response, precondition_failed_body,
+    render_props, render_propstats, xml_document,
 };
 
 /// Namespace URI constants, for `match` on [`Namespace::as_str`].

@@ -2,8 +2,8 @@
 //! propstat only, and parse error bodies only when they are XML (clients/README.md).
 
 use davlite_proto::{
-    Condition, DavKind, Elem, MultistatusWriter, NeedPrivilege, Prop, PropContent, PropStat,
-    PropValue, PropertyUpdate, QName, error_body, mkcol_response,
+    BodyCondition, Condition, DavKind, Elem, MultistatusWriter, NeedPrivilege, Prop, PropContent,
+    PropStat, PropValue, PropertyUpdate, QName, error_body, mkcol_response,
 };
 use http::StatusCode;
 
@@ -298,16 +298,19 @@ fn error_bodies() {
     );
     for (c, el) in [
         (
-            Condition::SupportedCalendarData,
+            Condition::Body(BodyCondition::SupportedCalendarData),
             "C:supported-calendar-data",
         ),
-        (Condition::ValidCalendarData, "C:valid-calendar-data"),
         (
-            Condition::ValidCalendarObjectResource,
+            Condition::Body(BodyCondition::ValidCalendarData),
+            "C:valid-calendar-data",
+        ),
+        (
+            Condition::Body(BodyCondition::ValidCalendarObjectResource),
             "C:valid-calendar-object-resource",
         ),
         (
-            Condition::SupportedCalendarComponent,
+            Condition::Body(BodyCondition::SupportedCalendarComponent),
             "C:supported-calendar-component",
         ),
         (
@@ -342,8 +345,14 @@ fn error_bodies() {
             "CR:addressbook-collection-location-ok",
         ),
         (Condition::ValidFilter, "C:valid-filter"),
-        (Condition::SupportedAddressData, "CR:supported-address-data"),
-        (Condition::ValidAddressData, "CR:valid-address-data"),
+        (
+            Condition::Body(BodyCondition::SupportedAddressData),
+            "CR:supported-address-data",
+        ),
+        (
+            Condition::Body(BodyCondition::ValidAddressData),
+            "CR:valid-address-data",
+        ),
         (
             Condition::SupportedAddressDataConversion,
             "CR:supported-address-data-conversion",
@@ -419,7 +428,7 @@ fn our_output_parses_with_our_reader() {
 #[test]
 fn error_body_with_reason_escapes_and_stays_parseable() {
     let b = davlite_proto::error_body_with_reason(
-        Condition::ValidCalendarData,
+        Condition::Body(BodyCondition::ValidCalendarData),
         "line 3: <BEGIN> & \u{7} missing",
     );
     assert_eq!(

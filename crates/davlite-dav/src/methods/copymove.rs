@@ -3,8 +3,7 @@
 //! checked in it.
 
 use davlite_proto::headers::{Destination, parse_overwrite};
-use davlite_proto::{Condition, DavKind};
-use davlite_store::{CollectionKind, StoreError};
+use davlite_store::StoreError;
 use http::{Response, StatusCode};
 
 use crate::DavBody;
@@ -15,6 +14,8 @@ use crate::href::HrefError;
 use crate::request::Req;
 use crate::resource::{self, Target};
 
+const INTO_ITSELF: &str = "a collection cannot be copied or moved into itself";
+
 pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let is_move = r.method.as_str() == "MOVE";
     let dest_raw = r
@@ -23,7 +24,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let dest = Destination::parse(dest_raw).map_err(|e| DavError::BadRequest(e.to_string()))?;
     if let (Some(a), Some(own)) = (&dest.authority, &r.authority) {
         if !a.eq_ignore_ascii_case(own) {
-            return Err(DavError::Status(StatusCode::BAD_GATEWAY));
+            return Err(DavError::ForeignDestination);
         }
     }
     let decoded = match r
@@ -32,7 +33,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         .decode_href(&dest.path, r.forwarded().as_deref())
     {
         Ok(d) => d,
-        Err(HrefError::Foreign) => return Err(DavError::Status(StatusCode::BAD_GATEWAY)),
+        Err(HrefError::Foreign) => return Err(DavError::ForeignDestination),
         Err(HrefError::Hostile(why)) => {
             return Err(DavError::BadRequest(format!("refused Destination: {why}")));
         }
@@ -53,7 +54,9 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     }
     access::check_write(r, &dest_target)?;
     if source.segments() == dest_target.segments() {
-        return Err(DavError::Status(StatusCode::FORBIDDEN));
+        return Err(DavError::Forbidden(
+            "the source and the destination are the same resource",
+        ));
     }
     let cond = Conditionals::parse(&r.headers)?;
     let src_etag = match &source {
@@ -74,14 +77,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let depth = r.header("depth").map(|d| d.trim().to_ascii_lowercase());
 
     match (&source, &dest_target) {
-        (
-            _,
-            Target::Missing {
-                parent_exists: false,
-                ..
-            },
-        ) => Err(DavError::Status(StatusCode::CONFLICT)),
-        (_, Target::Missing { .. }) => Err(DavError::Status(StatusCode::CONFLICT)),
+        (_, Target::Missing { .. }) => Err(DavError::MissingParent),
         (
             Target::Object { coll, name, .. },
             Target::Object {
@@ -107,10 +103,6 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                     .copy((&coll.path, name), (&dcoll.path, dname), overwrite, pre)
             };
             let out = res.map_err(|e| match e {
-                StoreError::WrongKind { .. } => DavError::forbidden(match dk {
-                    CollectionKind::AddressBook => Condition::SupportedAddressData,
-                    _ => Condition::SupportedCalendarData,
-                }),
                 // Without If-Match the only conditional is Overwrite: F, and the ETag of the
                 // destination is not the client's business.
                 StoreError::PreconditionFailed { .. } if cond.if_match.is_none() => {
@@ -132,12 +124,12 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             }
             if let Target::Collection(d) = dest {
                 if d.path.starts_with(&format!("{}/", c.path)) {
-                    return Err(DavError::Status(StatusCode::FORBIDDEN));
+                    return Err(DavError::Forbidden(INTO_ITSELF));
                 }
             }
             let to = dest.segments().join("/");
             if to.starts_with(&format!("{}/", c.path)) {
-                return Err(DavError::Status(StatusCode::FORBIDDEN));
+                return Err(DavError::Forbidden(INTO_ITSELF));
             }
             let shallow = depth.as_deref() == Some("0");
             let res = if is_move {
@@ -148,16 +140,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 r.dav.store().copy_collection(&c.path, &to, overwrite)
             };
             let created = res.map_err(|e| match e {
-                StoreError::WrongKind { .. } => {
-                    DavError::forbidden(Condition::CollectionLocationOk {
-                        kind: if c.kind == CollectionKind::AddressBook {
-                            DavKind::Addressbook
-                        } else {
-                            DavKind::Calendar
-                        },
-                    })
-                }
-                StoreError::ParentNotFound => DavError::Status(StatusCode::CONFLICT),
+                StoreError::WrongKind { .. } => DavError::location(c.kind),
                 StoreError::AlreadyExists => DavError::PreconditionFailed(None),
                 e => DavError::from_store(e, c.kind, &|n| n.to_string()),
             })?;
@@ -174,10 +157,9 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         (Target::Object { coll, name, .. }, Target::Collection(d)) => {
             // Overwriting a collection with an object (Overwrite: T, checked above): the
             // collection goes, then the object takes its name in the parent.
-            let (parent, dname) = d
-                .path
-                .rsplit_once('/')
-                .ok_or(DavError::Status(StatusCode::FORBIDDEN))?;
+            let (parent, dname) = d.path.rsplit_once('/').ok_or(DavError::Forbidden(
+                "a top-level collection cannot be replaced",
+            ))?;
             r.dav
                 .store()
                 .delete_collection(&d.path)
@@ -203,7 +185,9 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 .body(DavBody::empty())
                 .expect("valid response"))
         }
-        _ => Err(DavError::Status(StatusCode::FORBIDDEN)),
+        _ => Err(DavError::Forbidden(
+            "a collection cannot replace an object or take an object's place",
+        )),
     }
 }
 

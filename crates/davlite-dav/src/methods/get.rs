@@ -93,10 +93,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
 
 /// Whether an `Accept` header allows the stored vCard version (we do not convert versions).
 fn not_acceptable() -> DavError {
-    DavError::Condition(
-        StatusCode::NOT_ACCEPTABLE,
-        Condition::SupportedAddressDataConversion,
-    )
+    DavError::NotAcceptable(Condition::SupportedAddressDataConversion)
 }
 
 /// The vCard version to serve a card in, from `Accept` (RFC 6352 §6.3.2.1 with RFC 6350's

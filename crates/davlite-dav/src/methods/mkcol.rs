@@ -3,8 +3,8 @@
 
 use davlite_formats::{ComponentSet, ObjectKind};
 use davlite_proto::{
-    Condition, DavKind, MkCol, MkColKind, MultistatusWriter, PropStat, PropValue, QName, XmlError,
-    mkcol_response,
+    BodyCondition, Condition, DavKind, MkCol, MkColKind, MultistatusWriter, PropStat, PropValue,
+    QName, XmlError, mkcol_response,
 };
 use davlite_store::{CollectionKind, NewCollection, StoreError};
 use http::{Response, StatusCode, header};
@@ -34,7 +34,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     }
     let parent_kind = match &target {
         Target::Object { coll, .. } => coll.kind,
-        Target::Missing { .. } => return Err(DavError::Status(StatusCode::CONFLICT)),
+        Target::Missing { .. } => return Err(DavError::MissingParent),
         _ => return Err(DavError::MethodNotAllowed(super::options::ALLOW_VIRTUAL)),
     };
     drop(reader);
@@ -52,7 +52,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             Err(XmlError::UnsupportedMkcolRoot(_))
             | Err(XmlError::Malformed(_))
             | Err(XmlError::UnexpectedRoot { .. }) => {
-                return Err(DavError::Status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+                return Err(DavError::UnsupportedBody);
             }
             Err(e) => return Err(DavError::xml(e)),
         }
@@ -64,7 +64,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             MkColKind::Mkcol
         };
         if b.kind != expected {
-            return Err(DavError::Status(StatusCode::UNSUPPORTED_MEDIA_TYPE));
+            return Err(DavError::UnsupportedBody);
         }
     }
 
@@ -156,7 +156,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                         let ps = crate::methods::proppatch::refusal_propstats(
                             &names,
                             std::slice::from_ref(name),
-                            Condition::SupportedCalendarComponent,
+                            Condition::Body(BodyCondition::SupportedCalendarComponent),
                         );
                         return Ok(refusal(calendar_method, &target.href(&r.prefix), &ps));
                     }
@@ -190,24 +190,8 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 DavError::MethodNotAllowed(super::options::ALLOW_COLLECTION_ITSELF)
             });
         }
-        Err(StoreError::ParentNotFound) => return Err(DavError::Status(StatusCode::CONFLICT)),
-        Err(StoreError::WrongKind { .. }) => {
-            let dk = if kind == CollectionKind::AddressBook {
-                DavKind::Addressbook
-            } else {
-                DavKind::Calendar
-            };
-            return Err(DavError::forbidden(Condition::CollectionLocationOk {
-                kind: dk,
-            }));
-        }
-        Err(StoreError::QuotaExceeded) => {
-            return Err(DavError::Condition(
-                StatusCode::INSUFFICIENT_STORAGE,
-                Condition::QuotaNotExceeded,
-            ));
-        }
-        Err(e) => return Err(DavError::internal(e)),
+        Err(StoreError::WrongKind { .. }) => return Err(DavError::location(kind)),
+        Err(e) => return Err(DavError::from_store(e, kind, &|n| n.to_string())),
     }
     Ok(Response::builder()
         .status(StatusCode::CREATED)
@@ -255,10 +239,6 @@ fn refusal(calendar_method: bool, href: &str, ps: &[PropStat]) -> Response<DavBo
         w.response_propstat(href, ps);
         super::propfind::multistatus(DavBody::Full(w.finish()), false)
     } else {
-        Response::builder()
-            .status(StatusCode::FORBIDDEN)
-            .header(header::CONTENT_TYPE, "application/xml; charset=utf-8")
-            .body(DavBody::Full(mkcol_response(ps)))
-            .expect("valid response")
+        DavError::PropertiesRefused(mkcol_response(ps)).into_response()
     }
 }

@@ -3,11 +3,11 @@
 //! 424 Failed Dependency.
 
 use davlite_proto::{Condition, MultistatusWriter, Prop, PropStat, PropertyUpdate, QName};
-use http::{Response, StatusCode};
+use http::Response;
 
 use crate::DavBody;
 use crate::access;
-use crate::error::{DavError, DavResult};
+use crate::error::{DavError, DavResult, PropError};
 use crate::props;
 use crate::request::Req;
 use crate::resource::Target;
@@ -31,13 +31,13 @@ pub fn refusal_propstats<'a>(all: &[QName], bad: &[QName], cond: Condition) -> V
         .collect();
     let mut v = vec![
         PropStat::new(
-            StatusCode::FORBIDDEN,
+            PropError::Refused.status(),
             bad.iter().cloned().map(Prop::empty).collect(),
         )
         .with_error(cond),
     ];
     if !ok.is_empty() {
-        v.push(PropStat::new(StatusCode::FAILED_DEPENDENCY, ok));
+        v.push(PropStat::new(PropError::NotAttempted.status(), ok));
     }
     v
 }

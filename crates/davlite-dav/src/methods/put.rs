@@ -3,8 +3,8 @@
 //! every check that decides the write (precondition, UID, kind, limits, quota) inside the write
 //! transaction that performs it.
 
-use davlite_formats::{FormatError, ParsedObject, Precondition as FormatPrecondition};
-use davlite_proto::Condition;
+use davlite_formats::ParsedObject;
+use davlite_proto::{BodyCondition, Condition};
 use davlite_store::CollectionKind;
 use http::{Response, StatusCode, header};
 
@@ -22,11 +22,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     drop(reader);
     let (coll, name, current) = match target {
         Target::Object { coll, name, meta } => (coll, name, meta),
-        Target::Missing {
-            parent_exists: false,
-            ..
-        } => return Err(DavError::Status(StatusCode::CONFLICT)),
-        Target::Missing { .. } => return Err(DavError::Status(StatusCode::CONFLICT)),
+        Target::Missing { .. } => return Err(DavError::MissingParent),
         Target::Collection(_) => {
             return Err(DavError::MethodNotAllowed(
                 super::options::ALLOW_COLLECTION_ITSELF,
@@ -45,10 +41,14 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let mt = media::parse(content_type);
     match coll.kind {
         CollectionKind::Calendar if !media::calendar_ok(&mt) => {
-            return Err(DavError::forbidden(Condition::SupportedCalendarData));
+            return Err(DavError::forbidden(Condition::Body(
+                BodyCondition::SupportedCalendarData,
+            )));
         }
         CollectionKind::AddressBook if !media::vcard_ok(&mt) => {
-            return Err(DavError::forbidden(Condition::SupportedAddressData));
+            return Err(DavError::forbidden(Condition::Body(
+                BodyCondition::SupportedAddressData,
+            )));
         }
         _ => {}
     }
@@ -68,7 +68,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let cond = Conditionals::parse(&r.headers)?;
     let current_etag = current.as_ref().map(|m| m.etag);
     if r.dav.config().require_if_match && current.is_some() && cond.if_match.is_none() {
-        return Err(DavError::Status(StatusCode::PRECONDITION_REQUIRED));
+        return Err(DavError::PreconditionRequired);
     }
     // Conditionals the store cannot carry (both headers, or the WebDAV If header) are checked
     // against the snapshot; the store still re-checks If-Match / If-None-Match atomically.
@@ -98,7 +98,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             if !cond.hold(current_etag.as_ref()) {
                 return Err(DavError::PreconditionFailed(current_etag));
             }
-            return Err(format_refusal(&e));
+            return Err(DavError::body(&e));
         }
     };
 
@@ -124,17 +124,4 @@ pub fn stored(out: &davlite_store::PutOutcome) -> Response<DavBody> {
         .header(header::ETAG, quote_etag(&out.etag))
         .body(DavBody::empty())
         .expect("valid response")
-}
-
-/// The precondition a body refusal names (RFC 4791 §5.3.2.1, RFC 6352 §6.3.2.1).
-pub fn format_refusal(e: &FormatError) -> DavError {
-    let cond = match e.precondition() {
-        FormatPrecondition::ValidCalendarData => Condition::ValidCalendarData,
-        FormatPrecondition::ValidCalendarObjectResource => Condition::ValidCalendarObjectResource,
-        FormatPrecondition::SupportedCalendarComponent => Condition::SupportedCalendarComponent,
-        FormatPrecondition::SupportedCalendarData => Condition::SupportedCalendarData,
-        FormatPrecondition::ValidAddressData => Condition::ValidAddressData,
-        FormatPrecondition::SupportedAddressData => Condition::SupportedAddressData,
-    };
-    DavError::Refused(cond, e.to_string())
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use davlite_proto::{MultistatusWriter, Prop, PropContent, PropRequest, QName};
 use davlite_store::{Collection, ObjectMeta, Reader};
 
-use crate::error::{DavError, DavResult};
+use crate::error::{DavError, DavResult, MemberError};
 use crate::plan::ObjectPlan;
 use crate::props::{self, Res, Which};
 use crate::request::ReqInfo;
@@ -88,8 +88,8 @@ pub fn write_planned(
     }
     match reader.with_object(coll, name, |obj, body| plan.write(w, href, obj, Some(body))) {
         Ok(Some(())) => {}
-        Ok(None) => w.response_status(href, http::StatusCode::NOT_FOUND, None),
-        Err(_) => w.response_status(href, http::StatusCode::INTERNAL_SERVER_ERROR, None),
+        Ok(None) => MemberError::Missing.write(w, href),
+        Err(_) => MemberError::Unreadable.write(w, href),
     }
 }
 
@@ -114,7 +114,7 @@ pub fn write_object(
         r, reader, w, href, coll, name, meta, body, props, floating, minimal,
     );
     if done.is_err() {
-        w.response_status(href, http::StatusCode::INTERNAL_SERVER_ERROR, None);
+        MemberError::Unreadable.write(w, href);
     }
 }
 
@@ -140,11 +140,7 @@ fn try_write_object(
     {
         // RFC 6352 §8.7.2: a representation we cannot produce is 415 for that href, with the
         // precondition, and the rest of the report is answered.
-        w.response_status(
-            href,
-            http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Some(&davlite_proto::Condition::SupportedAddressDataConversion),
-        );
+        MemberError::UnsupportedConversion.write(w, href);
         return Ok(());
     }
     let mut extra: Vec<Prop> = Vec::new();
@@ -160,11 +156,7 @@ fn try_write_object(
         let Some(text) = render_data(&bytes, props, coll, floating) else {
             // An expansion that failed is an error for this href, never the unexpanded body
             // passed off as the expanded one.
-            w.response_status(
-                href,
-                http::StatusCode::FORBIDDEN,
-                Some(&davlite_proto::Condition::NumberOfMatchesWithinLimits),
-            );
+            MemberError::TooManyInstances.write(w, href);
             return Ok(());
         };
         owned_body = Some((data_name, text));

@@ -6,7 +6,7 @@ use davlite_store::Reader;
 use http::StatusCode;
 
 use crate::DavBody;
-use crate::error::DavResult;
+use crate::error::{DavResult, MemberError, PropError};
 use crate::props::{self, Res};
 use crate::request::Req;
 use crate::resource;
@@ -17,7 +17,7 @@ pub fn run(r: &Req, reader: &Reader, res: &Res, tree: &[ExpandItem]) -> DavResul
     let mut ps = vec![PropStat::ok(found)];
     if !missing.is_empty() {
         ps.push(PropStat::new(
-            StatusCode::NOT_FOUND,
+            PropError::Missing.status(),
             missing.into_iter().map(Prop::empty).collect(),
         ));
     }
@@ -83,13 +83,13 @@ fn nested_response(
         .ok()
         .and_then(|d| resource::resolve(reader, &d.segments).ok());
     let Some(target) = target else {
-        return resp.child(status_elem(StatusCode::NOT_FOUND));
+        return resp.child(status_elem(MemberError::Missing.status()));
     };
     let Some(res) = Res::of(&target) else {
-        return resp.child(status_elem(StatusCode::NOT_FOUND));
+        return resp.child(status_elem(MemberError::Missing.status()));
     };
     if crate::access::check_read(r, &target).is_err() {
-        return resp.child(status_elem(StatusCode::FORBIDDEN));
+        return resp.child(status_elem(MemberError::Forbidden.status()));
     }
     let (found, missing) = expand(r, reader, &res, items, depth);
     let to_elem = |p: Prop<'static>| prop_elem(p);
@@ -110,7 +110,7 @@ fn nested_response(
         resp = resp.child(
             Elem::empty(QName::dav("propstat"))
                 .child(nf)
-                .child(status_elem(StatusCode::NOT_FOUND)),
+                .child(status_elem(PropError::Missing.status())),
         );
     }
     resp

@@ -10,9 +10,7 @@ mod principal_search;
 mod query;
 mod sync;
 
-use davlite_formats::FilterError;
-use davlite_proto::{Condition, DavKind, QName, Report};
-use davlite_store::CollectionKind;
+use davlite_proto::{Condition, QName, Report};
 use http::Response;
 
 use crate::DavBody;
@@ -109,27 +107,5 @@ fn report_name(report: &Report) -> QName {
         Report::Unknown(q) => q.clone(),
         #[allow(unreachable_patterns)]
         _ => QName::dav("unknown"),
-    }
-}
-
-/// Maps a filter refusal to its precondition (RFC 4791 §7.8, RFC 6352 §8.6).
-pub fn filter_error(e: FilterError, kind: CollectionKind) -> DavError {
-    let dk = if kind == CollectionKind::AddressBook {
-        DavKind::Addressbook
-    } else {
-        DavKind::Calendar
-    };
-    let ns = dk.namespace();
-    match &e {
-        FilterError::Unsupported { element, .. } => DavError::Refused(
-            Condition::SupportedFilter {
-                kind: dk,
-                element: QName::new(ns, element.as_str()),
-                name: None,
-            },
-            e.to_string(),
-        ),
-        FilterError::Invalid { .. } => DavError::Refused(Condition::ValidFilter, e.to_string()),
-        _ => DavError::Internal(e.to_string()),
     }
 }

@@ -3,11 +3,10 @@
 
 use davlite_proto::{MultistatusWriter, PropRequest};
 use davlite_store::Reader;
-use http::StatusCode;
 
 use super::data::write_object;
 use crate::DavBody;
-use crate::error::DavResult;
+use crate::error::{DavResult, MemberError};
 use crate::props::Res;
 use crate::request::Req;
 use crate::stream::{self, WriteItem};
@@ -44,7 +43,7 @@ pub fn run(
                 .then(|| segs[segs.len() - 1].clone())
             });
         let Some(name) = found else {
-            w.response_status(&href, StatusCode::NOT_FOUND, None);
+            MemberError::Missing.write(w, &href);
             return;
         };
         if let Some(plan) = plan.as_mut() {
@@ -55,8 +54,8 @@ pub fn run(
             });
             match written {
                 Ok(Some(())) => {}
-                Ok(None) => w.response_status(&href, StatusCode::NOT_FOUND, None),
-                Err(_) => w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None),
+                Ok(None) => MemberError::Missing.write(w, &href),
+                Err(_) => MemberError::Unreadable.write(w, &href),
             }
             return;
         }
@@ -64,8 +63,8 @@ pub fn run(
             Ok(Some(meta)) => write_object(
                 info, reader, w, &href, &coll, &name, &meta, None, &props, None, minimal,
             ),
-            Ok(None) => w.response_status(&href, StatusCode::NOT_FOUND, None),
-            Err(_) => w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None),
+            Ok(None) => MemberError::Missing.write(w, &href),
+            Err(_) => MemberError::Unreadable.write(w, &href),
         }
     });
     Ok(stream::members(r, reader, w, hrefs, write, None))

@@ -10,12 +10,10 @@ use davlite_formats::{
 };
 use davlite_proto::{Condition, MultistatusWriter, PropRequest};
 use davlite_store::{Collection, CollectionKind, Reader};
-use http::StatusCode;
 
 use super::data::write_object;
-use super::filter_error;
 use crate::DavBody;
-use crate::error::{DavError, DavResult};
+use crate::error::{DavError, DavResult, MemberError};
 use crate::props::Res;
 use crate::request::Req;
 use crate::stream::{self, Tail, WriteItem};
@@ -72,7 +70,7 @@ pub fn calendar(
     zone: Zone,
     minimal: bool,
 ) -> DavResult<DavBody> {
-    validate_calendar_filter(&filter).map_err(|e| filter_error(e, CollectionKind::Calendar))?;
+    validate_calendar_filter(&filter).map_err(|e| DavError::filter(e, CollectionKind::Calendar))?;
     let w = MultistatusWriter::new();
     let coll = match res {
         Res::Collection(c) => (*c).clone(),
@@ -128,7 +126,7 @@ pub fn calendar(
                 }
             });
             if written.is_err() {
-                w.response_status(&href, StatusCode::INTERNAL_SERVER_ERROR, None);
+                MemberError::Unreadable.write(w, &href);
             }
             return;
         }
@@ -205,7 +203,7 @@ pub fn card(
     limit: Option<u32>,
     minimal: bool,
 ) -> DavResult<DavBody> {
-    validate_card_filter(&filter).map_err(|e| filter_error(e, CollectionKind::AddressBook))?;
+    validate_card_filter(&filter).map_err(|e| DavError::filter(e, CollectionKind::AddressBook))?;
     let w = MultistatusWriter::new();
     let (coll, names): (Collection, Vec<String>) = match res {
         Res::Collection(c) => (
@@ -260,11 +258,7 @@ pub fn card(
     let tail: Tail = Box::new(move |w| {
         if truncated.load(Ordering::Relaxed) {
             // RFC 6352 §8.6.1: the partial answer plus a 507 for the request-URI.
-            w.response_status(
-                &raw_path,
-                StatusCode::INSUFFICIENT_STORAGE,
-                Some(&Condition::NumberOfMatchesWithinLimits),
-            );
+            MemberError::Truncated.write(w, &raw_path);
         }
     });
     Ok(stream::members(r, reader, w, names, write, Some(tail)))

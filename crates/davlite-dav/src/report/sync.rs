@@ -4,10 +4,9 @@
 
 use davlite_proto::{Condition, MultistatusWriter, PropRequest};
 use davlite_store::{ChangeKind, Collection, CollectionId, CollectionKind, Reader, StoreError};
-use http::StatusCode;
 
 use super::data::write_object;
-use crate::error::{DavError, DavResult};
+use crate::error::{DavError, DavResult, MemberError};
 use crate::props::{self, Res};
 use crate::request::Req;
 use crate::stream::{self, Tail, WriteItem, WriteScanned};
@@ -51,8 +50,7 @@ pub fn run(
     if limit == Some(0) {
         // RFC 6578 §3.7: a limit we cannot honour. A page of nothing would hand back the same
         // token and a client following the 507 would ask again forever.
-        return Err(DavError::Condition(
-            StatusCode::INSUFFICIENT_STORAGE,
+        return Err(DavError::Insufficient(
             Condition::NumberOfMatchesWithinLimits,
         ));
     }
@@ -163,7 +161,7 @@ pub fn run(
             segs.push(&ch.name);
             let href = info.href_of(&segs, ch.is_collection);
             match ch.kind {
-                ChangeKind::Delete => w.response_status(&href, StatusCode::NOT_FOUND, None),
+                ChangeKind::Delete => MemberError::Missing.write(w, &href),
                 _ if ch.is_collection => match reader.collection(&segs.join("/")) {
                     Ok(Some(c)) if crate::access::visible(info, &c.path) => {
                         let res = Res::Collection(&c);
@@ -180,7 +178,7 @@ pub fn run(
                         w.response_propstat(&href, &ps);
                     }
                     Ok(Some(_)) => {}
-                    _ => w.response_status(&href, StatusCode::NOT_FOUND, None),
+                    _ => MemberError::Missing.write(w, &href),
                 },
                 _ => match known
                     .map(|m| Ok(Some(m)))
@@ -192,18 +190,14 @@ pub fn run(
                             minimal,
                         );
                     }
-                    _ => w.response_status(&href, StatusCode::NOT_FOUND, None),
+                    _ => MemberError::Missing.write(w, &href),
                 },
             }
         });
     let tail: Tail = Box::new(move |w| {
         if truncated {
             // RFC 6578 §3.6: a 507 for the request-URI, spelled as the client sent it.
-            w.response_status(
-                &raw_path,
-                StatusCode::INSUFFICIENT_STORAGE,
-                Some(&Condition::NumberOfMatchesWithinLimits),
-            );
+            MemberError::Truncated.write(w, &raw_path);
         }
         w.sync_token(&token);
     });
@@ -238,10 +232,5 @@ fn invalid_token(r: &Req, coll: &Collection) -> DavError {
         && coll.kind == CollectionKind::AddressBook
         && r.header("user-agent")
             .is_some_and(|ua| ua.contains("Thunderbird/"));
-    let status = if tb {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::FORBIDDEN
-    };
-    DavError::Condition(status, Condition::ValidSyncToken)
+    DavError::InvalidSyncToken { as_bad_request: tb }
 }

@@ -3,6 +3,7 @@
 //! element or put it in the wrong namespace.
 
 use bytes::Bytes;
+pub use davlite_formats::Precondition as BodyCondition;
 
 use crate::qname::{Namespace, QName};
 use crate::write::xml::{ROOT_NS_DECLS, Scope, XML_DECL};
@@ -39,14 +40,12 @@ pub struct NeedPrivilege {
 #[non_exhaustive]
 pub enum Condition {
     // CalDAV (RFC 4791)
-    /// `C:supported-calendar-data`: wrong media type or charset.
-    SupportedCalendarData,
-    /// `C:valid-calendar-data`: not parseable iCalendar.
-    ValidCalendarData,
-    /// `C:valid-calendar-object-resource`: breaks RFC 4791 §4.1.
-    ValidCalendarObjectResource,
-    /// `C:supported-calendar-component`: component type not allowed in this calendar.
-    SupportedCalendarComponent,
+    /// What is wrong with an iCalendar or vCard body (or its media type): one enum, defined by
+    /// davlite-formats beside the reasons that lead to it, so the element a refusal names is
+    /// decided where the body is understood (`C:valid-calendar-data`,
+    /// `C:valid-calendar-object-resource`, `C:supported-calendar-component`,
+    /// `C:supported-calendar-data`, `CR:valid-address-data`, `CR:supported-address-data`).
+    Body(BodyCondition),
     /// `C:min-date-time`.
     MinDateTime,
     /// `C:max-date-time`.
@@ -61,10 +60,6 @@ pub enum Condition {
     /// know, in `C:timezone-id` or `calendar-timezone-id`.
     ValidTimezone,
     // CardDAV (RFC 6352)
-    /// `CR:supported-address-data`: wrong media type or vCard version.
-    SupportedAddressData,
-    /// `CR:valid-address-data`: not exactly one parseable vCard with the required properties.
-    ValidAddressData,
     /// `CR:supported-address-data-conversion`: the requested vCard version cannot be produced.
     SupportedAddressDataConversion,
     // Both, namespace by kind
@@ -115,18 +110,14 @@ impl Condition {
     pub fn element(&self) -> QName {
         use Condition::*;
         let (ns, local): (Namespace, &'static str) = match self {
-            SupportedCalendarData => (Namespace::CALDAV, "supported-calendar-data"),
-            ValidCalendarData => (Namespace::CALDAV, "valid-calendar-data"),
-            ValidCalendarObjectResource => (Namespace::CALDAV, "valid-calendar-object-resource"),
-            SupportedCalendarComponent => (Namespace::CALDAV, "supported-calendar-component"),
+            Body(b) if b.is_carddav() => (Namespace::CARDDAV, b.element()),
+            Body(b) => (Namespace::CALDAV, b.element()),
             MinDateTime => (Namespace::CALDAV, "min-date-time"),
             MaxDateTime => (Namespace::CALDAV, "max-date-time"),
             MaxInstances => (Namespace::CALDAV, "max-instances"),
             MaxAttendeesPerInstance => (Namespace::CALDAV, "max-attendees-per-instance"),
             ValidFilter => (Namespace::CALDAV, "valid-filter"),
             ValidTimezone => (Namespace::CALDAV, "valid-timezone"),
-            SupportedAddressData => (Namespace::CARDDAV, "supported-address-data"),
-            ValidAddressData => (Namespace::CARDDAV, "valid-address-data"),
             SupportedAddressDataConversion => {
                 (Namespace::CARDDAV, "supported-address-data-conversion")
             }

@@ -5,8 +5,8 @@ mod multistatus;
 pub(crate) mod xml;
 
 pub use condition::{
-    Condition, DavKind, NeedPrivilege, REASON_NS, error_body, error_body_with_reason,
-    precondition_failed_body,
+    BodyCondition, Condition, DavKind, NeedPrivilege, REASON_NS, error_body,
+    error_body_with_reason, precondition_failed_body,
 };
 pub use multistatus::{
     Elem, MultistatusWriter, Prop, PropContent, PropStat, mkcol_response, render_props,
