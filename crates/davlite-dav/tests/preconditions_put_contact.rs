@@ -84,6 +84,18 @@ fn unparseable_multiple_or_incomplete_vcards_are_valid_address_data() {
     }
 }
 
+/// A vCard without UID: RFC 6352's `valid-address-data`, then
+/// `valid-addressbook-object-resource` for clients that look for that name; nothing stored.
+#[test]
+fn vcard_without_uid_names_both_address_book_elements() {
+    let f = fixture();
+    let uri = format!("{BOOK}no-uid.vcf");
+    let body = card("VERSION:3.0\r\nFN:A\r\nN:A;;;;\r\n");
+    refused(&f, &uri, &[VCF], &body, "valid-address-data")
+        .assert_contains("<CR:valid-address-data/><CR:valid-addressbook-object-resource/>");
+    f.req("GET", &uri, &[], "").assert_status(404);
+}
+
 #[test]
 fn uid_conflict_and_uid_change_are_no_uid_conflict_with_href() {
     let f = fixture();

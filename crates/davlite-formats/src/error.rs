@@ -29,6 +29,11 @@ pub enum Precondition {
     ValidAddressData,
     /// `CR:supported-address-data`: a vCard version or charset we do not take on PUT.
     SupportedAddressData,
+    /// A parseable vCard without UID. RFC 6352 names only `CR:valid-address-data` for this,
+    /// and that element is written; `CR:valid-addressbook-object-resource` follows it, by
+    /// analogy with CalDAV's `valid-calendar-object-resource` for a missing UID, for clients
+    /// that look for that name.
+    ValidAddressbookObjectResource,
 }
 
 impl Precondition {
@@ -41,6 +46,16 @@ impl Precondition {
             Precondition::SupportedCalendarData => "supported-calendar-data",
             Precondition::ValidAddressData => "valid-address-data",
             Precondition::SupportedAddressData => "supported-address-data",
+            Precondition::ValidAddressbookObjectResource => "valid-addressbook-object-resource",
+        }
+    }
+
+    /// The element RFC 6352 defines for this refusal, written before [`Self::element`] when
+    /// the two differ.
+    pub fn rfc_element(self) -> Option<&'static str> {
+        match self {
+            Precondition::ValidAddressbookObjectResource => Some("valid-address-data"),
+            _ => None,
         }
     }
 
@@ -48,7 +63,9 @@ impl Precondition {
     pub fn is_carddav(self) -> bool {
         matches!(
             self,
-            Precondition::ValidAddressData | Precondition::SupportedAddressData
+            Precondition::ValidAddressData
+                | Precondition::SupportedAddressData
+                | Precondition::ValidAddressbookObjectResource
         )
     }
 }
@@ -136,7 +153,7 @@ impl FormatError {
             MissingUid {
                 format: Format::Card,
                 ..
-            } => Precondition::ValidAddressData,
+            } => Precondition::ValidAddressbookObjectResource,
             UnsupportedComponent { .. } => Precondition::SupportedCalendarComponent,
             UnsupportedVersion { format, .. } | UnsupportedCharset { format, .. } => {
                 supported(format)

@@ -28,7 +28,10 @@ fn vcard_without_uid_is_refused_on_put_and_accepted_by_import() {
     let body = card("3.0", "FN:No Uid\r\n").into_bytes();
     let err = ParsedObject::vcard(body.clone()).unwrap_err();
     assert!(matches!(err, FormatError::MissingUid { .. }));
-    assert_eq!(err.precondition(), Precondition::ValidAddressData);
+    assert_eq!(
+        err.precondition(),
+        Precondition::ValidAddressbookObjectResource
+    );
     assert!(err.precondition().is_carddav());
     let obj = ParsedObject::vcard_with(body.clone(), &ParseOptions::import(Charset::Utf8)).unwrap();
     assert_eq!(obj.info.uid, None);

@@ -181,6 +181,17 @@ impl Condition {
                 }
                 scope.close(out, &q, pushed);
             }
+            Condition::Body(b) => {
+                if let Some(rfc) = b.rfc_element() {
+                    let ns = if b.is_carddav() {
+                        Namespace::CARDDAV
+                    } else {
+                        Namespace::CALDAV
+                    };
+                    scope.empty(out, &QName::from_static(ns, rfc));
+                }
+                scope.empty(out, &name);
+            }
             _ => scope.empty(out, &name),
         }
     }
