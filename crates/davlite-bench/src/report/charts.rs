@@ -183,6 +183,10 @@ pub fn percentile_svg(title: &str, curves: &[Curve<'_>]) -> Result<String, Strin
         Scale::new(1.0, 1.0, false)
     };
     let x_ticks: Vec<f64> = [0.0, 50.0, 90.0, 99.0, 99.9].map(nines).to_vec();
+    // Headroom above the highest value for the legend, so it never hides a curve: about
+    // 20 px per server out of the plot's ~310 px.
+    let legend_px = (curves.len() * 20 + 20).min(200) as f64;
+    let y_top = y.hi + (y.hi - y.lo) * legend_px / (310.0 - legend_px);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (760, 400)).into_drawing_area();
@@ -200,7 +204,7 @@ pub fn percentile_svg(title: &str, curves: &[Curve<'_>]) -> Result<String, Strin
                 },
                 Ticked {
                     lo: y.lo,
-                    hi: y.hi,
+                    hi: y_top,
                     ticks: y.ticks.clone(),
                 },
             )
