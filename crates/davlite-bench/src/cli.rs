@@ -76,6 +76,10 @@ struct Args {
     /// One JSON line per workload.
     #[arg(long)]
     json: bool,
+    /// Also write an HTML report here: a latency percentile chart and the figures of every
+    /// workload, self-contained; the charts also go to NAME-charts/*.svg beside it.
+    #[arg(long)]
+    report: Option<PathBuf>,
     /// Worker threads of the client runtime (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -139,6 +143,7 @@ fn run_cli(a: Args) -> Result<u64, BenchError> {
         timeline: a.timeline,
     };
     let json = a.json;
+    let report_path = a.report;
     let rt = crate::runtime(a.threads)?;
     let report = rt.block_on(crate::workloads::run_all(&cfg, |r| {
         let mut out = std::io::stdout().lock();
@@ -149,5 +154,10 @@ fn run_cli(a: Args) -> Result<u64, BenchError> {
         };
         let _ = out.flush();
     }))?;
+    if let Some(path) = &report_path {
+        let input = crate::report::run_input(&cfg, &report);
+        crate::report::write(&input, path).map_err(BenchError::Report)?;
+        eprintln!("davlite bench: report written to {}", path.display());
+    }
     Ok(report.total_errors())
 }

@@ -18,6 +18,10 @@ pub enum BenchError {
     /// the objects a workload reads): the server's answer is quoted.
     #[error("setup failed: {0}")]
     Setup(String),
+    /// The HTML report or one of its charts could not be drawn or written (the run itself
+    /// completed and its figures were printed).
+    #[error("cannot write the report: {0}")]
+    Report(String),
     /// The async runtime could not be built.
     #[error("cannot start the runtime: {0}")]
     Runtime(#[from] std::io::Error),

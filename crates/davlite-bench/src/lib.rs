@@ -26,6 +26,7 @@ mod config;
 mod error;
 mod http;
 pub mod objects;
+pub mod report;
 mod rng;
 mod runner;
 mod session;
@@ -36,6 +37,7 @@ mod xml;
 pub use cli::cli_main;
 pub use config::{Config, Workload};
 pub use error::BenchError;
+pub use report::report_cli_main;
 pub use stats::{ConflictOutcome, Latency, Report, WorkloadReport};
 pub use workloads::footprint;
 

@@ -80,6 +80,33 @@ impl Latency {
     }
 }
 
+/// The percentiles a report's latency curve is drawn through: evenly spaced on the "nines"
+/// scale (0, 90, 99, 99.9 are equally far apart), so the tail gets as many points as the body.
+/// A fixed, short list keeps a report's size independent of how many requests were timed.
+pub const CURVE_PERCENTILES: [f64; 25] = [
+    0.0, 25.0, 50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 92.0, 94.0, 95.0, 96.0, 97.0, 98.0, 98.5,
+    99.0, 99.2, 99.4, 99.5, 99.6, 99.7, 99.8, 99.85, 99.9,
+];
+
+/// Nearest-rank latency at each of [`CURVE_PERCENTILES`] over `sorted` samples (nanoseconds,
+/// ascending); empty when nothing was timed.
+pub fn latency_curve(sorted: &[u64]) -> Vec<(f64, Duration)> {
+    if sorted.is_empty() {
+        return Vec::new();
+    }
+    CURVE_PERCENTILES
+        .iter()
+        .map(|&p| {
+            // The epsilon keeps 99.9 % of 1000 at rank 999: 0.999 * 1000 is a hair over 999.
+            let i = ((p / 100.0) * sorted.len() as f64 - 1e-9).ceil() as usize;
+            (
+                p,
+                Duration::from_nanos(sorted[i.clamp(1, sorted.len()) - 1]),
+            )
+        })
+        .collect()
+}
+
 /// The outcome of the conflict workload: per round, how many writers were told they won.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConflictOutcome {
@@ -105,6 +132,8 @@ pub struct WorkloadReport {
     pub error_examples: Vec<String>,
     pub elapsed: Duration,
     pub latency: Latency,
+    /// (percentile, latency) at each of [`CURVE_PERCENTILES`]: the percentile plot of a report.
+    pub latency_curve: Vec<(f64, Duration)>,
     pub bytes_sent: u64,
     pub bytes_received: u64,
     pub conflict: Option<ConflictOutcome>,
@@ -123,7 +152,9 @@ impl WorkloadReport {
         mut rec: Recorder,
         elapsed: Duration,
     ) -> Self {
+        // from_samples sorts the samples, which the curve needs.
         let latency = Latency::from_samples(&mut rec.samples);
+        let latency_curve = latency_curve(&rec.samples);
         WorkloadReport {
             workload: workload.to_string(),
             objects,
@@ -134,6 +165,7 @@ impl WorkloadReport {
             error_examples: rec.error_examples,
             elapsed,
             latency,
+            latency_curve,
             bytes_sent: rec.bytes_sent,
             bytes_received: rec.bytes_received,
             conflict: None,
@@ -169,6 +201,16 @@ impl WorkloadReport {
             "bytes_sent": self.bytes_sent,
             "bytes_received": self.bytes_received,
         });
+        if !self.latency_curve.is_empty() {
+            // Added after the fields above, which scripts already read: [percentile, ms] pairs
+            // from which `davlite bench-report` draws several runs' curves together.
+            v["latency_percentiles_ms"] = json!(
+                self.latency_curve
+                    .iter()
+                    .map(|&(p, d)| json!([p, ms(d)]))
+                    .collect::<Vec<_>>()
+            );
+        }
         if !self.error_examples.is_empty() {
             v["error_examples"] = json!(self.error_examples);
         }
@@ -272,6 +314,36 @@ mod tests {
         assert_eq!(l.max, Duration::from_micros(100));
         assert_eq!(l.mean, Duration::from_nanos(50_500));
         assert_eq!(Latency::from_samples(&mut []), Latency::default());
+    }
+
+    #[test]
+    fn curve_follows_the_sorted_samples_and_reaches_the_tail() {
+        let mut s: Vec<u64> = (1..=1000).rev().map(|i| i * 1000).collect();
+        let l = Latency::from_samples(&mut s);
+        let c = latency_curve(&s);
+        assert_eq!(c.len(), CURVE_PERCENTILES.len());
+        assert_eq!(c[0], (0.0, Duration::from_micros(1)));
+        let at = |p: f64| c.iter().find(|x| x.0 == p).unwrap().1;
+        assert_eq!(at(50.0), l.p50);
+        assert_eq!(at(99.0), l.p99);
+        assert_eq!(at(99.9), Duration::from_micros(999));
+        assert!(c.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1));
+        assert!(latency_curve(&[]).is_empty());
+        let w = WorkloadReport::from_recorder(
+            "get",
+            3,
+            1,
+            Recorder {
+                samples: vec![3_000_000, 1_000_000, 2_000_000],
+                ok: 3,
+                ..Default::default()
+            },
+            Duration::from_secs(1),
+        );
+        let j = w.to_json();
+        let pts = j["latency_percentiles_ms"].as_array().unwrap();
+        assert_eq!(pts[0], json!([0.0, 1.0]));
+        assert_eq!(pts.last().unwrap(), &json!([99.9, 3.0]));
     }
 
     #[test]

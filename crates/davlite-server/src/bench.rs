@@ -7,3 +7,9 @@ use std::process::ExitCode;
 pub fn run(args: Vec<String>) -> ExitCode {
     davlite_bench::cli_main(args)
 }
+
+/// Forwards the arguments after `bench-report` to the report writer: earlier JSON results,
+/// possibly of several servers, to one HTML page with charts.
+pub fn report(args: Vec<String>) -> ExitCode {
+    davlite_bench::report_cli_main(args)
+}

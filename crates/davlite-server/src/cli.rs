@@ -73,6 +73,13 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// One HTML report with charts from earlier `davlite bench --json` output, of one or several servers (scripts/compare-peers --report uses it).
+    #[command(name = "bench-report", disable_help_flag = true)]
+    BenchReport {
+        /// Arguments for the report writer (`davlite bench-report --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Args)]
@@ -420,6 +427,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Backup(a) => crate::backup::backup_cmd(&a.data.place()?, &a.to),
         Command::Bench { args } => Ok(crate::bench::run(args)),
+        Command::BenchReport { args } => Ok(crate::bench::report(args)),
     }
 }
 
@@ -643,5 +651,6 @@ mod tests {
         assert!(parse("davlite backup --data d").is_err());
         parse("davlite serve --metrics").unwrap();
         parse("davlite bench --url http://x/ --workload get").unwrap();
+        parse("davlite bench-report --from a.jsonl b.jsonl --out r.html").unwrap();
     }
 }
