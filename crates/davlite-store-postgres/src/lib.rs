@@ -105,11 +105,22 @@ impl std::fmt::Debug for PgStore {
 }
 
 fn config(url: &str) -> Result<postgres::Config> {
-    url.parse::<postgres::Config>().map_err(|e| {
+    let mut config = url.parse::<postgres::Config>().map_err(|e| {
         StoreError::Storage(StorageError::msg(format!(
             "invalid PostgreSQL connection string: {e}"
         )))
-    })
+    })?;
+    // Every statement is prepared once per connection. After five executions PostgreSQL may
+    // switch a prepared statement to a generic plan chosen from the statistics of that moment;
+    // for a store that starts empty those say "no rows", and the cached plan scans whole
+    // tables once they hold thousands (measured: one-week query 8.3 s, incremental sync 636 ms
+    // at 10,000 events). Custom plans cost a planning step per execution and follow the data.
+    let options = match config.get_options() {
+        Some(o) if !o.is_empty() => format!("{o} -c plan_cache_mode=force_custom_plan"),
+        _ => "-c plan_cache_mode=force_custom_plan".to_string(),
+    };
+    config.options(&options);
+    Ok(config)
 }
 
 pub(crate) fn connect_client(url: &str) -> Result<Client> {
