@@ -47,6 +47,23 @@ impl From<DavBody> for ResponseBody {
     }
 }
 
+/// A stream cut short (the client went away) still holds its snapshot: with a store on a
+/// database server, ending it is a round trip, made with the async worker stepped aside.
+impl Drop for ResponseBody {
+    fn drop(&mut self) {
+        if let ResponseBody::Stream {
+            chunks,
+            blocking: true,
+        } = self
+        {
+            let rest = std::mem::replace(chunks, Box::new(std::iter::empty()));
+            if tokio::runtime::Handle::try_current().is_ok() {
+                tokio::task::block_in_place(|| drop(rest));
+            }
+        }
+    }
+}
+
 impl http_body::Body for ResponseBody {
     type Data = Bytes;
     type Error = std::io::Error;
@@ -70,7 +87,15 @@ impl http_body::Body for ResponseBody {
                 match catch_unwind(AssertUnwindSafe(next)) {
                     Ok(Some(chunk)) if chunk.is_empty() => continue,
                     Ok(Some(chunk)) => return Poll::Ready(Some(Ok(Frame::data(chunk)))),
-                    Ok(None) => return Poll::Ready(None),
+                    Ok(None) => {
+                        // The stream holds the store snapshot; ending it may wait on the
+                        // database, so it is dropped here, stepped aside, not by hyper later.
+                        let done = std::mem::replace(chunks, Box::new(std::iter::empty()));
+                        if *blocking {
+                            tokio::task::block_in_place(|| drop(done));
+                        }
+                        return Poll::Ready(None);
+                    }
                     Err(_) => {
                         tracing::error!("response body stream panicked; connection closed");
                         return Poll::Ready(Some(Err(std::io::Error::other(

@@ -18,8 +18,8 @@ pub(crate) type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 pub struct Conn {
     client: Client,
     stmts: HashMap<&'static str, Statement>,
-    /// A snapshot's read-only transaction is still open on it: the snapshot was dropped without
-    /// talking to the server (see [`Conn::end_later`]), so the next user ends it first.
+    /// A snapshot's read-only transaction may still be open on it (its rollback failed), so the
+    /// next user ends it first.
     open_tx: bool,
 }
 
@@ -32,10 +32,8 @@ impl Conn {
         }
     }
 
-    /// Leaves the current read-only transaction for the next checkout to roll back. A snapshot
-    /// may be dropped anywhere, including on an async runtime's worker (the last chunk of a
-    /// streamed answer is dropped by the HTTP server there), where the blocking driver must not
-    /// wait on the network; and the rollback then rides in the next BEGIN's round trip.
+    /// Leaves the current read-only transaction for the next checkout to roll back, in the
+    /// same round trip as its BEGIN.
     pub(crate) fn end_later(&mut self) {
         self.open_tx = true;
     }

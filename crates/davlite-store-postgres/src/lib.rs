@@ -148,11 +148,7 @@ impl PgStore {
         }
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size.max(1))
-            // A snapshot leaves its read-only transaction for the next checkout to end (see
-            // `Conn::end_later`); idle connections are closed after a minute so none keeps an
-            // old snapshot (and with it VACUUM's horizon) for longer than that.
-            .min_idle(Some(0))
-            .idle_timeout(Some(Duration::from_secs(60)))
+            .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(30))
             // No test query on every checkout (a round trip per request): a connection the
             // server closed shows at our BEGIN, and `begin` replaces it then.
