@@ -580,3 +580,150 @@ fn object_count(verify: &str) -> usize {
         .and_then(|p| p.split_whitespace().next()?.parse().ok())
         .unwrap_or_else(|| panic!("object count in {verify}"))
 }
+
+/// The long commands draw a progress bar on stderr (forced here: the test's stderr is a pipe,
+/// where they draw none), each reaching 100% with the real count, while standard output and
+/// the files they write stay exactly what they are without one.
+#[test]
+fn long_commands_show_progress_bars_on_stderr_only() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let data = data.to_str().unwrap();
+    ok(
+        &davlite(
+            &[
+                "user",
+                "add",
+                "pat",
+                "--password",
+                "pw-123456",
+                "--data",
+                data,
+            ],
+            None,
+        ),
+        "user add",
+    );
+    // 600 events: more than one step of verify's progress (every 256 objects).
+    let mut ics = String::new();
+    for i in 0..600 {
+        let one = event(&format!("p{i}"), 10);
+        let body = one
+            .trim_start_matches(
+                "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite tests//ops//EN\r\n",
+            )
+            .trim_end_matches("END:VCALENDAR\r\n");
+        ics.push_str(body);
+    }
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite tests//ops//EN\r\n{ics}END:VCALENDAR\r\n"
+    );
+    let file = work.path().join("in.ics");
+    std::fs::write(&file, ics).unwrap();
+    let always = [("DAVLITE_PROGRESS".to_string(), "always".to_string())];
+    let run = |args: &[&str], env: &[(String, String)]| {
+        let out = davlite_tests::davlite_with_env(args, None, env);
+        let stdout = ok(&out, &args.join(" "));
+        (
+            stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.stdout,
+        )
+    };
+    let bar = |stderr: &str, label: &str, amount: &str| {
+        let line = stderr
+            .split(['\r', '\n'])
+            .rfind(|l| l.starts_with(&format!("{label} [")))
+            .unwrap_or_else(|| panic!("no {label} bar in {stderr:?}"));
+        assert!(
+            line.contains("100%") && line.contains(amount) && line.contains(&"#".repeat(30)),
+            "{label}: {line:?}"
+        );
+    };
+
+    let (_, err, _) = run(
+        &[
+            "import",
+            "--data",
+            data,
+            "--user",
+            "pat",
+            "--collection",
+            "default",
+            file.to_str().unwrap(),
+        ],
+        &always,
+    );
+    bar(&err, "import", "600/600 objects");
+
+    let exported = work.path().join("out.ics");
+    let (_, err, _) = run(
+        &[
+            "export",
+            "--data",
+            data,
+            "--user",
+            "pat",
+            "--collection",
+            "default",
+            "-o",
+            exported.to_str().unwrap(),
+        ],
+        &always,
+    );
+    bar(&err, "export", "600/600 objects");
+    let (_, err, stdout) = run(
+        &[
+            "export",
+            "--data",
+            data,
+            "--user",
+            "pat",
+            "--collection",
+            "default",
+        ],
+        &always,
+    );
+    bar(&err, "export", "600/600 objects");
+    assert!(
+        stdout == std::fs::read(&exported).unwrap(),
+        "the bar stays out of the data"
+    );
+
+    let dump = work.path().join("all.dump");
+    let (_, err, _) = run(
+        &["export", "--data", data, "--dump", dump.to_str().unwrap()],
+        &always,
+    );
+    bar(&err, "export", "600/600 objects");
+    let (_, err, _) = run(&["verify", "--data", data], &always);
+    bar(&err, "verify", "600/600 objects");
+    assert!(
+        err.contains("verify [") && err.matches("verify [").count() >= 2,
+        "verify reports on its way, not only at the end: {err:?}"
+    );
+    let restored = work.path().join("restored");
+    let (_, err, _) = run(
+        &[
+            "restore",
+            dump.to_str().unwrap(),
+            "--data",
+            restored.to_str().unwrap(),
+        ],
+        &always,
+    );
+    let size = std::fs::metadata(&dump).unwrap().len() as f64 / (1024.0 * 1024.0);
+    bar(&err, "restore", &format!("{size:.1} MiB / {size:.1} MiB"));
+    let backup = work.path().join("b.dump");
+    let (stdout, err, _) = run(
+        &["backup", "--data", data, "--to", backup.to_str().unwrap()],
+        &always,
+    );
+    assert!(stdout.contains("from the store directly"), "{stdout}");
+    bar(&err, "backup", "600/600 objects");
+
+    // Without a terminal (and without the variable) there is no bar, only the summary.
+    let (stdout, err, _) = run(&["verify", "--data", restored.to_str().unwrap()], &[]);
+    assert_eq!(object_count(&stdout), 600, "{stdout}");
+    assert!(!err.contains('['), "no bar on a pipe: {err:?}");
+}

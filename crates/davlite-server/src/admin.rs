@@ -2,7 +2,7 @@
 //! verify. The running server holds a redb store file open, so with the embedded store these
 //! run while it is stopped; a PostgreSQL store they share with running servers.
 
-use std::io::IsTerminal;
+use crate::progress::{Bar, Unit};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -204,22 +204,9 @@ pub fn import_cmd(
     Dav::new(store.clone(), DavConfig::default())
         .provision_user(user)
         .map_err(|e| anyhow::anyhow!("creating the homes of {user}: {e}"))?;
-    let tty = std::io::stderr().is_terminal();
-    let progress = move |done: usize, total: usize| {
-        if tty && (done % 50 == 0 || done == total) {
-            let width = 30;
-            let filled = (done * width).checked_div(total).unwrap_or(width);
-            eprint!(
-                "\r[{}{}] {done}/{total}",
-                "#".repeat(filled),
-                " ".repeat(width - filled)
-            );
-            if done == total {
-                eprintln!();
-            }
-        }
-    };
-    let report = import::import_files(&store, user, collection, files, &progress)?;
+    let bar = Bar::new("import", Unit::Objects);
+    let report = import::import_files(&store, user, collection, files, &bar.report())?;
+    bar.finish();
     for (file, entry, reason) in &report.skipped {
         eprintln!("skipped {} entry {entry}: {reason}", file.display());
     }
@@ -247,11 +234,22 @@ pub fn export_collection_cmd(
                 std::fs::File::create(path)
                     .with_context(|| format!("creating {}", path.display()))?,
             );
-            let n = import::export_collection(&store, user, collection, &mut f)?;
+            let bar = Bar::new("export", Unit::Objects);
+            let n = import::export_collection(&store, user, collection, &mut f, &bar.report())?;
+            bar.finish();
             eprintln!("exported {n} objects to {}", path.display());
         }
         None => {
-            import::export_collection(&store, user, collection, &mut std::io::stdout().lock())?;
+            // Standard output carries the data; the bar still goes to a terminal's stderr.
+            let bar = Bar::new("export", Unit::Objects);
+            import::export_collection(
+                &store,
+                user,
+                collection,
+                &mut std::io::stdout().lock(),
+                &bar.report(),
+            )?;
+            bar.finish();
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -260,7 +258,9 @@ pub fn export_collection_cmd(
 pub fn export_dump_cmd(place: &Place, path: &Path) -> anyhow::Result<ExitCode> {
     let store = open_store(place)?;
     let users = UserDb::load_from(place.user_source(Some(&store))?)?;
-    let counts = dump::write_dump(&store, &users, path)?;
+    let bar = Bar::new("export", Unit::Objects);
+    let counts = dump::write_dump(&store, &users, path, &bar.report())?;
+    bar.finish();
     println!(
         "wrote {}: {} collections, {} objects, {} users",
         path.display(),
@@ -291,7 +291,10 @@ pub fn restore_cmd(place: &Place, path: &Path) -> anyhow::Result<ExitCode> {
             place.describe()
         );
     }
-    let counts = dump::restore_dump(&store, &mut users, path)?;
+    let bar = Bar::new("restore", Unit::Bytes);
+    let counts = dump::restore_dump(&store, &mut users, path, &bar.report());
+    bar.finish();
+    let counts = counts?;
     users.save()?;
     println!(
         "restored {}: {} collections, {} objects, {} users",
@@ -306,7 +309,21 @@ pub fn restore_cmd(place: &Place, path: &Path) -> anyhow::Result<ExitCode> {
 pub fn verify_cmd(place: &Place) -> anyhow::Result<ExitCode> {
     let store = open_store(place)?;
     let users = UserDb::load_from(place.user_source(Some(&store))?).context("users")?;
-    let report = store.verify().map_err(|e| anyhow::anyhow!("verify: {e}"))?;
+    let total = store
+        .read()
+        .and_then(|r| r.counts())
+        .map_err(|e| anyhow::anyhow!("verify: {e}"))?
+        .objects;
+    let bar = Bar::new("verify", Unit::Objects);
+    // The total is a moment older than the verify's own snapshot: writes may land in between.
+    let report = store
+        .verify_with_progress(&mut |done| bar.set(done, total.max(done)))
+        .map_err(|e| anyhow::anyhow!("verify: {e}"));
+    if let Ok(r) = &report {
+        bar.set(r.objects, r.objects.max(1));
+    }
+    bar.finish();
+    let report = report?;
     println!(
         "{} users, {} collections, {} objects ({} body bytes), {} change-log entries",
         users.names().count(),

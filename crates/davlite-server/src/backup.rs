@@ -8,6 +8,7 @@
 //! Either way the outcome is recorded in `<data>/last-backup.json` for status pages and
 //! `/metrics`.
 
+use crate::progress::{Bar, Unit};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -51,10 +52,11 @@ pub fn write_backup(
     users: UserSource,
     data: &Path,
     to: &Path,
+    progress: crate::progress::Report<'_>,
 ) -> Result<BackupRecord, ServerError> {
     let start = Instant::now();
     let users = UserDb::load_from(users)?;
-    let counts = dump::write_dump(store, &users, to)?;
+    let counts = dump::write_dump(store, &users, to, progress)?;
     let bytes = std::fs::metadata(to)
         .map_err(|e| ServerError::io(to, e))?
         .len();
@@ -103,7 +105,12 @@ pub fn backup_cmd(place: &Place, to: &Path) -> anyhow::Result<std::process::Exit
             })?;
             let users = place.user_source(Some(&store))?;
             (
-                write_backup(&store, users, data, &to)?,
+                {
+                    let bar = Bar::new("backup", Unit::Objects);
+                    let rec = write_backup(&store, users, data, &to, &bar.report())?;
+                    bar.finish();
+                    rec
+                },
                 "from the store directly",
             )
         }

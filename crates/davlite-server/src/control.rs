@@ -246,7 +246,7 @@ mod server {
         let users = state.auth.user_source().clone();
         let job = move || {
             let _guard = guard;
-            crate::backup::write_backup(&store, users, &data, &to)
+            crate::backup::write_backup(&store, users, &data, &to, &crate::progress::silent)
         };
         let result = tokio::task::spawn_blocking(job).await;
         busy.store(false, Ordering::Release);

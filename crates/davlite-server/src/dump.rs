@@ -8,6 +8,7 @@
 //! their members and children (tree order), so a restore can create them as it reads.
 //! Sync tokens are not carried over: after a restore, clients resynchronise once.
 
+use crate::progress::Report;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
@@ -163,7 +164,13 @@ fn encode_collection(c: &Collection) -> Vec<u8> {
 }
 
 /// Writes the whole store (one consistent snapshot) and the users of `data` to `path`.
-pub fn write_dump(store: &Store, users: &UserDb, path: &Path) -> Result<DumpCounts, ServerError> {
+/// `progress` counts objects against the snapshot's total.
+pub fn write_dump(
+    store: &Store,
+    users: &UserDb,
+    path: &Path,
+    progress: Report<'_>,
+) -> Result<DumpCounts, ServerError> {
     let tmp = path.with_extension("partial");
     // The dump holds every user's password hash: readable by its owner only.
     let mut options = std::fs::OpenOptions::new();
@@ -205,10 +212,16 @@ pub fn write_dump(store: &Store, users: &UserDb, path: &Path) -> Result<DumpCoun
         .children("")
         .map_err(|e| ServerError::Store(e.to_string()))?;
     stack.reverse();
+    let total = reader
+        .counts()
+        .map_err(|e| ServerError::Store(e.to_string()))?
+        .objects;
+    progress(0, total);
     while let Some(c) = stack.pop() {
         frame(&mut out, COLLECTION, &encode_collection(&c))?;
         counts.collections += 1;
         counts.objects += dump_objects(&reader, &c.path, &mut out)?;
+        progress(counts.objects, total);
         let mut kids = reader
             .children(&c.path)
             .map_err(|e| ServerError::Store(e.to_string()))?;
@@ -272,6 +285,7 @@ pub fn restore_dump(
     store: &Store,
     users: &mut UserDb,
     path: &Path,
+    progress: Report<'_>,
 ) -> Result<DumpCounts, ServerError> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<ObjectFrame>(RESTORE_WRITERS * 4);
     let rx = std::sync::Mutex::new(rx);
@@ -308,7 +322,7 @@ pub fn restore_dump(
                 }
             });
         }
-        let read = read_frames(store, users, path, &tx, &failed);
+        let read = read_frames(store, users, path, &tx, &failed, progress);
         drop(tx);
         read
     });
@@ -333,8 +347,11 @@ fn read_frames(
     path: &Path,
     writers: &std::sync::mpsc::SyncSender<ObjectFrame>,
     failed: &std::sync::atomic::AtomicBool,
+    progress: Report<'_>,
 ) -> Result<(DumpCounts, DumpCounts), ServerError> {
     let file = std::fs::File::open(path).map_err(|e| ServerError::io(path, e))?;
+    // Progress in bytes read: the end frame, which holds the counts, comes last.
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut input = BufReader::new(file);
     let mut magic = [0u8; MAGIC.len()];
     input
@@ -433,6 +450,7 @@ fn read_frames(
                     objects: d.u64()?,
                     users: d.u64()?,
                 };
+                progress(offset + 9 + u64::from(len), size);
                 return Ok((counts, expected));
             }
             other => {
@@ -442,6 +460,7 @@ fn read_frames(
             }
         }
         offset += 9 + u64::from(len);
+        progress(offset, size);
     }
 }
 

@@ -6,6 +6,7 @@
 //! reported and skipped. Object names come from the UID, so importing the same file twice
 //! updates instead of duplicating.
 
+use crate::progress::Report;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -173,7 +174,7 @@ pub fn import_files(
     user: &str,
     collection: &str,
     files: &[PathBuf],
-    progress: &(dyn Fn(usize, usize) + Sync),
+    progress: Report<'_>,
 ) -> Result<ImportReport, ServerError> {
     let mut sources = Vec::with_capacity(files.len());
     for file in files {
@@ -191,7 +192,7 @@ pub fn import_sources(
     user: &str,
     collection: &str,
     sources: Vec<(PathBuf, Vec<u8>)>,
-    progress: &(dyn Fn(usize, usize) + Sync),
+    progress: Report<'_>,
 ) -> Result<ImportReport, ServerError> {
     validate_collection_name(collection)?;
     let mut kind = None;
@@ -289,7 +290,10 @@ pub fn import_sources(
                             Err(e) => r.skipped.push((file.clone(), *entry, e)),
                         }
                     }
-                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                    progress(
+                        (done.fetch_add(1, Ordering::Relaxed) + 1) as u64,
+                        total as u64,
+                    );
                 }
             });
         }
@@ -327,6 +331,7 @@ pub fn export_collection(
     user: &str,
     collection: &str,
     out: &mut dyn Write,
+    progress: Report<'_>,
 ) -> Result<usize, ServerError> {
     let reader = store.read().map_err(store_err)?;
     let path = [Kind::Calendar, Kind::Cards]
@@ -338,7 +343,7 @@ pub fn export_collection(
                 "user {user} has no calendar or address book named {collection:?}"
             ))
         })?;
-    export_path(&reader, &path, out)
+    export_path(&reader, &path, out, progress)
 }
 
 /// Writes every object of the collection at store path `path` as one stream, like
@@ -347,9 +352,13 @@ pub fn export_path(
     reader: &davlite_store::Reader,
     path: &str,
     out: &mut dyn Write,
+    progress: Report<'_>,
 ) -> Result<usize, ServerError> {
     let mut n = 0;
-    for (name, _) in reader.list(path).map_err(store_err)? {
+    let members = reader.list(path).map_err(store_err)?;
+    let total = members.len() as u64;
+    progress(0, total);
+    for (name, _) in members {
         let Some((_, bytes)) = reader.get(path, &name).map_err(store_err)? else {
             continue;
         };
@@ -361,6 +370,7 @@ pub fn export_path(
                 .map_err(|e| ServerError::io("export output", e))?;
         }
         n += 1;
+        progress(n as u64, total);
     }
     out.flush()
         .map_err(|e| ServerError::io("export output", e))?;

@@ -30,6 +30,7 @@ mod io;
 pub mod listener;
 mod logging;
 pub mod metrics;
+pub mod progress;
 pub mod retention;
 pub mod serve;
 pub mod service;

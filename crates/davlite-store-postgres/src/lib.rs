@@ -371,9 +371,9 @@ impl Backend for PgStore {
         *self.inner.quota.write() = Arc::new(policy);
     }
 
-    fn verify(&self) -> Result<VerifyReport> {
+    fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
         let snap = PgSnapshot::begin(self)?;
-        snap.with_conn(verify::verify)
+        snap.with_conn(|conn| verify::verify(conn, progress))
     }
 
     fn commit_stats(&self) -> CommitStats {

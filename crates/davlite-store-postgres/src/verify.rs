@@ -20,7 +20,7 @@ struct CollInfo {
     seq: u64,
 }
 
-pub(crate) fn verify(conn: &mut Conn) -> Result<VerifyReport> {
+pub(crate) fn verify(conn: &mut Conn, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
     let mut r = VerifyReport::default();
     let mut colls: HashMap<i64, CollInfo> = HashMap::new();
 
@@ -103,6 +103,9 @@ pub(crate) fn verify(conn: &mut Conn) -> Result<VerifyReport> {
             let id: i64 = row.get(1);
             let name: String = row.get(2);
             r.objects += 1;
+            if r.objects % 256 == 0 {
+                progress(r.objects);
+            }
             let at = format!("object {id}/{name:?}");
             let rec = match obj_row(row, 3) {
                 Ok(rec) => rec,

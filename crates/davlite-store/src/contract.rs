@@ -117,8 +117,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Replaces the quota policy; writes that begin afterwards are checked against it.
     fn set_owner_quotas(&self, policy: QuotaPolicy);
 
-    /// Checks every record and index; see [`VerifyReport`].
-    fn verify(&self) -> Result<VerifyReport>;
+    /// Checks every record and index; see [`VerifyReport`]. Calls `progress` now and then with
+    /// the number of objects checked so far (a verify of a large store takes minutes).
+    fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport>;
     /// Write-path statistics since this handle was opened.
     fn commit_stats(&self) -> CommitStats;
 

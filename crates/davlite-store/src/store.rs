@@ -217,7 +217,13 @@ impl Store {
 
     /// Checks every record and index of the latest state; see [`VerifyReport`].
     pub fn verify(&self) -> Result<VerifyReport> {
-        self.backend.verify()
+        self.backend.verify(&mut |_| {})
+    }
+
+    /// As [`Store::verify`], calling `progress` now and then with the number of objects
+    /// checked so far, for a progress bar (the total is in [`Reader::counts`]).
+    pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
+        self.backend.verify(progress)
     }
 
     // ----- shared documents -----

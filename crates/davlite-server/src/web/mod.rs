@@ -669,7 +669,8 @@ async fn export(
             return Ok(None);
         }
         let mut out = Vec::new();
-        crate::import::export_path(&reader, &path, &mut out).map_err(|e| e.to_string())?;
+        crate::import::export_path(&reader, &path, &mut out, &crate::progress::silent)
+            .map_err(|e| e.to_string())?;
         Ok(Some(out))
     })
     .await;
@@ -1003,7 +1004,7 @@ async fn import(state: &Arc<AppState>, cur: &Current, mut form: Form) -> Respons
     let user = cur.user.clone();
     let coll = name.clone();
     let result = blocking(state, move |s| {
-        crate::import::import_sources(s.dav.store(), &user, &coll, files, &|_, _| {})
+        crate::import::import_sources(s.dav.store(), &user, &coll, files, &crate::progress::silent)
     })
     .await;
     let v = viewer(state, cur);

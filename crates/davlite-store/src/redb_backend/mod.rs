@@ -107,8 +107,8 @@ impl Backend for RedbStore {
     fn set_owner_quotas(&self, policy: QuotaPolicy) {
         RedbStore::set_owner_quotas(self, policy)
     }
-    fn verify(&self) -> Result<VerifyReport> {
-        RedbStore::verify(self)
+    fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
+        RedbStore::verify_with_progress(self, progress)
     }
     fn commit_stats(&self) -> CommitStats {
         RedbStore::commit_stats(self)

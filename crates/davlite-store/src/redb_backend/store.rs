@@ -270,7 +270,12 @@ impl RedbStore {
 
     /// Checks every record and index of a fresh snapshot; see [`VerifyReport`].
     pub fn verify(&self) -> Result<VerifyReport> {
-        crate::redb_backend::verify::verify(&RedbReader::begin(&*self.engine.db()?)?)
+        self.verify_with_progress(&mut |_| {})
+    }
+
+    /// As [`RedbStore::verify`], calling `progress` with the number of objects checked so far.
+    pub fn verify_with_progress(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
+        crate::redb_backend::verify::verify(&RedbReader::begin(&*self.engine.db()?)?, progress)
     }
 }
 

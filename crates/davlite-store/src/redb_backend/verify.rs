@@ -14,7 +14,10 @@ use crate::redb_backend::spans;
 use crate::redb_backend::store::RedbStore;
 use crate::types::{ChangeKind, Etag, VerifyReport};
 
-pub(crate) fn verify(reader: &RedbReader) -> Result<VerifyReport> {
+/// How many objects between two calls of a verify's progress callback.
+const PROGRESS_EVERY: u64 = 256;
+
+pub(crate) fn verify(reader: &RedbReader, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport> {
     let s = reader.snap();
     let mut r = VerifyReport::default();
     let mut states: HashMap<u64, CollState> = HashMap::new();
@@ -73,6 +76,9 @@ pub(crate) fn verify(reader: &RedbReader) -> Result<VerifyReport> {
         let (k, v) = row?;
         let (id, name) = k.value();
         r.objects += 1;
+        if r.objects % PROGRESS_EVERY == 0 {
+            progress(r.objects);
+        }
         let at = format!("object {id}/{name:?}");
         let rec = match ObjRec::decode(v.value()) {
             Ok(rec) => rec,
