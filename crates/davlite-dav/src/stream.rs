@@ -18,6 +18,20 @@ const CHUNK: usize = 64 * 1024;
 pub type WriteItem<T> = Box<dyn FnMut(&ReqInfo, &Reader, &mut MultistatusWriter, T) + Send>;
 /// Runs after the last item, before the closing tag (truncation entries, the sync token).
 pub type Tail = Box<dyn FnOnce(&mut MultistatusWriter) + Send>;
+/// Told the next window of items before they are written, to hand their names to
+/// [`Reader::prefetch`] (one round trip for the window on a networked backend).
+pub type Prefetch<T> = Box<dyn FnMut(&ReqInfo, &Reader, &[T]) + Send>;
+
+/// A [`Prefetch`] for items that are member names of the collection at store path `coll`.
+pub fn prefetch_names(coll: String) -> Prefetch<String> {
+    Box::new(move |_, reader, names| {
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        reader.prefetch(&coll, &names);
+    })
+}
+
+/// Items per prefetch window: about one chunk of answers with their bodies.
+const WINDOW: usize = 64;
 
 struct Members<T> {
     info: ReqInfo,
@@ -26,6 +40,9 @@ struct Members<T> {
     writer: Option<MultistatusWriter>,
     write: WriteItem<T>,
     tail: Option<Tail>,
+    prefetch: Option<Prefetch<T>>,
+    /// Items left in the current prefetch window.
+    window: usize,
 }
 
 impl<T> Iterator for Members<T> {
@@ -34,6 +51,17 @@ impl<T> Iterator for Members<T> {
     fn next(&mut self) -> Option<Bytes> {
         let w = self.writer.as_mut()?;
         while w.buffered() < CHUNK {
+            if self.window == 0
+                && let Some(p) = self.prefetch.as_mut()
+            {
+                let next = self.items.as_slice();
+                let next = &next[..next.len().min(WINDOW)];
+                if !next.is_empty() {
+                    p(&self.info, &self.reader, next);
+                }
+                self.window = next.len();
+            }
+            self.window = self.window.saturating_sub(1);
             match self.items.next() {
                 Some(item) => (self.write)(&self.info, &self.reader, w, item),
                 None => {
@@ -60,6 +88,19 @@ pub fn members<T: Send + 'static>(
     write: WriteItem<T>,
     tail: Option<Tail>,
 ) -> DavBody {
+    members_prefetched(info, reader, writer, items, write, tail, None)
+}
+
+/// As [`members`], telling `prefetch` each window of items before writing it.
+pub fn members_prefetched<T: Send + 'static>(
+    info: &ReqInfo,
+    reader: Reader,
+    writer: MultistatusWriter,
+    items: Vec<T>,
+    write: WriteItem<T>,
+    tail: Option<Tail>,
+    prefetch: Option<Prefetch<T>>,
+) -> DavBody {
     let small = items.len() <= 64;
     let it = Members {
         info: info.clone(),
@@ -68,6 +109,8 @@ pub fn members<T: Send + 'static>(
         writer: Some(writer),
         write,
         tail,
+        prefetch,
+        window: 0,
     };
     if small {
         let mut out = Vec::new();

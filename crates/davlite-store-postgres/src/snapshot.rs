@@ -1,7 +1,7 @@
 //! [`PgSnapshot`]: one `REPEATABLE READ READ ONLY` transaction on a pooled connection, held for
 //! the snapshot's lifetime.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
 
 use davlite_formats::TimeSpan;
@@ -19,7 +19,20 @@ use crate::rows::*;
 /// the pool.
 pub struct PgSnapshot {
     conn: Mutex<r2d2::PooledConnection<Manager>>,
+    /// Objects fetched together by the latest `prefetch`, each taken out when read.
+    prefetched: Mutex<Prefetched>,
 }
+
+/// The rows of one `prefetch`: `None` for a name that does not exist.
+#[derive(Default)]
+struct Prefetched {
+    coll: String,
+    rows: HashMap<String, Option<(ObjRow, Vec<u8>)>>,
+}
+
+/// At most this many members per prefetch (a streamed chunk's worth), so what a snapshot holds
+/// stays bounded whatever the report.
+const PREFETCH_MAX: usize = 256;
 
 impl std::fmt::Debug for PgSnapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,6 +71,13 @@ const OBJ_BODY_IN: &str = concat!(
      WHERE c.path = $1 AND o.name = $2"
 );
 
+const OBJS_BODY_IN: &str = concat!(
+    "SELECT o.name, ",
+    obj_cols!(),
+    ", o.body FROM collections c JOIN objects o ON o.owner = c.owner AND o.coll = c.id \
+     WHERE c.path = $1 AND o.name = ANY($2)"
+);
+
 const SCAN_PAGE: i64 = 500;
 
 impl PgSnapshot {
@@ -67,12 +87,37 @@ impl PgSnapshot {
         let conn = store.begun("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")?;
         Ok(PgSnapshot {
             conn: Mutex::new(conn),
+            prefetched: Mutex::new(Prefetched::default()),
         })
     }
 
     pub(crate) fn with_conn<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
         let mut guard = self.conn.lock();
         f(&mut guard)
+    }
+
+    /// The prefetched row of `coll/name`, taken out: `Some(None)` when it was fetched and does
+    /// not exist, `None` when it was not prefetched.
+    fn take_prefetched(&self, coll: &str, name: &str) -> Option<Option<(ObjRow, Vec<u8>)>> {
+        let mut p = self.prefetched.lock();
+        if p.rows.is_empty() || p.coll != coll {
+            return None;
+        }
+        p.rows.remove(name)
+    }
+
+    /// Meta and body of one object, from the latest prefetch or with one round trip.
+    fn object(&self, coll: &str, name: &str) -> Result<Option<(ObjRow, Vec<u8>)>> {
+        if let Some(hit) = self.take_prefetched(coll, name) {
+            return Ok(hit);
+        }
+        self.with_conn(|conn| {
+            let Some(row) = conn.query_opt(OBJ_BODY_IN, &[&coll, &name])? else {
+                return Ok(None);
+            };
+            let rec = obj_row(&row, 0)?;
+            Ok(Some((rec, row.get(OBJ_COLS))))
+        })
     }
 
     fn lookup(conn: &mut Conn, path: &str) -> Result<Option<(String, i64)>> {
@@ -124,15 +169,11 @@ impl Snapshot for PgSnapshot {
     }
 
     fn get(&self, coll: &str, name: &str) -> Result<Option<(ObjectMeta, Vec<u8>)>> {
-        self.with_conn(|conn| {
-            let Some(row) = conn.query_opt(OBJ_BODY_IN, &[&coll, &name])? else {
-                return Ok(None);
-            };
-            let rec = obj_row(&row, 0)?;
-            let body: Vec<u8> = row.get(OBJ_COLS);
-            check_body(name, &body, rec.size, rec.crc)?;
-            Ok(Some((meta_of(rec), body)))
-        })
+        let Some((rec, body)) = self.object(coll, name)? else {
+            return Ok(None);
+        };
+        check_body(name, &body, rec.size, rec.crc)?;
+        Ok(Some((meta_of(rec), body)))
     }
 
     fn meta(&self, coll: &str, name: &str) -> Result<Option<ObjectMeta>> {
@@ -326,23 +367,42 @@ impl Snapshot for PgSnapshot {
         name: &str,
         f: &mut dyn FnMut(&ObjectView<'_>, &[u8]),
     ) -> Result<bool> {
-        self.with_conn(|conn| {
-            let Some(row) = conn.query_opt(OBJ_BODY_IN, &[&coll, &name])? else {
-                return Ok(false);
-            };
-            let rec = obj_row(&row, 0)?;
-            let body: &[u8] = row.get(OBJ_COLS);
-            check_body(name, body, rec.size, rec.crc)?;
-            let view = ObjectView {
-                etag: rec.etag,
-                size: rec.size,
-                modified: rec.modified,
-                seq: rec.seq,
-                content_type: &rec.content_type,
-            };
-            f(&view, body);
-            Ok(true)
-        })
+        let Some((rec, body)) = self.object(coll, name)? else {
+            return Ok(false);
+        };
+        check_body(name, &body, rec.size, rec.crc)?;
+        let view = ObjectView {
+            etag: rec.etag,
+            size: rec.size,
+            modified: rec.modified,
+            seq: rec.seq,
+            content_type: &rec.content_type,
+        };
+        f(&view, &body);
+        Ok(true)
+    }
+
+    fn prefetch(&self, coll: &str, names: &[&str]) -> Result<()> {
+        let names = &names[..names.len().min(PREFETCH_MAX)];
+        let mut fetched = Prefetched {
+            coll: coll.to_owned(),
+            rows: names.iter().map(|n| (n.to_string(), None)).collect(),
+        };
+        // The previous window goes first, so a snapshot never holds two.
+        *self.prefetched.lock() = Prefetched::default();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let rows = self.with_conn(|conn| Ok(conn.query(OBJS_BODY_IN, &[&coll, &names])?))?;
+        for row in &rows {
+            let name: String = row.get(0);
+            let rec = obj_row(row, 1)?;
+            fetched
+                .rows
+                .insert(name, Some((rec, row.get(OBJ_COLS + 1))));
+        }
+        *self.prefetched.lock() = fetched;
+        Ok(())
     }
 
     fn object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {

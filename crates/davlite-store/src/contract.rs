@@ -177,6 +177,13 @@ pub trait Snapshot: Send + Sync + 'static {
         name: &str,
         f: &mut dyn FnMut(&ObjectView<'_>, &[u8]),
     ) -> Result<bool>;
+    /// A hint that `with_object` or `get` will soon be asked for these members of `coll`, in
+    /// about this order: a backend whose every read is a round trip fetches them together and
+    /// holds them until asked (only the latest hint), one that reads from local pages ignores
+    /// it. Answers are the same either way.
+    fn prefetch(&self, _coll: &str, _names: &[&str]) -> Result<()> {
+        Ok(())
+    }
     /// An object's dead properties; empty when it has none or does not exist.
     fn object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>>;
     /// Whether an indexed instance of event `name` overlaps `[start, end)`; `None` when its

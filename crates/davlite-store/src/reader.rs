@@ -126,6 +126,13 @@ impl Reader {
         Ok(out)
     }
 
+    /// Tells the backend which members are about to be read (see [`crate::Snapshot::prefetch`]);
+    /// a streamed report calls it once per window of members. Failing is harmless: the reads
+    /// then go one by one.
+    pub fn prefetch(&self, coll: &str, names: &[&str]) {
+        let _ = self.snap.prefetch(coll, names);
+    }
+
     /// The dead properties of an object (Clark name -> stored value); empty when it has none
     /// or does not exist.
     pub fn object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {

@@ -19,6 +19,11 @@ pub fn which(props: &PropRequest) -> Which<'_> {
     }
 }
 
+/// Whether the answer carries each object's calendar-data or address-data (so its body).
+pub fn carries_data(props: &PropRequest) -> bool {
+    wants_data(props).is_some()
+}
+
 fn wants_data(props: &PropRequest) -> Option<QName> {
     let cd = QName::caldav("calendar-data");
     let ad = QName::carddav("address-data");

@@ -8,7 +8,7 @@ use super::data::write_object;
 use crate::DavBody;
 use crate::error::{DavResult, MemberError};
 use crate::props::Res;
-use crate::request::Req;
+use crate::request::{Req, ReqInfo};
 use crate::stream::{self, WriteItem};
 
 pub fn run(
@@ -26,23 +26,9 @@ pub fn run(
         _ => return Ok(DavBody::Full(w.finish())),
     };
     let mut plan = super::data::plan(r, &reader, &coll, &props, minimal);
+    let path = coll.path.clone();
     let write: WriteItem<String> = Box::new(move |info, reader, w, href| {
-        let coll_segs: Vec<&str> = coll.path.split('/').collect();
-        let found = info
-            .dav
-            .mounts()
-            .decode_href(&href, info.forwarded.as_deref())
-            .ok()
-            .and_then(|d| {
-                let segs = d.segments;
-                (segs.len() == coll_segs.len() + 1
-                    && segs[..coll_segs.len()]
-                        .iter()
-                        .zip(&coll_segs)
-                        .all(|(a, b)| a == b))
-                .then(|| segs[segs.len() - 1].clone())
-            });
-        let Some(name) = found else {
+        let Some(name) = member_name(info, &coll.path, &href) else {
             MemberError::Missing.write(w, &href);
             return;
         };
@@ -67,5 +53,39 @@ pub fn run(
             Err(_) => MemberError::Unreadable.write(w, &href),
         }
     });
-    Ok(stream::members(r, reader, w, hrefs, write, None))
+    let prefetch: stream::Prefetch<String> = Box::new(move |info, reader, hrefs| {
+        let names: Vec<String> = hrefs
+            .iter()
+            .filter_map(|h| member_name(info, &path, h))
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        reader.prefetch(&path, &names);
+    });
+    Ok(stream::members_prefetched(
+        r,
+        reader,
+        w,
+        hrefs,
+        write,
+        None,
+        Some(prefetch),
+    ))
+}
+
+/// The member name `href` addresses directly inside the collection at store path `coll`, or
+/// `None` (another collection, a foreign or undecodable href).
+fn member_name(info: &ReqInfo, coll: &str, href: &str) -> Option<String> {
+    let decoded = info
+        .dav
+        .mounts()
+        .decode_href(href, info.forwarded.as_deref())
+        .ok()?;
+    let segs = decoded.segments;
+    let coll_segs: Vec<&str> = coll.split('/').collect();
+    (segs.len() == coll_segs.len() + 1
+        && segs[..coll_segs.len()]
+            .iter()
+            .zip(&coll_segs)
+            .all(|(a, b)| a == b))
+    .then(|| segs[segs.len() - 1].clone())
 }

@@ -99,6 +99,9 @@ pub fn calendar(
     }
     let indexed_range = event_range_only(&filter);
     let mut plan = super::data::plan(r, &reader, &coll, &props, minimal);
+    // Bodies are read unless the instance index decides and the answer carries no data.
+    let reads_bodies = indexed_range.is_none() || plan.as_ref().is_none_or(|p| p.wants_body());
+    let prefetch = reads_bodies.then(|| stream::prefetch_names(coll.path.clone()));
     let base = Res::Collection(&coll).href(r);
     let mut href = String::with_capacity(base.len() + 64);
     let write: WriteItem<String> = Box::new(move |info, reader, w, name| {
@@ -164,7 +167,9 @@ pub fn calendar(
             minimal,
         );
     });
-    Ok(stream::members(r, reader, w, names, write, None))
+    Ok(stream::members_prefetched(
+        r, reader, w, names, write, None, prefetch,
+    ))
 }
 
 /// `[start, end)` of a filter that is exactly `VCALENDAR > VEVENT > time-range`, which the
@@ -223,6 +228,7 @@ pub fn card(
     let limit = Some(limit.map_or(ours, |l| l.min(ours)));
     let truncated = Arc::new(AtomicBool::new(false));
     let flag = truncated.clone();
+    let prefetch = stream::prefetch_names(coll.path.clone());
     let mut matched = 0u32;
     let write: WriteItem<String> = Box::new(move |info, reader, w, name| {
         if flag.load(Ordering::Relaxed) {
@@ -261,5 +267,13 @@ pub fn card(
             MemberError::Truncated.write(w, &raw_path);
         }
     });
-    Ok(stream::members(r, reader, w, names, write, Some(tail)))
+    Ok(stream::members_prefetched(
+        r,
+        reader,
+        w,
+        names,
+        write,
+        Some(tail),
+        Some(prefetch),
+    ))
 }

@@ -153,6 +153,20 @@ pub fn run(
     let truncated = changes.truncated;
     let raw_path = r.raw_path.clone();
     metas.resize(changes.changes.len(), None);
+    // The bodies of upserted objects, when the answer carries their data.
+    let prefetch = super::data::carries_data(&props).then(|| {
+        let path = coll.path.clone();
+        let p: stream::Prefetch<(davlite_store::Change, Option<davlite_store::ObjectMeta>)> =
+            Box::new(move |_, reader, items| {
+                let names: Vec<&str> = items
+                    .iter()
+                    .filter(|(c, _)| c.kind != ChangeKind::Delete && !c.is_collection)
+                    .map(|(c, _)| c.name.as_str())
+                    .collect();
+                reader.prefetch(&path, &names);
+            });
+        p
+    });
     let items: Vec<(davlite_store::Change, Option<davlite_store::ObjectMeta>)> =
         changes.changes.into_iter().zip(metas).collect();
     let write: WriteItem<(davlite_store::Change, Option<davlite_store::ObjectMeta>)> =
@@ -201,7 +215,15 @@ pub fn run(
         }
         w.sync_token(&token);
     });
-    Ok(stream::members(r, reader, w, items, write, Some(tail)))
+    Ok(stream::members_prefetched(
+        r,
+        reader,
+        w,
+        items,
+        write,
+        Some(tail),
+        prefetch,
+    ))
 }
 
 /// Reports child collections whose own sequence moved since the token (their members changed)

@@ -72,7 +72,7 @@ pub use races::{
 pub use reads::{
     counts_follow_writes, event_instances_follow_copies_and_moves,
     event_instances_follow_puts_and_deletes,
-    floating_instances_are_left_to_the_body_in_another_zone,
+    floating_instances_are_left_to_the_body_in_another_zone, prefetched_reads_answer_as_plain_ones,
     scan_objects_in_name_order_and_resume_after, with_object_borrows_the_checked_body,
 };
 pub use sync::{
@@ -125,6 +125,7 @@ macro_rules! conformance_tests {
             event_instances_follow_puts_and_deletes
             event_instances_follow_copies_and_moves
             floating_instances_are_left_to_the_body_in_another_zone
+            prefetched_reads_answer_as_plain_ones
             // races
             sixteen_threads_racing_for_one_uid
             racing_if_match_updates_exactly_one_wins
