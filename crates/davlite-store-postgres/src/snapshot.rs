@@ -27,7 +27,15 @@ pub struct PgSnapshot {
 #[derive(Default)]
 struct Prefetched {
     coll: String,
-    rows: HashMap<String, Option<(ObjRow, Vec<u8>)>>,
+    rows: HashMap<String, Option<Fetched>>,
+}
+
+/// One prefetched object: its record, body and instance row (a calendar query asks the
+/// instance index before the body, and skips the body of an event outside its range).
+struct Fetched {
+    rec: ObjRow,
+    body: Vec<u8>,
+    instances: Option<Vec<u8>>,
 }
 
 /// At most this many members per prefetch (a streamed chunk's worth), so what a snapshot holds
@@ -74,7 +82,8 @@ const OBJ_BODY_IN: &str = concat!(
 const OBJS_BODY_IN: &str = concat!(
     "SELECT o.name, ",
     obj_cols!(),
-    ", o.body FROM collections c JOIN objects o ON o.owner = c.owner AND o.coll = c.id \
+    ", o.body, o.event_instances FROM collections c \
+     JOIN objects o ON o.owner = c.owner AND o.coll = c.id \
      WHERE c.path = $1 AND o.name = ANY($2)"
 );
 
@@ -103,7 +112,19 @@ impl PgSnapshot {
         if p.rows.is_empty() || p.coll != coll {
             return None;
         }
-        p.rows.remove(name)
+        p.rows.remove(name).map(|f| f.map(|f| (f.rec, f.body)))
+    }
+
+    /// The prefetched instance row of `coll/name` (left in place for the body's read):
+    /// `Some(None)` when the object does not exist or has none, `None` when not prefetched.
+    fn prefetched_instances(&self, coll: &str, name: &str) -> Option<Option<Vec<u8>>> {
+        let p = self.prefetched.lock();
+        if p.rows.is_empty() || p.coll != coll {
+            return None;
+        }
+        p.rows
+            .get(name)
+            .map(|f| f.as_ref().and_then(|f| f.instances.clone()))
     }
 
     /// Meta and body of one object, from the latest prefetch or with one round trip.
@@ -397,9 +418,12 @@ impl Snapshot for PgSnapshot {
         for row in &rows {
             let name: String = row.get(0);
             let rec = obj_row(row, 1)?;
-            fetched
-                .rows
-                .insert(name, Some((rec, row.get(OBJ_COLS + 1))));
+            let f = Fetched {
+                rec,
+                body: row.get(OBJ_COLS + 1),
+                instances: row.get(OBJ_COLS + 2),
+            };
+            fetched.rows.insert(name, Some(f));
         }
         *self.prefetched.lock() = fetched;
         Ok(())
@@ -453,6 +477,9 @@ impl Snapshot for PgSnapshot {
 
 impl PgSnapshot {
     fn instances_row(&self, coll: &str, name: &str) -> Result<Option<Vec<u8>>> {
+        if let Some(hit) = self.prefetched_instances(coll, name) {
+            return Ok(hit);
+        }
         self.with_conn(|conn| {
             Ok(conn
                 .query_opt(

@@ -99,9 +99,9 @@ pub fn calendar(
     }
     let indexed_range = event_range_only(&filter);
     let mut plan = super::data::plan(r, &reader, &coll, &props, minimal);
-    // Bodies are read unless the instance index decides and the answer carries no data.
-    let reads_bodies = indexed_range.is_none() || plan.as_ref().is_none_or(|p| p.wants_body());
-    let prefetch = reads_bodies.then(|| stream::prefetch_names(coll.path.clone()));
+    // Every candidate's instance row or body is read: a window of them in one go (on a
+    // networked backend one statement instead of one per candidate).
+    let prefetch = Some(stream::prefetch_names(coll.path.clone()));
     let base = Res::Collection(&coll).href(r);
     let mut href = String::with_capacity(base.len() + 64);
     let write: WriteItem<String> = Box::new(move |info, reader, w, name| {

@@ -349,13 +349,13 @@ pub fn prefetched_reads_answer_as_plain_ones(h: &dyn Harness) {
     s.create_collection("cals/other", calendar("alice"))
         .unwrap();
     for i in 0..40 {
-        s.put(
-            CAL,
-            &format!("e{i:02}.ics"),
-            event(&format!("u{i}"), &format!("{i}")),
-            Precondition::None,
-        )
-        .unwrap();
+        let e = if i % 2 == 0 {
+            weekly(&format!("u{i}"), 5, &format!("SUMMARY:{i}\r\n"))
+        } else {
+            event(&format!("u{i}"), &format!("{i}"))
+        };
+        s.put(CAL, &format!("e{i:02}.ics"), e, Precondition::None)
+            .unwrap();
     }
     s.put(
         "cals/other",
@@ -382,6 +382,20 @@ pub fn prefetched_reads_answer_as_plain_ones(h: &dyn Harness) {
         "e35.ics",
         "e29.ics",
     ] {
+        // The instance index first (as a calendar query asks it), then the body.
+        assert_eq!(
+            r.event_instances(CAL, n).unwrap(),
+            plain.event_instances(CAL, n).unwrap(),
+            "{n}"
+        );
+        assert_eq!(
+            r.event_instances_overlap_in(CAL, n, 0, i64::MAX, true)
+                .unwrap(),
+            plain
+                .event_instances_overlap_in(CAL, n, 0, i64::MAX, true)
+                .unwrap(),
+            "{n}"
+        );
         assert_eq!(body(&r, CAL, n), body(&plain, CAL, n), "{n}");
         assert_eq!(r.get(CAL, n).unwrap(), plain.get(CAL, n).unwrap(), "{n}");
     }
