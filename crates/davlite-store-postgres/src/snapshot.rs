@@ -414,7 +414,7 @@ impl Snapshot for PgSnapshot {
         if names.is_empty() {
             return Ok(());
         }
-        let rows = self.with_conn(|conn| Ok(conn.query(OBJS_BODY_IN, &[&coll, &names])?))?;
+        let rows = self.with_conn(|conn| conn.query(OBJS_BODY_IN, &[&coll, &names]))?;
         for row in &rows {
             let name: String = row.get(0);
             let rec = obj_row(row, 1)?;
