@@ -52,7 +52,8 @@ fn req(server: &TestServer, user: &str, method: &str, path: &str) -> davlite_tes
 }
 
 fn put(server: &TestServer, user: &str, path: &str, body: &str, hdr: &[(&str, &str)]) -> Response {
-    let mut r = req(server, user, "PUT", path).header("Content-Type", "text/calendar; charset=utf-8");
+    let mut r =
+        req(server, user, "PUT", path).header("Content-Type", "text/calendar; charset=utf-8");
     for (k, v) in hdr {
         r = r.header(k, v);
     }
@@ -65,7 +66,10 @@ fn get(server: &TestServer, user: &str, path: &str) -> Response {
 
 /// Unfolded content lines of an iCalendar text.
 fn lines(ical: &str) -> Vec<String> {
-    ical.replace("\r\n ", "").lines().map(str::to_string).collect()
+    ical.replace("\r\n ", "")
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// The ATTENDEE line for `addr` (case-insensitive match of the value).
@@ -73,7 +77,8 @@ fn attendee(ical: &str, addr: &str) -> String {
     lines(ical)
         .into_iter()
         .find(|l| {
-            l.starts_with("ATTENDEE") && l.to_ascii_lowercase().ends_with(&addr.to_ascii_lowercase())
+            l.starts_with("ATTENDEE")
+                && l.to_ascii_lowercase().ends_with(&addr.to_ascii_lowercase())
         })
         .unwrap_or_else(|| panic!("no ATTENDEE {addr} in\n{ical}"))
 }
@@ -83,7 +88,9 @@ fn members(server: &TestServer, user: &str, coll: &str) -> Vec<String> {
     let r = req(server, user, "PROPFIND", coll)
         .header("Depth", "1")
         .header("Content-Type", "application/xml")
-        .body(format!("<D:propfind {NS}><D:prop><D:getetag/></D:prop></D:propfind>"))
+        .body(format!(
+            "<D:propfind {NS}><D:prop><D:getetag/></D:prop></D:propfind>"
+        ))
         .send();
     assert_eq!(r.status, 207, "PROPFIND {coll}: {}", r.text());
     r.text()
@@ -123,7 +130,10 @@ fn copy(server: &TestServer, user: &str) -> (String, String, String) {
     assert_eq!(m.len(), 1, "{user}'s calendar: {m:?}");
     let r = get(server, user, &m[0]);
     assert_eq!(r.status, 200);
-    let tag = r.header("Schedule-Tag").expect("Schedule-Tag on GET").to_string();
+    let tag = r
+        .header("Schedule-Tag")
+        .expect("Schedule-Tag on GET")
+        .to_string();
     (m[0].clone(), r.text(), tag)
 }
 
@@ -153,7 +163,11 @@ fn set_partstat(ical: &str, addr: &str, partstat: &str) -> String {
                     .split(';')
                     .filter(|p| !p.starts_with("PARTSTAT=") && !p.starts_with("RSVP="))
                     .collect();
-                let sep = if l.contains(":mailto") { ":mailto" } else { ":/" };
+                let sep = if l.contains(":mailto") {
+                    ":mailto"
+                } else {
+                    ":/"
+                };
                 format!("{};PARTSTAT={partstat}{sep}{value}", params.join(";"))
             } else {
                 l
@@ -178,12 +192,22 @@ fn invitation_reaches_attendees_and_their_reply_reaches_the_organizer() {
     let body = meeting(
         "Planning",
         "20260310T220000Z",
-        &["mailto:Bob@EXAMPLE.com", carol_url, "mailto:dave@elsewhere.example"],
+        &[
+            "mailto:Bob@EXAMPLE.com",
+            carol_url,
+            "mailto:dave@elsewhere.example",
+        ],
     );
     let r = put(&server, "alice", ALICE_EVENT, &body, &[]);
     assert_eq!(r.status, 201, "{}", r.text());
-    let alice_tag = r.header("Schedule-Tag").expect("Schedule-Tag on PUT").to_string();
-    assert!(r.header("ETag").is_none(), "stored bytes differ from the PUT: no ETag");
+    let alice_tag = r
+        .header("Schedule-Tag")
+        .expect("Schedule-Tag on PUT")
+        .to_string();
+    assert!(
+        r.header("ETag").is_none(),
+        "stored bytes differ from the PUT: no ETag"
+    );
     let stored = get(&server, "alice", ALICE_EVENT);
     assert_eq!(stored.header("Schedule-Tag"), Some(alice_tag.as_str()));
     let stored = stored.text();
@@ -204,99 +228,202 @@ fn invitation_reaches_attendees_and_their_reply_reaches_the_organizer() {
         assert_eq!(with_method(&msgs, "REQUEST").len(), 1, "{msgs:?}");
         assert!(msgs[0].contains("UID:meeting-1"));
     }
-    assert!(attendee(&copy(&server, "bob").1, "mailto:bob@example.com").contains("PARTSTAT=NEEDS-ACTION"));
+    assert!(
+        attendee(&copy(&server, "bob").1, "mailto:bob@example.com")
+            .contains("PARTSTAT=NEEDS-ACTION")
+    );
     // The inbox is a schedule-inbox, never a calendar.
     let p = req(&server, "bob", "PROPFIND", "/dav/calendars/bob/inbox/")
         .header("Depth", "0")
         .body(format!("<D:propfind {NS}><D:prop><D:resourcetype/><D:current-user-privilege-set/></D:prop></D:propfind>"))
         .send();
     assert_eq!(p.status, 207);
-    assert!(p.text().contains("schedule-inbox") && !p.text().contains("<C:calendar/>"), "{}", p.text());
+    assert!(
+        p.text().contains("schedule-inbox") && !p.text().contains("<C:calendar/>"),
+        "{}",
+        p.text()
+    );
     // Nobody else reads it.
-    assert_eq!(req(&server, "alice", "PROPFIND", "/dav/calendars/bob/inbox/").header("Depth", "1").send().status, 403);
+    assert_eq!(
+        req(&server, "alice", "PROPFIND", "/dav/calendars/bob/inbox/")
+            .header("Depth", "1")
+            .send()
+            .status,
+        403
+    );
     assert!(inbox(&server, "alice").is_empty());
 
     // Bob accepts, conditioned on his copy's Schedule-Tag, as Apple and DAVx5 do.
     let (bob_href, bob_body, bob_tag) = copy(&server, "bob");
     let accepted = set_partstat(&bob_body, "mailto:bob@example.com", "ACCEPTED");
-    let r = put(&server, "bob", &bob_href, &accepted, &[("If-Schedule-Tag-Match", &bob_tag)]);
+    let r = put(
+        &server,
+        "bob",
+        &bob_href,
+        &accepted,
+        &[("If-Schedule-Tag-Match", &bob_tag)],
+    );
     assert_eq!(r.status, 204, "{}", r.text());
     let bob_tag2 = r.header("Schedule-Tag").unwrap().to_string();
     let bob_stored = get(&server, "bob", &bob_href).text();
-    assert!(lines(&bob_stored).iter().any(|l| l.starts_with("ORGANIZER") && l.contains("SCHEDULE-STATUS=1.2")), "{bob_stored}");
+    assert!(
+        lines(&bob_stored)
+            .iter()
+            .any(|l| l.starts_with("ORGANIZER") && l.contains("SCHEDULE-STATUS=1.2")),
+        "{bob_stored}"
+    );
 
     // The organizer's copy shows it; its Schedule-Tag did not change (RFC 6638 §3.2.10).
     let a = get(&server, "alice", ALICE_EVENT);
     assert_eq!(a.header("Schedule-Tag"), Some(alice_tag.as_str()));
     let bob_line = attendee(&a.text(), "mailto:bob@example.com");
-    assert!(bob_line.contains("PARTSTAT=ACCEPTED") && bob_line.contains("SCHEDULE-STATUS=2.0"), "{bob_line}");
+    assert!(
+        bob_line.contains("PARTSTAT=ACCEPTED") && bob_line.contains("SCHEDULE-STATUS=2.0"),
+        "{bob_line}"
+    );
     assert!(attendee(&a.text(), carol_url).contains("PARTSTAT=NEEDS-ACTION"));
     let replies = inbox(&server, "alice");
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert_eq!(with_method(&replies, "REPLY").len(), 1);
     assert!(attendee(&replies[0], "mailto:bob@example.com").contains("PARTSTAT=ACCEPTED"));
-    assert!(!replies[0].to_ascii_lowercase().contains(carol_url), "a REPLY names its sender only");
+    assert!(
+        !replies[0].to_ascii_lowercase().contains(carol_url),
+        "a REPLY names its sender only"
+    );
     // The same PUT again changes nothing and delivers nothing more.
     let r = put(&server, "bob", &bob_href, &bob_stored, &[]);
     assert_eq!(r.status, 204);
     assert_eq!(inbox(&server, "alice").len(), 1);
 
     // A stale tag is refused and changes nothing.
-    let r = put(&server, "alice", ALICE_EVENT, &body, &[("If-Schedule-Tag-Match", "\"not-the-tag\"")]);
+    let r = put(
+        &server,
+        "alice",
+        ALICE_EVENT,
+        &body,
+        &[("If-Schedule-Tag-Match", "\"not-the-tag\"")],
+    );
     assert_eq!(r.status, 412);
     // The organizer's tag is still good after the merged reply: a SUMMARY edit goes through,
     // keeps bob's answer (the organizer's client still had NEEDS-ACTION) and reaches bob.
-    let edited = meeting("Planning (room 4)", "20260310T220000Z", &["mailto:Bob@EXAMPLE.com", carol_url]);
-    let r = put(&server, "alice", ALICE_EVENT, &edited, &[("If-Schedule-Tag-Match", &alice_tag)]);
+    let edited = meeting(
+        "Planning (room 4)",
+        "20260310T220000Z",
+        &["mailto:Bob@EXAMPLE.com", carol_url],
+    );
+    let r = put(
+        &server,
+        "alice",
+        ALICE_EVENT,
+        &edited,
+        &[("If-Schedule-Tag-Match", &alice_tag)],
+    );
     assert_eq!(r.status, 204, "{}", r.text());
-    assert!(attendee(&get(&server, "alice", ALICE_EVENT).text(), "mailto:bob@example.com").contains("PARTSTAT=ACCEPTED"));
+    assert!(
+        attendee(
+            &get(&server, "alice", ALICE_EVENT).text(),
+            "mailto:bob@example.com"
+        )
+        .contains("PARTSTAT=ACCEPTED")
+    );
     let (_, bob_body, bob_tag3) = copy(&server, "bob");
     assert!(bob_body.contains("SUMMARY:Planning (room 4)"));
     assert!(attendee(&bob_body, "mailto:bob@example.com").contains("PARTSTAT=ACCEPTED"));
-    assert_ne!(bob_tag3, bob_tag2, "an organizer change gives the attendee copy a new tag");
+    assert_ne!(
+        bob_tag3, bob_tag2,
+        "an organizer change gives the attendee copy a new tag"
+    );
     // Two messages about one UID sit side by side in bob's inbox.
     assert_eq!(with_method(&inbox(&server, "bob"), "REQUEST").len(), 2);
     // Dave was dropped: nobody here to tell, nothing delivered anywhere.
     // Bob's tag from before the organizer's change is stale now.
-    let r = put(&server, "bob", &bob_href, &accepted, &[("If-Schedule-Tag-Match", &bob_tag2)]);
+    let r = put(
+        &server,
+        "bob",
+        &bob_href,
+        &accepted,
+        &[("If-Schedule-Tag-Match", &bob_tag2)],
+    );
     assert_eq!(r.status, 412);
 
     // The inbox: its owner deletes messages, nobody writes into it.
     let msgs = members(&server, "bob", "/dav/calendars/bob/inbox/");
     assert_eq!(req(&server, "alice", "DELETE", &msgs[0]).send().status, 403);
     assert_eq!(req(&server, "bob", "DELETE", &msgs[0]).send().status, 204);
-    assert_eq!(members(&server, "bob", "/dav/calendars/bob/inbox/").len(), 1);
-    let r = put(&server, "bob", "/dav/calendars/bob/inbox/forged.ics", &body, &[]);
+    assert_eq!(
+        members(&server, "bob", "/dav/calendars/bob/inbox/").len(),
+        1
+    );
+    let r = put(
+        &server,
+        "bob",
+        "/dav/calendars/bob/inbox/forged.ics",
+        &body,
+        &[],
+    );
     assert_eq!(r.status, 403);
 }
 
 #[test]
 fn removing_an_attendee_or_deleting_the_event_cancels() {
     let server = users();
-    let body = meeting("Sync", "20260310T220000Z", &["mailto:bob@example.com", "/dav/principals/carol/"]);
+    let body = meeting(
+        "Sync",
+        "20260310T220000Z",
+        &["mailto:bob@example.com", "/dav/principals/carol/"],
+    );
     assert_eq!(put(&server, "alice", ALICE_EVENT, &body, &[]).status, 201);
     copy(&server, "bob");
     copy(&server, "carol");
 
     // Bob accepts; then alice moves the meeting: his answer is asked again.
     let (bob_href, bob_body, _) = copy(&server, "bob");
-    let r = put(&server, "bob", &bob_href, &set_partstat(&bob_body, "mailto:bob@example.com", "ACCEPTED"), &[]);
+    let r = put(
+        &server,
+        "bob",
+        &bob_href,
+        &set_partstat(&bob_body, "mailto:bob@example.com", "ACCEPTED"),
+        &[],
+    );
     assert_eq!(r.status, 204);
-    let moved = meeting("Sync", "20260310T210000Z", &["mailto:bob@example.com", "/dav/principals/carol/"]);
+    let moved = meeting(
+        "Sync",
+        "20260310T210000Z",
+        &["mailto:bob@example.com", "/dav/principals/carol/"],
+    );
     assert_eq!(put(&server, "alice", ALICE_EVENT, &moved, &[]).status, 204);
-    assert!(attendee(&copy(&server, "bob").1, "mailto:bob@example.com").contains("PARTSTAT=NEEDS-ACTION"));
-    assert!(attendee(&get(&server, "alice", ALICE_EVENT).text(), "mailto:bob@example.com").contains("PARTSTAT=NEEDS-ACTION"));
+    assert!(
+        attendee(&copy(&server, "bob").1, "mailto:bob@example.com")
+            .contains("PARTSTAT=NEEDS-ACTION")
+    );
+    assert!(
+        attendee(
+            &get(&server, "alice", ALICE_EVENT).text(),
+            "mailto:bob@example.com"
+        )
+        .contains("PARTSTAT=NEEDS-ACTION")
+    );
 
     // Carol is dropped: her copy goes, a CANCEL arrives; bob keeps his.
     let without_carol = meeting("Sync", "20260310T210000Z", &["mailto:bob@example.com"]);
-    assert_eq!(put(&server, "alice", ALICE_EVENT, &without_carol, &[]).status, 204);
+    assert_eq!(
+        put(&server, "alice", ALICE_EVENT, &without_carol, &[]).status,
+        204
+    );
     assert!(members(&server, "carol", "/dav/calendars/carol/default/").is_empty());
     let carol_msgs = inbox(&server, "carol");
-    assert_eq!(with_method(&carol_msgs, "CANCEL").len(), 1, "{carol_msgs:?}");
+    assert_eq!(
+        with_method(&carol_msgs, "CANCEL").len(),
+        1,
+        "{carol_msgs:?}"
+    );
     copy(&server, "bob");
 
     // The organizer deletes the event: bob's copy goes, a CANCEL arrives.
-    assert_eq!(req(&server, "alice", "DELETE", ALICE_EVENT).send().status, 204);
+    assert_eq!(
+        req(&server, "alice", "DELETE", ALICE_EVENT).send().status,
+        204
+    );
     assert!(members(&server, "bob", "/dav/calendars/bob/default/").is_empty());
     let bob_msgs = inbox(&server, "bob");
     assert_eq!(with_method(&bob_msgs, "CANCEL").len(), 1, "{bob_msgs:?}");
@@ -311,18 +438,20 @@ fn attendee_deleting_their_copy_declines() {
     let (bob_href, _, _) = copy(&server, "bob");
     assert_eq!(req(&server, "bob", "DELETE", &bob_href).send().status, 204);
     let a = get(&server, "alice", ALICE_EVENT).text();
-    assert!(attendee(&a, "mailto:bob@example.com").contains("PARTSTAT=DECLINED"), "{a}");
+    assert!(
+        attendee(&a, "mailto:bob@example.com").contains("PARTSTAT=DECLINED"),
+        "{a}"
+    );
     assert_eq!(with_method(&inbox(&server, "alice"), "REPLY").len(), 1);
 }
 
 #[test]
 fn schedule_agent_client_and_schedule_reply_f_deliver_nothing() {
     let server = users();
-    let body = meeting("Mine to send", "20260310T220000Z", &[])
-        .replace(
-            "END:VEVENT",
-            "ATTENDEE;SCHEDULE-AGENT=CLIENT:mailto:bob@example.com\r\nEND:VEVENT",
-        );
+    let body = meeting("Mine to send", "20260310T220000Z", &[]).replace(
+        "END:VEVENT",
+        "ATTENDEE;SCHEDULE-AGENT=CLIENT:mailto:bob@example.com\r\nEND:VEVENT",
+    );
     let r = put(&server, "alice", ALICE_EVENT, &body, &[]);
     assert_eq!(r.status, 201);
     // Stored exactly as sent (so the ETag is given), still a scheduling object.
@@ -334,10 +463,13 @@ fn schedule_agent_client_and_schedule_reply_f_deliver_nothing() {
 
     // Evolution's DELETE with Schedule-Reply: F cancels nothing.
     let other = "/dav/calendars/alice/default/other.ics";
-    let body = meeting("Quiet", "20260310T220000Z", &["mailto:bob@example.com"]).replace("meeting-1", "other-1");
+    let body = meeting("Quiet", "20260310T220000Z", &["mailto:bob@example.com"])
+        .replace("meeting-1", "other-1");
     assert_eq!(put(&server, "alice", other, &body, &[]).status, 201);
     assert_eq!(inbox(&server, "bob").len(), 1);
-    let r = req(&server, "alice", "DELETE", other).header("Schedule-Reply", "F").send();
+    let r = req(&server, "alice", "DELETE", other)
+        .header("Schedule-Reply", "F")
+        .send();
     assert_eq!(r.status, 204);
     assert_eq!(inbox(&server, "bob").len(), 1, "no CANCEL");
     copy(&server, "bob");
@@ -356,9 +488,18 @@ fn organizer_and_attendee_writing_at_once_stay_consistent() {
         let org = s.spawn(|| {
             let mut ok = 0;
             for i in 1..=ROUNDS {
-                let b = meeting(&format!("v{i}"), "20260310T220000Z", &["mailto:bob@example.com"]);
+                let b = meeting(
+                    &format!("v{i}"),
+                    "20260310T220000Z",
+                    &["mailto:bob@example.com"],
+                );
                 let r = put(&server, "alice", ALICE_EVENT, &b, &[]);
-                assert!(r.status == 204 || r.status == 412 || r.status == 503, "{}: {}", r.status, r.text());
+                assert!(
+                    r.status == 204 || r.status == 412 || r.status == 503,
+                    "{}: {}",
+                    r.status,
+                    r.text()
+                );
                 if r.status == 204 {
                     ok += 1;
                 }
@@ -372,8 +513,19 @@ fn organizer_and_attendee_writing_at_once_stay_consistent() {
                 let want = if i % 2 == 0 { "ACCEPTED" } else { "TENTATIVE" };
                 loop {
                     let (href, b, tag) = copy(&server, "bob");
-                    let r = put(&server, "bob", &href, &set_partstat(&b, "mailto:bob@example.com", want), &[("If-Schedule-Tag-Match", &tag)]);
-                    assert!(r.status == 204 || r.status == 412, "{}: {}", r.status, r.text());
+                    let r = put(
+                        &server,
+                        "bob",
+                        &href,
+                        &set_partstat(&b, "mailto:bob@example.com", want),
+                        &[("If-Schedule-Tag-Match", &tag)],
+                    );
+                    assert!(
+                        r.status == 204 || r.status == 412,
+                        "{}: {}",
+                        r.status,
+                        r.text()
+                    );
                     if r.status == 204 {
                         ok += 1;
                         last = want.to_string();
@@ -390,15 +542,26 @@ fn organizer_and_attendee_writing_at_once_stay_consistent() {
         let partstat = |ical: &str| {
             attendee(ical, "mailto:bob@example.com")
                 .split(';')
-                .find_map(|p| p.strip_prefix("PARTSTAT=").map(|v| v.split(':').next().unwrap().to_string()))
+                .find_map(|p| {
+                    p.strip_prefix("PARTSTAT=")
+                        .map(|v| v.split(':').next().unwrap().to_string())
+                })
                 .unwrap()
         };
         assert_eq!(partstat(&a), last, "organizer copy\n{a}");
         assert_eq!(partstat(&b), last, "attendee copy\n{b}");
-        let summary = |ical: &str| lines(ical).into_iter().find(|l| l.starts_with("SUMMARY:")).unwrap();
+        let summary = |ical: &str| {
+            lines(ical)
+                .into_iter()
+                .find(|l| l.starts_with("SUMMARY:"))
+                .unwrap()
+        };
         assert_eq!(summary(&a), summary(&b));
         assert_eq!(with_method(&inbox(&server, "alice"), "REPLY").len(), att_ok);
-        assert_eq!(with_method(&inbox(&server, "bob"), "REQUEST").len(), org_ok + 1);
+        assert_eq!(
+            with_method(&inbox(&server, "bob"), "REQUEST").len(),
+            org_ok + 1
+        );
         assert!(org_ok > 0 && att_ok == ROUNDS);
     });
 }

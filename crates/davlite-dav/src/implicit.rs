@@ -28,8 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use davlite_formats::{ContentLine, ParsedObject, SchedulingObject};
 use davlite_store::{
-    ApplyError, Collection, CollectionKind, Etag, ObjectMeta, OpOutcome,
-    Precondition, PutOutcome, Reader, Store, StoreError, WriteOp,
+    ApplyError, Collection, CollectionKind, Etag, ObjectMeta, OpOutcome, Precondition, PutOutcome,
+    Reader, Store, StoreError, WriteOp,
 };
 use http::{Response, StatusCode, header};
 
@@ -85,7 +85,9 @@ impl Stored {
     /// not a scheduling object its ETag (DAVx5 sends the header whenever it holds a tag, and
     /// before scheduling existed here the tag was the ETag).
     fn tag_or_etag(&self) -> String {
-        self.tag.clone().unwrap_or_else(|| self.meta.etag.to_string())
+        self.tag
+            .clone()
+            .unwrap_or_else(|| self.meta.etag.to_string())
     }
 }
 
@@ -209,7 +211,9 @@ enum Role {
     None,
     Organizer,
     /// The owner is an attendee; `organizer` is the ORGANIZER line.
-    Attendee { organizer: ContentLine },
+    Attendee {
+        organizer: ContentLine,
+    },
 }
 
 fn role(r: &Req, owner: &str, obj: &SchedulingObject) -> Role {
@@ -234,7 +238,7 @@ fn organizer_ops(
     r: &Req,
     reader: &Reader,
     owner: &str,
-    mut new: Option<&mut SchedulingObject>,
+    new: Option<&mut SchedulingObject>,
     old: Option<&SchedulingObject>,
 ) -> DavResult<Vec<WriteOp>> {
     let mut ops = Vec::new();
@@ -305,7 +309,7 @@ fn organizer_ops(
             }
         }
     }
-    if let Some(n) = new.as_deref_mut() {
+    if let Some(n) = new {
         for (addr, status, partstat) in &statuses {
             n.edit_attendees(
                 |a| a.eq_ignore_ascii_case(addr),
@@ -460,8 +464,12 @@ fn attendee_ops(
 
 /// The `If-Schedule-Tag-Match` value, unquoted.
 fn tag_match(r: &Req) -> Option<String> {
-    r.header("if-schedule-tag-match")
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"').to_string())
+    r.header("if-schedule-tag-match").map(|v| {
+        v.trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .to_string()
+    })
 }
 
 /// Whether a PUT of `parsed` into `coll` needs the scheduling path: the body has an
@@ -647,11 +655,9 @@ pub fn delete(r: &Req, coll: &Collection, name: &str, cond: &Conditionals) -> Da
             Err(e) => return Err(DavError::from_store(e.error, coll.kind, &|n| n.to_string())),
         }
     }
-    Err(DavError::from_store(
-        StoreError::Busy,
-        coll.kind,
-        &|n| n.to_string(),
-    ))
+    Err(DavError::from_store(StoreError::Busy, coll.kind, &|n| {
+        n.to_string()
+    }))
 }
 
 /// 201/204 with the Schedule-Tag; the ETag only when the stored bytes are the ones sent
@@ -671,4 +677,3 @@ fn stored(out: &PutOutcome, tag: Option<&str>, rewritten: bool) -> Response<DavB
     }
     b.body(DavBody::empty()).expect("valid response")
 }
-

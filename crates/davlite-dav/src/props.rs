@@ -443,9 +443,8 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
         },
         ("urn:ietf:params:xml:ns:caldav", "schedule-tag") => match res {
             Res::Object { coll, name, .. } => {
-                crate::implicit::schedule_tag(reader, &coll.path, name).map(|t| {
-                    PropContent::Text(Cow::Owned(format!("\"{t}\"")))
-                })
+                crate::implicit::schedule_tag(reader, &coll.path, name)
+                    .map(|t| PropContent::Text(Cow::Owned(format!("\"{t}\""))))
             }
             _ => None,
         },

@@ -124,13 +124,7 @@ pub struct SchedulingObject {
 /// The properties whose change reschedules an event (RFC 6638 §3.2.8: date, time or
 /// recurrence changes), compared line by line.
 const TIMING: [&str; 7] = [
-    "DTSTART",
-    "DTEND",
-    "DURATION",
-    "DUE",
-    "RRULE",
-    "RDATE",
-    "EXDATE",
+    "DTSTART", "DTEND", "DURATION", "DUE", "RRULE", "RDATE", "EXDATE",
 ];
 
 impl SchedulingObject {
@@ -356,10 +350,16 @@ mod tests {
         o.edit_attendees(bob, |l| l.set_param("PARTSTAT", Some("ACCEPTED")));
         assert_eq!(o.partstat(bob).as_deref(), Some("ACCEPTED"));
         let text = o.to_text();
-        assert!(text.contains("SUMMARY:Long summary that is folded\r\n"), "{text}");
+        assert!(
+            text.contains("SUMMARY:Long summary that is folded\r\n"),
+            "{text}"
+        );
         assert!(text.contains("ORGANIZER;CN=\"Alice; A.\":mailto:alice@example.com\r\n"));
         let reply = o.reply(bob).to_text();
-        assert!(reply.starts_with("BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\n"), "{reply}");
+        assert!(
+            reply.starts_with("BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\n"),
+            "{reply}"
+        );
         assert_eq!(reply.matches("ATTENDEE").count(), 1);
         assert_eq!(o.timing().len(), 2);
         assert_eq!(o.with_method("CANCEL").without_method(), o);
