@@ -13,7 +13,11 @@ use davlite_tests::{Response, TestServer};
 const NS: &str = r#"xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav""#;
 
 fn users() -> TestServer {
-    let server = TestServer::start();
+    users_on(TestServer::builder())
+}
+
+fn users_on(builder: davlite_tests::ServerBuilder) -> TestServer {
+    let server = builder.start();
     for args in [
         &[
             "user",
@@ -481,8 +485,25 @@ fn schedule_agent_client_and_schedule_reply_f_deliver_nothing() {
 #[test]
 fn organizer_and_attendee_writing_at_once_stay_consistent() {
     let server = users();
+    writing_at_once(&server, &server);
+}
+
+/// The same race on PostgreSQL, the organizer on one node and the attendee on another, both on
+/// one database: the batches are serialized by the database, not by one process.
+#[test]
+fn organizer_and_attendee_writing_at_once_on_two_postgresql_nodes() {
+    let db = crate::postgres::database();
+    let a = users_on(TestServer::builder().store(db.clone()));
+    let b = TestServer::builder()
+        .store(db)
+        .credentials(a.user(), a.password())
+        .start();
+    writing_at_once(&a, &b);
+}
+
+fn writing_at_once(server: &TestServer, bob_server: &TestServer) {
     let body = meeting("v0", "20260310T220000Z", &["mailto:bob@example.com"]);
-    assert_eq!(put(&server, "alice", ALICE_EVENT, &body, &[]).status, 201);
+    assert_eq!(put(server, "alice", ALICE_EVENT, &body, &[]).status, 201);
     const ROUNDS: usize = 12;
     std::thread::scope(|s| {
         let org = s.spawn(|| {
@@ -493,7 +514,7 @@ fn organizer_and_attendee_writing_at_once_stay_consistent() {
                     "20260310T220000Z",
                     &["mailto:bob@example.com"],
                 );
-                let r = put(&server, "alice", ALICE_EVENT, &b, &[]);
+                let r = put(server, "alice", ALICE_EVENT, &b, &[]);
                 assert!(
                     r.status == 204 || r.status == 412 || r.status == 503,
                     "{}: {}",
@@ -512,9 +533,9 @@ fn organizer_and_attendee_writing_at_once_stay_consistent() {
             for i in 0..ROUNDS {
                 let want = if i % 2 == 0 { "ACCEPTED" } else { "TENTATIVE" };
                 loop {
-                    let (href, b, tag) = copy(&server, "bob");
+                    let (href, b, tag) = copy(bob_server, "bob");
                     let r = put(
-                        &server,
+                        bob_server,
                         "bob",
                         &href,
                         &set_partstat(&b, "mailto:bob@example.com", want),
@@ -537,8 +558,8 @@ fn organizer_and_attendee_writing_at_once_stay_consistent() {
         });
         let org_ok = org.join().unwrap();
         let (att_ok, last) = att.join().unwrap();
-        let a = get(&server, "alice", ALICE_EVENT).text();
-        let (_, b, _) = copy(&server, "bob");
+        let a = get(server, "alice", ALICE_EVENT).text();
+        let (_, b, _) = copy(server, "bob");
         let partstat = |ical: &str| {
             attendee(ical, "mailto:bob@example.com")
                 .split(';')
@@ -557,9 +578,9 @@ fn organizer_and_attendee_writing_at_once_stay_consistent() {
                 .unwrap()
         };
         assert_eq!(summary(&a), summary(&b));
-        assert_eq!(with_method(&inbox(&server, "alice"), "REPLY").len(), att_ok);
+        assert_eq!(with_method(&inbox(server, "alice"), "REPLY").len(), att_ok);
         assert_eq!(
-            with_method(&inbox(&server, "bob"), "REQUEST").len(),
+            with_method(&inbox(server, "bob"), "REQUEST").len(),
             org_ok + 1
         );
         assert!(org_ok > 0 && att_ok == ROUNDS);
