@@ -586,3 +586,37 @@ fn writing_at_once(server: &TestServer, bob_server: &TestServer) {
         assert!(org_ok > 0 && att_ok == ROUNDS);
     });
 }
+
+/// The attendee copy is named after the UID; an unrelated object of the attendee's already
+/// holding that name stays untouched and the copy gets another name.
+#[test]
+fn an_invitation_never_overwrites_an_attendee_object_of_that_name() {
+    let server = users();
+    let mine = meeting("bob's own", "20260310T220000Z", &[])
+        .replace("UID:meeting-1", "UID:bob-own")
+        .replace("ORGANIZER;CN=Alice:mailto:alice@example.com\r\n", "")
+        .replace(
+            "ATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@example.com\r\n",
+            "",
+        );
+    let own = "/dav/calendars/bob/default/meeting-1.ics";
+    assert_eq!(put(&server, "bob", own, &mine, &[]).status, 201);
+    let body = meeting("Sync", "20260310T220000Z", &["mailto:bob@example.com"]);
+    assert_eq!(put(&server, "alice", ALICE_EVENT, &body, &[]).status, 201);
+    assert_eq!(get(&server, "bob", own).text(), mine);
+    let listed = members(&server, "bob", "/dav/calendars/bob/default/");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let copy_href = listed.iter().find(|h| *h != own).unwrap();
+    assert!(
+        get(&server, "bob", copy_href)
+            .text()
+            .contains("UID:meeting-1")
+    );
+    assert!(
+        attendee(
+            &get(&server, "alice", ALICE_EVENT).text(),
+            "mailto:bob@example.com"
+        )
+        .contains("SCHEDULE-STATUS=1.2")
+    );
+}

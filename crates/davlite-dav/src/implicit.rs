@@ -380,7 +380,19 @@ fn deliver_request(
             Precondition::IfMatch(vec![e.meta.etag]),
         ),
         None => match crate::props::default_calendar(reader, user) {
-            Some(c) => (c, copy_name(&uid), Precondition::IfNoneMatchAny),
+            Some(c) => {
+                // Another object already holding the name (with another UID) would fail the
+                // batch on every retry: take a fresh name then.
+                let mut name = copy_name(&uid);
+                if reader
+                    .meta(&c, &name)
+                    .map_err(DavError::internal)?
+                    .is_some()
+                {
+                    name = fresh_name(&uid);
+                }
+                (c, name, Precondition::IfNoneMatchAny)
+            }
             // No calendar to put it in: RFC 6638 §7.3 "no scheduling support for user".
             None => return Ok(("5.3".to_string(), None)),
         },
