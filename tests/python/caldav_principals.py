@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """python-caldav's principal and free-busy calls against a running davlite server with two
 users: the principal and its calendar user addresses, principal search across users, the
-scheduling outbox, and a free-busy request for the other user's busy time.
+scheduling outbox, a free-busy request for the other user's busy time, and an invitation
+saved with save_with_invites() that the other user finds in their inbox and accepts.
 
-Usage: caldav_principals.py ROOT_URL USER PASSWORD OTHER_USER OTHER_EMAIL
+Usage: caldav_principals.py ROOT_URL USER PASSWORD OTHER_USER OTHER_EMAIL OTHER_PASSWORD
 The other user must have one event on 2026-03-02 10:00-11:00 UTC. Exits 0 when every check
 holds; otherwise prints what differed and exits 1 (2 when a needed package is missing).
 """
 
 import datetime as dt
+import re
 import sys
 import warnings
 from urllib.parse import unquote, urlparse
@@ -37,6 +39,11 @@ def step(text):
 
 def path_of(url):
     return unquote(urlparse(str(url)).path)
+
+
+def unfold(data):
+    """iCalendar text with folded lines joined (RFC 5545 §3.1), whatever the line ends."""
+    return re.sub(r"\r?\n[ \t]", "", str(data))
 
 
 def main():
@@ -86,6 +93,32 @@ def main():
     text = fb.data if isinstance(fb.data, str) else fb.data.decode()
     check("FREEBUSY;FBTYPE=BUSY:20260302T100000Z/20260302T110000Z" in text.replace("\r\n ", ""),
           f"busy time of the other user:\n{text}")
+
+    step("save_with_invites() reaches the other user's inbox and calendar")
+    other_password = sys.argv[6]
+    calendar = principal.calendars()[0]
+    ical = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite//py//EN\r\nBEGIN:VEVENT\r\n"
+            "UID:py-invite-1\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260304T090000Z\r\n"
+            "DTEND:20260304T100000Z\r\nSUMMARY:Python invite\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    calendar.save_with_invites(ical, [principal, f"mailto:{other_email}"])
+    other_client = caldav.DAVClient(url=root, username=other, password=other_password)
+    other_principal = other_client.principal()
+    items = other_principal.schedule_inbox().get_items()
+    invites = [i for i in items if i.is_invite_request()]
+    check(len(invites) == 1 and "py-invite-1" in str(invites[0].data),
+          f"the other user's inbox: {[str(i.data) for i in items]}")
+    copy = other_principal.calendars()[0].event_by_uid("py-invite-1")
+    check("PARTSTAT=NEEDS-ACTION" in unfold(copy.data),
+          f"the other user's copy:\n{copy.data}")
+
+    step("accept_invite() updates the organizer's copy and sends a REPLY")
+    invites[0].accept_invite(other_principal.calendars()[0])
+    mine = calendar.event_by_uid("py-invite-1")
+    attendee = [line for line in unfold(mine.data).splitlines()
+                if line.startswith("ATTENDEE") and line.lower().endswith(other_email.lower())]
+    check(attendee and "PARTSTAT=ACCEPTED" in attendee[0], f"organizer copy:\n{mine.data}")
+    replies = [i for i in principal.schedule_inbox().get_items() if i.is_invite_reply()]
+    check(len(replies) == 1, f"REPLYs in the organizer's inbox: {len(replies)}")
     print("all checks passed", flush=True)
 
 

@@ -114,7 +114,13 @@ fn python_caldav_principals_and_free_busy() {
     let run = Command::new(python())
         .arg(PRINCIPALS_SCRIPT)
         .arg(server.url("/"))
-        .args(["pyalice", "pyalice-pw", "pybob", "pybob@example.com"])
+        .args([
+            "pyalice",
+            "pyalice-pw",
+            "pybob",
+            "pybob@example.com",
+            "pybob-pw",
+        ])
         .output()
         .expect("run caldav_principals.py");
     let stdout = String::from_utf8_lossy(&run.stdout);

@@ -269,7 +269,7 @@ fn principal_carries_addresses_type_name_and_scheduling_urls() {
         r.text()
     );
 
-    // Implicit scheduling is not done, so it is not advertised.
+    // Implicit scheduling is advertised (tests/tests/scheduling.rs shows it works).
     let r = send(
         &server,
         "alice",
@@ -280,7 +280,9 @@ fn principal_carries_addresses_type_name_and_scheduling_urls() {
     );
     let dav = r.header("DAV").unwrap_or("").to_string();
     assert!(
-        dav.contains("calendar-access") && !dav.contains("calendar-auto-schedule"),
+        dav.contains("calendar-access")
+            && dav.contains("calendar-auto-schedule")
+            && !dav.contains("calendar-schedule,"),
         "{dav}"
     );
     // The outbox takes POST.

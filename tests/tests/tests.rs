@@ -13,6 +13,7 @@ mod operations;
 mod postgres;
 mod principals;
 mod retention;
+mod scheduling;
 mod server_admin;
 mod server_auth;
 mod server_lifecycle;

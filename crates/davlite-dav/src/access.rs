@@ -8,7 +8,7 @@ use davlite_proto::QName;
 
 use crate::error::{DavError, DavResult};
 use crate::request::{Req, ReqInfo};
-use crate::resource::{Target, path_owner};
+use crate::resource::{Target, inbox_owner, path_owner};
 
 fn need(r: &Req, target: &Target, privilege: &'static str) -> DavError {
     DavError::need_privilege(target.href(&r.prefix), QName::dav(privilege))
@@ -40,7 +40,30 @@ pub fn check_read(r: &Req, target: &Target) -> DavResult<()> {
 /// put a store collection in their place).
 /// The one write a home itself takes is PROPPATCH: macOS Contacts stores its "Me" card as
 /// `CS:me-card` on the address-book home, and old versions crash when that is refused.
+/// The stored scheduling inbox takes no writes but the owner's DELETE of a message (RFC 6638
+/// §2.2: the server alone delivers into it).
 pub fn check_write(r: &Req, target: &Target) -> DavResult<()> {
+    let in_inbox = match target {
+        Target::Collection(c) => inbox_owner(&c.path).is_some(),
+        Target::Object { coll, .. } => inbox_owner(&coll.path).is_some(),
+        Target::Missing { path } => path
+            .rsplit_once('/')
+            .is_some_and(|(parent, _)| inbox_owner(parent).is_some()),
+        _ => false,
+    };
+    if in_inbox {
+        let deleting_message = r.method.as_str() == "DELETE"
+            && matches!(target, Target::Object { coll, meta: Some(_), .. } if coll.owner == r.user);
+        return if deleting_message {
+            Ok(())
+        } else {
+            Err(need(
+                r,
+                target,
+                if target.exists() { "write" } else { "bind" },
+            ))
+        };
+    }
     let segs = target.segments();
     let home_props = segs.len() == 2 && r.method.as_str() == "PROPPATCH";
     match owner(target) {

@@ -37,9 +37,9 @@ impl Conditionals {
     pub fn parse(h: &HeaderMap) -> DavResult<Self> {
         let bad = |e: davlite_proto::HeaderError| DavError::BadRequest(e.to_string());
         let mut c = Conditionals::default();
-        // If-Schedule-Tag-Match is accepted as If-Match: we do no scheduling, so the schedule tag
-        // of an object is its ETag (DAVx5 sends it).
-        if let Some(v) = header(h, "if-match")?.or(header(h, "if-schedule-tag-match")?) {
+        // If-Schedule-Tag-Match is checked by the scheduling path (implicit.rs), against the
+        // Schedule-Tag, not the ETag.
+        if let Some(v) = header(h, "if-match")? {
             c.if_match = Some(parse_if_match(v).map_err(bad)?);
         }
         if let Some(v) = header(h, "if-none-match")? {

@@ -35,6 +35,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod href;
+mod implicit;
 mod media;
 mod methods;
 mod plan;
@@ -52,6 +53,7 @@ pub use body::DavBody;
 pub use config::{DavConfig, RequestContext};
 pub use directory::{Directory, PrincipalInfo};
 pub use href::{HrefError, Mounts};
+pub use implicit::{NoRemoteDelivery, RemoteDelivery};
 
 use bytes::Bytes;
 use davlite_store::Store;
@@ -73,6 +75,8 @@ struct Inner {
     plans_built: AtomicU64,
     /// The principals other users may find; replaced whole when the server's users change.
     directory: RwLock<Arc<Directory>>,
+    /// Where iTIP messages to users of other servers go (see [`RemoteDelivery`]).
+    remote: RwLock<Arc<dyn RemoteDelivery>>,
 }
 
 impl Dav {
@@ -85,6 +89,7 @@ impl Dav {
                 mounts,
                 plans_built: AtomicU64::new(0),
                 directory: RwLock::new(Arc::new(Directory::default())),
+                remote: RwLock::new(Arc::new(NoRemoteDelivery)),
             }),
         }
     }
@@ -116,6 +121,24 @@ impl Dav {
     pub fn directory(&self) -> Arc<Directory> {
         self.inner
             .directory
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Sets where scheduling messages to calendar users outside this server go (the hook for
+    /// iMIP). Without one, they are not delivered and SCHEDULE-STATUS says `3.7`.
+    pub fn set_remote_delivery(&self, remote: Arc<dyn RemoteDelivery>) {
+        *self
+            .inner
+            .remote
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = remote;
+    }
+
+    pub(crate) fn remote(&self) -> Arc<dyn RemoteDelivery> {
+        self.inner
+            .remote
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()

@@ -9,7 +9,7 @@ use davlite_store::{Collection, CollectionKind, ObjectMeta, Reader};
 
 use crate::error::{PropError, quote_etag};
 use crate::request::ReqInfo;
-use crate::resource::{ADDRESSBOOKS, CALENDARS, INBOX, OUTBOX, PRINCIPALS, Target};
+use crate::resource::{ADDRESSBOOKS, CALENDARS, INBOX, OUTBOX, PRINCIPALS, Target, inbox_owner};
 use crate::sync_token;
 
 /// A resource as the property code sees it: borrowed, so listing 10,000 objects clones nothing.
@@ -145,6 +145,7 @@ pub fn is_protected(name: &QName) -> bool {
                 | "address-data"
         ),
         "http://calendarserver.org/ns/" => matches!(l, "getctag"),
+        crate::implicit::INTERNAL_NS => true,
         _ => false,
     }
 }
@@ -314,6 +315,9 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
             // Never `C:calendar`: DAVx5 and Evolution would list them as calendars.
             Res::ScheduleInbox(_) => vec![dav("collection"), cal("schedule-inbox")],
             Res::ScheduleOutbox(_) => vec![dav("collection"), cal("schedule-outbox")],
+            Res::Collection(c) if inbox_owner(&c.path).is_some() => {
+                vec![dav("collection"), cal("schedule-inbox")]
+            }
             Res::Collection(c) => match c.kind {
                 CollectionKind::Calendar => vec![dav("collection"), cal("calendar")],
                 CollectionKind::AddressBook => vec![dav("collection"), card("addressbook")],
@@ -428,10 +432,31 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
                     )])
                 })
             }
+            Res::Collection(c) if inbox_owner(&c.path) == Some(r.user.as_str()) => {
+                default_calendar(reader, &r.user).map(|p| {
+                    PropContent::Hrefs(vec![Cow::Owned(
+                        r.href_of(&p.split('/').collect::<Vec<_>>(), true),
+                    )])
+                })
+            }
+            _ => None,
+        },
+        ("urn:ietf:params:xml:ns:caldav", "schedule-tag") => match res {
+            Res::Object { coll, name, .. } => {
+                crate::implicit::schedule_tag(reader, &coll.path, name)
+                    .map(|t| PropContent::Text(Cow::Owned(format!("\"{t}\""))))
+            }
             _ => None,
         },
         ("urn:ietf:params:xml:ns:caldav", "supported-calendar-component-set") => match res {
             Res::ScheduleInbox(_) | Res::ScheduleOutbox(_) => {
+                Some(PropContent::calendar_component_set(&[
+                    "VEVENT",
+                    "VTODO",
+                    "VFREEBUSY",
+                ]))
+            }
+            Res::Collection(c) if inbox_owner(&c.path).is_some() => {
                 Some(PropContent::calendar_component_set(&[
                     "VEVENT",
                     "VTODO",
@@ -596,6 +621,21 @@ fn privileges(r: &ReqInfo, res: &Res) -> Vec<QName> {
                 dav("unbind"),
             ];
         }
+        // The stored inbox and its messages: read and take out, never written by clients.
+        Res::Collection(c) if inbox_owner(&c.path) == Some(r.user.as_str()) => {
+            return vec![
+                dav("read"),
+                dav("read-current-user-privilege-set"),
+                dav("unbind"),
+            ];
+        }
+        Res::Object { coll, .. } if inbox_owner(&coll.path) == Some(r.user.as_str()) => {
+            return vec![
+                dav("read"),
+                dav("read-current-user-privilege-set"),
+                dav("unbind"),
+            ];
+        }
         Res::ScheduleOutbox(u) if *u == r.user => {
             return vec![
                 dav("read"),
@@ -631,9 +671,13 @@ fn privileges(r: &ReqInfo, res: &Res) -> Vec<QName> {
 /// store only when the request may ask for one (allprop, propname, or a name that is not one of
 /// our protected live properties), so a `getetag` listing never touches them.
 pub fn dead(reader: &Reader, res: &Res, which: &Which) -> Vec<(QName, PropValue)> {
+    // Names in our reserved namespace hold server state (the Schedule-Tag), never shown as
+    // dead properties.
+    let reserved = format!("{{{}}}", crate::implicit::INTERNAL_NS);
     let decode = |m: &std::collections::BTreeMap<String, Vec<u8>>| {
-        m.values()
-            .filter_map(|xml| PropValue::from_xml(xml).ok())
+        m.iter()
+            .filter(|(k, _)| !k.starts_with(&reserved))
+            .filter_map(|(_, xml)| PropValue::from_xml(xml).ok())
             .collect()
     };
     match res {

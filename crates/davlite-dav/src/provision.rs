@@ -1,11 +1,12 @@
 //! A user's homes: `calendars/<user>` and `addressbooks/<user>`, plain collections owned by the
-//! user, each with a default calendar / address book inside.
+//! user, each with a default calendar / address book inside, and the calendar home with the
+//! user's scheduling inbox.
 
 use davlite_formats::ComponentSet;
 use davlite_proto::{PropValue, QName};
 use davlite_store::{CollectionKind, Limits, NewCollection, Store, StoreError};
 
-use crate::resource::{ADDRESSBOOKS, CALENDARS};
+use crate::resource::{ADDRESSBOOKS, CALENDARS, INBOX};
 
 /// Objects larger than this are refused by default collections (`max-resource-size`).
 pub const DEFAULT_MAX_RESOURCE_SIZE: u64 = 10 * 1024 * 1024;
@@ -53,6 +54,22 @@ pub fn provision_user(store: &Store, user: &str) -> Result<(), StoreError> {
                 ..NewCollection::default()
             },
         )?;
+        if top == CALENDARS {
+            // The scheduling inbox (RFC 6638 §2.2): a plain collection the server delivers iTIP
+            // messages into; plain, so successive messages about one UID never collide. Made
+            // for homes from before it existed too.
+            let inbox = format!("{home}/{INBOX}");
+            if store.collection(&inbox)?.is_none() {
+                create_if_missing(
+                    store,
+                    &inbox,
+                    NewCollection {
+                        owner: user.into(),
+                        ..NewCollection::default()
+                    },
+                )?;
+            }
+        }
         if existed {
             continue;
         }

@@ -96,6 +96,15 @@ pub fn path_owner(segments: &[&str]) -> Option<String> {
     }
 }
 
+/// The user whose scheduling inbox the store path is (`calendars/<user>/inbox`), if it is one.
+pub fn inbox_owner(path: &str) -> Option<&str> {
+    let mut it = path.split('/');
+    match (it.next(), it.next(), it.next(), it.next()) {
+        (Some(c), Some(u), Some(i), None) if c == CALENDARS && i == INBOX => Some(u),
+        _ => None,
+    }
+}
+
 /// Resolves decoded segments below the mount over one snapshot.
 pub fn resolve(reader: &Reader, segments: &[String]) -> Result<Target, StoreError> {
     match segments {

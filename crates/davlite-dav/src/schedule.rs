@@ -34,7 +34,7 @@ fn is_transparent(coll: &davlite_store::Collection) -> bool {
 
 /// The local user a calendar user address names: a directory e-mail address, or the URL of a
 /// principal of this server (absolute or path, under any mount).
-fn local_user(r: &Req, addr: &str) -> Option<String> {
+pub(crate) fn local_user(r: &Req, addr: &str) -> Option<String> {
     let dir = r.dav.directory();
     if let Some(p) = dir.by_address(addr) {
         return Some(p.name.clone());

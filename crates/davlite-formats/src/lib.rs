@@ -15,6 +15,7 @@ pub mod freebusy;
 pub mod fuzz_scan;
 mod ical;
 pub mod itip;
+pub mod itip_object;
 mod object;
 mod parse;
 pub mod recurrence;
@@ -40,6 +41,7 @@ pub use freebusy::{
     BusyKind, BusyPeriod, FreeBusyError, free_busy, free_busy_in, render_free_busy,
 };
 pub use itip::{FreeBusyRequest, render_free_busy_reply};
+pub use itip_object::{ContentLine, SchedulingObject};
 pub use object::{ComponentSet, ObjectInfo, ObjectKind, ParsedObject, TimeSpan};
 pub use parse::{ParseOptions, card_summary};
 pub use recurrence::{Instance, ObjectTimes, RecurrenceError, instances, object_span};

@@ -30,6 +30,14 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             if cond.if_header.is_some() && !cond.hold(meta.as_ref().map(|m| &m.etag)) {
                 return Err(DavError::PreconditionFailed(meta.as_ref().map(|m| m.etag)));
             }
+            if crate::implicit::wants_delete(r, &reader, coll, name) {
+                drop(reader);
+                crate::implicit::delete(r, coll, name, &cond)?;
+                return Ok(Response::builder()
+                    .status(StatusCode::NO_CONTENT)
+                    .body(DavBody::empty())
+                    .expect("valid response"));
+            }
             r.dav
                 .store()
                 .delete(&coll.path, name, cond.to_store())

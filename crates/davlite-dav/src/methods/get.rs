@@ -61,7 +61,14 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 Err(()) => return Err(not_acceptable()),
             };
             let len = body.len();
-            Ok(Response::builder()
+            let mut resp = Response::builder();
+            // RFC 6638 §3.2.10: GET of a scheduling object names its Schedule-Tag.
+            if coll.kind == davlite_store::CollectionKind::Calendar
+                && let Some(t) = crate::implicit::schedule_tag(&reader, &coll.path, name)
+            {
+                resp = resp.header("Schedule-Tag", format!("\"{t}\""));
+            }
+            Ok(resp
                 .status(StatusCode::OK)
                 .header(header::ETAG, etag)
                 .header(header::LAST_MODIFIED, http_date(meta.modified))
