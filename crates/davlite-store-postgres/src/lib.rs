@@ -35,6 +35,7 @@
 //! inside [`davlite_store::Backend::read`], so it includes every write acknowledged before.
 //! A reader that is kept holds a connection: size the pool for the readers held at once.
 
+mod apply;
 mod conn;
 mod rows;
 mod schema;
@@ -48,8 +49,8 @@ use std::time::{Duration, Instant};
 
 use davlite_formats::ParsedObject;
 use davlite_store::{
-    Backend, Collection, CommitStats, Limits, NewCollection, Precondition, PutOutcome, QuotaPolicy,
-    Reader, StorageError, StoreError, VerifyReport,
+    ApplyError, Backend, Collection, CommitStats, Limits, NewCollection, OpOutcome, Precondition,
+    PutOutcome, QuotaPolicy, Reader, StorageError, StoreError, VerifyReport, WriteOp,
 };
 use parking_lot::RwLock;
 use postgres::{Client, NoTls};
@@ -335,6 +336,13 @@ impl Backend for PgStore {
         remove: bool,
     ) -> Result<PutOutcome> {
         self.write(|tx| tx.transfer(from, to, overwrite, &pre, remove))
+    }
+
+    fn apply(&self, ops: Vec<WriteOp>) -> std::result::Result<Vec<OpOutcome>, ApplyError> {
+        let ops: Vec<apply::Prepared> = ops.into_iter().map(apply::Prepared::new).collect();
+        let mut failed = None;
+        self.write(|tx| tx.apply(&ops, &mut failed))
+            .map_err(|error| ApplyError { op: failed, error })
     }
 
     fn update_object_props(

@@ -18,7 +18,9 @@
 //!   change log keeps one entry per member name and a floor below which tokens are refused.
 //! - Bodies are returned byte-exact or not at all (`Corrupt`): each carries a crc32 checked on
 //!   read.
-//! - A failed write changed nothing.
+//! - A failed write changed nothing. That holds for a batch too (`apply`): several writes in
+//!   several collections commit together or not at all, so a feature whose one request writes
+//!   many objects (scheduling, the sync engine's item and its state) needs no second mechanism.
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -90,6 +92,10 @@ pub trait Backend: Send + Sync + 'static {
         pre: Precondition,
         remove: bool,
     ) -> Result<PutOutcome>;
+    /// Runs `ops` in order in one transaction: each sees the earlier ones' effects and runs the
+    /// checks of its single-write method; the first failure (reported with its index) or a
+    /// backend failure writes nothing at all. Never called with an empty list.
+    fn apply(&self, ops: Vec<WriteOp>) -> std::result::Result<Vec<OpOutcome>, ApplyError>;
     /// Sets or removes dead properties of an existing object if `pre` holds for its ETag. The
     /// ETag and the sync sequence do not change.
     fn update_object_props(

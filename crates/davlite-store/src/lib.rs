@@ -62,8 +62,8 @@ pub use redb_backend::RedbStore;
 pub use stats::{AtomicHistogram, CommitRecorder, CommitStats, Histogram, StoreCounts};
 pub use store::Store;
 pub use types::{
-    Change, ChangeKind, Changes, Collection, CollectionId, CollectionKind, Durability, Etag,
-    Limits, NewCollection, ObjectMeta, ObjectView, Options, Precondition, PutOutcome, QuotaPolicy,
-    VerifyReport,
+    ApplyError, Change, ChangeKind, Changes, Collection, CollectionId, CollectionKind, Durability,
+    Etag, Limits, NewCollection, ObjectMeta, ObjectView, OpOutcome, Options, Precondition,
+    PutOutcome, QuotaPolicy, VerifyReport, WriteOp,
 };
 pub use types::{DEFAULT_CACHE_BYTES, DEFAULT_MIN_FREE_BYTES};

@@ -174,6 +174,18 @@ impl Store {
         self.backend.transfer(from, to, overwrite, pre, true)
     }
 
+    /// Applies several writes in one transaction of the backend, in order, each seeing the
+    /// effects of those before it and running the checks of its single-write method. The first
+    /// op that fails its checks (or a backend failure) writes nothing at all, so a write and
+    /// everything it causes elsewhere (an invitation delivered to other users' calendars, the
+    /// sync state describing an item) are there together after a crash or not at all.
+    pub fn apply(&self, ops: Vec<WriteOp>) -> std::result::Result<Vec<OpOutcome>, ApplyError> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.backend.apply(ops)
+    }
+
     // ----- quota -----
 
     /// Bytes used by `owner`'s objects and the quota that applies to them.

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use davlite_formats::{ComponentSet, ObjectKind, TimeSpan};
+use davlite_formats::{ComponentSet, ObjectKind, ParsedObject, TimeSpan};
+
+use crate::error::StoreError;
 
 /// How a successful write reaches the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -293,4 +295,83 @@ pub struct ObjectView<'a> {
     /// The collection sequence number of the object's last write.
     pub seq: u64,
     pub content_type: &'a str,
+}
+
+/// One write of a [`crate::Store::apply`] batch. Each runs the checks of the single-write method
+/// of the same name, against the state left by the ops before it in the batch.
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    /// As [`crate::Store::put`].
+    Put {
+        coll: String,
+        name: String,
+        object: ParsedObject,
+        pre: Precondition,
+    },
+    /// As [`crate::Store::delete`].
+    Delete {
+        coll: String,
+        name: String,
+        pre: Precondition,
+    },
+    /// As [`crate::Store::update_object_props`].
+    ObjectProps {
+        coll: String,
+        name: String,
+        changes: Vec<(String, Option<Vec<u8>>)>,
+        pre: Precondition,
+    },
+    /// As [`crate::Store::update_collection`] without a change of limits.
+    CollectionProps {
+        path: String,
+        props: Vec<(String, Option<Vec<u8>>)>,
+    },
+    /// As [`crate::Store::put_document`].
+    Document {
+        name: String,
+        bytes: Vec<u8>,
+        expected: Option<u64>,
+    },
+}
+
+/// What one op of an applied batch did, in the order of the ops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpOutcome {
+    Put(PutOutcome),
+    Deleted,
+    Props,
+    Collection(Collection),
+    /// The document's new version.
+    Document(u64),
+}
+
+/// Why [`crate::Store::apply`] wrote nothing: the first op that failed its checks (`op`, its
+/// index in the batch) or a failure of the backend itself (`op: None`).
+#[derive(Debug, Clone)]
+pub struct ApplyError {
+    pub op: Option<usize>,
+    pub error: StoreError,
+}
+
+impl std::fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.op {
+            Some(i) => write!(f, "write {} of the batch: {}", i + 1, self.error),
+            None => self.error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ApplyError {}
+
+impl From<ApplyError> for StoreError {
+    fn from(e: ApplyError) -> StoreError {
+        e.error
+    }
+}
+
+impl From<StoreError> for ApplyError {
+    fn from(error: StoreError) -> ApplyError {
+        ApplyError { op: None, error }
+    }
 }

@@ -27,6 +27,7 @@
 
 use crate::Store;
 
+pub mod batches;
 pub mod collections;
 pub mod documents;
 pub mod fixtures;
@@ -39,6 +40,10 @@ pub mod races;
 pub mod reads;
 pub mod sync;
 
+pub use batches::{
+    a_batch_lands_whole_and_each_op_sees_the_ones_before, a_failing_op_writes_nothing_and_is_named,
+    racing_batches_exactly_one_wins_and_none_is_half_applied,
+};
 pub use collections::{
     collection_props_and_limits_update, collection_tree_rules,
     copy_collection_is_deep_and_independent, delete_collection_removes_members_and_frees_uids,
@@ -142,6 +147,10 @@ macro_rules! conformance_tests {
             verify_is_clean_after_a_mixed_workload
             // documents
             documents_are_versioned_by_compare_and_swap
+            // batches
+            a_batch_lands_whole_and_each_op_sees_the_ones_before
+            a_failing_op_writes_nothing_and_is_named
+            racing_batches_exactly_one_wins_and_none_is_half_applied
             // the model
             model
         );

@@ -34,7 +34,7 @@ fn put_job(
     let f = move |tx: &mut crate::redb_backend::tx::Tx<'_>| {
         tx.put("cal", &name, &obj, &Precondition::None)
     };
-    (Box::new(Call::new(f, reply)), rx)
+    (Box::new(Call::new(f, reply, false)), rx)
 }
 
 fn calendar_store(store: &Store) {
@@ -172,6 +172,7 @@ fn a_batch_sees_the_collection_changes_of_earlier_requests() {
     let del = Box::new(Call::new(
         |tx: &mut crate::redb_backend::tx::Tx<'_>| tx.delete_collection("cal"),
         reply,
+        false,
     ));
     let (b, rb) = put_job("b.ics", event("ub", "B"));
     let (reply, rnew) = sync_channel(1);
@@ -184,6 +185,7 @@ fn a_batch_sees_the_collection_changes_of_earlier_requests() {
             tx.create_collection("cal", &new)
         },
         reply,
+        false,
     ));
     let (c, rc) = put_job("c.ics", event("ua", "C"));
     redb.engine.run_batch(vec![a, del, b, recreate, c]);

@@ -3,6 +3,10 @@
 //! fsync and only then answers each request. Requests that fail their checks wrote nothing
 //! (every operation checks before it writes), so they simply get their error; a storage error
 //! or a panic aborts the whole transaction and every request in it gets that error.
+//!
+//! A request of several writes (`Store::apply`) may fail its checks after its first writes, so
+//! it cannot share a transaction: it is *alone*, run in a transaction of its own after the
+//! shared batch it arrived with, and that transaction is aborted when the request fails.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -24,6 +28,15 @@ use crate::types::{Durability, QuotaPolicy};
 pub(crate) trait Job: Send {
     /// Applies the request; returns an error that must abort the whole batch.
     fn run(&mut self, tx: &mut Tx<'_>) -> Option<StoreError>;
+    /// Whether the request needs a transaction of its own, aborted if it fails.
+    fn alone(&self) -> bool {
+        false
+    }
+    /// After `run` of a request that is alone: whether it failed, so its transaction must be
+    /// aborted (its answer is its own error, not a batch error).
+    fn refused(&self) -> bool {
+        false
+    }
     /// Answers the request once the batch's fate is known.
     fn finish(self: Box<Self>, batch_error: Option<&StoreError>);
 }
@@ -32,14 +45,16 @@ pub(crate) struct Call<F, T> {
     f: Option<F>,
     out: Option<Result<T>>,
     reply: SyncSender<Result<T>>,
+    alone: bool,
 }
 
 impl<F, T> Call<F, T> {
-    pub fn new(f: F, reply: SyncSender<Result<T>>) -> Self {
+    pub fn new(f: F, reply: SyncSender<Result<T>>, alone: bool) -> Self {
         Call {
             f: Some(f),
             out: None,
             reply,
+            alone,
         }
     }
 }
@@ -61,6 +76,14 @@ where
         };
         self.out = Some(out);
         fatal
+    }
+
+    fn alone(&self) -> bool {
+        self.alone
+    }
+
+    fn refused(&self) -> bool {
+        self.alone && matches!(self.out, Some(Err(_)))
     }
 
     fn finish(self: Box<Self>, batch_error: Option<&StoreError>) {
@@ -183,12 +206,24 @@ impl Engine {
         }
     }
 
-    /// Runs the jobs in one transaction and answers them all.
-    pub fn run_batch(&self, mut jobs: Vec<Box<dyn Job>>) {
+    /// Runs the jobs in one transaction and answers them all; each job that must be alone then
+    /// runs in a transaction of its own.
+    pub fn run_batch(&self, jobs: Vec<Box<dyn Job>>) {
+        let (alone, shared): (Vec<_>, Vec<_>) = jobs.into_iter().partition(|j| j.alone());
+        if !shared.is_empty() {
+            self.run_transaction(shared);
+        }
+        for job in alone {
+            self.run_transaction(vec![job]);
+        }
+    }
+
+    fn run_transaction(&self, mut jobs: Vec<Box<dyn Job>>) {
         let start = Instant::now();
         let outcome = self.apply(&mut jobs);
         match &outcome {
-            Ok(commit_time) => {
+            Ok(None) => {}
+            Ok(Some(commit_time)) => {
                 self.generation.fetch_add(1, Ordering::AcqRel);
                 self.stats
                     .committed(jobs.len(), start.elapsed(), *commit_time);
@@ -206,8 +241,9 @@ impl Engine {
         }
     }
 
-    /// Runs the jobs and commits; returns how long the commit itself (the fsync) took.
-    fn apply(&self, jobs: &mut [Box<dyn Job>]) -> Result<Duration> {
+    /// Runs the jobs and commits; returns how long the commit itself (the fsync) took, or
+    /// `None` when a job that is alone failed and its transaction was aborted.
+    fn apply(&self, jobs: &mut [Box<dyn Job>]) -> Result<Option<Duration>> {
         let db = self.db()?;
         let low_space = self.low_on_space();
         let mut txn = db.begin_write()?;
@@ -227,6 +263,11 @@ impl Engine {
                     fatal = Some(e);
                     break;
                 }
+                if job.refused() {
+                    drop(tx);
+                    let _ = txn.abort();
+                    return Ok(None);
+                }
             }
             if fatal.is_none() {
                 if let Err(e) = tx.flush() {
@@ -240,19 +281,19 @@ impl Engine {
         }
         let commit_start = Instant::now();
         txn.commit()?;
-        Ok(commit_start.elapsed())
+        Ok(Some(commit_start.elapsed()))
     }
 }
 
 /// Sends a request through `run`, which applies it (inline or via the committer), and waits for
 /// its answer.
-pub(crate) fn call<T, F>(f: F, run: impl FnOnce(Box<dyn Job>)) -> Result<T>
+pub(crate) fn call<T, F>(f: F, alone: bool, run: impl FnOnce(Box<dyn Job>)) -> Result<T>
 where
     F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
     T: Send + 'static,
 {
     let (reply, rx) = sync_channel(1);
-    run(Box::new(Call::new(f, reply)));
+    run(Box::new(Call::new(f, reply, alone)));
     rx.recv()
         .unwrap_or_else(|_| Err(StoreError::Storage(StorageError::msg("store shut down"))))
 }

@@ -291,8 +291,9 @@ mod tests {
                 .insert((id, "e.ics"), pack(&unsorted, false).as_slice())?;
             Ok(())
         };
-        let job: Box<dyn crate::redb_backend::commit::Job> =
-            Box::new(crate::redb_backend::commit::Call::new(corrupt, reply));
+        let job: Box<dyn crate::redb_backend::commit::Job> = Box::new(
+            crate::redb_backend::commit::Call::new(corrupt, reply, false),
+        );
         redb.engine.run_batch(vec![job]);
         rx.recv().unwrap().unwrap();
         let problems = store.verify().unwrap().problems;

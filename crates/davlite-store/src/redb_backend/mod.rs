@@ -1,6 +1,7 @@
 //! The embedded backend: one redb file, group commit, zero-copy snapshot reads. Every module
 //! here knows redb; nothing outside this directory does.
 
+mod apply;
 #[cfg(test)]
 mod batch_tests;
 mod codec;
@@ -82,6 +83,9 @@ impl Backend for RedbStore {
     ) -> Result<PutOutcome> {
         RedbStore::transfer(self, from, to, overwrite, pre, remove)
     }
+    fn apply(&self, ops: Vec<WriteOp>) -> std::result::Result<Vec<OpOutcome>, ApplyError> {
+        RedbStore::apply(self, ops)
+    }
     fn update_object_props(
         &self,
         coll: &str,
@@ -115,33 +119,11 @@ impl Backend for RedbStore {
         let Some(row) = redb::ReadableTable::get(&table, name)? else {
             return Ok(None);
         };
-        Ok(Some(decode_doc(row.value())?))
+        Ok(Some(apply::decode_doc(row.value())?))
     }
     fn put_document(&self, name: &str, bytes: Vec<u8>, expected: Option<u64>) -> Result<u64> {
         let name = name.to_owned();
-        self.write(move |tx| {
-            let current = match redb::ReadableTable::get(&tx.docs, name.as_str())? {
-                Some(row) => Some(decode_doc(row.value())?.0),
-                None => None,
-            };
-            if current != expected {
-                return Err(StoreError::PreconditionFailed { current: None });
-            }
-            let version = current.map_or(1, |v| v + 1);
-            let mut row = version.to_le_bytes().to_vec();
-            row.extend_from_slice(&bytes);
-            tx.docs.insert(name.as_str(), row.as_slice())?;
-            Ok(version)
-        })
-    }
-}
-
-fn decode_doc(row: &[u8]) -> Result<(u64, Vec<u8>)> {
-    match row.split_first_chunk::<8>() {
-        Some((v, rest)) => Ok((u64::from_le_bytes(*v), rest.to_vec())),
-        None => Err(StoreError::Corrupt {
-            detail: "a document row shorter than its version".into(),
-        }),
+        self.write(move |tx| tx.put_document(&name, &bytes, expected))
     }
 }
 

@@ -10,6 +10,7 @@ use redb::{Database, ReadableTable};
 
 use crate::error::{Result, StorageError, StoreError};
 use crate::reader::Reader;
+use crate::redb_backend::apply::Prepared;
 use crate::redb_backend::commit::{Committer, Engine, Job, call};
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::tables::*;
@@ -78,7 +79,25 @@ impl RedbStore {
         F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        call(f, |job: Box<dyn Job>| match &self.committer {
+        self.submit(f, false)
+    }
+
+    /// Runs a write that may fail after its first changes in a transaction of its own, aborted
+    /// when it fails (see the `commit` module).
+    pub(crate) fn write_alone<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.submit(f, true)
+    }
+
+    fn submit<T, F>(&self, f: F, alone: bool) -> Result<T>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        call(f, alone, |job: Box<dyn Job>| match &self.committer {
             Some(c) => c.submit(job),
             None => self.engine.run_batch(vec![job]),
         })
@@ -208,6 +227,34 @@ impl RedbStore {
             to.1.to_owned(),
         );
         self.write(move |tx| tx.transfer((&f0, &f1), (&t0, &t1), overwrite, &pre, remove))
+    }
+
+    /// Applies several writes in one transaction of their own; see [`crate::Store::apply`].
+    pub fn apply(&self, ops: Vec<WriteOp>) -> std::result::Result<Vec<OpOutcome>, ApplyError> {
+        let ops: Vec<Prepared> = ops.into_iter().map(Prepared::new).collect();
+        let failed = Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
+        let at = failed.clone();
+        let out = self.write_alone(move |tx| {
+            let mut outcomes = Vec::with_capacity(ops.len());
+            for (i, op) in ops.iter().enumerate() {
+                match tx.apply_op(op) {
+                    Ok(o) => outcomes.push(o),
+                    Err(e) => {
+                        at.store(i, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
+            }
+            Ok(outcomes)
+        });
+        out.map_err(|error| {
+            let i = failed.load(Ordering::Relaxed);
+            ApplyError {
+                // A storage failure aborts the transaction whichever op was running.
+                op: (i != usize::MAX && !matches!(error, StoreError::Storage(_))).then_some(i),
+                error,
+            }
+        })
     }
 
     /// The quota policy in force.

@@ -1,0 +1,282 @@
+//! Batches (`Store::apply`): several writes in one transaction, all or nothing, each op seeing
+//! the ones before it. Scheduling (an invitation delivered into other users' calendars) and the
+//! sync engine (an item with the state describing it) rely on exactly this.
+
+use crate::conformance::Harness;
+use crate::conformance::fixtures::*;
+use crate::*;
+
+const HOME: &str = "cals/home";
+
+fn two_calendars(h: &dyn Harness) -> Store {
+    let s = fixture(h);
+    s.create_collection(HOME, calendar("alice")).unwrap();
+    s
+}
+
+fn put(coll: &str, name: &str, object: ParsedObject, pre: Precondition) -> WriteOp {
+    WriteOp::Put {
+        coll: coll.into(),
+        name: name.into(),
+        object,
+        pre,
+    }
+}
+
+/// A batch over two collections, a document and properties lands whole, with outcomes in op
+/// order, one change per written object in each collection's log, and later ops seeing earlier
+/// ones (props on an object the same batch created).
+pub fn a_batch_lands_whole_and_each_op_sees_the_ones_before(h: &dyn Harness) {
+    let s = two_calendars(h);
+    let a = event("ua", "A");
+    let etag_a = Etag::of(&a.bytes);
+    let out = s
+        .apply(vec![
+            put(CAL, "a.ics", a, Precondition::IfNoneMatchAny),
+            put(
+                HOME,
+                "b.ics",
+                event("ub", "B"),
+                Precondition::IfNoneMatchAny,
+            ),
+            WriteOp::ObjectProps {
+                coll: CAL.into(),
+                name: "a.ics".into(),
+                changes: vec![("{urn:x}state".into(), Some(b"s1".to_vec()))],
+                pre: Precondition::IfMatch(vec![etag_a]),
+            },
+            WriteOp::CollectionProps {
+                path: HOME.into(),
+                props: vec![("{urn:x}token".into(), Some(b"t1".to_vec()))],
+            },
+            WriteOp::Document {
+                name: "batch-doc".into(),
+                bytes: b"d1".to_vec(),
+                expected: None,
+            },
+        ])
+        .unwrap();
+    assert_eq!(out.len(), 5);
+    match &out[0] {
+        OpOutcome::Put(p) => assert!(p.created && p.changed && p.etag == etag_a, "{p:?}"),
+        o => panic!("op 1 answered {o:?}"),
+    }
+    assert!(matches!(&out[1], OpOutcome::Put(p) if p.created));
+    assert_eq!(out[2], OpOutcome::Props);
+    match &out[3] {
+        OpOutcome::Collection(c) => {
+            assert_eq!(
+                c.props.get("{urn:x}token").map(Vec::as_slice),
+                Some(&b"t1"[..])
+            )
+        }
+        o => panic!("op 4 answered {o:?}"),
+    }
+    assert_eq!(out[4], OpOutcome::Document(1));
+    assert_eq!(s.get(CAL, "a.ics").unwrap().unwrap().0.etag, etag_a);
+    assert!(s.get(HOME, "b.ics").unwrap().is_some());
+    let r = s.read().unwrap();
+    assert_eq!(
+        r.object_props(CAL, "a.ics").unwrap().get("{urn:x}state"),
+        Some(&b"s1".to_vec())
+    );
+    assert_eq!(s.document("batch-doc").unwrap(), Some((1, b"d1".to_vec())));
+    assert_eq!(s.collection(CAL).unwrap().unwrap().seq, 1);
+    assert_eq!(s.collection(HOME).unwrap().unwrap().seq, 1);
+    // A delete and a re-create of the same UID under another name, in one batch.
+    let out = s
+        .apply(vec![
+            WriteOp::Delete {
+                coll: CAL.into(),
+                name: "a.ics".into(),
+                pre: Precondition::IfMatch(vec![etag_a]),
+            },
+            put(
+                CAL,
+                "a2.ics",
+                event("ua", "A2"),
+                Precondition::IfNoneMatchAny,
+            ),
+        ])
+        .unwrap();
+    assert_eq!(out[0], OpOutcome::Deleted);
+    assert_eq!(s.find_uid(CAL, "ua").unwrap().as_deref(), Some("a2.ics"));
+    assert_sound(&s);
+}
+
+/// The first failing op is named by its index and nothing of the batch is written: not the
+/// objects, props, documents or change-log entries of the ops before it. Each kind of failure.
+pub fn a_failing_op_writes_nothing_and_is_named(h: &dyn Harness) {
+    let s = two_calendars(h);
+    let held = s
+        .put(HOME, "held.ics", event("taken", "H"), Precondition::None)
+        .unwrap();
+    let seq = |s: &Store, c: &str| s.collection(c).unwrap().unwrap().seq;
+    let before = (seq(&s, CAL), seq(&s, HOME));
+    type Expected = fn(&StoreError) -> bool;
+    let failing: Vec<(WriteOp, Expected)> = vec![
+        (
+            put(HOME, "other.ics", event("taken", "X"), Precondition::None),
+            |e| matches!(e, StoreError::UidConflict { existing } if existing == "held.ics"),
+        ),
+        (
+            put(
+                HOME,
+                "held.ics",
+                event("taken", "Y"),
+                Precondition::IfNoneMatchAny,
+            ),
+            |e| matches!(e, StoreError::PreconditionFailed { current: Some(_) }),
+        ),
+        (
+            WriteOp::Delete {
+                coll: HOME.into(),
+                name: "missing.ics".into(),
+                pre: Precondition::None,
+            },
+            |e| matches!(e, StoreError::NotFound),
+        ),
+        (
+            put(HOME, "card.vcf", card("c1", "C"), Precondition::None),
+            |e| matches!(e, StoreError::WrongKind { .. }),
+        ),
+        (
+            WriteOp::Document {
+                name: "never".into(),
+                bytes: b"x".to_vec(),
+                expected: Some(7),
+            },
+            |e| matches!(e, StoreError::PreconditionFailed { .. }),
+        ),
+        (
+            WriteOp::CollectionProps {
+                path: "cals/nowhere".into(),
+                props: vec![],
+            },
+            |e| matches!(e, StoreError::NotFound),
+        ),
+    ];
+    for (n, (bad, expected)) in failing.into_iter().enumerate() {
+        let err = s
+            .apply(vec![
+                put(
+                    CAL,
+                    &format!("new{n}.ics"),
+                    event(&format!("n{n}"), "N"),
+                    Precondition::None,
+                ),
+                WriteOp::ObjectProps {
+                    coll: HOME.into(),
+                    name: "held.ics".into(),
+                    changes: vec![("{urn:x}p".into(), Some(b"v".to_vec()))],
+                    pre: Precondition::IfMatch(vec![held.etag]),
+                },
+                WriteOp::Document {
+                    name: format!("doc{n}"),
+                    bytes: b"d".to_vec(),
+                    expected: None,
+                },
+                bad,
+            ])
+            .unwrap_err();
+        assert_eq!(err.op, Some(3), "case {n}: {err:?}");
+        assert!(expected(&err.error), "case {n}: {:?}", err.error);
+        assert!(
+            s.meta(CAL, &format!("new{n}.ics")).unwrap().is_none(),
+            "case {n}"
+        );
+        assert!(
+            s.find_uid(CAL, &format!("n{n}")).unwrap().is_none(),
+            "case {n}"
+        );
+        assert!(
+            s.read()
+                .unwrap()
+                .object_props(HOME, "held.ics")
+                .unwrap()
+                .is_empty(),
+            "case {n}"
+        );
+        assert_eq!(s.document(&format!("doc{n}")).unwrap(), None, "case {n}");
+        assert_eq!(
+            (seq(&s, CAL), seq(&s, HOME)),
+            before,
+            "case {n}: a change was logged"
+        );
+    }
+    // The store still takes the same writes once the failing op is gone.
+    s.apply(vec![put(
+        CAL,
+        "new0.ics",
+        event("n0", "N"),
+        Precondition::None,
+    )])
+    .unwrap();
+    assert_eq!(s.list(CAL).unwrap().len(), 1);
+    assert_sound(&s);
+}
+
+/// 16 threads each try to create the same UID in two collections in one batch, five rounds:
+/// exactly one batch wins each round and no loser left half of its batch behind, while single
+/// writes racing beside the batches are unaffected.
+pub fn racing_batches_exactly_one_wins_and_none_is_half_applied(h: &dyn Harness) {
+    let s = two_calendars(h);
+    for round in 0..5 {
+        let uid = format!("pair-{round}");
+        let s2 = s.clone();
+        let u = uid.clone();
+        let results = race(16, move |i| {
+            let uid = &u;
+            if i % 4 == 3 {
+                // A plain put of an unrelated object, sharing the write path with the batches.
+                let name = format!("solo-{round}-{i}.ics");
+                let r = s2.put(
+                    HOME,
+                    &name,
+                    event(&format!("solo-{round}-{i}"), "S"),
+                    Precondition::IfNoneMatchAny,
+                );
+                assert!(r.is_ok(), "{name}: {r:?}");
+                return (i, None);
+            }
+            let ops = vec![
+                put(
+                    CAL,
+                    &format!("{uid}-{i}.ics"),
+                    event(uid, "A"),
+                    Precondition::IfNoneMatchAny,
+                ),
+                put(
+                    HOME,
+                    &format!("{uid}-{i}.ics"),
+                    event(uid, "B"),
+                    Precondition::IfNoneMatchAny,
+                ),
+            ];
+            (i, Some(s2.apply(ops)))
+        });
+        let winners: Vec<usize> = results
+            .iter()
+            .filter(|(_, r)| matches!(r, Some(Ok(_))))
+            .map(|(i, _)| *i)
+            .collect();
+        assert_eq!(winners.len(), 1, "round {round}: {results:?}");
+        for (i, r) in &results {
+            if let Some(Err(e)) = r {
+                assert_eq!(e.op, Some(0), "a loser fails on its first op: {e:?}");
+                assert!(
+                    matches!(&e.error, StoreError::UidConflict { existing } if *existing == format!("{uid}-{}.ics", winners[0])),
+                    "{i}: {e:?}"
+                );
+            }
+        }
+        assert_eq!(
+            s.find_uid(CAL, &uid).unwrap(),
+            s.find_uid(HOME, &uid).unwrap(),
+            "both halves of the winner, nothing of the losers"
+        );
+    }
+    assert_eq!(s.list(CAL).unwrap().len(), 5);
+    assert_eq!(s.list(HOME).unwrap().len(), 5 + 5 * 4);
+    assert_sound(&s);
+}
