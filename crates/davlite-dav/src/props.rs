@@ -145,8 +145,20 @@ pub fn is_protected(name: &QName) -> bool {
                 | "address-data"
         ),
         "http://calendarserver.org/ns/" => matches!(l, "getctag"),
+        // The sync engine's state: a client that could set it could make the engine skip or
+        // overwrite items.
+        davlite_proto::ns::DAVLITE_SYNC => true,
         _ => false,
     }
+}
+
+/// Whether a stored property (Clark name) is in the namespace reserved for davlite-sync's
+/// state: never listed, never settable (see [`is_protected`]), whoever asks.
+pub fn is_reserved(clark: &str) -> bool {
+    clark
+        .strip_prefix('{')
+        .and_then(|r| r.split_once('}'))
+        .is_some_and(|(ns, _)| ns == davlite_proto::ns::DAVLITE_SYNC)
 }
 
 /// Properties settable at creation (MKCALENDAR / extended MKCOL) besides the dead ones.
@@ -632,8 +644,9 @@ fn privileges(r: &ReqInfo, res: &Res) -> Vec<QName> {
 /// our protected live properties), so a `getetag` listing never touches them.
 pub fn dead(reader: &Reader, res: &Res, which: &Which) -> Vec<(QName, PropValue)> {
     let decode = |m: &std::collections::BTreeMap<String, Vec<u8>>| {
-        m.values()
-            .filter_map(|xml| PropValue::from_xml(xml).ok())
+        m.iter()
+            .filter(|(clark, _)| !is_reserved(clark))
+            .filter_map(|(_, xml)| PropValue::from_xml(xml).ok())
             .collect()
     };
     match res {

@@ -56,4 +56,7 @@ pub mod ns {
     pub const CARDDAV: &str = "urn:ietf:params:xml:ns:carddav";
     pub const CALSERVER: &str = "http://calendarserver.org/ns/";
     pub const APPLE_ICAL: &str = "http://apple.com/ns/ical/";
+    /// Reserved for davlite-sync's state (dead properties of synced objects and collections):
+    /// the DAV layer neither shows nor accepts properties in it.
+    pub const DAVLITE_SYNC: &str = "urn:davlite:sync";
 }

@@ -218,7 +218,7 @@ impl<'a> CollectionSync<'a> {
             return Ok(None);
         };
         let props = reader.object_props(&self.local, name)?;
-        Ok(Some((meta, bytes, ItemState::read(&props))))
+        Ok(Some((meta, bytes, self.own_state(&props))))
     }
 
     pub fn run(mut self) -> Result<(), SyncError> {
@@ -410,13 +410,20 @@ impl<'a> CollectionSync<'a> {
         })
     }
 
+    /// An object's state, when it describes a member of this remote collection (an object
+    /// copied from another synced collection carries that one's state, which means nothing
+    /// here).
+    fn own_state(&self, props: &std::collections::BTreeMap<String, Vec<u8>>) -> Option<ItemState> {
+        ItemState::read(props).filter(|s| s.href.rsplit_once('/').map(|(p, _)| p) == Some(self.remote.path.as_str()))
+    }
+
     fn local_item_meta(&self, name: &str) -> Result<Option<(ObjectMeta, Option<ItemState>)>, SyncError> {
         let reader = self.store.read()?;
         let Some(meta) = reader.meta(&self.local, name)? else {
             return Ok(None);
         };
         let props = reader.object_props(&self.local, name)?;
-        Ok(Some((meta, ItemState::read(&props))))
+        Ok(Some((meta, self.own_state(&props))))
     }
 
     /// After a full listing: local items synced with a member the listing no longer has.

@@ -38,8 +38,8 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
-impl From<crate::batch::ApplyError> for SyncError {
-    fn from(e: crate::batch::ApplyError) -> Self {
+impl From<davlite_store::ApplyError> for SyncError {
+    fn from(e: davlite_store::ApplyError) -> Self {
         SyncError::Store(e.error)
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use davlite_store::Etag;
 
 /// The reserved namespace of every property the engine writes.
-pub const NAMESPACE: &str = "urn:davlite:sync";
+pub const NAMESPACE: &str = davlite_proto::ns::DAVLITE_SYNC;
 
 fn key(local: &str) -> String {
     format!("{{{NAMESPACE}}}{local}")
