@@ -62,6 +62,22 @@ fn ext(kind: RemoteKind) -> &'static str {
     }
 }
 
+/// Calendar data and vCards end lines with CRLF (RFC 5545 §3.1, RFC 6350 §3.2), but XML
+/// parsers and serializers turn line ends into LF (XML 1.0 §2.11), so a body that came inside
+/// a multistatus may have lost its CRs: put them back, leaving a body that has them alone.
+fn crlf(text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 40);
+    let mut prev = 0u8;
+    for &b in text.as_bytes() {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+    out
+}
+
 /// A usable etag value: strong and non-empty (a weak tag never matches in If-Match).
 fn strong(etag: &str) -> Option<&str> {
     (!etag.is_empty() && !etag.starts_with("W/")).then_some(etag)
@@ -538,7 +554,7 @@ impl<'a> CollectionSync<'a> {
             }
             let etag = item.prop(DAV, "getetag").map(|p| p.text.trim().to_string()).unwrap_or_default();
             if let Some(p) = item.prop(ns, data) {
-                out.push((path, etag, Some(p.text.clone().into_bytes())));
+                out.push((path, etag, Some(crlf(&p.text))));
             } else if item.props.iter().any(|p| p.local == data && p.status == 404) {
                 out.push((path, etag, None));
             }
@@ -614,7 +630,12 @@ impl<'a> CollectionSync<'a> {
             }
             Some((meta, lbytes, _)) => {
                 let local_uid = meta.uid.clone();
-                if local_uid.is_some() && local_uid == remote.info.uid {
+                let pending = self.pending(&name)?;
+                if local_uid.is_some() && local_uid == remote.info.uid && pending == Some(remote_tag) {
+                    // Our own upload, whose answer was lost: the bytes journaled before the PUT
+                    // are the server's. A local edit made since stays a local edit.
+                    self.ops.push(self.state_op(&name, synced(remote_tag)));
+                } else if local_uid.is_some() && local_uid == remote.info.uid {
                     // Never synced (or synced under another href) with the same UID: our own
                     // upload whose answer or state was lost, or the same item made twice.
                     if conflict::same_content(&lbytes, &remote.bytes) {
@@ -685,6 +706,10 @@ impl<'a> CollectionSync<'a> {
         Ok(())
     }
 
+    fn pending(&self, name: &str) -> Result<Option<Etag>, SyncError> {
+        Ok(ItemState::pending(&self.store.read()?.object_props(&self.local, name)?))
+    }
+
     fn fresh_name(&self, uid: Option<&str>) -> String {
         let seed = format!("{}:{}", uid.unwrap_or(""), self.summary.fetched + self.summary.pushed);
         format!("local-{}.{}", &Etag::of(seed.as_bytes()).to_string()[..16], ext(self.remote.kind))
@@ -722,13 +747,27 @@ impl<'a> CollectionSync<'a> {
     fn push(&mut self, names: &[String]) -> Result<u64, SyncError> {
         let mut pushed: Vec<Pushed> = Vec::new();
         let mut done = HashSet::new();
-        for name in names {
-            if !done.insert(name.clone()) {
-                continue;
+        for chunk in names.chunks(self.options.batch.max(1)) {
+            // Journal the creates of this chunk in one transaction before sending them.
+            for name in chunk {
+                if let Some((meta, _, None)) = self.local_item(name)? {
+                    self.ops.push(WriteOp::ObjectProps {
+                        coll: self.local.clone(),
+                        name: name.clone(),
+                        changes: vec![ItemState::pending_prop(meta.etag)],
+                        pre: Precondition::None,
+                    });
+                }
             }
-            self.push_one(name, &mut pushed, 0)?;
-            if pushed.len() >= self.options.batch {
-                self.verify_pushed(&mut pushed)?;
+            self.flush()?;
+            for name in chunk {
+                if !done.insert(name.clone()) {
+                    continue;
+                }
+                self.push_one(name, &mut pushed, 0)?;
+                if pushed.len() >= self.options.batch {
+                    self.verify_pushed(&mut pushed)?;
+                }
             }
         }
         self.verify_pushed(&mut pushed)?;

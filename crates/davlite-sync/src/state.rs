@@ -49,12 +49,26 @@ impl ItemState {
             (key("href"), Some(self.href.as_bytes().to_vec())),
             (key("etag"), Some(self.etag.as_bytes().to_vec())),
             (key("base"), Some(self.base.to_string().into_bytes())),
+            (key("pending"), None),
         ]
+    }
+
+    /// The journal entry written before a new item is PUT: the local ETag of the bytes about
+    /// to be sent. After a crash between the PUT and the state, a server member with the same
+    /// UID and exactly these bytes is recognised as the engine's own upload.
+    pub fn pending(props: &BTreeMap<String, Vec<u8>>) -> Option<Etag> {
+        props
+            .get(&key("pending"))
+            .and_then(|v| Etag::parse_hex(&String::from_utf8_lossy(v)))
+    }
+
+    pub fn pending_prop(sent: Etag) -> (String, Option<Vec<u8>>) {
+        (key("pending"), Some(sent.to_string().into_bytes()))
     }
 
     /// Removes the state: the object is then "never synced" and is pushed as new.
     pub fn clear() -> Vec<(String, Option<Vec<u8>>)> {
-        ["href", "etag", "base"]
+        ["href", "etag", "base", "pending"]
             .iter()
             .map(|k| (key(k), None))
             .collect()
