@@ -81,7 +81,14 @@ impl Local {
         cmd.arg("sync")
             .arg("--data")
             .arg(self.data())
-            .args(["--url", url, "--user", &self.user, "--password-stdin", "--json"])
+            .args([
+                "--url",
+                url,
+                "--user",
+                &self.user,
+                "--password-stdin",
+                "--json",
+            ])
             .args(extra)
             .env_remove("DAVLITE_STORE")
             .env_remove("DAVLITE_DATA")
@@ -93,7 +100,10 @@ impl Local {
     }
 
     fn spawn(&self, url: &str, password: &str, extra: &[&str]) -> Child {
-        let mut child = self.command(url, password, extra).spawn().expect("spawn davlite sync");
+        let mut child = self
+            .command(url, password, extra)
+            .spawn()
+            .expect("spawn davlite sync");
         child
             .stdin
             .take()
@@ -134,7 +144,10 @@ impl Local {
         for (name, _) in reader.list(coll).unwrap_or_default() {
             let (_, bytes) = reader.get(coll, &name).unwrap().unwrap();
             let uid = uid_of(&bytes);
-            assert!(out.insert(uid.clone(), bytes).is_none(), "UID {uid} twice in {coll}");
+            assert!(
+                out.insert(uid.clone(), bytes).is_none(),
+                "UID {uid} twice in {coll}"
+            );
         }
         out
     }
@@ -171,15 +184,32 @@ impl Remote {
     }
 
     fn put(&self, path: &str, body: &str) -> Response {
-        let ctype = if body.starts_with("BEGIN:VCARD") { "text/vcard" } else { "text/calendar" };
-        let r = self.req("PUT", path).header("Content-Type", ctype).body(body.as_bytes().to_vec()).send();
-        assert!((200..300).contains(&r.status), "PUT {path}: {} {}", r.status, r.text());
+        let ctype = if body.starts_with("BEGIN:VCARD") {
+            "text/vcard"
+        } else {
+            "text/calendar"
+        };
+        let r = self
+            .req("PUT", path)
+            .header("Content-Type", ctype)
+            .body(body.as_bytes().to_vec())
+            .send();
+        assert!(
+            (200..300).contains(&r.status),
+            "PUT {path}: {} {}",
+            r.status,
+            r.text()
+        );
         r
     }
 
     fn delete(&self, path: &str) {
         let r = self.req("DELETE", path).send();
-        assert!((200..300).contains(&r.status), "DELETE {path}: {}", r.status);
+        assert!(
+            (200..300).contains(&r.status),
+            "DELETE {path}: {}",
+            r.status
+        );
     }
 
     /// Hrefs (as sent) of the members of a collection.
@@ -188,7 +218,9 @@ impl Remote {
             .req("PROPFIND", coll)
             .header("Depth", "1")
             .header("Content-Type", "application/xml")
-            .body(r#"<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>"#)
+            .body(
+                r#"<?xml version="1.0"?><propfind xmlns="DAV:"><prop><getetag/></prop></propfind>"#,
+            )
             .send();
         assert_eq!(r.status, 207, "PROPFIND {coll}: {}", r.text());
         let text = r.text();
@@ -197,9 +229,14 @@ impl Remote {
             if seg.starts_with('<') {
                 continue;
             }
-            let Some(h) = seg.split("</").next() else { continue };
+            let Some(h) = seg.split("</").next() else {
+                continue;
+            };
             let path = match h.find("://") {
-                Some(i) => h[i + 3..].find('/').map(|j| h[i + 3 + j..].to_string()).unwrap_or_default(),
+                Some(i) => h[i + 3..]
+                    .find('/')
+                    .map(|j| h[i + 3 + j..].to_string())
+                    .unwrap_or_default(),
                 None => h.to_string(),
             };
             if !path.ends_with('/') {
@@ -216,7 +253,10 @@ impl Remote {
             let r = self.req("GET", &h).send();
             assert_eq!(r.status, 200, "GET {h}");
             let uid = uid_of(&r.body);
-            assert!(out.insert(uid.clone(), r.body).is_none(), "UID {uid} twice on the server in {coll}");
+            assert!(
+                out.insert(uid.clone(), r.body).is_none(),
+                "UID {uid} twice on the server in {coll}"
+            );
         }
         out
     }
@@ -246,7 +286,11 @@ fn counts(s: &serde_json::Value) -> [u64; 6] {
 }
 
 fn assert_no_writes(s: &serde_json::Value) {
-    assert_eq!(counts(s), [0; 6], "a run without changes did something: {s}");
+    assert_eq!(
+        counts(s),
+        [0; 6],
+        "a run without changes did something: {s}"
+    );
 }
 
 fn davlite_remote() -> (TestServer, Remote, String) {
@@ -292,23 +336,46 @@ fn sync_both_ways_then_a_second_run_writes_nothing() {
     assert_eq!(s["pushed"], 1, "{s}");
     assert_same(&local, &local.cal("default"), &remote, &coll);
     assert_eq!(local.items(&local.cal("default")).len(), 3);
-    assert_eq!(local.items(&format!("addressbooks/{}/default", remote.user)).len(), 1);
+    assert_eq!(
+        local
+            .items(&format!("addressbooks/{}/default", remote.user))
+            .len(),
+        1
+    );
 
     let token = remote.sync_token(&coll);
     let seq = local.seq(&local.cal("default"));
     let s = local.sync(&remote.url("/"), &remote.password, &[]);
     assert_no_writes(&s);
-    assert_eq!(remote.sync_token(&coll), token, "the second run wrote to the server");
-    assert_eq!(local.seq(&local.cal("default")), seq, "the second run wrote locally");
+    assert_eq!(
+        remote.sync_token(&coll),
+        token,
+        "the second run wrote to the server"
+    );
+    assert_eq!(
+        local.seq(&local.cal("default")),
+        seq,
+        "the second run wrote locally"
+    );
 
     // Deletions and updates travel both ways too.
     remote.delete(&format!("{coll}r1.ics"));
-    local.put(&local.cal("default"), "r2.ics", &event("r2", "remote two, edited here"));
+    local.put(
+        &local.cal("default"),
+        "r2.ics",
+        &event("r2", "remote two, edited here"),
+    );
     let s = local.sync(&remote.url("/"), &remote.password, &[]);
-    assert_eq!((s["deleted_local"].as_u64(), s["pushed"].as_u64()), (Some(1), Some(1)), "{s}");
+    assert_eq!(
+        (s["deleted_local"].as_u64(), s["pushed"].as_u64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
     assert_same(&local, &local.cal("default"), &remote, &coll);
     let store = local.store();
-    store.delete(&local.cal("default"), "l1.ics", Precondition::None).unwrap();
+    store
+        .delete(&local.cal("default"), "l1.ics", Precondition::None)
+        .unwrap();
     drop(store);
     let s = local.sync(&remote.url("/"), &remote.password, &[]);
     assert_eq!(s["deleted_remote"], 1, "{s}");
@@ -387,12 +454,18 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
         }
         if rules.rewrite_puts && method == "PUT" {
             let text = String::from_utf8_lossy(&body)
-                .replace("PRODID:-//davlite//sync test//EN", "PRODID:-//rewriting proxy//EN")
+                .replace(
+                    "PRODID:-//davlite//sync test//EN",
+                    "PRODID:-//rewriting proxy//EN",
+                )
                 .replace("END:VEVENT", "X-REWRITTEN:yes\r\nEND:VEVENT");
             body = text.into_bytes();
         }
         let mut up = TcpStream::connect(upstream)?;
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {upstream}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {upstream}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
         for h in &headers {
             head.push_str(h);
             head.push_str("\r\n");
@@ -403,13 +476,19 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
         let resp = davlite_tests::read_response(&mut up)?;
         let mut rbody = resp.body.clone();
         if let Some(hide) = rules.hide.lock().unwrap().clone() {
-            if matches!(method.as_str(), "PROPFIND" | "REPORT") && resp.status == 207 && !String::from_utf8_lossy(&body).contains("multiget") {
+            if matches!(method.as_str(), "PROPFIND" | "REPORT")
+                && resp.status == 207
+                && !String::from_utf8_lossy(&body).contains("multiget")
+            {
                 let text = String::from_utf8_lossy(&rbody).into_owned();
                 let mut kept = String::new();
                 let mut rest = text.as_str();
                 while let Some(i) = rest.find("<D:response>") {
                     kept.push_str(&rest[..i]);
-                    let end = rest[i..].find("</D:response>").map(|j| i + j + "</D:response>".len()).unwrap_or(rest.len());
+                    let end = rest[i..]
+                        .find("</D:response>")
+                        .map(|j| i + j + "</D:response>".len())
+                        .unwrap_or(rest.len());
                     if !rest[i..end].contains(&hide) {
                         kept.push_str(&rest[i..end]);
                     }
@@ -422,7 +501,10 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
         let mut h = format!("HTTP/1.1 {} X\r\n", resp.status);
         for (k, v) in &resp.headers {
             let k_l = k.to_ascii_lowercase();
-            if matches!(k_l.as_str(), "content-length" | "transfer-encoding" | "connection") {
+            if matches!(
+                k_l.as_str(),
+                "content-length" | "transfer-encoding" | "connection"
+            ) {
                 continue;
             }
             if rules.rewrite_puts && method == "PUT" && k_l == "etag" {
@@ -441,7 +523,10 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
 /// and no 412 loop follows.
 #[test]
 fn sync_alias_prefix_seed_000() {
-    let server = TestServer::builder().arg("--alias").arg("/caldav.php/").start();
+    let server = TestServer::builder()
+        .arg("--alias")
+        .arg("/caldav.php/")
+        .start();
     let remote = Remote::of(&server);
     let rules = Arc::new(Rules {
         prefix: Some(("/caldav/".into(), "/caldav.php/".into())),
@@ -459,13 +544,21 @@ fn sync_alias_prefix_seed_000() {
     assert_eq!(counts(&s), [0, 0, 1, 0, 0, 0], "{s}");
     // The state holds the server's spelling of the href.
     let store = local.store();
-    let props = store.read().unwrap().object_props(&local.cal("default"), "l1.ics").unwrap();
+    let props = store
+        .read()
+        .unwrap()
+        .object_props(&local.cal("default"), "l1.ics")
+        .unwrap();
     let href = String::from_utf8_lossy(&props["{urn:davlite:sync}href"]).into_owned();
     assert!(href.starts_with("/caldav.php/"), "stored href {href}");
     drop(store);
     assert_same(&local, &local.cal("default"), &remote, &coll);
     assert_no_writes(&local.sync(&url, &remote.password, &[]));
-    local.put(&local.cal("default"), "l1.ics", &event("l1", "local, edited"));
+    local.put(
+        &local.cal("default"),
+        "l1.ics",
+        &event("l1", "local, edited"),
+    );
     let s = local.sync(&url, &remote.password, &[]);
     assert_eq!(counts(&s), [0, 0, 1, 0, 0, 0], "{s}");
     assert_same(&local, &local.cal("default"), &remote, &coll);
@@ -492,7 +585,13 @@ fn sync_adopts_own_create_on_412() {
     assert_eq!(s["errors"].as_array().unwrap().len(), 0, "{s}");
     *rules.hide.lock().unwrap() = None;
     assert_same(&local, &local.cal("default"), &remote, &coll);
-    assert!(local.store().collection(&format!("{}-conflicts", local.cal("default"))).unwrap().is_none());
+    assert!(
+        local
+            .store()
+            .collection(&format!("{}-conflicts", local.cal("default")))
+            .unwrap()
+            .is_none()
+    );
     assert_no_writes(&local.sync(&url, &remote.password, &[]));
 }
 
@@ -517,7 +616,14 @@ fn sync_adopts_no_uid_conflict_holder() {
     assert_same(&local, &local.cal("default"), &remote, &coll);
     assert_eq!(remote.hrefs(&coll).len(), 1);
     let store = local.store();
-    let names: Vec<String> = store.read().unwrap().list(&local.cal("default")).unwrap().into_iter().map(|(n, _)| n).collect();
+    let names: Vec<String> = store
+        .read()
+        .unwrap()
+        .list(&local.cal("default"))
+        .unwrap()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     assert_eq!(names, vec!["server-name.ics".to_string()]);
     drop(store);
     assert_no_writes(&local.sync(&url, &remote.password, &[]));
@@ -537,12 +643,25 @@ fn sync_server_rewrites_bodies() {
     let local = Local::new(&remote.user);
     local.sync(&url, &remote.password, &[]);
     for i in 0..5 {
-        local.put(&local.cal("default"), &format!("e{i}.ics"), &event(&format!("e{i}"), "x"));
+        local.put(
+            &local.cal("default"),
+            &format!("e{i}.ics"),
+            &event(&format!("e{i}"), "x"),
+        );
     }
     let s = local.sync(&url, &remote.password, &[]);
-    assert_eq!((s["pushed"].as_u64(), s["rewritten"].as_u64()), (Some(5), Some(5)), "{s}");
+    assert_eq!(
+        (s["pushed"].as_u64(), s["rewritten"].as_u64()),
+        (Some(5), Some(5)),
+        "{s}"
+    );
     assert_same(&local, &local.cal("default"), &remote, &coll);
-    assert!(local.items(&local.cal("default")).values().all(|b| String::from_utf8_lossy(b).contains("X-REWRITTEN")));
+    assert!(
+        local
+            .items(&local.cal("default"))
+            .values()
+            .all(|b| String::from_utf8_lossy(b).contains("X-REWRITTEN"))
+    );
     assert_no_writes(&local.sync(&url, &remote.password, &[]));
 }
 
@@ -556,7 +675,14 @@ fn sync_invalid_token_resyncs_fully() {
     local.sync(&remote.url("/"), &remote.password, &[]);
     let store = local.store();
     store
-        .update_collection(&local.cal("default"), vec![("{urn:davlite:sync}token".into(), Some(b"http://bogus/ns/sync/999999".to_vec()))], None)
+        .update_collection(
+            &local.cal("default"),
+            vec![(
+                "{urn:davlite:sync}token".into(),
+                Some(b"http://bogus/ns/sync/999999".to_vec()),
+            )],
+            None,
+        )
         .unwrap();
     drop(store);
     remote.put(&format!("{coll}c.ics"), &event("c", "c"));
@@ -565,7 +691,13 @@ fn sync_invalid_token_resyncs_fully() {
     let s = local.sync(&remote.url("/"), &remote.password, &[]);
     assert_eq!(s["errors"].as_array().unwrap().len(), 0, "{s}");
     assert_same(&local, &local.cal("default"), &remote, &coll);
-    assert_eq!(local.items(&local.cal("default")).keys().collect::<Vec<_>>(), vec!["b", "c", "d"]);
+    assert_eq!(
+        local
+            .items(&local.cal("default"))
+            .keys()
+            .collect::<Vec<_>>(),
+        vec!["b", "c", "d"]
+    );
     assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
 }
 
@@ -582,13 +714,19 @@ fn sync_conflict_keeps_the_loser() {
     local.put(&local.cal("default"), "x.ics", &event("x", "local edit"));
     let s = local.sync(&remote.url("/"), &remote.password, &[]);
     assert_eq!(s["conflicts"], 1, "{s}");
-    let loser = s["conflict_details"][0]["loser_copy"].as_str().unwrap().to_string();
+    let loser = s["conflict_details"][0]["loser_copy"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let conflicts = format!("{}-conflicts", local.cal("default"));
     assert!(loser.starts_with(&conflicts), "{loser}");
     let kept = local.items(&conflicts);
     assert_eq!(kept.len(), 1);
     assert_eq!(summary_of(kept.values().next().unwrap()), "local edit");
-    assert_eq!(summary_of(&local.items(&local.cal("default"))["x"]), "server edit");
+    assert_eq!(
+        summary_of(&local.items(&local.cal("default"))["x"]),
+        "server edit"
+    );
     assert_same(&local, &local.cal("default"), &remote, &coll);
     assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
 
@@ -596,9 +734,18 @@ fn sync_conflict_keeps_the_loser() {
     remote.put(&format!("{coll}y.ics"), &event("y", "server edit"));
     local.put(&local.cal("default"), "y.ics", &event("y", "local edit"));
     let s = local.sync(&remote.url("/"), &remote.password, &["--conflict", "local"]);
-    assert_eq!((s["conflicts"].as_u64(), s["pushed"].as_u64()), (Some(1), Some(1)), "{s}");
+    assert_eq!(
+        (s["conflicts"].as_u64(), s["pushed"].as_u64()),
+        (Some(1), Some(1)),
+        "{s}"
+    );
     assert_eq!(summary_of(&remote.items(&coll)["y"]), "local edit");
-    assert!(local.items(&conflicts).values().any(|b| summary_of(b) == "server edit"));
+    assert!(
+        local
+            .items(&conflicts)
+            .values()
+            .any(|b| summary_of(b) == "server edit")
+    );
     assert_same(&local, &local.cal("default"), &remote, &coll);
 }
 
@@ -609,8 +756,23 @@ fn sync_state_is_hidden_from_dav_clients() {
     let (_server, remote, coll) = davlite_remote();
     remote.put(&format!("{coll}a.ics"), &event("a", "a"));
     let local = Local::new(&remote.user);
-    let out = davlite_tests::davlite(&["user", "add", &remote.user, "--password", "pw", "--data", local.data().to_str().unwrap()], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = davlite_tests::davlite(
+        &[
+            "user",
+            "add",
+            &remote.user,
+            "--password",
+            "pw",
+            "--data",
+            local.data().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     local.sync(&remote.url("/"), &remote.password, &[]);
     // Serve the synced directory itself.
     let mut cmd = Command::new(davlite_bin());
@@ -625,10 +787,24 @@ fn sync_state_is_hidden_from_dav_clients() {
     let addr: SocketAddr = loop {
         let l = lines.next().expect("serve output").unwrap();
         if let Some(rest) = l.split("listening on ").nth(1) {
-            break rest.split("://").nth(1).unwrap().trim_end_matches('/').split_whitespace().next().unwrap().trim_end_matches('/').parse().unwrap();
+            break rest
+                .split("://")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches('/')
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .parse()
+                .unwrap();
         }
     };
-    let r = Remote { addr, user: remote.user.clone(), password: "pw".into() };
+    let r = Remote {
+        addr,
+        user: remote.user.clone(),
+        password: "pw".into(),
+    };
     let lcoll = format!("/dav/calendars/{}/default/", remote.user);
     for (path, depth) in [(lcoll.clone(), "1"), (format!("{lcoll}a.ics"), "0")] {
         let resp = r
@@ -638,20 +814,33 @@ fn sync_state_is_hidden_from_dav_clients() {
             .body(r#"<?xml version="1.0"?><propfind xmlns="DAV:"><allprop/></propfind>"#)
             .send();
         assert_eq!(resp.status, 207);
-        assert!(!resp.text().contains("urn:davlite:sync"), "state shown: {}", resp.text());
+        assert!(
+            !resp.text().contains("urn:davlite:sync"),
+            "state shown: {}",
+            resp.text()
+        );
         let resp = r
             .req("PROPFIND", &path)
             .header("Depth", "0")
             .header("Content-Type", "application/xml")
             .body(r#"<?xml version="1.0"?><propfind xmlns="DAV:"><prop><s:href xmlns:s="urn:davlite:sync"/></prop></propfind>"#)
             .send();
-        assert!(resp.text().contains("404"), "state readable: {}", resp.text());
+        assert!(
+            resp.text().contains("404"),
+            "state readable: {}",
+            resp.text()
+        );
         let resp = r
             .req("PROPPATCH", &path)
             .header("Content-Type", "application/xml")
             .body(r#"<?xml version="1.0"?><propertyupdate xmlns="DAV:"><set><prop><s:base xmlns:s="urn:davlite:sync">00</s:base></prop></set></propertyupdate>"#)
             .send();
-        assert!(resp.status == 403 || resp.text().contains(" 403 "), "state writable: {} {}", resp.status, resp.text());
+        assert!(
+            resp.status == 403 || resp.text().contains(" 403 "),
+            "state writable: {} {}",
+            resp.status,
+            resp.text()
+        );
     }
     let _ = child.kill();
     let _ = child.wait();
@@ -660,11 +849,17 @@ fn sync_state_is_hidden_from_dav_clients() {
 // ----- third-party servers -----
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn python() -> String {
-    std::env::var("DAVLITE_PYTHON").expect("DAVLITE_PYTHON: run scripts/test, which installs Radicale and Xandikos into a venv")
+    std::env::var("DAVLITE_PYTHON").expect(
+        "DAVLITE_PYTHON: run scripts/test, which installs Radicale and Xandikos into a venv",
+    )
 }
 
 /// A Python server on loopback, killed when dropped.
@@ -689,7 +884,11 @@ fn start_py(args: &[&str], dir: tempfile::TempDir, port: u16) -> PyServer {
         .spawn()
         .unwrap_or_else(|e| panic!("{} {args:?}: {e}", python()));
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut server = PyServer { child, addr, _dir: dir };
+    let mut server = PyServer {
+        child,
+        addr,
+        _dir: dir,
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(addr).is_err() {
         if let Ok(Some(status)) = server.child.try_wait() {
@@ -709,7 +908,18 @@ fn radicale() -> PyServer {
     let folder = dir.path().join("collections").display().to_string();
     let hosts = format!("127.0.0.1:{port}");
     start_py(
-        &["-m", "radicale", "--storage-filesystem-folder", &folder, "--server-hosts", &hosts, "--auth-type", "none", "--rights-type", "owner_only"],
+        &[
+            "-m",
+            "radicale",
+            "--storage-filesystem-folder",
+            &folder,
+            "--server-hosts",
+            &hosts,
+            "--auth-type",
+            "none",
+            "--rights-type",
+            "owner_only",
+        ],
         dir,
         port,
     )
@@ -719,13 +929,30 @@ fn xandikos() -> PyServer {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let d = dir.path().display().to_string();
-    start_py(&["-m", "xandikos", "--defaults", "-d", &d, "-l", "127.0.0.1", "-p", &port.to_string()], dir, port)
+    start_py(
+        &[
+            "-m",
+            "xandikos",
+            "--defaults",
+            "-d",
+            &d,
+            "-l",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ],
+        dir,
+        port,
+    )
 }
 
 /// One round trip with a third-party server: a member made there and one made here end up on
 /// both sides, then a second run does nothing.
 fn round_trip(remote: &Remote, coll: &str, local: &Local, lname: &str) {
-    remote.put(&format!("{coll}there.ics"), &event("there", "made on the server"));
+    remote.put(
+        &format!("{coll}there.ics"),
+        &event("there", "made on the server"),
+    );
     let s = local.sync(&remote.url("/"), &remote.password, &[]);
     assert!(s["fetched"].as_u64().unwrap() >= 1, "{s}");
     local.put(&local.cal(lname), "here.ics", &event("here", "made here"));
@@ -734,25 +961,48 @@ fn round_trip(remote: &Remote, coll: &str, local: &Local, lname: &str) {
     assert_same(local, &local.cal(lname), remote, coll);
     assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
     // An edit on each side and a delete travel too.
-    remote.put(&format!("{coll}there.ics"), &event("there", "edited on the server"));
+    remote.put(
+        &format!("{coll}there.ics"),
+        &event("there", "edited on the server"),
+    );
     local.put(&local.cal(lname), "here.ics", &event("here", "edited here"));
     let s = local.sync(&remote.url("/"), &remote.password, &[]);
-    assert_eq!((s["fetched"].as_u64(), s["pushed"].as_u64(), s["conflicts"].as_u64()), (Some(1), Some(1), Some(0)), "{s}");
+    assert_eq!(
+        (
+            s["fetched"].as_u64(),
+            s["pushed"].as_u64(),
+            s["conflicts"].as_u64()
+        ),
+        (Some(1), Some(1), Some(0)),
+        "{s}"
+    );
     assert_same(local, &local.cal(lname), remote, coll);
     assert_eq!(summary_of(&remote.items(coll)["here"]), "edited here");
-    assert_eq!(summary_of(&local.items(&local.cal(lname))["there"]), "edited on the server");
+    assert_eq!(
+        summary_of(&local.items(&local.cal(lname))["there"]),
+        "edited on the server"
+    );
     assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
 }
 
 #[test]
 fn sync_with_radicale() {
     let server = radicale();
-    let remote = Remote { addr: server.addr, user: "alice".into(), password: "any".into() };
+    let remote = Remote {
+        addr: server.addr,
+        user: "alice".into(),
+        password: "any".into(),
+    };
     let r = remote
         .req("MKCALENDAR", "/alice/work/")
         .body(Vec::new())
         .send();
-    assert!((200..300).contains(&r.status), "MKCALENDAR: {} {}", r.status, r.text());
+    assert!(
+        (200..300).contains(&r.status),
+        "MKCALENDAR: {} {}",
+        r.status,
+        r.text()
+    );
     let local = Local::new("alice");
     round_trip(&remote, "/alice/work/", &local, "work");
 }
@@ -760,7 +1010,11 @@ fn sync_with_radicale() {
 #[test]
 fn sync_with_xandikos() {
     let server = xandikos();
-    let remote = Remote { addr: server.addr, user: "alice".into(), password: "any".into() };
+    let remote = Remote {
+        addr: server.addr,
+        user: "alice".into(),
+        password: "any".into(),
+    };
     let local = Local::new("alice");
     round_trip(&remote, "/user/calendars/calendar/", &local, "calendar");
 }
@@ -772,7 +1026,10 @@ fn sync_with_xandikos() {
 /// conflicts collection.
 #[test]
 fn sync_randomized_rounds() {
-    let seed = std::env::var("DAVLITE_SYNC_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_0013u64);
+    let seed = std::env::var("DAVLITE_SYNC_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_0013u64);
     let mut rng = Rng::new(seed);
     let (_server, remote, coll) = davlite_remote();
     let local = Local::new(&remote.user);
@@ -791,12 +1048,23 @@ fn sync_randomized_rounds() {
             next += 1;
             let on_local = rng.below(2) == 0;
             let op = if uids.is_empty() { 0 } else { rng.below(3) };
-            let uid = if op == 0 { format!("u{next}") } else { uids[rng.below(uids.len())].clone() };
-            let touched = if on_local { &mut touched_local } else { &mut touched_remote };
+            let uid = if op == 0 {
+                format!("u{next}")
+            } else {
+                uids[rng.below(uids.len())].clone()
+            };
+            let touched = if on_local {
+                &mut touched_local
+            } else {
+                &mut touched_remote
+            };
             if !touched.insert(uid.clone()) {
                 continue;
             }
-            let summary = format!("edit {next} round {round} {}", if on_local { "here" } else { "there" });
+            let summary = format!(
+                "edit {next} round {round} {}",
+                if on_local { "here" } else { "there" }
+            );
             match (op, on_local) {
                 (0 | 1, true) => {
                     local.put(&lcoll, &format!("{uid}.ics"), &event(&uid, &summary));
@@ -819,18 +1087,33 @@ fn sync_randomized_rounds() {
             }
         }
         let s = local.sync(&url, &remote.password, &[]);
-        assert_eq!(s["errors"].as_array().unwrap().len(), 0, "round {round}: {s}");
+        assert_eq!(
+            s["errors"].as_array().unwrap().len(),
+            0,
+            "round {round}: {s}"
+        );
         assert_same(&local, &lcoll, &remote, &coll);
         let now = local.items(&lcoll);
-        let kept: Vec<String> = local.items(&conflicts).values().map(|b| summary_of(b)).collect();
+        let kept: Vec<String> = local
+            .items(&conflicts)
+            .values()
+            .map(|b| summary_of(b))
+            .collect();
         for (uid, summary) in &edits {
-            let present = now.get(uid).is_some_and(|b| summary_of(b) == *summary) || kept.contains(summary);
-            assert!(present, "round {round} (seed {seed}): edit {summary:?} of {uid} lost; summary {s}");
+            let present =
+                now.get(uid).is_some_and(|b| summary_of(b) == *summary) || kept.contains(summary);
+            assert!(
+                present,
+                "round {round} (seed {seed}): edit {summary:?} of {uid} lost; summary {s}"
+            );
         }
         for uid in &deleted {
             let edited = edits.iter().any(|(u, _)| u == uid);
             if !edited {
-                assert!(!now.contains_key(uid), "round {round}: {uid} deleted but still there");
+                assert!(
+                    !now.contains_key(uid),
+                    "round {round}: {uid} deleted but still there"
+                );
             }
         }
         assert_no_writes(&local.sync(&url, &remote.password, &[]));
@@ -883,7 +1166,11 @@ fn sync_killed_at_random_points_converges() {
     assert_same(&local, &lcoll, &remote, &coll);
     let now = local.items(&lcoll);
     for (uid, summary) in &expected {
-        assert_eq!(now.get(uid).map(|b| summary_of(b)).as_deref(), Some(summary.as_str()), "{uid} after {kills} kills");
+        assert_eq!(
+            now.get(uid).map(|b| summary_of(b)).as_deref(),
+            Some(summary.as_str()),
+            "{uid} after {kills} kills"
+        );
     }
     assert_eq!(now.len(), expected.len(), "items appeared from nowhere");
     assert_no_writes(&local.sync(&url, &remote.password, &[]));

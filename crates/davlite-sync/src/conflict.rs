@@ -52,7 +52,14 @@ pub fn decide(policy: &Policy, c: &Conflict<'_>) -> Winner {
         Policy::LocalWins => Winner::Local,
         Policy::Callback(f) => f(c),
         Policy::Newest => {
-            let key = |b: &[u8]| (first_value(b, "SEQUENCE").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0), first_value(b, "LAST-MODIFIED").unwrap_or_default());
+            let key = |b: &[u8]| {
+                (
+                    first_value(b, "SEQUENCE")
+                        .and_then(|s| s.parse::<i64>().ok())
+                        .unwrap_or(0),
+                    first_value(b, "LAST-MODIFIED").unwrap_or_default(),
+                )
+            };
             if key(c.local) > key(c.remote) {
                 Winner::Local
             } else {
@@ -100,7 +107,12 @@ pub fn same_content(a: &[u8], b: &[u8]) -> bool {
     let norm = |x: &[u8]| {
         let mut v: Vec<String> = lines(x)
             .into_iter()
-            .filter(|l| !matches!(prop_name(l).as_str(), "PRODID" | "DTSTAMP" | "LAST-MODIFIED"))
+            .filter(|l| {
+                !matches!(
+                    prop_name(l).as_str(),
+                    "PRODID" | "DTSTAMP" | "LAST-MODIFIED"
+                )
+            })
             .collect();
         v.sort();
         v
@@ -147,16 +159,29 @@ mod tests {
     fn loser_gets_fresh_uid() {
         let (uid, b) = loser_copy(b"BEGIN:VEVENT\r\nUID:u1\r\nEND:VEVENT\r\n", "u1");
         assert!(uid.starts_with("u1-conflict-"));
-        assert_eq!(String::from_utf8(b).unwrap(), format!("BEGIN:VEVENT\r\nUID:{uid}\r\nEND:VEVENT\r\n"));
+        assert_eq!(
+            String::from_utf8(b).unwrap(),
+            format!("BEGIN:VEVENT\r\nUID:{uid}\r\nEND:VEVENT\r\n")
+        );
     }
 
     #[test]
     fn newest_compares_sequence_then_last_modified() {
         let l = b"SEQUENCE:2\nLAST-MODIFIED:20200101T000000Z\n";
         let r = b"SEQUENCE:1\nLAST-MODIFIED:20250101T000000Z\n";
-        let c = Conflict { collection: "c", name: "n", local: l, remote: r };
+        let c = Conflict {
+            collection: "c",
+            name: "n",
+            local: l,
+            remote: r,
+        };
         assert_eq!(decide(&Policy::Newest, &c), Winner::Local);
-        let c = Conflict { collection: "c", name: "n", local: b"LAST-MODIFIED:2020\n", remote: b"LAST-MODIFIED:2021\n" };
+        let c = Conflict {
+            collection: "c",
+            name: "n",
+            local: b"LAST-MODIFIED:2020\n",
+            remote: b"LAST-MODIFIED:2021\n",
+        };
         assert_eq!(decide(&Policy::Newest, &c), Winner::Remote);
     }
 }

@@ -36,11 +36,19 @@ impl RemoteCollection {
     }
 }
 
-fn propfind(http: &mut Http, path: &str, depth: &str, body: &str) -> Result<crate::http::Response, SyncError> {
+fn propfind(
+    http: &mut Http,
+    path: &str,
+    depth: &str,
+    body: &str,
+) -> Result<crate::http::Response, SyncError> {
     http.send(
         "PROPFIND",
         &href::encode(path, true),
-        &[("Depth", depth), ("Content-Type", "application/xml; charset=utf-8")],
+        &[
+            ("Depth", depth),
+            ("Content-Type", "application/xml; charset=utf-8"),
+        ],
         body.as_bytes().to_vec(),
     )
 }
@@ -103,7 +111,10 @@ pub fn discover(http: &mut Http, start: &str) -> Result<Vec<RemoteCollection>, S
     }
     let mut homes: Vec<String> = Vec::new();
     xml::multistatus(&r.body, "PROPFIND home sets", |item| {
-        for (ns, local) in [(CALDAV, "calendar-home-set"), (CARDDAV, "addressbook-home-set")] {
+        for (ns, local) in [
+            (CALDAV, "calendar-home-set"),
+            (CARDDAV, "addressbook-home-set"),
+        ] {
             if let Some(p) = item.prop(ns, local) {
                 for h in &p.hrefs {
                     let h = href::resolve(&principal, h);

@@ -6,7 +6,10 @@
 use std::collections::HashSet;
 
 use davlite_formats::ParsedObject;
-use davlite_store::{ChangeKind, CollectionKind, Etag, Limits, NewCollection, ObjectMeta, Precondition, Store, StoreError};
+use davlite_store::{
+    ChangeKind, CollectionKind, Etag, Limits, NewCollection, ObjectMeta, Precondition, Store,
+    StoreError,
+};
 
 use crate::batch::{WriteOp, apply};
 use crate::conflict::{self, Conflict, Winner};
@@ -17,6 +20,13 @@ use crate::http::{Http, Response};
 use crate::state::{CollectionState, ItemState};
 use crate::xml::{self, CALDAV, CARDDAV, DAV};
 use crate::{ConflictRecord, Progress, Summary, SyncOptions};
+
+/// A local object: metadata, body, and its state when it describes a member of this remote
+/// collection.
+type LocalItem = (ObjectMeta, Vec<u8>, Option<ItemState>);
+
+/// A multiget answer: canonical href, ETag, body (`None`: the member is gone).
+type Fetched = (String, String, Option<Vec<u8>>);
 
 /// An item pushed in this run, re-read afterwards.
 struct Pushed {
@@ -149,7 +159,11 @@ impl<'a> CollectionSync<'a> {
                 }
                 acc.push_str(seg);
                 let new = NewCollection {
-                    owner: if acc.contains('/') { self.options.local_user.clone() } else { String::new() },
+                    owner: if acc.contains('/') {
+                        self.options.local_user.clone()
+                    } else {
+                        String::new()
+                    },
                     ..NewCollection::default()
                 };
                 match self.store.create_collection(&acc, new) {
@@ -160,30 +174,53 @@ impl<'a> CollectionSync<'a> {
         }
         let coll = match self.store.collection(&self.local)? {
             Some(c) => c,
-            None => match self.store.create_collection(&self.local, self.new_collection()) {
+            None => match self
+                .store
+                .create_collection(&self.local, self.new_collection())
+            {
                 Ok(c) => c,
-                Err(StoreError::AlreadyExists) => self.store.collection(&self.local)?.ok_or(StoreError::NotFound)?,
+                Err(StoreError::AlreadyExists) => self
+                    .store
+                    .collection(&self.local)?
+                    .ok_or(StoreError::NotFound)?,
                 Err(e) => return Err(e.into()),
             },
         };
         let state = CollectionState::read(&coll.props);
         let mut props = Vec::new();
         let wanted = [
-            (davlite_proto::QName::dav("displayname"), &self.remote.displayname),
-            (davlite_proto::QName::new(davlite_proto::Namespace::new(xml::APPLE), "calendar-color"), &self.remote.color),
+            (
+                davlite_proto::QName::dav("displayname"),
+                &self.remote.displayname,
+            ),
+            (
+                davlite_proto::QName::new(
+                    davlite_proto::Namespace::new(xml::APPLE),
+                    "calendar-color",
+                ),
+                &self.remote.color,
+            ),
             (
                 match self.remote.kind {
-                    RemoteKind::Calendar => davlite_proto::QName::new(davlite_proto::Namespace::new(CALDAV), "calendar-description"),
-                    RemoteKind::AddressBook => davlite_proto::QName::new(davlite_proto::Namespace::new(CARDDAV), "addressbook-description"),
+                    RemoteKind::Calendar => davlite_proto::QName::new(
+                        davlite_proto::Namespace::new(CALDAV),
+                        "calendar-description",
+                    ),
+                    RemoteKind::AddressBook => davlite_proto::QName::new(
+                        davlite_proto::Namespace::new(CARDDAV),
+                        "addressbook-description",
+                    ),
                 },
                 &self.remote.description,
             ),
         ];
         for (name, value) in wanted {
             let clark = name.to_clark();
-            let want = value
-                .as_ref()
-                .map(|v| davlite_proto::PropValue::from_text(v.as_str()).to_xml(&name).into_bytes());
+            let want = value.as_ref().map(|v| {
+                davlite_proto::PropValue::from_text(v.as_str())
+                    .to_xml(&name)
+                    .into_bytes()
+            });
             if coll.props.get(&clark) != want.as_ref() {
                 props.push((clark, want));
             }
@@ -204,7 +241,10 @@ impl<'a> CollectionSync<'a> {
                 }],
             )?;
         }
-        let coll = self.store.collection(&self.local)?.ok_or(StoreError::NotFound)?;
+        let coll = self
+            .store
+            .collection(&self.local)?
+            .ok_or(StoreError::NotFound)?;
         Ok(CollectionState::read(&coll.props))
     }
 
@@ -215,7 +255,11 @@ impl<'a> CollectionSync<'a> {
         if !seg.is_empty() && seg != "." && seg != ".." && !seg.contains('\0') && seg.len() <= 200 {
             seg.to_string()
         } else {
-            format!("h-{}.{}", &Etag::of(href.as_bytes()).to_string()[..24], ext(self.remote.kind))
+            format!(
+                "h-{}.{}",
+                &Etag::of(href.as_bytes()).to_string()[..24],
+                ext(self.remote.kind)
+            )
         }
     }
 
@@ -228,7 +272,7 @@ impl<'a> CollectionSync<'a> {
         Ok(())
     }
 
-    fn local_item(&self, name: &str) -> Result<Option<(ObjectMeta, Vec<u8>, Option<ItemState>)>, SyncError> {
+    fn local_item(&self, name: &str) -> Result<Option<LocalItem>, SyncError> {
         let reader = self.store.read()?;
         let Some((meta, bytes)) = reader.get(&self.local, name)? else {
             return Ok(None);
@@ -264,7 +308,10 @@ impl<'a> CollectionSync<'a> {
         let pushed = self.push(&names)?;
         if pushed > 0 && self.token_mode {
             // Move the remote token past our own writes, so the next run starts clean.
-            let coll = self.store.collection(&self.local)?.ok_or(StoreError::NotFound)?;
+            let coll = self
+                .store
+                .collection(&self.local)?
+                .ok_or(StoreError::NotFound)?;
             self.local_deleted.clear();
             self.pull(CollectionState::read(&coll.props).token)?;
         }
@@ -320,7 +367,10 @@ impl<'a> CollectionSync<'a> {
                 let r = self.http.send(
                     "REPORT",
                     &href::encode(&self.remote.path, true),
-                    &[("Depth", "1"), ("Content-Type", "application/xml; charset=utf-8")],
+                    &[
+                        ("Depth", "1"),
+                        ("Content-Type", "application/xml; charset=utf-8"),
+                    ],
                     xml::sync_collection(token.as_deref()).into_bytes(),
                 )?;
                 if r.status != 207 {
@@ -335,7 +385,11 @@ impl<'a> CollectionSync<'a> {
                     if token.is_none() && matches!(r.status, 403 | 405 | 501) {
                         break; // no usable sync-collection: fall back to PROPFIND below
                     }
-                    return Err(SyncError::Status { method: "REPORT".into(), path: self.remote.path.clone(), status: r.status });
+                    return Err(SyncError::Status {
+                        method: "REPORT".into(),
+                        path: self.remote.path.clone(),
+                        status: r.status,
+                    });
                 }
                 let mut truncated = false;
                 let new_token = self.listing(&r, &mut truncated)?;
@@ -358,11 +412,18 @@ impl<'a> CollectionSync<'a> {
         let r = self.http.send(
             "PROPFIND",
             &href::encode(&self.remote.path, true),
-            &[("Depth", "1"), ("Content-Type", "application/xml; charset=utf-8")],
+            &[
+                ("Depth", "1"),
+                ("Content-Type", "application/xml; charset=utf-8"),
+            ],
             xml::PROPFIND_ETAGS.as_bytes().to_vec(),
         )?;
         if r.status != 207 {
-            return Err(SyncError::Status { method: "PROPFIND".into(), path: self.remote.path.clone(), status: r.status });
+            return Err(SyncError::Status {
+                method: "PROPFIND".into(),
+                path: self.remote.path.clone(),
+                status: r.status,
+            });
         }
         let mut truncated = false;
         self.listing(&r, &mut truncated)?;
@@ -374,7 +435,10 @@ impl<'a> CollectionSync<'a> {
     }
 
     fn save_token(&mut self, token: Option<&str>) -> Result<(), SyncError> {
-        let coll = self.store.collection(&self.local)?.ok_or(StoreError::NotFound)?;
+        let coll = self
+            .store
+            .collection(&self.local)?
+            .ok_or(StoreError::NotFound)?;
         if CollectionState::read(&coll.props).token.as_deref() != token {
             apply(
                 self.store,
@@ -401,13 +465,19 @@ impl<'a> CollectionSync<'a> {
             if path.rsplit_once('/').map(|(p, _)| p) != Some(base.as_str()) {
                 return Ok(());
             }
-            if item.prop(DAV, "resourcetype").is_some_and(|p| !p.children.is_empty()) {
+            if item
+                .prop(DAV, "resourcetype")
+                .is_some_and(|p| !p.children.is_empty())
+            {
                 return Ok(()); // a child collection
             }
             if item.status == Some(404) {
                 return self.remote_deleted(&path);
             }
-            let etag = item.prop(DAV, "getetag").map(|p| p.text.trim().to_string()).unwrap_or_default();
+            let etag = item
+                .prop(DAV, "getetag")
+                .map(|p| p.text.trim().to_string())
+                .unwrap_or_default();
             if let Some(seen) = self.seen.as_mut() {
                 seen.insert(path.clone());
             }
@@ -430,10 +500,14 @@ impl<'a> CollectionSync<'a> {
     /// copied from another synced collection carries that one's state, which means nothing
     /// here).
     fn own_state(&self, props: &std::collections::BTreeMap<String, Vec<u8>>) -> Option<ItemState> {
-        ItemState::read(props).filter(|s| s.href.rsplit_once('/').map(|(p, _)| p) == Some(self.remote.path.as_str()))
+        ItemState::read(props)
+            .filter(|s| s.href.rsplit_once('/').map(|(p, _)| p) == Some(self.remote.path.as_str()))
     }
 
-    fn local_item_meta(&self, name: &str) -> Result<Option<(ObjectMeta, Option<ItemState>)>, SyncError> {
+    fn local_item_meta(
+        &self,
+        name: &str,
+    ) -> Result<Option<(ObjectMeta, Option<ItemState>)>, SyncError> {
         let reader = self.store.read()?;
         let Some(meta) = reader.meta(&self.local, name)? else {
             return Ok(None);
@@ -487,7 +561,12 @@ impl<'a> CollectionSync<'a> {
                 changes: ItemState::clear(),
                 pre: Precondition::IfMatch(vec![meta.etag]),
             });
-            self.report(&name, path, "edited locally, deleted on the server: the edit is pushed again", None);
+            self.report(
+                &name,
+                path,
+                "edited locally, deleted on the server: the edit is pushed again",
+                None,
+            );
         }
         if self.ops.len() >= self.options.batch {
             self.flush()?;
@@ -522,28 +601,43 @@ impl<'a> CollectionSync<'a> {
         }
         for (path, _) in &batch {
             if !answered.contains(path) {
-                self.summary.errors.push(format!("{path}: listed but not returned by multiget"));
+                self.summary
+                    .errors
+                    .push(format!("{path}: listed but not returned by multiget"));
             }
         }
         self.flush()?;
-        (self.progress)(&Progress::Fetched { total: self.summary.fetched });
+        (self.progress)(&Progress::Fetched {
+            total: self.summary.fetched,
+        });
         Ok(())
     }
 
     /// (canonical href, etag, body or None when 404) of each href asked for.
-    fn multiget(&mut self, paths: &[String]) -> Result<Vec<(String, String, Option<Vec<u8>>)>, SyncError> {
+    fn multiget(&mut self, paths: &[String]) -> Result<Vec<Fetched>, SyncError> {
         let calendar = self.remote.kind == RemoteKind::Calendar;
         let wire: Vec<String> = paths.iter().map(|p| href::encode(p, false)).collect();
         let r = self.http.send(
             "REPORT",
             &href::encode(&self.remote.path, true),
-            &[("Depth", "1"), ("Content-Type", "application/xml; charset=utf-8")],
+            &[
+                ("Depth", "1"),
+                ("Content-Type", "application/xml; charset=utf-8"),
+            ],
             xml::multiget(calendar, &wire).into_bytes(),
         )?;
         if r.status != 207 {
-            return Err(SyncError::Status { method: "REPORT multiget".into(), path: self.remote.path.clone(), status: r.status });
+            return Err(SyncError::Status {
+                method: "REPORT multiget".into(),
+                path: self.remote.path.clone(),
+                status: r.status,
+            });
         }
-        let (ns, data) = if calendar { (CALDAV, "calendar-data") } else { (CARDDAV, "address-data") };
+        let (ns, data) = if calendar {
+            (CALDAV, "calendar-data")
+        } else {
+            (CARDDAV, "address-data")
+        };
         let base = self.remote.path.clone();
         let mut out = Vec::new();
         xml::multistatus(&r.body, "multiget", |item| {
@@ -552,10 +646,17 @@ impl<'a> CollectionSync<'a> {
                 out.push((path, String::new(), None));
                 return Ok(());
             }
-            let etag = item.prop(DAV, "getetag").map(|p| p.text.trim().to_string()).unwrap_or_default();
+            let etag = item
+                .prop(DAV, "getetag")
+                .map(|p| p.text.trim().to_string())
+                .unwrap_or_default();
             if let Some(p) = item.prop(ns, data) {
                 out.push((path, etag, Some(crlf(&p.text))));
-            } else if item.props.iter().any(|p| p.local == data && p.status == 404) {
+            } else if item
+                .props
+                .iter()
+                .any(|p| p.local == data && p.status == 404)
+            {
                 out.push((path, etag, None));
             }
             Ok(())
@@ -573,7 +674,12 @@ impl<'a> CollectionSync<'a> {
     }
 
     fn put_op(&self, name: &str, object: ParsedObject, pre: Precondition) -> WriteOp {
-        WriteOp::Put { coll: self.local.clone(), name: name.to_string(), object, pre }
+        WriteOp::Put {
+            coll: self.local.clone(),
+            name: name.to_string(),
+            object,
+            pre,
+        }
     }
 
     /// Keeps the losing version of a conflict in the conflicts collection; returns its name.
@@ -582,17 +688,26 @@ impl<'a> CollectionSync<'a> {
         let object = match parse(self.remote.kind, copy) {
             Ok(o) => o,
             Err(e) => {
-                self.summary.errors.push(format!("conflict copy of {uid}: {e}"));
+                self.summary
+                    .errors
+                    .push(format!("conflict copy of {uid}: {e}"));
                 return Ok(None);
             }
         };
         if self.store.collection(&self.conflicts_path)?.is_none() {
-            match self.store.create_collection(&self.conflicts_path, self.new_collection()) {
+            match self
+                .store
+                .create_collection(&self.conflicts_path, self.new_collection())
+            {
                 Ok(_) | Err(StoreError::AlreadyExists) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        let name = format!("{}.{}", new_uid.replace(['/', '\0'], "_"), ext(self.remote.kind));
+        let name = format!(
+            "{}.{}",
+            new_uid.replace(['/', '\0'], "_"),
+            ext(self.remote.kind)
+        );
         self.ops.push(WriteOp::Put {
             coll: self.conflicts_path.clone(),
             name: name.clone(),
@@ -608,12 +723,18 @@ impl<'a> CollectionSync<'a> {
         let remote = match parse(self.remote.kind, body) {
             Ok(o) => o,
             Err(e) => {
-                self.summary.errors.push(format!("{path}: not stored locally: {e}"));
+                self.summary
+                    .errors
+                    .push(format!("{path}: not stored locally: {e}"));
                 return Ok(());
             }
         };
         let remote_tag = Etag::of(&remote.bytes);
-        let synced = |base: Etag| ItemState { href: path.to_string(), etag: etag.to_string(), base };
+        let synced = |base: Etag| ItemState {
+            href: path.to_string(),
+            etag: etag.to_string(),
+            base,
+        };
         match self.local_item(&name)? {
             Some((meta, lbytes, Some(st))) if st.href == path => {
                 if meta.etag == remote_tag {
@@ -621,7 +742,11 @@ impl<'a> CollectionSync<'a> {
                         self.ops.push(self.state_op(&name, synced(remote_tag)));
                     }
                 } else if meta.etag == st.base {
-                    self.ops.push(self.put_op(&name, remote, Precondition::IfMatch(vec![meta.etag])));
+                    self.ops.push(self.put_op(
+                        &name,
+                        remote,
+                        Precondition::IfMatch(vec![meta.etag]),
+                    ));
                     self.ops.push(self.state_op(&name, synced(remote_tag)));
                     self.summary.fetched += 1;
                 } else {
@@ -631,7 +756,10 @@ impl<'a> CollectionSync<'a> {
             Some((meta, lbytes, _)) => {
                 let local_uid = meta.uid.clone();
                 let pending = self.pending(&name)?;
-                if local_uid.is_some() && local_uid == remote.info.uid && pending == Some(remote_tag) {
+                if local_uid.is_some()
+                    && local_uid == remote.info.uid
+                    && pending == Some(remote_tag)
+                {
                     // Our own upload, whose answer was lost: the bytes journaled before the PUT
                     // are the server's. A local edit made since stays a local edit.
                     self.ops.push(self.state_op(&name, synced(remote_tag)));
@@ -640,7 +768,11 @@ impl<'a> CollectionSync<'a> {
                     // upload whose answer or state was lost, or the same item made twice.
                     if conflict::same_content(&lbytes, &remote.bytes) {
                         if meta.etag != remote_tag {
-                            self.ops.push(self.put_op(&name, remote, Precondition::IfMatch(vec![meta.etag])));
+                            self.ops.push(self.put_op(
+                                &name,
+                                remote,
+                                Precondition::IfMatch(vec![meta.etag]),
+                            ));
                         }
                         self.ops.push(self.state_op(&name, synced(remote_tag)));
                     } else {
@@ -657,9 +789,15 @@ impl<'a> CollectionSync<'a> {
                             return Ok(());
                         }
                     };
-                    self.ops.push(WriteOp::Delete { coll: self.local.clone(), name: name.clone(), pre: Precondition::IfMatch(vec![meta.etag]) });
-                    self.ops.push(self.put_op(&fresh, local_obj, Precondition::IfNoneMatchAny));
-                    self.ops.push(self.put_op(&name, remote, Precondition::IfNoneMatchAny));
+                    self.ops.push(WriteOp::Delete {
+                        coll: self.local.clone(),
+                        name: name.clone(),
+                        pre: Precondition::IfMatch(vec![meta.etag]),
+                    });
+                    self.ops
+                        .push(self.put_op(&fresh, local_obj, Precondition::IfNoneMatchAny));
+                    self.ops
+                        .push(self.put_op(&name, remote, Precondition::IfNoneMatchAny));
                     self.ops.push(self.state_op(&name, synced(remote_tag)));
                     self.ours_deleted.insert(name.clone());
                     self.summary.fetched += 1;
@@ -678,7 +816,12 @@ impl<'a> CollectionSync<'a> {
                         // Two server members with one UID: keep the second as a copy.
                         let uid = remote.info.uid.clone().unwrap_or_default();
                         let copy = self.keep_loser(&remote.bytes, &uid)?;
-                        self.report(&other, path, &format!("the server holds this UID twice (also at {})", st.href), copy);
+                        self.report(
+                            &other,
+                            path,
+                            &format!("the server holds this UID twice (also at {})", st.href),
+                            copy,
+                        );
                         return Ok(());
                     }
                     // Move the local holder to the server's name, then treat it as there.
@@ -689,16 +832,27 @@ impl<'a> CollectionSync<'a> {
                             return Ok(());
                         }
                     };
-                    self.ops.push(WriteOp::Delete { coll: self.local.clone(), name: other.clone(), pre: Precondition::IfMatch(vec![meta.etag]) });
-                    self.ops.push(self.put_op(&name, local_obj, Precondition::IfNoneMatchAny));
+                    self.ops.push(WriteOp::Delete {
+                        coll: self.local.clone(),
+                        name: other.clone(),
+                        pre: Precondition::IfMatch(vec![meta.etag]),
+                    });
+                    self.ops
+                        .push(self.put_op(&name, local_obj, Precondition::IfNoneMatchAny));
                     self.ours_deleted.insert(other);
                     self.flush()?;
                     return self.fetched(path, etag, remote.bytes);
                 }
                 if self.local_deleted.contains(&name) {
-                    self.report(&name, path, "deleted locally, changed on the server: the server's version is kept", None);
+                    self.report(
+                        &name,
+                        path,
+                        "deleted locally, changed on the server: the server's version is kept",
+                        None,
+                    );
                 }
-                self.ops.push(self.put_op(&name, remote, Precondition::IfNoneMatchAny));
+                self.ops
+                    .push(self.put_op(&name, remote, Precondition::IfNoneMatchAny));
                 self.ops.push(self.state_op(&name, synced(remote_tag)));
                 self.summary.fetched += 1;
             }
@@ -707,36 +861,88 @@ impl<'a> CollectionSync<'a> {
     }
 
     fn pending(&self, name: &str) -> Result<Option<Etag>, SyncError> {
-        Ok(ItemState::pending(&self.store.read()?.object_props(&self.local, name)?))
+        Ok(ItemState::pending(
+            &self.store.read()?.object_props(&self.local, name)?,
+        ))
     }
 
     fn fresh_name(&self, uid: Option<&str>) -> String {
-        let seed = format!("{}:{}", uid.unwrap_or(""), self.summary.fetched + self.summary.pushed);
-        format!("local-{}.{}", &Etag::of(seed.as_bytes()).to_string()[..16], ext(self.remote.kind))
+        let seed = format!(
+            "{}:{}",
+            uid.unwrap_or(""),
+            self.summary.fetched + self.summary.pushed
+        );
+        format!(
+            "local-{}.{}",
+            &Etag::of(seed.as_bytes()).to_string()[..16],
+            ext(self.remote.kind)
+        )
     }
 
     /// Both sides changed `name` since they last agreed.
-    fn conflict(&mut self, name: &str, path: &str, etag: &str, meta: &ObjectMeta, local: &[u8], remote: ParsedObject) -> Result<(), SyncError> {
+    fn conflict(
+        &mut self,
+        name: &str,
+        path: &str,
+        etag: &str,
+        meta: &ObjectMeta,
+        local: &[u8],
+        remote: ParsedObject,
+    ) -> Result<(), SyncError> {
         let remote_tag = Etag::of(&remote.bytes);
         let winner = conflict::decide(
             &self.options.policy,
-            &Conflict { collection: &self.local, name, local, remote: &remote.bytes },
+            &Conflict {
+                collection: &self.local,
+                name,
+                local,
+                remote: &remote.bytes,
+            },
         );
-        let uid = meta.uid.clone().or_else(|| remote.info.uid.clone()).unwrap_or_else(|| name.to_string());
+        let uid = meta
+            .uid
+            .clone()
+            .or_else(|| remote.info.uid.clone())
+            .unwrap_or_else(|| name.to_string());
         match winner {
             Winner::Remote => {
                 let copy = self.keep_loser(local, &uid)?;
-                self.ops.push(self.put_op(name, remote, Precondition::IfMatch(vec![meta.etag])));
-                self.ops.push(self.state_op(name, ItemState { href: path.into(), etag: etag.into(), base: remote_tag }));
+                self.ops
+                    .push(self.put_op(name, remote, Precondition::IfMatch(vec![meta.etag])));
+                self.ops.push(self.state_op(
+                    name,
+                    ItemState {
+                        href: path.into(),
+                        etag: etag.into(),
+                        base: remote_tag,
+                    },
+                ));
                 self.summary.fetched += 1;
-                self.report(name, path, "changed on both sides: the server's version won", copy);
+                self.report(
+                    name,
+                    path,
+                    "changed on both sides: the server's version won",
+                    copy,
+                );
             }
             Winner::Local => {
                 let copy = self.keep_loser(&remote.bytes, &uid)?;
                 // The baseline becomes the server's version, so the push below overwrites it
                 // with If-Match on the ETag just seen.
-                self.ops.push(self.state_op(name, ItemState { href: path.into(), etag: etag.into(), base: remote_tag }));
-                self.report(name, path, "changed on both sides: the local version won", copy);
+                self.ops.push(self.state_op(
+                    name,
+                    ItemState {
+                        href: path.into(),
+                        etag: etag.into(),
+                        base: remote_tag,
+                    },
+                ));
+                self.report(
+                    name,
+                    path,
+                    "changed on both sides: the local version won",
+                    copy,
+                );
             }
         }
         Ok(())
@@ -774,24 +980,48 @@ impl<'a> CollectionSync<'a> {
         Ok(self.summary.pushed)
     }
 
-    fn put_remote(&mut self, path: &str, bytes: &[u8], pre: (&str, &str)) -> Result<Response, SyncError> {
+    fn put_remote(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        pre: (&str, &str),
+    ) -> Result<Response, SyncError> {
         let ctype = match self.remote.kind {
             RemoteKind::Calendar => "text/calendar; charset=utf-8",
             RemoteKind::AddressBook => "text/vcard; charset=utf-8",
         };
-        self.http.send("PUT", &href::encode(path, false), &[("Content-Type", ctype), pre], bytes.to_vec())
+        self.http.send(
+            "PUT",
+            &href::encode(path, false),
+            &[("Content-Type", ctype), pre],
+            bytes.to_vec(),
+        )
     }
 
     fn get_remote(&mut self, path: &str) -> Result<Option<(String, Vec<u8>)>, SyncError> {
-        let r = self.http.send("GET", &href::encode(path, false), &[], Vec::new())?;
+        let r = self
+            .http
+            .send("GET", &href::encode(path, false), &[], Vec::new())?;
         match r.status {
-            200 => Ok(Some((r.header("etag").unwrap_or("").to_string(), r.body.to_vec()))),
+            200 => Ok(Some((
+                r.header("etag").unwrap_or("").to_string(),
+                r.body.to_vec(),
+            ))),
             404 | 410 => Ok(None),
-            s => Err(SyncError::Status { method: "GET".into(), path: path.into(), status: s }),
+            s => Err(SyncError::Status {
+                method: "GET".into(),
+                path: path.into(),
+                status: s,
+            }),
         }
     }
 
-    fn push_one(&mut self, name: &str, pushed: &mut Vec<Pushed>, depth: u32) -> Result<(), SyncError> {
+    fn push_one(
+        &mut self,
+        name: &str,
+        pushed: &mut Vec<Pushed>,
+        depth: u32,
+    ) -> Result<(), SyncError> {
         let Some((meta, bytes, st)) = self.local_item(name)? else {
             if !self.ours_deleted.contains(name) {
                 self.push_delete(name)?;
@@ -811,14 +1041,24 @@ impl<'a> CollectionSync<'a> {
                 match r.status {
                     200..=299 => {
                         self.summary.pushed += 1;
-                        pushed.push(Pushed { href: st.href, name: name.into(), sent: meta.etag, etag: r.header("etag").map(str::to_string) });
+                        pushed.push(Pushed {
+                            href: st.href,
+                            name: name.into(),
+                            sent: meta.etag,
+                            etag: r.header("etag").map(str::to_string),
+                        });
                     }
                     404 | 412 => {
                         match self.get_remote(&st.href)? {
                             None => {
                                 // Deleted there, edited here: the edit wins, as a new item.
                                 self.report(name, &st.href, "edited locally, deleted on the server: the edit is pushed again", None);
-                                self.ops.push(WriteOp::ObjectProps { coll: self.local.clone(), name: name.into(), changes: ItemState::clear(), pre: Precondition::None });
+                                self.ops.push(WriteOp::ObjectProps {
+                                    coll: self.local.clone(),
+                                    name: name.into(),
+                                    changes: ItemState::clear(),
+                                    pre: Precondition::None,
+                                });
                                 self.flush()?;
                                 if depth < 2 {
                                     return self.push_one(name, pushed, depth + 1);
@@ -849,28 +1089,43 @@ impl<'a> CollectionSync<'a> {
                 let r = self.put_remote(&path, &bytes, ("If-None-Match", "*"))?;
                 if r.ok() {
                     self.summary.pushed += 1;
-                    pushed.push(Pushed { href: path, name: name.into(), sent: meta.etag, etag: r.header("etag").map(str::to_string) });
+                    pushed.push(Pushed {
+                        href: path,
+                        name: name.into(),
+                        sent: meta.etag,
+                        etag: r.header("etag").map(str::to_string),
+                    });
                     return Ok(());
                 }
                 let conds = xml::error_conditions(&r.body);
                 let uid_conflict = conds.iter().find(|(_, l, _)| l == "no-uid-conflict");
                 let holder = match uid_conflict {
-                    Some((_, _, hrefs)) if !hrefs.is_empty() => Some(href::resolve(&self.remote.path, &hrefs[0])),
+                    Some((_, _, hrefs)) if !hrefs.is_empty() => {
+                        Some(href::resolve(&self.remote.path, &hrefs[0]))
+                    }
                     Some(_) => None,
                     None if r.status == 412 => Some(path.clone()),
                     None => {
-                        self.summary.errors.push(format!("PUT {path}: {}", r.status));
+                        self.summary
+                            .errors
+                            .push(format!("PUT {path}: {}", r.status));
                         return Ok(());
                     }
                 };
                 let Some(holder) = holder else {
-                    self.summary.errors.push(format!("PUT {path}: {} no-uid-conflict without the holder's href", r.status));
+                    self.summary.errors.push(format!(
+                        "PUT {path}: {} no-uid-conflict without the holder's href",
+                        r.status
+                    ));
                     return Ok(());
                 };
                 // The server has something there (our own earlier upload, or the UID's
                 // holder): read it and adopt it, or resolve the conflict.
                 let Some((etag, body)) = self.get_remote(&holder)? else {
-                    self.summary.errors.push(format!("PUT {path}: {} but {holder} is not there", r.status));
+                    self.summary.errors.push(format!(
+                        "PUT {path}: {} but {holder} is not there",
+                        r.status
+                    ));
                     return Ok(());
                 };
                 let remote = match parse(self.remote.kind, body) {
@@ -890,8 +1145,13 @@ impl<'a> CollectionSync<'a> {
                             return Ok(());
                         }
                     };
-                    self.ops.push(WriteOp::Delete { coll: self.local.clone(), name: name.into(), pre: Precondition::IfMatch(vec![meta.etag]) });
-                    self.ops.push(self.put_op(&fresh, obj, Precondition::IfNoneMatchAny));
+                    self.ops.push(WriteOp::Delete {
+                        coll: self.local.clone(),
+                        name: name.into(),
+                        pre: Precondition::IfMatch(vec![meta.etag]),
+                    });
+                    self.ops
+                        .push(self.put_op(&fresh, obj, Precondition::IfNoneMatchAny));
                     self.ours_deleted.insert(name.to_string());
                     self.flush()?;
                     if depth < 2 {
@@ -909,8 +1169,13 @@ impl<'a> CollectionSync<'a> {
                             return Ok(());
                         }
                     };
-                    self.ops.push(WriteOp::Delete { coll: self.local.clone(), name: name.into(), pre: Precondition::IfMatch(vec![meta.etag]) });
-                    self.ops.push(self.put_op(&target, obj, Precondition::IfNoneMatchAny));
+                    self.ops.push(WriteOp::Delete {
+                        coll: self.local.clone(),
+                        name: name.into(),
+                        pre: Precondition::IfMatch(vec![meta.etag]),
+                    });
+                    self.ops
+                        .push(self.put_op(&target, obj, Precondition::IfNoneMatchAny));
                     self.ours_deleted.insert(name.to_string());
                     self.flush()?;
                 }
@@ -932,14 +1197,19 @@ impl<'a> CollectionSync<'a> {
         let r = self.http.send(
             "PROPFIND",
             &href::encode(&path, false),
-            &[("Depth", "0"), ("Content-Type", "application/xml; charset=utf-8")],
+            &[
+                ("Depth", "0"),
+                ("Content-Type", "application/xml; charset=utf-8"),
+            ],
             xml::PROPFIND_ETAGS.as_bytes().to_vec(),
         )?;
         if matches!(r.status, 404 | 410) {
             return Ok(());
         }
         if r.status != 207 {
-            self.summary.errors.push(format!("PROPFIND {path}: {}", r.status));
+            self.summary
+                .errors
+                .push(format!("PROPFIND {path}: {}", r.status));
             return Ok(());
         }
         let mut etag = String::new();
@@ -950,7 +1220,12 @@ impl<'a> CollectionSync<'a> {
             Ok(())
         })?;
         let pre = strong(&etag).unwrap_or("*").to_string();
-        let r = self.http.send("DELETE", &href::encode(&path, false), &[("If-Match", &pre)], Vec::new())?;
+        let r = self.http.send(
+            "DELETE",
+            &href::encode(&path, false),
+            &[("If-Match", &pre)],
+            Vec::new(),
+        )?;
         match r.status {
             200..=299 => self.summary.deleted_remote += 1,
             404 | 410 => {}
@@ -978,14 +1253,22 @@ impl<'a> CollectionSync<'a> {
                 Some((_, etag, Some(body))) => (etag.clone(), Some(body.clone())),
                 _ => (p.etag.clone().unwrap_or_default(), None),
             };
-            let state = |base| ItemState { href: p.href.clone(), etag: etag.clone(), base };
+            let state = |base| ItemState {
+                href: p.href.clone(),
+                etag: etag.clone(),
+                base,
+            };
             match body {
                 Some(b) if meta.etag == p.sent && Etag::of(&b) != p.sent => {
                     // The server stored something else than what was sent: take its version.
                     match parse(self.remote.kind, b) {
                         Ok(obj) => {
                             let tag = Etag::of(&obj.bytes);
-                            self.ops.push(self.put_op(&p.name, obj, Precondition::IfMatch(vec![p.sent])));
+                            self.ops.push(self.put_op(
+                                &p.name,
+                                obj,
+                                Precondition::IfMatch(vec![p.sent]),
+                            ));
                             self.ops.push(self.state_op(&p.name, state(tag)));
                             self.summary.rewritten += 1;
                         }
@@ -999,7 +1282,9 @@ impl<'a> CollectionSync<'a> {
             }
         }
         self.flush()?;
-        (self.progress)(&Progress::Pushed { total: self.summary.pushed });
+        (self.progress)(&Progress::Pushed {
+            total: self.summary.pushed,
+        });
         Ok(())
     }
 }

@@ -50,7 +50,9 @@ impl Http {
             reason,
         };
         let rest = if url.starts_with("https://") {
-            return Err(bad("https is not supported by davlite sync yet; use http://"));
+            return Err(bad(
+                "https is not supported by davlite sync yet; use http://",
+            ));
         } else {
             url.strip_prefix("http://")
                 .ok_or(bad("expected http://host/path"))?
@@ -67,10 +69,7 @@ impl Http {
             .build()
             .map_err(|_| bad("cannot start the I/O runtime"))?;
         let client = HyperClient::builder(TokioExecutor::new()).build(HttpConnector::new());
-        let auth = format!(
-            "Basic {}",
-            base64(format!("{user}:{password}").as_bytes())
-        );
+        let auth = format!("Basic {}", base64(format!("{user}:{password}").as_bytes()));
         Ok((
             Http {
                 rt,
@@ -149,7 +148,10 @@ impl Http {
                 body: bytes,
             })
         };
-        match self.rt.block_on(async { tokio::time::timeout(TIMEOUT, fut).await }) {
+        match self
+            .rt
+            .block_on(async { tokio::time::timeout(TIMEOUT, fut).await })
+        {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err(conn_err(e)),
             Err(_) => Err(conn_err("timed out".into())),

@@ -92,7 +92,11 @@ pub enum Progress<'a> {
     /// Discovery found this many calendars and address books.
     Discovered { collections: usize },
     /// Starting collection `index` (from 0) of `total`.
-    Collection { index: usize, total: usize, name: &'a str },
+    Collection {
+        index: usize,
+        total: usize,
+        name: &'a str,
+    },
     /// Items written locally from the server so far.
     Fetched { total: u64 },
     /// Items written to the server so far.
@@ -153,16 +157,31 @@ pub fn sync(
 ) -> Result<Summary, SyncError> {
     let (mut http, start) = http::Http::new(&account.url, &account.user, &account.password)?;
     let remotes = discover::discover(&mut http, &start)?;
-    progress(&Progress::Discovered { collections: remotes.len() });
+    progress(&Progress::Discovered {
+        collections: remotes.len(),
+    });
     let mut summary = Summary {
         collections: remotes.len(),
         ..Summary::default()
     };
     let total = remotes.len();
     for (index, remote) in remotes.iter().enumerate() {
-        progress(&Progress::Collection { index, total, name: remote.name() });
+        progress(&Progress::Collection {
+            index,
+            total,
+            name: remote.name(),
+        });
         let local = local_path(&options.local_user, remote);
-        let run = engine::CollectionSync::new(&mut http, store, options, &mut summary, progress, remote, local.clone()).run();
+        let run = engine::CollectionSync::new(
+            &mut http,
+            store,
+            options,
+            &mut summary,
+            progress,
+            remote,
+            local.clone(),
+        )
+        .run();
         match run {
             Ok(()) => {}
             Err(e @ SyncError::Unauthorized) => return Err(e),
@@ -174,7 +193,11 @@ pub fn sync(
 }
 
 /// [`sync`] for async callers: runs on a blocking thread of the caller's tokio runtime.
-pub async fn sync_async(store: Store, account: Account, options: SyncOptions) -> Result<Summary, SyncError> {
+pub async fn sync_async(
+    store: Store,
+    account: Account,
+    options: SyncOptions,
+) -> Result<Summary, SyncError> {
     tokio::task::spawn_blocking(move || sync(&store, &account, &options, &mut |_| {}))
         .await
         .map_err(|e| SyncError::Discovery(format!("sync task failed: {e}")))?

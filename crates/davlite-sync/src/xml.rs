@@ -47,11 +47,8 @@ impl Item {
             .find(|p| p.ns == ns && p.local == local && (200..300).contains(&p.status))
     }
     pub fn has_child(&self, ns: &str, local: &str, child_ns: &str, child: &str) -> bool {
-        self.prop(ns, local).is_some_and(|p| {
-            p.children
-                .iter()
-                .any(|(n, l)| n == child_ns && l == child)
-        })
+        self.prop(ns, local)
+            .is_some_and(|p| p.children.iter().any(|(n, l)| n == child_ns && l == child))
     }
 }
 
@@ -68,7 +65,11 @@ fn bad(what: &str, detail: impl std::fmt::Display) -> SyncError {
     }
 }
 
-fn walk(body: &[u8], what: &str, mut f: impl FnMut(Ev<'_>) -> Result<(), SyncError>) -> Result<(), SyncError> {
+fn walk(
+    body: &[u8],
+    what: &str,
+    mut f: impl FnMut(Ev<'_>) -> Result<(), SyncError>,
+) -> Result<(), SyncError> {
     let mut reader = NsReader::from_reader(body);
     loop {
         let (r, ev) = reader.read_resolved_event().map_err(|e| bad(what, e))?;
@@ -140,7 +141,10 @@ pub fn multistatus(
                 let depth = stack.len();
                 if depth == 0 {
                     if !(ns == DAV && local == "multistatus") {
-                        return Err(bad(what, format!("root element {local} is not multistatus")));
+                        return Err(bad(
+                            what,
+                            format!("root element {local} is not multistatus"),
+                        ));
                     }
                     saw_root = true;
                 } else if depth == 1 && ns == DAV && local == "response" {
@@ -161,11 +165,7 @@ pub fn multistatus(
             Ev::Text(t) => {
                 text.push_str(t);
                 if let Some(p) = prop.as_mut() {
-                    if stack.len() >= 5 && stack.len() == 5 {
-                        p.text.push_str(t);
-                    } else if stack.len() > 5 {
-                        p.text.push_str(t);
-                    }
+                    p.text.push_str(t);
                 }
             }
             Ev::End => {
@@ -351,6 +351,13 @@ X&amp;Y</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propst
     fn error_body_names_condition_and_href() {
         let body = br#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict><D:href>/c/x.ics</D:href></C:no-uid-conflict></D:error>"#;
         let c = error_conditions(body);
-        assert_eq!(c, vec![(CALDAV.into(), "no-uid-conflict".into(), vec!["/c/x.ics".into()])]);
+        assert_eq!(
+            c,
+            vec![(
+                CALDAV.into(),
+                "no-uid-conflict".into(),
+                vec!["/c/x.ics".into()]
+            )]
+        );
     }
 }
