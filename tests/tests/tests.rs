@@ -18,4 +18,5 @@ mod server_admin;
 mod server_auth;
 mod server_lifecycle;
 mod server_limits;
+mod sync;
 mod web;

@@ -43,8 +43,6 @@ use crate::schedule::local_user;
 /// Where the Schedule-Tag of a scheduling object is kept (an object property no client can
 /// read or write as such: the namespace is reserved).
 pub const TAG_PROP: &str = "{http://davlite.org/ns/internal}schedule-tag";
-/// Prefix of the reserved property names.
-pub const INTERNAL_NS: &str = "http://davlite.org/ns/internal";
 
 /// How many times a batch is recomputed when a concurrent write changed what it was built on.
 const ATTEMPTS: usize = 8;

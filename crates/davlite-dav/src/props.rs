@@ -145,9 +145,20 @@ pub fn is_protected(name: &QName) -> bool {
                 | "address-data"
         ),
         "http://calendarserver.org/ns/" => matches!(l, "getctag"),
-        crate::implicit::INTERNAL_NS => true,
+        // Server and sync-engine state (a Schedule-Tag, what the sync engine last saw): a
+        // client that could set it could make either skip or overwrite items.
+        ns if davlite_proto::ns::RESERVED.contains(&ns) => true,
         _ => false,
     }
+}
+
+/// Whether a stored property (Clark name) is in a reserved namespace (server or sync-engine
+/// state): never listed, never settable (see [`is_protected`]), whoever asks.
+pub fn is_reserved(clark: &str) -> bool {
+    clark
+        .strip_prefix('{')
+        .and_then(|r| r.split_once('}'))
+        .is_some_and(|(ns, _)| davlite_proto::ns::RESERVED.contains(&ns))
 }
 
 /// Properties settable at creation (MKCALENDAR / extended MKCOL) besides the dead ones.
@@ -671,12 +682,9 @@ fn privileges(r: &ReqInfo, res: &Res) -> Vec<QName> {
 /// store only when the request may ask for one (allprop, propname, or a name that is not one of
 /// our protected live properties), so a `getetag` listing never touches them.
 pub fn dead(reader: &Reader, res: &Res, which: &Which) -> Vec<(QName, PropValue)> {
-    // Names in our reserved namespace hold server state (the Schedule-Tag), never shown as
-    // dead properties.
-    let reserved = format!("{{{}}}", crate::implicit::INTERNAL_NS);
     let decode = |m: &std::collections::BTreeMap<String, Vec<u8>>| {
         m.iter()
-            .filter(|(k, _)| !k.starts_with(&reserved))
+            .filter(|(clark, _)| !is_reserved(clark))
             .filter_map(|(_, xml)| PropValue::from_xml(xml).ok())
             .collect()
     };

@@ -56,4 +56,11 @@ pub mod ns {
     pub const CARDDAV: &str = "urn:ietf:params:xml:ns:carddav";
     pub const CALSERVER: &str = "http://calendarserver.org/ns/";
     pub const APPLE_ICAL: &str = "http://apple.com/ns/ical/";
+    /// Reserved for davlite-sync's state (dead properties of synced objects and collections).
+    pub const DAVLITE_SYNC: &str = "urn:davlite:sync";
+    /// Reserved for state the server keeps beside an object (the Schedule-Tag).
+    pub const DAVLITE_INTERNAL: &str = "http://davlite.org/ns/internal";
+    /// The namespaces whose properties are state, not properties: the DAV layer neither shows
+    /// them nor lets a client set them, so no client can read or forge that state.
+    pub const RESERVED: [&str; 2] = [DAVLITE_SYNC, DAVLITE_INTERNAL];
 }

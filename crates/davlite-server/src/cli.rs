@@ -51,6 +51,16 @@ enum Command {
     Export(ExportArgs),
     /// Load a dump written by `davlite export --dump` into an empty data directory.
     Restore(RestoreArgs),
+    /// Sync a user's calendars and address books both ways with a CalDAV/CardDAV account.
+    #[command(
+        long_about = "Sync a user's calendars and address books both ways with a CalDAV/CardDAV \
+        account.\n\n\
+        Every remote calendar and address book is synced with the local collection of --user named \
+        after the remote collection's last path segment (created when missing). An item changed on \
+        both sides is decided by --conflict; the other version is kept in <name>-conflicts and \
+        reported. Run it while the server is stopped (the server holds the store open)."
+    )]
+    Sync(SyncArgs),
     /// Check every record of the store (checksums, indexes) and the users file.
     Verify(DataArg),
     /// Bring a PostgreSQL store (--store) to this version's schema; `serve` does it on start too.
@@ -373,6 +383,28 @@ struct BackupArgs {
 }
 
 #[derive(Args)]
+struct SyncArgs {
+    /// The account's URL (http:// only): the server root, a principal or a home.
+    #[arg(long)]
+    url: String,
+    /// The user, both on the server and locally.
+    #[arg(long)]
+    user: String,
+    /// Read the server password from the first line of standard input.
+    #[arg(long, required = true)]
+    password_stdin: bool,
+    /// Print one JSON summary object.
+    #[arg(long)]
+    json: bool,
+    /// Who wins when an item changed on both sides: remote, local, or newest (by SEQUENCE,
+    /// then LAST-MODIFIED).
+    #[arg(long, default_value = "remote", value_parser = ["remote", "local", "newest"])]
+    conflict: String,
+    #[command(flatten)]
+    data: DataArg,
+}
+
+#[derive(Args)]
 struct RestoreArgs {
     /// A file written by `davlite export --dump`.
     dump: PathBuf,
@@ -413,6 +445,15 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             _ => bail!("give --dump FILE, or --user NAME --collection NAME"),
         },
         Command::Restore(a) => crate::admin::restore_cmd(&a.data.place()?, &a.dump),
+        Command::Sync(a) => {
+            let _ = a.password_stdin;
+            let policy = match a.conflict.as_str() {
+                "local" => davlite_sync::Policy::LocalWins,
+                "newest" => davlite_sync::Policy::Newest,
+                _ => davlite_sync::Policy::RemoteWins,
+            };
+            crate::sync::sync_cmd(&a.data.place()?, &a.url, &a.user, policy, a.json)
+        }
         Command::Verify(a) => crate::admin::verify_cmd(&a.place()?),
         Command::Migrate(a) => {
             let place = a.place()?;

@@ -35,6 +35,7 @@ pub mod retention;
 pub mod serve;
 pub mod service;
 pub mod store;
+mod sync;
 mod tls;
 pub mod users;
 mod web;

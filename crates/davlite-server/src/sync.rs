@@ -1,0 +1,123 @@
+//! `davlite sync`: two-way sync of a local user's collections with a CalDAV/CardDAV account,
+//! through davlite-sync.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use davlite_dav::{Dav, DavConfig};
+use davlite_sync::{Account, Policy, Progress, SyncOptions};
+
+use crate::store::Place;
+
+pub fn sync_cmd(
+    place: &Place,
+    url: &str,
+    user: &str,
+    policy: Policy,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    let store = place.open().with_context(|| {
+        "cannot open the store; if `davlite serve` is running on this data directory, stop it first"
+    })?;
+    Dav::new(store.clone(), DavConfig::default())
+        .provision_user(user)
+        .map_err(|e| anyhow::anyhow!("creating the homes of {user}: {e}"))?;
+    let account = Account {
+        url: url.to_string(),
+        user: user.to_string(),
+        password,
+    };
+    let options = SyncOptions {
+        policy,
+        ..SyncOptions::for_user(user)
+    };
+    let tty = std::io::stderr().is_terminal();
+    let mut current = String::new();
+    let mut progress = |p: &Progress<'_>| {
+        if !tty {
+            return;
+        }
+        match p {
+            Progress::Collection { index, total, name } => {
+                current = format!("[{}/{total}] {name}", index + 1);
+                eprint!("\r\x1b[K{current}");
+            }
+            Progress::Fetched { total } => eprint!("\r\x1b[K{current}: {total} fetched"),
+            Progress::Pushed { total } => eprint!("\r\x1b[K{current}: {total} pushed"),
+            Progress::Discovered { .. } => {}
+        }
+    };
+    let summary = davlite_sync::sync(&store, &account, &options, &mut progress)?;
+    if tty {
+        eprintln!();
+    }
+    if json {
+        let conflicts: Vec<_> = summary
+            .conflicts
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "collection": c.collection,
+                    "name": c.name,
+                    "href": c.href,
+                    "what": c.what,
+                    "loser_copy": c.loser_copy,
+                })
+            })
+            .collect();
+        let out = serde_json::json!({
+            "collections": summary.collections,
+            "fetched": summary.fetched,
+            "deleted_local": summary.deleted_local,
+            "pushed": summary.pushed,
+            "deleted_remote": summary.deleted_remote,
+            "rewritten": summary.rewritten,
+            "conflicts": summary.conflicts.len(),
+            "conflict_details": conflicts,
+            "errors": summary.errors,
+            "requests": summary.requests,
+        });
+        println!("{out}");
+    } else {
+        println!(
+            "synced {} collections: {} fetched, {} deleted locally, {} pushed, {} deleted on the server, {} conflicts, {} errors",
+            summary.collections,
+            summary.fetched,
+            summary.deleted_local,
+            summary.pushed,
+            summary.deleted_remote,
+            summary.conflicts.len(),
+            summary.errors.len()
+        );
+        for c in &summary.conflicts {
+            println!(
+                "conflict: {}/{}: {}{}",
+                c.collection,
+                c.name,
+                c.what,
+                c.loser_copy
+                    .as_ref()
+                    .map(|l| format!(" (other version kept as {l})"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    for e in &summary.errors {
+        eprintln!("davlite sync: {e}");
+    }
+    Ok(if summary.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,204 @@
+//! davlite-sync: two-way sync of a davlite store with any CalDAV/CardDAV server.
+//!
+//! Given a URL and credentials, the engine discovers the account (well-known URIs,
+//! current-user-principal, home sets), maps every remote calendar and address book to a local
+//! collection of one local user (`calendars/<user>/<name>`, `addressbooks/<user>/<name>`,
+//! `<name>` being the remote collection's last path segment; created when missing), and syncs
+//! both ways:
+//! - remote changes by `sync-collection` (RFC 6578), or a `getetag` listing when the server
+//!   has none, rejects the token or truncates; bodies by multiget, 100 per request, each batch
+//!   written in one store transaction together with the sync state describing it;
+//! - local changes from the store's own change log, pushed with `If-None-Match: *` (new) and
+//!   `If-Match` (updates, deletes), then re-read so a server that rewrites bodies or gives no
+//!   ETag is taken as the new baseline rather than seen as a change next time.
+//!
+//! Hrefs are compared as decoded, normalized paths, always the server's own spelling (a server
+//! reached at `/caldav/` answering under `/caldav.php/` is fine). A `412` on a create the
+//! engine made before a crash is recognised by UID and content and adopted; `no-uid-conflict`
+//! with an href adopts the holder. An item changed on both sides is decided by the [`Policy`];
+//! the losing version is kept as a new object (fresh UID) in the `<name>-conflicts` sibling
+//! collection and reported in the [`Summary`].
+//!
+//! The state lives in the local store under the reserved namespace [`state::NAMESPACE`] (dead
+//! properties of objects and collections), which `davlite serve` neither shows nor accepts.
+//!
+//! Not here: TLS (plain `http://` only for now), creating remote collections, pushing local
+//! collection properties, HTTP redirects outside discovery.
+//!
+//! ```no_run
+//! use davlite_store::{Options, Store};
+//! use davlite_sync::{Account, SyncOptions, sync};
+//!
+//! let store = Store::open("/tmp/app/data.redb", Options::default())?;
+//! let account = Account {
+//!     url: "http://127.0.0.1:5233/".into(),
+//!     user: "alice".into(),
+//!     password: "secret".into(),
+//! };
+//! let summary = sync(&store, &account, &SyncOptions::for_user("alice"), &mut |p| eprintln!("{p:?}"))?;
+//! println!("{} fetched, {} pushed, {} conflicts", summary.fetched, summary.pushed, summary.conflicts.len());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod batch;
+mod conflict;
+mod discover;
+mod engine;
+mod error;
+mod href;
+mod http;
+pub mod state;
+mod xml;
+
+pub use conflict::{Conflict, Policy, Winner};
+pub use discover::{RemoteCollection, RemoteKind};
+pub use error::SyncError;
+
+use davlite_store::Store;
+
+/// Where and who to sync with.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The server's URL or any URL of the account (`http://host:port/`, a principal, a home).
+    pub url: String,
+    pub user: String,
+    pub password: String,
+}
+
+/// How to sync.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// The local user whose homes hold the synced collections.
+    pub local_user: String,
+    /// Who wins when an item changed on both sides.
+    pub policy: Policy,
+    /// Members per multiget and per store transaction.
+    pub batch: usize,
+}
+
+impl SyncOptions {
+    pub fn for_user(user: &str) -> SyncOptions {
+        SyncOptions {
+            local_user: user.to_string(),
+            policy: Policy::default(),
+            batch: 100,
+        }
+    }
+}
+
+/// Progress as a sync goes, for an app to show.
+#[derive(Debug)]
+pub enum Progress<'a> {
+    /// Discovery found this many calendars and address books.
+    Discovered { collections: usize },
+    /// Starting collection `index` (from 0) of `total`.
+    Collection {
+        index: usize,
+        total: usize,
+        name: &'a str,
+    },
+    /// Items written locally from the server so far.
+    Fetched { total: u64 },
+    /// Items written to the server so far.
+    Pushed { total: u64 },
+}
+
+/// One item changed on both sides (or deleted on one, edited on the other).
+#[derive(Debug, Clone)]
+pub struct ConflictRecord {
+    /// Local collection path.
+    pub collection: String,
+    pub name: String,
+    /// Remote canonical path.
+    pub href: String,
+    /// What happened and who won.
+    pub what: String,
+    /// `collection/name` of the kept losing version, if one was kept.
+    pub loser_copy: Option<String>,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub collections: usize,
+    /// Items created or updated locally from the server.
+    pub fetched: u64,
+    /// Items deleted locally because they were deleted on the server.
+    pub deleted_local: u64,
+    /// Items created or updated on the server.
+    pub pushed: u64,
+    /// Items deleted on the server because they were deleted locally.
+    pub deleted_remote: u64,
+    /// Pushed items the server stored in another form (taken as the new local version).
+    pub rewritten: u64,
+    pub conflicts: Vec<ConflictRecord>,
+    /// Problems that stopped one item or collection; the rest went on.
+    pub errors: Vec<String>,
+    /// HTTP requests sent.
+    pub requests: u64,
+}
+
+/// The local collection path for a remote collection.
+pub fn local_path(user: &str, remote: &RemoteCollection) -> String {
+    let top = match remote.kind {
+        RemoteKind::Calendar => "calendars",
+        RemoteKind::AddressBook => "addressbooks",
+    };
+    format!("{top}/{user}/{}", remote.name())
+}
+
+/// Syncs every calendar and address book of `account` with `store`, both ways. Errors of one
+/// collection are recorded in the summary and the others go on; discovery errors end the run.
+pub fn sync(
+    store: &Store,
+    account: &Account,
+    options: &SyncOptions,
+    progress: &mut dyn FnMut(&Progress<'_>),
+) -> Result<Summary, SyncError> {
+    let (mut http, start) = http::Http::new(&account.url, &account.user, &account.password)?;
+    let remotes = discover::discover(&mut http, &start)?;
+    progress(&Progress::Discovered {
+        collections: remotes.len(),
+    });
+    let mut summary = Summary {
+        collections: remotes.len(),
+        ..Summary::default()
+    };
+    let total = remotes.len();
+    for (index, remote) in remotes.iter().enumerate() {
+        progress(&Progress::Collection {
+            index,
+            total,
+            name: remote.name(),
+        });
+        let local = local_path(&options.local_user, remote);
+        let run = engine::CollectionSync::new(
+            &mut http,
+            store,
+            options,
+            &mut summary,
+            progress,
+            remote,
+            local.clone(),
+        )
+        .run();
+        match run {
+            Ok(()) => {}
+            Err(e @ SyncError::Unauthorized) => return Err(e),
+            Err(e) => summary.errors.push(format!("{local}: {e}")),
+        }
+    }
+    summary.requests = http.requests;
+    Ok(summary)
+}
+
+/// [`sync`] for async callers: runs on a blocking thread of the caller's tokio runtime.
+pub async fn sync_async(
+    store: Store,
+    account: Account,
+    options: SyncOptions,
+) -> Result<Summary, SyncError> {
+    tokio::task::spawn_blocking(move || sync(&store, &account, &options, &mut |_| {}))
+        .await
+        .map_err(|e| SyncError::Discovery(format!("sync task failed: {e}")))?
+}

@@ -1,0 +1,363 @@
+//! What the engine reads of the server's XML (multistatus and error bodies) and the request
+//! bodies it sends. Multistatus answers are walked event by event and handed over one
+//! `<response>` at a time, so a 100,000-member listing never becomes a tree in memory.
+
+use quick_xml::NsReader;
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+
+use crate::error::SyncError;
+
+pub const DAV: &str = "DAV:";
+pub const CALDAV: &str = "urn:ietf:params:xml:ns:caldav";
+pub const CARDDAV: &str = "urn:ietf:params:xml:ns:carddav";
+pub const CALSERVER: &str = "http://calendarserver.org/ns/";
+pub const APPLE: &str = "http://apple.com/ns/ical/";
+
+/// One property of a `<response>`, with the status of its propstat.
+#[derive(Debug, Clone, Default)]
+pub struct Prop {
+    pub ns: String,
+    pub local: String,
+    pub status: u16,
+    /// All character data inside the property.
+    pub text: String,
+    /// Names of the property's child elements (`resourcetype`, `supported-report-set` hold
+    /// their values there), and of their descendants.
+    pub children: Vec<(String, String)>,
+    /// Text of every `DAV:href` inside the property.
+    pub hrefs: Vec<String>,
+}
+
+/// One `<response>` of a multistatus.
+#[derive(Debug, Clone, Default)]
+pub struct Item {
+    pub href: String,
+    /// The response-level status (`<response><href/><status/>`), as for a deleted member in
+    /// a sync-collection answer.
+    pub status: Option<u16>,
+    pub props: Vec<Prop>,
+}
+
+impl Item {
+    /// A property found (2xx) in this response.
+    pub fn prop(&self, ns: &str, local: &str) -> Option<&Prop> {
+        self.props
+            .iter()
+            .find(|p| p.ns == ns && p.local == local && (200..300).contains(&p.status))
+    }
+    pub fn has_child(&self, ns: &str, local: &str, child_ns: &str, child: &str) -> bool {
+        self.prop(ns, local)
+            .is_some_and(|p| p.children.iter().any(|(n, l)| n == child_ns && l == child))
+    }
+}
+
+enum Ev<'a> {
+    Start(&'a str, &'a str),
+    End,
+    Text(&'a str),
+}
+
+fn bad(what: &str, detail: impl std::fmt::Display) -> SyncError {
+    SyncError::BadAnswer {
+        what: what.to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+fn walk(
+    body: &[u8],
+    what: &str,
+    mut f: impl FnMut(Ev<'_>) -> Result<(), SyncError>,
+) -> Result<(), SyncError> {
+    let mut reader = NsReader::from_reader(body);
+    loop {
+        let (r, ev) = reader.read_resolved_event().map_err(|e| bad(what, e))?;
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let ns = match r {
+                    ResolveResult::Bound(ns) => String::from_utf8_lossy(ns.as_ref()).into_owned(),
+                    _ => String::new(),
+                };
+                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                f(Ev::Start(&ns, &local))?;
+                if matches!(ev, Event::Empty(_)) {
+                    f(Ev::End)?;
+                }
+            }
+            Event::End(_) => f(Ev::End)?,
+            Event::Text(t) => {
+                let s = t.xml10_content().map_err(|e| bad(what, e))?;
+                f(Ev::Text(&s))?;
+            }
+            Event::CData(c) => {
+                let s = c.xml10_content().map_err(|e| bad(what, e))?;
+                f(Ev::Text(&s))?;
+            }
+            Event::GeneralRef(g) => {
+                let c = match g.resolve_char_ref().map_err(|e| bad(what, e))? {
+                    Some(c) => c,
+                    None => match g.decode().map_err(|e| bad(what, e))?.as_ref() {
+                        "amp" => '&',
+                        "lt" => '<',
+                        "gt" => '>',
+                        "quot" => '"',
+                        "apos" => '\'',
+                        other => return Err(bad(what, format!("unknown entity &{other};"))),
+                    },
+                };
+                f(Ev::Text(c.encode_utf8(&mut [0; 4])))?;
+            }
+            Event::Eof => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
+/// `HTTP/1.1 404 Not Found` -> 404.
+pub fn status_code(line: &str) -> Option<u16> {
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Walks a multistatus, calling `each` per `<response>`; returns the `DAV:sync-token` of the
+/// answer, if any.
+pub fn multistatus(
+    body: &[u8],
+    what: &str,
+    mut each: impl FnMut(Item) -> Result<(), SyncError>,
+) -> Result<Option<String>, SyncError> {
+    // Path of open elements as (ns, local).
+    let mut stack: Vec<(String, String)> = Vec::new();
+    let mut item: Option<Item> = None;
+    let mut pending: Vec<Prop> = Vec::new();
+    let mut prop: Option<Prop> = None;
+    let mut text = String::new();
+    let mut token = None;
+    let mut saw_root = false;
+    walk(body, what, |ev| {
+        match ev {
+            Ev::Start(ns, local) => {
+                text.clear();
+                let depth = stack.len();
+                if depth == 0 {
+                    if !(ns == DAV && local == "multistatus") {
+                        return Err(bad(
+                            what,
+                            format!("root element {local} is not multistatus"),
+                        ));
+                    }
+                    saw_root = true;
+                } else if depth == 1 && ns == DAV && local == "response" {
+                    item = Some(Item::default());
+                } else if depth == 4 && stack[2].1 == "propstat" && stack[3].1 == "prop" {
+                    prop = Some(Prop {
+                        ns: ns.to_string(),
+                        local: local.to_string(),
+                        ..Prop::default()
+                    });
+                } else if depth > 4 {
+                    if let Some(p) = prop.as_mut() {
+                        p.children.push((ns.to_string(), local.to_string()));
+                    }
+                }
+                stack.push((ns.to_string(), local.to_string()));
+            }
+            Ev::Text(t) => {
+                text.push_str(t);
+                if let Some(p) = prop.as_mut() {
+                    p.text.push_str(t);
+                }
+            }
+            Ev::End => {
+                let Some((ns, local)) = stack.pop() else {
+                    return Ok(());
+                };
+                let depth = stack.len();
+                let is_dav = ns == DAV;
+                match (depth, local.as_str()) {
+                    (1, "sync-token") if is_dav => token = Some(text.trim().to_string()),
+                    (1, "response") if is_dav => {
+                        if let Some(it) = item.take() {
+                            each(it)?;
+                        }
+                    }
+                    (2, "href") if is_dav => {
+                        if let Some(it) = item.as_mut() {
+                            if it.href.is_empty() {
+                                it.href = text.trim().to_string();
+                            }
+                        }
+                    }
+                    (2, "status") if is_dav => {
+                        if let Some(it) = item.as_mut() {
+                            it.status = status_code(text.trim());
+                        }
+                    }
+                    (3, "status") if is_dav && stack[2].1 == "propstat" => {
+                        let code = status_code(text.trim()).unwrap_or(500);
+                        if let Some(it) = item.as_mut() {
+                            for mut p in pending.drain(..) {
+                                p.status = code;
+                                it.props.push(p);
+                            }
+                        }
+                    }
+                    (2, "propstat") if is_dav => {
+                        // A propstat without status: take its props as found.
+                        if let Some(it) = item.as_mut() {
+                            for mut p in pending.drain(..) {
+                                p.status = 200;
+                                it.props.push(p);
+                            }
+                        }
+                    }
+                    (4, _) => {
+                        if let Some(p) = prop.take() {
+                            pending.push(p);
+                        }
+                    }
+                    (d, "href") if d > 4 && is_dav => {
+                        if let Some(p) = prop.as_mut() {
+                            p.hrefs.push(text.trim().to_string());
+                        }
+                    }
+                    _ => {}
+                }
+                text.clear();
+            }
+        }
+        Ok(())
+    })?;
+    if !saw_root {
+        return Err(bad(what, "empty answer"));
+    }
+    Ok(token)
+}
+
+/// The conditions of a `DAV:error` body: (namespace, name, hrefs inside).
+pub fn error_conditions(body: &[u8]) -> Vec<(String, String, Vec<String>)> {
+    let mut out: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut depth = 0usize;
+    let mut text = String::new();
+    let mut root_ok = false;
+    let _ = walk(body, "error body", |ev| {
+        match ev {
+            Ev::Start(ns, local) => {
+                if depth == 0 {
+                    root_ok = ns == DAV && local == "error";
+                } else if depth == 1 && root_ok {
+                    out.push((ns.to_string(), local.to_string(), Vec::new()));
+                }
+                depth += 1;
+                text.clear();
+            }
+            Ev::Text(t) => text.push_str(t),
+            Ev::End => {
+                depth = depth.saturating_sub(1);
+                if depth >= 2 && root_ok {
+                    if let Some(last) = out.last_mut() {
+                        let t = text.trim();
+                        if t.starts_with('/') || t.starts_with("http") {
+                            last.2.push(t.to_string());
+                        }
+                    }
+                }
+                text.clear();
+            }
+        }
+        Ok(())
+    });
+    out
+}
+
+pub fn escape(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
+}
+
+pub const PROPFIND_PRINCIPAL: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop><D:current-user-principal/><D:resourcetype/></D:prop></D:propfind>"#;
+
+pub const PROPFIND_HOMES: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:A="urn:ietf:params:xml:ns:carddav"><D:prop><C:calendar-home-set/><A:addressbook-home-set/></D:prop></D:propfind>"#;
+
+pub const PROPFIND_COLLECTIONS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:A="urn:ietf:params:xml:ns:carddav" xmlns:CS="http://calendarserver.org/ns/" xmlns:I="http://apple.com/ns/ical/"><D:prop><D:resourcetype/><D:displayname/><I:calendar-color/><C:calendar-description/><A:addressbook-description/><D:supported-report-set/><CS:getctag/><D:sync-token/></D:prop></D:propfind>"#;
+
+pub const PROPFIND_ETAGS: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getetag/></D:prop></D:propfind>"#;
+
+pub fn sync_collection(token: Option<&str>) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<D:sync-collection xmlns:D="DAV:"><D:sync-token>{}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#,
+        escape(token.unwrap_or(""))
+    )
+}
+
+/// A calendar-multiget or addressbook-multiget of `hrefs` (wire form).
+pub fn multiget(calendar: bool, hrefs: &[String]) -> String {
+    let (ns, report, data) = if calendar {
+        (CALDAV, "calendar-multiget", "calendar-data")
+    } else {
+        (CARDDAV, "addressbook-multiget", "address-data")
+    };
+    let mut s = format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<X:{report} xmlns:D="DAV:" xmlns:X="{ns}"><D:prop><D:getetag/><X:{data}/></D:prop>"#
+    );
+    for h in hrefs {
+        s.push_str("<D:href>");
+        s.push_str(&escape(h));
+        s.push_str("</D:href>");
+    }
+    s.push_str(&format!("</X:{report}>"));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multistatus_hands_over_each_response() {
+        let body = br#"<?xml version="1.0"?>
+<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+ <d:response><d:href>/c/a.ics</d:href>
+  <d:propstat><d:prop><d:getetag>"e1"</d:getetag><c:calendar-data>BEGIN:VCALENDAR&#13;
+X&amp;Y</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>
+  <d:propstat><d:prop><d:displayname/></d:prop><d:status>HTTP/1.1 404 Not Found</d:status></d:propstat>
+ </d:response>
+ <d:response><d:href>/c/b.ics</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>
+ <d:sync-token>tok-2</d:sync-token>
+</d:multistatus>"#;
+        let mut items = Vec::new();
+        let tok = multistatus(body, "t", |i| {
+            items.push(i);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(tok.as_deref(), Some("tok-2"));
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].prop(DAV, "getetag").unwrap().text, "\"e1\"");
+        assert_eq!(
+            items[0].prop(CALDAV, "calendar-data").unwrap().text,
+            "BEGIN:VCALENDAR\r\nX&Y"
+        );
+        assert!(items[0].prop(DAV, "displayname").is_none());
+        assert_eq!(items[1].status, Some(404));
+    }
+
+    #[test]
+    fn error_body_names_condition_and_href() {
+        let body = br#"<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:no-uid-conflict><D:href>/c/x.ics</D:href></C:no-uid-conflict></D:error>"#;
+        let c = error_conditions(body);
+        assert_eq!(
+            c,
+            vec![(
+                CALDAV.into(),
+                "no-uid-conflict".into(),
+                vec!["/c/x.ics".into()]
+            )]
+        );
+    }
+}
