@@ -18,8 +18,10 @@
 use chrono::{NaiveDate, TimeZone};
 
 use crate::datetime::{Duration, LocalDateTime, PeriodEnd};
+use crate::eval::tree::Tree;
 use crate::ical::{Calendar, Component, DateProp, TimezoneDef};
 use crate::object::{ObjectInfo, ObjectKind, TimeSpan};
+use crate::recurrence::Calendar as RecCalendar;
 
 const DAY: i64 = 86_400;
 
@@ -202,9 +204,10 @@ fn is_recurring(c: &Component) -> bool {
     c.rrule.is_some() || !c.rdates.is_empty()
 }
 
-/// Fills `ObjectInfo` for a validated calendar object. `bytes` are the object's bytes, needed
-/// only when the recurrence engine takes over.
-pub(crate) fn calendar_info(cal: &Calendar, bytes: &[u8]) -> ObjectInfo {
+/// Fills `ObjectInfo` for a validated calendar object. `tree` is the component tree of the same
+/// lexer pass, read by the recurrence engine (`None` when the bytes are not UTF-8): the body is
+/// never parsed again.
+pub(crate) fn calendar_info(cal: &Calendar, tree: Option<Tree<'_>>) -> ObjectInfo {
     let uid = cal.components.first().and_then(|c| c.uid.clone());
     let (earliest, latest) = date_bounds(cal);
     let mut info = ObjectInfo {
@@ -226,6 +229,8 @@ pub(crate) fn calendar_info(cal: &Calendar, bytes: &[u8]) -> ObjectInfo {
     let resolver = Resolver {
         defs: &cal.timezones,
     };
+    // Floating values read as UTC, as the index reads them.
+    let engine = tree.and_then(|t| RecCalendar::from_tree(t, &crate::tz::Zone::Utc).ok());
     let local = if cal.components.iter().any(is_recurring) {
         unbounded_span(cal, &resolver).inspect(|_| info.instances = None)
     } else {
@@ -240,13 +245,15 @@ pub(crate) fn calendar_info(cal: &Calendar, bytes: &[u8]) -> ObjectInfo {
             // its own way: it comes from the evaluator's parse, never from this module's.
             // An unbounded series has none, so it is not worth the parse.
             if info.kind == ObjectKind::Event && info.instances.is_some() {
-                if let Some((list, floating)) = crate::recurrence::event_spans(bytes) {
+                if let Some((list, floating)) =
+                    engine.as_ref().and_then(crate::recurrence::event_spans)
+                {
                     info.event_instances = Some(list);
                     info.floating = floating;
                 }
             }
         }
-        None => delegated_times(cal, bytes, &mut info),
+        None => delegated_times(cal, engine.as_ref(), &mut info),
     }
     info
 }
@@ -286,9 +293,10 @@ fn unbounded_span(cal: &Calendar, resolver: &Resolver<'_>) -> Option<Option<Time
 /// Should the engine fail on bytes this module accepted, the answer is still a safe superset:
 /// the span starts 14 hours before the earliest DTSTART/RDATE/RECURRENCE-ID and is open-ended,
 /// instances are COUNT + RDATEs when every rule has a COUNT and unknown otherwise.
-fn delegated_times(cal: &Calendar, bytes: &[u8], info: &mut ObjectInfo) {
-    let computed = crate::recurrence::object_span_and_events(bytes, info.kind == ObjectKind::Event);
-    if let Ok((times, events)) = computed {
+fn delegated_times(cal: &Calendar, engine: Option<&RecCalendar<'_>>, info: &mut ObjectInfo) {
+    let want_events = info.kind == ObjectKind::Event;
+    let computed = engine.map(|e| crate::eval::span::object_times_and_events(e, want_events));
+    if let Some(Ok((times, events))) = computed {
         if let Some((list, floating)) = events {
             info.event_instances = Some(list);
             info.floating = floating;

@@ -21,6 +21,7 @@ use std::ops::Range;
 use crate::charset::Charset;
 use crate::datetime::{Duration, LocalDateTime, PeriodEnd, parse_period};
 use crate::error::{Format, FormatError};
+use crate::eval::tree::{Tree, TreeBuilder};
 use crate::object::ObjectKind;
 use crate::scan::{ContentLine, Scanner};
 
@@ -228,8 +229,12 @@ fn date_list(
 }
 
 /// Validates an iCalendar body (already known to be in charset `cs`) and returns what
-/// extraction needs.
-pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> {
+/// extraction needs, with the component tree the recurrence engine reads, built from the same
+/// lexer pass (`None` when the bytes are not UTF-8 text the tree can hold).
+pub(crate) fn parse(
+    bytes: &[u8],
+    cs: Charset,
+) -> Result<(Calendar, Option<Tree<'_>>), FormatError> {
     let mut stack: Vec<Frame> = Vec::with_capacity(4);
     let mut components: Vec<Component> = Vec::new();
     let mut timezones: Vec<TimezoneDef> = Vec::new();
@@ -243,8 +248,15 @@ pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> 
     };
     let mut buf = [0u8; 16];
 
-    for line in Scanner::new(bytes) {
+    let mut tree = Some(TreeBuilder::new(bytes));
+    let mut scanner = Scanner::new(bytes);
+    while let Some(line) = scanner.next() {
         let line = line.map_err(|e| syntax(e.line, e.reason))?;
+        if let Some(b) = tree.as_mut()
+            && b.push(&line, scanner.position()).is_err()
+        {
+            tree = None;
+        }
         let n = line.line;
         if closed {
             let again = line.is(b"BEGIN") && line.value().eq_ignore_ascii_case(b"VCALENDAR");
@@ -404,11 +416,12 @@ pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> 
         });
     }
     let kind = object_rules(&components, &others)?;
-    Ok(Calendar {
+    let cal = Calendar {
         kind,
         components,
         timezones,
-    })
+    };
+    Ok((cal, tree.and_then(|b| b.finish().ok())))
 }
 
 /// The component name of a BEGIN/END line, upper-cased; known names without allocating.

@@ -96,7 +96,11 @@ impl<'a> Calendar<'a> {
 
     /// Floating DATE-TIMEs and DATEs read in `floating`.
     pub fn parse_in(bytes: &'a [u8], floating: &Zone) -> Result<Calendar<'a>, RecurrenceError> {
-        let tree = Tree::parse(bytes)?;
+        Self::from_tree(Tree::parse(bytes)?, floating)
+    }
+
+    /// A tree already built (by validation's lexer pass), floating values read in `floating`.
+    pub fn from_tree(tree: Tree<'a>, floating: &Zone) -> Result<Calendar<'a>, RecurrenceError> {
         if !tree.root().is("VCALENDAR") {
             return Err(RecurrenceError::Unreadable(
                 "root component is not VCALENDAR".into(),
@@ -743,12 +747,10 @@ pub fn object_span(bytes: &[u8]) -> Result<ObjectTimes, RecurrenceError> {
     Ok(object_span_and_events(bytes, false)?.0)
 }
 
-/// The object's VEVENT instance spans ([`crate::ObjectInfo::event_instances`]); `None` also when
-/// the bytes are unreadable here.
-pub(crate) fn event_spans(bytes: &[u8]) -> crate::eval::span::EventSpans {
-    let cal = Calendar::parse(bytes).ok()?;
-    let spans = crate::eval::span::event_instances(&cal).ok().flatten();
-    crate::eval::span::with_floating(&cal, spans)
+/// The object's VEVENT instance spans ([`crate::ObjectInfo::event_instances`]).
+pub(crate) fn event_spans(cal: &Calendar<'_>) -> crate::eval::span::EventSpans {
+    let spans = crate::eval::span::event_instances(cal).ok().flatten();
+    crate::eval::span::with_floating(cal, spans)
 }
 
 /// [`object_span`] and, when `want_events`, the object's VEVENT instance spans
