@@ -16,7 +16,6 @@
 //! DTSTART, DATE values without `VALUE=DATE`, TZIDs with no VTIMEZONE (RFC 7809), blank lines.
 
 use std::borrow::Cow;
-use std::ops::Range;
 
 use crate::charset::Charset;
 use crate::datetime::{Duration, LocalDateTime, PeriodEnd, parse_period};
@@ -58,22 +57,11 @@ pub(crate) struct Component {
     pub attendees: u32,
 }
 
-/// An embedded VTIMEZONE.
-#[derive(Debug, Clone)]
-pub(crate) struct TimezoneDef {
-    pub tzid: String,
-    /// `X-LIC-LOCATION`, which Mozilla and others set to the IANA name.
-    pub location: Option<String>,
-    /// The bytes from BEGIN:VTIMEZONE to the end of END:VTIMEZONE.
-    pub range: Range<usize>,
-}
-
 /// A validated calendar object.
 #[derive(Debug, Clone)]
 pub(crate) struct Calendar {
     pub kind: ObjectKind,
     pub components: Vec<Component>,
-    pub timezones: Vec<TimezoneDef>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +99,6 @@ struct Frame {
     /// The name as written (for END matching and messages), upper-cased.
     label: Cow<'static, str>,
     line: u32,
-    start: usize,
     seen: u32,
 }
 
@@ -237,15 +224,9 @@ pub(crate) fn parse(
 ) -> Result<(Calendar, Option<Tree<'_>>), FormatError> {
     let mut stack: Vec<Frame> = Vec::with_capacity(4);
     let mut components: Vec<Component> = Vec::new();
-    let mut timezones: Vec<TimezoneDef> = Vec::new();
     let mut others: Vec<(String, u32)> = Vec::new();
     let mut closed = false;
     let mut cur = Component::default();
-    let mut tz = TimezoneDef {
-        tzid: String::new(),
-        location: None,
-        range: 0..0,
-    };
     let mut buf = [0u8; 16];
 
     let mut tree = Some(TreeBuilder::new(bytes));
@@ -334,13 +315,7 @@ pub(crate) fn parse(
                                 ..Component::default()
                             }
                         }
-                        CompName::Timezone => {
-                            tz = TimezoneDef {
-                                tzid: String::new(),
-                                location: None,
-                                range: line.span.start..0,
-                            }
-                        }
+                        CompName::Timezone => {}
                         _ => others.push((label.to_string(), n)),
                     }
                 }
@@ -348,7 +323,6 @@ pub(crate) fn parse(
                     name: cname,
                     label,
                     line: n,
-                    start: line.span.start,
                     seen: 0,
                 });
             }
@@ -375,20 +349,6 @@ pub(crate) fn parse(
                 match (stack.len(), frame.name) {
                     (0, _) => closed = true,
                     (1, CompName::Main(_)) => components.push(std::mem::take(&mut cur)),
-                    (1, CompName::Timezone) => {
-                        let end = bytes
-                            .len()
-                            .min(line.span.end + crate::split::eol_at(bytes, line.span.end));
-                        tz.range = frame.start..end;
-                        timezones.push(std::mem::replace(
-                            &mut tz,
-                            TimezoneDef {
-                                tzid: String::new(),
-                                location: None,
-                                range: 0..0,
-                            },
-                        ));
-                    }
                     _ => {}
                 }
             }
@@ -400,7 +360,7 @@ pub(crate) fn parse(
                         "body does not start with BEGIN:VCALENDAR".into(),
                     ));
                 };
-                property_line(frame, depth, key, &line, cs, &mut cur, &mut tz)?;
+                property_line(frame, depth, key, &line, cs, &mut cur)?;
             }
         }
     }
@@ -416,11 +376,7 @@ pub(crate) fn parse(
         });
     }
     let kind = object_rules(&components, &others)?;
-    let cal = Calendar {
-        kind,
-        components,
-        timezones,
-    };
+    let cal = Calendar { kind, components };
     Ok((cal, tree.and_then(|b| b.finish().ok())))
 }
 
@@ -469,7 +425,6 @@ fn property_line(
     line: &ContentLine<'_>,
     cs: Charset,
     cur: &mut Component,
-    tz: &mut TimezoneDef,
 ) -> Result<(), FormatError> {
     let n = line.line;
     match frame.name {
@@ -573,11 +528,7 @@ fn property_line(
             _ => {}
         },
         CompName::Timezone => match key {
-            b"TZID" => {
-                once(frame, bit::TZID, n, "TZID")?;
-                tz.tzid = text(line, cs);
-            }
-            b"X-LIC-LOCATION" => tz.location = Some(text(line, cs)),
+            b"TZID" => once(frame, bit::TZID, n, "TZID")?,
             _ => {}
         },
         CompName::TzRule => match key {

@@ -747,12 +747,6 @@ pub fn object_span(bytes: &[u8]) -> Result<ObjectTimes, RecurrenceError> {
     Ok(object_span_and_events(bytes, false)?.0)
 }
 
-/// The object's VEVENT instance spans ([`crate::ObjectInfo::event_instances`]).
-pub(crate) fn event_spans(cal: &Calendar<'_>) -> crate::eval::span::EventSpans {
-    let spans = crate::eval::span::event_instances(cal).ok().flatten();
-    crate::eval::span::with_floating(cal, spans)
-}
-
 /// [`object_span`] and, when `want_events`, the object's VEVENT instance spans
 /// ([`crate::ObjectInfo::event_instances`]), from one parse and one expansion.
 pub(crate) fn object_span_and_events(
