@@ -527,10 +527,8 @@ fn property_line(
             b"ATTENDEE" => cur.attendees = cur.attendees.saturating_add(1),
             _ => {}
         },
-        CompName::Timezone => match key {
-            b"TZID" => once(frame, bit::TZID, n, "TZID")?,
-            _ => {}
-        },
+        CompName::Timezone if key == b"TZID" => once(frame, bit::TZID, n, "TZID")?,
+        CompName::Timezone => {}
         CompName::TzRule => match key {
             b"DTSTART" => {
                 once(frame, bit::DTSTART, n, "DTSTART")?;
