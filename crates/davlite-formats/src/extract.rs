@@ -15,10 +15,10 @@
 //!   disagree on a zone. This module no longer keeps a §9.9 table of its own.
 
 use crate::datetime::{LocalDateTime, PeriodEnd};
-use crate::eval::tree::Tree;
 use crate::ical::Calendar;
 use crate::object::{ObjectInfo, ObjectKind, TimeSpan};
 use crate::recurrence::Calendar as RecCalendar;
+use crate::tree::Tree;
 
 /// Fills `ObjectInfo` for a validated calendar object. `tree` is the component tree of the same
 /// lexer pass, read by the recurrence engine (`None` when the bytes are not UTF-8): the body is
@@ -49,7 +49,7 @@ pub(crate) fn calendar_info(cal: &Calendar, tree: Option<Tree<'_>>) -> ObjectInf
 }
 
 /// Span, instance count, attendees and event instances, all from the recurrence engine over the
-/// validated tree (`crate::eval::span::object_times_and_events`): the one §9.9 reading the
+/// validated tree (`crate::span::object_times_and_events`): the one §9.9 reading the
 /// filter evaluator also uses, zones included (VTIMEZONEs with no IANA equivalent too).
 ///
 /// Should the engine fail on bytes validation accepted, the answer is still a safe superset:
@@ -57,7 +57,7 @@ pub(crate) fn calendar_info(cal: &Calendar, tree: Option<Tree<'_>>) -> ObjectInf
 /// instances are COUNT + RDATEs when every rule has a COUNT and unknown otherwise.
 fn delegated_times(cal: &Calendar, engine: Option<&RecCalendar<'_>>, info: &mut ObjectInfo) {
     let want_events = info.kind == ObjectKind::Event;
-    let computed = engine.map(|e| crate::eval::span::object_times_and_events(e, want_events));
+    let computed = engine.map(|e| crate::span::object_times_and_events(e, want_events));
     if let Some(Ok((times, events))) = computed {
         if let Some((list, floating)) = events {
             info.event_instances = Some(list);

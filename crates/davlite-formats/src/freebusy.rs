@@ -11,9 +11,9 @@
 //! instances.
 
 use crate::TimeSpan;
-use crate::eval::timing::Duration;
-use crate::eval::tree::{Comp, split_commas};
 use crate::recurrence::{Calendar, EXPANSION_CAP, RecurrenceError, expand_set_complete};
+use crate::timing::Duration;
+use crate::tree::{Comp, split_commas};
 use crate::tz::{Zone, parse_value};
 
 /// How a period is occupied (the iCalendar FBTYPE).
@@ -123,7 +123,7 @@ pub(crate) fn component_extent(cal: &Calendar<'_>, idx: usize) -> Option<TimeSpa
         (Some(start), Some(end)) => Some(TimeSpan { start, end }),
         _ => None,
     };
-    let t = crate::eval::timing::Timing::read(comp, &cal.zones);
+    let t = crate::timing::Timing::read(comp, &cal.zones);
     let from_dates = match (t.dtstart, t.dtend) {
         (Some(s), Some(e)) => Some(TimeSpan {
             start: s.utc,

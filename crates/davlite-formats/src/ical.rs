@@ -20,9 +20,9 @@ use std::borrow::Cow;
 use crate::charset::Charset;
 use crate::datetime::{Duration, LocalDateTime, PeriodEnd, parse_period};
 use crate::error::{Format, FormatError};
-use crate::eval::tree::{Tree, TreeBuilder};
 use crate::object::ObjectKind;
 use crate::scan::{ContentLine, Scanner};
+use crate::tree::{Tree, TreeBuilder};
 
 /// Components nested deeper than this are refused (VCALENDAR > VEVENT > VALARM is 3; RFC 9073
 /// adds one more level). Keeps hostile input from growing the stack.

@@ -2,11 +2,11 @@
 //! a CalDAV time-range test (RFC 4791 §9.9) can match, so the index never hides a match.
 
 use crate::TimeSpan;
-use crate::eval::timing::Timing;
 use crate::recurrence::{
     Calendar, EXPANSION_CAP, Expansion, Instance, ObjectTimes, RecurrenceError, expand_set,
     recurrence_sets,
 };
+use crate::timing::Timing;
 
 /// The span of one instance, by the §9.9 row that applies to its component (every instance
 /// has an anchor, so a journal without DTSTART never gets here).
