@@ -22,6 +22,17 @@ pub fn id_prop() -> QName {
     QName::caldav("calendar-timezone-id")
 }
 
+/// How far a floating time moves between UTC and any zone: offsets run from -12:00 to +14:00.
+/// The store's span index reads floating times and all-day dates as UTC, so a lookup for a
+/// query in another floating zone reaches this far either side of its range.
+pub const FLOATING_REACH: i64 = 14 * 3_600;
+
+/// How far a span-index lookup must reach either side of a range for floating values read in
+/// `zone`: nothing for UTC, else [`FLOATING_REACH`].
+pub fn index_reach(zone: &Zone) -> i64 {
+    if is_utc(zone) { 0 } else { FLOATING_REACH }
+}
+
 /// Whether reading floating values in `zone` gives what reading them as UTC gives.
 pub fn is_utc(zone: &Zone) -> bool {
     matches!(zone, Zone::Utc | Zone::Floating | Zone::Fixed(0))

@@ -296,3 +296,57 @@ fn expand_places_floating_times_and_dates_in_the_query_zone() {
         .assert_contains("DTSTART;VALUE=DATE:20240615")
         .assert_lacks("20240614");
 }
+
+/// A free-busy-query has no zone of its own: floating times and all-day dates are read in the
+/// calendar's `calendar-timezone-id`. The span index reads them as UTC, so the lookup must reach
+/// 14 hours either side or it hides an event the zone moves into the range.
+#[test]
+fn free_busy_in_a_calendar_zone_finds_floating_and_all_day_events_the_zone_moves_into_range() {
+    let f = fixture();
+    let set = r#"<D:propertyupdate xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop><C:calendar-timezone-id>America/New_York</C:calendar-timezone-id></D:prop></D:set></D:propertyupdate>"#;
+    f.req("PROPPATCH", CAL, &[], set)
+        .assert_status(207)
+        .assert_contains("200 OK");
+    for (uid, lines) in [
+        (
+            "tonight",
+            "DTSTART:20240615T210000\r\nDTEND:20240615T220000\r\n",
+        ),
+        (
+            "holiday",
+            "DTSTART;VALUE=DATE:20240616\r\nDTEND;VALUE=DATE:20240617\r\n",
+        ),
+    ] {
+        f.req(
+            "PUT",
+            &format!("{CAL}{uid}.ics"),
+            &[("content-type", "text/calendar")],
+            &ev(uid, lines),
+        )
+        .assert_status(201);
+    }
+    let busy = |start: &str, end: &str| {
+        let body = format!(
+            r#"<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="{start}" end="{end}"/></C:free-busy-query>"#
+        );
+        let r = f.report(CAL, Some("1"), &body);
+        r.assert_status(200);
+        r.body
+            .lines()
+            .filter(|l| l.starts_with("FREEBUSY"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // "tonight" is 21:00-22:00 floating on 06-15: in New York (EDT) 2024-06-16T01:00Z-02:00Z,
+    // while the index holds it at 21:00Z on the 15th, outside this range.
+    assert_eq!(
+        busy("20240616T000000Z", "20240616T030000Z"),
+        ["FREEBUSY;FBTYPE=BUSY:20240616T010000Z/20240616T020000Z"]
+    );
+    // "holiday" is all day on 06-16: in New York 06-16T04:00Z to 06-17T04:00Z; the index holds
+    // 00:00Z..24:00Z of the 16th, which this range does not reach.
+    assert_eq!(
+        busy("20240617T000000Z", "20240617T050000Z"),
+        ["FREEBUSY;FBTYPE=BUSY:20240617T000000Z/20240617T040000Z"]
+    );
+}

@@ -5,11 +5,11 @@
 //! CRLF), so everything the server does not need to rewrite comes back exactly as the client
 //! wrote it.
 
-use crate::eval::tree::Prop;
 use crate::freebusy::format_utc;
 use crate::recurrence::{
     Calendar, Instance, RecurrenceError, expand_set_complete, recurrence_sets,
 };
+use crate::tree::Prop;
 use crate::tz::Zone;
 
 /// Appends one stored line (or component) with every line ending turned into CRLF.
@@ -107,11 +107,11 @@ pub fn expand_in(
         );
     }
     all.sort_unstable_by_key(|i| (i.start, i.component));
-    let mut timings: Vec<Option<crate::eval::timing::Timing>> = vec![None; cal.tree.comps.len()];
+    let mut timings: Vec<Option<crate::timing::Timing>> = vec![None; cal.tree.comps.len()];
     for i in &all {
         let comp = cal.comp(i.component);
         let timing = timings[i.component]
-            .get_or_insert_with(|| crate::eval::timing::Timing::read(comp, &cal.zones));
+            .get_or_insert_with(|| crate::timing::Timing::read(comp, &cal.zones));
         let all_day = timing.anchor().is_some_and(|a| a.value.is_date());
         out.extend_from_slice(format!("BEGIN:{}\r\n", comp.name).as_bytes());
         for p in &comp.props {

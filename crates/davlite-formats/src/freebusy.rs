@@ -11,9 +11,9 @@
 //! instances.
 
 use crate::TimeSpan;
-use crate::eval::timing::Duration;
-use crate::eval::tree::{Comp, split_commas};
 use crate::recurrence::{Calendar, EXPANSION_CAP, RecurrenceError, expand_set_complete};
+use crate::timing::Duration;
+use crate::tree::{Comp, split_commas};
 use crate::tz::{Zone, parse_value};
 
 /// How a period is occupied (the iCalendar FBTYPE).
@@ -111,23 +111,32 @@ pub(crate) fn component_periods(comp: &Comp<'_>) -> Vec<BusyPeriod> {
     out
 }
 
-/// Extent of a VFREEBUSY component for the index: its periods, else DTSTART..DTEND.
+/// Extent of a VFREEBUSY component for the index: its periods together with DTSTART..DTEND, a
+/// superset of what the evaluator matches (the periods when there are any, else DTSTART..DTEND).
 pub(crate) fn component_extent(cal: &Calendar<'_>, idx: usize) -> Option<TimeSpan> {
     let comp = cal.comp(idx);
     let periods = component_periods(comp);
-    if let (Some(s), Some(e)) = (
+    let from_periods = match (
         periods.iter().map(|p| p.start).min(),
         periods.iter().map(|p| p.end).max(),
     ) {
-        return Some(TimeSpan { start: s, end: e });
-    }
-    let t = crate::eval::timing::Timing::read(comp, &cal.zones);
-    match (t.dtstart, t.dtend) {
+        (Some(start), Some(end)) => Some(TimeSpan { start, end }),
+        _ => None,
+    };
+    let t = crate::timing::Timing::read(comp, &cal.zones);
+    let from_dates = match (t.dtstart, t.dtend) {
         (Some(s), Some(e)) => Some(TimeSpan {
             start: s.utc,
             end: e.utc.max(s.utc) + 1,
         }),
         _ => None,
+    };
+    match (from_periods, from_dates) {
+        (Some(a), Some(b)) => Some(TimeSpan {
+            start: a.start.min(b.start),
+            end: a.end.max(b.end),
+        }),
+        (a, b) => a.or(b),
     }
 }
 

@@ -16,13 +16,13 @@
 //! DTSTART, DATE values without `VALUE=DATE`, TZIDs with no VTIMEZONE (RFC 7809), blank lines.
 
 use std::borrow::Cow;
-use std::ops::Range;
 
 use crate::charset::Charset;
 use crate::datetime::{Duration, LocalDateTime, PeriodEnd, parse_period};
 use crate::error::{Format, FormatError};
 use crate::object::ObjectKind;
 use crate::scan::{ContentLine, Scanner};
+use crate::tree::{Tree, TreeBuilder};
 
 /// Components nested deeper than this are refused (VCALENDAR > VEVENT > VALARM is 3; RFC 9073
 /// adds one more level). Keeps hostile input from growing the stack.
@@ -57,22 +57,11 @@ pub(crate) struct Component {
     pub attendees: u32,
 }
 
-/// An embedded VTIMEZONE.
-#[derive(Debug, Clone)]
-pub(crate) struct TimezoneDef {
-    pub tzid: String,
-    /// `X-LIC-LOCATION`, which Mozilla and others set to the IANA name.
-    pub location: Option<String>,
-    /// The bytes from BEGIN:VTIMEZONE to the end of END:VTIMEZONE.
-    pub range: Range<usize>,
-}
-
 /// A validated calendar object.
 #[derive(Debug, Clone)]
 pub(crate) struct Calendar {
     pub kind: ObjectKind,
     pub components: Vec<Component>,
-    pub timezones: Vec<TimezoneDef>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,7 +99,6 @@ struct Frame {
     /// The name as written (for END matching and messages), upper-cased.
     label: Cow<'static, str>,
     line: u32,
-    start: usize,
     seen: u32,
 }
 
@@ -228,23 +216,28 @@ fn date_list(
 }
 
 /// Validates an iCalendar body (already known to be in charset `cs`) and returns what
-/// extraction needs.
-pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> {
+/// extraction needs, with the component tree the recurrence engine reads, built from the same
+/// lexer pass (`None` when the bytes are not UTF-8 text the tree can hold).
+pub(crate) fn parse(
+    bytes: &[u8],
+    cs: Charset,
+) -> Result<(Calendar, Option<Tree<'_>>), FormatError> {
     let mut stack: Vec<Frame> = Vec::with_capacity(4);
     let mut components: Vec<Component> = Vec::new();
-    let mut timezones: Vec<TimezoneDef> = Vec::new();
     let mut others: Vec<(String, u32)> = Vec::new();
     let mut closed = false;
     let mut cur = Component::default();
-    let mut tz = TimezoneDef {
-        tzid: String::new(),
-        location: None,
-        range: 0..0,
-    };
     let mut buf = [0u8; 16];
 
-    for line in Scanner::new(bytes) {
+    let mut tree = Some(TreeBuilder::new(bytes));
+    let mut scanner = Scanner::new(bytes);
+    while let Some(line) = scanner.next() {
         let line = line.map_err(|e| syntax(e.line, e.reason))?;
+        if let Some(b) = tree.as_mut()
+            && b.push(&line, scanner.position()).is_err()
+        {
+            tree = None;
+        }
         let n = line.line;
         if closed {
             let again = line.is(b"BEGIN") && line.value().eq_ignore_ascii_case(b"VCALENDAR");
@@ -322,13 +315,7 @@ pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> 
                                 ..Component::default()
                             }
                         }
-                        CompName::Timezone => {
-                            tz = TimezoneDef {
-                                tzid: String::new(),
-                                location: None,
-                                range: line.span.start..0,
-                            }
-                        }
+                        CompName::Timezone => {}
                         _ => others.push((label.to_string(), n)),
                     }
                 }
@@ -336,7 +323,6 @@ pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> 
                     name: cname,
                     label,
                     line: n,
-                    start: line.span.start,
                     seen: 0,
                 });
             }
@@ -363,20 +349,6 @@ pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> 
                 match (stack.len(), frame.name) {
                     (0, _) => closed = true,
                     (1, CompName::Main(_)) => components.push(std::mem::take(&mut cur)),
-                    (1, CompName::Timezone) => {
-                        let end = bytes
-                            .len()
-                            .min(line.span.end + crate::split::eol_at(bytes, line.span.end));
-                        tz.range = frame.start..end;
-                        timezones.push(std::mem::replace(
-                            &mut tz,
-                            TimezoneDef {
-                                tzid: String::new(),
-                                location: None,
-                                range: 0..0,
-                            },
-                        ));
-                    }
                     _ => {}
                 }
             }
@@ -388,7 +360,7 @@ pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> 
                         "body does not start with BEGIN:VCALENDAR".into(),
                     ));
                 };
-                property_line(frame, depth, key, &line, cs, &mut cur, &mut tz)?;
+                property_line(frame, depth, key, &line, cs, &mut cur)?;
             }
         }
     }
@@ -404,11 +376,8 @@ pub(crate) fn parse(bytes: &[u8], cs: Charset) -> Result<Calendar, FormatError> 
         });
     }
     let kind = object_rules(&components, &others)?;
-    Ok(Calendar {
-        kind,
-        components,
-        timezones,
-    })
+    let cal = Calendar { kind, components };
+    Ok((cal, tree.and_then(|b| b.finish().ok())))
 }
 
 /// The component name of a BEGIN/END line, upper-cased; known names without allocating.
@@ -456,7 +425,6 @@ fn property_line(
     line: &ContentLine<'_>,
     cs: Charset,
     cur: &mut Component,
-    tz: &mut TimezoneDef,
 ) -> Result<(), FormatError> {
     let n = line.line;
     match frame.name {
@@ -559,14 +527,8 @@ fn property_line(
             b"ATTENDEE" => cur.attendees = cur.attendees.saturating_add(1),
             _ => {}
         },
-        CompName::Timezone => match key {
-            b"TZID" => {
-                once(frame, bit::TZID, n, "TZID")?;
-                tz.tzid = text(line, cs);
-            }
-            b"X-LIC-LOCATION" => tz.location = Some(text(line, cs)),
-            _ => {}
-        },
+        CompName::Timezone if key == b"TZID" => once(frame, bit::TZID, n, "TZID")?,
+        CompName::Timezone => {}
         CompName::TzRule => match key {
             b"DTSTART" => {
                 once(frame, bit::DTSTART, n, "DTSTART")?;

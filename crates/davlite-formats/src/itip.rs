@@ -6,9 +6,9 @@
 //! repeats the request's UID, ORGANIZER and ATTENDEE exactly, which is how a client pairs the
 //! answer with what it asked.
 
-use crate::eval::timing::Timing;
 use crate::freebusy::{BusyPeriod, FreeBusyError, format_utc};
 use crate::recurrence::Calendar;
+use crate::timing::Timing;
 
 /// A VFREEBUSY REQUEST.
 #[derive(Debug, Clone, PartialEq, Eq)]

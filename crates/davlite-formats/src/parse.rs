@@ -64,9 +64,10 @@ impl ParsedObject {
         if opts.charset == Charset::Utf8 {
             check_utf8(&bytes, Format::Calendar)?;
         }
-        let cal = crate::ical::parse(&bytes, opts.charset)?;
+        // One lexer pass validates and builds the component tree extraction reads.
+        let (cal, tree) = crate::ical::parse(&bytes, opts.charset)?;
         check_controls(&bytes, Format::Calendar)?;
-        let info = crate::extract::calendar_info(&cal, &bytes);
+        let info = crate::extract::calendar_info(&cal, tree);
         let component = info
             .kind
             .component_name()

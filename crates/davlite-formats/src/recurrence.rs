@@ -10,8 +10,8 @@
 //! [`Calendar::parse_in`] names another; see [`crate::tz`]).
 
 use crate::TimeSpan;
-use crate::eval::timing::Timing;
-use crate::eval::tree::{Comp, Tree, TreeError, split_commas};
+use crate::timing::Timing;
+use crate::tree::{Comp, Tree, TreeError, split_commas};
 use crate::tz::{DateValue, Zone, Zones, parse_value};
 use chrono::NaiveDateTime;
 use std::collections::{BTreeMap, HashSet};
@@ -96,7 +96,11 @@ impl<'a> Calendar<'a> {
 
     /// Floating DATE-TIMEs and DATEs read in `floating`.
     pub fn parse_in(bytes: &'a [u8], floating: &Zone) -> Result<Calendar<'a>, RecurrenceError> {
-        let tree = Tree::parse(bytes)?;
+        Self::from_tree(Tree::parse(bytes)?, floating)
+    }
+
+    /// A tree already built (by validation's lexer pass), floating values read in `floating`.
+    pub fn from_tree(tree: Tree<'a>, floating: &Zone) -> Result<Calendar<'a>, RecurrenceError> {
         if !tree.root().is("VCALENDAR") {
             return Err(RecurrenceError::Unreadable(
                 "root component is not VCALENDAR".into(),
@@ -346,8 +350,8 @@ pub(crate) fn expand_set(
 /// RDATE values: dates, date-times, or periods (whose end overrides the master's length).
 fn read_rdates(
     cal: &Calendar<'_>,
-    p: &crate::eval::tree::Prop<'_>,
-    anchor: &crate::eval::timing::Stamp,
+    p: &crate::tree::Prop<'_>,
+    anchor: &crate::timing::Stamp,
     _t: &Timing,
     _ev: bool,
     out: &mut Vec<(i64, Option<i64>)>,
@@ -364,7 +368,7 @@ fn read_rdates(
         let s = cal.zones.read(sv, tzid);
         let end = rest.and_then(|r| match parse_value(r) {
             Some(ev) => Some(cal.zones.read(ev, tzid)),
-            None => crate::eval::timing::Duration::parse(r).map(|d| d.add_to(s, &anchor.zone)),
+            None => crate::timing::Duration::parse(r).map(|d| d.add_to(s, &anchor.zone)),
         });
         out.push((s, end));
     }
@@ -374,7 +378,7 @@ fn read_rdates(
 fn read_exdates(
     cal: &Calendar<'_>,
     comp: &Comp<'_>,
-    anchor: &crate::eval::timing::Stamp,
+    anchor: &crate::timing::Stamp,
 ) -> HashSet<i64> {
     let mut set = HashSet::new();
     for p in comp.props_named("EXDATE") {
@@ -743,20 +747,12 @@ pub fn object_span(bytes: &[u8]) -> Result<ObjectTimes, RecurrenceError> {
     Ok(object_span_and_events(bytes, false)?.0)
 }
 
-/// The object's VEVENT instance spans ([`crate::ObjectInfo::event_instances`]); `None` also when
-/// the bytes are unreadable here.
-pub(crate) fn event_spans(bytes: &[u8]) -> crate::eval::span::EventSpans {
-    let cal = Calendar::parse(bytes).ok()?;
-    let spans = crate::eval::span::event_instances(&cal).ok().flatten();
-    crate::eval::span::with_floating(&cal, spans)
-}
-
 /// [`object_span`] and, when `want_events`, the object's VEVENT instance spans
 /// ([`crate::ObjectInfo::event_instances`]), from one parse and one expansion.
 pub(crate) fn object_span_and_events(
     bytes: &[u8],
     want_events: bool,
-) -> Result<(ObjectTimes, crate::eval::span::EventSpans), RecurrenceError> {
+) -> Result<(ObjectTimes, crate::span::EventSpans), RecurrenceError> {
     let cal = Calendar::parse(bytes)?;
-    crate::eval::span::object_times_and_events(&cal, want_events)
+    crate::span::object_times_and_events(&cal, want_events)
 }

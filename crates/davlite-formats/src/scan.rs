@@ -123,8 +123,21 @@ const CLASS: [u8; 256] = {
     t
 };
 
+thread_local! {
+    /// Lexer runs started on this thread, for tests that prove a body is read once.
+    static RUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times a body has been lexed ([`Scanner::new`]) on the calling thread. Tests count
+/// with it that an event PUT reads its body once, as `davlite-dav` counts listing plans.
+#[doc(hidden)]
+pub fn lexer_runs_on_this_thread() -> u64 {
+    RUNS.with(std::cell::Cell::get)
+}
+
 impl<'a> Scanner<'a> {
     pub fn new(src: &'a [u8]) -> Self {
+        RUNS.with(|r| r.set(r.get() + 1));
         let pos = if src.starts_with(b"\xEF\xBB\xBF") {
             3
         } else {
@@ -413,6 +426,17 @@ impl<'a> ContentLine<'a> {
     /// Whether any fold falls inside this line.
     pub fn is_folded(&self) -> bool {
         self.head_folded || self.value_folded
+    }
+
+    /// The parameter text (from the first `;` to the colon), unfolded; borrowed unless a fold
+    /// fell before the colon.
+    pub fn params_text(&self) -> Cow<'a, [u8]> {
+        let raw = &self.src[self.params.clone()];
+        if self.head_folded {
+            unfold(raw)
+        } else {
+            Cow::Borrowed(raw)
+        }
     }
 
     /// The parameters, in order.

@@ -18,7 +18,7 @@
 //! a vendor-prefixed IANA name (`/freeassociation.sourceforge.net/Europe/Berlin`,
 //! `/mozilla.org/20070129_1/America/New_York`).
 
-use crate::eval::tree::{Comp, Tree};
+use crate::tree::{Comp, Tree};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -151,7 +151,7 @@ impl CustomZone {
             }
             for rdate in obs.props_named("RDATE") {
                 onsets.extend(
-                    crate::eval::tree::split_commas(&rdate.value)
+                    crate::tree::split_commas(&rdate.value)
                         .filter_map(|v| parse_value(v).map(|d| d.naive())),
                 );
             }

@@ -8,6 +8,7 @@ mod filter_fuzz_seeds;
 mod filter_query;
 mod filter_time_range;
 mod fuzz_seeded;
+mod parse_once;
 mod scanner;
 mod split;
 mod time_expand;

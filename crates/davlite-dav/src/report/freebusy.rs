@@ -15,7 +15,9 @@ use crate::request::Req;
 
 /// Busy time of `coll` within `[start, end)`: its objects overlapping the range, floating times
 /// in the calendar's time zone, leaving out the object whose UID is `mask_uid` (the event a
-/// client is rescheduling, whose current slot should show as free).
+/// client is rescheduling, whose current slot should show as free). The span index reads
+/// floating times as UTC, so in a calendar with another zone the lookup reaches
+/// [`crate::timezone::FLOATING_REACH`] further either side; `free_busy_in` then cuts exactly.
 pub fn calendar_busy(
     reader: &Reader,
     coll: &Collection,
@@ -23,8 +25,14 @@ pub fn calendar_busy(
     end: i64,
     mask_uid: Option<&str>,
 ) -> DavResult<Result<Vec<BusyPeriod>, FreeBusyError>> {
+    let zone = crate::timezone::collection_zone(coll);
+    let reach = crate::timezone::index_reach(&zone);
     let names = reader
-        .overlapping(&coll.path, start, end)
+        .overlapping(
+            &coll.path,
+            start.saturating_sub(reach),
+            end.saturating_add(reach),
+        )
         .map_err(DavError::internal)?;
     let mut bodies = Vec::with_capacity(names.len());
     for n in names {
@@ -35,7 +43,6 @@ pub fn calendar_busy(
             bodies.push(b);
         }
     }
-    let zone = crate::timezone::collection_zone(coll);
     Ok(free_busy_in(
         bodies.iter().map(Vec::as_slice),
         start,

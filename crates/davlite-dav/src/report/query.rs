@@ -26,19 +26,21 @@ pub struct Zone {
     pub id: Option<String>,
 }
 
-/// How far a floating time moves between UTC and any zone: offsets run from -12:00 to +14:00.
-const FLOATING_REACH: i64 = 14 * 3_600;
-
 /// Names of the candidates: the span index when the filter has a VEVENT-level time-range with a
 /// start or an end, else every object. The index reads floating times and all-day dates as UTC,
-/// so for a query in another floating zone the range is widened by [`FLOATING_REACH`].
+/// so for a query in another floating zone the range is widened by
+/// [`crate::timezone::FLOATING_REACH`].
 fn candidates(
     reader: &Reader,
     coll: &Collection,
     filter: &CompFilter,
     floating_utc: bool,
 ) -> DavResult<Vec<String>> {
-    let reach = if floating_utc { 0 } else { FLOATING_REACH };
+    let reach = if floating_utc {
+        0
+    } else {
+        crate::timezone::FLOATING_REACH
+    };
     let range = filter
         .comp_filters
         .iter()

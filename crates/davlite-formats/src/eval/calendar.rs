@@ -7,11 +7,11 @@
 
 use super::FilterError;
 use super::text::text_matches;
-use super::timing::{Duration, Stamp, Timing};
-use super::tree::{Comp, Prop, split_commas};
 use super::validate::validate_calendar_filter;
 use crate::filter::{CompFilter, ParamFilter, PropFilter, TimeRange};
 use crate::recurrence::{Calendar, Instance, expand_set};
+use crate::timing::{Duration, Stamp, Timing};
+use crate::tree::{Comp, Prop, split_commas};
 use crate::tz::{Zone, parse_value};
 
 /// An open-ended time range is searched this far past its start (or the object's first instance)

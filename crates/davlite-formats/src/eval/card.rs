@@ -8,8 +8,8 @@
 use super::FilterError;
 use super::calendar::param_filter;
 use super::text::text_matches;
-use super::tree::{Prop, Tree};
 use crate::filter::{CardFilter, CardPropFilter, Test};
+use crate::tree::{Prop, Tree};
 
 /// Whether the vCard `bytes` matches `filter`.
 pub fn matches_card(filter: &CardFilter, bytes: &[u8]) -> Result<bool, FilterError> {

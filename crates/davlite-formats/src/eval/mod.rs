@@ -1,5 +1,6 @@
-//! Evaluating CalDAV and CardDAV query filters against stored bytes, and the shared reading of
-//! objects (component tree, component dates, index spans) the time-related modules build on.
+//! Evaluating CalDAV and CardDAV query filters against stored bytes. The reading of objects it
+//! builds on lives beside it: the component tree (`crate::tree`), component dates
+//! (`crate::timing`), instances (`crate::recurrence`) and index spans (`crate::span`).
 //!
 //! The store answers a query with a coarse superset from its span index; these functions decide
 //! exactly, per RFC 4791 §9.7 / §9.9 and RFC 6352 §10.5.
@@ -7,10 +8,7 @@
 pub(crate) mod calendar;
 pub(crate) mod card;
 pub(crate) mod fuzz;
-pub(crate) mod span;
 pub(crate) mod text;
-pub(crate) mod timing;
-pub(crate) mod tree;
 pub(crate) mod validate;
 
 /// Why a filter cannot be evaluated. The DAV layer answers `supported-filter` for

@@ -1,18 +1,30 @@
 //! A light component tree over iCalendar or vCard bytes, shared by recurrence, filter evaluation,
-//! free-busy and expansion. It borrows the stored bytes wherever a line is not folded, keeps each
+//! free-busy and expansion. It is built from the content lines of the crate's one lexer
+//! ([`crate::scan::Scanner`]), borrows the stored bytes wherever a line is not folded, keeps each
 //! property's byte range so `expand` can copy properties verbatim, and never unescapes values up
 //! front: most filters look at one or two properties of an object.
 
+use crate::scan::{ContentLine, Scanner};
 use std::borrow::Cow;
 use std::ops::Range;
 
 /// Why bytes could not be read as a component tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TreeError {
-    NotUtf8 { line: usize },
-    Unbalanced { line: usize, reason: &'static str },
+    NotUtf8 {
+        line: usize,
+    },
+    Unbalanced {
+        line: usize,
+        reason: &'static str,
+    },
     Empty,
     TooDeep,
+    /// The content-line lexer refused a line.
+    Syntax {
+        line: usize,
+        reason: &'static str,
+    },
 }
 
 impl std::fmt::Display for TreeError {
@@ -22,6 +34,7 @@ impl std::fmt::Display for TreeError {
             TreeError::Unbalanced { line, reason } => write!(f, "line {line}: {reason}"),
             TreeError::Empty => write!(f, "no component found"),
             TreeError::TooDeep => write!(f, "components nested too deeply"),
+            TreeError::Syntax { line, reason } => write!(f, "line {line}: {reason}"),
         }
     }
 }
@@ -109,200 +122,136 @@ impl<'a> Tree<'a> {
             .map(move |&i| (i, &self.comps[i]))
     }
 
-    /// Parses the first top-level component (and everything inside it) of `bytes`.
+    /// Parses the first top-level component (and everything inside it) of `bytes`, with the
+    /// crate's one content-line lexer ([`crate::scan::Scanner`]).
     pub fn parse(bytes: &'a [u8]) -> Result<Tree<'a>, TreeError> {
-        let mut comps: Vec<Comp<'a>> = Vec::new();
-        let mut stack: Vec<usize> = Vec::new();
-        // One check of the whole input is much cheaper than one per line; only input with a
-        // fold inside a UTF-8 sequence (or invalid bytes) takes the per-line path.
-        let whole = std::str::from_utf8(bytes).ok();
-        for line in Lines::new(bytes) {
-            let text = match &line.text {
-                Cow::Borrowed(b) => Cow::Borrowed(match whole {
-                    Some(w) => &w[line.raw.start..line.raw.start + b.len()],
-                    None => std::str::from_utf8(b)
-                        .map_err(|_| TreeError::NotUtf8 { line: line.number })?,
-                }),
-                Cow::Owned(b) => Cow::Owned(
-                    String::from_utf8(b.clone())
-                        .map_err(|_| TreeError::NotUtf8 { line: line.number })?,
-                ),
-            };
-            if text.bytes().all(|b| b == b' ' || b == b'\t') {
-                continue;
-            }
-            let prop = split_line(text, line.raw.clone());
-            if prop.is("BEGIN") {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(TreeError::TooDeep);
-                }
-                if stack.is_empty() && !comps.is_empty() {
-                    break;
-                }
-                let name = match prop.value {
-                    Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-                    Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
-                };
-                let idx = comps.len();
-                comps.push(Comp {
-                    name,
-                    props: Vec::new(),
-                    children: Vec::new(),
-                    raw: line.raw.clone(),
-                });
-                if let Some(&parent) = stack.last() {
-                    comps[parent].children.push(idx);
-                }
-                stack.push(idx);
-            } else if prop.is("END") {
-                let Some(idx) = stack.pop() else {
-                    return Err(TreeError::Unbalanced {
-                        line: line.number,
-                        reason: "END without BEGIN",
-                    });
-                };
-                if !comps[idx].name.eq_ignore_ascii_case(prop.value.trim()) {
-                    return Err(TreeError::Unbalanced {
-                        line: line.number,
-                        reason: "END does not match BEGIN",
-                    });
-                }
-                comps[idx].raw.end = line.raw.end;
-            } else if let Some(&idx) = stack.last() {
-                comps[idx].props.push(prop);
+        let mut builder = TreeBuilder::new(bytes);
+        let mut scanner = Scanner::new(bytes);
+        while let Some(line) = scanner.next() {
+            let line = line.map_err(|e| TreeError::Syntax {
+                line: e.line as usize,
+                reason: e.reason,
+            })?;
+            if !builder.push(&line, scanner.position())? {
+                break;
             }
         }
-        if !stack.is_empty() {
+        builder.finish()
+    }
+}
+
+/// Builds a [`Tree`] from content lines as the lexer yields them, so that a caller already
+/// scanning a body (validation, in `crate::ical`) gets the tree from the same pass.
+pub(crate) struct TreeBuilder<'a> {
+    /// The whole body as text when it is valid UTF-8 (one check, not one per line).
+    whole: Option<&'a str>,
+    comps: Vec<Comp<'a>>,
+    stack: Vec<usize>,
+    /// The first top-level component has ended and another began: later lines are ignored.
+    done: bool,
+}
+
+impl<'a> TreeBuilder<'a> {
+    pub fn new(src: &'a [u8]) -> Self {
+        TreeBuilder {
+            whole: std::str::from_utf8(src).ok(),
+            comps: Vec::new(),
+            stack: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// Text of `range` of the body, or of its unfolded copy.
+    fn text(
+        &self,
+        range: Range<usize>,
+        bytes: Cow<'a, [u8]>,
+        line: usize,
+    ) -> Result<Cow<'a, str>, TreeError> {
+        match bytes {
+            Cow::Borrowed(b) => Ok(Cow::Borrowed(match self.whole {
+                Some(w) => &w[range],
+                None => std::str::from_utf8(b).map_err(|_| TreeError::NotUtf8 { line })?,
+            })),
+            Cow::Owned(v) => String::from_utf8(v)
+                .map(Cow::Owned)
+                .map_err(|_| TreeError::NotUtf8 { line }),
+        }
+    }
+
+    /// Adds one content line, which ends (line ending included) at byte `end`. `Ok(false)`
+    /// once the first top-level component is complete and another begins.
+    pub fn push(&mut self, line: &ContentLine<'a>, end: usize) -> Result<bool, TreeError> {
+        if self.done {
+            return Ok(false);
+        }
+        let number = line.line as usize;
+        let raw = line.span.start..end;
+        let name = self.text(line.name.clone(), line.name(), number)?;
+        let value = self.text(line.value.clone(), line.value(), number)?;
+        if name.eq_ignore_ascii_case("BEGIN") {
+            if self.stack.len() >= MAX_DEPTH {
+                return Err(TreeError::TooDeep);
+            }
+            if self.stack.is_empty() && !self.comps.is_empty() {
+                self.done = true;
+                return Ok(false);
+            }
+            let name = match value {
+                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+                Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+            };
+            let idx = self.comps.len();
+            self.comps.push(Comp {
+                name,
+                props: Vec::new(),
+                children: Vec::new(),
+                raw,
+            });
+            if let Some(&parent) = self.stack.last() {
+                self.comps[parent].children.push(idx);
+            }
+            self.stack.push(idx);
+        } else if name.eq_ignore_ascii_case("END") {
+            let Some(idx) = self.stack.pop() else {
+                return Err(TreeError::Unbalanced {
+                    line: number,
+                    reason: "END without BEGIN",
+                });
+            };
+            if !self.comps[idx].name.eq_ignore_ascii_case(value.trim()) {
+                return Err(TreeError::Unbalanced {
+                    line: number,
+                    reason: "END does not match BEGIN",
+                });
+            }
+            self.comps[idx].raw.end = raw.end;
+            if self.stack.is_empty() {
+                self.done = true;
+            }
+        } else if let Some(&idx) = self.stack.last() {
+            let params = self.text(line.params.clone(), line.params_text(), number)?;
+            self.comps[idx].props.push(Prop {
+                name,
+                params,
+                value,
+                raw,
+            });
+        }
+        Ok(true)
+    }
+
+    pub fn finish(self) -> Result<Tree<'a>, TreeError> {
+        if !self.stack.is_empty() {
             return Err(TreeError::Unbalanced {
                 line: 0,
                 reason: "component not closed",
             });
         }
-        if comps.is_empty() {
+        if self.comps.is_empty() {
             return Err(TreeError::Empty);
         }
-        Ok(Tree { comps })
-    }
-}
-
-struct Line<'a> {
-    number: usize,
-    text: Cow<'a, [u8]>,
-    raw: Range<usize>,
-}
-
-/// Logical lines: folds (CRLF, LF or CR followed by space or tab) removed, on bytes so that a
-/// fold inside a UTF-8 sequence joins correctly.
-struct Lines<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    number: usize,
-}
-
-impl<'a> Lines<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        let pos = if bytes.starts_with(b"\xEF\xBB\xBF") {
-            3
-        } else {
-            0
-        };
-        Lines {
-            bytes,
-            pos,
-            number: 0,
-        }
-    }
-
-    /// End of the physical line starting at `from`: (content end, next line start).
-    fn physical(&self, from: usize) -> (usize, usize) {
-        let b = self.bytes;
-        match b[from..].iter().position(|&c| c == b'\n' || c == b'\r') {
-            None => (b.len(), b.len()),
-            Some(p) => {
-                let end = from + p;
-                if b[end] == b'\r' && b.get(end + 1) == Some(&b'\n') {
-                    (end, end + 2)
-                } else {
-                    (end, end + 1)
-                }
-            }
-        }
-    }
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = Line<'a>;
-
-    fn next(&mut self) -> Option<Line<'a>> {
-        if self.pos >= self.bytes.len() {
-            return None;
-        }
-        self.number += 1;
-        let number = self.number;
-        let start = self.pos;
-        let (mut end, mut next) = self.physical(start);
-        let mut owned: Option<Vec<u8>> = None;
-        while matches!(self.bytes.get(next), Some(b' ' | b'\t')) {
-            self.number += 1;
-            let buf = owned.get_or_insert_with(|| self.bytes[start..end].to_vec());
-            let (e, n) = self.physical(next + 1);
-            buf.extend_from_slice(&self.bytes[next + 1..e]);
-            end = e;
-            next = n;
-        }
-        self.pos = next;
-        let text = match owned {
-            Some(v) => Cow::Owned(v),
-            None => Cow::Borrowed(&self.bytes[start..end]),
-        };
-        Some(Line {
-            number,
-            text,
-            raw: start..next,
-        })
-    }
-}
-
-fn sub<'a>(s: &Cow<'a, str>, r: Range<usize>) -> Cow<'a, str> {
-    match s {
-        Cow::Borrowed(b) => Cow::Borrowed(&b[r]),
-        Cow::Owned(o) => Cow::Owned(o[r].to_string()),
-    }
-}
-
-/// Splits `[group.]NAME *(;PARAM=value) : value`, honouring double quotes in parameter values.
-fn split_line(text: Cow<'_, str>, raw: Range<usize>) -> Prop<'_> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() && bytes[i] != b';' && bytes[i] != b':' {
-        i += 1;
-    }
-    let full_name = 0..i;
-    let name = match bytes[full_name.clone()].iter().position(|&b| b == b'.') {
-        Some(dot) => sub(&text, dot + 1..i),
-        None => sub(&text, full_name),
-    };
-    let pstart = i;
-    let mut quoted = false;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'"' => quoted = !quoted,
-            b':' if !quoted => break,
-            _ => {}
-        }
-        i += 1;
-    }
-    let params = sub(&text, pstart..i);
-    let value = if i < bytes.len() {
-        sub(&text, i + 1..bytes.len())
-    } else {
-        Cow::Borrowed("")
-    };
-    Prop {
-        name,
-        params,
-        value,
-        raw,
+        Ok(Tree { comps: self.comps })
     }
 }
 

@@ -2,11 +2,11 @@
 //! a CalDAV time-range test (RFC 4791 §9.9) can match, so the index never hides a match.
 
 use crate::TimeSpan;
-use crate::eval::timing::Timing;
 use crate::recurrence::{
     Calendar, EXPANSION_CAP, Expansion, Instance, ObjectTimes, RecurrenceError, expand_set,
     recurrence_sets,
 };
+use crate::timing::Timing;
 
 /// The span of one instance, by the §9.9 row that applies to its component (every instance
 /// has an anchor, so a journal without DTSTART never gets here).
@@ -18,9 +18,11 @@ fn instance_span(cal: &Calendar<'_>, i: &Instance) -> TimeSpan {
             end: hi.saturating_add(1),
         };
     }
+    // An event whose end is not after its start matches as `[start, start + 1)` (see
+    // [`event_match_span`]): the span covers that second too, so it holds every listed instance.
     TimeSpan {
         start: lo,
-        end: hi.max(lo.saturating_add(1)),
+        end: hi.max(i.start.saturating_add(1)),
     }
 }
 
@@ -103,18 +105,6 @@ fn event_spans(cal: &Calendar<'_>, set: &[usize], exp: &Expansion) -> Option<Vec
     Some(out)
 }
 
-/// [`event_spans`] alone, for objects whose span was found without the recurrence engine.
-pub(crate) fn event_instances(
-    cal: &Calendar<'_>,
-) -> Result<Option<Vec<TimeSpan>>, RecurrenceError> {
-    let set = cal.components("VEVENT");
-    if set.is_empty() {
-        return Ok(None);
-    }
-    let exp = expand_set(cal, &set, i64::MIN, i64::MAX)?;
-    Ok(event_spans(cal, &set, &exp))
-}
-
 /// Event instance spans and whether they depend on the floating zone
 /// ([`crate::ObjectInfo::floating`]).
 pub(crate) type EventSpans = Option<(Vec<TimeSpan>, bool)>;
@@ -150,6 +140,10 @@ pub(crate) fn object_times_and_events(
             let t = Timing::read(comp, &cal.zones);
             if comp.is("VTODO") && t.anchor().is_none() {
                 widen(&mut span, undated_todo_span(&t));
+                count = count.map(|c| c + 1);
+            }
+            // A journal without DTSTART is one instance that no time-range matches.
+            if comp.is("VJOURNAL") && t.dtstart.is_none() && comp.prop("RECURRENCE-ID").is_none() {
                 count = count.map(|c| c + 1);
             }
         }

@@ -1,7 +1,7 @@
 //! The dates one component carries (DTSTART, DTEND, DUE, DURATION, COMPLETED, CREATED), in UTC,
 //! and durations, which RFC 5545 §3.3.6 splits into nominal days (wall-clock) and exact seconds.
 
-use crate::eval::tree::{Comp, Prop};
+use crate::tree::{Comp, Prop};
 use crate::tz::{DateValue, Zone, Zones, parse_value};
 
 /// A DURATION value: nominal days (weeks count as 7) plus exact seconds, with a sign.
