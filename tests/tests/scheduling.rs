@@ -46,7 +46,30 @@ fn users_on(builder: davlite_tests::ServerBuilder) -> TestServer {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // A server on PostgreSQL learns of users added beside it by polling (every 500 ms).
+    wait_for_users(&server);
     server
+}
+
+/// Waits until every test user can sign in on `server` (at most 10 s).
+fn wait_for_users(server: &TestServer) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for user in ["alice", "bob", "carol"] {
+        loop {
+            let status = req(server, user, "PROPFIND", &format!("/dav/calendars/{user}/"))
+                .header("Depth", "0")
+                .send()
+                .status;
+            if status != 401 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{user} cannot sign in on the server"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
 }
 
 fn req(server: &TestServer, user: &str, method: &str, path: &str) -> davlite_tests::Request {
@@ -498,6 +521,7 @@ fn organizer_and_attendee_writing_at_once_on_two_postgresql_nodes() {
         .store(db)
         .credentials(a.user(), a.password())
         .start();
+    wait_for_users(&b);
     writing_at_once(&a, &b);
 }
 
