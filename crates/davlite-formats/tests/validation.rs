@@ -497,3 +497,18 @@ fn control_characters_are_refused_and_tab_is_not() {
     let card = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c\r\nFN:C\x7f\r\nN:C;;;;\r\nEND:VCARD\r\n";
     assert!(davlite_formats::ParsedObject::vcard(card.to_vec()).is_err());
 }
+
+/// An object of 10,000 components (the calendar, the event, 9,998 alarms) is accepted; one
+/// more is refused as invalid calendar data naming the limit, before the tree of a bomb of
+/// 100,000 components costs tens of megabytes per request.
+#[test]
+fn more_than_ten_thousand_components_are_refused_with_the_reason() {
+    let alarms =
+        |n: usize| "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\n".repeat(n);
+    let ok = event(&format!("DTSTART:20240612T100000Z\r\n{}", alarms(9_998)));
+    assert!(cal(&ok).is_ok());
+    let bomb = event(&format!("DTSTART:20240612T100000Z\r\n{}", alarms(9_999)));
+    let e = refused(&bomb);
+    assert_eq!(e.precondition(), Precondition::ValidCalendarData, "{e}");
+    assert!(e.to_string().contains("more than 10000 components"), "{e}");
+}
