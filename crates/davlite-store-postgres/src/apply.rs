@@ -1,28 +1,44 @@
-//! Several writes in one database transaction (`Store::apply`): each op is the single-write
-//! method of the same name on the shared [`WriteTx`]; the first failure rolls everything back.
+//! Several writes in one database transaction (`Store::apply`): [`WriteTx`] as a
+//! [`BatchWriter`]; the ops are run by `davlite_store::batch::run_ops`, and the first failure
+//! rolls everything back.
 
-use davlite_store::{OpOutcome, Precondition, StoreError, WriteOp};
+use davlite_store::batch::{BatchWriter, HashedObject, PreparedOp, run_ops};
+use davlite_store::{Collection, OpOutcome, Precondition, PutOutcome, StoreError};
 
 use crate::conn::Result;
-use crate::write::{Hashed, WriteTx};
+use crate::write::WriteTx;
 
-/// A [`WriteOp`] with its object hashed once, before the transaction and its retries.
-pub(crate) enum Prepared {
-    Put(String, String, Hashed, Precondition),
-    Other(WriteOp),
-}
-
-impl Prepared {
-    pub fn new(op: WriteOp) -> Prepared {
-        match op {
-            WriteOp::Put {
-                coll,
-                name,
-                object,
-                pre,
-            } => Prepared::Put(coll, name, Hashed::new(object), pre),
-            other => Prepared::Other(other),
-        }
+impl BatchWriter for WriteTx<'_> {
+    fn put(
+        &mut self,
+        coll: &str,
+        name: &str,
+        object: &HashedObject,
+        pre: &Precondition,
+    ) -> Result<PutOutcome> {
+        WriteTx::put(self, coll, name, object, pre)
+    }
+    fn delete(&mut self, coll: &str, name: &str, pre: &Precondition) -> Result<()> {
+        WriteTx::delete(self, coll, name, pre)
+    }
+    fn object_props(
+        &mut self,
+        coll: &str,
+        name: &str,
+        changes: &[(String, Option<Vec<u8>>)],
+        pre: &Precondition,
+    ) -> Result<()> {
+        self.update_object_props(coll, name, changes, pre)
+    }
+    fn collection_props(
+        &mut self,
+        path: &str,
+        props: &[(String, Option<Vec<u8>>)],
+    ) -> Result<Collection> {
+        self.update_collection(path, props, None)
+    }
+    fn document(&mut self, name: &str, bytes: &[u8], expected: Option<u64>) -> Result<u64> {
+        self.put_document(name, bytes, expected)
     }
 }
 
@@ -30,51 +46,13 @@ impl WriteTx<'_> {
     /// Runs the ops in order; on failure, the index of the op that failed goes to `failed`.
     pub fn apply(
         &mut self,
-        ops: &[Prepared],
+        ops: &[PreparedOp],
         failed: &mut Option<usize>,
     ) -> Result<Vec<OpOutcome>> {
-        let mut out = Vec::with_capacity(ops.len());
-        for (i, op) in ops.iter().enumerate() {
-            match self.apply_op(op) {
-                Ok(o) => out.push(o),
-                Err(e) => {
-                    // Retried as a whole (a serialization failure is not this op's fault).
-                    *failed =
-                        (!matches!(e, StoreError::Busy | StoreError::Storage(_))).then_some(i);
-                    return Err(e);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn apply_op(&mut self, op: &Prepared) -> Result<OpOutcome> {
-        Ok(match op {
-            Prepared::Put(coll, name, object, pre) => {
-                OpOutcome::Put(self.put(coll, name, object, pre)?)
-            }
-            Prepared::Other(WriteOp::Delete { coll, name, pre }) => {
-                self.delete(coll, name, pre)?;
-                OpOutcome::Deleted
-            }
-            Prepared::Other(WriteOp::ObjectProps {
-                coll,
-                name,
-                changes,
-                pre,
-            }) => {
-                self.update_object_props(coll, name, changes, pre)?;
-                OpOutcome::Props
-            }
-            Prepared::Other(WriteOp::CollectionProps { path, props }) => {
-                OpOutcome::Collection(self.update_collection(path, props, None)?)
-            }
-            Prepared::Other(WriteOp::Document {
-                name,
-                bytes,
-                expected,
-            }) => OpOutcome::Document(self.put_document(name, bytes, *expected)?),
-            Prepared::Other(WriteOp::Put { .. }) => unreachable!("puts are prepared"),
+        run_ops(self, ops).map_err(|(i, e)| {
+            // Retried as a whole (a serialization failure is not this op's fault).
+            *failed = (!matches!(e, StoreError::Busy | StoreError::Storage(_))).then_some(i);
+            e
         })
     }
 }

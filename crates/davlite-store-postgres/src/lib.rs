@@ -339,7 +339,10 @@ impl Backend for PgStore {
     }
 
     fn apply(&self, ops: Vec<WriteOp>) -> std::result::Result<Vec<OpOutcome>, ApplyError> {
-        let ops: Vec<apply::Prepared> = ops.into_iter().map(apply::Prepared::new).collect();
+        let ops: Vec<davlite_store::batch::PreparedOp> = ops
+            .into_iter()
+            .map(davlite_store::batch::PreparedOp::new)
+            .collect();
         let mut failed = None;
         self.write(|tx| tx.apply(&ops, &mut failed))
             .map_err(|error| ApplyError { op: failed, error })

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use davlite_formats::{ObjectInfo, ObjectKind, ParsedObject};
+use davlite_formats::{ObjectInfo, ObjectKind};
 use davlite_store::{
     Collection, CollectionKind, Etag, LimitKind, Limits, NewCollection, Precondition, PutOutcome,
     QuotaPolicy, StoreError,
@@ -15,20 +15,7 @@ use davlite_store::{
 use crate::conn::{Conn, Result, corrupt};
 use crate::rows::*;
 
-/// An object with its ETag and checksum, computed before the transaction begins.
-pub(crate) struct Hashed {
-    pub object: ParsedObject,
-    pub etag: Etag,
-    pub crc: u32,
-}
-
-impl Hashed {
-    pub fn new(object: ParsedObject) -> Hashed {
-        let etag = Etag::of(&object.bytes);
-        let crc = crc32fast::hash(&object.bytes);
-        Hashed { object, etag, crc }
-    }
-}
+pub(crate) use davlite_store::batch::HashedObject as Hashed;
 
 pub(crate) struct WriteTx<'c> {
     conn: &'c mut Conn,

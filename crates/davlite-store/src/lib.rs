@@ -43,6 +43,7 @@
 //! ```
 
 #[doc(hidden)]
+pub mod batch;
 pub mod conformance;
 mod contract;
 mod error;

@@ -1,65 +1,49 @@
-//! Several writes in one transaction (`Store::apply`): each op is the single-write method of
-//! the same name, run on the shared [`Tx`]; the committer aborts the transaction when one fails.
+//! Several writes in one transaction (`Store::apply`): [`Tx`] as a [`BatchWriter`] (the ops
+//! are run by `crate::batch::run_ops`; the committer aborts the transaction when one fails),
+//! and the shared documents.
 
 use redb::ReadableTable;
 
+use crate::batch::{BatchWriter, HashedObject};
 use crate::error::{Result, StoreError};
-use crate::redb_backend::objects::Hashed;
 use crate::redb_backend::tx::Tx;
-use crate::types::{OpOutcome, WriteOp};
+use crate::types::{Collection, Precondition, PutOutcome};
 
-/// A [`WriteOp`] with its object hashed on the caller's thread (as a single put is), so the
-/// committer spends its time on the transaction alone.
-pub(crate) enum Prepared {
-    Put(String, String, Hashed, crate::types::Precondition),
-    Other(WriteOp),
-}
-
-impl Prepared {
-    pub fn new(op: WriteOp) -> Prepared {
-        match op {
-            WriteOp::Put {
-                coll,
-                name,
-                object,
-                pre,
-            } => Prepared::Put(coll, name, Hashed::new(object), pre),
-            other => Prepared::Other(other),
-        }
+impl BatchWriter for Tx<'_> {
+    fn put(
+        &mut self,
+        coll: &str,
+        name: &str,
+        object: &HashedObject,
+        pre: &Precondition,
+    ) -> Result<PutOutcome> {
+        Tx::put(self, coll, name, object, pre)
+    }
+    fn delete(&mut self, coll: &str, name: &str, pre: &Precondition) -> Result<()> {
+        Tx::delete(self, coll, name, pre)
+    }
+    fn object_props(
+        &mut self,
+        coll: &str,
+        name: &str,
+        changes: &[(String, Option<Vec<u8>>)],
+        pre: &Precondition,
+    ) -> Result<()> {
+        self.update_object_props(coll, name, changes, pre)
+    }
+    fn collection_props(
+        &mut self,
+        path: &str,
+        props: &[(String, Option<Vec<u8>>)],
+    ) -> Result<Collection> {
+        self.update_collection(path, props, None)
+    }
+    fn document(&mut self, name: &str, bytes: &[u8], expected: Option<u64>) -> Result<u64> {
+        self.put_document(name, bytes, expected)
     }
 }
 
 impl Tx<'_> {
-    pub(crate) fn apply_op(&mut self, op: &Prepared) -> Result<OpOutcome> {
-        Ok(match op {
-            Prepared::Put(coll, name, object, pre) => {
-                OpOutcome::Put(self.put(coll, name, object, pre)?)
-            }
-            Prepared::Other(WriteOp::Delete { coll, name, pre }) => {
-                self.delete(coll, name, pre)?;
-                OpOutcome::Deleted
-            }
-            Prepared::Other(WriteOp::ObjectProps {
-                coll,
-                name,
-                changes,
-                pre,
-            }) => {
-                self.update_object_props(coll, name, changes, pre)?;
-                OpOutcome::Props
-            }
-            Prepared::Other(WriteOp::CollectionProps { path, props }) => {
-                OpOutcome::Collection(self.update_collection(path, props, None)?)
-            }
-            Prepared::Other(WriteOp::Document {
-                name,
-                bytes,
-                expected,
-            }) => OpOutcome::Document(self.put_document(name, bytes, *expected)?),
-            Prepared::Other(WriteOp::Put { .. }) => unreachable!("puts are prepared"),
-        })
-    }
-
     /// Replaces document `name` if its version is still `expected`; returns the new version.
     pub(crate) fn put_document(
         &mut self,

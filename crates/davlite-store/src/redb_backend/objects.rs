@@ -1,30 +1,16 @@
 //! Object writes: put, delete, copy, move. Each runs all its checks before its first write, so
 //! a request that fails leaves the batch's transaction exactly as it found it.
 
-use davlite_formats::{ObjectInfo, ObjectKind, ParsedObject};
+use davlite_formats::{ObjectInfo, ObjectKind};
 use redb::ReadableTable;
 
 use crate::error::{LimitKind, Result, StoreError};
 use crate::redb_backend::codec::{CollRec, ObjRec};
 use crate::redb_backend::tables::check_name;
 use crate::redb_backend::tx::{Tx, check_precondition};
-use crate::types::{ChangeKind, CollectionKind, Etag, Precondition, PutOutcome};
+use crate::types::{ChangeKind, CollectionKind, Precondition, PutOutcome};
 
-/// An object with its ETag and checksum, computed by the caller's thread before the request
-/// joins a batch, so the committer thread spends its time on the transaction alone.
-pub(crate) struct Hashed {
-    pub object: ParsedObject,
-    pub etag: Etag,
-    pub crc: u32,
-}
-
-impl Hashed {
-    pub fn new(object: ParsedObject) -> Hashed {
-        let etag = Etag::of(&object.bytes);
-        let crc = crc32fast::hash(&object.bytes);
-        Hashed { object, etag, crc }
-    }
-}
+pub(crate) use crate::batch::HashedObject as Hashed;
 
 /// Whether an object of `kind` may live in `coll`.
 pub(crate) fn check_kind(coll: &CollRec, kind: ObjectKind) -> Result<()> {

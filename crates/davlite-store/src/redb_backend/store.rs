@@ -8,9 +8,9 @@ use davlite_formats::ParsedObject;
 use parking_lot::Mutex;
 use redb::{Database, ReadableTable};
 
+use crate::batch::{PreparedOp, run_ops};
 use crate::error::{Result, StorageError, StoreError};
 use crate::reader::Reader;
-use crate::redb_backend::apply::Prepared;
 use crate::redb_backend::commit::{Committer, Engine, Job, call};
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::tables::*;
@@ -231,21 +231,14 @@ impl RedbStore {
 
     /// Applies several writes in one transaction of their own; see [`crate::Store::apply`].
     pub fn apply(&self, ops: Vec<WriteOp>) -> std::result::Result<Vec<OpOutcome>, ApplyError> {
-        let ops: Vec<Prepared> = ops.into_iter().map(Prepared::new).collect();
+        let ops: Vec<PreparedOp> = ops.into_iter().map(PreparedOp::new).collect();
         let failed = Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
         let at = failed.clone();
         let out = self.write_alone(move |tx| {
-            let mut outcomes = Vec::with_capacity(ops.len());
-            for (i, op) in ops.iter().enumerate() {
-                match tx.apply_op(op) {
-                    Ok(o) => outcomes.push(o),
-                    Err(e) => {
-                        at.store(i, Ordering::Relaxed);
-                        return Err(e);
-                    }
-                }
-            }
-            Ok(outcomes)
+            run_ops(tx, &ops).map_err(|(i, e)| {
+                at.store(i, Ordering::Relaxed);
+                e
+            })
         });
         out.map_err(|error| {
             let i = failed.load(Ordering::Relaxed);
