@@ -866,6 +866,34 @@ impl<'a> CollectionSync<'a> {
         ))
     }
 
+    /// Moves local item `name` (still at `etag`) to `to` with `bytes`, in one store write;
+    /// `false` (the reason recorded) when the bytes do not parse.
+    fn rename_local(
+        &mut self,
+        name: &str,
+        to: &str,
+        bytes: Vec<u8>,
+        etag: Etag,
+    ) -> Result<bool, SyncError> {
+        let obj = match parse(self.remote.kind, bytes) {
+            Ok(o) => o,
+            Err(e) => {
+                self.summary.errors.push(format!("{name}: {e}"));
+                return Ok(false);
+            }
+        };
+        self.ops.push(WriteOp::Delete {
+            coll: self.local.clone(),
+            name: name.into(),
+            pre: Precondition::IfMatch(vec![etag]),
+        });
+        self.ops
+            .push(self.put_op(to, obj, Precondition::IfNoneMatchAny));
+        self.ours_deleted.insert(name.to_string());
+        self.flush()?;
+        Ok(true)
+    }
+
     fn fresh_name(&self, uid: Option<&str>) -> String {
         let seed = format!(
             "{}:{}",
@@ -1138,22 +1166,9 @@ impl<'a> CollectionSync<'a> {
                 if remote.info.uid != meta.uid {
                     // Another item holds our name there: take a new name and try once more.
                     let fresh = self.fresh_name(meta.uid.as_deref());
-                    let obj = match parse(self.remote.kind, bytes) {
-                        Ok(o) => o,
-                        Err(e) => {
-                            self.summary.errors.push(format!("{name}: {e}"));
-                            return Ok(());
-                        }
-                    };
-                    self.ops.push(WriteOp::Delete {
-                        coll: self.local.clone(),
-                        name: name.into(),
-                        pre: Precondition::IfMatch(vec![meta.etag]),
-                    });
-                    self.ops
-                        .push(self.put_op(&fresh, obj, Precondition::IfNoneMatchAny));
-                    self.ours_deleted.insert(name.to_string());
-                    self.flush()?;
+                    if !self.rename_local(name, &fresh, bytes, meta.etag)? {
+                        return Ok(());
+                    }
                     if depth < 2 {
                         return self.push_one(&fresh, pushed, depth + 1);
                     }
@@ -1162,22 +1177,9 @@ impl<'a> CollectionSync<'a> {
                 let target = self.name_for(&holder);
                 if target != name {
                     // Adopt under the holder's name locally.
-                    let obj = match parse(self.remote.kind, bytes.clone()) {
-                        Ok(o) => o,
-                        Err(e) => {
-                            self.summary.errors.push(format!("{name}: {e}"));
-                            return Ok(());
-                        }
-                    };
-                    self.ops.push(WriteOp::Delete {
-                        coll: self.local.clone(),
-                        name: name.into(),
-                        pre: Precondition::IfMatch(vec![meta.etag]),
-                    });
-                    self.ops
-                        .push(self.put_op(&target, obj, Precondition::IfNoneMatchAny));
-                    self.ours_deleted.insert(name.to_string());
-                    self.flush()?;
+                    if !self.rename_local(name, &target, bytes.clone(), meta.etag)? {
+                        return Ok(());
+                    }
                 }
                 self.fetched(&holder, &etag, remote.bytes)?;
                 self.flush()?;
