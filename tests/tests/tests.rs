@@ -18,5 +18,6 @@ mod server_admin;
 mod server_auth;
 mod server_lifecycle;
 mod server_limits;
+mod sharing;
 mod sync;
 mod web;

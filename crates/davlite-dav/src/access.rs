@@ -1,14 +1,17 @@
-//! Who may do what: a user reaches only their own homes. Principals are the exception: every
-//! principal the directory lists may be read by every user (names and addresses, so people can
-//! find and invite each other), while what it owns stays private. The shared top-level
-//! collections (`calendars/`, `addressbooks/`) may be read (their listing shows only the
-//! user's own home) but not written.
+//! Who may do what: a user reaches their own homes, and the collections other users share with
+//! them ([`crate::share`]: read, or read and write the members; never delete, move or change
+//! the collection itself). Principals are the exception: every principal the directory lists
+//! may be read by every user (names and addresses, so people can find and invite each other),
+//! while what it owns stays private. The shared top-level collections (`calendars/`,
+//! `addressbooks/`) may be read (their listing shows only the user's own home) but not written.
+//! Every access check of the DAV layer is in this file.
 
 use davlite_proto::QName;
 
 use crate::error::{DavError, DavResult};
 use crate::request::{Req, ReqInfo};
 use crate::resource::{Target, inbox_owner, path_owner};
+use crate::share::{self, Access};
 
 fn need(r: &Req, target: &Target, privilege: &'static str) -> DavError {
     DavError::need_privilege(target.href(&r.prefix), QName::dav(privilege))
@@ -22,10 +25,27 @@ fn owner(target: &Target) -> Option<String> {
     }
 }
 
+/// What a share gives the user on the target: the grant of the shared collection the target
+/// is, or is a member of. Read from the collection the request resolved, in the same snapshot.
+pub fn shared_access(user: &str, target: &Target) -> Option<Access> {
+    let coll = match target {
+        Target::Collection(c) => c,
+        Target::Object { coll, .. } => coll,
+        _ => return None,
+    };
+    if !share::shareable(coll) {
+        return None;
+    }
+    share::access(coll, user)
+}
+
 pub fn check_read(r: &Req, target: &Target) -> DavResult<()> {
     match owner(target) {
         Some(o) if o != r.user => {
             if matches!(target, Target::Principal(_)) && r.dav.directory().get(&o).is_some() {
+                return Ok(());
+            }
+            if shared_access(&r.user, target).is_some() {
                 return Ok(());
             }
             Err(need(r, target, "read"))
@@ -66,6 +86,14 @@ pub fn check_write(r: &Req, target: &Target) -> DavResult<()> {
     }
     let segs = target.segments();
     let home_props = segs.len() == 2 && r.method.as_str() == "PROPPATCH";
+    // A read-write sharee writes members (PUT, DELETE, PROPPATCH of an object, either end of
+    // a COPY or MOVE); the collection itself stays the owner's.
+    if matches!(target, Target::Object { .. })
+        && owner(target).is_some_and(|o| o != r.user)
+        && shared_access(&r.user, target) == Some(Access::ReadWrite)
+    {
+        return Ok(());
+    }
     match owner(target) {
         Some(o)
             if o == r.user
@@ -85,11 +113,12 @@ pub fn check_write(r: &Req, target: &Target) -> DavResult<()> {
     }
 }
 
-/// Whether the user may see a collection in a listing.
-pub fn visible(r: &ReqInfo, path: &str) -> bool {
-    let segs: Vec<&str> = path.split('/').collect();
+/// Whether the user may see a collection in a listing: their own, the shared top-level ones,
+/// and those shared with them.
+pub fn visible(r: &ReqInfo, c: &davlite_store::Collection) -> bool {
+    let segs: Vec<&str> = c.path.split('/').collect();
     match path_owner(&segs) {
-        Some(o) => o == r.user,
+        Some(o) => o == r.user || (share::shareable(c) && share::access(c, &r.user).is_some()),
         None => true,
     }
 }

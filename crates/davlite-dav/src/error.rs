@@ -145,6 +145,17 @@ fn dav_kind(kind: CollectionKind) -> DavKind {
 }
 
 impl DavError {
+    /// A sentence for a person at a terminal (`davlite share`), where no response is written.
+    pub fn reason(&self) -> String {
+        match self {
+            DavError::Refused(_, why) if !why.is_empty() => why.clone(),
+            DavError::Refused(c, _) => format!("refused: {}", c.element().local),
+            DavError::NotFound => "no such collection".into(),
+            DavError::Internal(e) => e.clone(),
+            other => format!("{other:?}"),
+        }
+    }
+
     pub fn not_found() -> Self {
         DavError::NotFound
     }

@@ -45,6 +45,7 @@ mod report;
 mod request;
 mod resource;
 mod schedule;
+pub mod share;
 mod stream;
 mod sync_token;
 mod timezone;
@@ -52,6 +53,7 @@ mod timezone;
 pub use body::DavBody;
 pub use config::{DavConfig, RequestContext};
 pub use directory::{Directory, PrincipalInfo};
+pub use error::{DavError, DavResult};
 pub use href::{HrefError, Mounts};
 pub use implicit::{NoRemoteDelivery, RemoteDelivery};
 

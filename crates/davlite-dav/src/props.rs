@@ -10,6 +10,7 @@ use davlite_store::{Collection, CollectionKind, ObjectMeta, Reader};
 use crate::error::{PropError, quote_etag};
 use crate::request::ReqInfo;
 use crate::resource::{ADDRESSBOOKS, CALENDARS, INBOX, OUTBOX, PRINCIPALS, Target, inbox_owner};
+use crate::share::{self, Access};
 use crate::sync_token;
 
 /// A resource as the property code sees it: borrowed, so listing 10,000 objects clones nothing.
@@ -329,11 +330,21 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
             Res::Collection(c) if inbox_owner(&c.path).is_some() => {
                 vec![dav("collection"), cal("schedule-inbox")]
             }
-            Res::Collection(c) => match c.kind {
-                CollectionKind::Calendar => vec![dav("collection"), cal("calendar")],
-                CollectionKind::AddressBook => vec![dav("collection"), card("addressbook")],
-                _ => vec![dav("collection")],
-            },
+            Res::Collection(c) => {
+                let mut v = match c.kind {
+                    CollectionKind::Calendar => vec![dav("collection"), cal("calendar")],
+                    CollectionKind::AddressBook => vec![dav("collection"), card("addressbook")],
+                    _ => vec![dav("collection")],
+                };
+                // CalendarServer sharing: how Apple's clients tell a shared collection apart,
+                // on the owner's side and on the sharee's.
+                if c.owner != r.user && share::access(c, &r.user).is_some() {
+                    v.push(QName::calserver("shared"));
+                } else if c.owner == r.user && share::shareable(c) && share::is_shared(c) {
+                    v.push(QName::calserver("shared-owner"));
+                }
+                v
+            }
             Res::Object { .. } => vec![],
             _ => vec![dav("collection")],
         })),
@@ -382,6 +393,28 @@ pub fn live(r: &ReqInfo, reader: &Reader, res: &Res, name: &QName) -> Option<Pro
         ("DAV:", "current-user-privilege-set") => {
             Some(PropContent::privilege_set(&privileges(r, res)))
         }
+        ("DAV:", "acl") => acl(r, res),
+        ("http://calendarserver.org/ns/", "invite") => match res {
+            Res::Collection(c) if share::shareable(c) => invite(r, c),
+            _ => None,
+        },
+        // Sharing is offered on what the user owns and may share (Apple's clients show the
+        // sharing controls from this; CalendarServer sharing spec §5.1).
+        ("http://calendarserver.org/ns/", "allowed-sharing-modes") => match res {
+            Res::Collection(c) if c.owner == r.user && share::shareable(c) => Some(
+                PropContent::Elements(vec![Elem::empty(QName::calserver("can-be-shared"))]),
+            ),
+            Res::Collection(c) if share::shareable(c) => Some(PropContent::Elements(vec![])),
+            _ => None,
+        },
+        // On the sharee's side: the collection's URL as its owner knows it.
+        ("http://calendarserver.org/ns/", "shared-url") => match res {
+            Res::Collection(c) if c.owner != r.user && share::access(c, &r.user).is_some() => {
+                let segs: Vec<&str> = c.path.split('/').collect();
+                href(crate::href::href(&r.prefix, &segs, true))
+            }
+            _ => None,
+        },
         ("DAV:", "quota-used-bytes") | ("DAV:", "quota-available-bytes") => {
             let o = owner_of(res)?;
             // From the request's snapshot, like every other value in the answer.
@@ -567,7 +600,10 @@ pub fn child_collections(r: &ReqInfo, reader: &Reader, c: &Collection) -> Vec<Co
         return Vec::new();
     }
     let mut kids = reader.children(&c.path).unwrap_or_default();
-    kids.retain(|k| crate::access::visible(r, &k.path));
+    kids.retain(|k| crate::access::visible(r, k));
+    if c.owner == r.user {
+        kids.extend(crate::share::shared_in(reader, c));
+    }
     kids
 }
 
@@ -656,6 +692,31 @@ fn privileges(r: &ReqInfo, res: &Res) -> Vec<QName> {
         }
         _ => {}
     }
+    // What a share gives: read (and free-busy), or also writing the members; the collection
+    // itself (its properties, deleting or moving it) stays the owner's.
+    let shared = match res {
+        Res::Collection(c) if c.owner != r.user && share::shareable(c) => {
+            share::access(c, &r.user).map(|a| (a, *c, true))
+        }
+        Res::Object { coll, .. } if coll.owner != r.user && share::shareable(coll) => {
+            share::access(coll, &r.user).map(|a| (a, *coll, false))
+        }
+        _ => None,
+    };
+    if let Some((a, c, is_coll)) = shared {
+        let mut v = vec![dav("read"), dav("read-current-user-privilege-set")];
+        if a == Access::ReadWrite {
+            if is_coll {
+                v.extend([dav("write-content"), dav("bind"), dav("unbind")]);
+            } else {
+                v.extend([dav("write"), dav("write-properties"), dav("write-content")]);
+            }
+        }
+        if c.kind == CollectionKind::Calendar {
+            v.push(cal("read-free-busy"));
+        }
+        return v;
+    }
     let mine = match res {
         Res::Collection(c) => c.owner == r.user && c.path.split('/').count() >= 2,
         Res::Object { coll, .. } => coll.owner == r.user,
@@ -676,6 +737,107 @@ fn privileges(r: &ReqInfo, res: &Res) -> Vec<QName> {
         }
     }
     v
+}
+
+/// `DAV:acl` (RFC 3744 §5.5), read-only: the owner may do everything; each sharee who has
+/// accepted may read, and with read-write also write the members. Every ACE is protected: the
+/// ACL changes by sharing and unsharing, not by the ACL method.
+fn acl(r: &ReqInfo, res: &Res) -> Option<PropContent<'static>> {
+    let coll = match res {
+        Res::Collection(c) => *c,
+        Res::Object { coll, .. } => *coll,
+        _ => return None,
+    };
+    if coll.owner.is_empty() {
+        return None;
+    }
+    let ace = |who: &str, privs: &[QName]| {
+        let mut grant = Elem::empty(dav("grant"));
+        for p in privs {
+            grant = grant.child(Elem::empty(dav("privilege")).child(Elem::empty(p.clone())));
+        }
+        Elem::empty(dav("ace"))
+            .child(
+                Elem::empty(dav("principal"))
+                    .child(Elem::text(dav("href"), r.href_of(&[PRINCIPALS, who], true))),
+            )
+            .child(grant)
+            .child(Elem::empty(dav("protected")))
+    };
+    let mut aces = vec![ace(&coll.owner, &[dav("all")])];
+    if share::shareable(coll) {
+        for g in share::grants(coll) {
+            if g.status != share::Status::Accepted {
+                continue;
+            }
+            let privs: &[QName] = match g.access {
+                Access::Read => &[dav("read")],
+                Access::ReadWrite => &[
+                    dav("read"),
+                    dav("write-content"),
+                    dav("bind"),
+                    dav("unbind"),
+                ],
+            };
+            aces.push(ace(&g.sharee, privs));
+        }
+    }
+    Some(PropContent::Elements(aces))
+}
+
+/// `CS:invite` (CalendarServer sharing): who the collection is shared with and how; a sharee
+/// also sees the owner as `CS:organizer`. `None` for a collection nobody shares.
+fn invite(r: &ReqInfo, c: &Collection) -> Option<PropContent<'static>> {
+    let grants = share::grants(c);
+    if grants.is_empty() {
+        return None;
+    }
+    let dir = r.dav.directory();
+    // A sharee is named by their first e-mail address, as Apple's clients name them.
+    let user_href = |u: &str| {
+        dir.info(u)
+            .addresses()
+            .first()
+            .map(|a| format!("mailto:{a}"))
+            .unwrap_or_else(|| r.href_of(&[PRINCIPALS, u], true))
+    };
+    let mut out = Vec::new();
+    if c.owner != r.user {
+        out.push(
+            Elem::empty(QName::calserver("organizer"))
+                .child(Elem::text(dav("href"), user_href(&c.owner)))
+                .child(Elem::text(
+                    QName::calserver("common-name"),
+                    dir.info(&c.owner).display().to_string(),
+                )),
+        );
+    }
+    for g in grants {
+        let common_name = if g.common_name.is_empty() {
+            dir.info(&g.sharee).display().to_string()
+        } else {
+            g.common_name.clone()
+        };
+        let mut user =
+            Elem::empty(QName::calserver("user"))
+                .child(Elem::text(dav("href"), user_href(&g.sharee)))
+                .child(Elem::text(QName::calserver("common-name"), common_name))
+                .child(Elem::empty(QName::calserver(match g.status {
+                    share::Status::Accepted => "invite-accepted",
+                    share::Status::Declined => "invite-declined",
+                })))
+                .child(Elem::empty(QName::calserver("access")).child(Elem::empty(
+                    QName::calserver(match g.access {
+                        Access::Read => "read",
+                        Access::ReadWrite => "read-write",
+                    }),
+                )));
+        if !g.summary.is_empty() {
+            user = user.child(Elem::text(QName::calserver("summary"), g.summary.clone()));
+        }
+        out.push(user);
+    }
+    Some(PropContent::Elements(out))
 }
 
 /// Dead properties of a resource, decoded from their stored XML. An object's are read from the

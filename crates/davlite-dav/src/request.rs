@@ -24,9 +24,28 @@ pub struct ReqInfo {
 }
 
 impl ReqInfo {
-    /// The href of a store path (collection or object) under this request's prefix.
+    /// The href of a store path (collection or object) under this request's prefix; a path
+    /// another user owns is written as the user reaches it, under their own home (see
+    /// [`crate::share`]).
     pub fn href_of(&self, segments: &[&str], collection: bool) -> String {
-        crate::href::href(&self.prefix, segments, collection)
+        match crate::share::to_href(&self.user, segments) {
+            Some(bound) => {
+                let segs: Vec<&str> = bound.iter().map(|s| s.as_ref()).collect();
+                crate::href::href(&self.prefix, &segs, collection)
+            }
+            None => crate::href::href(&self.prefix, segments, collection),
+        }
+    }
+
+    /// Decodes an href from a request body or header (multiget, Destination, a share's host
+    /// URL) to the store path it names, translating a sharee's path as the request URI is.
+    pub fn decode_href(&self, href: &str) -> Result<crate::href::Decoded, HrefError> {
+        let mut d = self
+            .dav
+            .mounts()
+            .decode_href(href, self.forwarded.as_deref())?;
+        d.segments = crate::share::to_store(&self.user, d.segments);
+        Ok(d)
     }
 
     /// The href of the object `name` in the collection at store path `coll`.
@@ -122,7 +141,10 @@ pub fn handle(dav: &Dav, req: http::Request<Bytes>, ctx: &RequestContext) -> Res
         dav.mounts().decode(&path, forwarded.as_deref())
     };
     let decoded = match decoded {
-        Ok(d) => d,
+        Ok(mut d) => {
+            d.segments = crate::share::to_store(&user, d.segments);
+            d
+        }
         Err(HrefError::Foreign) => return DavError::not_found().into_response(),
         Err(HrefError::Hostile(why)) => {
             return DavError::BadRequest(format!("refused request path: {why}")).into_response();

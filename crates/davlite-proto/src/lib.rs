@@ -40,7 +40,7 @@ pub use qname::{Namespace, QName};
 pub use request::{
     AddressDataRequest, CalendarDataRequest, CompSelect, ExpandItem, MatchType, MkCol, MkColKind,
     PrincipalMatch, PrincipalMatchKind, PrincipalPropertySearch, PropFind, PropRequest, PropSelect,
-    PropertySearch, PropertyUpdate, Report, SetOrRemove, UtcRange,
+    PropertySearch, PropertyUpdate, Report, SetOrRemove, SharePost, ShareSet, UtcRange,
 };
 pub use value::PropValue;
 pub use write::{

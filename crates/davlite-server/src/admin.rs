@@ -190,6 +190,70 @@ fn open_store(place: &Place) -> anyhow::Result<Store> {
     place.open().with_context(|| "cannot open the store; if `davlite serve` is running on this data directory, stop it first")
 }
 
+/// A store path from what a person types: `calendars/alice/work`, with or without slashes
+/// around it or the DAV base (`/dav/`) in front.
+fn collection_path(arg: &str) -> String {
+    let t = arg.trim().trim_matches('/');
+    let t = t.strip_prefix("dav/").unwrap_or(t);
+    t.trim_end_matches('/').to_string()
+}
+
+fn dav_error(e: davlite_dav::DavError) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.reason())
+}
+
+pub fn share_add_cmd(
+    place: &Place,
+    collection: &str,
+    user: &str,
+    read_write: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(place)?;
+    let users = UserDb::load_from(place.user_source(Some(&store))?)?;
+    if users.get(user).is_none() {
+        bail!(crate::ServerError::NoSuchUser(user.to_string()));
+    }
+    let path = collection_path(collection);
+    let access = if read_write {
+        davlite_dav::share::Access::ReadWrite
+    } else {
+        davlite_dav::share::Access::Read
+    };
+    davlite_dav::share::set(&store, &path, davlite_dav::share::Grant::new(user, access))
+        .map_err(dav_error)?;
+    let name = davlite_dav::share::bound_path(user, &path);
+    println!(
+        "shared {path} with {user} ({}); {user} finds it at {name}/",
+        access.as_str()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn share_remove_cmd(place: &Place, collection: &str, user: &str) -> anyhow::Result<ExitCode> {
+    let store = open_store(place)?;
+    let path = collection_path(collection);
+    if davlite_dav::share::remove(&store, &path, user).map_err(dav_error)? {
+        println!("{user} no longer has {path}");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        bail!("{path} is not shared with {user}")
+    }
+}
+
+pub fn share_list_cmd(place: &Place, owner: Option<&str>) -> anyhow::Result<ExitCode> {
+    let store = open_store(place)?;
+    for (path, grants) in davlite_dav::share::list(&store, owner).map_err(dav_error)? {
+        for g in grants {
+            let status = match g.status {
+                davlite_dav::share::Status::Accepted => "",
+                davlite_dav::share::Status::Declined => " (declined)",
+            };
+            println!("{path}\t{}\t{}{status}", g.sharee, g.access.as_str());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn import_cmd(
     place: &Place,
     user: &str,

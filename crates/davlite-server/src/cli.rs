@@ -61,6 +61,17 @@ enum Command {
         reported. Run it while the server is stopped (the server holds the store open)."
     )]
     Sync(SyncArgs),
+    /// Share a calendar or address book with another user, read-only or read-write; end or list shares.
+    #[command(
+        subcommand,
+        long_about = "Share a calendar or address book with another user.\n\n\
+        COLLECTION is the store path of an owner's calendar or address book, as in its URL below \
+        the DAV base: calendars/alice/work or addressbooks/alice/default. The sharee finds it in \
+        their own home as <name>~<owner> (calendars/bob/work~alice/). Clients can share too, with \
+        the CalendarServer sharing protocol (Apple Calendar). With the redb store, run it while \
+        the server is stopped (the server holds the store open); with PostgreSQL, any time."
+    )]
+    Share(ShareCommand),
     /// Check every record of the store (checksums, indexes) and the users file.
     Verify(DataArg),
     /// Bring a PostgreSQL store (--store) to this version's schema; `serve` does it on start too.
@@ -225,6 +236,33 @@ enum UserCommand {
     /// App passwords: revocable per-device secrets that log in like the password.
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum ShareCommand {
+    /// Share COLLECTION with USER (read-only unless --read-write); run again to change the access.
+    Add {
+        collection: String,
+        user: String,
+        /// Let USER create, change and delete the collection's members.
+        #[arg(long)]
+        read_write: bool,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// End USER's share of COLLECTION at once.
+    Remove {
+        collection: String,
+        user: String,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// List shared collections and their sharees (only OWNER's when given).
+    List {
+        owner: Option<String>,
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -454,6 +492,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             crate::sync::sync_cmd(&a.data.place()?, &a.url, &a.user, policy, a.json)
         }
+        Command::Share(cmd) => share(cmd),
         Command::Verify(a) => crate::admin::verify_cmd(&a.place()?),
         Command::Migrate(a) => {
             let place = a.place()?;
@@ -598,6 +637,25 @@ fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
         UserCommand::Token(cmd) => token(cmd)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn share(cmd: ShareCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ShareCommand::Add {
+            collection,
+            user,
+            read_write,
+            data,
+        } => crate::admin::share_add_cmd(&data.place()?, &collection, &user, read_write),
+        ShareCommand::Remove {
+            collection,
+            user,
+            data,
+        } => crate::admin::share_remove_cmd(&data.place()?, &collection, &user),
+        ShareCommand::List { owner, data } => {
+            crate::admin::share_list_cmd(&data.place()?, owner.as_deref())
+        }
+    }
 }
 
 fn token(cmd: TokenCommand) -> anyhow::Result<()> {

@@ -27,11 +27,7 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             return Err(DavError::ForeignDestination);
         }
     }
-    let decoded = match r
-        .dav
-        .mounts()
-        .decode_href(&dest.path, r.forwarded().as_deref())
-    {
+    let decoded = match r.decode_href(&dest.path) {
         Ok(d) => d,
         Err(HrefError::Foreign) => return Err(DavError::ForeignDestination),
         Err(HrefError::Hostile(why)) => {

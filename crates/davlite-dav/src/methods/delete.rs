@@ -17,6 +17,18 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     if !target.exists() {
         return Err(DavError::not_found());
     }
+    // A sharee deleting the shared collection leaves the share (CalendarServer sharing: the
+    // owner's collection and its members stay; the grant is kept, declined).
+    if let Target::Collection(coll) = &target
+        && coll.owner != r.user
+        && access::shared_access(&r.user, &target).is_some()
+    {
+        crate::share::answer(r.dav.store(), &coll.path, &r.user, false)?;
+        return Ok(Response::builder()
+            .status(StatusCode::NO_CONTENT)
+            .body(DavBody::empty())
+            .expect("valid response"));
+    }
     access::check_write(r, &target)?;
     let cond = Conditionals::parse(&r.headers)?;
     match &target {

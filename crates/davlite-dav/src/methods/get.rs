@@ -183,7 +183,7 @@ fn collection_document(
         }
         _ => {
             for child in reader.children(&coll.path).map_err(DavError::internal)? {
-                if access::visible(r, &child.path) {
+                if access::visible(r, &child) {
                     out.extend_from_slice(child.path.rsplit('/').next().unwrap_or("").as_bytes());
                     out.extend_from_slice(b"/\n");
                 }

@@ -9,8 +9,7 @@ use crate::request::Req;
 use crate::resource::Target;
 use crate::{Dav, DavBody};
 
-pub const DAV_CLASSES: &str =
-    "1, 3, calendar-access, calendar-auto-schedule, addressbook, extended-mkcol, sync-collection";
+pub const DAV_CLASSES: &str = "1, 3, calendar-access, calendar-auto-schedule, calendarserver-sharing, addressbook, extended-mkcol, sync-collection";
 /// Collections: PUT and DELETE are listed because clients check for them before writing members.
 pub const ALLOW_COLLECTION: &str =
     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, MKCOL, MKCALENDAR, REPORT";

@@ -141,9 +141,13 @@ fn members(
     minimal: bool,
 ) -> DavResult<DavBody> {
     let mut children = reader.children(&coll.path).map_err(DavError::internal)?;
-    children.retain(|c| access::visible(r, &c.path));
+    children.retain(|c| access::visible(r, c));
     // macOS Contacts uses the first address book of the home: keep the default one first.
     children.sort_by_key(|c| !c.path.ends_with("/default"));
+    // A home also lists what other users share with its owner, after the owner's own.
+    if coll.owner == r.user {
+        children.extend(crate::share::shared_in(&reader, coll));
+    }
     for c in &children {
         write_one(
             r,

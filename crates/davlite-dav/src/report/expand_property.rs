@@ -77,9 +77,7 @@ fn nested_response(
     let mut resp =
         Elem::empty(QName::dav("response")).child(Elem::text(QName::dav("href"), href.to_string()));
     let target = r
-        .dav
-        .mounts()
-        .decode_href(href, r.forwarded().as_deref())
+        .decode_href(href)
         .ok()
         .and_then(|d| resource::resolve(reader, &d.segments).ok());
     let Some(target) = target else {

@@ -75,11 +75,7 @@ pub fn run(
 /// The member name `href` addresses directly inside the collection at store path `coll`, or
 /// `None` (another collection, a foreign or undecodable href).
 fn member_name(info: &ReqInfo, coll: &str, href: &str) -> Option<String> {
-    let decoded = info
-        .dav
-        .mounts()
-        .decode_href(href, info.forwarded.as_deref())
-        .ok()?;
+    let decoded = info.decode_href(href).ok()?;
     let segs = decoded.segments;
     let coll_segs: Vec<&str> = coll.split('/').collect();
     (segs.len() == coll_segs.len() + 1

@@ -22,7 +22,7 @@ fn descendants(r: &ReqInfo, reader: &Reader, path: &str, out: &mut Vec<Collectio
         return;
     };
     for k in kids {
-        if access::visible(r, &k.path) {
+        if access::visible(r, &k) {
             let p = k.path.clone();
             out.push(k);
             descendants(r, reader, &p, out);

@@ -143,7 +143,7 @@ pub fn run(
         sync_token::format_with_children(coll.id, changes.seq, &kept)
     } else {
         if let Some(tok) = &parsed {
-            add_changed_children(&mut changes.changes, &children, &tok.children);
+            add_changed_children(&r.user, &mut changes.changes, &children, &tok.children);
         }
         sync_token::format_with_children(coll.id, changes.seq, &children)
     };
@@ -176,8 +176,14 @@ pub fn run(
             let href = info.href_of(&segs, ch.is_collection);
             match ch.kind {
                 ChangeKind::Delete => MemberError::Missing.write(w, &href),
-                _ if ch.is_collection => match reader.collection(&segs.join("/")) {
-                    Ok(Some(c)) if crate::access::visible(info, &c.path) => {
+                _ if ch.is_collection => match reader.collection(
+                    &crate::share::to_store(
+                        &info.user,
+                        segs.iter().map(|s| s.to_string()).collect(),
+                    )
+                    .join("/"),
+                ) {
+                    Ok(Some(c)) if crate::access::visible(info, &c) => {
                         let res = Res::Collection(&c);
                         let dead = props::dead(reader, &res, &super::data::which(&props));
                         let ps = props::propstats(
@@ -229,12 +235,14 @@ pub fn run(
 /// Reports child collections whose own sequence moved since the token (their members changed)
 /// and that the collection's log does not already list.
 fn add_changed_children(
+    user: &str,
     changes: &mut Vec<davlite_store::Change>,
     children: &[Collection],
     known: &[(CollectionId, u64)],
 ) {
     for c in children {
-        let name = c.path.rsplit('/').next().unwrap_or_default();
+        let name = crate::share::name_in_home(user, c);
+        let name = name.as_str();
         let was = known.iter().find(|(id, _)| *id == c.id).map(|(_, s)| *s);
         if was != Some(c.seq) && !changes.iter().any(|ch| ch.name == name) {
             changes.push(davlite_store::Change {

@@ -1,10 +1,11 @@
-//! Request bodies: PROPFIND, PROPPATCH, MKCOL / MKCALENDAR and REPORT.
+//! Request bodies: PROPFIND, PROPPATCH, MKCOL / MKCALENDAR, REPORT and the sharing POSTs.
 
 mod filter;
 mod principal;
 pub(crate) mod propfind;
 mod proppatch;
 mod report;
+mod share;
 pub(crate) mod time;
 
 pub use principal::{
@@ -16,4 +17,5 @@ pub use propfind::{
 };
 pub use proppatch::{MkCol, MkColKind, PropertyUpdate, SetOrRemove};
 pub use report::{ExpandItem, Report};
+pub use share::{SharePost, ShareSet};
 pub use time::parse_utc;

@@ -1,0 +1,457 @@
+//! Sharing: an owner lets another user read, or read and write, one of their calendars or
+//! address books.
+//!
+//! Two records, always written together in one store transaction (`Store::apply`), so a crash
+//! or a second node never sees one without the other:
+//! - the **grant**, a property of the shared collection (`{internal}share:<sharee>`): who may do
+//!   what. Every access check reads it from the collection the request resolved anyway, so a
+//!   revoked share is refused by the very next request, on every node.
+//! - the **binding**, a property of the sharee's home (`{internal}shared-in:<store path>`): which
+//!   collections to list in that home. A binding whose grant is gone lists nothing.
+//!
+//! The sharee reaches the collection under their own home, at `<name>~<owner>`
+//! (`/dav/calendars/bob/work~alice/`): user names never contain `~`, so the name says whose
+//! collection it is and no lookup is needed to translate it. Every href written for a store
+//! path another user owns takes that form ([`to_href`]), and every href read from a request is
+//! translated back ([`to_store`]) before it is resolved; the DAV layer otherwise works on the
+//! owner's collection as it is, with the same atomic checks for every writer.
+
+use davlite_proto::ns::DAVLITE_INTERNAL;
+use davlite_proto::{Condition, QName};
+use davlite_store::{Collection, CollectionKind, Reader, Store, StoreError, WriteOp};
+
+use crate::error::{DavError, DavResult};
+use crate::resource::{ADDRESSBOOKS, CALENDARS, INBOX, OUTBOX};
+
+/// What a sharee may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    ReadWrite,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::ReadWrite => "read-write",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Access> {
+        match s {
+            "read" => Some(Access::Read),
+            "read-write" => Some(Access::ReadWrite),
+            _ => None,
+        }
+    }
+}
+
+/// Whether the sharee has the share: sharing is instant (as sabre/dav and Nextcloud do it), so
+/// a new grant is accepted; the sharee may decline it (DELETE of the bound collection, or a
+/// `CS:invite-reply`), which keeps the grant, without access, for the owner to see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Accepted,
+    Declined,
+}
+
+/// One sharee of a collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub sharee: String,
+    pub access: Access,
+    pub status: Status,
+    /// The name the owner gave the sharee (`CS:common-name`), may be empty.
+    pub common_name: String,
+    /// The owner's note (`CS:summary`), may be empty.
+    pub summary: String,
+}
+
+impl Grant {
+    pub fn new(sharee: &str, access: Access) -> Grant {
+        Grant {
+            sharee: sharee.to_string(),
+            access,
+            status: Status::Accepted,
+            common_name: String::new(),
+            summary: String::new(),
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let one_line = |s: &str| s.replace(['\r', '\n'], " ");
+        format!(
+            "access={}\nstatus={}\ncn={}\nsummary={}\n",
+            self.access.as_str(),
+            match self.status {
+                Status::Accepted => "accepted",
+                Status::Declined => "declined",
+            },
+            one_line(&self.common_name),
+            one_line(&self.summary),
+        )
+        .into_bytes()
+    }
+
+    fn decode(sharee: &str, bytes: &[u8]) -> Option<Grant> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut g = Grant::new(sharee, Access::Read);
+        let mut access = None;
+        for line in text.lines() {
+            let (k, v) = line.split_once('=')?;
+            match k {
+                "access" => access = Access::parse(v),
+                "status" => {
+                    g.status = if v == "declined" {
+                        Status::Declined
+                    } else {
+                        Status::Accepted
+                    }
+                }
+                "cn" => g.common_name = v.to_string(),
+                "summary" => g.summary = v.to_string(),
+                _ => {}
+            }
+        }
+        g.access = access?;
+        Some(g)
+    }
+}
+
+fn grant_key(sharee: &str) -> String {
+    format!("{{{DAVLITE_INTERNAL}}}share:{sharee}")
+}
+
+fn binding_key(coll_path: &str) -> String {
+    format!("{{{DAVLITE_INTERNAL}}}shared-in:{coll_path}")
+}
+
+/// Every grant of a collection, declined ones included, ordered by sharee.
+pub fn grants(coll: &Collection) -> Vec<Grant> {
+    let prefix = grant_key("");
+    coll.props
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .filter_map(|(k, v)| Grant::decode(&k[prefix.len()..], v))
+        .collect()
+}
+
+/// The grant `user` holds on `coll`, whatever its status.
+pub fn grant(coll: &Collection, user: &str) -> Option<Grant> {
+    coll.props
+        .get(&grant_key(user))
+        .and_then(|v| Grant::decode(user, v))
+}
+
+/// What `user` may do in `coll` by a share: `None` unless a grant is held and not declined.
+pub fn access(coll: &Collection, user: &str) -> Option<Access> {
+    grant(coll, user)
+        .filter(|g| g.status == Status::Accepted)
+        .map(|g| g.access)
+}
+
+/// Whether any grant is held on `coll`.
+pub fn is_shared(coll: &Collection) -> bool {
+    !grants(coll).is_empty()
+}
+
+/// Whether `coll` may be shared: a calendar or address book directly in its owner's home (not
+/// the scheduling inbox, not a home, not a folder).
+pub fn shareable(coll: &Collection) -> bool {
+    let segs: Vec<&str> = coll.path.split('/').collect();
+    matches!(
+        (coll.kind, segs.as_slice()),
+        (CollectionKind::Calendar, [CALENDARS, _, name]) if *name != INBOX && *name != OUTBOX
+    ) || matches!(
+        (coll.kind, segs.as_slice()),
+        (CollectionKind::AddressBook, [ADDRESSBOOKS, _, _])
+    )
+}
+
+/// The collections bound into `home` (a user's calendar or address-book home) whose grant the
+/// home's owner still holds, accepted; read from the same snapshot as the home.
+pub fn shared_in(reader: &Reader, home: &Collection) -> Vec<Collection> {
+    let segs: Vec<&str> = home.path.split('/').collect();
+    let [top, user] = segs.as_slice() else {
+        return Vec::new();
+    };
+    if *top != CALENDARS && *top != ADDRESSBOOKS {
+        return Vec::new();
+    }
+    let prefix = binding_key("");
+    home.props
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .filter_map(|(k, _)| reader.collection(&k[prefix.len()..]).ok().flatten())
+        .filter(|c| c.path.starts_with(top) && access(c, user).is_some())
+        .collect()
+}
+
+/// The segment under which `user` finds the child collection `c` of their home: its own name,
+/// or `name~owner` for one shared with them.
+pub fn name_in_home(user: &str, c: &Collection) -> String {
+    let segs: Vec<&str> = c.path.split('/').collect();
+    match to_href(user, &segs) {
+        Some(v) if v.len() == 3 => v[2].to_string(),
+        _ => segs.last().copied().unwrap_or_default().to_string(),
+    }
+}
+
+/// `name~owner`, the segment under which a sharee finds `owner`'s collection `name`.
+fn bound_segment(name: &str, owner: &str) -> String {
+    format!("{name}~{owner}")
+}
+
+/// The owner and collection name a bound segment stands for.
+fn parse_bound(seg: &str) -> Option<(&str, &str)> {
+    let (name, owner) = seg.rsplit_once('~')?;
+    let owner_ok = !owner.is_empty()
+        && !owner.starts_with('.')
+        && owner
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
+    (owner_ok && !name.is_empty()).then_some((owner, name))
+}
+
+fn is_tree(top: &str) -> bool {
+    top == CALENDARS || top == ADDRESSBOOKS
+}
+
+/// Translates the decoded segments of a request path or href to the store path they name:
+/// `calendars/<user>/<name>~<owner>/…` → `calendars/<owner>/<name>/…`. Anything else is left
+/// as it is.
+pub fn to_store(user: &str, mut segs: Vec<String>) -> Vec<String> {
+    if segs.len() >= 3
+        && is_tree(&segs[0])
+        && segs[1] == user
+        && let Some((owner, name)) = parse_bound(&segs[2])
+        && owner != user
+    {
+        let (owner, name) = (owner.to_string(), name.to_string());
+        segs[1] = owner;
+        segs[2] = name;
+    }
+    segs
+}
+
+/// The segments under which `user` sees the store path `segs` when another user owns it (the
+/// inverse of [`to_store`]); `None` when it is written as it is. Inboxes and outboxes are never
+/// shared, and their hrefs (a principal's `schedule-inbox-URL`) stay the owner's.
+pub fn to_href<'a>(user: &str, segs: &[&'a str]) -> Option<Vec<std::borrow::Cow<'a, str>>> {
+    use std::borrow::Cow;
+    match segs {
+        [top, owner, name, rest @ ..]
+            if is_tree(top) && *owner != user && *name != INBOX && *name != OUTBOX =>
+        {
+            let mut v: Vec<Cow<'a, str>> = vec![
+                Cow::Borrowed(*top),
+                Cow::Owned(user.to_string()),
+                Cow::Owned(bound_segment(name, owner)),
+            ];
+            v.extend(rest.iter().map(|s| Cow::Borrowed(*s)));
+            Some(v)
+        }
+        _ => None,
+    }
+}
+
+fn valid_request(reason: String) -> DavError {
+    DavError::Refused(Condition::Other(QName::calserver("valid-request")), reason)
+}
+
+/// The collection at `path`, if it may be shared by `owner` (when given).
+fn shareable_collection(store: &Store, path: &str) -> DavResult<Collection> {
+    let reader = store.read().map_err(DavError::internal)?;
+    let coll = reader
+        .collection(path)
+        .map_err(DavError::internal)?
+        .ok_or_else(DavError::not_found)?;
+    if !shareable(&coll) {
+        return Err(valid_request(format!(
+            "{path} cannot be shared: only a calendar or address book directly in its owner's \
+             home can"
+        )));
+    }
+    Ok(coll)
+}
+
+fn home_of(coll_path: &str, user: &str) -> String {
+    let top = coll_path.split('/').next().unwrap_or(CALENDARS);
+    format!("{top}/{user}")
+}
+
+fn apply(store: &Store, ops: Vec<WriteOp>) -> DavResult<()> {
+    store.apply(ops).map(|_| ()).map_err(|e| match e.error {
+        StoreError::NotFound => DavError::not_found(),
+        other => DavError::from_store(other, CollectionKind::Plain, &|n| n.to_string()),
+    })
+}
+
+/// Shares `coll_path` with `grant.sharee` (or changes the grant's access, name or note): the
+/// grant and the sharee's binding in one transaction. The sharee's homes are made first if
+/// they never signed in.
+pub fn set(store: &Store, coll_path: &str, grant: Grant) -> DavResult<()> {
+    let coll = shareable_collection(store, coll_path)?;
+    if grant.sharee == coll.owner {
+        return Err(valid_request(format!(
+            "{} owns {coll_path}; a collection is shared with other users",
+            grant.sharee
+        )));
+    }
+    crate::provision::provision_user(store, &grant.sharee).map_err(DavError::internal)?;
+    apply(
+        store,
+        vec![
+            WriteOp::CollectionProps {
+                path: coll.path.clone(),
+                props: vec![(grant_key(&grant.sharee), Some(grant.encode()))],
+            },
+            WriteOp::CollectionProps {
+                path: home_of(&coll.path, &grant.sharee),
+                props: vec![(binding_key(&coll.path), Some(Vec::new()))],
+            },
+        ],
+    )
+}
+
+/// Ends `sharee`'s share of `coll_path` at once; `false` when there was none.
+pub fn remove(store: &Store, coll_path: &str, sharee: &str) -> DavResult<bool> {
+    let reader = store.read().map_err(DavError::internal)?;
+    let Some(coll) = reader.collection(coll_path).map_err(DavError::internal)? else {
+        return Err(DavError::not_found());
+    };
+    drop(reader);
+    if grant(&coll, sharee).is_none() {
+        return Ok(false);
+    }
+    apply(
+        store,
+        vec![
+            WriteOp::CollectionProps {
+                path: coll.path.clone(),
+                props: vec![(grant_key(sharee), None)],
+            },
+            WriteOp::CollectionProps {
+                path: home_of(&coll.path, sharee),
+                props: vec![(binding_key(&coll.path), None)],
+            },
+        ],
+    )?;
+    Ok(true)
+}
+
+/// The sharee's side: accepts or declines a share they hold. Declining keeps the grant, marked
+/// declined, so the owner sees the answer; either way the binding follows. `false` when
+/// `sharee` holds no grant on `coll_path`.
+pub fn answer(store: &Store, coll_path: &str, sharee: &str, accept: bool) -> DavResult<bool> {
+    let reader = store.read().map_err(DavError::internal)?;
+    let Some(coll) = reader.collection(coll_path).map_err(DavError::internal)? else {
+        return Ok(false);
+    };
+    drop(reader);
+    let Some(mut g) = grant(&coll, sharee) else {
+        return Ok(false);
+    };
+    g.status = if accept {
+        Status::Accepted
+    } else {
+        Status::Declined
+    };
+    apply(
+        store,
+        vec![
+            WriteOp::CollectionProps {
+                path: coll.path.clone(),
+                props: vec![(grant_key(sharee), Some(g.encode()))],
+            },
+            WriteOp::CollectionProps {
+                path: home_of(&coll.path, sharee),
+                props: vec![(binding_key(&coll.path), accept.then(Vec::new))],
+            },
+        ],
+    )?;
+    Ok(true)
+}
+
+/// Every shared collection in the store's homes with its grants, for `davlite share list`
+/// (`owner` narrows it to one user's collections).
+pub fn list(store: &Store, owner: Option<&str>) -> DavResult<Vec<(String, Vec<Grant>)>> {
+    let reader = store.read().map_err(DavError::internal)?;
+    let mut out = Vec::new();
+    for top in [CALENDARS, ADDRESSBOOKS] {
+        let homes = reader.children(top).map_err(DavError::internal)?;
+        for home in homes {
+            if owner.is_some_and(|o| home.owner != o) {
+                continue;
+            }
+            for c in reader.children(&home.path).map_err(DavError::internal)? {
+                let g = grants(&c);
+                if !g.is_empty() {
+                    out.push((c.path, g));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The store path of the collection a sharee's path names (`calendars/bob/work~alice` →
+/// `calendars/alice/work`), for replies that carry the URL the sharee knows.
+pub fn bound_path(user: &str, coll_path: &str) -> String {
+    let segs: Vec<&str> = coll_path.split('/').collect();
+    match to_href(user, &segs) {
+        Some(v) => v.join("/"),
+        None => coll_path.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bound_names_translate_both_ways() {
+        let segs = |s: &str| s.split('/').map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            to_store("bob", segs("calendars/bob/work~alice/e.ics")),
+            segs("calendars/alice/work/e.ics")
+        );
+        assert_eq!(
+            to_store("bob", segs("calendars/bob/a~b~al.ice@x.org")),
+            segs("calendars/al.ice@x.org/a~b")
+        );
+        // Own names, names without an owner, and other trees are left alone.
+        for p in [
+            "calendars/bob/work~bob",
+            "calendars/bob/work~",
+            "calendars/bob/~alice",
+            "calendars/bob/work~al/ice",
+            "principals/bob/x~alice",
+            "calendars/carol/work~alice",
+        ] {
+            assert_eq!(to_store("bob", segs(p)), segs(p), "{p}");
+        }
+        let back = to_href("bob", &["calendars", "alice", "a~b", "e.ics"]).unwrap();
+        assert_eq!(back.join("/"), "calendars/bob/a~b~alice/e.ics");
+        assert_eq!(
+            to_store("bob", back.iter().map(|s| s.to_string()).collect()),
+            segs("calendars/alice/a~b/e.ics")
+        );
+        assert!(to_href("bob", &["calendars", "alice", "inbox"]).is_none());
+        assert!(to_href("bob", &["calendars", "alice"]).is_none());
+        assert!(to_href("alice", &["calendars", "alice", "work"]).is_none());
+    }
+
+    #[test]
+    fn grants_round_trip_through_their_encoding() {
+        let mut g = Grant::new("bob", Access::ReadWrite);
+        g.common_name = "Bob\nB".into();
+        g.summary = "Team = all".into();
+        let back = Grant::decode("bob", &g.encode()).unwrap();
+        assert_eq!(back.access, Access::ReadWrite);
+        assert_eq!(back.common_name, "Bob B");
+        assert_eq!(back.summary, "Team = all");
+        assert!(Grant::decode("bob", b"status=accepted\n").is_none());
+    }
+}
