@@ -846,6 +846,104 @@ fn sync_state_is_hidden_from_dav_clients() {
     let _ = child.wait();
 }
 
+// ----- TLS -----
+
+/// `davlite serve` with a self-signed certificate made here; returns the server, the PEM file of
+/// its certificate (what `--ca-file` is given) and the directory holding both.
+fn tls_server() -> (TestServer, std::path::PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    let server = TestServer::builder().tls(&cert, &key).start();
+    assert!(server.url("/").starts_with("https://"));
+    (server, cert, dir)
+}
+
+/// A sync over https, the server's certificate trusted through `--ca-file`: what one store
+/// pushes, another fetches byte for byte, and a second run writes nothing.
+#[test]
+fn sync_over_https_with_the_servers_own_certificate() {
+    let (server, cert, _dir) = tls_server();
+    let url = server.url("/");
+    let ca = ["--ca-file", cert.to_str().unwrap()];
+    let a = Local::new(server.user());
+    a.sync(&url, server.password(), &ca);
+    for i in 0..3 {
+        a.put(
+            &a.cal("default"),
+            &format!("e{i}.ics"),
+            &event(&format!("e{i}"), &format!("over tls {i}")),
+        );
+    }
+    let s = a.sync(&url, server.password(), &ca);
+    assert_eq!(counts(&s), [0, 0, 3, 0, 0, 0], "{s}");
+
+    let b = Local::new(server.user());
+    let s = b.sync(&url, server.password(), &ca);
+    assert_eq!(s["fetched"], 3, "{s}");
+    assert_eq!(a.items(&a.cal("default")), b.items(&b.cal("default")));
+    assert_no_writes(&a.sync(&url, server.password(), &ca));
+}
+
+/// Without the CA file the self-signed certificate is refused: the run fails with a message
+/// that names the certificate problem and the way out, and nothing moves either way.
+#[test]
+fn sync_over_https_refuses_an_untrusted_certificate() {
+    let (server, cert, _dir) = tls_server();
+    let url = server.url("/");
+    let ca = ["--ca-file", cert.to_str().unwrap()];
+    let a = Local::new(server.user());
+    a.sync(&url, server.password(), &ca);
+    a.put(
+        &a.cal("default"),
+        "on-server.ics",
+        &event("on-server", "remote"),
+    );
+    assert_eq!(a.sync(&url, server.password(), &ca)["pushed"], 1);
+
+    let c = Local::new(server.user());
+    let run = |c: &Local| {
+        let out = c
+            .spawn(&url, server.password(), &[])
+            .wait_with_output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "an untrusted certificate was accepted"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "a summary was printed: {:?}",
+            out.stdout
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(&c);
+    assert!(
+        err.contains("invalid peer certificate") && err.contains("--ca-file"),
+        "unclear error: {err}"
+    );
+    c.put(
+        &c.cal("default"),
+        "local-only.ics",
+        &event("local-only", "local"),
+    );
+    run(&c);
+    // Nothing fetched, nothing pushed.
+    assert_eq!(
+        c.items(&c.cal("default")).into_keys().collect::<Vec<_>>(),
+        vec!["local-only".to_string()]
+    );
+    let s = a.sync(&url, server.password(), &ca);
+    assert_no_writes(&s);
+    assert_eq!(a.items(&a.cal("default")).len(), 1);
+}
+
 // ----- third-party servers -----
 
 fn free_port() -> u16 {
