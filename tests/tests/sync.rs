@@ -395,6 +395,9 @@ struct Rules {
     rewrite_puts: bool,
     /// Leave out of listings (PROPFIND and REPORT answers) every `<response>` containing this.
     hide: Mutex<Option<String>>,
+    /// Cut the answers of these requests (a method, or `multiget`) halfway through the body,
+    /// after the server has acted on them: a connection dropped mid-answer.
+    cut: Mutex<Vec<String>>,
 }
 
 fn start_proxy(upstream: SocketAddr, rules: Arc<Rules>) -> (SocketAddr, Arc<AtomicBool>) {
@@ -498,6 +501,9 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
                 rbody = kept.into_bytes();
             }
         }
+        let cut = rules.cut.lock().unwrap().iter().any(|c| {
+            *c == method || (c == "multiget" && String::from_utf8_lossy(&body).contains("multiget"))
+        });
         let mut h = format!("HTTP/1.1 {} X\r\n", resp.status);
         for (k, v) in &resp.headers {
             let k_l = k.to_ascii_lowercase();
@@ -514,6 +520,10 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
         }
         h.push_str(&format!("Content-Length: {}\r\n\r\n", rbody.len()));
         out.write_all(h.as_bytes())?;
+        if cut {
+            out.write_all(&rbody[..rbody.len() / 2])?;
+            return Ok(());
+        }
         out.write_all(&rbody)?;
     }
 }
@@ -844,6 +854,55 @@ fn sync_state_is_hidden_from_dav_clients() {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The connection dropped mid-answer, during the pull (every multiget answer cut, so the retries
+/// fail too) and during the push (PUT answers cut after the server stored the item): each run
+/// fails with the reason, and the next one converges with nothing lost or doubled.
+#[test]
+fn sync_survives_connections_dropped_mid_answer() {
+    let (server, remote, coll) = davlite_remote();
+    let rules = Arc::new(Rules::default());
+    let (proxy, _stop) = start_proxy(server.addr, rules.clone());
+    let url = format!("http://{proxy}/");
+    let local = Local::new(&remote.user);
+    local.sync(&url, &remote.password, &[]);
+    for i in 0..5 {
+        remote.put(
+            &format!("{coll}r{i}.ics"),
+            &event(&format!("r{i}"), &format!("remote {i}")),
+        );
+        local.put(
+            &local.cal("default"),
+            &format!("l{i}.ics"),
+            &event(&format!("l{i}"), &format!("local {i}")),
+        );
+    }
+    let failing = |what: &str| {
+        *rules.cut.lock().unwrap() = vec![what.to_string()];
+        let out = local
+            .spawn(&url, &remote.password, &[])
+            .wait_with_output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "a cut {what} went unnoticed: {text}");
+        assert!(text.contains("connection failed"), "unclear error: {text}");
+        rules.cut.lock().unwrap().clear();
+    };
+    failing("multiget");
+    assert_eq!(remote.items(&coll).len(), 5, "pushed despite a failed pull");
+    failing("PUT");
+    assert!(remote.items(&coll).len() > 5, "no PUT reached the server");
+
+    let s = local.sync(&url, &remote.password, &[]);
+    assert_eq!(s["conflicts"], 0, "{s}");
+    assert_same(&local, &local.cal("default"), &remote, &coll);
+    assert_eq!(local.items(&local.cal("default")).len(), 10);
+    assert_no_writes(&local.sync(&url, &remote.password, &[]));
 }
 
 // ----- TLS -----
