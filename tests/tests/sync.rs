@@ -395,6 +395,9 @@ struct Rules {
     rewrite_puts: bool,
     /// Leave out of listings (PROPFIND and REPORT answers) every `<response>` containing this.
     hide: Mutex<Option<String>>,
+    /// Cut the answers of these requests (a method, or `multiget`) halfway through the body,
+    /// after the server has acted on them: a connection dropped mid-answer.
+    cut: Mutex<Vec<String>>,
 }
 
 fn start_proxy(upstream: SocketAddr, rules: Arc<Rules>) -> (SocketAddr, Arc<AtomicBool>) {
@@ -498,6 +501,9 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
                 rbody = kept.into_bytes();
             }
         }
+        let cut = rules.cut.lock().unwrap().iter().any(|c| {
+            *c == method || (c == "multiget" && String::from_utf8_lossy(&body).contains("multiget"))
+        });
         let mut h = format!("HTTP/1.1 {} X\r\n", resp.status);
         for (k, v) in &resp.headers {
             let k_l = k.to_ascii_lowercase();
@@ -514,6 +520,10 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
         }
         h.push_str(&format!("Content-Length: {}\r\n\r\n", rbody.len()));
         out.write_all(h.as_bytes())?;
+        if cut {
+            out.write_all(&rbody[..rbody.len() / 2])?;
+            return Ok(());
+        }
         out.write_all(&rbody)?;
     }
 }
@@ -844,6 +854,153 @@ fn sync_state_is_hidden_from_dav_clients() {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The connection dropped mid-answer, during the pull (every multiget answer cut, so the retries
+/// fail too) and during the push (PUT answers cut after the server stored the item): each run
+/// fails with the reason, and the next one converges with nothing lost or doubled.
+#[test]
+fn sync_survives_connections_dropped_mid_answer() {
+    let (server, remote, coll) = davlite_remote();
+    let rules = Arc::new(Rules::default());
+    let (proxy, _stop) = start_proxy(server.addr, rules.clone());
+    let url = format!("http://{proxy}/");
+    let local = Local::new(&remote.user);
+    local.sync(&url, &remote.password, &[]);
+    for i in 0..5 {
+        remote.put(
+            &format!("{coll}r{i}.ics"),
+            &event(&format!("r{i}"), &format!("remote {i}")),
+        );
+        local.put(
+            &local.cal("default"),
+            &format!("l{i}.ics"),
+            &event(&format!("l{i}"), &format!("local {i}")),
+        );
+    }
+    let failing = |what: &str| {
+        *rules.cut.lock().unwrap() = vec![what.to_string()];
+        let out = local
+            .spawn(&url, &remote.password, &[])
+            .wait_with_output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "a cut {what} went unnoticed: {text}");
+        assert!(text.contains("connection failed"), "unclear error: {text}");
+        rules.cut.lock().unwrap().clear();
+    };
+    failing("multiget");
+    assert_eq!(remote.items(&coll).len(), 5, "pushed despite a failed pull");
+    failing("PUT");
+    assert!(remote.items(&coll).len() > 5, "no PUT reached the server");
+
+    let s = local.sync(&url, &remote.password, &[]);
+    assert_eq!(s["conflicts"], 0, "{s}");
+    assert_same(&local, &local.cal("default"), &remote, &coll);
+    assert_eq!(local.items(&local.cal("default")).len(), 10);
+    assert_no_writes(&local.sync(&url, &remote.password, &[]));
+}
+
+// ----- TLS -----
+
+/// `davlite serve` with a self-signed certificate made here; returns the server, the PEM file of
+/// its certificate (what `--ca-file` is given) and the directory holding both.
+fn tls_server() -> (TestServer, std::path::PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.signing_key.serialize_pem()).unwrap();
+    let server = TestServer::builder().tls(&cert, &key).start();
+    assert!(server.url("/").starts_with("https://"));
+    (server, cert, dir)
+}
+
+/// A sync over https, the server's certificate trusted through `--ca-file`: what one store
+/// pushes, another fetches byte for byte, and a second run writes nothing.
+#[test]
+fn sync_over_https_with_the_servers_own_certificate() {
+    let (server, cert, _dir) = tls_server();
+    let url = server.url("/");
+    let ca = ["--ca-file", cert.to_str().unwrap()];
+    let a = Local::new(server.user());
+    a.sync(&url, server.password(), &ca);
+    for i in 0..3 {
+        a.put(
+            &a.cal("default"),
+            &format!("e{i}.ics"),
+            &event(&format!("e{i}"), &format!("over tls {i}")),
+        );
+    }
+    let s = a.sync(&url, server.password(), &ca);
+    assert_eq!(counts(&s), [0, 0, 3, 0, 0, 0], "{s}");
+
+    let b = Local::new(server.user());
+    let s = b.sync(&url, server.password(), &ca);
+    assert_eq!(s["fetched"], 3, "{s}");
+    assert_eq!(a.items(&a.cal("default")), b.items(&b.cal("default")));
+    assert_no_writes(&a.sync(&url, server.password(), &ca));
+}
+
+/// Without the CA file the self-signed certificate is refused: the run fails with a message
+/// that names the certificate problem and the way out, and nothing moves either way.
+#[test]
+fn sync_over_https_refuses_an_untrusted_certificate() {
+    let (server, cert, _dir) = tls_server();
+    let url = server.url("/");
+    let ca = ["--ca-file", cert.to_str().unwrap()];
+    let a = Local::new(server.user());
+    a.sync(&url, server.password(), &ca);
+    a.put(
+        &a.cal("default"),
+        "on-server.ics",
+        &event("on-server", "remote"),
+    );
+    assert_eq!(a.sync(&url, server.password(), &ca)["pushed"], 1);
+
+    let c = Local::new(server.user());
+    let run = |c: &Local| {
+        let out = c
+            .spawn(&url, server.password(), &[])
+            .wait_with_output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "an untrusted certificate was accepted"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "a summary was printed: {:?}",
+            out.stdout
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = run(&c);
+    assert!(
+        err.contains("invalid peer certificate") && err.contains("--ca-file"),
+        "unclear error: {err}"
+    );
+    c.put(
+        &c.cal("default"),
+        "local-only.ics",
+        &event("local-only", "local"),
+    );
+    run(&c);
+    // Nothing fetched, nothing pushed.
+    assert_eq!(
+        c.items(&c.cal("default")).into_keys().collect::<Vec<_>>(),
+        vec!["local-only".to_string()]
+    );
+    let s = a.sync(&url, server.password(), &ca);
+    assert_no_writes(&s);
+    assert_eq!(a.items(&a.cal("default")).len(), 1);
 }
 
 // ----- third-party servers -----

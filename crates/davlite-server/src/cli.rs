@@ -422,9 +422,14 @@ struct BackupArgs {
 
 #[derive(Args)]
 struct SyncArgs {
-    /// The account's URL (http:// only): the server root, a principal or a home.
+    /// The account's URL (https://, or http:// on a trusted network): the server root, a
+    /// principal or a home.
     #[arg(long)]
     url: String,
+    /// A PEM file of certificates to trust for https besides the system's roots (a self-hosted
+    /// server's CA or self-signed certificate).
+    #[arg(long, value_name = "PATH")]
+    ca_file: Option<PathBuf>,
     /// The user, both on the server and locally.
     #[arg(long)]
     user: String,
@@ -490,7 +495,14 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 "newest" => davlite_sync::Policy::Newest,
                 _ => davlite_sync::Policy::RemoteWins,
             };
-            crate::sync::sync_cmd(&a.data.place()?, &a.url, &a.user, policy, a.json)
+            crate::sync::sync_cmd(
+                &a.data.place()?,
+                &a.url,
+                a.ca_file.as_deref(),
+                &a.user,
+                policy,
+                a.json,
+            )
         }
         Command::Share(cmd) => share(cmd),
         Command::Verify(a) => crate::admin::verify_cmd(&a.place()?),

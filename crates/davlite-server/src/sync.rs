@@ -13,6 +13,7 @@ use crate::store::Place;
 pub fn sync_cmd(
     place: &Place,
     url: &str,
+    ca_file: Option<&std::path::Path>,
     user: &str,
     policy: Policy,
     json: bool,
@@ -36,6 +37,7 @@ pub fn sync_cmd(
         url: url.to_string(),
         user: user.to_string(),
         password,
+        ca_file: ca_file.map(|p| p.to_path_buf()),
     };
     let options = SyncOptions {
         policy,

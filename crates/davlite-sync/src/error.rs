@@ -7,7 +7,7 @@ use davlite_store::StoreError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SyncError {
-    /// The URL given is not an absolute `http://` URL (TLS is not supported by this client yet).
+    /// The URL given is not an absolute `http://` or `https://` URL.
     #[error("bad URL {url:?}: {reason}")]
     BadUrl { url: String, reason: &'static str },
     /// The connection failed, was dropped mid-answer, or timed out.
@@ -17,6 +17,11 @@ pub enum SyncError {
         path: String,
         detail: String,
     },
+    /// TLS failed: the server's certificate is not trusted (not signed by a system root nor by
+    /// the CA file given), names another host, has expired; or the CA file is unreadable.
+    /// Nothing was sent: credentials never go to an unverified server.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The server answered with a status the engine cannot act on.
     #[error("{method} {path}: the server answered {status}")]
     Status {

@@ -1,15 +1,24 @@
 //! A minimal blocking HTTP/1.1 client on hyper: one origin, Basic credentials, bodies read
 //! whole. The engine is synchronous (the local store is); each request runs on a small
 //! current-thread runtime owned by the client.
+//!
+//! `https://` is verified with rustls against the system's roots (the platform store, or the
+//! PEM bundle `SSL_CERT_FILE` names) plus, when given, the certificates of one extra PEM file: a
+//! self-hosted server's own CA or self-signed certificate. There is no switch to skip the check:
+//! credentials go in every request.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use tokio_rustls::rustls;
 
 use crate::error::SyncError;
 
@@ -34,8 +43,8 @@ impl Response {
 
 pub struct Http {
     rt: tokio::runtime::Runtime,
-    client: HyperClient<HttpConnector, Full<Bytes>>,
-    /// `http://host:port`, no trailing slash.
+    client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// `http://host:port` or `https://host:port`, no trailing slash.
     origin: String,
     auth: String,
     /// Requests sent, for the summary and the tests.
@@ -43,19 +52,24 @@ pub struct Http {
 }
 
 impl Http {
-    /// `url` must be `http://host[:port]/...`; returns the client and the URL's path.
-    pub fn new(url: &str, user: &str, password: &str) -> Result<(Http, String), SyncError> {
+    /// `url` must be `http://host[:port]/...` or `https://...`; returns the client and the
+    /// URL's path. `ca_file` adds the PEM certificates it holds to the trusted roots.
+    pub fn new(
+        url: &str,
+        user: &str,
+        password: &str,
+        ca_file: Option<&Path>,
+    ) -> Result<(Http, String), SyncError> {
         let bad = |reason| SyncError::BadUrl {
             url: url.to_string(),
             reason,
         };
-        let rest = if url.starts_with("https://") {
-            return Err(bad(
-                "https is not supported by davlite sync yet; use http://",
-            ));
+        let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            ("https", rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            ("http", rest)
         } else {
-            url.strip_prefix("http://")
-                .ok_or(bad("expected http://host/path"))?
+            return Err(bad("expected http://host/path or https://host/path"));
         };
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
@@ -68,13 +82,33 @@ impl Http {
             .enable_all()
             .build()
             .map_err(|_| bad("cannot start the I/O runtime"))?;
-        let client = HyperClient::builder(TokioExecutor::new()).build(HttpConnector::new());
+        // The roots are read only for https: a plain-http sync does not touch the system store.
+        let tls = if scheme == "https" {
+            tls_config(ca_file)?
+        } else {
+            rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| SyncError::Tls(e.to_string()))?
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth()
+        };
+        let mut connector = HttpConnector::new();
+        // Let the https connector see https URLs.
+        connector.enforce_http(false);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(connector);
+        let client = HyperClient::builder(TokioExecutor::new()).build(connector);
         let auth = format!("Basic {}", base64(format!("{user}:{password}").as_bytes()));
         Ok((
             Http {
                 rt,
                 client,
-                origin: format!("http://{authority}"),
+                origin: format!("{scheme}://{authority}"),
                 auth,
                 requests: 0,
             },
@@ -134,15 +168,15 @@ impl Http {
             .map_err(|e| conn_err(e.to_string()))?;
         let client = &self.client;
         let fut = async move {
-            let resp = client.request(req).await.map_err(|e| format!("{e:?}"))?;
+            let resp = client.request(req).await.map_err(Failure::from_client)?;
             let (parts, body) = resp.into_parts();
             let limited = http_body_util::Limited::new(body, MAX_BODY);
             let bytes = limited
                 .collect()
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| Failure::Io(e.to_string()))?
                 .to_bytes();
-            Ok::<_, String>(Response {
+            Ok::<_, Failure>(Response {
                 status: parts.status.as_u16(),
                 headers: parts.headers,
                 body: bytes,
@@ -153,10 +187,97 @@ impl Http {
             .block_on(async { tokio::time::timeout(TIMEOUT, fut).await })
         {
             Ok(Ok(r)) => Ok(r),
-            Ok(Err(e)) => Err(conn_err(e)),
+            Ok(Err(Failure::Io(e))) => Err(conn_err(e)),
+            Ok(Err(Failure::Tls(e))) => Err(SyncError::Tls(format!(
+                "{}: {e}{}",
+                self.origin,
+                if matches!(e, rustls::Error::InvalidCertificate(_)) {
+                    "; if the server uses its own CA or a self-signed certificate, give it with --ca-file"
+                } else {
+                    ""
+                }
+            ))),
             Err(_) => Err(conn_err("timed out".into())),
         }
     }
+}
+
+/// Why a request failed below HTTP: the TLS handshake (never retried: the same certificate
+/// fails again) or the connection.
+enum Failure {
+    Tls(rustls::Error),
+    Io(String),
+}
+
+impl Failure {
+    /// Finds a rustls error anywhere in the client error's chain.
+    fn from_client(e: hyper_util::client::legacy::Error) -> Failure {
+        if let Some(tls) = find_rustls(&e) {
+            return Failure::Tls(tls.clone());
+        }
+        // hyper's Display is terse ("client error (Connect)"); the chain says why.
+        let mut detail = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            detail.push_str(": ");
+            detail.push_str(&s.to_string());
+            src = s.source();
+        }
+        Failure::Io(detail)
+    }
+}
+
+/// The rustls error under `err`, if any. `io::Error` hides the error it wraps from `source()`
+/// (and hyper-rustls wraps tokio-rustls's `io::Error` in another), so each is opened by hand.
+fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    if let Some(inner) = err
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        return find_rustls(inner);
+    }
+    err.source().and_then(find_rustls)
+}
+
+/// The trusted roots: the system's, and the certificates in `ca_file`.
+fn tls_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, SyncError> {
+    let mut roots = rustls::RootCertStore::empty();
+    // Unreadable entries of the system store are skipped: one bad file must not stop a sync
+    // whose server is signed by another root.
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| SyncError::Tls(format!("reading {}: {e}", path.display())))?;
+        let certs = rustls_pemfile::certs(&mut pem.as_slice())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SyncError::Tls(format!("{}: {e}", path.display())))?;
+        if certs.is_empty() {
+            return Err(SyncError::Tls(format!(
+                "{}: no PEM certificate found",
+                path.display()
+            )));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| {
+                SyncError::Tls(format!("{}: not a usable certificate: {e}", path.display()))
+            })?;
+        }
+    }
+    if roots.is_empty() {
+        return Err(SyncError::Tls(
+            "no trusted root certificates: the system has none installed (ca-certificates) and no --ca-file was given".into(),
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SyncError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 fn base64(input: &[u8]) -> String {

@@ -22,7 +22,9 @@
 //! The state lives in the local store under the reserved namespace [`state::NAMESPACE`] (dead
 //! properties of objects and collections), which `davlite serve` neither shows nor accepts.
 //!
-//! Not here: TLS (plain `http://` only for now), creating remote collections, pushing local
+//! `https://` is verified against the system's roots plus [`Account::ca_file`].
+//!
+//! Not here: creating remote collections, pushing local
 //! collection properties, HTTP redirects outside discovery.
 //!
 //! ```no_run
@@ -31,9 +33,10 @@
 //!
 //! let store = Store::open("/tmp/app/data.redb", Options::default())?;
 //! let account = Account {
-//!     url: "http://127.0.0.1:5233/".into(),
+//!     url: "https://dav.example.com/".into(),
 //!     user: "alice".into(),
 //!     password: "secret".into(),
+//!     ca_file: None,
 //! };
 //! let summary = sync(&store, &account, &SyncOptions::for_user("alice"), &mut |p| eprintln!("{p:?}"))?;
 //! println!("{} fetched, {} pushed, {} conflicts", summary.fetched, summary.pushed, summary.conflicts.len());
@@ -59,10 +62,14 @@ use davlite_store::Store;
 /// Where and who to sync with.
 #[derive(Debug, Clone)]
 pub struct Account {
-    /// The server's URL or any URL of the account (`http://host:port/`, a principal, a home).
+    /// The server's URL or any URL of the account (`https://host/`, a principal, a home);
+    /// `http://` too, for loopback and tests.
     pub url: String,
     pub user: String,
     pub password: String,
+    /// A PEM file of certificates trusted for `https://` besides the system's roots: the CA of
+    /// a self-hosted server, or its self-signed certificate.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// How to sync.
@@ -155,7 +162,12 @@ pub fn sync(
     options: &SyncOptions,
     progress: &mut dyn FnMut(&Progress<'_>),
 ) -> Result<Summary, SyncError> {
-    let (mut http, start) = http::Http::new(&account.url, &account.user, &account.password)?;
+    let (mut http, start) = http::Http::new(
+        &account.url,
+        &account.user,
+        &account.password,
+        account.ca_file.as_deref(),
+    )?;
     let remotes = discover::discover(&mut http, &start)?;
     progress(&Progress::Discovered {
         collections: remotes.len(),
