@@ -576,11 +576,11 @@ impl<'c> WriteTx<'c> {
             return Err(StoreError::UidConflict { existing: holder });
         }
         let size = object.bytes().len() as u64;
-        check_info_limits(&c.limits, size, &object.info())?;
+        check_info_limits(&c.limits, size, object.info())?;
         let old_size = old.as_ref().map_or(0, |o| o.size);
         self.check_quota(&c.owner, size, old_size)?;
 
-        let info = &object.info();
+        let info = object.info();
         let packed = info
             .event_instances
             .as_ref()

@@ -729,7 +729,7 @@ impl<'a> CollectionSync<'a> {
                 return Ok(());
             }
         };
-        let remote_tag = Etag::of(&remote.bytes());
+        let remote_tag = Etag::of(remote.bytes());
         let synced = |base: Etag| ItemState {
             href: path.to_string(),
             etag: etag.to_string(),
@@ -766,7 +766,7 @@ impl<'a> CollectionSync<'a> {
                 } else if local_uid.is_some() && local_uid == remote.info().uid {
                     // Never synced (or synced under another href) with the same UID: our own
                     // upload whose answer or state was lost, or the same item made twice.
-                    if conflict::same_content(&lbytes, &remote.bytes()) {
+                    if conflict::same_content(&lbytes, remote.bytes()) {
                         if meta.etag != remote_tag {
                             self.ops.push(self.put_op(
                                 &name,
@@ -815,7 +815,7 @@ impl<'a> CollectionSync<'a> {
                     if let Some(st) = st.filter(|s| s.href != path) {
                         // Two server members with one UID: keep the second as a copy.
                         let uid = remote.info().uid.clone().unwrap_or_default();
-                        let copy = self.keep_loser(&remote.bytes(), &uid)?;
+                        let copy = self.keep_loser(remote.bytes(), &uid)?;
                         self.report(
                             &other,
                             path,
@@ -917,14 +917,14 @@ impl<'a> CollectionSync<'a> {
         local: &[u8],
         remote: ParsedObject,
     ) -> Result<(), SyncError> {
-        let remote_tag = Etag::of(&remote.bytes());
+        let remote_tag = Etag::of(remote.bytes());
         let winner = conflict::decide(
             &self.options.policy,
             &Conflict {
                 collection: &self.local,
                 name,
                 local,
-                remote: &remote.bytes(),
+                remote: remote.bytes(),
             },
         );
         let uid = meta
@@ -954,7 +954,7 @@ impl<'a> CollectionSync<'a> {
                 );
             }
             Winner::Local => {
-                let copy = self.keep_loser(&remote.bytes(), &uid)?;
+                let copy = self.keep_loser(remote.bytes(), &uid)?;
                 // The baseline becomes the server's version, so the push below overwrites it
                 // with If-Match on the ETag just seen.
                 self.ops.push(self.state_op(
@@ -1265,7 +1265,7 @@ impl<'a> CollectionSync<'a> {
                     // The server stored something else than what was sent: take its version.
                     match parse(self.remote.kind, b) {
                         Ok(obj) => {
-                            let tag = Etag::of(&obj.bytes());
+                            let tag = Etag::of(obj.bytes());
                             self.ops.push(self.put_op(
                                 &p.name,
                                 obj,

@@ -138,7 +138,7 @@ impl Tx<'_> {
         }
         self.check_uid(id, new_uid, &[name])?;
         let size = object.bytes().len() as u64;
-        check_limits(&crec, size, &object.info())?;
+        check_limits(&crec, size, object.info())?;
         let old_size = old.as_ref().map_or(0, |o| o.size);
         self.check_quota(&crec.owner, size, old_size)?;
 
@@ -152,7 +152,7 @@ impl Tx<'_> {
             content_type: object.content_type().to_owned().clone(),
             info: object.info().clone(),
         };
-        self.write_object(id, name, &rec, &object.bytes(), old.as_ref())?;
+        self.write_object(id, name, &rec, object.bytes(), old.as_ref())?;
         self.add_usage(&crec.owner, size, old_size)?;
         Ok(PutOutcome {
             etag,
