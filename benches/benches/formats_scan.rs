@@ -91,7 +91,7 @@ fn benches(c: &mut Criterion) {
         .iter()
         .filter(|(n, b)| {
             n.ends_with(".vcf")
-                || ParsedObject::calendar(b.clone()).is_ok_and(|o| o.info.instances == Some(1))
+                || ParsedObject::calendar(b.clone()).is_ok_and(|o| o.info().instances == Some(1))
         })
         .cloned()
         .collect();

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use davlite_store::conformance::fixtures::utc;
 use davlite_store::*;
 
 const PER_CALENDAR: u64 = 10_000;
@@ -26,27 +27,15 @@ const DAY: i64 = 86_400;
 fn event(n: u64, rev: u32) -> ParsedObject {
     let uid = format!("{n:016x}-scale@davlite");
     let start = 1_700_000_000 + (n as i64 * 7919 % 365) * DAY + (n as i64 % 24) * 3600;
+    let (dtstart, dtend) = (utc(start), utc(start + 3600));
     let body = format!(
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite//scale//EN\r\nBEGIN:VEVENT\r\n\
-         UID:{uid}\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:20240101T090000Z\r\n\
-         DTEND:20240101T100000Z\r\nSUMMARY:Scale event {n} revision {rev}\r\n\
+         UID:{uid}\r\nDTSTAMP:20240101T000000Z\r\nDTSTART:{dtstart}\r\n\
+         DTEND:{dtend}\r\nSUMMARY:Scale event {n} revision {rev}\r\n\
          DESCRIPTION:A reasonably sized description so the body is not trivially small.\r\n\
          LOCATION:Room {n}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     );
-    ParsedObject {
-        bytes: body.into_bytes(),
-        content_type: "text/calendar; charset=utf-8".into(),
-        info: ObjectInfo {
-            uid: Some(uid),
-            kind: ObjectKind::Event,
-            span: Some(TimeSpan {
-                start,
-                end: start + 3600,
-            }),
-            instances: Some(1),
-            ..Default::default()
-        },
-    }
+    ParsedObject::calendar(body.into_bytes()).unwrap()
 }
 
 fn rss_kib(field: &str) -> u64 {
@@ -181,14 +170,10 @@ fn measure(store: &Store, n: u64) -> [(String, Duration, Duration); 3] {
         let i = pick();
         let name = format!("e{i}.ics");
         let etag = store.meta(&cal, &name).unwrap().unwrap().etag;
+        let obj = event(i, r + 1);
         let t = Instant::now();
         store
-            .put(
-                &cal,
-                &name,
-                event(i, r + 1),
-                Precondition::IfMatch(vec![etag]),
-            )
+            .put(&cal, &name, obj, Precondition::IfMatch(vec![etag]))
             .unwrap();
         put.0.push(t.elapsed());
     }

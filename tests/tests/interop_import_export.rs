@@ -67,10 +67,11 @@ fn expected(path: &Path, kind: Kind) -> Expected {
         };
         match parsed {
             Ok(obj) => {
-                assert_eq!(obj.bytes, piece, "the formats crate changed the bytes");
+                assert_eq!(obj.bytes(), piece, "the formats crate changed the bytes");
                 let key = obj
-                    .info
+                    .info()
                     .uid
+                    .clone()
                     .map_or_else(|| piece.clone(), String::into_bytes);
                 objects.entry(key).or_default().push(piece);
             }

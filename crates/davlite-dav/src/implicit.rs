@@ -582,7 +582,7 @@ pub fn put(
         let rewritten = new != client;
         let object = ParsedObject::calendar(bytes).map_err(|e| DavError::body(&e))?;
         let scheduling = object_is_scheduling(&new);
-        let tag = Etag::of(&object.bytes).to_string();
+        let tag = Etag::of(object.bytes()).to_string();
         let pre = match cur_etag {
             Some(e) => Precondition::IfMatch(vec![e]),
             None => Precondition::IfNoneMatchAny,

@@ -47,8 +47,8 @@ pub fn ical_scan(data: &[u8]) {
     for opts in [ParseOptions::PUT, ParseOptions::import(Charset::Latin1)] {
         match ParsedObject::calendar_with(data.to_vec(), &opts) {
             Ok(obj) => {
-                assert_eq!(obj.bytes, data);
-                if let Some(span) = obj.info.span {
+                assert_eq!(obj.bytes(), data);
+                if let Some(span) = obj.info().span {
                     assert!(span.start < span.end, "empty span {span:?}");
                 }
             }
@@ -71,7 +71,7 @@ pub fn vcard_scan(data: &[u8]) {
     ] {
         match ParsedObject::vcard_with(data.to_vec(), &opts) {
             Ok(obj) => {
-                assert_eq!(obj.bytes, data);
+                assert_eq!(obj.bytes(), data);
                 assert!(obj.card_info().is_some());
             }
             Err(e) => check_refusal(data, &e),

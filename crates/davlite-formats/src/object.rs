@@ -138,13 +138,16 @@ pub struct ObjectInfo {
 }
 
 /// Bytes a client sent, validated, with the fields the store indexes.
+///
+/// The fields are private so that the index data can only come from the bytes: the one way to
+/// build a calendar or card object is to parse it ([`ParsedObject::calendar`],
+/// [`ParsedObject::vcard`] and their `_with` forms), and an index that disagrees with the body
+/// cannot be made, not even by a test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedObject {
-    /// Exactly the bytes that were validated; stored and served unchanged.
-    pub bytes: Vec<u8>,
-    /// The media type to serve the object with (`text/calendar; charset=utf-8; component=vevent`).
-    pub content_type: String,
-    pub info: ObjectInfo,
+    bytes: Vec<u8>,
+    content_type: String,
+    info: ObjectInfo,
 }
 
 impl ParsedObject {
@@ -155,5 +158,39 @@ impl ParsedObject {
             content_type: content_type.into(),
             info: ObjectInfo::default(),
         }
+    }
+
+    /// Only the parsers in this crate build an object with index data.
+    pub(crate) fn from_parts(bytes: Vec<u8>, content_type: String, info: ObjectInfo) -> Self {
+        ParsedObject {
+            bytes,
+            content_type,
+            info,
+        }
+    }
+
+    /// Exactly the bytes that were validated; stored and served unchanged.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The bytes, for a caller that keeps them after the index data is written.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// The media type to serve the object with (`text/calendar; charset=utf-8; component=vevent`).
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
+    /// What the store indexes, as read from [`ParsedObject::bytes`].
+    pub fn info(&self) -> &ObjectInfo {
+        &self.info
+    }
+
+    /// The parts, for a store that writes them to different tables.
+    pub fn into_parts(self) -> (Vec<u8>, String, ObjectInfo) {
+        (self.bytes, self.content_type, self.info)
     }
 }

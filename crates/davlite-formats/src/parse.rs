@@ -52,8 +52,8 @@ impl ParsedObject {
     /// let body = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:a\r\n\
     /// DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
     /// let obj = davlite_formats::ParsedObject::calendar(body.to_vec()).unwrap();
-    /// assert_eq!(obj.info.uid.as_deref(), Some("a"));
-    /// assert_eq!(obj.content_type, "text/calendar; charset=utf-8; component=vevent");
+    /// assert_eq!(obj.info().uid.as_deref(), Some("a"));
+    /// assert_eq!(obj.content_type(), "text/calendar; charset=utf-8; component=vevent");
     /// ```
     pub fn calendar(bytes: Vec<u8>) -> Result<ParsedObject, FormatError> {
         ParsedObject::calendar_with(bytes, &ParseOptions::PUT)
@@ -77,11 +77,7 @@ impl ParsedObject {
             "text/calendar; charset={}; component={component}",
             opts.charset.label()
         );
-        Ok(ParsedObject {
-            bytes,
-            content_type,
-            info,
-        })
+        Ok(ParsedObject::from_parts(bytes, content_type, info))
     }
 
     /// Validates a vCard body for CardDAV PUT: UTF-8, version 3.0 or 4.0, exactly one card
@@ -104,26 +100,22 @@ impl ParsedObject {
             ..ObjectInfo::default()
         };
         let content_type = format!("text/vcard; charset={}", opts.charset.label());
-        Ok(ParsedObject {
-            bytes,
-            content_type,
-            info,
-        })
+        Ok(ParsedObject::from_parts(bytes, content_type, info))
     }
 
     /// Version, UID and FN of a stored vCard (for listings and conversions); `None` when the
     /// object is not a card or no longer parses.
     pub fn card_info(&self) -> Option<CardInfo> {
-        if self.info.kind != ObjectKind::Card {
+        if self.info().kind != ObjectKind::Card {
             return None;
         }
         let cs = self
-            .content_type
+            .content_type()
             .split(';')
             .find_map(|p| p.trim().strip_prefix("charset="))
             .and_then(Charset::from_label)
             .unwrap_or_default();
-        crate::vcard::parse(&self.bytes, cs, true, false).ok()
+        crate::vcard::parse(self.bytes(), cs, true, false).ok()
     }
 }
 

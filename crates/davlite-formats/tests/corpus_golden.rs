@@ -61,21 +61,22 @@ fn verdict_row(name: &str, bytes: &[u8]) -> String {
     match result {
         Ok(obj) => {
             assert_eq!(
-                obj.bytes, bytes,
+                obj.bytes(),
+                bytes,
                 "{name}: accepted bytes must be kept unchanged"
             );
-            let span = match obj.info.span {
+            let span = match obj.info().span {
                 Some(s) => format!("{}..{}", s.start, s.end),
                 None => "-".into(),
             };
             let instances = obj
-                .info
+                .info()
                 .instances
                 .map_or("unbounded".into(), |n| n.to_string());
             format!(
                 "{name}\taccept\t-\t{:?}\t{:?}\t{span}\t{instances}\t-\t{import}",
-                obj.info.uid.unwrap_or_default(),
-                obj.info.kind,
+                obj.info().uid.clone().unwrap_or_default(),
+                obj.info().kind,
             )
         }
         Err(e) => format!(

@@ -417,7 +417,7 @@ struct Tally {
 
 fn check(name: &str, bytes: &[u8], rng: &mut Rng, tally: &mut Tally) {
     let Some(obj) = parse(bytes) else { return };
-    let Some(list) = &obj.info.event_instances else {
+    let Some(list) = &obj.info().event_instances else {
         tally.not_indexed += 1;
         return;
     };
@@ -427,7 +427,7 @@ fn check(name: &str, bytes: &[u8], rng: &mut Rng, tally: &mut Tally) {
         "{name}: instances not sorted by start"
     );
     // An event without DTSTART has no span and an empty list.
-    let span = obj.info.span.unwrap_or(TimeSpan { start: 0, end: 0 });
+    let span = obj.info().span.unwrap_or(TimeSpan { start: 0, end: 0 });
     for s in list {
         assert!(s.start < s.end, "{name}: empty instance {s:?}");
     }
@@ -439,7 +439,7 @@ fn check(name: &str, bytes: &[u8], rng: &mut Rng, tally: &mut Tally) {
     {
         tally.outside_span.push(name.to_string());
     }
-    let mut all = ranges(rng, bytes, list, obj.info.span);
+    let mut all = ranges(rng, bytes, list, obj.info().span);
     // Open start: the evaluator expands from the beginning, as the list does.
     let open: Vec<(i64, i64)> = all.iter().take(20).map(|&(_, e)| (i64::MIN, e)).collect();
     all.extend(open);
@@ -456,7 +456,7 @@ fn check(name: &str, bytes: &[u8], rng: &mut Rng, tally: &mut Tally) {
         tally.ranges += 1;
         tally.matched += usize::from(want);
         // Not marked floating: the list holds whatever the query's floating zone is.
-        if !obj.info.floating && k % 3 == 0 {
+        if !obj.info().floating && k % 3 == 0 {
             for z in zones() {
                 let in_zone = matches_calendar_in(&event_filter(start, Some(e)), bytes, &z)
                     .unwrap_or_else(|err| panic!("{name}: evaluator failed: {err}"));
@@ -466,7 +466,7 @@ fn check(name: &str, bytes: &[u8], rng: &mut Rng, tally: &mut Tally) {
                      for [{s}, {e})"
                 );
             }
-        } else if obj.info.floating {
+        } else if obj.info().floating {
             tally.floating += 1;
         }
     }
@@ -480,10 +480,10 @@ fn edge_cases_are_indexed_exactly_when_expected_and_agree_with_the_evaluator() {
         let obj = ParsedObject::calendar(bytes.clone())
             .unwrap_or_else(|e| panic!("{name}: refused: {e}"));
         assert_eq!(
-            obj.info.event_instances.is_some(),
+            obj.info().event_instances.is_some(),
             indexed,
             "{name}: {:?}",
-            obj.info.event_instances
+            obj.info().event_instances
         );
         check(name, &bytes, &mut rng, &mut tally);
     }
@@ -509,7 +509,7 @@ fn floating_and_all_day_objects_are_marked_and_zoned_ones_are_not() {
                 (l.starts_with("DTSTART:") || l.starts_with("DTEND:") || l.starts_with("EXDATE:"))
                     && !l.ends_with('Z')
             });
-        assert_eq!(obj.info.floating, floating, "{name}");
+        assert_eq!(obj.info().floating, floating, "{name}");
     }
 }
 
@@ -531,16 +531,16 @@ fn vendor_prefixed_tzids_resolve_once_for_index_and_evaluator() {
     assert_eq!(pieces.len(), 3);
     for (piece, start) in pieces.into_iter().zip(want) {
         let obj = parse(&piece.unwrap()).unwrap();
-        let span = obj.info.span.unwrap();
+        let span = obj.info().span.unwrap();
         assert_eq!((span.start, span.end), (start, start + 3_600));
         assert_eq!(
-            obj.info.event_instances,
+            obj.info().event_instances,
             Some(vec![TimeSpan {
                 start,
                 end: start + 3_600
             }])
         );
-        assert!(!obj.info.floating);
+        assert!(!obj.info().floating);
     }
     // The object's own VTIMEZONE wins over a guess from the name: a prefixed TZID whose
     // VTIMEZONE is a fixed +05:30 zone is read by those rules, by both.
@@ -554,7 +554,7 @@ fn vendor_prefixed_tzids_resolve_once_for_index_and_evaluator() {
     ));
     let obj = ParsedObject::calendar(own.clone()).unwrap();
     let start = 1_704_425_400; // 2024-01-05T03:30:00Z
-    assert_eq!(obj.info.span.unwrap().start, start);
+    assert_eq!(obj.info().span.unwrap().start, start);
     assert!(matches_calendar(&event_filter(Some(start), Some(start + 1)), &own).unwrap());
 }
 

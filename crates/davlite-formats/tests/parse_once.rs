@@ -70,10 +70,10 @@ fn an_event_put_lexes_its_body_once_whatever_path_extraction_takes() {
         let runs = lexer_runs_on_this_thread() - before;
         assert_eq!(runs, 1, "{name}: body lexed {runs} times");
         // Extraction still did its work from that one pass.
-        assert!(obj.info.span.is_some(), "{name}: no span");
+        assert!(obj.info().span.is_some(), "{name}: no span");
         if name != "endless rule" {
             assert!(
-                obj.info.event_instances.is_some(),
+                obj.info().event_instances.is_some(),
                 "{name}: no instance list"
             );
         }

@@ -32,9 +32,9 @@ fn ics_export_splits_into_one_object_per_uid_with_the_timezones_each_needs() {
         .into_iter()
         .map(|p| ParsedObject::calendar(p.unwrap()).unwrap())
         .collect();
-    let uids: Vec<_> = objs.iter().map(|o| o.info.uid.clone().unwrap()).collect();
+    let uids: Vec<_> = objs.iter().map(|o| o.info().uid.clone().unwrap()).collect();
     assert_eq!(uids, ["a", "b", "c"]);
-    let a = String::from_utf8(objs[0].bytes.clone()).unwrap();
+    let a = String::from_utf8(objs[0].bytes().to_vec()).unwrap();
     assert_eq!(
         a.matches("BEGIN:VEVENT").count(),
         2,
@@ -45,10 +45,10 @@ fn ics_export_splits_into_one_object_per_uid_with_the_timezones_each_needs() {
         !a.contains("METHOD"),
         "METHOD is dropped for stored objects"
     );
-    let b = String::from_utf8(objs[1].bytes.clone()).unwrap();
+    let b = String::from_utf8(objs[1].bytes().to_vec()).unwrap();
     assert!(!b.contains("VTIMEZONE"));
     assert!(
-        String::from_utf8(objs[2].bytes.clone())
+        String::from_utf8(objs[2].bytes().to_vec())
             .unwrap()
             .contains("TZID:America/New_York")
     );

@@ -25,19 +25,19 @@ fn refused(body: &str) -> FormatError {
 fn simple_event_is_accepted_with_uid_kind_span_and_unchanged_bytes() {
     let body = event("DTSTART:20240612T100000Z\r\nDTEND:20240612T113000Z\r\nSUMMARY:x\r\n");
     let obj = cal(&body).unwrap();
-    assert_eq!(obj.bytes, body.as_bytes());
-    assert_eq!(obj.info.uid.as_deref(), Some("ev-1"));
-    assert_eq!(obj.info.kind, ObjectKind::Event);
+    assert_eq!(obj.bytes(), body.as_bytes());
+    assert_eq!(obj.info().uid.as_deref(), Some("ev-1"));
+    assert_eq!(obj.info().kind, ObjectKind::Event);
     assert_eq!(
-        obj.info.span,
+        obj.info().span,
         Some(TimeSpan {
             start: 1_718_186_400,
             end: 1_718_191_800
         })
     );
-    assert_eq!(obj.info.instances, Some(1));
+    assert_eq!(obj.info().instances, Some(1));
     assert_eq!(
-        obj.content_type,
+        obj.content_type(),
         "text/calendar; charset=utf-8; component=vevent"
     );
 }
@@ -47,8 +47,8 @@ fn lf_only_and_bare_cr_bodies_are_accepted_unchanged() {
     let crlf = event("DTSTART:20240612T100000Z\r\n");
     for body in [crlf.replace("\r\n", "\n"), crlf.replace("\r\n", "\r")] {
         let obj = cal(&body).unwrap();
-        assert_eq!(obj.bytes, body.as_bytes());
-        assert_eq!(obj.info.uid.as_deref(), Some("ev-1"));
+        assert_eq!(obj.bytes(), body.as_bytes());
+        assert_eq!(obj.info().uid.as_deref(), Some("ev-1"));
     }
 }
 
@@ -58,13 +58,13 @@ fn fold_inside_utf8_sequence_is_valid_utf8() {
     let at = body.windows(2).position(|w| w == [0xC3, 0xA9]).unwrap() + 1;
     body.splice(at..at, b"\r\n ".iter().copied());
     let obj = ParsedObject::calendar(body.clone()).unwrap();
-    assert_eq!(obj.bytes, body);
+    assert_eq!(obj.bytes(), body);
 }
 
 #[test]
 fn byte_order_mark_is_accepted_and_kept() {
     let body = format!("\u{feff}{}", event("DTSTART:20240612T100000Z\r\n"));
-    assert_eq!(cal(&body).unwrap().bytes, body.as_bytes());
+    assert_eq!(cal(&body).unwrap().bytes(), body.as_bytes());
 }
 
 #[test]
@@ -75,8 +75,8 @@ attendee;cn=\"Doe; Jane: boss\":mailto:j@x\r\nAttendee:mailto:k@x\r\n",
     );
     let obj = cal(&body).unwrap();
     // 10:00 in Berlin (CEST, +2) is 08:00 UTC.
-    assert_eq!(obj.info.span.unwrap().start, 1_718_179_200);
-    assert_eq!(obj.info.max_attendees, 2);
+    assert_eq!(obj.info().span.unwrap().start, 1_718_179_200);
+    assert_eq!(obj.info().max_attendees, 2);
 }
 
 #[test]
@@ -188,13 +188,13 @@ fn override_with_the_masters_uid_is_accepted_and_widens_the_span() {
         event("DTSTART:20240612T100000Z\r\nRRULE:FREQ=DAILY;COUNT=3\r\nATTENDEE:mailto:a@x\r\n")
             .replace("END:VCALENDAR", &format!("{over}END:VCALENDAR"));
     let obj = cal(&body).unwrap();
-    let span = obj.info.span.unwrap();
+    let span = obj.info().span.unwrap();
     assert!(
         span.start <= 1_717_243_200,
         "override on June 1st is inside the span: {span:?}"
     );
-    assert_eq!(obj.info.instances, Some(3));
-    assert_eq!(obj.info.max_attendees, 1);
+    assert_eq!(obj.info().instances, Some(3));
+    assert_eq!(obj.info().max_attendees, 1);
 }
 
 #[test]
@@ -230,9 +230,9 @@ fn non_utf8_is_refused_with_its_offset_and_accepted_by_import_with_the_charset()
     assert_eq!(err.precondition(), Precondition::ValidCalendarData);
     let obj =
         ParsedObject::calendar_with(body.clone(), &ParseOptions::import(Charset::Latin1)).unwrap();
-    assert_eq!(obj.bytes, body);
+    assert_eq!(obj.bytes(), body);
     assert_eq!(
-        obj.content_type,
+        obj.content_type(),
         "text/calendar; charset=iso-8859-1; component=vevent"
     );
 }
@@ -273,11 +273,11 @@ fn rrule_count_of_a_billion_ends_quickly() {
     let obj = cal(&body).unwrap();
     assert!(t.elapsed().as_secs() < 2, "took {:?}", t.elapsed());
     assert!(
-        obj.info.instances.is_none_or(|n| n >= 100_000),
+        obj.info().instances.is_none_or(|n| n >= 100_000),
         "{:?}",
-        obj.info.instances
+        obj.info().instances
     );
-    assert_eq!(obj.info.span.unwrap().start, 1_718_186_400);
+    assert_eq!(obj.info().span.unwrap().start, 1_718_186_400);
 }
 
 #[test]
@@ -287,20 +287,20 @@ fn unbounded_rule_has_open_end_and_no_instance_count() {
     ))
     .unwrap();
     assert_eq!(
-        obj.info.span,
+        obj.info().span,
         Some(TimeSpan {
             start: 1_718_186_400,
             end: i64::MAX
         })
     );
-    assert_eq!(obj.info.instances, None);
+    assert_eq!(obj.info().instances, None);
 }
 
 #[test]
 fn all_day_event_covers_whole_days() {
     let one = cal(&event("DTSTART;VALUE=DATE:20240612\r\n")).unwrap();
     assert_eq!(
-        one.info.span,
+        one.info().span,
         Some(TimeSpan {
             start: 1_718_150_400,
             end: 1_718_236_800
@@ -311,7 +311,7 @@ fn all_day_event_covers_whole_days() {
     ))
     .unwrap();
     assert_eq!(
-        three.info.span.unwrap().end - three.info.span.unwrap().start,
+        three.info().span.unwrap().end - three.info().span.unwrap().start,
         3 * 86_400
     );
 }
@@ -320,7 +320,7 @@ fn all_day_event_covers_whole_days() {
 fn floating_time_is_indexed_as_utc() {
     let obj = cal(&event("DTSTART:20240612T100000\r\nDURATION:PT30M\r\n")).unwrap();
     assert_eq!(
-        obj.info.span,
+        obj.info().span,
         Some(TimeSpan {
             start: 1_718_186_400,
             end: 1_718_188_200
@@ -335,7 +335,7 @@ fn duration_in_days_follows_the_wall_clock_across_dst() {
         "DTSTART;TZID=Europe/Berlin:20240330T120000\r\nDURATION:P1D\r\n",
     ))
     .unwrap();
-    let span = obj.info.span.unwrap();
+    let span = obj.info().span.unwrap();
     assert_eq!(span.end - span.start, 23 * 3600);
 }
 
@@ -343,7 +343,7 @@ fn duration_in_days_follows_the_wall_clock_across_dst() {
 fn event_without_end_occupies_one_second() {
     let obj = cal(&event("DTSTART:20240612T100000Z\r\n")).unwrap();
     assert_eq!(
-        obj.info.span,
+        obj.info().span,
         Some(TimeSpan {
             start: 1_718_186_400,
             end: 1_718_186_401
@@ -355,10 +355,10 @@ fn event_without_end_occupies_one_second() {
 fn todo_without_dates_matches_every_range() {
     let body = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTODO\r\nUID:t\r\nDTSTAMP:20240101T000000Z\r\nEND:VTODO\r\nEND:VCALENDAR\r\n";
     let obj = cal(body).unwrap();
-    assert_eq!(obj.info.kind, ObjectKind::Todo);
-    assert_eq!(obj.info.span, Some(TimeSpan::ALL));
+    assert_eq!(obj.info().kind, ObjectKind::Todo);
+    assert_eq!(obj.info().span, Some(TimeSpan::ALL));
     assert_eq!(
-        obj.content_type,
+        obj.content_type(),
         "text/calendar; charset=utf-8; component=vtodo"
     );
 }
@@ -371,8 +371,8 @@ fn earliest_and_latest_cover_all_dates_but_not_timezone_rules() {
             "BEGIN:VTIMEZONE\r\nTZID:X\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0000\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT",
         );
     let obj = cal(&body).unwrap();
-    assert_eq!(obj.info.earliest, Some(1_577_836_800));
-    assert_eq!(obj.info.latest, Some(1_924_905_600));
+    assert_eq!(obj.info().earliest, Some(1_577_836_800));
+    assert_eq!(obj.info().latest, Some(1_924_905_600));
 }
 
 #[test]
@@ -421,7 +421,7 @@ BEGIN:DAYLIGHT\r\nDTSTART:16010325T020000\r\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONT
 TZOFFSETTO:+0200\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n";
     let obj = with_zone("W. Europe Standard Time", tz, "20240612T100000");
     assert_eq!(
-        obj.info.span,
+        obj.info().span,
         Some(TimeSpan {
             start: 1_718_179_200,
             end: 1_718_182_800
@@ -435,7 +435,7 @@ fn custom_vtimezone_without_iana_equivalent_uses_its_own_rules() {
 TZOFFSETFROM:+0530\r\nTZOFFSETTO:+0530\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
     let obj = with_zone("Made Up Time", tz, "20240612T100000");
     // 10:00 at +05:30 is 04:30 UTC, not 10:00 UTC.
-    assert_eq!(obj.info.span.unwrap().start, 1_718_166_600);
+    assert_eq!(obj.info().span.unwrap().start, 1_718_166_600);
 }
 
 #[test]
@@ -448,17 +448,17 @@ DTSTART:19701101T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\nEND:STANDAR
         "20240612T100000",
     );
     // 10:00 EDT (-4) is 14:00 UTC.
-    assert_eq!(obj.info.span.unwrap().start, 1_718_200_800);
+    assert_eq!(obj.info().span.unwrap().start, 1_718_200_800);
     let hinted = "BEGIN:VTIMEZONE\r\nTZID:Berlin local\r\nX-LIC-LOCATION:Europe/Berlin\r\nBEGIN:STANDARD\r\n\
 DTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
     let obj = with_zone("Berlin local", hinted, "20240612T100000");
-    assert_eq!(obj.info.span.unwrap().start, 1_718_179_200);
+    assert_eq!(obj.info().span.unwrap().start, 1_718_179_200);
 }
 
 #[test]
 fn unknown_tzid_without_vtimezone_is_accepted_as_floating() {
     let obj = cal(&event("DTSTART;TZID=Nowhere/Special:20240612T100000\r\n")).unwrap();
-    assert_eq!(obj.info.span.unwrap().start, 1_718_186_400);
+    assert_eq!(obj.info().span.unwrap().start, 1_718_186_400);
 }
 
 #[test]

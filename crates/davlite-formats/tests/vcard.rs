@@ -13,10 +13,10 @@ fn vcard_3_and_4_are_accepted_with_uid_and_unchanged_bytes() {
     for v in ["3.0", "4.0"] {
         let body = card(v, "UID:urn:uuid:1234\r\nFN:Jane Doe\r\nN:Doe;Jane;;;\r\n");
         let obj = ParsedObject::vcard(body.clone().into_bytes()).unwrap();
-        assert_eq!(obj.bytes, body.as_bytes());
-        assert_eq!(obj.info.kind, ObjectKind::Card);
-        assert_eq!(obj.info.uid.as_deref(), Some("urn:uuid:1234"));
-        assert_eq!(obj.content_type, "text/vcard; charset=utf-8");
+        assert_eq!(obj.bytes(), body.as_bytes());
+        assert_eq!(obj.info().kind, ObjectKind::Card);
+        assert_eq!(obj.info().uid.as_deref(), Some("urn:uuid:1234"));
+        assert_eq!(obj.content_type(), "text/vcard; charset=utf-8");
         let info = obj.card_info().unwrap();
         assert_eq!(info.full_name.as_deref(), Some("Jane Doe"));
         assert_eq!(info.version.as_str(), v);
@@ -34,8 +34,8 @@ fn vcard_without_uid_is_refused_on_put_and_accepted_by_import() {
     );
     assert!(err.precondition().is_carddav());
     let obj = ParsedObject::vcard_with(body.clone(), &ParseOptions::import(Charset::Utf8)).unwrap();
-    assert_eq!(obj.info.uid, None);
-    assert_eq!(obj.bytes, body);
+    assert_eq!(obj.info().uid, None);
+    assert_eq!(obj.bytes(), body);
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn vcard_groups_and_lower_case_are_accepted() {
         "uid:g-1\r\nfn:Grouped\r\nitem1.EMAIL;type=INTERNET:a@b\r\nitem1.X-ABLabel:work\r\n",
     );
     let obj = ParsedObject::vcard(body.into_bytes()).unwrap();
-    assert_eq!(obj.info.uid.as_deref(), Some("g-1"));
+    assert_eq!(obj.info().uid.as_deref(), Some("g-1"));
 }
 
 #[test]
@@ -96,8 +96,8 @@ fn non_utf8_vcard_is_refused_and_imported_as_windows_1252() {
     assert_eq!(err.precondition(), Precondition::ValidAddressData);
     let obj = ParsedObject::vcard_with(body.clone(), &ParseOptions::import(Charset::Windows1252))
         .unwrap();
-    assert_eq!(obj.content_type, "text/vcard; charset=windows-1252");
-    assert_eq!(obj.bytes, body);
+    assert_eq!(obj.content_type(), "text/vcard; charset=windows-1252");
+    assert_eq!(obj.bytes(), body);
     assert_eq!(obj.card_info().unwrap().full_name.as_deref(), Some("René"));
 }
 

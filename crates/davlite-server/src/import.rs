@@ -265,7 +265,7 @@ pub fn import_sources(
     let mut queues: Vec<Vec<usize>> = vec![Vec::new(); workers];
     for (i, (_, _, parsed)) in pieces.iter().enumerate() {
         let key = match parsed {
-            Ok(obj) => object_name(obj.info.uid.as_deref(), &obj.bytes, kind.ext()),
+            Ok(obj) => object_name(obj.info().uid.as_deref(), obj.bytes(), kind.ext()),
             Err(_) => String::new(),
         };
         let shard = blake3::hash(key.as_bytes()).as_bytes()[0] as usize % workers;
@@ -310,9 +310,14 @@ enum Stored {
 }
 
 fn put_object(store: &Store, coll: &str, kind: Kind, obj: ParsedObject) -> Result<Stored, String> {
-    let mut name = object_name(obj.info.uid.as_deref(), &obj.bytes, kind.ext());
+    let mut name = object_name(obj.info().uid.as_deref(), obj.bytes(), kind.ext());
     // The UID may already live under another name (stored by a client): update that object.
-    if let Some(Ok(Some(existing))) = obj.info.uid.as_deref().map(|uid| store.find_uid(coll, uid)) {
+    if let Some(Ok(Some(existing))) = obj
+        .info()
+        .uid
+        .as_deref()
+        .map(|uid| store.find_uid(coll, uid))
+    {
         name = existing;
     }
     match store.put(coll, &name, obj, Precondition::None) {

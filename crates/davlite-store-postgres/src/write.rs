@@ -520,14 +520,14 @@ impl<'c> WriteTx<'c> {
         let (etag, crc) = (*etag, *crc);
         check_name(name)?;
         let c = self.lock(coll)?.ok_or(StoreError::ParentNotFound)?.c;
-        check_kind(&c, object.info.kind)?;
+        check_kind(&c, object.info().kind)?;
         if c.kind == CollectionKind::Plain && self.collection_exists(&member_path(coll, name))? {
             return Err(StoreError::AlreadyExists);
         }
         // The object at `name` and the holder of the new UID in one statement: the collection
         // is locked, so this statement's snapshot (taken after the lock) sees every write
         // that came before ours.
-        let new_uid = object.info.uid.as_deref();
+        let new_uid = object.info().uid.as_deref();
         let mut old = None;
         let mut holder = None;
         for row in self
@@ -546,7 +546,7 @@ impl<'c> WriteTx<'c> {
         let current = old.as_ref().map(|o| o.etag);
         let unchanged = old
             .as_ref()
-            .is_some_and(|o| o.etag == etag && o.content_type == object.content_type);
+            .is_some_and(|o| o.etag == etag && o.content_type == object.content_type());
         if let Err(e) = check_precondition(pre, current) {
             // A retried update whose answer was lost: the bytes are already there.
             if unchanged && matches!(pre, Precondition::IfMatch(_)) {
@@ -575,12 +575,12 @@ impl<'c> WriteTx<'c> {
         if let Some(holder) = holder.filter(|h| h != name) {
             return Err(StoreError::UidConflict { existing: holder });
         }
-        let size = object.bytes.len() as u64;
-        check_info_limits(&c.limits, size, &object.info)?;
+        let size = object.bytes().len() as u64;
+        check_info_limits(&c.limits, size, object.info())?;
         let old_size = old.as_ref().map_or(0, |o| o.size);
         self.check_quota(&c.owner, size, old_size)?;
 
-        let info = &object.info;
+        let info = object.info();
         let packed = info
             .event_instances
             .as_ref()
@@ -600,7 +600,7 @@ impl<'c> WriteTx<'c> {
                 &&etag.0[..],
                 &i64::from(crc),
                 &to_db(size),
-                &object.content_type,
+                &object.content_type(),
                 &info.uid,
                 &i16::from(info.kind.code()),
                 &span_start,
@@ -610,7 +610,7 @@ impl<'c> WriteTx<'c> {
                 &info.earliest,
                 &info.latest,
                 &packed,
-                &object.bytes,
+                &object.bytes(),
                 &delta,
             ],
         )?;

@@ -20,8 +20,8 @@ pub struct HashedObject {
 
 impl HashedObject {
     pub fn new(object: ParsedObject) -> HashedObject {
-        let etag = Etag::of(&object.bytes);
-        let crc = crc32fast::hash(&object.bytes);
+        let etag = Etag::of(object.bytes());
+        let crc = crc32fast::hash(object.bytes());
         HashedObject { object, etag, crc }
     }
 }

@@ -13,7 +13,7 @@
 //! leading or trailing slash (`calendars/alice/work`), names are single segments.
 //!
 //! ```
-//! use davlite_formats::{ObjectInfo, ObjectKind, ParsedObject};
+//! use davlite_formats::{ObjectKind, ParsedObject};
 //! use davlite_store::{CollectionKind, NewCollection, Options, Precondition, Store, StoreError};
 //!
 //! let dir = tempfile::tempdir()?;
@@ -23,12 +23,19 @@
 //!     "calendars/work",
 //!     NewCollection { kind: CollectionKind::Calendar, owner: "alice".into(), ..Default::default() },
 //! )?;
-//! let event = |bytes: &str| ParsedObject {
-//!     bytes: bytes.as_bytes().to_vec(),
-//!     content_type: "text/calendar".into(),
-//!     info: ObjectInfo { uid: Some("u1".into()), kind: ObjectKind::Event, ..Default::default() },
+//! // What a PUT body becomes: the store indexes what the bytes say (UID, kind, time span).
+//! let event = |summary: &str| {
+//!     let body = format!(
+//!         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:u1\r\n\
+//!          DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T100000Z\r\nSUMMARY:{summary}\r\n\
+//!          END:VEVENT\r\nEND:VCALENDAR\r\n"
+//!     );
+//!     ParsedObject::calendar(body.into_bytes()).expect("a valid event")
 //! };
-//! let put = store.put("calendars/work", "a.ics", event("v1"), Precondition::IfNoneMatchAny)?;
+//! let v1 = event("v1");
+//! assert_eq!(v1.info().kind, ObjectKind::Event);
+//! let v1_bytes = v1.bytes().to_vec();
+//! let put = store.put("calendars/work", "a.ics", v1, Precondition::IfNoneMatchAny)?;
 //! assert!(put.created);
 //!
 //! // The same UID under another name is refused, naming the holder.
@@ -36,7 +43,7 @@
 //! assert!(matches!(err, StoreError::UidConflict { existing } if existing == "a.ics"));
 //!
 //! let (meta, bytes) = store.get("calendars/work", "a.ics")?.expect("stored");
-//! assert_eq!((meta.etag, bytes.as_slice()), (put.etag, &b"v1"[..]));
+//! assert_eq!((meta.etag, bytes), (put.etag, v1_bytes));
 //! let changes = store.changes_since("calendars/work", Some(0), None)?;
 //! assert_eq!(changes.changes.len(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())

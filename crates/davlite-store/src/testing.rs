@@ -196,16 +196,9 @@ fn holds(pre: &Precondition, current: Option<Etag>) -> bool {
     }
 }
 
-fn event(uid: &str, body: &[u8]) -> ParsedObject {
-    ParsedObject {
-        bytes: body.to_vec(),
-        content_type: "text/calendar".into(),
-        info: ObjectInfo {
-            uid: Some(uid.into()),
-            kind: ObjectKind::Event,
-            ..Default::default()
-        },
-    }
+/// A real event with `uid`; `body` tells versions apart (its SUMMARY).
+fn event(uid: &str, body: &str) -> ParsedObject {
+    crate::conformance::fixtures::event(uid, body)
 }
 
 /// Runs the operations decoded from `data` against a fresh in-memory redb store and the model;
@@ -286,11 +279,12 @@ pub fn run_on(store: &Store, ops: &[Op]) -> Coverage {
                 pre,
             } => {
                 let (name, uid) = (format!("n{name}"), format!("u{uid}"));
-                let bytes = format!("{uid}:{body}").into_bytes();
+                let obj = event(&uid, &body.to_string());
+                let bytes = obj.bytes().to_vec();
                 let etag = Etag::of(&bytes);
                 let current = model.get(SLOTS[coll]).and_then(|m| m.etag(&name));
                 let pre = resolve(pre, current);
-                let got = store.put(SLOTS[coll], &name, event(&uid, &bytes), pre.clone());
+                let got = store.put(SLOTS[coll], &name, obj, pre.clone());
                 let got = outcome(&got, |o| format!("{} {} {}", o.etag, o.created, o.changed));
                 let want = match model.get_mut(SLOTS[coll]) {
                     None => "409".to_owned(),

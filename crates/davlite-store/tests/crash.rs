@@ -12,6 +12,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use davlite_store::conformance::fixtures;
 use davlite_store::*;
 
 const CHILD_ENV: &str = "DAVLITE_CRASH_CHILD";
@@ -19,23 +20,19 @@ const THREADS: u64 = 4;
 const KEYS: u64 = 20;
 const ROUNDS: u64 = 24;
 
+/// A real event of `name`, version `version`, padded to a size that varies with both so pages
+/// of many sizes are written.
 fn body(name: &str, version: u64) -> Vec<u8> {
     let pad = (name.len() as u64 * 131 + version * 977) % 3000;
-    let mut b = format!("BEGIN:VCALENDAR\r\nX-NAME:{name}\r\nX-VERSION:{version}\r\n").into_bytes();
-    b.extend((0..pad).map(|i| b'a' + (i % 26) as u8));
-    b
+    let pad: String = (0..pad)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let lines = format!("DTSTART:20240101T090000Z\r\nX-VERSION:{version}\r\nX-PAD:{pad}\r\n");
+    fixtures::calendar_bytes(name, "VEVENT", &lines)
 }
 
 fn object(name: &str, version: u64) -> ParsedObject {
-    ParsedObject {
-        bytes: body(name, version),
-        content_type: "text/calendar".into(),
-        info: ObjectInfo {
-            uid: Some(name.into()),
-            kind: ObjectKind::Event,
-            ..Default::default()
-        },
-    }
+    ParsedObject::calendar(body(name, version)).unwrap()
 }
 
 fn child(spec: &str) {

@@ -26,7 +26,10 @@ fn data_survives_reopen() {
             .unwrap();
     }
     let s = Store::open(&path, Options::default()).unwrap();
-    assert_eq!(s.get(CAL, "x.ics").unwrap().unwrap().1, b"payload");
+    assert_eq!(
+        s.get(CAL, "x.ics").unwrap().unwrap().1,
+        event_bytes("x", "payload")
+    );
     s.create_collection("cals/other", calendar("a")).unwrap();
     assert_ne!(
         s.collection("cals/other").unwrap().unwrap().id,

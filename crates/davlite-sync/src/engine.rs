@@ -729,7 +729,7 @@ impl<'a> CollectionSync<'a> {
                 return Ok(());
             }
         };
-        let remote_tag = Etag::of(&remote.bytes);
+        let remote_tag = Etag::of(remote.bytes());
         let synced = |base: Etag| ItemState {
             href: path.to_string(),
             etag: etag.to_string(),
@@ -757,16 +757,16 @@ impl<'a> CollectionSync<'a> {
                 let local_uid = meta.uid.clone();
                 let pending = self.pending(&name)?;
                 if local_uid.is_some()
-                    && local_uid == remote.info.uid
+                    && local_uid == remote.info().uid
                     && pending == Some(remote_tag)
                 {
                     // Our own upload, whose answer was lost: the bytes journaled before the PUT
                     // are the server's. A local edit made since stays a local edit.
                     self.ops.push(self.state_op(&name, synced(remote_tag)));
-                } else if local_uid.is_some() && local_uid == remote.info.uid {
+                } else if local_uid.is_some() && local_uid == remote.info().uid {
                     // Never synced (or synced under another href) with the same UID: our own
                     // upload whose answer or state was lost, or the same item made twice.
-                    if conflict::same_content(&lbytes, &remote.bytes) {
+                    if conflict::same_content(&lbytes, remote.bytes()) {
                         if meta.etag != remote_tag {
                             self.ops.push(self.put_op(
                                 &name,
@@ -804,7 +804,7 @@ impl<'a> CollectionSync<'a> {
                 }
             }
             None => {
-                let holder = match remote.info.uid.as_deref() {
+                let holder = match remote.info().uid.as_deref() {
                     Some(uid) => self.store.read()?.find_uid(&self.local, uid)?,
                     None => None,
                 };
@@ -814,8 +814,8 @@ impl<'a> CollectionSync<'a> {
                     };
                     if let Some(st) = st.filter(|s| s.href != path) {
                         // Two server members with one UID: keep the second as a copy.
-                        let uid = remote.info.uid.clone().unwrap_or_default();
-                        let copy = self.keep_loser(&remote.bytes, &uid)?;
+                        let uid = remote.info().uid.clone().unwrap_or_default();
+                        let copy = self.keep_loser(remote.bytes(), &uid)?;
                         self.report(
                             &other,
                             path,
@@ -841,7 +841,7 @@ impl<'a> CollectionSync<'a> {
                         .push(self.put_op(&name, local_obj, Precondition::IfNoneMatchAny));
                     self.ours_deleted.insert(other);
                     self.flush()?;
-                    return self.fetched(path, etag, remote.bytes);
+                    return self.fetched(path, etag, remote.into_bytes());
                 }
                 if self.local_deleted.contains(&name) {
                     self.report(
@@ -917,20 +917,20 @@ impl<'a> CollectionSync<'a> {
         local: &[u8],
         remote: ParsedObject,
     ) -> Result<(), SyncError> {
-        let remote_tag = Etag::of(&remote.bytes);
+        let remote_tag = Etag::of(remote.bytes());
         let winner = conflict::decide(
             &self.options.policy,
             &Conflict {
                 collection: &self.local,
                 name,
                 local,
-                remote: &remote.bytes,
+                remote: remote.bytes(),
             },
         );
         let uid = meta
             .uid
             .clone()
-            .or_else(|| remote.info.uid.clone())
+            .or_else(|| remote.info().uid.clone())
             .unwrap_or_else(|| name.to_string());
         match winner {
             Winner::Remote => {
@@ -954,7 +954,7 @@ impl<'a> CollectionSync<'a> {
                 );
             }
             Winner::Local => {
-                let copy = self.keep_loser(&remote.bytes, &uid)?;
+                let copy = self.keep_loser(remote.bytes(), &uid)?;
                 // The baseline becomes the server's version, so the push below overwrites it
                 // with If-Match on the ETag just seen.
                 self.ops.push(self.state_op(
@@ -1163,7 +1163,7 @@ impl<'a> CollectionSync<'a> {
                         return Ok(());
                     }
                 };
-                if remote.info.uid != meta.uid {
+                if remote.info().uid != meta.uid {
                     // Another item holds our name there: take a new name and try once more.
                     let fresh = self.fresh_name(meta.uid.as_deref());
                     if !self.rename_local(name, &fresh, bytes, meta.etag)? {
@@ -1181,7 +1181,7 @@ impl<'a> CollectionSync<'a> {
                         return Ok(());
                     }
                 }
-                self.fetched(&holder, &etag, remote.bytes)?;
+                self.fetched(&holder, &etag, remote.into_bytes())?;
                 self.flush()?;
                 if depth < 2 && target != name {
                     return self.push_one(&target, pushed, depth + 1);
@@ -1265,7 +1265,7 @@ impl<'a> CollectionSync<'a> {
                     // The server stored something else than what was sent: take its version.
                     match parse(self.remote.kind, b) {
                         Ok(obj) => {
-                            let tag = Etag::of(&obj.bytes);
+                            let tag = Etag::of(obj.bytes());
                             self.ops.push(self.put_op(
                                 &p.name,
                                 obj,

@@ -103,8 +103,8 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     };
 
     // Scheduling objects take the path that delivers what they imply in the same transaction.
-    if crate::implicit::wants(r, &coll, &parsed.bytes) {
-        return crate::implicit::put(r, &coll, &name, &parsed.bytes, &cond);
+    if crate::implicit::wants(r, &coll, parsed.bytes()) {
+        return crate::implicit::put(r, &coll, &name, parsed.bytes(), &cond);
     }
     let holder_href = |n: &str| r.member_href(&coll.path, n);
     let out = r

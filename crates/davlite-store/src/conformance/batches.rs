@@ -29,7 +29,7 @@ fn put(coll: &str, name: &str, object: ParsedObject, pre: Precondition) -> Write
 pub fn a_batch_lands_whole_and_each_op_sees_the_ones_before(h: &dyn Harness) {
     let s = two_calendars(h);
     let a = event("ua", "A");
-    let etag_a = Etag::of(&a.bytes);
+    let etag_a = Etag::of(a.bytes());
     let out = s
         .apply(vec![
             put(CAL, "a.ics", a, Precondition::IfNoneMatchAny),

@@ -108,13 +108,17 @@ pub fn delete_collection_removes_members_and_frees_uids(h: &dyn Harness) {
         .unwrap();
     s.put(CAL, "a", event("u", "abcd"), Precondition::None)
         .unwrap();
-    assert_eq!(s.usage("alice").unwrap().0, 7);
+    let both = event_bytes("u", "abc").len() + event_bytes("u", "abcd").len();
+    assert_eq!(s.usage("alice").unwrap().0, both as u64);
     let before = s.collection("cals").unwrap().unwrap().seq;
     s.delete_collection("cals/sub").unwrap();
     assert!(s.collection("cals/sub/cal").unwrap().is_none());
     assert!(s.collection("cals/sub").unwrap().is_none());
     assert!(s.get("cals/sub/cal", "a").unwrap().is_none());
-    assert_eq!(s.usage("alice").unwrap().0, 4);
+    assert_eq!(
+        s.usage("alice").unwrap().0,
+        event_bytes("u", "abcd").len() as u64
+    );
     let ch = s.changes_since("cals", Some(before), None).unwrap();
     assert_eq!(ch.changes.len(), 1);
     assert_eq!(
@@ -151,7 +155,10 @@ pub fn move_collection_refuses_cycles_and_respects_overwrite(h: &dyn Harness) {
     s.create_collection("other", plain("alice")).unwrap();
     assert!(s.move_collection(CAL, "other/moved", false).unwrap());
     assert!(s.collection(CAL).unwrap().is_none());
-    assert_eq!(s.get("other/moved", "a").unwrap().unwrap().1, b"1");
+    assert_eq!(
+        s.get("other/moved", "a").unwrap().unwrap().1,
+        event_bytes("a", "1")
+    );
     let e = s
         .move_collection("other", "other/moved/x", false)
         .unwrap_err();
@@ -177,23 +184,27 @@ pub fn move_collection_refuses_cycles_and_respects_overwrite(h: &dyn Harness) {
     let e = s.move_collection("other/moved", CAL, false).unwrap_err();
     assert!(matches!(e, StoreError::PreconditionFailed { .. }), "{e:?}");
     assert!(!s.move_collection("other/moved", CAL, true).unwrap());
-    assert_eq!(s.get(CAL, "a").unwrap().unwrap().1, b"1");
+    assert_eq!(s.get(CAL, "a").unwrap().unwrap().1, event_bytes("a", "1"));
     assert!(s.get(CAL, "old").unwrap().is_none(), "the old one is gone");
     assert!(s.find_uid(CAL, "old").unwrap().is_none());
     assert!(s.collection("other/moved").unwrap().is_none());
-    assert_eq!(s.usage("alice").unwrap().0, 1);
+    assert_eq!(
+        s.usage("alice").unwrap().0,
+        event_bytes("a", "1").len() as u64
+    );
     assert_sound(&s);
 }
 
 pub fn copy_collection_is_deep_and_independent(h: &dyn Harness) {
     let s = fixture(h);
-    s.put(CAL, "a", event_at("a", "1", 0, 10), Precondition::None)
-        .unwrap();
+    let a = event_at("a", "1", 0, 10);
+    let a_bytes = a.bytes().to_vec();
+    s.put(CAL, "a", a, Precondition::None).unwrap();
     assert!(s.copy_collection("cals", "backup", false).unwrap());
     let copy = s.collection("backup/work").unwrap().unwrap();
     assert_ne!(copy.id, s.collection(CAL).unwrap().unwrap().id);
     assert_eq!(copy.kind, CollectionKind::Calendar);
-    assert_eq!(s.get("backup/work", "a").unwrap().unwrap().1, b"1");
+    assert_eq!(s.get("backup/work", "a").unwrap().unwrap().1, a_bytes);
     assert_eq!(
         s.find_uid("backup/work", "a").unwrap().as_deref(),
         Some("a")
@@ -201,7 +212,7 @@ pub fn copy_collection_is_deep_and_independent(h: &dyn Harness) {
     assert_eq!(s.overlapping("backup/work", 0, 5).unwrap(), vec!["a"]);
     s.delete(CAL, "a", Precondition::None).unwrap();
     assert!(s.get("backup/work", "a").unwrap().is_some());
-    assert_eq!(s.usage("alice").unwrap().0, 1);
+    assert_eq!(s.usage("alice").unwrap().0, a_bytes.len() as u64);
     let e = s.copy_collection("cals", "backup", false).unwrap_err();
     assert!(matches!(e, StoreError::PreconditionFailed { .. }), "{e:?}");
     assert!(!s.copy_collection("cals", "backup", true).unwrap());

@@ -9,36 +9,91 @@ use crate::*;
 /// The calendar every [`fixture`] has: `cals/work`, owned by alice.
 pub const CAL: &str = "cals/work";
 
-/// An event object with `uid` and `body` as its bytes, no time span.
-pub fn event(uid: &str, body: &str) -> ParsedObject {
-    ParsedObject {
-        bytes: body.as_bytes().to_vec(),
-        content_type: "text/calendar; charset=utf-8".into(),
-        info: ObjectInfo {
-            uid: Some(uid.into()),
-            kind: ObjectKind::Event,
-            ..Default::default()
-        },
-    }
+/// The bytes of a real one-hour event at 2099-01-01 09:00 UTC (far from every range the checks
+/// query), with `uid` and `text` as its SUMMARY so that versions of one object differ.
+pub fn event_bytes(uid: &str, text: &str) -> Vec<u8> {
+    calendar_bytes(
+        uid,
+        "VEVENT",
+        &format!("DTSTART:20990101T090000Z\r\nDTEND:20990101T100000Z\r\nSUMMARY:{text}\r\n"),
+    )
 }
 
-/// An event whose time span is `[start, end)`.
-pub fn event_at(uid: &str, body: &str, start: i64, end: i64) -> ParsedObject {
-    let mut e = event(uid, body);
-    e.info.span = Some(TimeSpan { start, end });
-    e
+/// An event object parsed from [`event_bytes`]: the store sees what a PUT would give it.
+pub fn event(uid: &str, text: &str) -> ParsedObject {
+    ParsedObject::calendar(event_bytes(uid, text)).unwrap()
 }
 
-pub fn card(uid: &str, body: &str) -> ParsedObject {
-    ParsedObject {
-        bytes: body.as_bytes().to_vec(),
-        content_type: "text/vcard".into(),
-        info: ObjectInfo {
-            uid: Some(uid.into()),
-            kind: ObjectKind::Card,
-            ..Default::default()
-        },
-    }
+/// An event whose time span is `[start, end)` (UTC seconds); an `end` of `i64::MAX` makes it a
+/// daily series without end, so the span is open.
+pub fn event_at(uid: &str, text: &str, start: i64, end: i64) -> ParsedObject {
+    let lines = if end == i64::MAX {
+        format!(
+            "DTSTART:{}\r\nDTEND:{}\r\nRRULE:FREQ=DAILY\r\n",
+            utc(start),
+            utc(start + 3600)
+        )
+    } else {
+        format!("DTSTART:{}\r\nDTEND:{}\r\n", utc(start), utc(end))
+    };
+    let obj = ParsedObject::calendar(calendar_bytes(
+        uid,
+        "VEVENT",
+        &format!("{lines}SUMMARY:{text}\r\n"),
+    ))
+    .unwrap();
+    assert_eq!(obj.info().span, Some(TimeSpan { start, end }));
+    obj
+}
+
+/// A journal without DTSTART: a calendar object no time range matches (no span).
+pub fn journal(uid: &str, text: &str) -> ParsedObject {
+    let obj = ParsedObject::calendar(calendar_bytes(
+        uid,
+        "VJOURNAL",
+        &format!("SUMMARY:{text}\r\n"),
+    ))
+    .unwrap();
+    assert_eq!(obj.info().span, None);
+    obj
+}
+
+/// A VCALENDAR holding one `component` with `uid`, a DTSTAMP and `lines`.
+pub fn calendar_bytes(uid: &str, component: &str, lines: &str) -> Vec<u8> {
+    format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//davlite//conformance//EN\r\n\
+         BEGIN:{component}\r\nUID:{uid}\r\nDTSTAMP:20240101T000000Z\r\n{lines}\
+         END:{component}\r\nEND:VCALENDAR\r\n"
+    )
+    .into_bytes()
+}
+
+/// `t` (UTC seconds) as an iCalendar UTC DATE-TIME, `20240304T090000Z`.
+pub fn utc(t: i64) -> String {
+    let (days, secs) = (t.div_euclid(DAY), t.rem_euclid(DAY));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (h, mi, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    format!("{y:04}{m:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+}
+
+/// The bytes of a real vCard 4.0 with `uid` and `text` as its NOTE.
+pub fn card_bytes(uid: &str, text: &str) -> Vec<u8> {
+    format!("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:{uid}\r\nFN:Card\r\nNOTE:{text}\r\nEND:VCARD\r\n")
+        .into_bytes()
+}
+
+/// A card object parsed from [`card_bytes`].
+pub fn card(uid: &str, text: &str) -> ParsedObject {
+    ParsedObject::vcard(card_bytes(uid, text)).unwrap()
 }
 
 pub fn calendar(owner: &str) -> NewCollection {
@@ -149,4 +204,16 @@ pub fn in_week(store: &Store, coll: &str, name: &str, w: i64) -> Option<bool> {
         .unwrap()
         .event_instances_overlap(coll, name, s, e)
         .unwrap()
+}
+
+/// The series of [`weekly`] without COUNT: unbounded, so its instances are not listed.
+pub fn weekly_unbounded(uid: &str) -> ParsedObject {
+    let obj = ParsedObject::calendar(calendar_bytes(
+        uid,
+        "VEVENT",
+        "DTSTART:20240304T090000Z\r\nDTEND:20240304T100000Z\r\nRRULE:FREQ=WEEKLY\r\n",
+    ))
+    .unwrap();
+    assert_eq!(obj.info().event_instances, None);
+    obj
 }

@@ -7,19 +7,23 @@ use crate::*;
 
 pub fn put_then_get_returns_the_exact_bytes_and_a_blake3_etag(h: &dyn Harness) {
     let s = fixture(h);
+    let body = event_bytes("u1", "x");
     let out = s
-        .put(CAL, "a.ics", event("u1", "BEGIN:X\r\n"), Precondition::None)
+        .put(CAL, "a.ics", event("u1", "x"), Precondition::None)
         .unwrap();
     assert!(out.created && out.changed);
-    assert_eq!(out.etag, Etag::of(b"BEGIN:X\r\n"));
-    assert_eq!(out.etag.0, blake3::hash(b"BEGIN:X\r\n").as_bytes()[..16]);
+    assert_eq!(out.etag, Etag::of(&body));
+    assert_eq!(out.etag.0, blake3::hash(&body).as_bytes()[..16]);
     let (meta, bytes) = s.get(CAL, "a.ics").unwrap().unwrap();
-    assert_eq!(bytes, b"BEGIN:X\r\n");
+    assert_eq!(bytes, body);
     assert_eq!(meta.etag, out.etag);
     assert_eq!(meta.uid.as_deref(), Some("u1"));
     assert_eq!(meta.kind, ObjectKind::Event);
-    assert_eq!(meta.size, 9);
-    assert_eq!(meta.content_type, "text/calendar; charset=utf-8");
+    assert_eq!(meta.size, body.len() as u64);
+    assert_eq!(
+        meta.content_type,
+        "text/calendar; charset=utf-8; component=vevent"
+    );
     assert_eq!(meta.seq, 1);
     assert_eq!(s.meta(CAL, "a.ics").unwrap().unwrap(), meta);
     assert_eq!(s.find_uid(CAL, "u1").unwrap().as_deref(), Some("a.ics"));
@@ -127,7 +131,7 @@ pub fn preconditions_follow_rfc_9110(h: &dyn Harness) {
     ));
     assert_eq!(
         s.get(CAL, "a.ics").unwrap().unwrap().1,
-        b"v1",
+        event_bytes("u1", "v1"),
         "failed writes changed nothing"
     );
     assert_eq!(s.collection(CAL).unwrap().unwrap().seq, 1);
@@ -230,7 +234,10 @@ pub fn uid_conflicts_name_the_holder(h: &dyn Harness) {
         .unwrap_err();
     assert!(matches!(e, StoreError::UidConflict { existing } if existing == "a.ics"));
     assert_eq!(s.find_uid(CAL, "u9").unwrap(), None);
-    assert_eq!(s.get(CAL, "a.ics").unwrap().unwrap().1, b"v1");
+    assert_eq!(
+        s.get(CAL, "a.ics").unwrap().unwrap().1,
+        event_bytes("u1", "v1")
+    );
     // same UID in another calendar is fine
     s.create_collection("cals/home", calendar("alice")).unwrap();
     s.put("cals/home", "b.ics", event("u1", "v1"), Precondition::None)
@@ -303,19 +310,25 @@ pub fn kinds_and_components_are_enforced(h: &dyn Harness) {
 
 pub fn limits_refuse_without_writing(h: &dyn Harness) {
     let s = fixture(h);
+    // Real objects: the limits are checked against what their bytes say.
+    let fits = weekly("a", 3, "ATTENDEE:mailto:x@example.com\r\n");
+    let info = fits.info().clone();
+    assert_eq!((info.instances, info.max_attendees), (Some(3), 1));
     let mut lim = calendar("bob");
-    lim.limits.max_resource_size = Some(4);
+    lim.limits.max_resource_size = Some(fits.bytes().len() as u64);
     lim.limits.max_attendees = Some(1);
-    lim.limits.min_date = Some(100);
-    lim.limits.max_date = Some(1000);
+    lim.limits.min_date = info.earliest;
+    lim.limits.max_date = info.latest;
     lim.limits.max_instances = Some(3);
     s.create_collection("cals/lim", lim).unwrap();
-    let e = s
-        .put("cals/lim", "a", event("a", "12345"), Precondition::None)
-        .unwrap_err();
-    assert!(matches!(e, StoreError::TooLarge { limit: 4 }), "{e:?}");
-    let mut many = event("a", "1");
-    many.info.max_attendees = 2;
+    let big = weekly("a", 3, "ATTENDEE:mailto:xy@example.com\r\n");
+    let e = s.put("cals/lim", "a", big, Precondition::None).unwrap_err();
+    assert!(
+        matches!(e, StoreError::TooLarge { limit } if limit == fits.bytes().len() as u64),
+        "{e:?}"
+    );
+    // Two attendees, and no longer than `fits`, so only the attendee limit applies.
+    let many = weekly("a", 1, "ATTENDEE:x@e\r\nATTENDEE:y@e\r\n");
     let e = s
         .put("cals/lim", "a", many, Precondition::None)
         .unwrap_err();
@@ -323,20 +336,18 @@ pub fn limits_refuse_without_writing(h: &dyn Harness) {
         e,
         StoreError::LimitViolated(LimitKind::MaxAttendees)
     ));
-    let mut early = event("a", "1");
-    early.info.earliest = Some(99);
+    let early = event_at("a", "1", 0, 3600);
     let e = s
         .put("cals/lim", "a", early, Precondition::None)
         .unwrap_err();
     assert!(matches!(e, StoreError::LimitViolated(LimitKind::MinDate)));
-    let mut late = event("a", "1");
-    late.info.latest = Some(1001);
+    let late = event("a", "1");
     let e = s
         .put("cals/lim", "a", late, Precondition::None)
         .unwrap_err();
     assert!(matches!(e, StoreError::LimitViolated(LimitKind::MaxDate)));
-    let mut long = event("a", "1");
-    long.info.instances = Some(4);
+    let long = weekly("a", 4, "");
+    assert!(long.info().latest <= info.latest && long.info().earliest >= info.earliest);
     let e = s
         .put("cals/lim", "a", long, Precondition::None)
         .unwrap_err();
@@ -347,13 +358,9 @@ pub fn limits_refuse_without_writing(h: &dyn Harness) {
     assert!(s.list("cals/lim").unwrap().is_empty());
     assert_eq!(s.collection("cals/lim").unwrap().unwrap().seq, 0);
     assert_eq!(s.usage("bob").unwrap().0, 0);
-    let mut fits = event("a", "1234");
-    fits.info.max_attendees = 1;
-    fits.info.earliest = Some(100);
-    fits.info.latest = Some(1000);
-    fits.info.instances = Some(3);
+    let size = fits.bytes().len() as u64;
     s.put("cals/lim", "a", fits, Precondition::None).unwrap();
-    assert_eq!(s.usage("bob").unwrap().0, 4);
+    assert_eq!(s.usage("bob").unwrap().0, size);
     assert_sound(&s);
 }
 
@@ -370,7 +377,7 @@ pub fn list_returns_names_and_etags_in_order(h: &dyn Harness) {
         .collect();
     let want: Vec<_> = ["B", "a", "a-1", "b", "c"]
         .iter()
-        .map(|n| (n.to_string(), Etag::of(n.as_bytes())))
+        .map(|n| (n.to_string(), Etag::of(&event_bytes(n, n))))
         .collect();
     assert_eq!(names, want, "byte order of the names");
     // unlike get and meta (None), a listing of a collection that does not exist is NotFound
@@ -409,7 +416,7 @@ pub fn overlapping_finds_spans_of_every_length(h: &dyn Harness) {
         Precondition::None,
     )
     .unwrap();
-    s.put(CAL, "nospan", event("5", "5"), Precondition::None)
+    s.put(CAL, "nospan", journal("5", "5"), Precondition::None)
         .unwrap();
     let q = |a, b| {
         let mut v = s.overlapping(CAL, a, b).unwrap();
@@ -536,20 +543,23 @@ pub fn copy_and_move_objects_check_uid_and_preconditions(h: &dyn Harness) {
         .unwrap();
     assert_eq!((out.etag, out.created), (a, false));
     assert_ne!(out.etag, x);
-    assert_eq!(s.get("cals/home", "x.ics").unwrap().unwrap().1, b"A");
+    assert_eq!(
+        s.get("cals/home", "x.ics").unwrap().unwrap().1,
+        event_bytes("u1", "A")
+    );
     assert_eq!(
         names(&s.changes_since("cals/home", Some(home_seq), None).unwrap()),
         vec![("x.ics", ChangeKind::Upsert)]
     );
     assert_eq!(
         s.get(CAL, "a.ics").unwrap().unwrap().1,
-        b"A",
+        event_bytes("u1", "A"),
         "a copy keeps the source"
     );
     // no overwrite: 412 with the destination's etag
     s.put("cals/home", "y.ics", event("u2", "Y"), Precondition::None)
         .unwrap();
-    let y = Etag::of(b"Y");
+    let y = Etag::of(&event_bytes("u2", "Y"));
     let e = s
         .copy(
             (CAL, "a.ics"),

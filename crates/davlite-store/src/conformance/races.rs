@@ -113,7 +113,10 @@ pub fn concurrent_writers_and_readers_see_consistent_snapshots(h: &dyn Harness) 
                 Precondition::IfNoneMatchAny,
             )
             .unwrap();
-            assert_eq!(s2.get(CAL, &name).unwrap().unwrap().1, name.as_bytes());
+            assert_eq!(
+                s2.get(CAL, &name).unwrap().unwrap().1,
+                event_bytes(&name, &name)
+            );
             let r = s2.read().unwrap();
             let listed = r.list(CAL).unwrap().len() as u64;
             let seq = r.collection(CAL).unwrap().unwrap().seq;
@@ -129,7 +132,9 @@ pub fn concurrent_writers_and_readers_see_consistent_snapshots(h: &dyn Harness) 
 /// transaction, so exactly as many writes as fit succeed and usage never passes the limit.
 pub fn racing_writers_never_pass_the_quota(h: &dyn Harness) {
     let s = fixture(h);
-    s.set_owner_quotas(policy(None, &[("alice", Some(1000))]));
+    // Room for exactly ten of the 80 bodies (all the same size: names `t0-0` to `t7-9`).
+    let size = event_bytes("t0-0", &"x".repeat(100)).len() as u64;
+    s.set_owner_quotas(policy(None, &[("alice", Some(10 * size))]));
     let s2 = s.clone();
     let oks = race(8, move |t| {
         let mut ok = 0;
@@ -149,7 +154,7 @@ pub fn racing_writers_never_pass_the_quota(h: &dyn Harness) {
         ok
     });
     assert_eq!(oks.iter().sum::<u32>(), 10);
-    assert_eq!(s.usage("alice").unwrap(), (1000, Some(1000)));
+    assert_eq!(s.usage("alice").unwrap(), (10 * size, Some(10 * size)));
     assert_eq!(s.list(CAL).unwrap().len(), 10);
     assert_sound(&s);
 }

@@ -5,24 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, sync_channel};
 
-use davlite_formats::{ObjectInfo, ObjectKind, ParsedObject};
+use davlite_formats::ParsedObject;
 use redb::backends::FileBackend;
 use redb::{Database, StorageBackend};
 
+use crate::conformance::fixtures::event;
 use crate::redb_backend::commit::{Call, Job};
 use crate::*;
-
-fn event(uid: &str, body: &str) -> ParsedObject {
-    ParsedObject {
-        bytes: body.as_bytes().to_vec(),
-        content_type: "text/calendar".into(),
-        info: ObjectInfo {
-            uid: Some(uid.into()),
-            kind: ObjectKind::Event,
-            ..Default::default()
-        },
-    }
-}
 
 fn put_job(
     name: &str,

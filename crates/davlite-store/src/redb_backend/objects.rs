@@ -100,7 +100,7 @@ impl Tx<'_> {
         let (etag, crc) = (*etag, *crc);
         check_name(name)?;
         let (id, crec) = self.coll_cached(coll)?.ok_or(StoreError::ParentNotFound)?;
-        check_kind(&crec, object.info.kind)?;
+        check_kind(&crec, object.info().kind)?;
         // Only plain collections have child collections.
         if crec.kind == CollectionKind::Plain && self.is_child_collection(id, name)? {
             return Err(StoreError::AlreadyExists);
@@ -109,7 +109,7 @@ impl Tx<'_> {
         let current = old.as_ref().map(|o| o.etag);
         let unchanged = old
             .as_ref()
-            .is_some_and(|o| o.etag == etag && o.content_type == object.content_type);
+            .is_some_and(|o| o.etag == etag && o.content_type == object.content_type());
         if let Err(e) = check_precondition(pre, current) {
             // A retried update whose answer was lost: the bytes are already there.
             if unchanged && matches!(pre, Precondition::IfMatch(_)) {
@@ -128,7 +128,7 @@ impl Tx<'_> {
                 changed: false,
             });
         }
-        let new_uid = object.info.uid.as_deref();
+        let new_uid = object.info().uid.as_deref();
         if let Some(old) = &old {
             if old.info.uid.is_some() && old.info.uid.as_deref() != new_uid {
                 return Err(StoreError::UidConflict {
@@ -137,8 +137,8 @@ impl Tx<'_> {
             }
         }
         self.check_uid(id, new_uid, &[name])?;
-        let size = object.bytes.len() as u64;
-        check_limits(&crec, size, &object.info)?;
+        let size = object.bytes().len() as u64;
+        check_limits(&crec, size, object.info())?;
         let old_size = old.as_ref().map_or(0, |o| o.size);
         self.check_quota(&crec.owner, size, old_size)?;
 
@@ -149,10 +149,10 @@ impl Tx<'_> {
             size,
             seq,
             modified: self.now,
-            content_type: object.content_type.clone(),
-            info: object.info.clone(),
+            content_type: object.content_type().to_owned().clone(),
+            info: object.info().clone(),
         };
-        self.write_object(id, name, &rec, &object.bytes, old.as_ref())?;
+        self.write_object(id, name, &rec, object.bytes(), old.as_ref())?;
         self.add_usage(&crec.owner, size, old_size)?;
         Ok(PutOutcome {
             etag,
