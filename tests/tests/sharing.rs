@@ -282,6 +282,31 @@ fn a_shared_calendar_reaches_the_sharee_with_exactly_the_granted_rights() {
         .send();
     assert_eq!(mv.status, 403);
 
+    // A copy of a shared calendar is shared with nobody; a shared calendar does not move.
+    let cp = req(&server, "alice", "COPY", WORK)
+        .header(
+            "Destination",
+            &server.url("/dav/calendars/alice/work-copy/"),
+        )
+        .send();
+    assert_eq!(cp.status, 201, "{}", cp.text());
+    assert_eq!(
+        req(
+            &server,
+            "bob",
+            "GET",
+            "/dav/calendars/bob/work-copy~alice/e1.ics"
+        )
+        .send()
+        .status,
+        403
+    );
+    let mv = req(&server, "alice", "MOVE", WORK)
+        .header("Destination", &server.url("/dav/calendars/alice/moved/"))
+        .send();
+    assert_eq!(mv.status, 403);
+    assert!(mv.text().contains("valid-request"), "{}", mv.text());
+
     // Carol reaches nothing, by any path.
     for p in [
         format!("{WORK}e1.ics"),

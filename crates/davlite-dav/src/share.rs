@@ -256,7 +256,7 @@ pub fn to_href<'a>(user: &str, segs: &[&'a str]) -> Option<Vec<std::borrow::Cow<
     }
 }
 
-fn valid_request(reason: String) -> DavError {
+pub(crate) fn valid_request(reason: String) -> DavError {
     DavError::Refused(Condition::Other(QName::calserver("valid-request")), reason)
 }
 
@@ -372,6 +372,25 @@ pub fn answer(store: &Store, coll_path: &str, sharee: &str, accept: bool) -> Dav
         ],
     )?;
     Ok(true)
+}
+
+/// Removes from the collection at `to`, a copy of `original`, the grants the copy took along
+/// with the original's properties (a copy is shared with nobody).
+pub(crate) fn forget_grants(store: &Store, original: &Collection, to: &str) -> DavResult<()> {
+    let props: Vec<(String, Option<Vec<u8>>)> = grants(original)
+        .iter()
+        .map(|g| (grant_key(&g.sharee), None))
+        .collect();
+    if props.is_empty() {
+        return Ok(());
+    }
+    apply(
+        store,
+        vec![WriteOp::CollectionProps {
+            path: to.to_string(),
+            props,
+        }],
+    )
 }
 
 /// Every shared collection in the store's homes with its grants, for `davlite share list`

@@ -127,6 +127,14 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
             if to.starts_with(&format!("{}/", c.path)) {
                 return Err(DavError::Forbidden(INTO_ITSELF));
             }
+            // The sharees' bindings name the collection's path: a shared collection is unshared
+            // before it moves, rather than silently lost from the sharees' homes.
+            if is_move && crate::share::is_shared(c) {
+                return Err(crate::share::valid_request(format!(
+                    "{} is shared; end its shares before moving it",
+                    c.path
+                )));
+            }
             let shallow = depth.as_deref() == Some("0");
             let res = if is_move {
                 r.dav.store().move_collection(&c.path, &to, overwrite)
@@ -140,6 +148,10 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
                 StoreError::AlreadyExists => DavError::PreconditionFailed(None),
                 e => DavError::from_store(e, c.kind, &|n| n.to_string()),
             })?;
+            // A copy is a new collection: the original's sharees get nothing of it.
+            if !is_move {
+                crate::share::forget_grants(r.dav.store(), c, &to)?;
+            }
             let status = if created {
                 StatusCode::CREATED
             } else {
