@@ -445,7 +445,6 @@ mod tests {
             "calendars/bob/work~bob",
             "calendars/bob/work~",
             "calendars/bob/~alice",
-            "calendars/bob/work~al/ice",
             "principals/bob/x~alice",
             "calendars/carol/work~alice",
         ] {
