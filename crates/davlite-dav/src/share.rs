@@ -260,7 +260,7 @@ pub(crate) fn valid_request(reason: String) -> DavError {
     DavError::Refused(Condition::Other(QName::calserver("valid-request")), reason)
 }
 
-/// The collection at `path`, if it may be shared by `owner` (when given).
+/// The collection at `path`, refused unless it may be shared ([`shareable`]).
 fn shareable_collection(store: &Store, path: &str) -> DavResult<Collection> {
     let reader = store.read().map_err(DavError::internal)?;
     let coll = reader
