@@ -153,7 +153,11 @@ pub fn access(coll: &Collection, user: &str) -> Option<Access> {
 
 /// Whether any grant is held on `coll`.
 pub fn is_shared(coll: &Collection) -> bool {
-    !grants(coll).is_empty()
+    let prefix = grant_key("");
+    coll.props
+        .range(prefix.clone()..)
+        .next()
+        .is_some_and(|(k, _)| k.starts_with(&prefix))
 }
 
 /// Whether `coll` may be shared: a calendar or address book directly in its owner's home (not
