@@ -867,12 +867,37 @@ fn outbox_refuses_what_it_cannot_answer() {
         .send();
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(r.text().contains("supported-calendar-data"), "{}", r.text());
-    // POST elsewhere is still 405.
+    // A calendar takes POST for sharing only: XML that is not a share request is malformed,
+    // and any other body is a type it does not take.
     let r = send(
         &server,
         "alice",
         "POST",
         "/dav/calendars/alice/default/",
+        "",
+        "",
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = server
+        .anonymous("POST", "/dav/calendars/alice/default/")
+        .basic_auth("alice", "alice-pw")
+        .header("Content-Type", "text/calendar")
+        .body(body.clone().into_bytes())
+        .send();
+    assert_eq!(r.status, 415, "{}", r.text());
+    // POST on an object is 405, and its Allow does not offer POST.
+    let r = server
+        .anonymous("PUT", "/dav/calendars/alice/default/x.ics")
+        .basic_auth("alice", "alice-pw")
+        .header("Content-Type", "text/calendar")
+        .body(event("x", "20260302T100000Z", "20260302T110000Z", "").into_bytes())
+        .send();
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = send(
+        &server,
+        "alice",
+        "POST",
+        "/dav/calendars/alice/default/x.ics",
         "",
         "",
     );

@@ -95,10 +95,9 @@ fn response(recipient: &str, status: &str, data: Option<String>) -> Elem<'static
 /// POST to `target`: the outbox's free-busy request, or 405 for anything else.
 pub fn post(r: &Req, reader: &Reader, target: &Target) -> DavResult<Response<DavBody>> {
     let Target::ScheduleOutbox(owner) = target else {
-        return Err(DavError::MethodNotAllowed(match target {
-            Target::Collection(_) => crate::methods::options::ALLOW_COLLECTION_ITSELF,
-            t => crate::methods::options::allow(t),
-        }));
+        return Err(DavError::MethodNotAllowed(crate::methods::options::allow(
+            target,
+        )));
     };
     if *owner != r.user {
         return Err(DavError::need_privilege(

@@ -10,12 +10,12 @@ use crate::resource::Target;
 use crate::{Dav, DavBody};
 
 pub const DAV_CLASSES: &str = "1, 3, calendar-access, calendar-auto-schedule, calendarserver-sharing, addressbook, extended-mkcol, sync-collection";
-/// Collections: PUT and DELETE are listed because clients check for them before writing members.
-pub const ALLOW_COLLECTION: &str =
-    "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, MKCOL, MKCALENDAR, REPORT";
+/// Collections: PUT and DELETE are listed because clients check for them before writing members;
+/// POST because a calendar or address book takes `CS:share` and a home `CS:invite-reply`.
+pub const ALLOW_COLLECTION: &str = "OPTIONS, GET, HEAD, POST, PUT, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, MKCOL, MKCALENDAR, REPORT";
 /// What a 405 on a collection lists: methods that act on the collection itself.
 pub const ALLOW_COLLECTION_ITSELF: &str =
-    "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, REPORT";
+    "OPTIONS, GET, HEAD, POST, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, REPORT";
 pub const ALLOW_OBJECT: &str =
     "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, REPORT";
 pub const ALLOW_UNMAPPED: &str = "OPTIONS, PUT, MKCOL, MKCALENDAR";

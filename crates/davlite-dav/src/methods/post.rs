@@ -1,6 +1,7 @@
 //! POST: a scheduling outbox takes free-busy requests (see `crate::schedule`); an owned calendar
 //! or address book takes `CS:share`, and a user's home `CS:invite-reply` (CalendarServer
-//! sharing, see `crate::share`); everything else answers 405 with what it does allow.
+//! sharing, see `crate::share`), so collections list POST in Allow and answer a body that is not
+//! XML with 415; everything else answers 405 with what it does allow.
 
 use bytes::Bytes;
 use davlite_proto::{Condition, Elem, QName, SharePost, xml_document};
@@ -16,10 +17,14 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let reader = r.dav.store().read().map_err(DavError::internal)?;
     let target = r.target(&reader)?;
     drop(reader);
-    let essence = crate::media::parse(r.header("content-type").unwrap_or("")).essence;
-    let xml = essence == "application/xml" || essence == "text/xml";
     match &target {
-        Target::Collection(_) if xml => sharing(r, &target),
+        Target::Collection(_) => {
+            let essence = crate::media::parse(r.header("content-type").unwrap_or("")).essence;
+            if essence != "application/xml" && essence != "text/xml" {
+                return Err(DavError::UnsupportedBody);
+            }
+            sharing(r, &target)
+        }
         _ => {
             let reader = r.dav.store().read().map_err(DavError::internal)?;
             crate::schedule::post(r, &reader, &target)
