@@ -79,10 +79,14 @@ impl Grant {
         }
     }
 
-    fn encode(&self) -> Vec<u8> {
+    /// The grant as stored on the collection at `path`. The path is part of it: a grant is
+    /// valid only on the collection it was made for, so the copy a COPY makes (properties
+    /// included) is shared with nobody, whatever happens after the copy.
+    fn encode(&self, path: &str) -> Vec<u8> {
         let one_line = |s: &str| s.replace(['\r', '\n'], " ");
         format!(
-            "access={}\nstatus={}\ncn={}\nsummary={}\n",
+            "path={}\naccess={}\nstatus={}\ncn={}\nsummary={}\n",
+            one_line(path),
             self.access.as_str(),
             match self.status {
                 Status::Accepted => "accepted",
@@ -94,13 +98,17 @@ impl Grant {
         .into_bytes()
     }
 
-    fn decode(sharee: &str, bytes: &[u8]) -> Option<Grant> {
+    /// The grant stored as `bytes` on the collection at `path`; `None` when it was made for
+    /// another collection or cannot be read.
+    fn decode(sharee: &str, bytes: &[u8], path: &str) -> Option<Grant> {
         let text = std::str::from_utf8(bytes).ok()?;
         let mut g = Grant::new(sharee, Access::Read);
         let mut access = None;
+        let mut made_for = None;
         for line in text.lines() {
             let (k, v) = line.split_once('=')?;
             match k {
+                "path" => made_for = Some(v),
                 "access" => access = Access::parse(v),
                 "status" => {
                     g.status = if v == "declined" {
@@ -115,7 +123,7 @@ impl Grant {
             }
         }
         g.access = access?;
-        Some(g)
+        (made_for? == path).then_some(g)
     }
 }
 
@@ -133,7 +141,7 @@ pub fn grants(coll: &Collection) -> Vec<Grant> {
     coll.props
         .range(prefix.clone()..)
         .take_while(|(k, _)| k.starts_with(&prefix))
-        .filter_map(|(k, v)| Grant::decode(&k[prefix.len()..], v))
+        .filter_map(|(k, v)| Grant::decode(&k[prefix.len()..], v, &coll.path))
         .collect()
 }
 
@@ -141,7 +149,7 @@ pub fn grants(coll: &Collection) -> Vec<Grant> {
 pub fn grant(coll: &Collection, user: &str) -> Option<Grant> {
     coll.props
         .get(&grant_key(user))
-        .and_then(|v| Grant::decode(user, v))
+        .and_then(|v| Grant::decode(user, v, &coll.path))
 }
 
 /// What `user` may do in `coll` by a share: `None` unless a grant is held and not declined.
@@ -286,96 +294,136 @@ fn home_of(coll_path: &str, user: &str) -> String {
 }
 
 fn apply(store: &Store, ops: Vec<WriteOp>) -> DavResult<()> {
-    store.apply(ops).map(|_| ()).map_err(|e| match e.error {
+    store
+        .apply(ops)
+        .map(|_| ())
+        .map_err(|e| store_error(e.error))
+}
+
+fn store_error(e: StoreError) -> DavError {
+    match e {
         StoreError::NotFound => DavError::not_found(),
         other => DavError::from_store(other, CollectionKind::Plain, &|n| n.to_string()),
-    })
+    }
 }
 
 /// Shares `coll_path` with `grant.sharee` (or changes the grant's access, name or note): the
 /// grant and the sharee's binding in one transaction. The sharee's homes are made first if
 /// they never signed in.
 pub fn set(store: &Store, coll_path: &str, grant: Grant) -> DavResult<()> {
-    let coll = shareable_collection(store, coll_path)?;
-    if grant.sharee == coll.owner {
-        return Err(valid_request(format!(
-            "{} owns {coll_path}; a collection is shared with other users",
-            grant.sharee
-        )));
-    }
-    crate::provision::provision_user(store, &grant.sharee).map_err(DavError::internal)?;
-    apply(
-        store,
-        vec![
-            WriteOp::CollectionProps {
-                path: coll.path.clone(),
-                props: vec![(grant_key(&grant.sharee), Some(grant.encode()))],
-            },
-            WriteOp::CollectionProps {
-                path: home_of(&coll.path, &grant.sharee),
-                props: vec![(binding_key(&coll.path), Some(Vec::new()))],
-            },
-        ],
-    )
+    update(store, coll_path, vec![grant], &[])
 }
 
 /// Ends `sharee`'s share of `coll_path` at once; `false` when there was none.
 pub fn remove(store: &Store, coll_path: &str, sharee: &str) -> DavResult<bool> {
-    let reader = store.read().map_err(DavError::internal)?;
-    let Some(coll) = reader.collection(coll_path).map_err(DavError::internal)? else {
-        return Err(DavError::not_found());
-    };
-    drop(reader);
+    let coll = shareable_collection(store, coll_path)?;
     if grant(&coll, sharee).is_none() {
         return Ok(false);
     }
-    apply(
-        store,
-        vec![
-            WriteOp::CollectionProps {
-                path: coll.path.clone(),
-                props: vec![(grant_key(sharee), None)],
-            },
-            WriteOp::CollectionProps {
-                path: home_of(&coll.path, sharee),
-                props: vec![(binding_key(&coll.path), None)],
-            },
-        ],
-    )?;
+    update(store, coll_path, Vec::new(), &[sharee.to_string()])?;
     Ok(true)
+}
+
+/// One owner's change of a collection's sharees, as a `CS:share` request carries it: every
+/// grant in `set` made or changed, every sharee in `remove` revoked, with the sharees'
+/// bindings, all in one transaction. Revoking a share that is not held does nothing.
+pub fn update(store: &Store, coll_path: &str, set: Vec<Grant>, remove: &[String]) -> DavResult<()> {
+    let coll = shareable_collection(store, coll_path)?;
+    if let Some(g) = set.iter().find(|g| g.sharee == coll.owner) {
+        return Err(valid_request(format!(
+            "{} owns {coll_path}; a collection is shared with other users",
+            g.sharee
+        )));
+    }
+    for g in &set {
+        crate::provision::provision_user(store, &g.sharee).map_err(DavError::internal)?;
+    }
+    let mut ops = Vec::new();
+    for sharee in remove {
+        // Not held: nothing to write (and the sharee may have no home at all).
+        if grant(&coll, sharee).is_some() {
+            ops.extend(grant_ops(&coll.path, sharee, None, false, Vec::new()));
+        }
+    }
+    for g in set {
+        let encoded = g.encode(&coll.path);
+        let bound = g.status == Status::Accepted;
+        ops.extend(grant_ops(
+            &coll.path,
+            &g.sharee,
+            Some(encoded),
+            bound,
+            Vec::new(),
+        ));
+    }
+    if ops.is_empty() {
+        return Ok(());
+    }
+    apply(store, ops)
+}
+
+/// The two writes of one grant: the grant itself on the collection (`None` removes it), under
+/// `expect`, and the sharee's binding (`bound`: present).
+fn grant_ops(
+    coll_path: &str,
+    sharee: &str,
+    grant: Option<Vec<u8>>,
+    bound: bool,
+    expect: Vec<(String, Option<Vec<u8>>)>,
+) -> [WriteOp; 2] {
+    [
+        WriteOp::CollectionProps {
+            path: coll_path.to_string(),
+            props: vec![(grant_key(sharee), grant)],
+            expect,
+        },
+        WriteOp::CollectionProps {
+            path: home_of(coll_path, sharee),
+            props: vec![(binding_key(coll_path), bound.then(Vec::new))],
+            expect: Vec::new(),
+        },
+    ]
 }
 
 /// The sharee's side: accepts or declines a share they hold. Declining keeps the grant, marked
 /// declined, so the owner sees the answer; either way the binding follows. `false` when
 /// `sharee` holds no grant on `coll_path`.
+///
+/// The answer is written only if the grant is still the one read (checked in the write's
+/// transaction), so an answer racing the owner's revoke cannot bring the share back; when the
+/// grant changed meanwhile, it is read again and answered as it now is.
 pub fn answer(store: &Store, coll_path: &str, sharee: &str, accept: bool) -> DavResult<bool> {
-    let reader = store.read().map_err(DavError::internal)?;
-    let Some(coll) = reader.collection(coll_path).map_err(DavError::internal)? else {
-        return Ok(false);
-    };
-    drop(reader);
-    let Some(mut g) = grant(&coll, sharee) else {
-        return Ok(false);
-    };
-    g.status = if accept {
-        Status::Accepted
-    } else {
-        Status::Declined
-    };
-    apply(
-        store,
-        vec![
-            WriteOp::CollectionProps {
-                path: coll.path.clone(),
-                props: vec![(grant_key(sharee), Some(g.encode()))],
-            },
-            WriteOp::CollectionProps {
-                path: home_of(&coll.path, sharee),
-                props: vec![(binding_key(&coll.path), accept.then(Vec::new))],
-            },
-        ],
-    )?;
-    Ok(true)
+    const ATTEMPTS: usize = 8;
+    for _ in 0..ATTEMPTS {
+        let reader = store.read().map_err(DavError::internal)?;
+        let Some(coll) = reader.collection(coll_path).map_err(DavError::internal)? else {
+            return Ok(false);
+        };
+        drop(reader);
+        let key = grant_key(sharee);
+        let (Some(held), Some(mut g)) = (coll.props.get(&key).cloned(), grant(&coll, sharee))
+        else {
+            return Ok(false);
+        };
+        g.status = if accept {
+            Status::Accepted
+        } else {
+            Status::Declined
+        };
+        let ops = grant_ops(
+            &coll.path,
+            sharee,
+            Some(g.encode(&coll.path)),
+            accept,
+            vec![(key, Some(held))],
+        );
+        match store.apply(ops.into()) {
+            Ok(_) => return Ok(true),
+            Err(e) if matches!(e.error, StoreError::PreconditionFailed { .. }) => continue,
+            Err(e) => return Err(store_error(e.error)),
+        }
+    }
+    Err(DavError::Busy)
 }
 
 /// Removes from the collection at `to`, a copy of `original`, the grants the copy took along
@@ -393,6 +441,7 @@ pub(crate) fn forget_grants(store: &Store, original: &Collection, to: &str) -> D
         vec![WriteOp::CollectionProps {
             path: to.to_string(),
             props,
+            expect: vec![],
         }],
     )
 }
@@ -470,10 +519,20 @@ mod tests {
         let mut g = Grant::new("bob", Access::ReadWrite);
         g.common_name = "Bob\nB".into();
         g.summary = "Team = all".into();
-        let back = Grant::decode("bob", &g.encode()).unwrap();
+        let stored = g.encode("calendars/alice/work");
+        let back = Grant::decode("bob", &stored, "calendars/alice/work").unwrap();
         assert_eq!(back.access, Access::ReadWrite);
         assert_eq!(back.common_name, "Bob B");
         assert_eq!(back.summary, "Team = all");
-        assert!(Grant::decode("bob", b"status=accepted\n").is_none());
+        // Made for another collection (a copy took it along): no grant here.
+        assert!(Grant::decode("bob", &stored, "calendars/alice/copy").is_none());
+        assert!(
+            Grant::decode(
+                "bob",
+                b"path=calendars/alice/work\nstatus=accepted\n",
+                "calendars/alice/work"
+            )
+            .is_none()
+        );
     }
 }

@@ -34,7 +34,11 @@ impl BatchWriter for WriteTx<'_> {
         &mut self,
         path: &str,
         props: &[(String, Option<Vec<u8>>)],
+        expect: &[(String, Option<Vec<u8>>)],
     ) -> Result<Collection> {
+        if !expect.is_empty() {
+            self.expect_props(path, expect)?;
+        }
         self.update_collection(path, props, None)
     }
     fn document(&mut self, name: &str, bytes: &[u8], expected: Option<u64>) -> Result<u64> {

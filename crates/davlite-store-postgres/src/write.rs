@@ -892,6 +892,27 @@ impl<'c> WriteTx<'c> {
         Ok(())
     }
 
+    /// The check of `WriteOp::CollectionProps`'s `expect`, under the row lock every writer of
+    /// the collection's properties takes first, so the values read stay current until commit.
+    pub fn expect_props(&mut self, path: &str, expect: &[(String, Option<Vec<u8>>)]) -> Result<()> {
+        check_path(path)?;
+        let c = self
+            .locked(LOCK_FOR_CHANGE, path)?
+            .ok_or(StoreError::NotFound)?
+            .c;
+        let keys: Vec<&str> = expect.iter().map(|(k, _)| k.as_str()).collect();
+        let rows = self.conn.query(
+            "SELECT prop, value FROM collection_props \
+             WHERE owner = $1 AND coll = $2 AND prop = ANY($3)",
+            &[&c.owner, &c.id, &keys],
+        )?;
+        let current = rows
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)))
+            .collect();
+        davlite_store::batch::expected_props(&current, expect)
+    }
+
     pub fn update_collection(
         &mut self,
         path: &str,

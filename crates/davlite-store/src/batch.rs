@@ -74,10 +74,13 @@ pub trait BatchWriter {
         changes: &[(String, Option<Vec<u8>>)],
         pre: &Precondition,
     ) -> Result<()>;
+    /// Checks `expect` against the collection's properties (see [`expected_props`]) after
+    /// whatever lock the backend's writers of collection properties take, then writes.
     fn collection_props(
         &mut self,
         path: &str,
         props: &[(String, Option<Vec<u8>>)],
+        expect: &[(String, Option<Vec<u8>>)],
     ) -> Result<Collection>;
     fn document(&mut self, name: &str, bytes: &[u8], expected: Option<u64>) -> Result<u64>;
 }
@@ -108,9 +111,13 @@ pub fn run_ops<W: BatchWriter + ?Sized>(
             }) => w
                 .object_props(coll, name, changes, pre)
                 .map(|()| OpOutcome::Props),
-            PreparedOp::Other(WriteOp::CollectionProps { path, props }) => {
-                w.collection_props(path, props).map(OpOutcome::Collection)
-            }
+            PreparedOp::Other(WriteOp::CollectionProps {
+                path,
+                props,
+                expect,
+            }) => w
+                .collection_props(path, props, expect)
+                .map(OpOutcome::Collection),
             PreparedOp::Other(WriteOp::Document {
                 name,
                 bytes,
@@ -124,4 +131,20 @@ pub fn run_ops<W: BatchWriter + ?Sized>(
         }
     }
     Ok(out)
+}
+
+/// The check of [`WriteOp::CollectionProps`]'s `expect`: every named property of `current`
+/// holds the given value (`None`: the property is absent).
+pub fn expected_props(
+    current: &std::collections::BTreeMap<String, Vec<u8>>,
+    expect: &[(String, Option<Vec<u8>>)],
+) -> Result<()> {
+    let holds = expect
+        .iter()
+        .all(|(k, v)| current.get(k).map(Vec::as_slice) == v.as_deref());
+    if holds {
+        Ok(())
+    } else {
+        Err(StoreError::PreconditionFailed { current: None })
+    }
 }

@@ -321,10 +321,16 @@ pub enum WriteOp {
         changes: Vec<(String, Option<Vec<u8>>)>,
         pre: Precondition,
     },
-    /// As [`crate::Store::update_collection`] without a change of limits.
+    /// As [`crate::Store::update_collection`] without a change of limits, and only if every
+    /// property named in `expect` holds the value given there (`None`: absent) when the op runs;
+    /// otherwise [`crate::StoreError::PreconditionFailed`]. That check runs in the write's own
+    /// transaction, so a property can be changed on the strength of its value as it is, not as
+    /// it was when some earlier snapshot read it (a sharee's answer cannot bring back a share
+    /// the owner revoked meanwhile).
     CollectionProps {
         path: String,
         props: Vec<(String, Option<Vec<u8>>)>,
+        expect: Vec<(String, Option<Vec<u8>>)>,
     },
     /// As [`crate::Store::put_document`].
     Document {

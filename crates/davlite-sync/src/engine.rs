@@ -238,6 +238,7 @@ impl<'a> CollectionSync<'a> {
                 vec![WriteOp::CollectionProps {
                     path: self.local.clone(),
                     props,
+                    expect: vec![],
                 }],
             )?;
         }
@@ -350,6 +351,7 @@ impl<'a> CollectionSync<'a> {
                 vec![WriteOp::CollectionProps {
                     path: self.local.clone(),
                     props: vec![CollectionState::local_seq_prop(new)],
+                    expect: vec![],
                 }],
             )?;
         }
@@ -445,6 +447,7 @@ impl<'a> CollectionSync<'a> {
                 vec![WriteOp::CollectionProps {
                     path: self.local.clone(),
                     props: vec![CollectionState::token_prop(token)],
+                    expect: vec![],
                 }],
             )?;
         }

@@ -11,7 +11,7 @@ use crate::DavBody;
 use crate::error::{DavError, DavResult};
 use crate::request::Req;
 use crate::resource::Target;
-use crate::share::{self, Access, Grant};
+use crate::share::{self, Access, Grant, valid_request};
 
 pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     let reader = r.dav.store().read().map_err(DavError::internal)?;
@@ -32,10 +32,6 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     }
 }
 
-fn valid_request(reason: String) -> DavError {
-    DavError::Refused(Condition::Other(QName::calserver("valid-request")), reason)
-}
-
 fn sharing(r: &Req, target: &Target) -> DavResult<Response<DavBody>> {
     let Target::Collection(coll) = target else {
         return Err(DavError::not_found());
@@ -49,12 +45,6 @@ fn sharing(r: &Req, target: &Target) -> DavResult<Response<DavBody>> {
                     target.href(&r.prefix),
                     QName::dav("share"),
                 ));
-            }
-            if !share::shareable(coll) {
-                return Err(valid_request(format!(
-                    "{} cannot be shared: only a calendar or address book directly in a home can",
-                    coll.path
-                )));
             }
             // Every sharee is resolved before anything is written.
             let user_of = |href: &str| {
@@ -83,12 +73,8 @@ fn sharing(r: &Req, target: &Target) -> DavResult<Response<DavBody>> {
                 .iter()
                 .map(|h| user_of(h))
                 .collect::<DavResult<Vec<_>>>()?;
-            for u in removes {
-                share::remove(r.dav.store(), &coll.path, &u)?;
-            }
-            for g in grants {
-                share::set(r.dav.store(), &coll.path, g)?;
-            }
+            // One transaction for the whole request: all of it happens or none.
+            share::update(r.dav.store(), &coll.path, grants, &removes)?;
             Ok(Response::builder()
                 .status(StatusCode::OK)
                 .body(DavBody::empty())

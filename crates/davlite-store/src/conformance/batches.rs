@@ -48,6 +48,7 @@ pub fn a_batch_lands_whole_and_each_op_sees_the_ones_before(h: &dyn Harness) {
             WriteOp::CollectionProps {
                 path: HOME.into(),
                 props: vec![("{urn:x}token".into(), Some(b"t1".to_vec()))],
+                expect: vec![],
             },
             WriteOp::Document {
                 name: "batch-doc".into(),
@@ -152,6 +153,7 @@ pub fn a_failing_op_writes_nothing_and_is_named(h: &dyn Harness) {
             WriteOp::CollectionProps {
                 path: "cals/nowhere".into(),
                 props: vec![],
+                expect: vec![],
             },
             |e| matches!(e, StoreError::NotFound),
         ),
@@ -279,4 +281,64 @@ pub fn racing_batches_exactly_one_wins_and_none_is_half_applied(h: &dyn Harness)
     assert_eq!(s.list(CAL).unwrap().len(), 5);
     assert_eq!(s.list(HOME).unwrap().len(), 5 + 5 * 4);
     assert_sound(&s);
+}
+
+/// A collection-property write with `expect` runs only while the named properties hold the
+/// expected values, checked in its own transaction: a mismatch fails the batch whole, and of
+/// 8 threads swapping the same value, exactly one wins.
+pub fn collection_props_expect_is_checked_in_the_write(h: &dyn Harness) {
+    let s = two_calendars(h);
+    let key = "{urn:x}grant";
+    let set = |value: &[u8], expect: Option<&[u8]>| WriteOp::CollectionProps {
+        path: HOME.into(),
+        props: vec![(key.into(), Some(value.to_vec()))],
+        expect: vec![(key.into(), expect.map(<[u8]>::to_vec))],
+    };
+    // Absent is expected: holds on a fresh collection.
+    s.apply(vec![set(b"v1", None)]).unwrap();
+    // A stale expectation fails the whole batch, the put before it included.
+    let err = s
+        .apply(vec![
+            put(CAL, "x.ics", event("ux", "X"), Precondition::None),
+            set(b"v2", Some(b"v0")),
+        ])
+        .unwrap_err();
+    assert_eq!(err.op, Some(1), "{err}");
+    assert!(
+        matches!(err.error, StoreError::PreconditionFailed { .. }),
+        "{err}"
+    );
+    assert!(s.get(CAL, "x.ics").unwrap().is_none(), "half applied");
+    // Expecting absence of a property that is there fails too.
+    assert!(s.apply(vec![set(b"v2", None)]).is_err());
+    // The current value is expected: the write happens.
+    s.apply(vec![set(b"v2", Some(b"v1"))]).unwrap();
+    let props = |s: &Store| s.read().unwrap().collection(HOME).unwrap().unwrap().props;
+    assert_eq!(props(&s).get(key).map(Vec::as_slice), Some(&b"v2"[..]));
+    // Removal under an expectation.
+    s.apply(vec![WriteOp::CollectionProps {
+        path: HOME.into(),
+        props: vec![(key.into(), None)],
+        expect: vec![(key.into(), Some(b"v2".to_vec()))],
+    }])
+    .unwrap();
+    assert!(!props(&s).contains_key(key));
+    // Racing swaps from the same value: one winner, the rest refused.
+    s.apply(vec![set(b"base", None)]).unwrap();
+    let s2 = s.clone();
+    let results = race(8, move |i| {
+        s2.apply(vec![set(format!("from {i}").as_bytes(), Some(b"base"))])
+    });
+    let winners: Vec<usize> = (0..8).filter(|i| results[*i].is_ok()).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    for r in results.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(
+            matches!(r.error, StoreError::PreconditionFailed { .. }),
+            "{r}"
+        );
+    }
+    assert_eq!(
+        props(&s).get(key),
+        Some(&format!("from {}", winners[0]).into_bytes())
+    );
 }

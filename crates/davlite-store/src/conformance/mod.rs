@@ -42,6 +42,7 @@ pub mod sync;
 
 pub use batches::{
     a_batch_lands_whole_and_each_op_sees_the_ones_before, a_failing_op_writes_nothing_and_is_named,
+    collection_props_expect_is_checked_in_the_write,
     racing_batches_exactly_one_wins_and_none_is_half_applied,
 };
 pub use collections::{
@@ -152,6 +153,7 @@ macro_rules! conformance_tests {
             a_batch_lands_whole_and_each_op_sees_the_ones_before
             a_failing_op_writes_nothing_and_is_named
             racing_batches_exactly_one_wins_and_none_is_half_applied
+            collection_props_expect_is_checked_in_the_write
             // the model
             model
         );

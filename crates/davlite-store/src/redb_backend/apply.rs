@@ -35,7 +35,13 @@ impl BatchWriter for Tx<'_> {
         &mut self,
         path: &str,
         props: &[(String, Option<Vec<u8>>)],
+        expect: &[(String, Option<Vec<u8>>)],
     ) -> Result<Collection> {
+        // redb has one writer at a time: what this transaction reads, nobody changes under it.
+        if !expect.is_empty() {
+            let (id, _) = self.coll(path)?.ok_or(StoreError::NotFound)?;
+            crate::batch::expected_props(&self.collection_at(id)?.props, expect)?;
+        }
         self.update_collection(path, props, None)
     }
     fn document(&mut self, name: &str, bytes: &[u8], expected: Option<u64>) -> Result<u64> {
