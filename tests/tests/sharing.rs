@@ -85,6 +85,31 @@ fn share(server: &TestServer, path: &str, set: &str) -> Response {
         .send()
 }
 
+/// Bob's sync-collection of his calendar home from `token` (empty: initial): the answer and
+/// its new token.
+fn home_sync(server: &TestServer, token: &str) -> (String, String) {
+    let r = req(server, "bob", "REPORT", "/dav/calendars/bob/")
+        .body(format!(
+            r#"<D:sync-collection {NS}><D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
+        ))
+        .send();
+    assert_eq!(r.status, 207, "{}", r.text());
+    let t = r.text();
+    let tok = t
+        .split("<D:sync-token>")
+        .nth(1)
+        .and_then(|x| x.split("</D:sync-token>").next())
+        .unwrap_or_else(|| panic!("no token: {t}"))
+        .to_string();
+    (t, tok)
+}
+
+/// The `<D:response>` of `href` in a multistatus `t`.
+fn entry<'a>(t: &'a str, href: &str) -> Option<&'a str> {
+    let at = t.find(&format!("<D:href>{href}</D:href>"))?;
+    Some(&t[at..t[at..].find("</D:response>").map_or(t.len(), |e| at + e)])
+}
+
 const WORK: &str = "/dav/calendars/alice/work/";
 const BOB_WORK: &str = "/dav/calendars/bob/work~alice/";
 
@@ -117,6 +142,8 @@ fn a_shared_calendar_reaches_the_sharee_with_exactly_the_granted_rights() {
     let modes = propfind(&server, "alice", WORK, "0", "<CS:allowed-sharing-modes/>");
     assert!(modes.text().contains("can-be-shared"), "{}", modes.text());
 
+    let (_, before_share) = home_sync(&server, "");
+
     // Read-only, to bob by his address (Apple's request shape).
     let r = share(
         &server,
@@ -143,6 +170,11 @@ fn a_shared_calendar_reaches_the_sharee_with_exactly_the_granted_rights() {
         "acl names bob: {owner_view}"
     );
 
+    // Apple finds new shares by syncing the home: the bound calendar is reported.
+    let (t, _) = home_sync(&server, &before_share);
+    let e = entry(&t, BOB_WORK).unwrap_or_else(|| panic!("share not reported: {t}"));
+    assert!(e.contains("<D:propstat>"), "{e}");
+
     // Bob's home lists it under his own path, marked shared, owned by alice, read-only.
     let home = propfind(
         &server,
@@ -153,19 +185,16 @@ fn a_shared_calendar_reaches_the_sharee_with_exactly_the_granted_rights() {
     );
     assert_eq!(home.status, 207);
     let t = home.text();
-    let at = t
-        .find(BOB_WORK)
-        .unwrap_or_else(|| panic!("home does not list the share: {t}"));
-    let entry = &t[at..t[at..].find("</D:response>").map_or(t.len(), |e| at + e)];
+    let bound = entry(&t, BOB_WORK).unwrap_or_else(|| panic!("home does not list the share: {t}"));
     assert!(
-        entry.contains("shared") && !entry.contains("shared-owner"),
-        "{entry}"
+        bound.contains("shared") && !bound.contains("shared-owner"),
+        "{bound}"
     );
-    assert!(entry.contains("/dav/principals/alice/"), "owner: {entry}");
-    assert!(entry.contains(WORK), "shared-url: {entry}");
+    assert!(bound.contains("/dav/principals/alice/"), "owner: {bound}");
+    assert!(bound.contains(WORK), "shared-url: {bound}");
     assert!(
-        entry.contains("<D:read/>") && !entry.contains("write"),
-        "{entry}"
+        bound.contains("<D:read/>") && !bound.contains("write"),
+        "{bound}"
     );
 
     // Reading works through the bound path, hrefs stay in bob's namespace.
@@ -386,7 +415,8 @@ fn a_shared_calendar_reaches_the_sharee_with_exactly_the_granted_rights() {
     assert_eq!(r.status, 403);
     assert!(r.text().contains("valid-request"), "{}", r.text());
 
-    // Revoked: refused by the very next request.
+    // Revoked: refused by the very next request, and gone from bob's next home sync.
+    let (_, before_revoke) = home_sync(&server, "");
     assert_eq!(
         share(
             &server,
@@ -417,6 +447,23 @@ fn a_shared_calendar_reaches_the_sharee_with_exactly_the_granted_rights() {
             .text()
             .contains("shared-owner")
     );
+    let (t, _) = home_sync(&server, &before_revoke);
+    let e = entry(&t, BOB_WORK).unwrap_or_else(|| panic!("revoke not reported: {t}"));
+    assert!(e.contains("404") && !e.contains("<D:propstat>"), "{e}");
+
+    // Shared again, then deleted by its owner: bob's next home sync reports it gone.
+    let r = share(
+        &server,
+        WORK,
+        "<CS:set><D:href>mailto:bob@example.com</D:href><CS:read/></CS:set>",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (t, before_delete) = home_sync(&server, "");
+    assert!(entry(&t, BOB_WORK).is_some(), "{t}");
+    assert_eq!(req(&server, "alice", "DELETE", WORK).send().status, 204);
+    let (t, _) = home_sync(&server, &before_delete);
+    let e = entry(&t, BOB_WORK).unwrap_or_else(|| panic!("deletion not reported: {t}"));
+    assert!(e.contains("404") && !e.contains("<D:propstat>"), "{e}");
 }
 
 #[test]

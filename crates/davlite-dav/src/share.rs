@@ -200,6 +200,25 @@ pub fn shared_in(reader: &Reader, home: &Collection) -> Vec<Collection> {
         .collect()
 }
 
+/// The names (`name~owner`) of the bindings in `user`'s home `home` whose collection is gone:
+/// the owner deleted it while it was shared.
+pub fn dangling_bindings(reader: &Reader, home: &Collection, user: &str) -> Vec<String> {
+    let prefix = binding_key("");
+    home.props
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, _)| &k[prefix.len()..])
+        .filter(|path| matches!(reader.collection(path), Ok(None)))
+        .filter_map(|path| {
+            let segs: Vec<&str> = path.split('/').collect();
+            match to_href(user, &segs)?.as_slice() {
+                [_, _, name] => Some(name.to_string()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 /// The segment under which `user` finds the child collection `c` of their home: its own name,
 /// or `name~owner` for one shared with them.
 pub fn name_in_home(user: &str, c: &Collection) -> String {

@@ -142,8 +142,21 @@ pub fn run(
             .collect();
         sync_token::format_with_children(coll.id, changes.seq, &kept)
     } else {
+        // An initial sync lists every child too: collections shared into a home are not in
+        // the home's own log.
+        let known = parsed.as_ref().map_or(&[][..], |t| &t.children[..]);
+        add_changed_children(&r.user, &mut changes.changes, &children, known);
         if let Some(tok) = &parsed {
-            add_changed_children(&r.user, &mut changes.changes, &children, &tok.children);
+            if coll.owner == r.user {
+                add_gone_shares(
+                    r,
+                    &reader,
+                    coll,
+                    &mut changes.changes,
+                    &children,
+                    &tok.children,
+                );
+            }
         }
         sync_token::format_with_children(coll.id, changes.seq, &children)
     };
@@ -250,6 +263,49 @@ fn add_changed_children(
                 kind: ChangeKind::Upsert,
                 is_collection: true,
                 seq: c.seq,
+            });
+        }
+    }
+}
+
+/// Reports as removed the collections shared into the home `home` that the token's client was
+/// told of and that are no longer there: the share was revoked or declined (the collection is
+/// found by its id and named as the sharee saw it), or the owner deleted the collection (named
+/// from the binding left in the home). The home's own change log cannot hold these: nothing of
+/// the home changed.
+fn add_gone_shares(
+    r: &Req,
+    reader: &Reader,
+    home: &Collection,
+    changes: &mut Vec<davlite_store::Change>,
+    children: &[Collection],
+    known: &[(CollectionId, u64)],
+) {
+    let mut gone = Vec::new();
+    let mut unresolved = false;
+    for (id, _) in known {
+        if children.iter().any(|c| c.id == *id) {
+            continue;
+        }
+        match reader.collection_by_id(*id) {
+            Ok(Some(c)) if c.owner != r.user => {
+                gone.push(crate::share::name_in_home(&r.user, &c));
+            }
+            // Still the user's own (moved or deleted: the home's log says so) or unreadable.
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => unresolved = true,
+        }
+    }
+    if unresolved {
+        gone.extend(crate::share::dangling_bindings(reader, home, &r.user));
+    }
+    for name in gone {
+        if !changes.iter().any(|ch| ch.name == name) {
+            changes.push(davlite_store::Change {
+                name,
+                kind: ChangeKind::Delete,
+                is_collection: true,
+                seq: home.seq,
             });
         }
     }
