@@ -247,6 +247,32 @@ fn a_shared_calendar_reaches_the_sharee_with_exactly_the_granted_rights() {
         404
     );
 
+    // Name and colour are bob's own, even read-only: his view changes, alice's does not.
+    let pp = req(&server, "bob", "PROPPATCH", BOB_WORK)
+        .body(format!(r#"<D:propertyupdate {NS} xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop><D:displayname>Alice's plans</D:displayname><A:calendar-color>#FF0000FF</A:calendar-color></D:prop></D:set></D:propertyupdate>"#))
+        .send();
+    assert_eq!(pp.status, 207, "{}", pp.text());
+    assert!(
+        pp.text().contains("200 OK") && !pp.text().contains("403"),
+        "{}",
+        pp.text()
+    );
+    let props = "<D:displayname/><A:calendar-color xmlns:A=\"http://apple.com/ns/ical/\"/>";
+    let bob_view = propfind(&server, "bob", BOB_WORK, "0", props).text();
+    assert!(
+        bob_view.contains("Alice&apos;s plans") || bob_view.contains("Alice's plans"),
+        "{bob_view}"
+    );
+    assert!(bob_view.contains("#FF0000FF"), "{bob_view}");
+    let bob_home = propfind(&server, "bob", "/dav/calendars/bob/", "1", props).text();
+    let listed = entry(&bob_home, BOB_WORK).unwrap_or_else(|| panic!("{bob_home}"));
+    assert!(listed.contains("#FF0000FF"), "{listed}");
+    let alice_view = propfind(&server, "alice", WORK, "0", props).text();
+    assert!(
+        !alice_view.contains("plans") && !alice_view.contains("#FF0000FF"),
+        "{alice_view}"
+    );
+
     // Read-write: bob writes into alice's calendar; the UID check is the collection's.
     assert_eq!(
         share(
@@ -297,10 +323,25 @@ fn a_shared_calendar_reaches_the_sharee_with_exactly_the_granted_rights() {
         "{}",
         dup.text()
     );
+    // Invitations in alice's calendar are alice's to organize: bob as ORGANIZER is refused.
+    let invite = event("e4", "Bob's meeting").replace(
+        "SUMMARY:",
+        "ORGANIZER:mailto:bob@example.com\r\nATTENDEE:mailto:bob@example.com\r\n\
+         ATTENDEE;RSVP=TRUE:/dav/principals/carol/\r\nSUMMARY:",
+    );
+    let r = put(&server, "bob", &format!("{BOB_WORK}e4.ics"), &invite);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("valid-organizer"), "{}", r.text());
+    assert_eq!(
+        req(&server, "alice", "GET", &format!("{WORK}e4.ics"))
+            .send()
+            .status,
+        404
+    );
     // The collection itself stays alice's: no PROPPATCH, and MOVE of a member out into bob's
     // own calendar is fine but not into carol's.
     let pp = req(&server, "bob", "PROPPATCH", BOB_WORK)
-        .body(format!(r#"<D:propertyupdate {NS}><D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set></D:propertyupdate>"#))
+        .body(format!(r#"<D:propertyupdate {NS} xmlns:X="urn:x"><D:set><D:prop><X:note>x</X:note><D:displayname>x</D:displayname></D:prop></D:set></D:propertyupdate>"#))
         .send();
     assert_eq!(pp.status, 403);
     let mv = req(&server, "bob", "COPY", &format!("{BOB_WORK}e2.ics"))

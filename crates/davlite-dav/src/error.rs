@@ -199,6 +199,17 @@ impl DavError {
         )
     }
 
+    /// 403 `C:valid-organizer`: a sharee organizing in a calendar shared with them.
+    pub fn sharee_organizer(organizer: &str) -> Self {
+        DavError::Refused(
+            Condition::Other(QName::caldav("valid-organizer")),
+            format!(
+                "ORGANIZER {organizer} is not the owner of this shared calendar: invitations in \
+                 it are organized by its owner"
+            ),
+        )
+    }
+
     /// Maps a store refusal. `kind` is the kind of the collection written to (it decides
     /// between the CalDAV and CardDAV element); `holder_href` turns the name in a UID conflict
     /// into the href the client must see.

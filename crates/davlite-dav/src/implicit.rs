@@ -496,6 +496,24 @@ pub fn wants_delete(r: &Req, reader: &Reader, coll: &Collection, name: &str) -> 
         && (tag_match(r).is_some() || schedule_tag(reader, &coll.path, name).is_some())
 }
 
+/// In a calendar shared with them, a sharee writes as the owner: scheduling acts for the
+/// calendar's owner (RFC 6638 §3.1), so an invitation organized by the sharee would be stored
+/// in a calendar that is not theirs and never sent. Refused with 403 `C:valid-organizer`, as
+/// CalendarServer's sharing specification asks, instead of storing an event nobody hears of.
+fn check_sharee_organizer(r: &Req, coll: &Collection, obj: &SchedulingObject) -> DavResult<()> {
+    let Some(org) = obj.organizer() else {
+        return Ok(());
+    };
+    let organizer = org.value.trim();
+    if coll.owner != r.user
+        && !obj.attendees().is_empty()
+        && local_user(r, organizer).as_deref() == Some(r.user.as_str())
+    {
+        return Err(DavError::sharee_organizer(organizer));
+    }
+    Ok(())
+}
+
 /// Users the scheduling of `obj` may deliver to: they need an inbox before the batch runs.
 fn prepare(r: &Req, obj: &SchedulingObject) -> DavResult<()> {
     let mut addrs: Vec<String> = obj
@@ -548,6 +566,7 @@ pub fn put(
     let store = r.dav.store();
     let client = SchedulingObject::parse(body)
         .ok_or_else(|| DavError::BadRequest("calendar data is not UTF-8".into()))?;
+    check_sharee_organizer(r, coll, &client)?;
     prepare(r, &client)?;
     let holder_href = |n: &str| r.member_href(&coll.path, n);
     for _ in 0..ATTEMPTS {

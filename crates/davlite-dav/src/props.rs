@@ -843,7 +843,7 @@ fn invite(r: &ReqInfo, c: &Collection) -> Option<PropContent<'static>> {
 /// Dead properties of a resource, decoded from their stored XML. An object's are read from the
 /// store only when the request may ask for one (allprop, propname, or a name that is not one of
 /// our protected live properties), so a `getetag` listing never touches them.
-pub fn dead(reader: &Reader, res: &Res, which: &Which) -> Vec<(QName, PropValue)> {
+pub fn dead(r: &ReqInfo, reader: &Reader, res: &Res, which: &Which) -> Vec<(QName, PropValue)> {
     let decode = |m: &std::collections::BTreeMap<String, Vec<u8>>| {
         m.iter()
             .filter(|(clark, _)| !is_reserved(clark))
@@ -851,7 +851,7 @@ pub fn dead(reader: &Reader, res: &Res, which: &Which) -> Vec<(QName, PropValue)
             .collect()
     };
     match res {
-        Res::Collection(c) => decode(&c.props),
+        Res::Collection(c) => decode(&crate::share::props_seen_by(reader, &r.user, c)),
         Res::Object { coll, name, .. } => {
             let wanted = match which {
                 Which::Names(names) => names.iter().any(|n| !is_protected(n)),

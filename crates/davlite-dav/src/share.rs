@@ -219,6 +219,79 @@ pub fn dangling_bindings(reader: &Reader, home: &Collection, user: &str) -> Vec<
         .collect()
 }
 
+/// Whether `name` is a property each sharee keeps for themselves on a collection shared with
+/// them, writable whatever their access: how the calendar is named, described, coloured,
+/// ordered and counted for free-busy in their own view (CalendarServer does the same; Apple
+/// Calendar and DAVx5 PROPPATCH colour and name on shared calendars and show an error when
+/// refused).
+pub fn is_personal(name: &QName) -> bool {
+    *name == QName::dav("displayname")
+        || *name == QName::caldav("calendar-description")
+        || *name == QName::caldav("schedule-calendar-transp")
+        || *name == QName::carddav("addressbook-description")
+        || *name == QName::apple_ical("calendar-color")
+        || *name == QName::apple_ical("calendar-order")
+}
+
+/// Where `user`'s own value of the property `clark` on the shared collection `coll_path` lives:
+/// a property of their home, beside the binding. Looked up by exact key only.
+fn personal_key(coll_path: &str, clark: &str) -> String {
+    format!("{{{DAVLITE_INTERNAL}}}sharee-prop:{coll_path}\n{clark}")
+}
+
+/// `coll`'s dead properties as `user` sees them: the owner's, with the user's own values of
+/// the personal properties ([`is_personal`]) in their place when `coll` is shared with them.
+pub fn props_seen_by<'c>(
+    reader: &Reader,
+    user: &str,
+    coll: &'c Collection,
+) -> std::borrow::Cow<'c, std::collections::BTreeMap<String, Vec<u8>>> {
+    use std::borrow::Cow;
+    if coll.owner == user {
+        return Cow::Borrowed(&coll.props);
+    }
+    let Ok(Some(home)) = reader.collection(&home_of(&coll.path, user)) else {
+        return Cow::Borrowed(&coll.props);
+    };
+    let prefix = personal_key(&coll.path, "");
+    let mut own = home
+        .props
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .peekable();
+    if own.peek().is_none() {
+        return Cow::Borrowed(&coll.props);
+    }
+    let mut props = coll.props.clone();
+    for (k, v) in own {
+        props.insert(k[prefix.len()..].to_string(), v.clone());
+    }
+    Cow::Owned(props)
+}
+
+/// Sets or removes `user`'s own values of personal properties (`changes`: Clark name and
+/// value, all [`is_personal`]) on the collection `coll_path` shared with them. Only their home
+/// is written; the owner's collection is untouched.
+pub fn set_personal(
+    store: &Store,
+    user: &str,
+    coll_path: &str,
+    changes: Vec<(String, Option<Vec<u8>>)>,
+) -> DavResult<()> {
+    let props = changes
+        .into_iter()
+        .map(|(clark, v)| (personal_key(coll_path, &clark), v))
+        .collect();
+    apply(
+        store,
+        vec![WriteOp::CollectionProps {
+            path: home_of(coll_path, user),
+            props,
+            expect: Vec::new(),
+        }],
+    )
+}
+
 /// The segment under which `user` finds the child collection `c` of their home: its own name,
 /// or `name~owner` for one shared with them.
 pub fn name_in_home(user: &str, c: &Collection) -> String {

@@ -118,7 +118,7 @@ fn write_at(
     which: &Which,
     minimal: bool,
 ) {
-    let dead = props::dead(reader, res, which);
+    let dead = props::dead(r, reader, res, which);
     let ps = props::propstats(r, reader, res, which, &dead, Vec::new(), minimal);
     w.response_propstat(href, &ps);
 }

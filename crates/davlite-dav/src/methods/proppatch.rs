@@ -50,7 +50,19 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
     if !target.exists() {
         return Err(DavError::not_found());
     }
-    access::check_write(r, &target)?;
+    // A sharee's name, colour and the like for a collection shared with them are their own:
+    // kept apart from the owner's, writable with read access alone.
+    let personal = matches!(&target, Target::Collection(c) if c.owner != r.user)
+        && !update.ops.is_empty()
+        && update
+            .ops
+            .iter()
+            .all(|o| crate::share::is_personal(&o.name));
+    if personal {
+        access::check_read(r, &target)?;
+    } else {
+        access::check_write(r, &target)?;
+    }
     let cond = crate::cond::Conditionals::parse(&r.headers)?;
     let etag = match &target {
         Target::Object { meta, .. } => meta.as_ref().map(|m| m.etag),
@@ -105,6 +117,9 @@ pub fn handle(r: &Req) -> DavResult<Response<DavBody>> {
         })
         .collect();
     match &target {
+        Target::Collection(c) if personal => {
+            crate::share::set_personal(r.dav.store(), &r.user, &c.path, changes)?;
+        }
         Target::Collection(c) => {
             r.dav
                 .store()

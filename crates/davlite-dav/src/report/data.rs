@@ -172,7 +172,7 @@ fn try_write_object(
             PropContent::Text(Cow::Borrowed(text.as_str())),
         ));
     }
-    let dead = props::dead(reader, &res, &which(props));
+    let dead = props::dead(r, reader, &res, &which(props));
     let ps = props::propstats(r, reader, &res, &which(props), &dead, extra, minimal);
     w.response_propstat(href, &ps);
     Ok(())

@@ -198,7 +198,7 @@ pub fn run(
                 ) {
                     Ok(Some(c)) if crate::access::visible(info, &c) => {
                         let res = Res::Collection(&c);
-                        let dead = props::dead(reader, &res, &super::data::which(&props));
+                        let dead = props::dead(info, reader, &res, &super::data::which(&props));
                         let ps = props::propstats(
                             info,
                             reader,
