@@ -10,7 +10,11 @@ use davlite_tests::{Response, TestServer};
 const NS: &str = r#"xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/""#;
 
 fn users() -> TestServer {
-    let server = TestServer::builder().start();
+    users_on(TestServer::builder())
+}
+
+fn users_on(builder: davlite_tests::ServerBuilder) -> TestServer {
+    let server = builder.start();
     for (name, email) in [
         ("alice", Some("alice@example.com")),
         ("bob", Some("bob@example.com")),
@@ -28,10 +32,15 @@ fn users() -> TestServer {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    // Sign each in once, so their homes exist (and the server has reloaded its users).
+    signed_in(&server);
+    server
+}
+
+/// Signs each user in once, so their homes exist (and the server has loaded its users).
+fn signed_in(server: &TestServer) {
     for u in ["alice", "bob", "carol"] {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while req(&server, u, "PROPFIND", &format!("/dav/calendars/{u}/"))
+        while req(server, u, "PROPFIND", &format!("/dav/calendars/{u}/"))
             .header("Depth", "0")
             .send()
             .status
@@ -41,7 +50,6 @@ fn users() -> TestServer {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
-    server
 }
 
 fn req(server: &TestServer, user: &str, method: &str, path: &str) -> davlite_tests::Request {
@@ -584,4 +592,68 @@ fn davlite_share_on_the_command_line() {
         .text(),
         card
     );
+}
+
+/// Two server nodes on one PostgreSQL database: a share made on one reaches the sharee on the
+/// other, a revoke there is refused by the very next request, and a sharee accepting over and
+/// over on one node while the owner shares and revokes on the other never ends up holding a
+/// share the owner revoked last (the answer is written only if the grant is still the one
+/// read, in the same transaction).
+#[test]
+fn sharing_across_two_postgresql_nodes() {
+    let db = crate::postgres::database();
+    let a = users_on(TestServer::builder().store(db.clone()));
+    let b = TestServer::builder()
+        .store(db)
+        .credentials(a.user(), a.password())
+        .start();
+    signed_in(&b);
+    assert_eq!(req(&a, "alice", "MKCALENDAR", WORK).send().status, 201);
+    assert_eq!(
+        put(&a, "alice", &format!("{WORK}e1.ics"), &event("e1", "Plan")).status,
+        201
+    );
+    let set = "<CS:set><D:href>mailto:bob@example.com</D:href><CS:read/></CS:set>";
+    let unset = "<CS:remove><D:href>mailto:bob@example.com</D:href></CS:remove>";
+    assert_eq!(share(&a, WORK, set).status, 200);
+    let bob_get = |node: &TestServer| {
+        req(node, "bob", "GET", &format!("{BOB_WORK}e1.ics"))
+            .send()
+            .status
+    };
+    assert_eq!(bob_get(&b), 200);
+    assert_eq!(share(&a, WORK, unset).status, 200);
+    assert_eq!(bob_get(&b), 403);
+
+    let accept = |node: &TestServer| {
+        req(node, "bob", "POST", "/dav/calendars/bob/")
+            .header("Content-Type", "application/xml")
+            .body(format!(
+                r#"<CS:invite-reply {NS}><D:href>mailto:bob@example.com</D:href><CS:invite-accepted/><CS:hosturl><D:href>{WORK}</D:href></CS:hosturl><CS:in-reply-to>x</CS:in-reply-to></CS:invite-reply>"#
+            ))
+            .send()
+            .status
+    };
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..20 {
+                assert_eq!(share(&a, WORK, set).status, 200);
+                assert_eq!(share(&a, WORK, unset).status, 200);
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                let status = accept(&b);
+                assert!(matches!(status, 200 | 403 | 503), "{status}");
+            }
+        });
+    });
+    // The owner's last word was a revoke: no node lets bob in, and his home lists nothing.
+    assert_eq!(bob_get(&a), 403);
+    assert_eq!(bob_get(&b), 403);
+    assert_eq!(accept(&b), 403);
+    let home = propfind(&b, "bob", "/dav/calendars/bob/", "1", "<D:resourcetype/>").text();
+    assert!(!home.contains(BOB_WORK), "{home}");
 }
