@@ -509,6 +509,9 @@ fn a_shared_calendar_reaches_the_sharee_with_exactly_the_granted_rights() {
     assert_eq!(r.status, 200, "{}", r.text());
     let (t, before_delete) = home_sync(&server, "");
     assert!(entry(&t, BOB_WORK).is_some(), "{t}");
+    // The name bob gave it went with the revoked share.
+    let bob_view = propfind(&server, "bob", BOB_WORK, "0", "<D:displayname/>").text();
+    assert!(!bob_view.contains("plans"), "{bob_view}");
     assert_eq!(req(&server, "alice", "DELETE", WORK).send().status, 204);
     let (t, _) = home_sync(&server, &before_delete);
     let e = entry(&t, BOB_WORK).unwrap_or_else(|| panic!("deletion not reported: {t}"));

@@ -431,12 +431,27 @@ pub fn update(store: &Store, coll_path: &str, set: Vec<Grant>, remove: &[String]
         crate::provision::provision_user(store, &g.sharee).map_err(DavError::internal)?;
     }
     let mut ops = Vec::new();
+    let reader = store.read().map_err(DavError::internal)?;
     for sharee in remove {
         // Not held: nothing to write (and the sharee may have no home at all).
         if grant(&coll, sharee).is_some() {
-            ops.extend(grant_ops(&coll.path, sharee, None, false, Vec::new()));
+            let mut pair = grant_ops(&coll.path, sharee, None, false, Vec::new());
+            // The sharee's own name and colour for it go with the share.
+            if let (WriteOp::CollectionProps { props, .. }, Ok(Some(home))) =
+                (&mut pair[1], reader.collection(&home_of(&coll.path, sharee)))
+            {
+                let prefix = personal_key(&coll.path, "");
+                props.extend(
+                    home.props
+                        .range(prefix.clone()..)
+                        .take_while(|(k, _)| k.starts_with(&prefix))
+                        .map(|(k, _)| (k.clone(), None)),
+                );
+            }
+            ops.extend(pair);
         }
     }
+    drop(reader);
     for g in set {
         let encoded = g.encode(&coll.path);
         let bound = g.status == Status::Accepted;
