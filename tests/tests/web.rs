@@ -447,6 +447,10 @@ fn screenshots_of_sign_in_list_and_admin_at_desktop_and_phone_size() {
 
 /// Signs in over plain HTTP; returns the session cookie and the page's CSRF token.
 fn http_sign_in(server: &TestServer) -> (String, String) {
+    http_sign_in_as(server, server.user(), server.password())
+}
+
+fn http_sign_in_as(server: &TestServer, user: &str, password: &str) -> (String, String) {
     let page = server
         .anonymous("GET", "/")
         .header("Accept", "text/html")
@@ -457,11 +461,7 @@ fn http_sign_in(server: &TestServer) -> (String, String) {
         .anonymous("POST", "/_web/login")
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Cookie", &login_cookie)
-        .body(format!(
-            "csrf={token}&user={}&password={}",
-            server.user(),
-            server.password()
-        ))
+        .body(format!("csrf={token}&user={user}&password={password}"))
         .send();
     assert_eq!(resp.status, 303, "{}", resp.text());
     let session = cookie_pair(&resp, "davlite_session");
@@ -880,4 +880,106 @@ fn admin_flag_is_set_and_cleared_from_the_command_line() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(users().matches("admin = true").count(), 1, "{}", users());
+}
+
+/// A calendar another user shares appears on the sharee's page under the name their apps see,
+/// marked with its owner and read-only, without an import form; it downloads, and "Leave"
+/// ends the share while the owner's data stays.
+#[test]
+fn shared_calendars_are_listed_downloaded_and_left() {
+    let server = TestServer::start();
+    let out = server.davlite(&["user", "add", "bob", "--password", "bob-pw"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server
+        .anonymous("PROPFIND", "/dav/calendars/bob/")
+        .basic_auth("bob", "bob-pw")
+        .header("Depth", "0")
+        .send()
+        .status
+        == 401
+    {
+        assert!(std::time::Instant::now() < deadline, "bob cannot sign in");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let owner = server.user().to_string();
+    let team = format!("/dav/calendars/{owner}/team/");
+    assert_eq!(server.request("MKCALENDAR", &team).send().status, 201);
+    let ev = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:w1\r\n\
+              DTSTAMP:20260101T000000Z\r\nDTSTART:20260301T100000Z\r\nSUMMARY:Standup\r\n\
+              END:VEVENT\r\nEND:VCALENDAR\r\n";
+    let put = server
+        .request("PUT", &format!("{team}w1.ics"))
+        .header("Content-Type", "text/calendar")
+        .body(ev.as_bytes().to_vec())
+        .send();
+    assert_eq!(put.status, 201);
+    let share = server
+        .request("POST", &team)
+        .header("Content-Type", "application/xml")
+        .body(
+            "<CS:share xmlns:D=\"DAV:\" xmlns:CS=\"http://calendarserver.org/ns/\"><CS:set>\
+             <D:href>/dav/principals/bob/</D:href><CS:read/></CS:set></CS:share>"
+                .as_bytes()
+                .to_vec(),
+        )
+        .send();
+    assert_eq!(share.status, 200, "{}", share.text());
+
+    let (session, token) = http_sign_in_as(&server, "bob", "bob-pw");
+    let page = |s: &str| server.anonymous("GET", s).header("Cookie", &session).send();
+    let home = page("/_web/").text();
+    let name = format!("team~{owner}");
+    let at = home
+        .find(&format!("data-name=\"{name}\""))
+        .unwrap_or_else(|| panic!("shared calendar not listed: {home}"));
+    let card = &home[at..at + home[at..].find("</article>").unwrap()];
+    assert!(
+        card.contains(&format!("shared by {owner}, read-only")),
+        "{card}"
+    );
+    assert!(
+        card.contains(&format!("/dav/calendars/bob/{name}/")),
+        "{card}"
+    );
+    assert!(!card.contains("action=\"/_web/import\""), "{card}");
+    assert!(card.contains("Leave…"), "{card}");
+    let export = page(&format!("/_web/export?kind=calendars&name={name}"));
+    assert_eq!(export.status, 200);
+    assert!(
+        export.text().contains("SUMMARY:Standup"),
+        "{}",
+        export.text()
+    );
+    // Another user's collection by a forged name is not there.
+    assert_eq!(
+        page(&format!("/_web/export?kind=calendars&name=default~{owner}")).status,
+        404
+    );
+    assert!(
+        page(&format!("/_web/delete?kind=calendars&name={name}"))
+            .text()
+            .contains("Leave")
+    );
+    let left = web_post(
+        &server,
+        &session,
+        "/_web/delete",
+        format!("csrf={token}&kind=calendars&name={name}&confirm=yes"),
+    );
+    assert_eq!(left.status, 303);
+    let home = page("/_web/").text();
+    assert!(home.contains(&format!("Left {name}.")), "{home}");
+    assert!(!home.contains(&format!("data-name=\"{name}\"")), "{home}");
+    assert_eq!(
+        server
+            .request("GET", &format!("{team}w1.ics"))
+            .send()
+            .status,
+        200
+    );
 }

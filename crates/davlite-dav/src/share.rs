@@ -437,9 +437,10 @@ pub fn update(store: &Store, coll_path: &str, set: Vec<Grant>, remove: &[String]
         if grant(&coll, sharee).is_some() {
             let mut pair = grant_ops(&coll.path, sharee, None, false, Vec::new());
             // The sharee's own name and colour for it go with the share.
-            if let (WriteOp::CollectionProps { props, .. }, Ok(Some(home))) =
-                (&mut pair[1], reader.collection(&home_of(&coll.path, sharee)))
-            {
+            if let (WriteOp::CollectionProps { props, .. }, Ok(Some(home))) = (
+                &mut pair[1],
+                reader.collection(&home_of(&coll.path, sharee)),
+            ) {
                 let prefix = personal_key(&coll.path, "");
                 props.extend(
                     home.props

@@ -122,6 +122,10 @@ pub struct Collection {
     pub url: String,
     /// Inline SVG of the URL as a QR code.
     pub qr: String,
+    /// Another user's collection shared with this one: its owner, and whether it may be
+    /// written (the page then offers leaving it instead of deleting it).
+    pub shared_by: Option<String>,
+    pub writable: bool,
 }
 
 /// One row of the admin's user table.
@@ -557,12 +561,18 @@ fn list_collections(
     origin: &Origin,
     only: Option<(Kind, &str)>,
 ) -> Result<Vec<Collection>, String> {
+    use davlite_dav::share;
     let reader = state.dav.store().read().map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for kind in [Kind::Calendar, Kind::AddressBook] {
         let home = format!("{}/{user}", kind.tree());
-        for c in reader.children(&home).map_err(|e| e.to_string())? {
-            let name = c.path.rsplit('/').next().unwrap_or_default().to_string();
+        let mut colls = reader.children(&home).map_err(|e| e.to_string())?;
+        // Collections others share with the user, under the names their apps see them by.
+        if let Some(h) = reader.collection(&home).map_err(|e| e.to_string())? {
+            colls.extend(share::shared_in(&reader, &h));
+        }
+        for c in colls {
+            let name = share::name_in_home(user, &c);
             if only.is_some_and(|(k, n)| k != kind || n != name) {
                 continue;
             }
@@ -571,12 +581,16 @@ fn list_collections(
                 objects += 1;
                 bytes += meta.size;
             }
-            let displayname = prop_text(&c.props, &QName::dav("displayname"))
+            let props = share::props_seen_by(&reader, user, &c);
+            let displayname = prop_text(&props, &QName::dav("displayname"))
                 .filter(|d| !d.trim().is_empty())
                 .unwrap_or_else(|| name.clone());
-            let color = prop_text(&c.props, &QName::apple_ical("calendar-color"))
+            let color = prop_text(&props, &QName::apple_ical("calendar-color"))
                 .and_then(|c| valid_color(&c));
             let url = origin.collection_url(state, kind, user, &name);
+            let shared_by = (c.owner != user).then(|| c.owner.clone());
+            let writable =
+                shared_by.is_none() || share::access(&c, user) == Some(share::Access::ReadWrite);
             out.push(Collection {
                 kind,
                 qr: qr::svg(&url),
@@ -586,6 +600,8 @@ fn list_collections(
                 objects,
                 bytes,
                 url,
+                shared_by,
+                writable,
             });
         }
     }
@@ -658,14 +674,18 @@ async fn export(
     kind: Kind,
     name: &str,
 ) -> Response<ResponseBody> {
-    let path = format!("{}/{user}/{name}", kind.tree());
+    // A collection shared with the user is named `name~owner` in their home: read the owner's,
+    // if the user still holds the share.
+    let segs = vec![kind.tree().to_string(), user.to_string(), name.to_string()];
+    let path = davlite_dav::share::to_store(user, segs).join("/");
+    let user = user.to_string();
     let result = blocking(state, move |s| -> Result<Option<Vec<u8>>, String> {
         let reader = s.dav.store().read().map_err(|e| e.to_string())?;
-        if reader
+        let readable = reader
             .collection(&path)
             .map_err(|e| e.to_string())?
-            .is_none()
-        {
+            .is_some_and(|c| c.owner == user || davlite_dav::share::access(&c, &user).is_some());
+        if !readable {
             return Ok(None);
         }
         let mut out = Vec::new();
@@ -932,8 +952,15 @@ async fn post(
                 ));
             }
             let (status, text) = dav(state, &cur.user, "DELETE", kind, &name, String::new()).await;
+            // `name~owner` is always another user's collection shared with this one (DAV
+            // translates such a name to the owner's path): its DELETE leaves the share.
+            let verb = if name.contains('~') {
+                "Left"
+            } else {
+                "Deleted"
+            };
             if status.is_success() {
-                flash(true, format!("Deleted {name}."));
+                flash(true, format!("{verb} {name}."));
             } else {
                 flash(
                     false,

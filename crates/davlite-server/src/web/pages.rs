@@ -139,7 +139,7 @@ fn collection_card(c: &Collection, csrf: &str) -> String {
     format!(
         "<article class=\"card coll\" data-name=\"{hname}\">\
          <h3>{sw}<span class=\"dn\">{dn}</span></h3>\
-         <p class=\"meta\">{objects} {what} · {size}</p>\
+         <p class=\"meta\">{objects} {what} · {size}{shared}</p>\
          <label for=\"url-{hid}\">URL for your apps</label>\
          <div class=\"url\"><input id=\"url-{hid}\" class=\"copy-src\" readonly value=\"{url}\">\
          <button type=\"button\" class=\"copy\" data-copy=\"url-{hid}\">Copy</button></div>\
@@ -151,15 +151,38 @@ fn collection_card(c: &Collection, csrf: &str) -> String {
          <label for=\"color-{hid}\">Colour</label>\
          <input id=\"color-{hid}\" name=\"color\" type=\"color\" value=\"{color}\">\
          <button type=\"submit\">Save</button></form></details>\
-         <details><summary>Import a file</summary>\
-         <form method=\"post\" action=\"{PREFIX}import\" enctype=\"multipart/form-data\" class=\"import\">{hidden}\
-         <label for=\"file-{hid}\">{accept_name} file</label>\
-         <input id=\"file-{hid}\" name=\"file\" type=\"file\" accept=\"{accept}\" required>\
-         <progress max=\"100\" value=\"0\" hidden></progress>\
-         <button type=\"submit\">Import</button></form></details>\
+         {import}\
          <p class=\"actions\"><a class=\"button\" href=\"{PREFIX}export?{q}\" download>Download {ext}</a> \
-         <a class=\"button danger\" href=\"{PREFIX}delete?{q}\">Delete…</a></p></article>",
+         <a class=\"button danger\" href=\"{PREFIX}delete?{q}\">{delete}…</a></p></article>",
         hname = esc(&c.name),
+        shared = match &c.shared_by {
+            Some(owner) if c.writable => format!(" · shared by {}", esc(owner)),
+            Some(owner) => format!(" · shared by {}, read-only", esc(owner)),
+            None => String::new(),
+        },
+        // Importing writes into the collection: not offered on a read-only share.
+        import = if c.writable {
+            format!(
+                "<details><summary>Import a file</summary>\
+                 <form method=\"post\" action=\"{PREFIX}import\" enctype=\"multipart/form-data\" class=\"import\">{hidden}\
+                 <label for=\"file-{hid}\">{accept_name} file</label>\
+                 <input id=\"file-{hid}\" name=\"file\" type=\"file\" accept=\"{accept}\" required>\
+                 <progress max=\"100\" value=\"0\" hidden></progress>\
+                 <button type=\"submit\">Import</button></form></details>",
+                accept_name = match c.kind {
+                    Kind::Calendar => "iCalendar (.ics)",
+                    Kind::AddressBook => "vCard (.vcf)",
+                },
+            )
+        } else {
+            String::new()
+        },
+        // For a shared collection, "delete" is leaving the share: the owner's data stays.
+        delete = if c.shared_by.is_some() {
+            "Leave"
+        } else {
+            "Delete"
+        },
         sw = swatch(c.color.as_deref()),
         dn = esc(&c.displayname),
         objects = c.objects,
@@ -173,10 +196,6 @@ fn collection_card(c: &Collection, csrf: &str) -> String {
         url = esc(&c.url),
         qr = c.qr,
         color = esc(c.color.as_deref().unwrap_or("#3a87ad")),
-        accept_name = match c.kind {
-            Kind::Calendar => "iCalendar (.ics)",
-            Kind::AddressBook => "vCard (.vcf)",
-        },
         ext = match c.kind {
             Kind::Calendar => ".ics",
             Kind::AddressBook => ".vcf",
@@ -232,6 +251,25 @@ pub fn home(
 }
 
 pub fn confirm_delete(viewer: &Viewer, c: &Collection) -> String {
+    if let Some(owner) = &c.shared_by {
+        let body = format!(
+            "<section class=\"card narrow\"><h1>Leave “{dn}”?</h1>\
+             <p>{owner} shares <strong>{dn}</strong> with you. Leaving removes it from your \
+             list and your apps; {owner}'s data stays, and {owner} can share it again.</p>\
+             <form method=\"post\" action=\"{PREFIX}delete\">{csrf}\
+             <input type=\"hidden\" name=\"kind\" value=\"{kind}\">\
+             <input type=\"hidden\" name=\"name\" value=\"{name}\">\
+             <input type=\"hidden\" name=\"confirm\" value=\"yes\">\
+             <button type=\"submit\" class=\"danger\">Leave {dn}</button> \
+             <a class=\"button\" href=\"{PREFIX}\">Cancel</a></form></section>",
+            dn = esc(&c.displayname),
+            owner = esc(owner),
+            csrf = csrf_field(viewer.csrf),
+            kind = c.kind.tree(),
+            name = esc(&c.name),
+        );
+        return layout("Leave", Some(viewer), None, &body);
+    }
     let body = format!(
         "<section class=\"card narrow\"><h1>Delete “{dn}”?</h1>\
          <p>This deletes the {what} <strong>{dn}</strong> with its {n} {items} ({size}) from the \
