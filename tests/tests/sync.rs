@@ -384,6 +384,84 @@ fn sync_both_ways_then_a_second_run_writes_nothing() {
     assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
 }
 
+/// A collection's name and colour travel both ways: set on the server they arrive here, changed
+/// here they reach the server, changed there they come back, and a run with nothing changed
+/// writes neither side.
+#[test]
+fn sync_collection_names_and_colours_travel_both_ways() {
+    let (_server, remote, coll) = davlite_remote();
+    let proppatch = |body: &str| {
+        let r = remote
+            .req("PROPPATCH", &coll)
+            .header("Content-Type", "application/xml")
+            .body(format!(
+                r#"<D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:set><D:prop>{body}</D:prop></D:set></D:propertyupdate>"#
+            ))
+            .send();
+        assert_eq!(r.status, 207, "{}", r.text());
+    };
+    let remote_props = || {
+        remote
+            .req("PROPFIND", &coll)
+            .header("Depth", "0")
+            .body(
+                r#"<D:propfind xmlns:D="DAV:" xmlns:A="http://apple.com/ns/ical/"><D:prop><D:displayname/><A:calendar-color/></D:prop></D:propfind>"#,
+            )
+            .send()
+            .text()
+    };
+    proppatch("<D:displayname>Work</D:displayname><A:calendar-color>#112233FF</A:calendar-color>");
+    let local = Local::new(&remote.user);
+    let lcoll = local.cal("default");
+    let local_prop = |clark: &str| {
+        let c = local.store().collection(&lcoll).unwrap().unwrap();
+        c.props
+            .get(clark)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default()
+    };
+    local.sync(&remote.url("/"), &remote.password, &[]);
+    assert!(local_prop("{DAV:}displayname").contains(">Work<"));
+    assert!(local_prop("{http://apple.com/ns/ical/}calendar-color").contains("#112233FF"));
+
+    // Renamed here: the server gets the new name, the colour stays.
+    local
+        .store()
+        .update_collection(
+            &lcoll,
+            vec![(
+                "{DAV:}displayname".into(),
+                Some(br#"<D:displayname xmlns:D="DAV:">Work (laptop)</D:displayname>"#.to_vec()),
+            )],
+            None,
+        )
+        .unwrap();
+    let s = local.sync(&remote.url("/"), &remote.password, &[]);
+    assert_eq!(s["errors"].as_array().map(Vec::len), Some(0), "{s}");
+    let t = remote_props();
+    assert!(
+        t.contains("Work (laptop)") && t.contains("#112233FF"),
+        "{t}"
+    );
+    assert!(local_prop("{DAV:}displayname").contains("Work (laptop)"));
+
+    // Renamed there: it comes back.
+    proppatch("<D:displayname>Office</D:displayname>");
+    local.sync(&remote.url("/"), &remote.password, &[]);
+    assert!(local_prop("{DAV:}displayname").contains(">Office<"));
+    assert!(remote_props().contains("Office"));
+
+    // Nothing changed: neither side is written.
+    let token = remote.sync_token(&coll);
+    let before = local.store().collection(&lcoll).unwrap().unwrap().props;
+    assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
+    assert_eq!(remote.sync_token(&coll), token);
+    assert_eq!(
+        local.store().collection(&lcoll).unwrap().unwrap().props,
+        before
+    );
+}
+
 // ----- a rewriting reverse proxy -----
 
 /// What the proxy does to traffic.
@@ -395,8 +473,8 @@ struct Rules {
     rewrite_puts: bool,
     /// Leave out of listings (PROPFIND and REPORT answers) every `<response>` containing this.
     hide: Mutex<Option<String>>,
-    /// Cut the answers of these requests (a method, or `multiget`) halfway through the body,
-    /// after the server has acted on them: a connection dropped mid-answer.
+    /// Cut the answers of these requests (a method, or `multiget`) halfway through (headers
+    /// and body), after the server has acted on them: a connection dropped mid-answer.
     cut: Mutex<Vec<String>>,
 }
 
@@ -519,11 +597,16 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
             h.push_str(&format!("{k}: {v}\r\n"));
         }
         h.push_str(&format!("Content-Length: {}\r\n\r\n", rbody.len()));
-        out.write_all(h.as_bytes())?;
         if cut {
-            out.write_all(&rbody[..rbody.len() / 2])?;
+            // Half of the whole answer, headers included: an answer with an empty body (a PUT's
+            // 201) is cut too, instead of arriving whole before the close (which a client may
+            // or may not notice, depending on whether it reuses the connection).
+            let mut whole = h.into_bytes();
+            whole.extend_from_slice(&rbody);
+            out.write_all(&whole[..whole.len() / 2])?;
             return Ok(());
         }
+        out.write_all(h.as_bytes())?;
         out.write_all(&rbody)?;
     }
 }

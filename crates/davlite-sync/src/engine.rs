@@ -147,8 +147,8 @@ impl<'a> CollectionSync<'a> {
         }
     }
 
-    /// Creates the local collection when missing and brings its display properties in line
-    /// with the server's.
+    /// Creates the local collection when missing and syncs its display properties both ways
+    /// (see `crate::collection_props`).
     fn ensure_local(&mut self) -> Result<CollectionState, SyncError> {
         let parent = self.local.rsplit_once('/').map(|(p, _)| p.to_string());
         if let Some(parent) = parent {
@@ -188,43 +188,6 @@ impl<'a> CollectionSync<'a> {
         };
         let state = CollectionState::read(&coll.props);
         let mut props = Vec::new();
-        let wanted = [
-            (
-                davlite_proto::QName::dav("displayname"),
-                &self.remote.displayname,
-            ),
-            (
-                davlite_proto::QName::new(
-                    davlite_proto::Namespace::new(xml::APPLE),
-                    "calendar-color",
-                ),
-                &self.remote.color,
-            ),
-            (
-                match self.remote.kind {
-                    RemoteKind::Calendar => davlite_proto::QName::new(
-                        davlite_proto::Namespace::new(CALDAV),
-                        "calendar-description",
-                    ),
-                    RemoteKind::AddressBook => davlite_proto::QName::new(
-                        davlite_proto::Namespace::new(CARDDAV),
-                        "addressbook-description",
-                    ),
-                },
-                &self.remote.description,
-            ),
-        ];
-        for (name, value) in wanted {
-            let clark = name.to_clark();
-            let want = value.as_ref().map(|v| {
-                davlite_proto::PropValue::from_text(v.as_str())
-                    .to_xml(&name)
-                    .into_bytes()
-            });
-            if coll.props.get(&clark) != want.as_ref() {
-                props.push((clark, want));
-            }
-        }
         if state.remote.as_deref() != Some(self.remote.path.as_str()) {
             props.push(CollectionState::remote_prop(&self.remote.path));
             if state.remote.is_some() {
@@ -242,6 +205,10 @@ impl<'a> CollectionSync<'a> {
                 }],
             )?;
         }
+        // Another remote collection than last time: what was agreed with that one means
+        // nothing here either.
+        let fresh = state.remote.as_deref() != Some(self.remote.path.as_str());
+        self.sync_collection_props(&coll.props, fresh)?;
         let coll = self
             .store
             .collection(&self.local)?

@@ -44,6 +44,7 @@
 //! ```
 
 mod batch;
+mod collection_props;
 mod conflict;
 mod discover;
 mod engine;
