@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -476,6 +476,8 @@ struct Rules {
     /// Cut the answers of these requests (a method, or `multiget`) halfway through (headers
     /// and body), after the server has acted on them: a connection dropped mid-answer.
     cut: Mutex<Vec<String>>,
+    /// Answer this many of the next PUTs 503 with `Retry-After: 1`, without passing them on.
+    busy_puts: AtomicUsize,
 }
 
 fn start_proxy(upstream: SocketAddr, rules: Arc<Rules>) -> (SocketAddr, Arc<AtomicBool>) {
@@ -528,6 +530,17 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
         }
         let mut body = vec![0; len];
         reader.read_exact(&mut body)?;
+        if method == "PUT"
+            && rules
+                .busy_puts
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            out.write_all(
+                b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n",
+            )?;
+            continue;
+        }
         if let Some((from, to)) = &rules.prefix {
             if let Some(rest) = path.strip_prefix(from.as_str()) {
                 path = format!("{to}{rest}");
@@ -986,6 +999,36 @@ fn sync_survives_connections_dropped_mid_answer() {
     assert_same(&local, &local.cal("default"), &remote, &coll);
     assert_eq!(local.items(&local.cal("default")).len(), 10);
     assert_no_writes(&local.sync(&url, &remote.password, &[]));
+}
+
+/// A server that answers 503 with `Retry-After` is waited for and asked again: the run ends
+/// with everything pushed and no error.
+#[test]
+fn sync_waits_out_a_busy_server() {
+    let (server, remote, coll) = davlite_remote();
+    let rules = Arc::new(Rules::default());
+    let (proxy, _stop) = start_proxy(server.addr, rules.clone());
+    let url = format!("http://{proxy}/");
+    let local = Local::new(&remote.user);
+    local.sync(&url, &remote.password, &[]);
+    for i in 0..3 {
+        local.put(
+            &local.cal("default"),
+            &format!("b{i}.ics"),
+            &event(&format!("b{i}"), "busy"),
+        );
+    }
+    rules.busy_puts.store(2, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let s = local.sync(&url, &remote.password, &[]);
+    assert_eq!(s["pushed"], 3, "{s}");
+    assert_eq!(s["errors"].as_array().map(Vec::len), Some(0), "{s}");
+    assert_eq!(rules.busy_puts.load(Ordering::SeqCst), 0);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "Retry-After not waited for"
+    );
+    assert_same(&local, &local.cal("default"), &remote, &coll);
 }
 
 // ----- TLS -----

@@ -117,7 +117,10 @@ impl Http {
     }
 
     /// Sends one request to `wire_path` (already percent-encoded). Idempotent methods are
-    /// retried once when the connection fails (a connection dropped mid-answer).
+    /// retried when the connection fails (a connection dropped mid-answer). Every method is
+    /// retried after a 503 or 429, which say the request was not acted on: after the server's
+    /// `Retry-After` in seconds (at most [`MAX_RETRY_WAIT`]), or a short backoff when it gives
+    /// none or an HTTP date; the last answer is returned when the attempts run out.
     pub fn send(
         &mut self,
         method: &str,
@@ -135,6 +138,10 @@ impl Http {
                     continue;
                 }
                 Ok(r) if r.status == 401 => return Err(SyncError::Unauthorized),
+                Ok(r) if matches!(r.status, 429 | 503) && attempt < BUSY_ATTEMPTS => {
+                    std::thread::sleep(retry_wait(&r, attempt));
+                    continue;
+                }
                 other => return other,
             }
         }
@@ -309,4 +316,18 @@ mod tests {
         assert_eq!(super::base64(b"fooba"), "Zm9vYmE=");
         assert_eq!(super::base64(b"foob"), "Zm9vYg==");
     }
+}
+
+/// Attempts of one request answered 503 / 429.
+const BUSY_ATTEMPTS: u64 = 4;
+/// The longest `Retry-After` honoured; a server asking for more gets this much.
+pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+/// How long to wait before attempt `attempt + 1` of a request answered `r` (503 / 429).
+fn retry_wait(r: &Response, attempt: u64) -> Duration {
+    r.header("retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_millis(500 * attempt))
+        .min(MAX_RETRY_WAIT)
 }
