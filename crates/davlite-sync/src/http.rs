@@ -308,16 +308,6 @@ fn base64(input: &[u8]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
-        assert_eq!(super::base64(b"fooba"), "Zm9vYmE=");
-        assert_eq!(super::base64(b"foob"), "Zm9vYg==");
-    }
-}
-
 /// Attempts of one request answered 503 / 429.
 const BUSY_ATTEMPTS: u64 = 4;
 /// The longest `Retry-After` honoured; a server asking for more gets this much.
@@ -330,4 +320,14 @@ fn retry_wait(r: &Response, attempt: u64) -> Duration {
         .map(Duration::from_secs)
         .unwrap_or(Duration::from_millis(500 * attempt))
         .min(MAX_RETRY_WAIT)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(super::base64(b"fooba"), "Zm9vYmE=");
+        assert_eq!(super::base64(b"foob"), "Zm9vYg==");
+    }
 }
