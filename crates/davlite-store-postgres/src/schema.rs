@@ -115,6 +115,18 @@ CREATE TABLE documents (
     PRIMARY KEY (owner, name)
 );
 "#,
+    // 2: the dead properties a deleted object held, kept while the change log records the
+    // delete (`Snapshot::deleted_object_props`).
+    r#"
+CREATE TABLE tombstone_props (
+    owner text COLLATE "C" NOT NULL,
+    coll  bigint NOT NULL,
+    name  text COLLATE "C" NOT NULL,
+    prop  text COLLATE "C" NOT NULL,
+    value bytea NOT NULL,
+    PRIMARY KEY (owner, coll, name, prop)
+);
+"#,
 ];
 
 const BOOTSTRAP: &str = "BEGIN; \

@@ -441,6 +441,18 @@ impl Snapshot for PgSnapshot {
         })
     }
 
+    fn deleted_object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {
+        self.with_conn(|conn| {
+            let rows = conn.query(
+                "SELECT p.prop, p.value FROM collections c \
+                 JOIN tombstone_props p ON p.owner = c.owner AND p.coll = c.id \
+                 WHERE c.path = $1 AND p.name = $2",
+                &[&coll, &name],
+            )?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
     fn event_instances_overlap_in(
         &self,
         coll: &str,

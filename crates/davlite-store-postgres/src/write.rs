@@ -127,6 +127,7 @@ const PUT_WRITE: &str = "WITH s AS (UPDATE collection_state SET seq = seq + 1, m
        instance_count = EXCLUDED.instance_count, max_attendees = EXCLUDED.max_attendees, \
        earliest = EXCLUDED.earliest, latest = EXCLUDED.latest, \
        event_instances = EXCLUDED.event_instances, body = EXCLUDED.body), \
+     t AS (DELETE FROM tombstone_props WHERE owner = $1 AND coll = $2 AND name = $4), \
      u AS (INSERT INTO usage (owner, bytes) SELECT $1, greatest($19::bigint, 0) \
        WHERE $19::bigint <> 0 \
        ON CONFLICT (owner) DO UPDATE SET bytes = greatest(usage.bytes + $19::bigint, 0)) \
@@ -140,7 +141,11 @@ const DELETE_WRITE: &str = "WITH s AS (UPDATE collection_state SET seq = seq + 1
        SELECT $1, $2, $4::text, s.seq, true, false FROM s \
        ON CONFLICT (owner, coll, name) DO UPDATE \
        SET seq = EXCLUDED.seq, deleted = EXCLUDED.deleted, is_collection = EXCLUDED.is_collection), \
-     p AS (DELETE FROM object_props WHERE owner = $1 AND coll = $2 AND name = $4), \
+     p AS (DELETE FROM object_props WHERE owner = $1 AND coll = $2 AND name = $4 \
+       RETURNING prop, value), \
+     t AS (INSERT INTO tombstone_props (owner, coll, name, prop, value) \
+       SELECT $1, $2, $4, prop, value FROM p \
+       ON CONFLICT (owner, coll, name, prop) DO UPDATE SET value = EXCLUDED.value), \
      o AS (DELETE FROM objects WHERE owner = $1 AND coll = $2 AND name = $4), \
      u AS (UPDATE usage SET bytes = greatest(bytes - $5::bigint, 0) \
        WHERE owner = $1 AND $5::bigint <> 0) \
@@ -150,6 +155,7 @@ const DELETE_WRITE: &str = "WITH s AS (UPDATE collection_state SET seq = seq + 1
 const DROP_COLLECTION: &str = "WITH o AS (DELETE FROM objects WHERE owner = $1 AND coll = $2 \
                                  RETURNING size), \
      p AS (DELETE FROM object_props WHERE owner = $1 AND coll = $2), \
+     tp AS (DELETE FROM tombstone_props WHERE owner = $1 AND coll = $2), \
      ch AS (DELETE FROM changes WHERE owner = $1 AND coll = $2), \
      cp AS (DELETE FROM collection_props WHERE owner = $1 AND coll = $2), \
      st AS (DELETE FROM collection_state WHERE owner = $1 AND id = $2), \
@@ -362,6 +368,13 @@ impl<'c> WriteTx<'c> {
         deleted: bool,
         is_coll: bool,
     ) -> Result<u64> {
+        if !deleted && !is_coll {
+            // The name holds an object again: what its deleted predecessor held is forgotten.
+            self.conn.execute(
+                "DELETE FROM tombstone_props WHERE owner = $1 AND coll = $2 AND name = $3",
+                &[&owner, &id, &name],
+            )?;
+        }
         let row = self
             .conn
             .query_opt(LOG, &[&owner, &id, &self.now, &name, &deleted, &is_coll])?;
@@ -726,6 +739,13 @@ impl<'c> WriteTx<'c> {
         )?;
         if remove_source {
             self.log(&src_c.owner, src_c.id, from.1, true, false)?;
+            self.conn.execute(
+                "INSERT INTO tombstone_props (owner, coll, name, prop, value) \
+                 SELECT owner, coll, name, prop, value FROM object_props \
+                 WHERE owner = $1 AND coll = $2 AND name = $3 \
+                 ON CONFLICT (owner, coll, name, prop) DO UPDATE SET value = EXCLUDED.value",
+                &[&src_c.owner, &src_c.id, &from.1],
+            )?;
             self.remove_object(&src_c, from.1)?;
             self.add_usage(&src_c.owner, 0, src.size)?;
         }
@@ -972,7 +992,10 @@ impl<'c> WriteTx<'c> {
             .conn
             .query_one(
                 "WITH d AS (DELETE FROM changes WHERE owner = $1 AND coll = $2 AND deleted \
-                   AND seq > $3 AND seq <= $4 RETURNING 1) SELECT count(*) FROM d",
+                   AND seq > $3 AND seq <= $4 RETURNING name), \
+                 t AS (DELETE FROM tombstone_props WHERE owner = $1 AND coll = $2 \
+                   AND name IN (SELECT name FROM d)) \
+                 SELECT count(*) FROM d",
                 &[&l.c.owner, &l.c.id, &to_db(l.floor), &to_db(upto)],
             )?
             .get(0);

@@ -186,6 +186,12 @@ pub trait Snapshot: Send + Sync + 'static {
     }
     /// An object's dead properties; empty when it has none or does not exist.
     fn object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>>;
+    /// The dead properties object `name` held when it was deleted (or moved away), for as
+    /// long as the change log records that delete: until the name holds an object again, the
+    /// tombstone is pruned or the collection is deleted. Empty otherwise. What an application
+    /// kept about an object (a sync engine's remote ETag) is then still there when it learns
+    /// of the delete.
+    fn deleted_object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>>;
     /// Whether an indexed instance of event `name` overlaps `[start, end)`; `None` when its
     /// instances are not indexed, or depend on a floating zone that is not UTC
     /// (`floating_utc == false`), and only the body can tell.

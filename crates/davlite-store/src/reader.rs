@@ -139,6 +139,16 @@ impl Reader {
         self.snap.object_props(coll, name)
     }
 
+    /// The dead properties a deleted object held, while its tombstone lasts (see
+    /// [`crate::contract::Snapshot::deleted_object_props`]).
+    pub fn deleted_object_props(
+        &self,
+        coll: &str,
+        name: &str,
+    ) -> Result<BTreeMap<String, Vec<u8>>> {
+        self.snap.deleted_object_props(coll, name)
+    }
+
     /// Whether an instance of event object `name` overlaps `[start, end)` (exactly whether it
     /// matches `VCALENDAR > VEVENT > time-range(start, end)`), or `None` when the object's
     /// instances are not indexed and only its body can tell.

@@ -60,7 +60,10 @@ pub use objects::{
     preconditions_follow_rfc_9110, put_then_get_returns_the_exact_bytes_and_a_blake3_etag,
     uid_conflicts_name_the_holder,
 };
-pub use props::object_properties_live_and_die_with_the_object;
+pub use props::{
+    deleted_objects_keep_their_props_while_the_tombstone_lasts,
+    object_properties_live_and_die_with_the_object,
+};
 pub use quota::{
     collection_copy_counts_against_the_destination_owner,
     each_owner_has_their_own_limit_and_the_default_applies_to_the_rest,
@@ -119,6 +122,7 @@ macro_rules! conformance_tests {
             copy_and_move_objects_check_uid_and_preconditions
             // dead properties of objects
             object_properties_live_and_die_with_the_object
+            deleted_objects_keep_their_props_while_the_tombstone_lasts
             // reads
             scan_objects_in_name_order_and_resume_after
             with_object_borrows_the_checked_body

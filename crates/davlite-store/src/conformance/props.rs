@@ -99,3 +99,94 @@ pub fn object_properties_live_and_die_with_the_object(h: &dyn Harness) {
     ));
     assert_sound(&s);
 }
+
+/// A deleted (or moved-away) object's dead properties stay readable while the change log
+/// records its delete: gone once the name holds an object again, the tombstone is pruned or
+/// the collection is deleted.
+pub fn deleted_objects_keep_their_props_while_the_tombstone_lasts(h: &dyn Harness) {
+    let s = fixture(h);
+    let gone = |s: &Store, name: &str| -> Vec<(String, Vec<u8>)> {
+        s.read()
+            .unwrap()
+            .deleted_object_props(CAL, name)
+            .unwrap()
+            .into_iter()
+            .collect()
+    };
+    let state = vec![("{urn:x}state".to_string(), Some(b"etag-1".to_vec()))];
+    s.put(CAL, "a.ics", event("u1", "v1"), Precondition::None)
+        .unwrap();
+    s.update_object_props(CAL, "a.ics", state.clone(), Precondition::None)
+        .unwrap();
+    assert!(gone(&s, "a.ics").is_empty(), "not deleted yet");
+    s.delete(CAL, "a.ics", Precondition::None).unwrap();
+    assert_eq!(
+        gone(&s, "a.ics"),
+        vec![("{urn:x}state".to_string(), b"etag-1".to_vec())]
+    );
+    assert!(props(&s, CAL, "a.ics").is_empty());
+    // The name holds an object again: forgotten, and a delete without properties keeps none.
+    s.put(CAL, "a.ics", event("u1", "v2"), Precondition::None)
+        .unwrap();
+    assert!(gone(&s, "a.ics").is_empty());
+    s.delete(CAL, "a.ics", Precondition::None).unwrap();
+    assert!(gone(&s, "a.ics").is_empty());
+
+    // Moved away: the old name's tombstone keeps them, the new name carries them on.
+    s.put(CAL, "b.ics", event("u2", "v1"), Precondition::None)
+        .unwrap();
+    s.update_object_props(CAL, "b.ics", state.clone(), Precondition::None)
+        .unwrap();
+    s.move_object((CAL, "b.ics"), (CAL, "c.ics"), false, Precondition::None)
+        .unwrap();
+    assert_eq!(gone(&s, "b.ics").len(), 1);
+    assert_eq!(props(&s, CAL, "c.ics").len(), 1);
+    assert!(gone(&s, "c.ics").is_empty());
+
+    // In a batch: the delete and the recreate in one transaction leave nothing behind.
+    s.update_object_props(CAL, "c.ics", state.clone(), Precondition::None)
+        .unwrap();
+    s.apply(vec![
+        WriteOp::Delete {
+            coll: CAL.into(),
+            name: "c.ics".into(),
+            pre: Precondition::None,
+        },
+        WriteOp::Put {
+            coll: CAL.into(),
+            name: "c.ics".into(),
+            object: event("u2", "v2"),
+            pre: Precondition::IfNoneMatchAny,
+        },
+    ])
+    .unwrap();
+    assert!(gone(&s, "c.ics").is_empty());
+
+    // Pruning the tombstone forgets them.
+    s.update_object_props(CAL, "c.ics", state.clone(), Precondition::None)
+        .unwrap();
+    s.delete(CAL, "c.ics", Precondition::None).unwrap();
+    assert_eq!(gone(&s, "c.ics").len(), 1);
+    s.prune_tombstones(CAL, 0).unwrap();
+    assert!(gone(&s, "b.ics").is_empty() && gone(&s, "c.ics").is_empty());
+
+    // So does deleting the collection (a new one at the same path starts empty).
+    s.put(CAL, "d.ics", event("u4", "v1"), Precondition::None)
+        .unwrap();
+    s.update_object_props(CAL, "d.ics", state, Precondition::None)
+        .unwrap();
+    s.delete(CAL, "d.ics", Precondition::None).unwrap();
+    assert_eq!(gone(&s, "d.ics").len(), 1);
+    let kind = s.collection(CAL).unwrap().unwrap();
+    s.delete_collection(CAL).unwrap();
+    s.create_collection(
+        CAL,
+        NewCollection {
+            owner: kind.owner,
+            kind: kind.kind,
+            ..NewCollection::default()
+        },
+    )
+    .unwrap();
+    assert!(gone(&s, "d.ics").is_empty());
+}

@@ -139,6 +139,8 @@ impl Tx<'_> {
             self.change_names.retain_in(all.clone(), |_, _| false)?;
             self.props.retain_in(all.clone(), |_, _| false)?;
             self.children.retain_in(all, |_, _| false)?;
+            self.tomb_props
+                .retain_in((cid, "", "")..(cid + 1, "", ""), |_, _| false)?;
             self.changes
                 .retain_in((cid, 0)..=(cid, u64::MAX), |_, _| false)?;
             self.paths.remove(crec.path.as_str())?;
@@ -197,6 +199,7 @@ impl Tx<'_> {
         for (seq, name) in &dead {
             self.changes.remove((id, *seq))?;
             self.change_names.remove((id, name.as_str()))?;
+            self.drop_tombstone_props(id, name)?;
         }
         st.floor = upto;
         self.put_state(id, Some(st));

@@ -188,6 +188,9 @@ impl Snapshot for RedbReader {
     fn object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {
         RedbReader::object_props(self, coll, name)
     }
+    fn deleted_object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {
+        RedbReader::deleted_object_props(self, coll, name)
+    }
     fn event_instances_overlap_in(
         &self,
         coll: &str,

@@ -39,6 +39,21 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Keeps the dead properties of object `name`, about to be deleted, with its tombstone.
+    pub(crate) fn keep_props_of_deleted(&mut self, id: u64, name: &str) -> Result<()> {
+        for (k, v) in self.object_props(id, name)? {
+            self.tomb_props
+                .insert((id, name, k.as_str()), v.as_slice())?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn drop_tombstone_props(&mut self, id: u64, name: &str) -> Result<()> {
+        self.tomb_props
+            .retain_in((id, name, "")..(id, name, END), |_, _| false)?;
+        Ok(())
+    }
+
     pub(crate) fn drop_object_props(&mut self, id: u64, name: &str) -> Result<()> {
         self.obj_props
             .retain_in((id, name, "")..(id, name, END), |_, _| false)?;
@@ -69,6 +84,27 @@ impl Tx<'_> {
 }
 
 impl RedbReader {
+    /// The dead properties object `name` held when it was deleted, while its tombstone lasts.
+    pub fn deleted_object_props(
+        &self,
+        coll: &str,
+        name: &str,
+    ) -> Result<BTreeMap<String, Vec<u8>>> {
+        let mut out = BTreeMap::new();
+        let Some(id) = self.id_of(coll)? else {
+            return Ok(out);
+        };
+        for row in self
+            .snap()
+            .tomb_props
+            .range((id, name, "")..(id, name, END))?
+        {
+            let (k, v) = row?;
+            out.insert(k.value().2.to_owned(), v.value().to_vec());
+        }
+        Ok(out)
+    }
+
     /// The dead properties of an object (Clark name -> stored value); empty when it has none
     /// or does not exist.
     pub fn object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {

@@ -167,6 +167,7 @@ impl Tx<'_> {
         let old = self.obj(id, name)?.ok_or(StoreError::NotFound)?;
         check_precondition(pre, Some(old.etag))?;
         self.log(id, name, ChangeKind::Delete, false)?;
+        self.keep_props_of_deleted(id, name)?;
         self.remove_object(id, name, &old)?;
         self.add_usage(&crec.owner, 0, old.size)?;
         Ok(())
@@ -223,6 +224,7 @@ impl Tx<'_> {
         self.load_event_instances(src_id, from.1, &mut events)?;
         if remove_source {
             self.log(src_id, from.1, ChangeKind::Delete, false)?;
+            self.keep_props_of_deleted(src_id, from.1)?;
             self.remove_object(src_id, from.1, &src)?;
             self.add_usage(&src_coll.owner, 0, src.size)?;
         }

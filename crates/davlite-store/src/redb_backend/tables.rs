@@ -20,6 +20,11 @@ pub(crate) const PROPS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::n
 /// set properties on any resource, not only on collections).
 pub(crate) const OBJ_PROPS: TableDefinition<(u64, &str, &str), &[u8]> =
     TableDefinition::new("object_props");
+/// (collection id, object name, Clark name) -> a dead property the object held when it was
+/// deleted, kept as long as the change log records that delete (see
+/// `Snapshot::deleted_object_props`).
+pub(crate) const TOMB_PROPS: TableDefinition<(u64, &str, &str), &[u8]> =
+    TableDefinition::new("tombstone_props");
 /// (collection id, name) -> [`ObjRec`].
 pub(crate) const OBJECTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("objects");
 /// (collection id, name) -> body bytes; apart from OBJECTS so listings never touch bodies.

@@ -24,6 +24,7 @@ pub(crate) struct Tx<'t> {
     pub objects: Table<'t, (u64, &'static str), &'static [u8]>,
     pub bodies: Table<'t, (u64, &'static str), &'static [u8]>,
     pub obj_props: Table<'t, (u64, &'static str, &'static str), &'static [u8]>,
+    pub tomb_props: Table<'t, (u64, &'static str, &'static str), &'static [u8]>,
     pub uids: Table<'t, (u64, &'static str), &'static str>,
     pub spans: Table<'t, (u64, u8, i64, &'static str), i64>,
     pub instances: Table<'t, (u64, &'static str), &'static [u8]>,
@@ -56,6 +57,7 @@ impl<'t> Tx<'t> {
             objects: txn.open_table(OBJECTS)?,
             bodies: txn.open_table(BODIES)?,
             obj_props: txn.open_table(OBJ_PROPS)?,
+            tomb_props: txn.open_table(TOMB_PROPS)?,
             uids: txn.open_table(UIDS)?,
             spans: txn.open_table(SPANS)?,
             instances: txn.open_table(INSTANCES)?,
@@ -186,6 +188,10 @@ impl<'t> Tx<'t> {
         if let Some(old) = self.change_names.insert((id, name), seq)? {
             let old = old.value();
             self.changes.remove((id, old))?;
+        }
+        if kind == ChangeKind::Upsert && !is_collection {
+            // The name holds an object again: what its deleted predecessor held is forgotten.
+            self.drop_tombstone_props(id, name)?;
         }
         let rec = ChangeRec {
             name: name.to_owned(),
