@@ -478,6 +478,8 @@ struct Rules {
     cut: Mutex<Vec<String>>,
     /// Answer this many of the next PUTs 503 with `Retry-After: 1`, without passing them on.
     busy_puts: AtomicUsize,
+    /// Answer every sync-collection REPORT 501, as a server without RFC 6578 does.
+    no_sync: bool,
 }
 
 fn start_proxy(upstream: SocketAddr, rules: Arc<Rules>) -> (SocketAddr, Arc<AtomicBool>) {
@@ -530,6 +532,13 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
         }
         let mut body = vec![0; len];
         reader.read_exact(&mut body)?;
+        if rules.no_sync
+            && method == "REPORT"
+            && String::from_utf8_lossy(&body).contains("sync-collection")
+        {
+            out.write_all(b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n")?;
+            continue;
+        }
         if method == "PUT"
             && rules
                 .busy_puts
@@ -998,6 +1007,65 @@ fn sync_survives_connections_dropped_mid_answer() {
     assert_eq!(s["conflicts"], 0, "{s}");
     assert_same(&local, &local.cal("default"), &remote, &coll);
     assert_eq!(local.items(&local.cal("default")).len(), 10);
+    assert_no_writes(&local.sync(&url, &remote.password, &[]));
+}
+
+/// Against a server without sync-collection (full listings every run), an item deleted here
+/// is deleted there, exactly the version last synced: not fetched back as if new. An item
+/// deleted here but changed there since comes back with the server's version.
+#[test]
+fn sync_local_deletes_reach_a_server_without_sync_collection() {
+    let (server, remote, coll) = davlite_remote();
+    let rules = Arc::new(Rules {
+        no_sync: true,
+        ..Rules::default()
+    });
+    let (proxy, _stop) = start_proxy(server.addr, rules);
+    let url = format!("http://{proxy}/");
+    for i in 1..=3 {
+        remote.put(
+            &format!("{coll}r{i}.ics"),
+            &event(&format!("r{i}"), "remote"),
+        );
+    }
+    let local = Local::new(&remote.user);
+    local.sync(&url, &remote.password, &[]);
+    assert_eq!(local.items(&local.cal("default")).len(), 3);
+
+    let store = local.store();
+    for name in ["r1.ics", "r2.ics"] {
+        store
+            .delete(&local.cal("default"), name, Precondition::None)
+            .unwrap();
+    }
+    drop(store);
+    // r2 changes on the server after the last sync: that change must not be deleted unseen.
+    let r2 = format!("{coll}r2.ics");
+    let etag = remote
+        .req("GET", &r2)
+        .send()
+        .header("etag")
+        .unwrap()
+        .to_string();
+    let r = remote
+        .req("PUT", &r2)
+        .header("Content-Type", "text/calendar")
+        .header("If-Match", &etag)
+        .body(event("r2", "edited there"))
+        .send();
+    assert_eq!(r.status, 204, "{}", r.text());
+
+    let s = local.sync(&url, &remote.password, &[]);
+    assert_eq!(s["deleted_remote"], 1, "{s}");
+    assert_eq!(s["errors"].as_array().map(Vec::len), Some(0), "{s}");
+    let remote_items = remote.items(&coll);
+    assert_eq!(
+        remote_items.keys().collect::<Vec<_>>(),
+        vec!["r2", "r3"],
+        "r1 deleted there, r2 kept"
+    );
+    assert_eq!(summary_of(&remote_items["r2"]), "edited there");
+    assert_same(&local, &local.cal("default"), &remote, &coll);
     assert_no_writes(&local.sync(&url, &remote.password, &[]));
 }
 

@@ -452,8 +452,13 @@ impl<'a> CollectionSync<'a> {
                 seen.insert(path.clone());
             }
             let name = self.name_for(&path);
+            let same = |st: &ItemState| st.href == path && !etag.is_empty() && st.etag == etag;
             let unchanged = match self.local_item_meta(&name)? {
-                Some((_, Some(st))) => st.href == path && !etag.is_empty() && st.etag == etag,
+                Some((_, Some(st))) => same(&st),
+                // Deleted here and unchanged there: the push deletes it on the server.
+                None if self.local_deleted.contains(&name) => {
+                    self.deleted_state(&name)?.is_some_and(|st| same(&st))
+                }
                 _ => false,
             };
             if !unchanged {
@@ -1164,34 +1169,24 @@ impl<'a> CollectionSync<'a> {
         }
     }
 
+    /// What the engine knew of local item `name` when the application deleted it (kept by the
+    /// store with the delete's tombstone).
+    fn deleted_state(&self, name: &str) -> Result<Option<ItemState>, SyncError> {
+        let props = self.store.read()?.deleted_object_props(&self.local, name)?;
+        Ok(self.own_state(&props))
+    }
+
+    /// Deletes on the server the member local item `name` was synced with, only if it is
+    /// still the version last synced (If-Match with the ETag then recorded): a change made
+    /// there since is never deleted unseen, and the next pull brings it back. An item never
+    /// synced has no member to delete.
     fn push_delete(&mut self, name: &str) -> Result<(), SyncError> {
-        let path = href::child(&self.remote.path, name);
-        let r = self.http.send(
-            "PROPFIND",
-            &href::encode(&path, false),
-            &[
-                ("Depth", "0"),
-                ("Content-Type", "application/xml; charset=utf-8"),
-            ],
-            xml::PROPFIND_ETAGS.as_bytes().to_vec(),
-        )?;
-        if matches!(r.status, 404 | 410) {
+        let Some(st) = self.deleted_state(name)? else {
             return Ok(());
-        }
-        if r.status != 207 {
-            self.summary
-                .errors
-                .push(format!("PROPFIND {path}: {}", r.status));
-            return Ok(());
-        }
-        let mut etag = String::new();
-        xml::multistatus(&r.body, "PROPFIND getetag", |item| {
-            if let Some(p) = item.prop(DAV, "getetag") {
-                etag = p.text.trim().to_string();
-            }
-            Ok(())
-        })?;
-        let pre = strong(&etag).unwrap_or("*").to_string();
+        };
+        let path = st.href;
+        // A server that gives no ETags leaves nothing to compare: its member is deleted.
+        let pre = strong(&st.etag).unwrap_or("*").to_string();
         let r = self.http.send(
             "DELETE",
             &href::encode(&path, false),
