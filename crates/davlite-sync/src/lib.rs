@@ -10,7 +10,15 @@
 //!   written in one store transaction together with the sync state describing it;
 //! - local changes from the store's own change log, pushed with `If-None-Match: *` (new) and
 //!   `If-Match` (updates, deletes), then re-read so a server that rewrites bodies or gives no
-//!   ETag is taken as the new baseline rather than seen as a change next time.
+//!   ETag is taken as the new baseline rather than seen as a change next time. A delete is sent
+//!   with the ETag recorded at the last sync, which the store keeps with the deleted object's
+//!   tombstone (`Reader::deleted_object_props`): a change made on the server since is fetched
+//!   back, never deleted unseen;
+//! - the collection's name, colour and description, both ways (each property's last agreed
+//!   value is kept; a change on one side goes to the other; on both sides the [`Policy`]
+//!   decides, the server by default).
+//!
+//! A `503` or `429` is waited out (`Retry-After` in seconds, up to 30) and asked again.
 //!
 //! Hrefs are compared as decoded, normalized paths, always the server's own spelling (a server
 //! reached at `/caldav/` answering under `/caldav.php/` is fine). A `412` on a create the
@@ -24,8 +32,7 @@
 //!
 //! `https://` is verified against the system's roots plus [`Account::ca_file`].
 //!
-//! Not here: creating remote collections, pushing local
-//! collection properties, HTTP redirects outside discovery.
+//! Not here: creating remote collections, HTTP redirects outside discovery.
 //!
 //! ```no_run
 //! use davlite_store::{Options, Store};
