@@ -382,6 +382,27 @@ fn sync_both_ways_then_a_second_run_writes_nothing() {
     assert_same(&local, &local.cal("default"), &remote, &coll);
     assert_eq!(remote.items(&coll).keys().collect::<Vec<_>>(), vec!["r2"]);
     assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
+
+    // The synced store is an ordinary one: a file imported into it is pushed by the next run.
+    let file = local.data().join("more.ics");
+    std::fs::write(&file, event("i1", "imported")).unwrap();
+    let out = Command::new(davlite_bin())
+        .args(["import", "--data"])
+        .arg(local.data())
+        .args(["--user", &local.user, "--collection", "default"])
+        .arg(&file)
+        .env_remove("DAVLITE_STORE")
+        .env_remove("DAVLITE_DATA")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = local.sync(&remote.url("/"), &remote.password, &[]);
+    assert_eq!(s["pushed"], 1, "{s}");
+    assert!(remote.items(&coll).contains_key("i1"));
 }
 
 /// A collection's name and colour travel both ways: set on the server they arrive here, changed

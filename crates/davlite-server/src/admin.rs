@@ -262,7 +262,9 @@ pub fn import_cmd(
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(place)?;
     let users = UserDb::load_from(place.user_source(Some(&store))?)?;
-    if users.get(user).is_none() {
+    // A user without a login but with homes is real too: the local user of a store that
+    // `davlite sync` fills has no users file.
+    if users.get(user).is_none() && homes_of(&store, user)?.is_empty() {
         bail!(crate::ServerError::NoSuchUser(user.to_string()));
     }
     Dav::new(store.clone(), DavConfig::default())
