@@ -430,27 +430,23 @@ impl Snapshot for PgSnapshot {
     }
 
     fn object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {
-        self.with_conn(|conn| {
-            let rows = conn.query(
-                "SELECT p.prop, p.value FROM collections c \
-                 JOIN object_props p ON p.owner = c.owner AND p.coll = c.id \
-                 WHERE c.path = $1 AND p.name = $2",
-                &[&coll, &name],
-            )?;
-            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-        })
+        self.props_in(
+            "SELECT p.prop, p.value FROM collections c \
+             JOIN object_props p ON p.owner = c.owner AND p.coll = c.id \
+             WHERE c.path = $1 AND p.name = $2",
+            coll,
+            name,
+        )
     }
 
     fn deleted_object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {
-        self.with_conn(|conn| {
-            let rows = conn.query(
-                "SELECT p.prop, p.value FROM collections c \
-                 JOIN tombstone_props p ON p.owner = c.owner AND p.coll = c.id \
-                 WHERE c.path = $1 AND p.name = $2",
-                &[&coll, &name],
-            )?;
-            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-        })
+        self.props_in(
+            "SELECT p.prop, p.value FROM collections c \
+             JOIN tombstone_props p ON p.owner = c.owner AND p.coll = c.id \
+             WHERE c.path = $1 AND p.name = $2",
+            coll,
+            name,
+        )
     }
 
     fn event_instances_overlap_in(
@@ -488,6 +484,14 @@ impl Snapshot for PgSnapshot {
 }
 
 impl PgSnapshot {
+    /// One object's rows of a property table (`sql` selects prop and value by path and name).
+    fn props_in(&self, sql: &str, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {
+        self.with_conn(|conn| {
+            let rows = conn.query(sql, &[&coll, &name])?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
     fn instances_row(&self, coll: &str, name: &str) -> Result<Option<Vec<u8>>> {
         if let Some(hit) = self.prefetched_instances(coll, name) {
             return Ok(hit);

@@ -83,6 +83,20 @@ impl Tx<'_> {
     }
 }
 
+/// Object `name`'s rows of a property table (live or tombstone): Clark name -> value.
+fn props_in(
+    table: &redb::ReadOnlyTable<(u64, &'static str, &'static str), &'static [u8]>,
+    id: u64,
+    name: &str,
+) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for row in table.range((id, name, "")..(id, name, END))? {
+        let (k, v) = row?;
+        out.insert(k.value().2.to_owned(), v.value().to_vec());
+    }
+    Ok(out)
+}
+
 impl RedbReader {
     /// The dead properties object `name` held when it was deleted, while its tombstone lasts.
     pub fn deleted_object_props(
@@ -90,36 +104,18 @@ impl RedbReader {
         coll: &str,
         name: &str,
     ) -> Result<BTreeMap<String, Vec<u8>>> {
-        let mut out = BTreeMap::new();
-        let Some(id) = self.id_of(coll)? else {
-            return Ok(out);
-        };
-        for row in self
-            .snap()
-            .tomb_props
-            .range((id, name, "")..(id, name, END))?
-        {
-            let (k, v) = row?;
-            out.insert(k.value().2.to_owned(), v.value().to_vec());
+        match self.id_of(coll)? {
+            Some(id) => props_in(&self.snap().tomb_props, id, name),
+            None => Ok(BTreeMap::new()),
         }
-        Ok(out)
     }
 
     /// The dead properties of an object (Clark name -> stored value); empty when it has none
     /// or does not exist.
     pub fn object_props(&self, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {
-        let mut out = BTreeMap::new();
-        let Some(id) = self.id_of(coll)? else {
-            return Ok(out);
-        };
-        for row in self
-            .snap()
-            .obj_props
-            .range((id, name, "")..(id, name, END))?
-        {
-            let (k, v) = row?;
-            out.insert(k.value().2.to_owned(), v.value().to_vec());
+        match self.id_of(coll)? {
+            Some(id) => props_in(&self.snap().obj_props, id, name),
+            None => Ok(BTreeMap::new()),
         }
-        Ok(out)
     }
 }
