@@ -485,7 +485,12 @@ impl Snapshot for PgSnapshot {
 
 impl PgSnapshot {
     /// One object's rows of a property table (`sql` selects prop and value by path and name).
-    fn props_in(&self, sql: &str, coll: &str, name: &str) -> Result<BTreeMap<String, Vec<u8>>> {
+    fn props_in(
+        &self,
+        sql: &'static str,
+        coll: &str,
+        name: &str,
+    ) -> Result<BTreeMap<String, Vec<u8>>> {
         self.with_conn(|conn| {
             let rows = conn.query(sql, &[&coll, &name])?;
             Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
