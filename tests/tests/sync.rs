@@ -1090,6 +1090,36 @@ fn sync_local_deletes_reach_a_server_without_sync_collection() {
     assert_no_writes(&local.sync(&url, &remote.password, &[]));
 }
 
+/// An item the application renames here (a store MOVE) ends up under its new name there too:
+/// the old member deleted, the new one created, no copy lost or doubled.
+#[test]
+fn sync_pushes_a_local_rename() {
+    let (_server, remote, coll) = davlite_remote();
+    remote.put(&format!("{coll}old.ics"), &event("mv1", "moving"));
+    let local = Local::new(&remote.user);
+    local.sync(&remote.url("/"), &remote.password, &[]);
+    let lcoll = local.cal("default");
+    local
+        .store()
+        .move_object(
+            (&lcoll, "old.ics"),
+            (&lcoll, "new.ics"),
+            false,
+            Precondition::None,
+        )
+        .unwrap();
+    let s = local.sync(&remote.url("/"), &remote.password, &[]);
+    assert_eq!(s["errors"].as_array().map(Vec::len), Some(0), "{s}");
+    let hrefs = remote.hrefs(&coll);
+    assert!(
+        hrefs.iter().any(|h| h.ends_with("/new.ics"))
+            && !hrefs.iter().any(|h| h.ends_with("/old.ics")),
+        "{hrefs:?}"
+    );
+    assert_same(&local, &lcoll, &remote, &coll);
+    assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
+}
+
 /// A server that answers 503 with `Retry-After` is waited for and asked again: the run ends
 /// with everything pushed and no error.
 #[test]

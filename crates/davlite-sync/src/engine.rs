@@ -246,7 +246,7 @@ impl<'a> CollectionSync<'a> {
             return Ok(None);
         };
         let props = reader.object_props(&self.local, name)?;
-        Ok(Some((meta, bytes, self.own_state(&props))))
+        Ok(Some((meta, bytes, self.state_of(name, &props))))
     }
 
     pub fn run(mut self) -> Result<(), SyncError> {
@@ -474,6 +474,19 @@ impl<'a> CollectionSync<'a> {
     /// An object's state, when it describes a member of this remote collection (an object
     /// copied from another synced collection carries that one's state, which means nothing
     /// here).
+    /// The state of local item `name`, when it describes the member of this remote collection
+    /// that `name` stands for. An object the application moved (renamed) here carries the state
+    /// of its old name along, which means nothing at the new one: the old name's tombstone
+    /// deletes the old member, and the object is pushed as new.
+    fn state_of(
+        &self,
+        name: &str,
+        props: &std::collections::BTreeMap<String, Vec<u8>>,
+    ) -> Option<ItemState> {
+        self.own_state(props)
+            .filter(|s| self.name_for(&s.href) == name)
+    }
+
     fn own_state(&self, props: &std::collections::BTreeMap<String, Vec<u8>>) -> Option<ItemState> {
         ItemState::read(props)
             .filter(|s| s.href.rsplit_once('/').map(|(p, _)| p) == Some(self.remote.path.as_str()))
@@ -488,7 +501,7 @@ impl<'a> CollectionSync<'a> {
             return Ok(None);
         };
         let props = reader.object_props(&self.local, name)?;
-        Ok(Some((meta, self.own_state(&props))))
+        Ok(Some((meta, self.state_of(name, &props))))
     }
 
     /// After a full listing: local items synced with a member the listing no longer has.
