@@ -347,6 +347,29 @@ impl TestServer {
         );
     }
 
+    /// Waits until each `(user, password)` can sign in (at most 10 s): a server on a shared
+    /// store learns of users added by another process only when it next polls for them, and
+    /// signing in once also creates the user's homes.
+    pub fn wait_for_users(&self, users: &[(&str, &str)]) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        for (user, password) in users {
+            while self
+                .anonymous("PROPFIND", &format!("/dav/calendars/{user}/"))
+                .basic_auth(user, password)
+                .header("Depth", "0")
+                .send()
+                .status
+                == 401
+            {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{user} cannot sign in on the server"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    }
+
     /// Sends SIGTERM without waiting (see [`Self::wait_exit`]).
     pub fn send_sigterm(&self) {
         let child = self.child.as_ref().expect("server running");

@@ -53,23 +53,11 @@ fn users_on(builder: davlite_tests::ServerBuilder) -> TestServer {
 
 /// Waits until every test user can sign in on `server` (at most 10 s).
 fn wait_for_users(server: &TestServer) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    for user in ["alice", "bob", "carol"] {
-        loop {
-            let status = req(server, user, "PROPFIND", &format!("/dav/calendars/{user}/"))
-                .header("Depth", "0")
-                .send()
-                .status;
-            if status != 401 {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{user} cannot sign in on the server"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    }
+    server.wait_for_users(&[
+        ("alice", "alice-pw"),
+        ("bob", "bob-pw"),
+        ("carol", "carol-pw"),
+    ]);
 }
 
 fn req(server: &TestServer, user: &str, method: &str, path: &str) -> davlite_tests::Request {

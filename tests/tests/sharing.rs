@@ -38,18 +38,11 @@ fn users_on(builder: davlite_tests::ServerBuilder) -> TestServer {
 
 /// Signs each user in once, so their homes exist (and the server has loaded its users).
 fn signed_in(server: &TestServer) {
-    for u in ["alice", "bob", "carol"] {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while req(server, u, "PROPFIND", &format!("/dav/calendars/{u}/"))
-            .header("Depth", "0")
-            .send()
-            .status
-            == 401
-        {
-            assert!(std::time::Instant::now() < deadline, "{u} cannot sign in");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    }
+    server.wait_for_users(&[
+        ("alice", "alice-pw"),
+        ("bob", "bob-pw"),
+        ("carol", "carol-pw"),
+    ]);
 }
 
 fn req(server: &TestServer, user: &str, method: &str, path: &str) -> davlite_tests::Request {

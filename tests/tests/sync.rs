@@ -410,7 +410,7 @@ fn sync_both_ways_then_a_second_run_writes_nothing() {
 /// writes neither side.
 #[test]
 fn sync_collection_names_and_colours_travel_both_ways() {
-    let (_server, remote, coll) = davlite_remote();
+    let (server, remote, coll) = davlite_remote();
     let proppatch = |body: &str| {
         let r = remote
             .req("PROPPATCH", &coll)
@@ -472,11 +472,17 @@ fn sync_collection_names_and_colours_travel_both_ways() {
     assert!(local_prop("{DAV:}displayname").contains(">Office<"));
     assert!(remote_props().contains("Office"));
 
-    // Nothing changed: neither side is written.
-    let token = remote.sync_token(&coll);
+    // Nothing changed: neither side is written (no PROPPATCH reaches the server).
+    let rules = Arc::new(Rules::default());
+    let (proxy, _stop) = start_proxy(server.addr, rules.clone());
     let before = local.store().collection(&lcoll).unwrap().unwrap().props;
-    assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
-    assert_eq!(remote.sync_token(&coll), token);
+    assert_no_writes(&local.sync(&format!("http://{proxy}/"), &remote.password, &[]));
+    let seen = rules.seen.lock().unwrap().clone();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter().all(|m| m != "PROPPATCH" && m != "PUT"),
+        "{seen:?}"
+    );
     assert_eq!(
         local.store().collection(&lcoll).unwrap().unwrap().props,
         before
@@ -501,6 +507,8 @@ struct Rules {
     busy_puts: AtomicUsize,
     /// Answer every sync-collection REPORT 501, as a server without RFC 6578 does.
     no_sync: bool,
+    /// The method of every request seen, in order.
+    seen: Mutex<Vec<String>>,
 }
 
 fn start_proxy(upstream: SocketAddr, rules: Arc<Rules>) -> (SocketAddr, Arc<AtomicBool>) {
@@ -553,6 +561,7 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
         }
         let mut body = vec![0; len];
         reader.read_exact(&mut body)?;
+        rules.seen.lock().unwrap().push(method.clone());
         if rules.no_sync
             && method == "REPORT"
             && String::from_utf8_lossy(&body).contains("sync-collection")

@@ -894,18 +894,7 @@ fn shared_calendars_are_listed_downloaded_and_left() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while server
-        .anonymous("PROPFIND", "/dav/calendars/bob/")
-        .basic_auth("bob", "bob-pw")
-        .header("Depth", "0")
-        .send()
-        .status
-        == 401
-    {
-        assert!(std::time::Instant::now() < deadline, "bob cannot sign in");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    server.wait_for_users(&[("bob", "bob-pw")]);
     let owner = server.user().to_string();
     let team = format!("/dav/calendars/{owner}/team/");
     assert_eq!(server.request("MKCALENDAR", &team).send().status, 201);

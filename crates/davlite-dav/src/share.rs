@@ -403,23 +403,24 @@ fn store_error(e: StoreError) -> DavError {
 /// grant and the sharee's binding in one transaction. The sharee's homes are made first if
 /// they never signed in.
 pub fn set(store: &Store, coll_path: &str, grant: Grant) -> DavResult<()> {
-    update(store, coll_path, vec![grant], &[])
+    update(store, coll_path, vec![grant], &[]).map(|_| ())
 }
 
 /// Ends `sharee`'s share of `coll_path` at once; `false` when there was none.
 pub fn remove(store: &Store, coll_path: &str, sharee: &str) -> DavResult<bool> {
-    let coll = shareable_collection(store, coll_path)?;
-    if grant(&coll, sharee).is_none() {
-        return Ok(false);
-    }
-    update(store, coll_path, Vec::new(), &[sharee.to_string()])?;
-    Ok(true)
+    Ok(update(store, coll_path, Vec::new(), &[sharee.to_string()])? > 0)
 }
 
 /// One owner's change of a collection's sharees, as a `CS:share` request carries it: every
 /// grant in `set` made or changed, every sharee in `remove` revoked, with the sharees'
-/// bindings, all in one transaction. Revoking a share that is not held does nothing.
-pub fn update(store: &Store, coll_path: &str, set: Vec<Grant>, remove: &[String]) -> DavResult<()> {
+/// bindings, all in one transaction. Revoking a share that is not held does nothing; the
+/// answer is how many held shares were revoked.
+pub fn update(
+    store: &Store,
+    coll_path: &str,
+    set: Vec<Grant>,
+    remove: &[String],
+) -> DavResult<usize> {
     let coll = shareable_collection(store, coll_path)?;
     if let Some(g) = set.iter().find(|g| g.sharee == coll.owner) {
         return Err(valid_request(format!(
@@ -431,10 +432,14 @@ pub fn update(store: &Store, coll_path: &str, set: Vec<Grant>, remove: &[String]
         crate::provision::provision_user(store, &g.sharee).map_err(DavError::internal)?;
     }
     let mut ops = Vec::new();
-    let reader = store.read().map_err(DavError::internal)?;
-    for sharee in remove {
-        // Not held: nothing to write (and the sharee may have no home at all).
-        if grant(&coll, sharee).is_some() {
+    // Not held: nothing to write (and the sharee may have no home at all).
+    let held: Vec<&String> = remove
+        .iter()
+        .filter(|s| grant(&coll, s).is_some())
+        .collect();
+    if !held.is_empty() {
+        let reader = store.read().map_err(DavError::internal)?;
+        for sharee in &held {
             let mut pair = grant_ops(&coll.path, sharee, None, false, Vec::new());
             // The sharee's own name and colour for it go with the share.
             if let (WriteOp::CollectionProps { props, .. }, Ok(Some(home))) = (
@@ -452,7 +457,6 @@ pub fn update(store: &Store, coll_path: &str, set: Vec<Grant>, remove: &[String]
             ops.extend(pair);
         }
     }
-    drop(reader);
     for g in set {
         let encoded = g.encode(&coll.path);
         let bound = g.status == Status::Accepted;
@@ -464,10 +468,10 @@ pub fn update(store: &Store, coll_path: &str, set: Vec<Grant>, remove: &[String]
             Vec::new(),
         ));
     }
-    if ops.is_empty() {
-        return Ok(());
+    if !ops.is_empty() {
+        apply(store, ops)?;
     }
-    apply(store, ops)
+    Ok(held.len())
 }
 
 /// The two writes of one grant: the grant itself on the collection (`None` removes it), under
