@@ -522,9 +522,6 @@ fn property_line(
                 if let Err(why) = crate::rrule::check(&rule) {
                     return Err(property(n, why));
                 }
-                if let Some(why) = crate::recurrence::rule_too_large(&rule) {
-                    return Err(property(n, why));
-                }
                 cur.rrule = Some(rule);
             }
             b"RDATE" => cur.rdates.extend(date_list(line, cs, "RDATE")?),

@@ -1,15 +1,13 @@
 //! Recurrence: the instances an iCalendar object stands for, and the span they occupy.
 //!
-//! RRULE arithmetic is delegated to the calcard crate (measured correct on the hard cases, and
-//! maintained); everything calcard does not need to see stays here, so it can be replaced by
-//! changing [`expand_rule`] alone. calcard only ever receives a floating DTSTART and the rule:
-//! time zones (including VTIMEZONEs with no IANA equivalent, which calcard reads as floating),
-//! RDATE, EXDATE and RECURRENCE-ID overrides are applied by this module.
+//! RRULE arithmetic is [`crate::rrule`]'s, on wall-clock times; this module places them in time
+//! zones and applies RDATE, EXDATE and RECURRENCE-ID overrides.
 //!
 //! Floating times and all-day dates are read in the calendar's floating zone (UTC unless
 //! [`Calendar::parse_in`] names another; see [`crate::tz`]).
 
 use crate::TimeSpan;
+use crate::rrule::{Occurrences, Rule};
 use crate::timing::Timing;
 use crate::tree::{Comp, Tree, TreeError, split_commas};
 use crate::tz::{DateValue, Zone, Zones, parse_value};
@@ -243,26 +241,25 @@ pub(crate) fn expand_set(
                 let mut starts: Vec<(i64, Option<i64>)> = Vec::new();
                 starts.push((anchor.utc, None));
                 if let Some(rule) = rule {
-                    // Too large to expand is an error the caller sees, never a set cut short.
-                    if let Some(why) = rule_too_large(&rule.value) {
-                        return Err(RecurrenceError::InvalidRule(why));
-                    }
-                    let spec = RuleSpec::read(&rule.value);
-                    out.open = spec.count.is_none() && spec.until.is_none();
-                    out.counted = spec.count.map(u64::from);
+                    let parsed = Rule::parse(&rule.value).ok();
+                    let count = parsed.as_ref().and_then(|r| r.count);
+                    out.open = parsed
+                        .as_ref()
+                        .is_none_or(|r| r.count.is_none() && r.until.is_none());
+                    out.counted = count.map(u64::from);
                     let local_upto = if upto == i64::MAX {
                         None
                     } else {
                         // A day of slack covers any change of UTC offset.
                         Some(anchor.zone.to_local(upto.saturating_add(86_400)))
                     };
-                    let beyond_cap = spec.count.is_some_and(|c| c as usize > EXPANSION_CAP);
+                    let beyond_cap = count.is_some_and(|c| c as usize > EXPANSION_CAP);
                     if local_upto.is_none() && (out.open || beyond_cap) {
                         // Asked for everything of a set that is unbounded or larger than the cap:
                         // its end is open and its count is known without expanding.
                         out.truncated = beyond_cap;
                     } else {
-                        // Instances ending before `from` are not needed: start calcard near it.
+                        // Instances ending before `from` are not needed: start near it.
                         let length = timing
                             .end_for(anchor.utc, is_event)
                             .saturating_sub(anchor.utc);
@@ -272,32 +269,50 @@ pub(crate) fn expand_set(
                                     .saturating_sub(2 * 86_400),
                             )
                         });
-                        if let Some((first, count)) =
-                            skip_ahead(&spec, anchor.value.naive(), from_local)
-                        {
-                            let locals = expand_counted(
-                                first,
-                                anchor.value.is_date(),
-                                &rule.value,
-                                &anchor.zone,
-                                local_upto,
-                                count,
-                            );
+                        // Occurrences outside the range are left out before they count against
+                        // the cap, so a dense rule (one every second) still answers a range
+                        // anywhere: the cap limits what an answer holds, not the walk.
+                        let length_at = |start: i64| timing.end_for(start, is_event);
+                        match read_rule(&rule.value, &anchor.zone, local_upto) {
+                            Ok((parsed, until)) => {
+                                let mut kept = 0usize;
+                                let mut occurrences = Occurrences::new(
+                                    &parsed,
+                                    anchor.value.naive(),
+                                    anchor.value.is_date(),
+                                    until,
+                                );
+                                if let Some(f) = from_local {
+                                    occurrences.skip_to(f);
+                                }
+                                // A THISANDFUTURE override moves later instances by its
+                                // shift: no instance can be judged by its own times then.
+                                let judge = future.is_empty();
+                                for local in occurrences {
+                                    let utc = anchor.zone.to_utc(local);
+                                    // Past either end of the range: not counted (the walk
+                                    // ends at `local_upto`, a day of slack beyond `upto`).
+                                    if judge
+                                        && (utc >= upto
+                                            || (from != i64::MIN && length_at(utc) < from))
+                                    {
+                                        continue;
+                                    }
+                                    if kept == EXPANSION_CAP {
+                                        out.truncated = true;
+                                        break;
+                                    }
+                                    kept += 1;
+                                    starts.push((utc, None));
+                                }
+                            }
                             // A rule the engine cannot expand (a non-Gregorian RSCALE) leaves
                             // DTSTART, RDATEs and overrides, and makes the set open-ended so
                             // the index never hides it.
-                            let locals = locals.unwrap_or_else(|_| {
+                            Err(_) => {
                                 out.open = true;
                                 out.counted = None;
-                                Vec::new()
-                            });
-                            out.truncated = locals.len() > EXPANSION_CAP;
-                            starts.extend(
-                                locals
-                                    .into_iter()
-                                    .take(EXPANSION_CAP)
-                                    .map(|l| (anchor.zone.to_utc(l), None)),
-                            );
+                            }
                         }
                     }
                 }
@@ -398,260 +413,20 @@ fn read_exdates(
     set
 }
 
-/// The parts of an RRULE this module needs before handing it to calcard.
-struct RuleSpec {
-    count: Option<u32>,
-    until: Option<DateValue>,
-    /// Length of one FREQ period in seconds, for the fixed-length frequencies (SECONDLY to
-    /// WEEKLY) times INTERVAL; `None` for MONTHLY and YEARLY.
-    period: Option<i64>,
-    /// Any BY* part: the rule may yield zero or several occurrences per period.
-    has_by: bool,
-    /// RFC 7529 calendar scale, when given.
-    rscale: Option<String>,
-    /// An upper bound of the candidate occurrences one FREQ period generates before BYSETPOS,
-    /// COUNT or UNTIL cut them (RFC 5545 §3.3.10's expand column). calcard builds a whole
-    /// period's set at once, so this is also its memory per period.
-    per_period: u64,
-}
-
-/// The most candidates one period of a rule may generate. A rule that lists every month,
-/// month day, hour, minute and second generates 32 million a year (about 1.4 GB in calcard);
-/// nothing a person schedules comes near this bound (a weekday-working-hours rule at minute
-/// resolution is under 30,000 a year). Above it the rule is refused as an error, never cut short.
-pub const MAX_CANDIDATES_PER_PERIOD: u64 = 100_000;
-
-impl RuleSpec {
-    fn read(rule: &str) -> RuleSpec {
-        let mut spec = RuleSpec {
-            count: None,
-            until: None,
-            period: None,
-            has_by: false,
-            rscale: None,
-            per_period: 1,
-        };
-        let (mut unit, mut interval) = (None, 1i64);
-        // Rank of FREQ (0 = SECONDLY .. 6 = YEARLY) and the length of each BY list.
-        let mut rank = 6u8;
-        let mut lists: Vec<(String, u64)> = Vec::new();
-        for part in rule.split(';') {
-            let Some((k, v)) = part.split_once('=') else {
-                continue;
-            };
-            let (k, v) = (k.trim().to_ascii_uppercase(), v.trim());
-            match k.as_str() {
-                "COUNT" => spec.count = v.parse().ok(),
-                "UNTIL" => spec.until = parse_value(v),
-                "INTERVAL" => interval = v.parse().unwrap_or(1).max(1),
-                "RSCALE" => spec.rscale = Some(v.to_string()),
-                "FREQ" => {
-                    let upper = v.to_ascii_uppercase();
-                    rank = match upper.as_str() {
-                        "SECONDLY" => 0,
-                        "MINUTELY" => 1,
-                        "HOURLY" => 2,
-                        "DAILY" => 3,
-                        "WEEKLY" => 4,
-                        "MONTHLY" => 5,
-                        _ => 6,
-                    };
-                    unit = match upper.as_str() {
-                        "SECONDLY" => Some(1),
-                        "MINUTELY" => Some(60),
-                        "HOURLY" => Some(3_600),
-                        "DAILY" => Some(86_400),
-                        "WEEKLY" => Some(7 * 86_400),
-                        _ => None,
-                    }
-                }
-                k if k.starts_with("BY") => {
-                    spec.has_by = true;
-                    lists.push((k.to_string(), v.split(',').count() as u64));
-                }
-                _ => {}
-            }
-        }
-        spec.period = unit.map(|u: i64| u.saturating_mul(interval));
-        spec.per_period = candidates_per_period(rank, &lists);
-        spec
-    }
-}
-
-/// The product of the BY lists that expand at frequency `rank` (a part expands when its unit is
-/// finer than FREQ). BYDAY expands to every matching weekday of the period: up to 53 a year, 5
-/// a month. Saturates rather than overflows.
-fn candidates_per_period(rank: u8, lists: &[(String, u64)]) -> u64 {
-    let has = |name: &str| lists.iter().any(|(k, _)| k == name);
-    let mut total: u64 = 1;
-    for (k, n) in lists {
-        let factor = match k.as_str() {
-            "BYSECOND" if rank > 0 => *n,
-            "BYMINUTE" if rank > 1 => *n,
-            "BYHOUR" if rank > 2 => *n,
-            "BYDAY" if rank == 4 => *n,
-            "BYDAY" if rank == 5 || (rank == 6 && (has("BYMONTH") || has("BYWEEKNO"))) => {
-                n.saturating_mul(5)
-            }
-            "BYDAY" if rank == 6 => n.saturating_mul(53),
-            "BYMONTHDAY" if rank > 4 => *n,
-            "BYWEEKNO" if rank == 6 && !has("BYDAY") => n.saturating_mul(7),
-            "BYYEARDAY" | "BYWEEKNO" | "BYMONTH" if rank == 6 => *n,
-            _ => 1,
-        };
-        total = total.saturating_mul(factor.max(1));
-    }
-    total
-}
-
-/// Why an RRULE value is refused before any expansion: more candidates per period than
-/// [`MAX_CANDIDATES_PER_PERIOD`]. Checked when an object is read, so such a rule is never stored.
-pub(crate) fn rule_too_large(rule: &str) -> Option<String> {
-    let n = RuleSpec::read(rule).per_period;
-    (n > MAX_CANDIDATES_PER_PERIOD).then(|| {
-        format!(
-            "RRULE generates up to {n} occurrences in each period; davlite expands at most \
-             {MAX_CANDIDATES_PER_PERIOD}"
-        )
-    })
-}
-
-/// COUNT of an RRULE value.
-pub(crate) fn rule_count(rule: &str) -> Option<u32> {
-    RuleSpec::read(rule).count
-}
-
-/// Where to start calcard so it need not walk from a DTSTART long before `from_local`.
-/// A fixed-length-period rule recurs on the same wall-clock lattice, so its start can move by
-/// whole periods; with COUNT only when every period yields exactly one occurrence (no BY*
-/// part), the count shrinking by the periods skipped. `None`: the rule ended before `from`.
-fn skip_ahead(
-    spec: &RuleSpec,
-    start: NaiveDateTime,
-    from_local: Option<NaiveDateTime>,
-) -> Option<(NaiveDateTime, Option<u32>)> {
-    let unchanged = Some((start, spec.count));
-    let (Some(period), Some(from)) = (spec.period, from_local) else {
-        return unchanged;
-    };
-    if spec.count.is_some() && spec.has_by {
-        return unchanged;
-    }
-    let k = (from - start).num_seconds() / period;
-    if k <= 0 {
-        return unchanged;
-    }
-    let count = match spec.count {
-        Some(c) if k >= i64::from(c) => return None,
-        Some(c) => Some(c - k as u32),
-        None => None,
-    };
-    let shifted = start.checked_add_signed(chrono::TimeDelta::seconds(k.checked_mul(period)?))?;
-    if let Some(u) = spec.until
-        && u.naive() < shifted
-    {
-        return None;
-    }
-    Some((shifted, count))
-}
-
-/// Expands a rule up to `until_local`. calcard cannot combine COUNT with our UNTIL, so a COUNT
-/// rule is expanded in growing batches until it passes `until_local` or runs out: a
-/// `COUNT=1000000000` rule queried for one week costs a few hundred occurrences, not the cap.
-fn expand_counted(
-    start: NaiveDateTime,
-    date_only: bool,
+/// The rule of an RRULE value, and the wall-clock time nothing may follow: `until_local` or the
+/// rule's UNTIL (a UTC UNTIL turned into the anchor's wall clock through `zone`).
+fn read_rule(
     rule: &str,
     zone: &Zone,
     until_local: Option<NaiveDateTime>,
-    count: Option<u32>,
-) -> Result<Vec<NaiveDateTime>, RecurrenceError> {
-    let max = count.map_or(EXPANSION_CAP + 1, |c| (c as usize).min(EXPANSION_CAP + 1));
-    let (Some(upto), Some(_)) = (until_local, count) else {
-        return expand_rule(start, date_only, rule, count, zone, until_local, max);
-    };
-    let mut limit = 256.min(max);
-    loop {
-        let mut got = expand_rule(start, date_only, rule, count, zone, None, limit)?;
-        let done = got.len() < limit || limit >= max || got.last().is_some_and(|l| *l > upto);
-        if done {
-            got.retain(|t| *t <= upto);
-            return Ok(got);
-        }
-        limit = limit.saturating_mul(8).min(max);
-    }
-}
-
-/// calcard yields nothing (after ~100,000 idle iterations) for a MONTHLY or YEARLY BYDAY that
-/// mixes plain weekdays with numbered ones (`BYDAY=+2MO,TU`). A plain weekday there means every
-/// such weekday of the month (or year), so it is spelled out as `1TU,...,5TU` (`...,53TU`), which
-/// calcard expands correctly and which leaves BYSETPOS meaning the same set.
-fn spell_out_weekdays(parts: &mut [String]) {
-    let value = |key: &str| {
-        parts.iter().find_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            k.trim()
-                .eq_ignore_ascii_case(key)
-                .then(|| v.trim().to_ascii_uppercase())
-        })
-    };
-    let max = match value("FREQ").as_deref() {
-        Some("MONTHLY") => 5,
-        Some("YEARLY") if value("BYMONTH").is_some() => 5,
-        Some("YEARLY") if value("BYWEEKNO").is_none() => 53,
-        _ => return,
-    };
-    let Some(byday) = value("BYDAY") else { return };
-    let days: Vec<&str> = byday.split(',').map(str::trim).collect();
-    let plain = |d: &&str| d.len() == 2 && d.bytes().all(|b| b.is_ascii_alphabetic());
-    if !days.iter().any(plain) || days.iter().all(plain) {
-        return;
-    }
-    let mut out: Vec<String> = Vec::new();
-    for d in days {
-        if plain(&d) {
-            out.extend((1..=max).map(|n| format!("{n}{d}")));
-        } else {
-            out.push(d.to_string());
-        }
-    }
-    if let Some(p) = parts.iter_mut().find(|p| {
-        p.split_once('=')
-            .is_some_and(|(k, _)| k.trim().eq_ignore_ascii_case("BYDAY"))
-    }) {
-        *p = format!("BYDAY={}", out.join(","));
-    }
-}
-
-fn fmt_local(t: NaiveDateTime, date_only: bool) -> String {
-    crate::tz::fmt_naive(t, date_only)
-}
-
-/// Occurrence start times (wall clock) of `rule` anchored at the wall-clock `start`, at most
-/// `limit` of them, none after `until_local`. UNTIL is rewritten into the anchor's wall clock
-/// (an UTC UNTIL is converted through `zone`) so calcard compares like with like. This is the
-/// only function that talks to calcard's recurrence engine.
-pub(crate) fn expand_rule(
-    start: NaiveDateTime,
-    date_only: bool,
-    rule: &str,
-    count: Option<u32>,
-    zone: &Zone,
-    until_local: Option<NaiveDateTime>,
-    limit: usize,
-) -> Result<Vec<NaiveDateTime>, RecurrenceError> {
-    let spec = RuleSpec::read(rule);
-    if let Some(why) = rule_too_large(rule) {
-        return Err(RecurrenceError::InvalidRule(why));
-    }
-    if let Some(scale) = &spec.rscale
-        && !scale.eq_ignore_ascii_case("GREGORIAN")
-    {
+) -> Result<(Rule, Option<NaiveDateTime>), RecurrenceError> {
+    let rule = Rule::parse(rule).map_err(RecurrenceError::InvalidRule)?;
+    if let Some(scale) = &rule.foreign_scale {
         return Err(RecurrenceError::InvalidRule(format!(
             "RSCALE={scale} is not supported"
         )));
     }
-    let rule_until = spec.until.map(|u| match u {
+    let rule_until = rule.until.map(|u| match u {
         DateValue::Utc(t) => zone.to_local(t.and_utc().timestamp()),
         other => other.naive(),
     });
@@ -659,57 +434,23 @@ pub(crate) fn expand_rule(
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    let mut parts: Vec<String> = rule
-        .split(';')
-        .filter(|p| {
-            let k = p.split('=').next().unwrap_or("").trim();
-            !k.is_empty() && !k.eq_ignore_ascii_case("UNTIL") && !k.eq_ignore_ascii_case("COUNT")
-        })
-        .map(str::to_string)
-        .collect();
-    spell_out_weekdays(&mut parts);
-    match count {
-        Some(c) => parts.push(format!("COUNT={c}")),
-        None => {
-            if let Some(u) = until {
-                parts.push(format!("UNTIL={}", fmt_local(u, date_only)));
-            }
-        }
-    }
-    let dtstart = if date_only {
-        format!("DTSTART;VALUE=DATE:{}", fmt_local(start, true))
-    } else {
-        format!("DTSTART:{}", fmt_local(start, false))
-    };
-    let text = format!(
-        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n{dtstart}\r\nRRULE:{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-        parts.join(";")
-    );
-    let ical = match calcard::Parser::new(&text).entry() {
-        calcard::Entry::ICalendar(ical) => ical,
-        _ => {
-            return Err(RecurrenceError::InvalidRule(format!(
-                "cannot read RRULE:{rule}"
-            )));
-        }
-    };
-    let expanded = ical.expand_dates(calcard::common::timezone::Tz::Floating, limit);
-    if let Some(err) = expanded.errors.first() {
-        return Err(RecurrenceError::InvalidRule(format!(
-            "{}: RRULE:{rule}",
-            err.error
-        )));
-    }
-    let mut out: Vec<NaiveDateTime> = expanded
-        .events
-        .iter()
-        .map(|e| e.start.naive_local())
-        .collect();
-    // With COUNT, calcard cannot also take our UNTIL: cut here.
-    if let Some(u) = until {
-        out.retain(|t| *t <= u);
-    }
-    Ok(out)
+    Ok((rule, until))
+}
+
+/// Occurrence start times (wall clock) of `rule` anchored at the wall-clock `start`: at most
+/// `limit` of them, none after `until_local` nor after the rule's UNTIL.
+pub(crate) fn expand_rule(
+    start: NaiveDateTime,
+    date_only: bool,
+    rule: &str,
+    zone: &Zone,
+    until_local: Option<NaiveDateTime>,
+    limit: usize,
+) -> Result<Vec<NaiveDateTime>, RecurrenceError> {
+    let (rule, until) = read_rule(rule, zone, until_local)?;
+    Ok(Occurrences::new(&rule, start, date_only, until)
+        .take(limit)
+        .collect())
 }
 
 /// Instances of `bytes` (all components besides VTIMEZONE) overlapping `[start, end)`: an
@@ -719,6 +460,9 @@ pub fn instances(bytes: &[u8], start: i64, end: i64) -> Result<Vec<Instance>, Re
     let mut out = Vec::new();
     for set in recurrence_sets(&cal) {
         let exp = expand_set(&cal, &set, start, end)?;
+        if exp.truncated {
+            return Err(RecurrenceError::TooManyInstances);
+        }
         out.extend(exp.instances.into_iter().filter(|i| {
             if i.end > i.start {
                 i.start < end && i.end > start

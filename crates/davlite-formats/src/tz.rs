@@ -141,7 +141,6 @@ impl CustomZone {
                     start,
                     false,
                     &rule.value,
-                    crate::recurrence::rule_count(&rule.value),
                     &zone,
                     Some(until),
                     CUSTOM_ZONE_MAX_ONSETS,
