@@ -1,7 +1,13 @@
 //! DATE, DATE-TIME, DURATION and PERIOD values (RFC 5545 §3.3), parsed without allocation.
 //!
+//! Two readings live here: [`LocalDateTime`] (validation's, on bytes) and [`DateValue`] (on
+//! chrono's calendar, what recurrence and zones compute with). Neither knows a time zone: the
+//! zone-dependent half (`DateValue::to_utc`) is in [`crate::tz`].
+//!
 //! Parsing checks the calendar (no February 30th) because a date that does not exist cannot be
 //! indexed; turning a local time into UTC needs the zone and lives in `extract`.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
 /// A DATE or DATE-TIME as written, before any zone is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -235,5 +241,57 @@ mod tests {
         assert!(Duration::parse(b"PT").is_none());
         assert!(Duration::parse(b"P1H").is_none());
         assert!(Duration::parse(b"P99999999999999999999D").is_none());
+    }
+}
+
+/// A DATE or DATE-TIME value as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateValue {
+    /// `VALUE=DATE`: an all-day date.
+    Date(NaiveDate),
+    /// A local time, floating or qualified by a TZID parameter.
+    Local(NaiveDateTime),
+    /// A time ending in `Z`.
+    Utc(NaiveDateTime),
+}
+
+impl DateValue {
+    /// The wall-clock value (midnight for a date; the UTC wall clock for a UTC time).
+    pub fn naive(self) -> NaiveDateTime {
+        match self {
+            DateValue::Date(d) => d.and_time(NaiveTime::MIN),
+            DateValue::Local(t) | DateValue::Utc(t) => t,
+        }
+    }
+
+    pub fn is_date(self) -> bool {
+        matches!(self, DateValue::Date(_))
+    }
+}
+
+/// Parses `YYYYMMDD` or `YYYYMMDDTHHMMSS[Z]`.
+pub fn parse_value(v: &str) -> Option<DateValue> {
+    let v = v.trim().as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let s = v.get(r)?;
+        if !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(s).ok()?.parse().ok()
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(4..6)?, num(6..8)?)?;
+    if v.len() == 8 {
+        return Some(DateValue::Date(date));
+    }
+    if v.get(8) != Some(&b'T') || !(v.len() == 15 || v.len() == 16) {
+        return None;
+    }
+    // Leap second 60 is clamped to 59 rather than refusing the object.
+    let time = NaiveTime::from_hms_opt(num(9..11)?, num(11..13)?, num(13..15)?.min(59))?;
+    let dt = date.and_time(time);
+    match v.get(15) {
+        None => Some(DateValue::Local(dt)),
+        Some(b'Z' | b'z') => Some(DateValue::Utc(dt)),
+        Some(_) => None,
     }
 }

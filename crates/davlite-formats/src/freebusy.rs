@@ -11,10 +11,11 @@
 //! instances.
 
 use crate::TimeSpan;
+use crate::datetime::parse_value;
 use crate::recurrence::{Calendar, EXPANSION_CAP, RecurrenceError, expand_set_complete};
 use crate::timing::Duration;
 use crate::tree::{Comp, split_commas};
-use crate::tz::{Zone, parse_value};
+use crate::tz::Zone;
 
 /// How a period is occupied (the iCalendar FBTYPE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -7,10 +7,11 @@
 //! [`Calendar::parse_in`] names another; see [`crate::tz`]).
 
 use crate::TimeSpan;
+use crate::datetime::{DateValue, parse_value};
 use crate::rrule::{Occurrences, Rule};
 use crate::timing::Timing;
 use crate::tree::{Comp, Tree, TreeError, split_commas};
-use crate::tz::{DateValue, Zone, Zones, parse_value};
+use crate::tz::{Zone, Zones};
 use chrono::NaiveDateTime;
 use std::collections::{BTreeMap, HashSet};
 
@@ -426,31 +427,11 @@ fn read_rule(
             "RSCALE={scale} is not supported"
         )));
     }
-    let rule_until = rule.until.map(|u| match u {
-        DateValue::Utc(t) => zone.to_local(t.and_utc().timestamp()),
-        other => other.naive(),
-    });
-    let until = match (rule_until, until_local) {
+    let until = match (rule.until_local(|utc| zone.to_local(utc)), until_local) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
     Ok((rule, until))
-}
-
-/// Occurrence start times (wall clock) of `rule` anchored at the wall-clock `start`: at most
-/// `limit` of them, none after `until_local` nor after the rule's UNTIL.
-pub(crate) fn expand_rule(
-    start: NaiveDateTime,
-    date_only: bool,
-    rule: &str,
-    zone: &Zone,
-    until_local: Option<NaiveDateTime>,
-    limit: usize,
-) -> Result<Vec<NaiveDateTime>, RecurrenceError> {
-    let (rule, until) = read_rule(rule, zone, until_local)?;
-    Ok(Occurrences::new(&rule, start, date_only, until)
-        .take(limit)
-        .collect())
 }
 
 /// Instances of `bytes` (all components besides VTIMEZONE) overlapping `[start, end)`: an

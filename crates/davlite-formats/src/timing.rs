@@ -1,8 +1,9 @@
 //! The dates one component carries (DTSTART, DTEND, DUE, DURATION, COMPLETED, CREATED), in UTC,
 //! and durations, which RFC 5545 §3.3.6 splits into nominal days (wall-clock) and exact seconds.
 
+use crate::datetime::{DateValue, parse_value};
 use crate::tree::{Comp, Prop};
-use crate::tz::{DateValue, Zone, Zones, parse_value};
+use crate::tz::{Zone, Zones};
 
 /// A DURATION value: nominal days (weeks count as 7) plus exact seconds, with a sign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -18,6 +18,7 @@
 //! a vendor-prefixed IANA name (`/freeassociation.sourceforge.net/Europe/Berlin`,
 //! `/mozilla.org/20070129_1/America/New_York`).
 
+use crate::datetime::{DateValue, parse_value};
 use crate::tree::{Comp, Tree};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use std::collections::HashMap;
@@ -137,15 +138,17 @@ impl CustomZone {
                 let until =
                     NaiveDate::from_ymd_opt(CUSTOM_ZONE_LAST_YEAR, 1, 1)?.and_time(NaiveTime::MIN);
                 let zone = Zone::Fixed(from);
-                if let Ok(list) = crate::recurrence::expand_rule(
-                    start,
-                    false,
-                    &rule.value,
-                    &zone,
-                    Some(until),
-                    CUSTOM_ZONE_MAX_ONSETS,
-                ) {
-                    onsets.extend(list);
+                // The onsets of an observance, in the wall clock before it begins.
+                if let Ok(rule) = crate::rrule::Rule::parse(&rule.value)
+                    && rule.foreign_scale.is_none()
+                {
+                    let stop = rule
+                        .until_local(|utc| zone.to_local(utc))
+                        .map_or(until, |u| u.min(until));
+                    onsets.extend(
+                        crate::rrule::Occurrences::new(&rule, start, false, Some(stop))
+                            .take(CUSTOM_ZONE_MAX_ONSETS),
+                    );
                 }
             }
             for rdate in obs.props_named("RDATE") {
@@ -193,30 +196,8 @@ pub(crate) fn parse_offset(v: &str) -> Option<i32> {
     Some(sign * (h * 3600 + m * 60 + s))
 }
 
-/// A DATE or DATE-TIME value as written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateValue {
-    /// `VALUE=DATE`: an all-day date.
-    Date(NaiveDate),
-    /// A local time, floating or qualified by a TZID parameter.
-    Local(NaiveDateTime),
-    /// A time ending in `Z`.
-    Utc(NaiveDateTime),
-}
-
+/// A value's UTC seconds needs its zone, so this half of [`DateValue`] lives beside [`Zone`].
 impl DateValue {
-    /// The wall-clock value (midnight for a date; the UTC wall clock for a UTC time).
-    pub fn naive(self) -> NaiveDateTime {
-        match self {
-            DateValue::Date(d) => d.and_time(NaiveTime::MIN),
-            DateValue::Local(t) | DateValue::Utc(t) => t,
-        }
-    }
-
-    pub fn is_date(self) -> bool {
-        matches!(self, DateValue::Date(_))
-    }
-
     /// UTC seconds, local values and dates (midnight) read in `zone`. [`Zones::read`] picks the
     /// zone a property's value is read in.
     pub fn to_utc(self, zone: &Zone) -> i64 {
@@ -224,33 +205,6 @@ impl DateValue {
             DateValue::Utc(t) => t.and_utc().timestamp(),
             DateValue::Date(_) | DateValue::Local(_) => zone.to_utc(self.naive()),
         }
-    }
-}
-
-/// Parses `YYYYMMDD` or `YYYYMMDDTHHMMSS[Z]`.
-pub fn parse_value(v: &str) -> Option<DateValue> {
-    let v = v.trim().as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let s = v.get(r)?;
-        if !s.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(s).ok()?.parse().ok()
-    };
-    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(4..6)?, num(6..8)?)?;
-    if v.len() == 8 {
-        return Some(DateValue::Date(date));
-    }
-    if v.get(8) != Some(&b'T') || !(v.len() == 15 || v.len() == 16) {
-        return None;
-    }
-    // Leap second 60 is clamped to 59 rather than refusing the object.
-    let time = NaiveTime::from_hms_opt(num(9..11)?, num(11..13)?, num(13..15)?.min(59))?;
-    let dt = date.and_time(time);
-    match v.get(15) {
-        None => Some(DateValue::Local(dt)),
-        Some(b'Z' | b'z') => Some(DateValue::Utc(dt)),
-        Some(_) => None,
     }
 }
 

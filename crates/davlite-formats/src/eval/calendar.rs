@@ -8,11 +8,12 @@
 use super::FilterError;
 use super::text::text_matches;
 use super::validate::validate_calendar_filter;
+use crate::datetime::parse_value;
 use crate::filter::{CompFilter, ParamFilter, PropFilter, TimeRange};
 use crate::recurrence::{Calendar, Instance, expand_set};
 use crate::timing::{Duration, Stamp, Timing};
 use crate::tree::{Comp, Prop, split_commas};
-use crate::tz::{Zone, parse_value};
+use crate::tz::Zone;
 
 /// An open-ended time range is searched this far past its start (or the object's first instance)
 /// for instances of an unbounded rule.

@@ -13,7 +13,7 @@ mod occurrences;
 pub(crate) use check::check;
 pub(crate) use occurrences::Occurrences;
 
-use crate::tz::{DateValue, parse_value};
+use crate::datetime::{DateValue, parse_value};
 use chrono::Weekday;
 
 /// FREQ, ordered from the finest to the coarsest period.
@@ -166,6 +166,18 @@ impl Rule {
             }
         }
         Ok(rule)
+    }
+
+    /// UNTIL in the wall clock of the occurrences: a UTC UNTIL through `to_local` (the zone of
+    /// DTSTART), a local or DATE one as written.
+    pub(crate) fn until_local(
+        &self,
+        to_local: impl Fn(i64) -> chrono::NaiveDateTime,
+    ) -> Option<chrono::NaiveDateTime> {
+        self.until.map(|u| match u {
+            DateValue::Utc(t) => to_local(t.and_utc().timestamp()),
+            other => other.naive(),
+        })
     }
 
     /// Whether the rule has any BYxxx part: without one, each period yields exactly one
