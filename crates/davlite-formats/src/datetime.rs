@@ -31,7 +31,8 @@ fn digits(b: &[u8]) -> Option<u32> {
     Some(b.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')))
 }
 
-fn days_in_month(year: i32, month: u32) -> u32 {
+/// Days in `month` of `year` (Gregorian).
+pub(crate) fn days_in_month(year: i32, month: u32) -> u32 {
     match month {
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
         2 => 28,

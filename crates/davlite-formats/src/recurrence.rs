@@ -12,7 +12,6 @@ use crate::rrule::{Occurrences, Rule};
 use crate::timing::Timing;
 use crate::tree::{Comp, Tree, TreeError, split_commas};
 use crate::tz::{Zone, Zones};
-use chrono::NaiveDateTime;
 use std::collections::{BTreeMap, HashSet};
 
 /// No rule is expanded past this many occurrences in one call. Beyond it an object is treated as
@@ -242,7 +241,12 @@ pub(crate) fn expand_set(
                 let mut starts: Vec<(i64, Option<i64>)> = Vec::new();
                 starts.push((anchor.utc, None));
                 if let Some(rule) = rule {
-                    let parsed = Rule::parse(&rule.value).ok();
+                    // A rule the engine cannot expand (a non-Gregorian RSCALE, or one stored
+                    // before validation refused it) leaves DTSTART, RDATEs and overrides, and
+                    // makes the set open-ended so the index never hides it.
+                    let parsed = Rule::parse(&rule.value)
+                        .ok()
+                        .filter(|r| r.foreign_scale.is_none());
                     let count = parsed.as_ref().and_then(|r| r.count);
                     out.open = parsed
                         .as_ref()
@@ -274,45 +278,42 @@ pub(crate) fn expand_set(
                         // the cap, so a dense rule (one every second) still answers a range
                         // anywhere: the cap limits what an answer holds, not the walk.
                         let length_at = |start: i64| timing.end_for(start, is_event);
-                        match read_rule(&rule.value, &anchor.zone, local_upto) {
-                            Ok((parsed, until)) => {
-                                let mut kept = 0usize;
-                                let mut occurrences = Occurrences::new(
-                                    &parsed,
-                                    anchor.value.naive(),
-                                    anchor.value.is_date(),
-                                    until,
-                                );
-                                if let Some(f) = from_local {
-                                    occurrences.skip_to(f);
-                                }
-                                // A THISANDFUTURE override moves later instances by its
-                                // shift: no instance can be judged by its own times then.
-                                let judge = future.is_empty();
-                                for local in occurrences {
-                                    let utc = anchor.zone.to_utc(local);
-                                    // Past either end of the range: not counted (the walk
-                                    // ends at `local_upto`, a day of slack beyond `upto`).
-                                    if judge
-                                        && (utc >= upto
-                                            || (from != i64::MIN && length_at(utc) < from))
-                                    {
-                                        continue;
-                                    }
-                                    if kept == EXPANSION_CAP {
-                                        out.truncated = true;
-                                        break;
-                                    }
-                                    kept += 1;
-                                    starts.push((utc, None));
-                                }
+                        if let Some(parsed) = &parsed {
+                            let until = match (
+                                parsed.until_local(|utc| anchor.zone.to_local(utc)),
+                                local_upto,
+                            ) {
+                                (Some(a), Some(b)) => Some(a.min(b)),
+                                (a, b) => a.or(b),
+                            };
+                            let mut occurrences = Occurrences::new(
+                                parsed,
+                                anchor.value.naive(),
+                                anchor.value.is_date(),
+                                until,
+                            );
+                            if let Some(f) = from_local {
+                                occurrences.skip_to(f);
                             }
-                            // A rule the engine cannot expand (a non-Gregorian RSCALE) leaves
-                            // DTSTART, RDATEs and overrides, and makes the set open-ended so
-                            // the index never hides it.
-                            Err(_) => {
-                                out.open = true;
-                                out.counted = None;
+                            // A THISANDFUTURE override moves later instances by its shift: no
+                            // instance can be judged by its own times then.
+                            let judge = future.is_empty();
+                            let mut kept = 0usize;
+                            for local in occurrences {
+                                let utc = anchor.zone.to_utc(local);
+                                // Past either end of the range: not counted (the walk ends at
+                                // `local_upto`, a day of slack beyond `upto`).
+                                if judge
+                                    && (utc >= upto || (from != i64::MIN && length_at(utc) < from))
+                                {
+                                    continue;
+                                }
+                                if kept == EXPANSION_CAP {
+                                    out.truncated = true;
+                                    break;
+                                }
+                                kept += 1;
+                                starts.push((utc, None));
                             }
                         }
                     }
@@ -412,26 +413,6 @@ fn read_exdates(
         }
     }
     set
-}
-
-/// The rule of an RRULE value, and the wall-clock time nothing may follow: `until_local` or the
-/// rule's UNTIL (a UTC UNTIL turned into the anchor's wall clock through `zone`).
-fn read_rule(
-    rule: &str,
-    zone: &Zone,
-    until_local: Option<NaiveDateTime>,
-) -> Result<(Rule, Option<NaiveDateTime>), RecurrenceError> {
-    let rule = Rule::parse(rule).map_err(RecurrenceError::InvalidRule)?;
-    if let Some(scale) = &rule.foreign_scale {
-        return Err(RecurrenceError::InvalidRule(format!(
-            "RSCALE={scale} is not supported"
-        )));
-    }
-    let until = match (rule.until_local(|utc| zone.to_local(utc)), until_local) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    };
-    Ok((rule, until))
 }
 
 /// Instances of `bytes` (all components besides VTIMEZONE) overlapping `[start, end)`: an

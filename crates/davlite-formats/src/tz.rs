@@ -139,9 +139,8 @@ impl CustomZone {
                     NaiveDate::from_ymd_opt(CUSTOM_ZONE_LAST_YEAR, 1, 1)?.and_time(NaiveTime::MIN);
                 let zone = Zone::Fixed(from);
                 // The onsets of an observance, in the wall clock before it begins.
-                if let Ok(rule) = crate::rrule::Rule::parse(&rule.value)
-                    && rule.foreign_scale.is_none()
-                {
+                // (A non-Gregorian RSCALE yields none.)
+                if let Ok(rule) = crate::rrule::Rule::parse(&rule.value) {
                     let stop = rule
                         .until_local(|utc| zone.to_local(utc))
                         .map_or(until, |u| u.min(until));

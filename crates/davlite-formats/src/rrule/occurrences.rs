@@ -9,6 +9,7 @@
 //! rules out, so a `FREQ=SECONDLY;BYMONTH=12` rule does not walk eleven months of seconds.
 
 use super::{Freq, Rule, Skip};
+use crate::datetime::days_in_month;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Weekday};
 
 /// Periods in a row without a candidate after which a rule is known never to produce one again:
@@ -332,7 +333,7 @@ impl<'r> Occurrences<'r> {
         } else if !self.monthdays.is_empty() {
             let mut month = (a.year(), a.month());
             loop {
-                let dim = days_in_month(month.0, month.1);
+                let dim = days_in_month(month.0, month.1) as i32;
                 for &md in &self.monthdays {
                     let day = if md > 0 {
                         i32::from(md)
@@ -559,25 +560,12 @@ fn ymd(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
 fn month_range(year: i32, month: u32) -> Option<(NaiveDate, NaiveDate)> {
     Some((
         ymd(year, month, 1)?,
-        ymd(year, month, days_in_month(year, month) as u32)?,
+        ymd(year, month, days_in_month(year, month))?,
     ))
 }
 
-fn is_leap(y: i32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
 fn year_len(y: i32) -> i32 {
-    if is_leap(y) { 366 } else { 365 }
-}
-
-fn days_in_month(y: i32, m: u32) -> i32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if is_leap(y) => 29,
-        _ => 28,
-    }
+    365 + days_in_month(y, 2) as i32 - 28
 }
 
 /// First day of week 1 of `year` for weeks starting on `wkst`: the week holding January 4th,
