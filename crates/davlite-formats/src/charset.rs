@@ -70,7 +70,20 @@ fn cp1252(c: u8) -> char {
 /// door instead, and what is stored is always served byte for byte.
 pub fn check_controls(bytes: &[u8], format: Format) -> Result<(), FormatError> {
     let forbidden = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
-    let Some(at) = bytes.iter().position(|&b| forbidden(b)) else {
+    // A chunk is judged without early exit (the compiler turns that into vector compares);
+    // only a chunk that holds a forbidden byte is searched byte by byte.
+    const CHUNK: usize = 64;
+    let found = bytes.chunks(CHUNK).enumerate().find_map(|(i, chunk)| {
+        if chunk.iter().fold(false, |any, &b| any | forbidden(b)) {
+            chunk
+                .iter()
+                .position(|&b| forbidden(b))
+                .map(|p| i * CHUNK + p)
+        } else {
+            None
+        }
+    });
+    let Some(at) = found else {
         return Ok(());
     };
     let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u32;
@@ -82,11 +95,13 @@ pub fn check_controls(bytes: &[u8], format: Format) -> Result<(), FormatError> {
 }
 
 /// Checks that `bytes` are UTF-8 once folds are removed. The whole body is checked first (fast
-/// path); only when that fails are lines unfolded one by one, because a client may fold inside
-/// a multi-byte sequence (RFC 5545 §3.1 allows it) and that is still valid.
-pub fn check_utf8(bytes: &[u8], format: Format) -> Result<(), FormatError> {
-    let Err(e) = std::str::from_utf8(bytes) else {
-        return Ok(());
+/// path, which gives the body as text: `Some`); only when that fails are lines unfolded one by
+/// one, because a client may fold inside a multi-byte sequence (RFC 5545 §3.1 allows it) and
+/// that is still valid (`None`: valid, but only line by line).
+pub fn check_utf8(bytes: &[u8], format: Format) -> Result<Option<&str>, FormatError> {
+    let e = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(Some(text)),
+        Err(e) => e,
     };
     let raw_offset = e.valid_up_to();
     for line in Scanner::new(bytes) {
@@ -129,7 +144,7 @@ pub fn check_utf8(bytes: &[u8], format: Format) -> Result<(), FormatError> {
     }
     let tail_ok = std::str::from_utf8(&bytes[scanned_to.min(bytes.len())..]).is_ok();
     if tail_ok {
-        Ok(())
+        Ok(None)
     } else {
         Err(FormatError::NotUtf8 {
             format,

@@ -107,11 +107,9 @@ pub fn expand_in(
         );
     }
     all.sort_unstable_by_key(|i| (i.start, i.component));
-    let mut timings: Vec<Option<crate::timing::Timing>> = vec![None; cal.tree.comps.len()];
     for i in &all {
         let comp = cal.comp(i.component);
-        let timing = timings[i.component]
-            .get_or_insert_with(|| crate::timing::Timing::read(comp, &cal.zones));
+        let timing = cal.timing(i.component);
         let all_day = timing.anchor().is_some_and(|a| a.value.is_date());
         out.extend_from_slice(format!("BEGIN:{}\r\n", comp.name).as_bytes());
         for p in &comp.props {

@@ -124,8 +124,8 @@ pub(crate) fn component_extent(cal: &Calendar<'_>, idx: usize) -> Option<TimeSpa
         (Some(start), Some(end)) => Some(TimeSpan { start, end }),
         _ => None,
     };
-    let t = crate::timing::Timing::read(comp, &cal.zones);
-    let from_dates = match (t.dtstart, t.dtend) {
+    let t = cal.timing(idx);
+    let from_dates = match (&t.dtstart, &t.dtend) {
         (Some(s), Some(e)) => Some(TimeSpan {
             start: s.utc,
             end: e.utc.max(s.utc) + 1,

@@ -146,11 +146,15 @@ fn comp_name(label: &str) -> CompName {
     }
 }
 
-/// Upper-cases a short name into `buf` for matching; longer names never match a known one.
+/// Upper-cases a short name into `buf` for matching (a name already upper-case, as nearly all
+/// are, is used as it is); longer names never match a known one.
 #[inline]
-fn upper<'b>(name: &[u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
+fn upper<'b>(name: &'b [u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
     if name.len() > buf.len() {
         return &[];
+    }
+    if !name.iter().any(u8::is_ascii_lowercase) {
+        return name;
     }
     let out = &mut buf[..name.len()];
     out.copy_from_slice(name);
@@ -221,13 +225,15 @@ fn date_list(
     Ok(out)
 }
 
-/// Validates an iCalendar body (already known to be in charset `cs`) and returns what
-/// extraction needs, with the component tree the recurrence engine reads, built from the same
-/// lexer pass (`None` when the bytes are not UTF-8 text the tree can hold).
-pub(crate) fn parse(
-    bytes: &[u8],
+/// Validates an iCalendar body (already known to be in charset `cs`; `text` is the same body
+/// when it is UTF-8 as a whole) and returns what extraction needs, with the component tree the
+/// recurrence engine reads, built from the same lexer pass (`None` when the bytes are not UTF-8
+/// text the tree can hold).
+pub(crate) fn parse<'a>(
+    bytes: &'a [u8],
+    text: Option<&'a str>,
     cs: Charset,
-) -> Result<(Calendar, Option<Tree<'_>>), FormatError> {
+) -> Result<(Calendar, Option<Tree<'a>>), FormatError> {
     let mut stack: Vec<Frame> = Vec::with_capacity(4);
     let mut components: Vec<Component> = Vec::new();
     let mut others: Vec<(String, u32)> = Vec::new();
@@ -236,7 +242,7 @@ pub(crate) fn parse(
     let mut buf = [0u8; 16];
 
     let mut begun = 0usize;
-    let mut tree = Some(TreeBuilder::new(bytes));
+    let mut tree = Some(TreeBuilder::with_text(bytes, text));
     let mut scanner = Scanner::new(bytes);
     while let Some(line) = scanner.next() {
         let line = line.map_err(|e| syntax(e.line, e.reason))?;

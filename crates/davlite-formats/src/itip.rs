@@ -8,7 +8,6 @@
 
 use crate::freebusy::{BusyPeriod, FreeBusyError, format_utc};
 use crate::recurrence::Calendar;
-use crate::timing::Timing;
 
 /// A VFREEBUSY REQUEST.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +46,8 @@ impl FreeBusyRequest {
             return Err(bad("only a single VFREEBUSY can be asked about"));
         }
         let comp = cal.comp(fb[0]);
-        let t = Timing::read(comp, &cal.zones);
-        let (Some(start), Some(end)) = (t.dtstart, t.dtend) else {
+        let t = cal.timing(fb[0]);
+        let (Some(start), Some(end)) = (&t.dtstart, &t.dtend) else {
             return Err(bad("the VFREEBUSY needs DTSTART and DTEND"));
         };
         if end.utc <= start.utc {

@@ -61,11 +61,14 @@ impl ParsedObject {
 
     /// [`ParsedObject::calendar`] with explicit options (import of non-UTF-8 files).
     pub fn calendar_with(bytes: Vec<u8>, opts: &ParseOptions) -> Result<ParsedObject, FormatError> {
-        if opts.charset == Charset::Utf8 {
-            check_utf8(&bytes, Format::Calendar)?;
-        }
+        // The body as text when it is UTF-8 as a whole (one check serves validation and the tree).
+        let text = if opts.charset == Charset::Utf8 {
+            check_utf8(&bytes, Format::Calendar)?
+        } else {
+            std::str::from_utf8(&bytes).ok()
+        };
         // One lexer pass validates and builds the component tree extraction reads.
-        let (cal, tree) = crate::ical::parse(&bytes, opts.charset)?;
+        let (cal, tree) = crate::ical::parse(&bytes, text, opts.charset)?;
         check_controls(&bytes, Format::Calendar)?;
         let info = crate::extract::calendar_info(&cal, tree);
         let component = info

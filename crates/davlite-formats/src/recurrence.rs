@@ -12,6 +12,7 @@ use crate::rrule::{Occurrences, Rule};
 use crate::timing::Timing;
 use crate::tree::{Comp, Tree, TreeError, split_commas};
 use crate::tz::{Zone, Zones};
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashSet};
 
 /// No rule is expanded past this many occurrences in one call. Beyond it an object is treated as
@@ -84,6 +85,9 @@ pub struct ObjectTimes {
 pub(crate) struct Calendar<'a> {
     pub tree: Tree<'a>,
     pub zones: Zones,
+    /// Each component's dates, read once: span extraction, expansion and the filters all ask
+    /// for the same component's DTSTART several times per request.
+    timings: Vec<OnceCell<Timing>>,
 }
 
 impl<'a> Calendar<'a> {
@@ -105,7 +109,19 @@ impl<'a> Calendar<'a> {
             ));
         }
         let zones = Zones::from_tree(&tree).with_floating(floating);
-        Ok(Calendar { tree, zones })
+        let timings = std::iter::repeat_with(OnceCell::new)
+            .take(tree.comps.len())
+            .collect();
+        Ok(Calendar {
+            tree,
+            zones,
+            timings,
+        })
+    }
+
+    /// The dates of component `idx`, read in this calendar's zones (once).
+    pub fn timing(&self, idx: usize) -> &Timing {
+        self.timings[idx].get_or_init(|| Timing::read(self.comp(idx), &self.zones))
     }
 
     /// Whether any date of the object's components (not VTIMEZONE rules) is a DATE or a
@@ -221,7 +237,7 @@ pub(crate) fn expand_set(
         counted: None,
     };
     let single = |idx: usize, rid: Option<i64>, is_override: bool| -> Option<Instance> {
-        let t = Timing::read(cal.comp(idx), &cal.zones);
+        let t = cal.timing(idx);
         let start = t.anchor()?.utc;
         Some(Instance {
             start,
@@ -233,7 +249,7 @@ pub(crate) fn expand_set(
     };
     if let Some(m) = master {
         let comp = cal.comp(m);
-        let timing = Timing::read(comp, &cal.zones);
+        let timing = cal.timing(m);
         let rule = comp.prop("RRULE");
         let has_rdate = comp.prop("RDATE").is_some();
         match timing.anchor() {
@@ -319,7 +335,7 @@ pub(crate) fn expand_set(
                     }
                 }
                 for p in comp.props_named("RDATE") {
-                    read_rdates(cal, p, anchor, &timing, is_event, &mut starts);
+                    read_rdates(cal, p, anchor, timing, is_event, &mut starts);
                 }
                 let excluded = read_exdates(cal, comp, anchor);
                 starts.sort_unstable();
@@ -445,20 +461,4 @@ pub(crate) fn recurrence_sets(cal: &Calendar<'_>) -> Vec<Vec<usize>> {
         .map(|k| cal.components(k))
         .filter(|v| !v.is_empty())
         .collect()
-}
-
-/// Span, instance count and attendees per instance of a calendar object, for the store's index
-/// and the max-instances / max-attendees-per-instance checks.
-pub fn object_span(bytes: &[u8]) -> Result<ObjectTimes, RecurrenceError> {
-    Ok(object_span_and_events(bytes, false)?.0)
-}
-
-/// [`object_span`] and, when `want_events`, the object's VEVENT instance spans
-/// ([`crate::ObjectInfo::event_instances`]), from one parse and one expansion.
-pub(crate) fn object_span_and_events(
-    bytes: &[u8],
-    want_events: bool,
-) -> Result<(ObjectTimes, crate::span::EventSpans), RecurrenceError> {
-    let cal = Calendar::parse(bytes)?;
-    crate::span::object_times_and_events(&cal, want_events)
 }

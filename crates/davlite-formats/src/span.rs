@@ -93,7 +93,7 @@ fn event_spans(cal: &Calendar<'_>, set: &[usize], exp: &Expansion) -> Option<Vec
     let dated: Vec<usize> = set
         .iter()
         .copied()
-        .filter(|&i| Timing::read(cal.comp(i), &cal.zones).dtstart.is_some())
+        .filter(|&i| cal.timing(i).dtstart.is_some())
         .collect();
     let mut out: Vec<TimeSpan> = exp
         .instances
@@ -103,6 +103,12 @@ fn event_spans(cal: &Calendar<'_>, set: &[usize], exp: &Expansion) -> Option<Vec
         .collect();
     out.sort_unstable();
     Some(out)
+}
+
+/// Span, instance count and attendees per instance of a calendar object, for the store's index
+/// and the max-instances / max-attendees-per-instance checks.
+pub fn object_span(bytes: &[u8]) -> Result<ObjectTimes, RecurrenceError> {
+    Ok(object_times_and_events(&Calendar::parse(bytes)?, false)?.0)
 }
 
 /// Event instance spans and whether they depend on the floating zone
@@ -137,9 +143,9 @@ pub(crate) fn object_times_and_events(
         }
         for &idx in &set {
             let comp = cal.comp(idx);
-            let t = Timing::read(comp, &cal.zones);
+            let t = cal.timing(idx);
             if comp.is("VTODO") && t.anchor().is_none() {
-                widen(&mut span, undated_todo_span(&t));
+                widen(&mut span, undated_todo_span(t));
                 count = count.map(|c| c + 1);
             }
             // A journal without DTSTART is one instance that no time-range matches.

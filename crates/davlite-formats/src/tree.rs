@@ -153,8 +153,15 @@ pub(crate) struct TreeBuilder<'a> {
 
 impl<'a> TreeBuilder<'a> {
     pub fn new(src: &'a [u8]) -> Self {
+        Self::with_text(src, std::str::from_utf8(src).ok())
+    }
+
+    /// A builder for `src` whose UTF-8 check the caller already made: `text` is `src` as text,
+    /// or `None` when it is not UTF-8 as a whole.
+    pub fn with_text(src: &'a [u8], text: Option<&'a str>) -> Self {
+        debug_assert!(text.is_none_or(|t| t.as_ptr() == src.as_ptr() && t.len() == src.len()));
         TreeBuilder {
-            whole: std::str::from_utf8(src).ok(),
+            whole: text,
             comps: Vec::new(),
             stack: Vec::new(),
             done: false,
@@ -204,7 +211,9 @@ impl<'a> TreeBuilder<'a> {
             let idx = self.comps.len();
             self.comps.push(Comp {
                 name,
-                props: Vec::new(),
+                // Components hold a handful of properties to a few dozen: starting at 8 saves
+                // the growth steps through 1, 2 and 4 (each a copy of every property so far).
+                props: Vec::with_capacity(8),
                 children: Vec::new(),
                 raw,
             });

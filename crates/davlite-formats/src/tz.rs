@@ -23,7 +23,7 @@ use crate::tree::{Comp, Tree};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A time zone an object refers to.
 #[derive(Debug, Clone)]
@@ -94,83 +94,204 @@ impl Zone {
     }
 }
 
-/// One STANDARD or DAYLIGHT observance's onsets, flattened.
-#[derive(Debug, Clone)]
+/// A VTIMEZONE with no IANA equivalent, computed from its STANDARD and DAYLIGHT observances.
+///
+/// Exporters start observances in 1601 or 1970 and objects are queried up to 2200, a thousand
+/// onsets or more per zone; most objects need only the years around now. The transitions of
+/// [`NEAR_FROM_YEAR`]..[`NEAR_TO_YEAR`] are computed when the zone is read (the rules skip
+/// straight to that window), and the whole list only when an instant outside it is asked for.
+#[derive(Debug)]
 pub struct CustomZone {
-    /// (UTC onset, offset in effect from then on), sorted by onset.
-    transitions: Vec<(i64, i32)>,
-    /// Offset before the first transition.
-    initial: i32,
+    observances: Vec<Observance>,
+    /// The window's transitions, `None` when they cannot be told without the whole list.
+    near: Option<Transitions>,
+    /// Every transition from the first onset to [`CUSTOM_ZONE_LAST_YEAR`].
+    all: OnceLock<Transitions>,
 }
 
 /// Rules are expanded up to this year; later instants keep the last offset.
 const CUSTOM_ZONE_LAST_YEAR: i32 = 2200;
+/// At most this many onsets per observance (a rule with hourly onsets is not a time zone).
 const CUSTOM_ZONE_MAX_ONSETS: usize = 2_000;
+/// The window computed up front (wall-clock years, start inclusive, end exclusive).
+const NEAR_FROM_YEAR: i32 = 1969;
+const NEAR_TO_YEAR: i32 = 2041;
+
+/// One STANDARD or DAYLIGHT observance, read.
+#[derive(Debug)]
+struct Observance {
+    from: i32,
+    to: i32,
+    start: NaiveDateTime,
+    rule: Option<crate::rrule::Rule>,
+    /// The rule's last possible onset in this observance's wall clock (its UNTIL, or the end of
+    /// [`CUSTOM_ZONE_LAST_YEAR`]).
+    stop: NaiveDateTime,
+    rdates: Vec<NaiveDateTime>,
+}
+
+/// Transitions sorted by onset, valid for instants in `valid`.
+#[derive(Debug)]
+struct Transitions {
+    /// (UTC onset, offset in effect from then on).
+    list: Vec<(i64, i32)>,
+    /// Offset before the first transition.
+    initial: i32,
+    valid: std::ops::Range<i64>,
+}
+
+impl Transitions {
+    fn offset_at(&self, utc: i64) -> i32 {
+        match self.list.partition_point(|(t, _)| *t <= utc) {
+            0 => self.initial,
+            n => self.list[n - 1].1,
+        }
+    }
+}
+
+fn year_start(year: i32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(year, 1, 1)
+        .unwrap_or_default()
+        .and_time(NaiveTime::MIN)
+}
+
+impl Observance {
+    fn read(obs: &Comp<'_>) -> Option<Observance> {
+        let from = obs
+            .prop("TZOFFSETFROM")
+            .and_then(|p| parse_offset(&p.value))?;
+        let to = obs
+            .prop("TZOFFSETTO")
+            .and_then(|p| parse_offset(&p.value))?;
+        let start = obs
+            .prop("DTSTART")
+            .and_then(|p| parse_value(&p.value))?
+            .naive();
+        let last = year_start(CUSTOM_ZONE_LAST_YEAR);
+        // A non-Gregorian RSCALE parses but yields no onsets.
+        let rule = obs
+            .prop("RRULE")
+            .and_then(|p| crate::rrule::Rule::parse(&p.value).ok());
+        // The rule's UTC UNTIL is read in the wall clock before the onset.
+        let stop = rule.as_ref().map_or(last, |r| {
+            r.until_local(|utc| Zone::Fixed(from).to_local(utc))
+                .map_or(last, |u| u.min(last))
+        });
+        let rdates = obs
+            .props_named("RDATE")
+            .flat_map(|p| crate::tree::split_commas(&p.value))
+            .filter_map(|v| parse_value(v).map(|d| d.naive()))
+            .collect();
+        Some(Observance {
+            from,
+            to,
+            start,
+            rule,
+            stop,
+            rdates,
+        })
+    }
+
+    /// Onsets whose wall-clock time is in `lo..hi` (all before `hi` when `lo` is `None`), as
+    /// (UTC onset, offset from then on, offset before). `false` when the rule had more onsets
+    /// than [`CUSTOM_ZONE_MAX_ONSETS`] and the rest were dropped.
+    fn onsets(
+        &self,
+        lo: Option<NaiveDateTime>,
+        hi: NaiveDateTime,
+        out: &mut Vec<(i64, i32, i32)>,
+    ) -> bool {
+        let mut push = |local: NaiveDateTime| {
+            if lo.is_none_or(|l| local >= l) && local < hi {
+                let utc = local.and_utc().timestamp() - i64::from(self.from);
+                out.push((utc, self.to, self.from));
+            }
+        };
+        push(self.start);
+        self.rdates.iter().copied().for_each(&mut push);
+        let Some(rule) = &self.rule else {
+            return true;
+        };
+        let mut occ =
+            crate::rrule::Occurrences::new(rule, self.start, false, Some(self.stop.min(hi)));
+        if let Some(lo) = lo {
+            occ.skip_to(lo);
+        }
+        for (taken, local) in occ.enumerate() {
+            if taken == CUSTOM_ZONE_MAX_ONSETS {
+                return false;
+            }
+            push(local);
+        }
+        true
+    }
+}
 
 impl CustomZone {
     fn offset_at(&self, utc: i64) -> i32 {
-        match self.transitions.partition_point(|(t, _)| *t <= utc) {
-            0 => self.initial,
-            n => self.transitions[n - 1].1,
+        match &self.near {
+            Some(near) if near.valid.contains(&utc) => near.offset_at(utc),
+            _ => self
+                .all
+                .get_or_init(|| self.transitions(None))
+                .offset_at(utc),
+        }
+    }
+
+    /// The transitions of the years from `from_year` (every one when `None`) to
+    /// [`NEAR_TO_YEAR`] or, for the whole list, [`CUSTOM_ZONE_LAST_YEAR`].
+    fn transitions(&self, from_year: Option<i32>) -> Transitions {
+        let lo = from_year.map(year_start);
+        let hi = year_start(if lo.is_some() {
+            NEAR_TO_YEAR
+        } else {
+            CUSTOM_ZONE_LAST_YEAR
+        });
+        let mut onsets = Vec::new();
+        let mut complete = true;
+        for obs in &self.observances {
+            complete &= obs.onsets(lo, hi, &mut onsets);
+        }
+        onsets.sort_unstable();
+        onsets.dedup_by_key(|(t, _, _)| *t);
+        let initial = onsets.first().map_or(0, |o| o.2);
+        // A window is exact from its first onset on (an onset before the window is older than
+        // any in it) to a day before its end (offsets move wall clocks by less than that).
+        let valid = match (lo, onsets.first()) {
+            (None, _) => i64::MIN..i64::MAX,
+            (Some(lo), Some(first)) if complete => {
+                first.0.max(lo.and_utc().timestamp() + 86_400)..hi.and_utc().timestamp() - 86_400
+            }
+            _ => 0..0,
+        };
+        Transitions {
+            list: onsets.into_iter().map(|(t, to, _)| (t, to)).collect(),
+            initial,
+            valid,
         }
     }
 
     /// Builds the zone from a VTIMEZONE's observances; `None` when it has none usable.
     pub(crate) fn from_vtimezone(tree: &Tree<'_>, idx: usize) -> Option<CustomZone> {
-        let mut transitions = Vec::new();
-        let mut first: Option<(i64, i32)> = None;
+        let mut observances = Vec::new();
         for (_, obs) in tree.children(idx) {
             if !(obs.is("STANDARD") || obs.is("DAYLIGHT")) {
                 continue;
             }
-            let from = obs
-                .prop("TZOFFSETFROM")
-                .and_then(|p| parse_offset(&p.value))?;
-            let to = obs
-                .prop("TZOFFSETTO")
-                .and_then(|p| parse_offset(&p.value))?;
-            let start = obs
-                .prop("DTSTART")
-                .and_then(|p| parse_value(&p.value))?
-                .naive();
-            let mut onsets = vec![start];
-            if let Some(rule) = obs.prop("RRULE") {
-                let until =
-                    NaiveDate::from_ymd_opt(CUSTOM_ZONE_LAST_YEAR, 1, 1)?.and_time(NaiveTime::MIN);
-                let zone = Zone::Fixed(from);
-                // The onsets of an observance, in the wall clock before it begins.
-                // (A non-Gregorian RSCALE yields none.)
-                if let Ok(rule) = crate::rrule::Rule::parse(&rule.value) {
-                    let stop = rule
-                        .until_local(|utc| zone.to_local(utc))
-                        .map_or(until, |u| u.min(until));
-                    onsets.extend(
-                        crate::rrule::Occurrences::new(&rule, start, false, Some(stop))
-                            .take(CUSTOM_ZONE_MAX_ONSETS),
-                    );
-                }
-            }
-            for rdate in obs.props_named("RDATE") {
-                onsets.extend(
-                    crate::tree::split_commas(&rdate.value)
-                        .filter_map(|v| parse_value(v).map(|d| d.naive())),
-                );
-            }
-            for local in onsets {
-                let utc = local.and_utc().timestamp() - i64::from(from);
-                transitions.push((utc, to));
-                if first.is_none_or(|(t, _)| utc < t) {
-                    first = Some((utc, from));
-                }
-            }
+            // One unreadable observance makes the zone unusable, as before.
+            observances.push(Observance::read(obs)?);
         }
-        let (_, initial) = first?;
-        transitions.sort_unstable();
-        transitions.dedup_by_key(|(t, _)| *t);
-        Some(CustomZone {
-            transitions,
-            initial,
-        })
+        if observances.is_empty() {
+            return None;
+        }
+        let mut zone = CustomZone {
+            observances,
+            near: None,
+            all: OnceLock::new(),
+        };
+        let near = zone.transitions(Some(NEAR_FROM_YEAR));
+        zone.near = (!near.valid.is_empty()).then_some(near);
+        Some(zone)
     }
 }
 
@@ -459,4 +580,59 @@ pub fn vtimezone_text(id: &str) -> Option<String> {
     // 1970-01-01 .. 2038-01-01.
     ical.add_timezone(&name, 0, 2_145_916_800)?;
     Some(ical.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A zone no IANA name stands for, with a rule change in 1996 and observances from 1601.
+    const ZONE: &str = "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Custom Central\r\n\
+BEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nDTSTART:16010325T020000\r\n\
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n\
+BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nDTSTART:16010930T030000\r\n\
+RRULE:FREQ=YEARLY;BYMONTH=9;BYDAY=-1SU;UNTIL=19950924T010000Z\r\nEND:STANDARD\r\n\
+BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nDTSTART:19961027T030000\r\n\
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n";
+
+    #[test]
+    fn custom_zone_window_answers_as_the_whole_list_does() {
+        let tree = Tree::parse(ZONE.as_bytes()).unwrap();
+        let zone = CustomZone::from_vtimezone(&tree, 1).unwrap();
+        let near = zone
+            .near
+            .as_ref()
+            .expect("the window is exact for yearly rules");
+        let all = zone.transitions(None);
+        assert!(near.list.len() < 200 && all.list.len() > 1_000);
+        // Every 3 days and 7 hours from 1700 to 2199: both answers agree, inside the window and
+        // out of it (which computes the whole list on demand).
+        let (mut t, end) = (-8_520_336_000_i64, 7_258_118_400_i64);
+        let mut inside = 0;
+        while t < end {
+            inside += usize::from(near.valid.contains(&t));
+            assert_eq!(zone.offset_at(t), all.offset_at(t), "at {t}");
+            t += 3 * 86_400 + 7 * 3_600;
+        }
+        assert!(inside > 7_000);
+        // Summer and winter of 2024 and 1990 (the old rule ends in September then).
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        let z = Zone::Custom(Arc::new(zone));
+        assert_eq!(
+            z.to_utc(at("2024-07-01 12:00")),
+            at("2024-07-01 10:00").and_utc().timestamp()
+        );
+        assert_eq!(
+            z.to_utc(at("2024-10-15 12:00")),
+            at("2024-10-15 10:00").and_utc().timestamp()
+        );
+        assert_eq!(
+            z.to_utc(at("1990-10-15 12:00")),
+            at("1990-10-15 11:00").and_utc().timestamp()
+        );
+        assert_eq!(
+            z.to_utc(at("1750-01-15 12:00")),
+            at("1750-01-15 11:00").and_utc().timestamp()
+        );
+    }
 }

@@ -133,11 +133,7 @@ impl Eval<'_, '_> {
                 let set = self.cal.components(&self.cal.comp(idx).name);
                 let first = set
                     .iter()
-                    .filter_map(|&i| {
-                        Timing::read(self.cal.comp(i), &self.cal.zones)
-                            .anchor()
-                            .map(|a| a.utc)
-                    })
+                    .filter_map(|&i| self.cal.timing(i).anchor().map(|a| a.utc))
                     .min()
                     .unwrap_or(i64::MIN);
                 tr.start
@@ -160,11 +156,11 @@ impl Eval<'_, '_> {
             return Ok(parent.iter().any(|i| alarm_fires(self.cal, comp, i, s, e)));
         }
         if comp.is("VFREEBUSY") {
-            return Ok(freebusy_overlaps(self.cal, comp, s, e));
+            return Ok(freebusy_overlaps(self.cal, idx, s, e));
         }
-        let timing = Timing::read(comp, &self.cal.zones);
+        let timing = self.cal.timing(idx);
         if comp.is("VTODO") && timing.anchor().is_none() {
-            return Ok(undated_todo(&timing, s, e));
+            return Ok(undated_todo(timing, s, e));
         }
         if timing.dtstart.is_none() && !comp.is("VTODO") {
             return Ok(false);
@@ -173,7 +169,7 @@ impl Eval<'_, '_> {
         let instances = self.instances_of(idx, s, self.upto(idx, tr, 1))?;
         Ok(instances
             .iter()
-            .any(|i| instance_overlaps(comp, &timing, i, s, e)))
+            .any(|i| instance_overlaps(comp, timing, i, s, e)))
     }
 }
 
@@ -206,12 +202,12 @@ fn undated_todo(t: &Timing, s: i64, e: i64) -> bool {
     }
 }
 
-fn freebusy_overlaps(cal: &Calendar<'_>, comp: &Comp<'_>, s: i64, e: i64) -> bool {
-    let periods = crate::freebusy::component_periods(comp);
+fn freebusy_overlaps(cal: &Calendar<'_>, idx: usize, s: i64, e: i64) -> bool {
+    let periods = crate::freebusy::component_periods(cal.comp(idx));
     if !periods.is_empty() {
         return periods.iter().any(|p| s < p.end && e > p.start);
     }
-    let t = Timing::read(comp, &cal.zones);
+    let t = cal.timing(idx);
     match (&t.dtstart, &t.dtend) {
         (Some(ds), Some(de)) => s <= de.utc && e > ds.utc,
         _ => false,

@@ -6,6 +6,9 @@
 //! Extension parts (an `X-` name, RFC 7529's RSCALE and SKIP) are allowed; unknown standard-looking
 //! parts are not, since a misspelt BYDAY would otherwise silently widen the rule.
 
+use super::upper;
+use std::borrow::Cow;
+
 const WEEKDAYS: [&str; 7] = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];
 const FREQS: [&str; 7] = [
     "SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY",
@@ -13,12 +16,12 @@ const FREQS: [&str; 7] = [
 
 /// `Ok` when `rule` is a well-formed recurrence rule; else why not, in words.
 pub(crate) fn check(rule: &str) -> Result<(), String> {
-    let mut parts: Vec<(String, &str)> = Vec::new();
+    let mut parts: Vec<(Cow<'_, str>, &str)> = Vec::new();
     for part in rule.split(';').filter(|p| !p.trim().is_empty()) {
         let (k, v) = part
             .split_once('=')
             .ok_or_else(|| format!("RRULE part {part:?} has no '='"))?;
-        let k = k.trim().to_ascii_uppercase();
+        let k = upper(k.trim());
         if parts.iter().any(|(p, _)| *p == k) {
             return Err(format!("RRULE gives {k} twice"));
         }
@@ -27,8 +30,8 @@ pub(crate) fn check(rule: &str) -> Result<(), String> {
     let mut freq = None;
     for (k, v) in &parts {
         if k == "FREQ" {
-            let f = v.to_ascii_uppercase();
-            if !FREQS.contains(&f.as_str()) {
+            let f = upper(v);
+            if !FREQS.contains(&&*f) {
                 return Err(format!("RRULE FREQ={v} is not a frequency"));
             }
             freq = Some(f);
@@ -40,7 +43,7 @@ pub(crate) fn check(rule: &str) -> Result<(), String> {
         return Err("RRULE gives both COUNT and UNTIL".into());
     }
     for (k, v) in &parts {
-        match k.as_str() {
+        match &**k {
             "FREQ" | "UNTIL" | "RSCALE" | "SKIP" => {}
             "COUNT" | "INTERVAL" => {
                 if !v.parse::<u32>().is_ok_and(|n| n >= 1) {
@@ -48,7 +51,7 @@ pub(crate) fn check(rule: &str) -> Result<(), String> {
                 }
             }
             "WKST" => {
-                if !WEEKDAYS.contains(&v.to_ascii_uppercase().as_str()) {
+                if !WEEKDAYS.contains(&&*upper(v)) {
                     return Err(format!("RRULE WKST={v} is not a weekday"));
                 }
             }
@@ -68,7 +71,7 @@ pub(crate) fn check(rule: &str) -> Result<(), String> {
                 list(k, v, |n| n != 0 && (-31..=31).contains(&n))?
             }
             "BYYEARDAY" => {
-                if matches!(freq.as_str(), "DAILY" | "WEEKLY" | "MONTHLY") {
+                if matches!(&*freq, "DAILY" | "WEEKLY" | "MONTHLY") {
                     return Err(format!("RRULE BYYEARDAY cannot be used with FREQ={freq}"));
                 }
                 list(k, v, |n| n != 0 && (-366..=366).contains(&n))?
@@ -116,7 +119,7 @@ fn list(name: &str, v: &str, ok: impl Fn(i32) -> bool) -> Result<(), String> {
 /// YEARLY and BYWEEKNO (RFC 5545 §3.3.10).
 fn byday(v: &str, freq: &str, with_weekno: bool) -> Result<(), String> {
     for item in v.split(',') {
-        let item = item.trim().to_ascii_uppercase();
+        let item = upper(item.trim());
         let split = item.len().saturating_sub(2);
         // The weekday is the last two bytes; a multi-byte character there is no weekday.
         let Some((ord, day)) = item.split_at_checked(split) else {

@@ -103,10 +103,10 @@ impl Rule {
             let Some((k, v)) = part.split_once('=') else {
                 continue;
             };
-            let (k, v) = (k.trim().to_ascii_uppercase(), v.trim());
-            match k.as_str() {
+            let (k, v) = (upper(k.trim()), v.trim());
+            match &*k {
                 "FREQ" => {
-                    rule.freq = match v.to_ascii_uppercase().as_str() {
+                    rule.freq = match &*upper(v) {
                         "SECONDLY" => Freq::Secondly,
                         "MINUTELY" => Freq::Minutely,
                         "HOURLY" => Freq::Hourly,
@@ -139,7 +139,7 @@ impl Rule {
                 "BYSETPOS" => rule.by_setpos = numbers(&k, v)?,
                 "BYDAY" => {
                     for item in v.split(',') {
-                        let item = item.trim().to_ascii_uppercase();
+                        let item = upper(item.trim());
                         let (n, day) = item.split_at(item.len() - 2);
                         let n = match n.strip_prefix('+').unwrap_or(n) {
                             "" => 0,
@@ -151,9 +151,9 @@ impl Rule {
                         .sort_by_key(|(n, d)| (*n, d.num_days_from_monday()));
                     rule.by_day.dedup();
                 }
-                "WKST" => rule.wkst = weekday(&v.to_ascii_uppercase())?,
+                "WKST" => rule.wkst = weekday(&upper(v))?,
                 "SKIP" => {
-                    rule.skip = match v.to_ascii_uppercase().as_str() {
+                    rule.skip = match &*upper(v) {
                         "BACKWARD" => Skip::Backward,
                         "FORWARD" => Skip::Forward,
                         _ => Skip::Omit,
@@ -211,6 +211,15 @@ fn numbers<T: std::str::FromStr + Ord>(k: &str, v: &str) -> Result<Vec<T>, Strin
     out.sort_unstable();
     out.dedup();
     Ok(out)
+}
+
+/// `v` upper-cased, borrowed when it already is (rules are nearly always written so).
+pub(crate) fn upper(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.bytes().any(|b| b.is_ascii_lowercase()) {
+        std::borrow::Cow::Owned(v.to_ascii_uppercase())
+    } else {
+        std::borrow::Cow::Borrowed(v)
+    }
 }
 
 fn weekday(v: &str) -> Result<Weekday, String> {
