@@ -1,8 +1,9 @@
 //! DATE, DATE-TIME, DURATION and PERIOD values (RFC 5545 §3.3), parsed without allocation.
 //!
-//! Two readings live here: [`LocalDateTime`] (validation's, on bytes) and [`DateValue`] (on
-//! chrono's calendar, what recurrence and zones compute with). Neither knows a time zone: the
-//! zone-dependent half (`DateValue::to_utc`) is in [`crate::tz`].
+//! One reading of a date: [`LocalDateTime::parse`], on bytes, which validation uses as it is;
+//! [`DateValue`] is the same value on chrono's calendar, what recurrence and zones compute with
+//! ([`parse_value`]). Neither knows a time zone: the zone-dependent halves
+//! (`DateValue::to_utc`, `Duration::add_to`) are in [`crate::tz`].
 //!
 //! Parsing checks the calendar (no February 30th) because a date that does not exist cannot be
 //! indexed; turning a local time into UTC needs the zone and lives in `extract`.
@@ -95,6 +96,22 @@ impl LocalDateTime {
         Some(dt)
     }
 
+    /// The same value on chrono's calendar. A leap second (`:60`) becomes the last second of its
+    /// minute, which is all chrono's wall clock can hold.
+    pub fn value(self) -> Option<DateValue> {
+        let date = NaiveDate::from_ymd_opt(self.year, self.month, self.day)?;
+        if self.date_only {
+            return Some(DateValue::Date(date));
+        }
+        let time = NaiveTime::from_hms_opt(self.hour, self.minute, self.second.min(59))?;
+        let t = date.and_time(time);
+        Some(if self.utc {
+            DateValue::Utc(t)
+        } else {
+            DateValue::Local(t)
+        })
+    }
+
     /// Seconds since the epoch reading the wall-clock time as if it were UTC. A leap second
     /// (`:60`) counts as the last second of its minute.
     pub fn as_utc_seconds(&self) -> i64 {
@@ -114,8 +131,11 @@ pub struct Duration {
 }
 
 impl Duration {
-    /// Parses `[+|-]P(nW | nD[T...] | T nH nM nS)`; `None` on anything else.
+    /// Parses `[+|-]P(nW | nD[T...] | T nH nM nS)`, surrounding blanks ignored; `None` on
+    /// anything else, and on lengths beyond 10,000,000 days or 10^12 seconds (27,000 and
+    /// 31,000 years: nothing a calendar means).
     pub fn parse(v: &[u8]) -> Option<Duration> {
+        let v = v.trim_ascii();
         let (neg, rest) = match v.first()? {
             b'-' => (true, &v[1..]),
             b'+' => (false, &v[1..]),
@@ -144,18 +164,20 @@ impl Duration {
                 _ => {
                     let n = num.take()?;
                     any = true;
-                    match (b.to_ascii_uppercase(), in_time) {
-                        (b'W', false) => d.days += n * 7,
-                        (b'D', false) => d.days += n,
-                        (b'H', true) => d.seconds += n * 3600,
-                        (b'M', true) => d.seconds += n * 60,
-                        (b'S', true) => d.seconds += n,
+                    let (days, seconds) = match (b.to_ascii_uppercase(), in_time) {
+                        (b'W', false) => (n * 7, 0),
+                        (b'D', false) => (n, 0),
+                        (b'H', true) => (0, n * 3600),
+                        (b'M', true) => (0, n * 60),
+                        (b'S', true) => (0, n),
                         _ => return None,
-                    }
+                    };
+                    d.days = d.days.checked_add(days)?;
+                    d.seconds = d.seconds.checked_add(seconds)?;
                 }
             }
         }
-        if num.is_some() || !any {
+        if num.is_some() || !any || d.days > 10_000_000 || d.seconds > 1_000_000_000_000 {
             return None;
         }
         if neg {
@@ -270,29 +292,8 @@ impl DateValue {
     }
 }
 
-/// Parses `YYYYMMDD` or `YYYYMMDDTHHMMSS[Z]`.
+/// Parses `YYYYMMDD` or `YYYYMMDDTHHMMSS[Z]`, surrounding blanks ignored: the reading
+/// validation made ([`LocalDateTime::parse`]), on chrono's calendar.
 pub fn parse_value(v: &str) -> Option<DateValue> {
-    let v = v.trim().as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let s = v.get(r)?;
-        if !s.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(s).ok()?.parse().ok()
-    };
-    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(4..6)?, num(6..8)?)?;
-    if v.len() == 8 {
-        return Some(DateValue::Date(date));
-    }
-    if v.get(8) != Some(&b'T') || !(v.len() == 15 || v.len() == 16) {
-        return None;
-    }
-    // Leap second 60 is clamped to 59 rather than refusing the object.
-    let time = NaiveTime::from_hms_opt(num(9..11)?, num(11..13)?, num(13..15)?.min(59))?;
-    let dt = date.and_time(time);
-    match v.get(15) {
-        None => Some(DateValue::Local(dt)),
-        Some(b'Z' | b'z') => Some(DateValue::Utc(dt)),
-        Some(_) => None,
-    }
+    LocalDateTime::parse(v.trim().as_bytes()).and_then(LocalDateTime::value)
 }

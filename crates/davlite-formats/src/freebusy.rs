@@ -11,9 +11,9 @@
 //! instances.
 
 use crate::TimeSpan;
+use crate::datetime::Duration;
 use crate::datetime::parse_value;
 use crate::recurrence::{Calendar, EXPANSION_CAP, RecurrenceError, expand_set_complete};
-use crate::timing::Duration;
 use crate::tree::{Comp, split_commas};
 use crate::tz::Zone;
 
@@ -99,7 +99,7 @@ pub(crate) fn component_periods(comp: &Comp<'_>) -> Vec<BusyPeriod> {
             let start = sv.to_utc(&Zone::Utc);
             let end = match parse_value(b) {
                 Some(ev) => ev.to_utc(&Zone::Utc),
-                None => match Duration::parse(b) {
+                None => match Duration::parse(b.as_bytes()) {
                     Some(d) => d.add_to(start, &Zone::Utc),
                     None => continue,
                 },

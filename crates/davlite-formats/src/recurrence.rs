@@ -127,31 +127,18 @@ impl<'a> Calendar<'a> {
     /// Whether any date of the object's components (not VTIMEZONE rules) is a DATE or a
     /// floating DATE-TIME, so that where its instances fall depends on the floating zone.
     pub fn uses_floating(&self) -> bool {
-        const DATED: [&str; 8] = [
-            "DTSTART",
-            "DTEND",
-            "DUE",
-            "RDATE",
-            "EXDATE",
-            "RECURRENCE-ID",
-            "COMPLETED",
-            "CREATED",
-        ];
-        self.tree.children(0).any(|(_, c)| {
+        const LISTED: [&str; 3] = ["RDATE", "EXDATE", "RECURRENCE-ID"];
+        self.tree.children(0).any(|(idx, c)| {
             !c.is("VTIMEZONE")
-                && c.props.iter().any(|p| {
-                    DATED.iter().any(|n| p.is(n))
-                        && split_commas(&p.value).any(|v| {
-                            let start = v.split_once('/').map_or(v, |(a, _)| a);
-                            match parse_value(start) {
-                                Some(DateValue::Date(_)) => true,
-                                Some(DateValue::Local(_)) => {
-                                    self.zones.is_floating(p.param("TZID"))
-                                }
-                                _ => false,
-                            }
-                        })
-                })
+                && (self.timing(idx).floating
+                    || c.props.iter().any(|p| {
+                        LISTED.iter().any(|n| p.is(n))
+                            && split_commas(&p.value).any(|v| {
+                                let start = v.split_once('/').map_or(v, |(a, _)| a);
+                                parse_value(start)
+                                    .is_some_and(|value| self.zones.place(value, p.param("TZID")).1)
+                            })
+                    }))
         })
     }
 
@@ -401,7 +388,9 @@ fn read_rdates(
         let s = cal.zones.read(sv, tzid);
         let end = rest.and_then(|r| match parse_value(r) {
             Some(ev) => Some(cal.zones.read(ev, tzid)),
-            None => crate::timing::Duration::parse(r).map(|d| d.add_to(s, &anchor.zone)),
+            None => {
+                crate::datetime::Duration::parse(r.as_bytes()).map(|d| d.add_to(s, &anchor.zone))
+            }
         });
         out.push((s, end));
     }

@@ -1,78 +1,8 @@
-//! The dates one component carries (DTSTART, DTEND, DUE, DURATION, COMPLETED, CREATED), in UTC,
-//! and durations, which RFC 5545 §3.3.6 splits into nominal days (wall-clock) and exact seconds.
+//! The dates one component carries (DTSTART, DTEND, DUE, DURATION, COMPLETED, CREATED), in UTC.
 
-use crate::datetime::{DateValue, parse_value};
+use crate::datetime::{DateValue, Duration, parse_value};
 use crate::tree::{Comp, Prop};
 use crate::tz::{Zone, Zones};
-
-/// A DURATION value: nominal days (weeks count as 7) plus exact seconds, with a sign.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Duration {
-    pub days: i64,
-    pub secs: i64,
-}
-
-impl Duration {
-    /// Parses `[+-]P[nW][nD][T[nH][nM][nS]]`.
-    pub fn parse(v: &str) -> Option<Duration> {
-        let v = v.trim();
-        let (neg, v) = match v.as_bytes().first()? {
-            b'-' => (true, &v[1..]),
-            b'+' => (false, &v[1..]),
-            _ => (false, v),
-        };
-        let v = v.strip_prefix(['P', 'p'])?;
-        let (mut days, mut secs, mut num, mut in_time, mut any) = (0i64, 0i64, 0i64, false, false);
-        let mut digits = false;
-        for c in v.chars() {
-            match c.to_ascii_uppercase() {
-                d @ '0'..='9' => {
-                    num = num
-                        .checked_mul(10)?
-                        .checked_add(i64::from(d as u8 - b'0'))?;
-                    digits = true;
-                }
-                'T' if !in_time && !digits => in_time = true,
-                u @ ('W' | 'D' | 'H' | 'M' | 'S') if digits => {
-                    match (u, in_time) {
-                        ('W', false) => days = days.checked_add(num.checked_mul(7)?)?,
-                        ('D', false) => days = days.checked_add(num)?,
-                        ('H', true) => secs = secs.checked_add(num.checked_mul(3600)?)?,
-                        ('M', true) => secs = secs.checked_add(num.checked_mul(60)?)?,
-                        ('S', true) => secs = secs.checked_add(num)?,
-                        _ => return None,
-                    }
-                    num = 0;
-                    digits = false;
-                    any = true;
-                }
-                _ => return None,
-            }
-        }
-        if !any || digits || days > 10_000_000 || secs > 1_000_000_000_000 {
-            return None;
-        }
-        Some(if neg {
-            Duration {
-                days: -days,
-                secs: -secs,
-            }
-        } else {
-            Duration { days, secs }
-        })
-    }
-
-    /// Adds the duration to an instant whose wall clock is read in `zone`.
-    pub fn add_to(self, utc: i64, zone: &Zone) -> i64 {
-        let base = if self.days == 0 {
-            utc
-        } else {
-            let local = zone.to_local(utc);
-            zone.to_utc(crate::tz::date_plus_days(local, self.days))
-        };
-        base.saturating_add(self.secs)
-    }
-}
 
 /// A date-valued property read in its zone.
 #[derive(Debug, Clone)]
@@ -80,14 +10,21 @@ pub(crate) struct Stamp {
     pub value: DateValue,
     pub zone: Zone,
     pub utc: i64,
+    /// Read in the floating zone ([`Zones::place`]).
+    pub floating: bool,
 }
 
 impl Stamp {
     pub fn read(p: &Prop<'_>, zones: &Zones) -> Option<Stamp> {
         let value = parse_value(&p.value)?;
-        let zone = zones.zone_of(value, p.param("TZID"));
+        let (zone, floating) = zones.place(value, p.param("TZID"));
         let utc = value.to_utc(&zone);
-        Some(Stamp { value, zone, utc })
+        Some(Stamp {
+            value,
+            zone,
+            utc,
+            floating,
+        })
     }
 }
 
@@ -100,26 +37,30 @@ pub(crate) struct Timing {
     pub duration: Option<Duration>,
     pub completed: Option<i64>,
     pub created: Option<i64>,
+    /// Any of these dates is read in the floating zone.
+    pub floating: bool,
 }
 
 impl Timing {
     pub fn read(comp: &Comp<'_>, zones: &Zones) -> Timing {
+        const DATED: [&str; 5] = ["DTSTART", "DTEND", "DUE", "COMPLETED", "CREATED"];
         let mut t = Timing::default();
         for p in &comp.props {
-            let n: &str = &p.name;
-            let is = |k: &str| n.eq_ignore_ascii_case(k);
-            if is("DTSTART") {
-                t.dtstart = Stamp::read(p, zones);
-            } else if is("DTEND") {
-                t.dtend = Stamp::read(p, zones);
-            } else if is("DUE") {
-                t.due = Stamp::read(p, zones);
-            } else if is("DURATION") {
-                t.duration = Duration::parse(&p.value);
-            } else if is("COMPLETED") {
-                t.completed = Stamp::read(p, zones).map(|s| s.utc);
-            } else if is("CREATED") {
-                t.created = Stamp::read(p, zones).map(|s| s.utc);
+            if p.is("DURATION") {
+                t.duration = Duration::parse(p.value.as_bytes());
+                continue;
+            }
+            let Some(which) = DATED.iter().position(|k| p.is(k)) else {
+                continue;
+            };
+            let stamp = Stamp::read(p, zones);
+            t.floating |= stamp.as_ref().is_some_and(|s| s.floating);
+            match which {
+                0 => t.dtstart = stamp,
+                1 => t.dtend = stamp,
+                2 => t.due = stamp,
+                3 => t.completed = stamp.map(|s| s.utc),
+                _ => t.created = stamp.map(|s| s.utc),
             }
         }
         t
@@ -150,12 +91,16 @@ impl Timing {
                 // zone runs midnight to midnight across a DST change too.
                 if let (DateValue::Date(a), DateValue::Date(b)) = (anchor.value, end.value) {
                     let days = (b - a).num_days();
-                    return Duration { days, secs: 0 }.add_to(start, &anchor.zone);
+                    return Duration { days, seconds: 0 }.add_to(start, &anchor.zone);
                 }
                 return start.saturating_add(end.utc - anchor.utc);
             }
             if is_event && self.all_day() {
-                return Duration { days: 1, secs: 0 }.add_to(start, &anchor.zone);
+                return Duration {
+                    days: 1,
+                    seconds: 0,
+                }
+                .add_to(start, &anchor.zone);
             }
         }
         start

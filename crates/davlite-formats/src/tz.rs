@@ -18,7 +18,7 @@
 //! a vendor-prefixed IANA name (`/freeassociation.sourceforge.net/Europe/Berlin`,
 //! `/mozilla.org/20070129_1/America/New_York`).
 
-use crate::datetime::{DateValue, parse_value};
+use crate::datetime::{DateValue, Duration, parse_value};
 use crate::tree::{Comp, Tree};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use std::collections::HashMap;
@@ -328,6 +328,21 @@ impl DateValue {
     }
 }
 
+/// Adding a duration needs the zone its days are counted in, so this half of [`Duration`] lives
+/// beside [`Zone`] too.
+impl Duration {
+    /// `utc` moved by the duration: its days on the wall clock of `zone` (a day across a DST
+    /// change is 23 or 25 hours, RFC 5545 §3.3.6), then its exact seconds.
+    pub fn add_to(self, utc: i64, zone: &Zone) -> i64 {
+        let base = if self.days == 0 {
+            utc
+        } else {
+            zone.to_utc(date_plus_days(zone.to_local(utc), self.days))
+        };
+        base.saturating_add(self.seconds)
+    }
+}
+
 /// UTC seconds of midnight of the day `days` after `d`.
 pub(crate) fn date_plus_days(d: NaiveDateTime, days: i64) -> NaiveDateTime {
     d.checked_add_signed(chrono::TimeDelta::days(days))
@@ -406,10 +421,19 @@ impl Zones {
     /// The zone a value of a property with this TZID parameter is read in: UTC for `...Z`, the
     /// floating zone for a DATE, else [`Zones::resolve`].
     pub fn zone_of(&self, value: DateValue, tzid: Option<&str>) -> Zone {
+        self.place(value, tzid).0
+    }
+
+    /// [`Zones::zone_of`], and whether that is the floating zone (a DATE, or a local time whose
+    /// TZID names no zone): where such a value falls depends on who asks.
+    pub fn place(&self, value: DateValue, tzid: Option<&str>) -> (Zone, bool) {
         match value {
-            DateValue::Utc(_) => Zone::Utc,
-            DateValue::Date(_) => self.floating(),
-            DateValue::Local(_) => self.resolve(tzid),
+            DateValue::Utc(_) => (Zone::Utc, false),
+            DateValue::Date(_) => (self.floating(), true),
+            DateValue::Local(_) => match self.lookup(tzid) {
+                Some(zone) => (zone, false),
+                None => (self.floating(), true),
+            },
         }
     }
 

@@ -8,10 +8,11 @@
 use super::FilterError;
 use super::text::text_matches;
 use super::validate::validate_calendar_filter;
+use crate::datetime::Duration;
 use crate::datetime::parse_value;
 use crate::filter::{CompFilter, ParamFilter, PropFilter, TimeRange};
 use crate::recurrence::{Calendar, Instance, expand_set};
-use crate::timing::{Duration, Stamp, Timing};
+use crate::timing::{Stamp, Timing};
 use crate::tree::{Comp, Prop, split_commas};
 use crate::tz::Zone;
 
@@ -223,7 +224,7 @@ fn alarm_fires(cal: &Calendar<'_>, alarm: &Comp<'_>, i: &Instance, s: i64, e: i6
     let first = match parse_value(&trigger.value) {
         Some(v) => cal.zones.read(v, trigger.param("TZID")),
         None => {
-            let Some(d) = Duration::parse(&trigger.value) else {
+            let Some(d) = Duration::parse(trigger.value.as_bytes()) else {
                 return false;
             };
             let related_end = trigger
@@ -242,8 +243,8 @@ fn alarm_fires(cal: &Calendar<'_>, alarm: &Comp<'_>, i: &Instance, s: i64, e: i6
         .max(0);
     let step = alarm
         .prop("DURATION")
-        .and_then(|p| Duration::parse(&p.value))
-        .map_or(0, |d| d.days.saturating_mul(86_400).saturating_add(d.secs));
+        .and_then(|p| Duration::parse(p.value.as_bytes()))
+        .map_or(0, |d| d.as_seconds());
     if repeat == 0 || step <= 0 || first >= e {
         return false;
     }
@@ -287,18 +288,25 @@ fn prop_in_range(cal: &Calendar<'_>, p: &Prop<'_>, tr: &TimeRange) -> bool {
         let Some(sv) = parse_value(start) else {
             return false;
         };
-        let zone = cal.zones.zone_of(sv, tzid);
+        let (zone, floating) = cal.zones.place(sv, tzid);
         let st = Stamp {
             value: sv,
             utc: sv.to_utc(&zone),
             zone,
+            floating,
         };
         let end = match rest {
             Some(r) => parse_value(r)
                 .map(|ev| cal.zones.read(ev, tzid))
-                .or_else(|| Duration::parse(r).map(|d| d.add_to(st.utc, &st.zone))),
+                .or_else(|| Duration::parse(r.as_bytes()).map(|d| d.add_to(st.utc, &st.zone))),
             // A date lasts until the next midnight of its (floating) zone.
-            None if sv.is_date() => Some(Duration { days: 1, secs: 0 }.add_to(st.utc, &st.zone)),
+            None if sv.is_date() => Some(
+                Duration {
+                    days: 1,
+                    seconds: 0,
+                }
+                .add_to(st.utc, &st.zone),
+            ),
             None => None,
         };
         match end {
