@@ -21,9 +21,8 @@ use crate::recurrence::Calendar as RecCalendar;
 use crate::tree::Tree;
 
 /// Fills `ObjectInfo` for a validated calendar object. `tree` is the component tree of the same
-/// lexer pass, read by the recurrence engine (`None` when the bytes are not UTF-8): the body is
-/// never parsed again.
-pub(crate) fn calendar_info(cal: &Calendar, tree: Option<Tree<'_>>) -> ObjectInfo {
+/// lexer pass, read by the recurrence engine: the body is never parsed again.
+pub(crate) fn calendar_info(cal: &Calendar, tree: Tree<'_>) -> ObjectInfo {
     let uid = cal.components.first().and_then(|c| c.uid.clone());
     let (earliest, latest) = date_bounds(cal);
     let mut info = ObjectInfo {
@@ -43,7 +42,7 @@ pub(crate) fn calendar_info(cal: &Calendar, tree: Option<Tree<'_>>) -> ObjectInf
         floating: false,
     };
     // Floating values read as UTC, as the index reads them.
-    let engine = tree.and_then(|t| RecCalendar::from_tree(t, &crate::tz::Zone::Utc).ok());
+    let engine = RecCalendar::from_tree(tree, &crate::tz::Zone::Utc).ok();
     delegated_times(cal, engine.as_ref(), &mut info);
     info
 }

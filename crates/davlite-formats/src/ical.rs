@@ -1,10 +1,12 @@
-//! iCalendar validation: one pass over the content lines checks BEGIN/END nesting, the
-//! properties RFC 5545 requires, and the CalDAV object rules of RFC 4791 §4.1, and keeps what
-//! extraction needs (dates as written, UIDs, rules) so the body is never read twice.
+//! iCalendar validation: one pass over the content lines builds the component tree and checks,
+//! as it grows, BEGIN/END nesting, each property as the tree holds it, the properties RFC 5545
+//! requires and the CalDAV object rules of RFC 4791 §4.1; it keeps what the object rules and
+//! extraction need (dates as written, UIDs, rules) so the body is never read twice.
 //!
 //! What is refused, and as what (see [`FormatError::precondition`]):
 //! - valid-calendar-data: a malformed content line, BEGIN/END that do not match, a missing END
-//!   (a truncated body), content after END:VCALENDAR, a second VCALENDAR, nesting deeper than
+//!   (a truncated body), content after END:VCALENDAR, a second VCALENDAR, a parameter without
+//!   `=` (RFC 5545 §3.2), nesting deeper than
 //!   [`MAX_DEPTH`], no VERSION, a VEVENT without DTSTART, DTEND together with DURATION, a date
 //!   that does not parse, a VTIMEZONE without TZID or rules, a VALARM without ACTION/TRIGGER.
 //! - valid-calendar-object-resource: METHOD, two component types, a component without UID,
@@ -17,12 +19,11 @@
 
 use std::borrow::Cow;
 
-use crate::charset::Charset;
 use crate::datetime::{Duration, LocalDateTime, PeriodEnd, parse_period};
 use crate::error::{Format, FormatError};
 use crate::object::ObjectKind;
-use crate::scan::{ContentLine, Scanner};
-use crate::tree::{Tree, TreeBuilder};
+use crate::scan::{ContentLine, Keyword, Scanner};
+use crate::tree::{Prop, Tree, TreeBuilder, TreeError};
 
 /// Components one calendar object may hold. A real one holds an event, its overrides, their
 /// alarms and a few time zones; far more is a bomb, and every component costs memory in the
@@ -162,49 +163,43 @@ fn upper<'b>(name: &'b [u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
     out
 }
 
-fn text(line: &ContentLine<'_>, cs: Charset) -> String {
-    cs.decode(&line.value()).into_owned()
-}
-
-fn date_prop(line: &ContentLine<'_>, cs: Charset, what: &str) -> Result<DateProp, FormatError> {
-    let value = line.value();
-    let dt = LocalDateTime::parse(value.trim_ascii()).ok_or_else(|| {
+fn date_prop(p: &Prop<'_>, line: u32, what: &str) -> Result<DateProp, FormatError> {
+    let dt = LocalDateTime::parse(p.value.trim().as_bytes()).ok_or_else(|| {
         property(
-            line.line,
-            format!(
-                "{what} value {:?} is not a DATE or DATE-TIME",
-                cs.decode(&value)
-            ),
+            line,
+            format!("{what} value {:?} is not a DATE or DATE-TIME", p.value),
         )
     })?;
     Ok(DateProp {
         dt,
-        tzid: tzid_of(line, cs, &dt),
-        line: line.line,
+        tzid: tzid_of(p, &dt),
+        line,
     })
 }
 
-fn tzid_of(line: &ContentLine<'_>, cs: Charset, dt: &LocalDateTime) -> Option<String> {
+fn tzid_of(p: &Prop<'_>, dt: &LocalDateTime) -> Option<String> {
     if dt.utc || dt.date_only {
         return None;
     }
-    line.param(b"TZID").map(|t| cs.decode(&t).into_owned())
+    p.param("TZID").map(str::to_string)
 }
 
 /// Splits a multi-valued date property (RDATE, EXDATE) on commas.
 fn date_list(
-    line: &ContentLine<'_>,
-    cs: Charset,
+    p: &Prop<'_>,
+    line: u32,
     what: &str,
 ) -> Result<Vec<(DateProp, Option<PeriodEnd>)>, FormatError> {
-    let value = line.value();
     let mut out = Vec::new();
-    for part in value.split(|&b| b == b',') {
-        let part = part.trim_ascii();
+    for part in p.value.split(',') {
+        let part = part.trim().as_bytes();
         let bad = || {
             property(
-                line.line,
-                format!("{what} value {:?} does not parse", cs.decode(part)),
+                line,
+                format!(
+                    "{what} value {:?} does not parse",
+                    String::from_utf8_lossy(part)
+                ),
             )
         };
         let (dt, end) = if memchr::memchr(b'/', part).is_some() {
@@ -216,8 +211,8 @@ fn date_list(
         out.push((
             DateProp {
                 dt,
-                tzid: tzid_of(line, cs, &dt),
-                line: line.line,
+                tzid: tzid_of(p, &dt),
+                line,
             },
             end,
         ));
@@ -225,15 +220,33 @@ fn date_list(
     Ok(out)
 }
 
-/// Validates an iCalendar body (already known to be in charset `cs`; `text` is the same body
-/// when it is UTF-8 as a whole) and returns what extraction needs, with the component tree the
-/// recurrence engine reads, built from the same lexer pass (`None` when the bytes are not UTF-8
-/// text the tree can hold).
+/// Adds a line to the tree; the structural checks ran before, so what the tree could still
+/// refuse is a line that is not text.
+fn grow<'a>(
+    tree: &mut TreeBuilder<'a>,
+    line: &ContentLine<'a>,
+    end: usize,
+) -> Result<(), FormatError> {
+    match tree.push(line, end) {
+        Ok(_) => Ok(()),
+        Err(TreeError::NotUtf8 { .. }) => Err(FormatError::NotUtf8 {
+            format: Format::Calendar,
+            offset: line.span.start,
+            line: line.line,
+        }),
+        Err(e) => Err(structure(line.line, e.to_string())),
+    }
+}
+
+/// Validates an iCalendar body and returns what the object rules and extraction need, with the
+/// component tree every later reading (recurrence, span, filters) uses, built by the same lexer
+/// pass: properties are checked as the tree holds them, unfolded once. `text` is `bytes` when
+/// they are UTF-8 as a whole; otherwise each unfolded line must be (a fold may split a
+/// character).
 pub(crate) fn parse<'a>(
     bytes: &'a [u8],
     text: Option<&'a str>,
-    cs: Charset,
-) -> Result<(Calendar, Option<Tree<'a>>), FormatError> {
+) -> Result<(Calendar, Tree<'a>), FormatError> {
     let mut stack: Vec<Frame> = Vec::with_capacity(4);
     let mut components: Vec<Component> = Vec::new();
     let mut others: Vec<(String, u32)> = Vec::new();
@@ -242,15 +255,11 @@ pub(crate) fn parse<'a>(
     let mut buf = [0u8; 16];
 
     let mut begun = 0usize;
-    let mut tree = Some(TreeBuilder::with_text(bytes, text));
+    let mut tree = TreeBuilder::with_text(bytes, text);
     let mut scanner = Scanner::new(bytes);
     while let Some(line) = scanner.next() {
         let line = line.map_err(|e| syntax(e.line, e.reason))?;
-        if let Some(b) = tree.as_mut()
-            && b.push(&line, scanner.position()).is_err()
-        {
-            tree = None;
-        }
+        let end = scanner.position();
         let n = line.line;
         if closed {
             let again = line.is(b"BEGIN") && line.value().eq_ignore_ascii_case(b"VCALENDAR");
@@ -263,10 +272,8 @@ pub(crate) fn parse<'a>(
                 },
             ));
         }
-        let name = line.name();
-        let key = upper(&name, &mut buf);
-        match key {
-            b"BEGIN" => {
+        match line.keyword() {
+            Keyword::Begin => {
                 begun += 1;
                 if begun > MAX_COMPONENTS {
                     return Err(structure(
@@ -339,6 +346,7 @@ pub(crate) fn parse<'a>(
                         _ => others.push((label.to_string(), n)),
                     }
                 }
+                grow(&mut tree, &line, end)?;
                 stack.push(Frame {
                     name: cname,
                     label,
@@ -346,7 +354,7 @@ pub(crate) fn parse<'a>(
                     seen: 0,
                 });
             }
-            b"END" => {
+            Keyword::End => {
                 let label = component_label(&line)?;
                 let Some(frame) = stack.pop() else {
                     return Err(structure(n, format!("END:{label} without a BEGIN")));
@@ -361,6 +369,7 @@ pub(crate) fn parse<'a>(
                     ));
                 }
                 close_frame(&frame, n)?;
+                grow(&mut tree, &line, end)?;
                 if let Some(parent) = stack.last_mut() {
                     if frame.name == CompName::TzRule {
                         parent.seen |= bit::CHILD_RULE;
@@ -372,7 +381,7 @@ pub(crate) fn parse<'a>(
                     _ => {}
                 }
             }
-            _ => {
+            Keyword::Property => {
                 let depth = stack.len();
                 let Some(frame) = stack.last_mut() else {
                     return Err(structure(
@@ -380,7 +389,22 @@ pub(crate) fn parse<'a>(
                         "body does not start with BEGIN:VCALENDAR".into(),
                     ));
                 };
-                property_line(frame, depth, key, &line, cs, &mut cur)?;
+                grow(&mut tree, &line, end)?;
+                let Some(prop) = tree.last_prop() else {
+                    continue;
+                };
+                if line.has_bare_param() {
+                    let bare = prop.bare_param().unwrap_or_default();
+                    return Err(property(
+                        n,
+                        format!(
+                            "parameter {bare:?} of {} has no '=' (RFC 5545 §3.2)",
+                            prop.name
+                        ),
+                    ));
+                }
+                let key = upper(prop.name.as_bytes(), &mut buf);
+                property_line(frame, depth, key, prop, n, &mut cur)?;
             }
         }
     }
@@ -397,7 +421,8 @@ pub(crate) fn parse<'a>(
     }
     let kind = object_rules(&components, &others)?;
     let cal = Calendar { kind, components };
-    Ok((cal, tree.and_then(|b| b.finish().ok())))
+    let tree = tree.finish().map_err(|e| structure(1, e.to_string()))?;
+    Ok((cal, tree))
 }
 
 /// The component name of a BEGIN/END line, upper-cased; known names without allocating.
@@ -442,20 +467,18 @@ fn property_line(
     frame: &mut Frame,
     depth: usize,
     key: &[u8],
-    line: &ContentLine<'_>,
-    cs: Charset,
+    p: &Prop<'_>,
+    n: u32,
     cur: &mut Component,
 ) -> Result<(), FormatError> {
-    let n = line.line;
     match frame.name {
         CompName::Calendar => match key {
             b"VERSION" => {
                 once(frame, bit::VERSION, n, "VERSION")?;
-                let v = line.value();
-                if v.trim_ascii() != b"2.0" {
+                if p.value.trim() != "2.0" {
                     return Err(FormatError::UnsupportedVersion {
                         format: Format::Calendar,
-                        version: cs.decode(&v).into_owned(),
+                        version: p.value.to_string(),
                         line: n,
                     });
                 }
@@ -473,7 +496,7 @@ fn property_line(
         CompName::Main(_) if depth == 2 => match key {
             b"UID" => {
                 once(frame, bit::UID, n, "UID")?;
-                let uid = text(line, cs);
+                let uid = p.value.to_string();
                 if uid.trim().is_empty() {
                     return Err(FormatError::MissingUid {
                         format: Format::Calendar,
@@ -484,7 +507,7 @@ fn property_line(
             }
             b"DTSTART" => {
                 once(frame, bit::DTSTART, n, "DTSTART")?;
-                cur.dtstart = Some(date_prop(line, cs, "DTSTART")?);
+                cur.dtstart = Some(date_prop(p, n, "DTSTART")?);
             }
             b"DTEND" => {
                 once(frame, bit::DTEND, n, "DTEND")?;
@@ -494,48 +517,43 @@ fn property_line(
                         "DTEND and DURATION in the same component".into(),
                     ));
                 }
-                cur.dtend = Some(date_prop(line, cs, "DTEND")?);
+                cur.dtend = Some(date_prop(p, n, "DTEND")?);
             }
             b"DUE" => {
                 once(frame, bit::DUE, n, "DUE")?;
                 if frame.seen & bit::DURATION != 0 {
                     return Err(property(n, "DUE and DURATION in the same component".into()));
                 }
-                cur.due = Some(date_prop(line, cs, "DUE")?);
+                cur.due = Some(date_prop(p, n, "DUE")?);
             }
             b"DURATION" => {
                 once(frame, bit::DURATION, n, "DURATION")?;
                 if frame.seen & (bit::DTEND | bit::DUE) != 0 {
                     return Err(property(n, "DURATION together with DTEND or DUE".into()));
                 }
-                let v = line.value();
-                cur.duration = Some(Duration::parse(v.trim_ascii()).ok_or_else(|| {
-                    property(
-                        n,
-                        format!("DURATION value {:?} does not parse", cs.decode(&v)),
-                    )
+                cur.duration = Some(Duration::parse(p.value.as_bytes()).ok_or_else(|| {
+                    property(n, format!("DURATION value {:?} does not parse", p.value))
                 })?);
             }
             b"RECURRENCE-ID" => {
                 once(frame, bit::RECURRENCE_ID, n, "RECURRENCE-ID")?;
-                cur.recurrence_id = Some(date_prop(line, cs, "RECURRENCE-ID")?);
+                cur.recurrence_id = Some(date_prop(p, n, "RECURRENCE-ID")?);
             }
-            b"COMPLETED" => cur.completed = Some(date_prop(line, cs, "COMPLETED")?),
-            b"CREATED" => cur.created = Some(date_prop(line, cs, "CREATED")?),
+            b"COMPLETED" => cur.completed = Some(date_prop(p, n, "COMPLETED")?),
+            b"CREATED" => cur.created = Some(date_prop(p, n, "CREATED")?),
             b"RRULE" => {
                 once(frame, bit::RRULE, n, "RRULE")?;
-                let rule = text(line, cs);
-                if let Err(why) = crate::rrule::check(&rule) {
+                if let Err(why) = crate::rrule::check(&p.value) {
                     return Err(property(n, why));
                 }
-                cur.rrule = Some(rule);
+                cur.rrule = Some(p.value.to_string());
             }
-            b"RDATE" => cur.rdates.extend(date_list(line, cs, "RDATE")?),
+            b"RDATE" => cur.rdates.extend(date_list(p, n, "RDATE")?),
             b"EXDATE" => cur
                 .exdates
-                .extend(date_list(line, cs, "EXDATE")?.into_iter().map(|d| d.0)),
+                .extend(date_list(p, n, "EXDATE")?.into_iter().map(|d| d.0)),
             b"FREEBUSY" => {
-                for (start, end) in date_list(line, cs, "FREEBUSY")? {
+                for (start, end) in date_list(p, n, "FREEBUSY")? {
                     let end =
                         end.ok_or_else(|| property(n, "FREEBUSY value is not a PERIOD".into()))?;
                     cur.freebusy.push((start, end));
@@ -549,7 +567,7 @@ fn property_line(
         CompName::TzRule => match key {
             b"DTSTART" => {
                 once(frame, bit::DTSTART, n, "DTSTART")?;
-                date_prop(line, cs, "DTSTART")?;
+                date_prop(p, n, "DTSTART")?;
             }
             b"TZOFFSETTO" => frame.seen |= bit::TZOFFSETTO,
             b"TZOFFSETFROM" => frame.seen |= bit::TZOFFSETFROM,

@@ -61,14 +61,19 @@ impl ParsedObject {
 
     /// [`ParsedObject::calendar`] with explicit options (import of non-UTF-8 files).
     pub fn calendar_with(bytes: Vec<u8>, opts: &ParseOptions) -> Result<ParsedObject, FormatError> {
-        // The body as text when it is UTF-8 as a whole (one check serves validation and the tree).
-        let text = if opts.charset == Charset::Utf8 {
-            check_utf8(&bytes, Format::Calendar)?
+        // The body as text: as it is when it is UTF-8 as a whole (one check serves validation and
+        // the tree), decoded when it is in another charset (every one davlite reads keeps CR, LF
+        // and the ASCII syntax where they are, so line numbers stay true). The stored bytes are
+        // the ones given either way.
+        let decoded: String;
+        let (source, text): (&[u8], Option<&str>) = if opts.charset == Charset::Utf8 {
+            (&bytes, check_utf8(&bytes, Format::Calendar)?)
         } else {
-            std::str::from_utf8(&bytes).ok()
+            decoded = opts.charset.decode(&bytes).into_owned();
+            (decoded.as_bytes(), Some(&decoded))
         };
         // One lexer pass validates and builds the component tree extraction reads.
-        let (cal, tree) = crate::ical::parse(&bytes, text, opts.charset)?;
+        let (cal, tree) = crate::ical::parse(source, text)?;
         check_controls(&bytes, Format::Calendar)?;
         let info = crate::extract::calendar_info(&cal, tree);
         let component = info

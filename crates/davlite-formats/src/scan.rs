@@ -59,6 +59,8 @@ pub struct ContentLine<'a> {
     head_folded: bool,
     /// A fold falls inside the value.
     value_folded: bool,
+    /// A parameter has no `=` (vCard 2.1's `TEL;HOME:`), noted while the parameters are lexed.
+    bare_param: bool,
 }
 
 /// Length of the line ending at `i` (`\r\n` = 2, `\r` or `\n` = 1), 0 if none.
@@ -105,7 +107,7 @@ fn is_name_byte(b: u8) -> bool {
 /// Byte classes for the two per-byte loops (names and parameters), so each byte costs one
 /// table load instead of a chain of comparisons.
 const NAME: u8 = 1;
-/// Bytes that end a run of plain parameter text: `"`, `:`, CR, LF, NUL.
+/// Bytes that end a run of plain parameter text: `"`, `:`, `;`, `=`, CR, LF, NUL.
 const PARAM_STOP: u8 = 2;
 const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
@@ -115,7 +117,7 @@ const CLASS: [u8; 256] = {
         if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
             t[b] = NAME;
         }
-        if matches!(c, b'"' | b':' | b'\r' | b'\n' | 0) {
+        if matches!(c, b'"' | b':' | b';' | b'=' | b'\r' | b'\n' | 0) {
             t[b] = PARAM_STOP;
         }
         b += 1;
@@ -211,8 +213,11 @@ impl<'a> Scanner<'a> {
         }
         let name = name_start..i;
         let params_start = i;
+        let mut bare_param = false;
         if stop == b';' {
             let mut quoted = false;
+            // Whether the parameter being read has its '=' yet (none is open before the first ';').
+            let mut has_eq = true;
             loop {
                 i += src[i..]
                     .iter()
@@ -223,7 +228,19 @@ impl<'a> Scanner<'a> {
                         quoted = !quoted;
                         i += 1;
                     }
-                    Some(b':') if !quoted => break,
+                    Some(b':') if !quoted => {
+                        bare_param |= !has_eq;
+                        break;
+                    }
+                    Some(b';') if !quoted => {
+                        bare_param |= !has_eq;
+                        has_eq = false;
+                        i += 1;
+                    }
+                    Some(b'=') if !quoted => {
+                        has_eq = true;
+                        i += 1;
+                    }
                     Some(b'\r' | b'\n') => match fold_at(src, i) {
                         Some(next) => {
                             head_folded = true;
@@ -289,6 +306,7 @@ impl<'a> Scanner<'a> {
             value: value_start..value_end,
             head_folded,
             value_folded,
+            bare_param,
         })
     }
 }
@@ -331,6 +349,35 @@ impl<'a> Iterator for Scanner<'a> {
     }
 }
 
+/// Where the parameters without `=` are in a raw parameter text (`;A=1;HOME;B="x;y"` has one,
+/// `HOME`), in order; quoted values are skipped.
+pub fn bare_params(raw: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < raw.len() {
+            // At a ';': the parameter's name runs to its '='.
+            i += 1;
+            let start = i;
+            while i < raw.len() && !matches!(raw[i], b'=' | b';') {
+                i += 1;
+            }
+            if i >= raw.len() || raw[i] == b';' {
+                return Some(start..i);
+            }
+            let mut quoted = false;
+            while i < raw.len() {
+                match raw[i] {
+                    b'"' => quoted = !quoted,
+                    b';' if !quoted => break,
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        None
+    })
+}
+
 /// ASCII case-insensitive substring search (for short needles).
 pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty()
@@ -368,6 +415,14 @@ pub fn unfold(raw: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
+/// What a content line does to the component structure ([`ContentLine::keyword`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    Begin,
+    End,
+    Property,
+}
+
 impl<'a> ContentLine<'a> {
     /// The body the ranges index.
     pub fn source(&self) -> &'a [u8] {
@@ -385,6 +440,25 @@ impl<'a> ContentLine<'a> {
             unfold(self.name_raw())
         } else {
             Cow::Borrowed(self.name_raw())
+        }
+    }
+
+    /// Whether the line opens or closes a component, or is a property: the question every
+    /// reader asks of every line first, answered by the name's length before any comparison.
+    #[inline]
+    pub fn keyword(&self) -> Keyword {
+        let name = self.name_raw();
+        if self.head_folded {
+            return match &*self.name() {
+                n if n.eq_ignore_ascii_case(b"BEGIN") => Keyword::Begin,
+                n if n.eq_ignore_ascii_case(b"END") => Keyword::End,
+                _ => Keyword::Property,
+            };
+        }
+        match name.len() {
+            5 if name.eq_ignore_ascii_case(b"BEGIN") => Keyword::Begin,
+            3 if name.eq_ignore_ascii_case(b"END") => Keyword::End,
+            _ => Keyword::Property,
         }
     }
 
@@ -421,6 +495,12 @@ impl<'a> ContentLine<'a> {
     /// Appends the unfolded value to `out` (for callers that reuse a buffer).
     pub fn write_value(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.value());
+    }
+
+    /// Whether a parameter has no `=` (RFC 5545 §3.2 and RFC 6350 §3.3 require one; vCard
+    /// 2.1 writes `TEL;HOME:`).
+    pub fn has_bare_param(&self) -> bool {
+        self.bare_param
     }
 
     /// Whether any fold falls inside this line.

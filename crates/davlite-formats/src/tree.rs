@@ -4,7 +4,7 @@
 //! property's byte range so `expand` can copy properties verbatim, and never unescapes values up
 //! front: most filters look at one or two properties of an object.
 
-use crate::scan::{ContentLine, Scanner};
+use crate::scan::{ContentLine, Keyword, Scanner};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -72,6 +72,15 @@ impl<'a> Prop<'a> {
         iter_params(&self.params)
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .flat_map(|(_, v)| split_param_list(v))
+    }
+
+    /// The first parameter written without `=` (vCard 2.1's `TEL;HOME:`), which RFC 5545 §3.2
+    /// and RFC 6350 §3.3 do not allow.
+    pub fn bare_param(&self) -> Option<&str> {
+        let raw: &str = &self.params;
+        crate::scan::bare_params(raw.as_bytes())
+            .next()
+            .map(|r| &raw[r])
     }
 
     /// The value with RFC 5545 / 6350 text escapes resolved.
@@ -194,9 +203,9 @@ impl<'a> TreeBuilder<'a> {
         }
         let number = line.line as usize;
         let raw = line.span.start..end;
-        let name = self.text(line.name.clone(), line.name(), number)?;
+        let keyword = line.keyword();
         let value = self.text(line.value.clone(), line.value(), number)?;
-        if name.eq_ignore_ascii_case("BEGIN") {
+        if keyword == Keyword::Begin {
             if self.stack.len() >= MAX_DEPTH {
                 return Err(TreeError::TooDeep);
             }
@@ -221,7 +230,7 @@ impl<'a> TreeBuilder<'a> {
                 self.comps[parent].children.push(idx);
             }
             self.stack.push(idx);
-        } else if name.eq_ignore_ascii_case("END") {
+        } else if keyword == Keyword::End {
             let Some(idx) = self.stack.pop() else {
                 return Err(TreeError::Unbalanced {
                     line: number,
@@ -239,6 +248,7 @@ impl<'a> TreeBuilder<'a> {
                 self.done = true;
             }
         } else if let Some(&idx) = self.stack.last() {
+            let name = self.text(line.name.clone(), line.name(), number)?;
             let params = self.text(line.params.clone(), line.params_text(), number)?;
             self.comps[idx].props.push(Prop {
                 name,
@@ -248,6 +258,11 @@ impl<'a> TreeBuilder<'a> {
             });
         }
         Ok(true)
+    }
+
+    /// The property the last [`TreeBuilder::push`] added, if it added one.
+    pub fn last_prop(&self) -> Option<&Prop<'a>> {
+        self.comps[*self.stack.last()?].props.last()
     }
 
     pub fn finish(self) -> Result<Tree<'a>, TreeError> {

@@ -99,6 +99,11 @@ pub(crate) fn parse(
     let mut version: Option<(VCardVersion, u32)> = None;
     let mut uid: Option<String> = None;
     let mut full_name: Option<String> = None;
+    // Parameters without '=': vCard 2.1 writes them (`TEL;HOME:`), and VERSION may come after
+    // them there, so they are judged at the end. Apple's Address Book writes `PHOTO;BASE64:` in
+    // 3.0 cards (its spelling of ENCODING=b), which stays accepted there.
+    let mut bare: Option<(u32, String)> = None;
+    let mut bare_base64: Option<(u32, String)> = None;
     for line in Scanner::new(bytes) {
         let line = line.map_err(|e| FormatError::Syntax {
             format: Format::Card,
@@ -159,6 +164,17 @@ pub(crate) fn parse(
         if depth > 1 {
             continue;
         }
+        if line.has_bare_param() {
+            let params = line.params_text();
+            for r in crate::scan::bare_params(&params) {
+                let slot = if params[r].eq_ignore_ascii_case(b"BASE64") {
+                    &mut bare_base64
+                } else {
+                    &mut bare
+                };
+                slot.get_or_insert_with(|| (n, String::from_utf8_lossy(&line.name()).into_owned()));
+            }
+        }
         if line.is(b"VERSION") {
             if version.is_some() {
                 return Err(property(n, "VERSION appears twice"));
@@ -209,6 +225,17 @@ pub(crate) fn parse(
     };
     if version != VCardVersion::V21 && full_name.is_none() {
         return Err(property(open_line, "vCard has no FN"));
+    }
+    let refused = match version {
+        VCardVersion::V21 => None,
+        VCardVersion::V30 => bare,
+        _ => bare.or(bare_base64),
+    };
+    if let Some((line, name)) = refused {
+        return Err(property(
+            line,
+            format!("a parameter of {name} has no '=' (RFC 6350 §3.3)"),
+        ));
     }
     if require_uid && uid.is_none() {
         return Err(FormatError::MissingUid {

@@ -235,6 +235,37 @@ fn non_utf8_is_refused_with_its_offset_and_accepted_by_import_with_the_charset()
         obj.content_type(),
         "text/calendar; charset=iso-8859-1; component=vevent"
     );
+    // The decoded text gets the same component tree as UTF-8 does: an exact one-second span,
+    // not the open-ended guess kept for bodies no tree could be built from.
+    assert_eq!(
+        obj.info().span,
+        Some(TimeSpan {
+            start: 1_718_186_400,
+            end: 1_718_186_401
+        })
+    );
+}
+
+#[test]
+fn a_parameter_without_equals_is_valid_calendar_data() {
+    for line in [
+        "ATTENDEE;RSVP:mailto:a@x\r\n",
+        "ATTENDEE;CN=A;RSVP:mailto:a@x\r\n",
+        "ATTENDEE;RSVP;CN=A:mailto:a@x\r\n",
+        "DTSTART;TZID:20240612T100000\r\n",
+    ] {
+        let body = event(&format!("DTSTART:20240612T100000Z\r\n{line}"));
+        let err = refused(&body);
+        assert_eq!(
+            err.precondition(),
+            Precondition::ValidCalendarData,
+            "{line}"
+        );
+        assert!(err.to_string().contains("has no '='"), "{err}");
+    }
+    // '=' and ';' inside a quoted value are text, not syntax.
+    let body = event("DTSTART:20240612T100000Z\r\nATTENDEE;CN=\"a;b=c\":mailto:a@x\r\n");
+    assert!(cal(&body).is_ok());
 }
 
 #[test]

@@ -124,3 +124,20 @@ fn deeply_nested_vcards_are_refused_quickly() {
         .unwrap_err();
     assert_eq!(err.precondition(), Precondition::ValidAddressData);
 }
+
+#[test]
+fn a_parameter_without_equals_is_valid_address_data_outside_vcard_21() {
+    for version in ["3.0", "4.0"] {
+        let body = card(version, "UID:u1\r\nFN:A\r\nTEL;HOME;VOICE:123\r\n");
+        let err = ParsedObject::vcard(body.into_bytes()).unwrap_err();
+        assert_eq!(err.precondition(), Precondition::ValidAddressData);
+        assert!(err.to_string().contains("has no '='"), "{err}");
+    }
+    let ok = card("4.0", "UID:u1\r\nFN:A\r\nTEL;TYPE=\"home;voice\":123\r\n");
+    assert!(ParsedObject::vcard(ok.into_bytes()).is_ok());
+    // Apple's Address Book writes PHOTO;BASE64: in its 3.0 cards: kept; 4.0 has no ENCODING.
+    let photo = "UID:u1\r\nFN:A\r\nPHOTO;BASE64:\r\n  /9j/4AAQ\r\n";
+    assert!(ParsedObject::vcard(card("3.0", photo).into_bytes()).is_ok());
+    let err = ParsedObject::vcard(card("4.0", photo).into_bytes()).unwrap_err();
+    assert_eq!(err.precondition(), Precondition::ValidAddressData);
+}
