@@ -43,24 +43,14 @@ pub(crate) struct DateProp {
     pub line: u32,
 }
 
-/// A top-level VEVENT, VTODO, VJOURNAL or VFREEBUSY: what extraction and the object rules need.
+/// A top-level VEVENT, VTODO, VJOURNAL or VFREEBUSY: what the object rules and the index need
+/// that the component tree does not answer directly. Its dates are read from the tree.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Component {
     pub kind: ObjectKind,
     pub line: u32,
     pub uid: Option<String>,
     pub recurrence_id: Option<DateProp>,
-    pub dtstart: Option<DateProp>,
-    pub dtend: Option<DateProp>,
-    pub due: Option<DateProp>,
-    pub duration: Option<Duration>,
-    pub completed: Option<DateProp>,
-    pub created: Option<DateProp>,
-    /// The RRULE value, unfolded.
-    pub rrule: Option<String>,
-    pub rdates: Vec<(DateProp, Option<PeriodEnd>)>,
-    pub exdates: Vec<DateProp>,
-    pub freebusy: Vec<(DateProp, PeriodEnd)>,
     pub attendees: u32,
 }
 
@@ -69,6 +59,27 @@ pub(crate) struct Component {
 pub(crate) struct Calendar {
     pub kind: ObjectKind,
     pub components: Vec<Component>,
+    /// Earliest and latest DATE/DATE-TIME value of the components (VTIMEZONE rules, whose
+    /// DTSTARTs reach back to 1601, are not counted), for min/max-date-time; folded while the
+    /// values are validated. Read as UTC wall-clock times: a zone moves them by at most 14
+    /// hours, which is below what these limits resolve.
+    pub earliest: Option<i64>,
+    pub latest: Option<i64>,
+}
+
+/// The running earliest and latest date of [`Calendar`].
+#[derive(Default)]
+struct Bounds {
+    lo: Option<i64>,
+    hi: Option<i64>,
+}
+
+impl Bounds {
+    fn add(&mut self, d: &LocalDateTime) {
+        let t = d.as_utc_seconds();
+        self.lo = Some(self.lo.map_or(t, |x| x.min(t)));
+        self.hi = Some(self.hi.map_or(t, |x| x.max(t)));
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,13 +195,14 @@ fn tzid_of(p: &Prop<'_>, dt: &LocalDateTime) -> Option<String> {
     p.param("TZID").map(str::to_string)
 }
 
-/// Splits a multi-valued date property (RDATE, EXDATE) on commas.
+/// Reads a multi-valued date property (RDATE, EXDATE, FREEBUSY), comma-separated DATEs,
+/// DATE-TIMEs or PERIODs, handing each start and end to `each`.
 fn date_list(
     p: &Prop<'_>,
     line: u32,
     what: &str,
-) -> Result<Vec<(DateProp, Option<PeriodEnd>)>, FormatError> {
-    let mut out = Vec::new();
+    mut each: impl FnMut(LocalDateTime, Option<PeriodEnd>) -> Result<(), FormatError>,
+) -> Result<(), FormatError> {
     for part in p.value.split(',') {
         let part = part.trim().as_bytes();
         let bad = || {
@@ -208,16 +220,9 @@ fn date_list(
         } else {
             (LocalDateTime::parse(part).ok_or_else(bad)?, None)
         };
-        out.push((
-            DateProp {
-                dt,
-                tzid: tzid_of(p, &dt),
-                line,
-            },
-            end,
-        ));
+        each(dt, end)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Adds a line to the tree; the structural checks ran before, so what the tree could still
@@ -252,6 +257,7 @@ pub(crate) fn parse<'a>(
     let mut others: Vec<(String, u32)> = Vec::new();
     let mut closed = false;
     let mut cur = Component::default();
+    let mut bounds = Bounds::default();
     let mut buf = [0u8; 16];
 
     let mut begun = 0usize;
@@ -404,7 +410,7 @@ pub(crate) fn parse<'a>(
                     ));
                 }
                 let key = upper(prop.name.as_bytes(), &mut buf);
-                property_line(frame, depth, key, prop, n, &mut cur)?;
+                property_line(frame, depth, key, prop, n, &mut cur, &mut bounds)?;
             }
         }
     }
@@ -420,7 +426,12 @@ pub(crate) fn parse<'a>(
         });
     }
     let kind = object_rules(&components, &others)?;
-    let cal = Calendar { kind, components };
+    let cal = Calendar {
+        kind,
+        components,
+        earliest: bounds.lo,
+        latest: bounds.hi,
+    };
     let tree = tree.finish().map_err(|e| structure(1, e.to_string()))?;
     Ok((cal, tree))
 }
@@ -451,6 +462,18 @@ fn component_label(line: &ContentLine<'_>) -> Result<Cow<'static, str>, FormatEr
     Ok(Cow::Owned(String::from_utf8_lossy(v).to_ascii_uppercase()))
 }
 
+/// UNTIL of a valid RRULE, if it has one.
+fn rule_until(rule: &str) -> Option<LocalDateTime> {
+    rule.split(';').find_map(|part| {
+        let (k, v) = part.split_once('=')?;
+        if k.trim().eq_ignore_ascii_case("UNTIL") {
+            LocalDateTime::parse(v.trim().as_bytes())
+        } else {
+            None
+        }
+    })
+}
+
 /// Checks the single-occurrence bit and sets it.
 fn once(frame: &mut Frame, b: u32, line: u32, name: &str) -> Result<(), FormatError> {
     if frame.seen & b != 0 {
@@ -470,6 +493,7 @@ fn property_line(
     p: &Prop<'_>,
     n: u32,
     cur: &mut Component,
+    bounds: &mut Bounds,
 ) -> Result<(), FormatError> {
     match frame.name {
         CompName::Calendar => match key {
@@ -507,7 +531,7 @@ fn property_line(
             }
             b"DTSTART" => {
                 once(frame, bit::DTSTART, n, "DTSTART")?;
-                cur.dtstart = Some(date_prop(p, n, "DTSTART")?);
+                bounds.add(&date_prop(p, n, "DTSTART")?.dt);
             }
             b"DTEND" => {
                 once(frame, bit::DTEND, n, "DTEND")?;
@@ -517,48 +541,64 @@ fn property_line(
                         "DTEND and DURATION in the same component".into(),
                     ));
                 }
-                cur.dtend = Some(date_prop(p, n, "DTEND")?);
+                bounds.add(&date_prop(p, n, "DTEND")?.dt);
             }
             b"DUE" => {
                 once(frame, bit::DUE, n, "DUE")?;
                 if frame.seen & bit::DURATION != 0 {
                     return Err(property(n, "DUE and DURATION in the same component".into()));
                 }
-                cur.due = Some(date_prop(p, n, "DUE")?);
+                bounds.add(&date_prop(p, n, "DUE")?.dt);
             }
             b"DURATION" => {
                 once(frame, bit::DURATION, n, "DURATION")?;
                 if frame.seen & (bit::DTEND | bit::DUE) != 0 {
                     return Err(property(n, "DURATION together with DTEND or DUE".into()));
                 }
-                cur.duration = Some(Duration::parse(p.value.as_bytes()).ok_or_else(|| {
-                    property(n, format!("DURATION value {:?} does not parse", p.value))
-                })?);
+                if Duration::parse(p.value.as_bytes()).is_none() {
+                    return Err(property(
+                        n,
+                        format!("DURATION value {:?} does not parse", p.value),
+                    ));
+                }
             }
             b"RECURRENCE-ID" => {
                 once(frame, bit::RECURRENCE_ID, n, "RECURRENCE-ID")?;
-                cur.recurrence_id = Some(date_prop(p, n, "RECURRENCE-ID")?);
+                let rid = date_prop(p, n, "RECURRENCE-ID")?;
+                bounds.add(&rid.dt);
+                cur.recurrence_id = Some(rid);
             }
-            b"COMPLETED" => cur.completed = Some(date_prop(p, n, "COMPLETED")?),
-            b"CREATED" => cur.created = Some(date_prop(p, n, "CREATED")?),
+            b"COMPLETED" => bounds.add(&date_prop(p, n, "COMPLETED")?.dt),
+            b"CREATED" => {
+                date_prop(p, n, "CREATED")?;
+            }
             b"RRULE" => {
                 once(frame, bit::RRULE, n, "RRULE")?;
                 if let Err(why) = crate::rrule::check(&p.value) {
                     return Err(property(n, why));
                 }
-                cur.rrule = Some(p.value.to_string());
-            }
-            b"RDATE" => cur.rdates.extend(date_list(p, n, "RDATE")?),
-            b"EXDATE" => cur
-                .exdates
-                .extend(date_list(p, n, "EXDATE")?.into_iter().map(|d| d.0)),
-            b"FREEBUSY" => {
-                for (start, end) in date_list(p, n, "FREEBUSY")? {
-                    let end =
-                        end.ok_or_else(|| property(n, "FREEBUSY value is not a PERIOD".into()))?;
-                    cur.freebusy.push((start, end));
+                if let Some(until) = rule_until(&p.value) {
+                    bounds.add(&until);
                 }
             }
+            b"RDATE" | b"FREEBUSY" => {
+                let what = if key == b"RDATE" { "RDATE" } else { "FREEBUSY" };
+                date_list(p, n, what, |start, end| {
+                    bounds.add(&start);
+                    match end {
+                        Some(PeriodEnd::End(e)) => bounds.add(&e),
+                        None if key == b"FREEBUSY" => {
+                            return Err(property(n, "FREEBUSY value is not a PERIOD".into()));
+                        }
+                        _ => {}
+                    }
+                    Ok(())
+                })?
+            }
+            b"EXDATE" => date_list(p, n, "EXDATE", |start, _| {
+                bounds.add(&start);
+                Ok(())
+            })?,
             b"ATTENDEE" => cur.attendees = cur.attendees.saturating_add(1),
             _ => {}
         },
