@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use davlite_formats::ParsedObject;
-use davlite_store::{Options, Precondition, Store};
+use davlite_store::{CollectionKind, Limits, NewCollection, Options, Precondition, Store};
 use davlite_testkit::Rng;
 use davlite_tests::{Request, Response, TestServer, davlite_bin};
 
@@ -487,6 +487,96 @@ fn sync_collection_names_and_colours_travel_both_ways() {
         local.store().collection(&lcoll).unwrap().unwrap().props,
         before
     );
+}
+
+impl Local {
+    /// A local calendar or address book (by `top`: "calendars" / "addressbooks") made by the
+    /// app, never synced, with a display name.
+    fn make(&self, top: &str, name: &str, displayname: &str) -> String {
+        let path = format!("{top}/{}/{name}", self.user);
+        let calendar = top == "calendars";
+        let xml = format!(
+            r#"<D:displayname xmlns:D="DAV:">{}</D:displayname>"#,
+            displayname.replace('&', "&amp;")
+        );
+        self.store()
+            .create_collection(
+                &path,
+                NewCollection {
+                    kind: if calendar {
+                        CollectionKind::Calendar
+                    } else {
+                        CollectionKind::AddressBook
+                    },
+                    owner: self.user.clone(),
+                    limits: Limits {
+                        components: if calendar {
+                            davlite_formats::ComponentSet::ALL_CALENDAR
+                        } else {
+                            davlite_formats::ComponentSet::NONE
+                        },
+                        ..Limits::default()
+                    },
+                    props: vec![("{DAV:}displayname".into(), xml.into_bytes())],
+                },
+            )
+            .unwrap();
+        path
+    }
+}
+
+#[test]
+fn sync_creates_missing_remote_collections_only_on_request() {
+    let (_server, remote, _) = davlite_remote();
+    let local = Local::new(&remote.user);
+    local.sync(&remote.url("/"), &remote.password, &[]);
+    let travel = local.make("calendars", "travel", "Travel & trips");
+    local.put(&travel, "t1.ics", &event("t1", "flight"));
+    local.put(&travel, "t2.ics", &event("t2", "hotel"));
+    let friends = local.make("addressbooks", "friends", "Friends");
+    local.put(&friends, "f1.vcf", &card("f1", "Frank"));
+    let rtravel = format!("/dav/calendars/{}/travel/", remote.user);
+    let rfriends = format!("/dav/addressbooks/{}/friends/", remote.user);
+    let exists = |path: &str| {
+        remote
+            .req("PROPFIND", path)
+            .header("Depth", "0")
+            .body(Vec::new())
+            .send()
+            .status
+            == 207
+    };
+
+    // Without the flag a sync never adds collections to the account.
+    let s = local.sync(&remote.url("/"), &remote.password, &[]);
+    assert_eq!(s["created_remote"], 0, "{s}");
+    assert!(!exists(&rtravel) && !exists(&rfriends));
+
+    let s = local.sync(&remote.url("/"), &remote.password, &["--create-remote"]);
+    assert_eq!(
+        (s["created_remote"].as_u64(), s["pushed"].as_u64()),
+        (Some(2), Some(3)),
+        "{s}"
+    );
+    assert_eq!(s["errors"].as_array().map(Vec::len), Some(0), "{s}");
+    assert_same(&local, &travel, &remote, &rtravel);
+    assert_eq!(remote.items(&rfriends).len(), 1);
+    let name = remote
+        .req("PROPFIND", &rtravel)
+        .header("Depth", "0")
+        .body(r#"<D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>"#)
+        .send()
+        .text();
+    assert!(name.contains("Travel &amp; trips"), "{name}");
+    let s = local.sync(&remote.url("/"), &remote.password, &["--create-remote"]);
+    assert_no_writes(&s);
+    assert_eq!(s["created_remote"], 0, "{s}");
+
+    // Deleted on the server after it was synced: that was someone's decision, not undone.
+    remote.delete(&rtravel);
+    let s = local.sync(&remote.url("/"), &remote.password, &["--create-remote"]);
+    assert_eq!(s["created_remote"], 0, "{s}");
+    assert!(!exists(&rtravel));
 }
 
 // ----- a rewriting reverse proxy -----
@@ -1416,6 +1506,13 @@ fn sync_with_radicale() {
     );
     let local = Local::new("alice");
     round_trip(&remote, "/alice/work/", &local, "work");
+    // A calendar made here reaches Radicale's home when asked for, items and all.
+    let family = local.make("calendars", "family", "Family");
+    local.put(&family, "fam.ics", &event("fam", "dinner"));
+    let s = local.sync(&remote.url("/"), &remote.password, &["--create-remote"]);
+    assert!(s["created_remote"].as_u64() >= Some(1), "{s}");
+    assert_eq!(s["errors"].as_array().map(Vec::len), Some(0), "{s}");
+    assert_same(&local, &family, &remote, "/alice/family/");
 }
 
 #[test]

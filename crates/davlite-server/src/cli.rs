@@ -443,6 +443,10 @@ struct SyncArgs {
     /// then LAST-MODIFIED).
     #[arg(long, default_value = "remote", value_parser = ["remote", "local", "newest"])]
     conflict: String,
+    /// Also make on the server the local calendars and address books it does not have (ones
+    /// never synced), named as locally, and sync them.
+    #[arg(long)]
+    create_remote: bool,
     #[command(flatten)]
     data: DataArg,
 }
@@ -501,6 +505,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 a.ca_file.as_deref(),
                 &a.user,
                 policy,
+                a.create_remote,
                 a.json,
             )
         }

@@ -16,6 +16,7 @@ pub fn sync_cmd(
     ca_file: Option<&std::path::Path>,
     user: &str,
     policy: Policy,
+    create_remote: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let mut line = String::new();
@@ -41,6 +42,7 @@ pub fn sync_cmd(
     };
     let options = SyncOptions {
         policy,
+        create_remote,
         ..SyncOptions::for_user(user)
     };
     let tty = std::io::stderr().is_terminal();
@@ -82,6 +84,7 @@ pub fn sync_cmd(
             "fetched": summary.fetched,
             "deleted_local": summary.deleted_local,
             "pushed": summary.pushed,
+            "created_remote": summary.created_remote,
             "deleted_remote": summary.deleted_remote,
             "rewritten": summary.rewritten,
             "conflicts": summary.conflicts.len(),
@@ -92,8 +95,9 @@ pub fn sync_cmd(
         println!("{out}");
     } else {
         println!(
-            "synced {} collections: {} fetched, {} deleted locally, {} pushed, {} deleted on the server, {} conflicts, {} errors",
+            "synced {} collections ({} made on the server): {} fetched, {} deleted locally, {} pushed, {} deleted on the server, {} conflicts, {} errors",
             summary.collections,
+            summary.created_remote,
             summary.fetched,
             summary.deleted_local,
             summary.pushed,

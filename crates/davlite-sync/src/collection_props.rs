@@ -57,7 +57,7 @@ fn decode_base(props: &BTreeMap<String, Vec<u8>>, clark: &str) -> Option<Option<
     Some(s.strip_prefix('=').map(str::to_string))
 }
 
-fn local_text(props: &BTreeMap<String, Vec<u8>>, clark: &str) -> Option<String> {
+pub(crate) fn local_text(props: &BTreeMap<String, Vec<u8>>, clark: &str) -> Option<String> {
     props
         .get(clark)
         .and_then(|x| PropValue::from_xml(x).ok())

@@ -98,8 +98,17 @@ fn principal(http: &mut Http, start: &str) -> Result<String, SyncError> {
     )))
 }
 
+/// What discovery found: the account's homes and what is in them.
+#[derive(Debug, Clone, Default)]
+pub struct Discovered {
+    pub collections: Vec<RemoteCollection>,
+    /// The first calendar and address book home set, where new collections are made.
+    pub calendar_home: Option<String>,
+    pub addressbook_home: Option<String>,
+}
+
 /// Every calendar and address book of the account at `start` (the configured URL's path).
-pub fn discover(http: &mut Http, start: &str) -> Result<Vec<RemoteCollection>, SyncError> {
+pub fn discover(http: &mut Http, start: &str) -> Result<Discovered, SyncError> {
     let principal = principal(http, start)?;
     let r = propfind(http, &principal, "0", xml::PROPFIND_HOMES)?;
     if r.status != 207 {
@@ -110,6 +119,7 @@ pub fn discover(http: &mut Http, start: &str) -> Result<Vec<RemoteCollection>, S
         });
     }
     let mut homes: Vec<String> = Vec::new();
+    let mut found = Discovered::default();
     xml::multistatus(&r.body, "PROPFIND home sets", |item| {
         for (ns, local) in [
             (CALDAV, "calendar-home-set"),
@@ -118,6 +128,12 @@ pub fn discover(http: &mut Http, start: &str) -> Result<Vec<RemoteCollection>, S
             if let Some(p) = item.prop(ns, local) {
                 for h in &p.hrefs {
                     let h = href::resolve(&principal, h);
+                    let first = if ns == CALDAV {
+                        &mut found.calendar_home
+                    } else {
+                        &mut found.addressbook_home
+                    };
+                    first.get_or_insert_with(|| h.clone());
                     if !homes.contains(&h) {
                         homes.push(h);
                     }
@@ -131,7 +147,7 @@ pub fn discover(http: &mut Http, start: &str) -> Result<Vec<RemoteCollection>, S
             "principal {principal} names no calendar or address book home"
         )));
     }
-    let mut out: Vec<RemoteCollection> = Vec::new();
+    let out = &mut found.collections;
     for home in homes {
         let r = propfind(http, &home, "1", xml::PROPFIND_COLLECTIONS)?;
         if r.status != 207 {
@@ -172,5 +188,5 @@ pub fn discover(http: &mut Http, start: &str) -> Result<Vec<RemoteCollection>, S
             Ok(())
         })?;
     }
-    Ok(out)
+    Ok(found)
 }

@@ -53,6 +53,7 @@
 mod batch;
 mod collection_props;
 mod conflict;
+mod create;
 mod discover;
 mod engine;
 mod error;
@@ -89,6 +90,10 @@ pub struct SyncOptions {
     pub policy: Policy,
     /// Members per multiget and per store transaction.
     pub batch: usize,
+    /// Make on the server the local calendars and address books it does not have (never
+    /// synced ones only), then sync them like the others. Off by default: a sync otherwise
+    /// never adds collections to the account.
+    pub create_remote: bool,
 }
 
 impl SyncOptions {
@@ -97,6 +102,7 @@ impl SyncOptions {
             local_user: user.to_string(),
             policy: Policy::default(),
             batch: 100,
+            create_remote: false,
         }
     }
 }
@@ -144,6 +150,8 @@ pub struct Summary {
     pub pushed: u64,
     /// Items deleted on the server because they were deleted locally.
     pub deleted_remote: u64,
+    /// Collections made on the server ([`SyncOptions::create_remote`]).
+    pub created_remote: u64,
     /// Pushed items the server stored in another form (taken as the new local version).
     pub rewritten: u64,
     pub conflicts: Vec<ConflictRecord>,
@@ -176,14 +184,18 @@ pub fn sync(
         &account.password,
         account.ca_file.as_deref(),
     )?;
-    let remotes = discover::discover(&mut http, &start)?;
+    let mut summary = Summary::default();
+    let mut found = discover::discover(&mut http, &start)?;
+    if options.create_remote
+        && create::create_missing(&mut http, store, &options.local_user, &found, &mut summary)?
+    {
+        found = discover::discover(&mut http, &start)?;
+    }
+    let remotes = found.collections;
     progress(&Progress::Discovered {
         collections: remotes.len(),
     });
-    let mut summary = Summary {
-        collections: remotes.len(),
-        ..Summary::default()
-    };
+    summary.collections = remotes.len();
     let total = remotes.len();
     for (index, remote) in remotes.iter().enumerate() {
         progress(&Progress::Collection {
