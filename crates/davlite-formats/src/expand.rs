@@ -12,6 +12,13 @@ use crate::recurrence::{
 use crate::tree::Prop;
 use crate::tz::Zone;
 
+/// The most bytes one object's expansion may take. Each instance repeats its component, so a
+/// 1 MB event recurring daily, expanded over a year, would be 365 MB in one answer: past this
+/// the expansion is refused as too many instances (the DAV layer answers that member with 403
+/// `number-of-matches-within-limits`), never cut short. With the answer streamed member by
+/// member, a request holds at most about this much (and its escaped copy) at a time.
+pub const EXPANDED_BYTES_CAP: usize = 16 * 1024 * 1024;
+
 /// Appends one stored line (or component) with every line ending turned into CRLF.
 fn push_raw(out: &mut Vec<u8>, raw: &[u8]) {
     let mut i = 0;
@@ -109,6 +116,10 @@ pub fn expand_in(
     all.sort_unstable_by_key(|i| (i.start, i.component));
     for i in &all {
         let comp = cal.comp(i.component);
+        // An instance is its component again plus a few date lines.
+        if out.len().saturating_add(comp.raw.len() + 256) > EXPANDED_BYTES_CAP {
+            return Err(RecurrenceError::TooManyInstances);
+        }
         let timing = cal.timing(i.component);
         let all_day = timing.anchor().is_some_and(|a| a.value.is_date());
         out.extend_from_slice(format!("BEGIN:{}\r\n", comp.name).as_bytes());

@@ -96,3 +96,23 @@ fn truncated_and_garbage_objects() {
     quick(b"");
     quick(b"BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:X\r\nBEGIN:STANDARD\r\nDTSTART:99991231T235959\r\nRRULE:FREQ=SECONDLY\r\nTZOFFSETFROM:+9999\r\nTZOFFSETTO:-9999\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nDTSTART;TZID=X:20240101T000000\r\nRRULE:FREQ=YEARLY;INTERVAL=0\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
 }
+
+/// Found by the hour-long `filter_eval` campaign of session 10: an event of about a thousand
+/// RDATE lines (38 KB) whose fuzzed range held thousands of instances; `expand` copied the
+/// component into each and built 350 MB for one object (0.96 s). Expansion is now capped at
+/// `EXPANDED_BYTES_CAP` per object and refused beyond it (66 ms, 23 MB).
+#[test]
+fn seed_expand_amplification_of_a_large_component() {
+    let data = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fuzz_seeds/filter_eval_expand_amplification.bin"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    fuzz_filter_eval(&data);
+    assert!(
+        started.elapsed() < budget(1),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -95,3 +95,41 @@ fn limit_recurrence_set_drops_overrides_outside_range() {
     assert!(!outside.contains("SUMMARY:Moved"));
     assert!(outside.contains("RRULE:FREQ=DAILY;COUNT=5") && outside.contains("BEGIN:VALARM"));
 }
+
+#[test]
+fn an_expansion_larger_than_the_cap_is_refused_not_cut() {
+    // A 100 KB description on a daily event: a month expands to about 3 MB, a year would be
+    // 36 MB, past the 16 MiB an object's expansion may take.
+    let mut desc = String::from("DESCRIPTION:");
+    for i in 0..100_000 {
+        if i % 74 == 73 {
+            desc.push_str("\r\n ");
+        }
+        desc.push('x');
+    }
+    let body = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:big\r\n\
+DTSTAMP:20240101T000000Z\r\nDTSTART:20240101T090000Z\r\nRRULE:FREQ=DAILY\r\n{desc}\r\n\
+END:VEVENT\r\nEND:VCALENDAR\r\n"
+    );
+    let month = expand(
+        body.as_bytes(),
+        utc("20240101T000000Z"),
+        utc("20240201T000000Z"),
+    )
+    .unwrap();
+    assert_eq!(
+        month.windows(13).filter(|w| w == b"BEGIN:VEVENT\r").count(),
+        31
+    );
+    assert!(month.len() < davlite_formats::expand::EXPANDED_BYTES_CAP);
+    let year = expand(
+        body.as_bytes(),
+        utc("20240101T000000Z"),
+        utc("20250101T000000Z"),
+    );
+    assert_eq!(
+        year.unwrap_err(),
+        davlite_formats::RecurrenceError::TooManyInstances
+    );
+}
