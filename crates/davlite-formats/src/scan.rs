@@ -55,8 +55,10 @@ pub struct ContentLine<'a> {
     pub params: Range<usize>,
     /// The raw value after the colon.
     pub value: Range<usize>,
-    /// A fold (or soft break) falls before the colon.
-    head_folded: bool,
+    /// A fold (or soft break) falls inside the name (pathological, but legal).
+    name_folded: bool,
+    /// A fold falls among the parameters (clients fold long ATTENDEE lines there).
+    params_folded: bool,
     /// A fold falls inside the value.
     value_folded: bool,
     /// A parameter has no `=` (vCard 2.1's `TEL;HOME:`), noted while the parameters are lexed.
@@ -176,7 +178,8 @@ impl<'a> Scanner<'a> {
         let src = self.src;
         let start = self.pos;
         let mut lines = 0u32;
-        let mut head_folded = false;
+        let mut name_folded = false;
+        let mut params_folded = false;
         let mut i = start;
         let mut name_start = start;
         let mut group = None;
@@ -196,7 +199,7 @@ impl<'a> Scanner<'a> {
                 Some(&b @ (b';' | b':')) => break b,
                 Some(b'\r' | b'\n') => match fold_at(src, i) {
                     Some(next) => {
-                        head_folded = true;
+                        name_folded = true;
                         lines += 1;
                         i = next;
                     }
@@ -243,7 +246,7 @@ impl<'a> Scanner<'a> {
                     }
                     Some(b'\r' | b'\n') => match fold_at(src, i) {
                         Some(next) => {
-                            head_folded = true;
+                            params_folded = true;
                             lines += 1;
                             i = next;
                         }
@@ -304,7 +307,8 @@ impl<'a> Scanner<'a> {
             name,
             params,
             value: value_start..value_end,
-            head_folded,
+            name_folded,
+            params_folded,
             value_folded,
             bare_param,
         })
@@ -436,7 +440,7 @@ impl<'a> ContentLine<'a> {
 
     /// The property name, unfolded (case as sent).
     pub fn name(&self) -> Cow<'a, [u8]> {
-        if self.head_folded {
+        if self.name_folded {
             unfold(self.name_raw())
         } else {
             Cow::Borrowed(self.name_raw())
@@ -448,7 +452,7 @@ impl<'a> ContentLine<'a> {
     #[inline]
     pub fn keyword(&self) -> Keyword {
         let name = self.name_raw();
-        if self.head_folded {
+        if self.name_folded {
             return match &*self.name() {
                 n if n.eq_ignore_ascii_case(b"BEGIN") => Keyword::Begin,
                 n if n.eq_ignore_ascii_case(b"END") => Keyword::End,
@@ -465,7 +469,7 @@ impl<'a> ContentLine<'a> {
     /// Case-insensitive name comparison; `upper` must be upper-case ASCII.
     #[inline]
     pub fn is(&self, upper: &[u8]) -> bool {
-        if self.head_folded {
+        if self.name_folded {
             self.name().eq_ignore_ascii_case(upper)
         } else {
             self.name_raw().eq_ignore_ascii_case(upper)
@@ -505,14 +509,14 @@ impl<'a> ContentLine<'a> {
 
     /// Whether any fold falls inside this line.
     pub fn is_folded(&self) -> bool {
-        self.head_folded || self.value_folded
+        self.name_folded || self.params_folded || self.value_folded
     }
 
     /// The parameter text (from the first `;` to the colon), unfolded; borrowed unless a fold
     /// fell before the colon.
     pub fn params_text(&self) -> Cow<'a, [u8]> {
         let raw = &self.src[self.params.clone()];
-        if self.head_folded {
+        if self.params_folded {
             unfold(raw)
         } else {
             Cow::Borrowed(raw)
@@ -522,7 +526,7 @@ impl<'a> ContentLine<'a> {
     /// The parameters, in order.
     pub fn params(&self) -> Params<'a> {
         let raw = &self.src[self.params.clone()];
-        let buf = if self.head_folded {
+        let buf = if self.params_folded {
             unfold(raw)
         } else {
             Cow::Borrowed(raw)

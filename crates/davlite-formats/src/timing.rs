@@ -46,6 +46,11 @@ impl Timing {
         const DATED: [&str; 5] = ["DTSTART", "DTEND", "DUE", "COMPLETED", "CREATED"];
         let mut t = Timing::default();
         for p in &comp.props {
+            // Every name wanted here starts with D or C: most properties are passed over on
+            // their first letter.
+            if !matches!(p.name.as_bytes().first(), Some(b'D' | b'd' | b'C' | b'c')) {
+                continue;
+            }
             if p.is("DURATION") {
                 t.duration = Duration::parse(p.value.as_bytes());
                 continue;

@@ -171,7 +171,9 @@ impl<'a> TreeBuilder<'a> {
         debug_assert!(text.is_none_or(|t| t.as_ptr() == src.as_ptr() && t.len() == src.len()));
         TreeBuilder {
             whole: text,
-            comps: Vec::new(),
+            // A calendar object holds a handful of components (calendar, event, alarm, zone
+            // and its two rules): room for them without growing.
+            comps: Vec::with_capacity(8),
             stack: Vec::new(),
             done: false,
         }
