@@ -436,14 +436,9 @@ pub(crate) fn parse<'a>(
     Ok((cal, tree))
 }
 
-/// The component name of a BEGIN/END line, upper-cased; known names without allocating.
+/// The component name of a BEGIN/END line, upper-cased; known names without allocating (and
+/// recognised by comparison alone: they need no character check).
 fn component_label(line: &ContentLine<'_>) -> Result<Cow<'static, str>, FormatError> {
-    let v = line.value();
-    let v = v.trim_ascii();
-    if v.is_empty() || !v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(syntax(line.line, "BEGIN/END needs a component name"));
-    }
-    let mut buf = [0u8; 16];
     const KNOWN: [&str; 9] = [
         "VCALENDAR",
         "VEVENT",
@@ -455,9 +450,13 @@ fn component_label(line: &ContentLine<'_>) -> Result<Cow<'static, str>, FormatEr
         "DAYLIGHT",
         "VALARM",
     ];
-    let up = upper(v, &mut buf);
-    if let Some(k) = KNOWN.iter().find(|k| k.as_bytes() == up) {
+    let v = line.value();
+    let v = v.trim_ascii();
+    if let Some(k) = KNOWN.iter().find(|k| k.as_bytes().eq_ignore_ascii_case(v)) {
         return Ok(Cow::Borrowed(k));
+    }
+    if v.is_empty() || !v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(syntax(line.line, "BEGIN/END needs a component name"));
     }
     Ok(Cow::Owned(String::from_utf8_lossy(v).to_ascii_uppercase()))
 }

@@ -63,7 +63,8 @@ impl<'a> Prop<'a> {
 
     /// The first value of parameter `name`, without quotes.
     pub fn param<'s>(&'s self, name: &'s str) -> Option<&'s str> {
-        self.param_values(name).next()
+        let (_, v) = iter_params(&self.params).find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        split_param_list(v).next()
     }
 
     /// Every value of every parameter `name` (`TYPE=work,voice;TYPE=cell` gives three), quotes
@@ -179,6 +180,16 @@ impl<'a> TreeBuilder<'a> {
         }
     }
 
+    /// The text of `range` of the body when the body is text and the line has no fold: the
+    /// common case, taken without building the unfolded view first.
+    #[inline]
+    fn plain(&self, line: &ContentLine<'a>, range: &Range<usize>) -> Option<Cow<'a, str>> {
+        match self.whole {
+            Some(w) if !line.is_folded() => w.get(range.clone()).map(Cow::Borrowed),
+            _ => None,
+        }
+    }
+
     /// Text of `range` of the body, or of its unfolded copy.
     fn text(
         &self,
@@ -206,7 +217,10 @@ impl<'a> TreeBuilder<'a> {
         let number = line.line as usize;
         let raw = line.span.start..end;
         let keyword = line.keyword();
-        let value = self.text(line.value.clone(), line.value(), number)?;
+        let value = match self.plain(line, &line.value) {
+            Some(v) => v,
+            None => self.text(line.value.clone(), line.value(), number)?,
+        };
         if keyword == Keyword::Begin {
             if self.stack.len() >= MAX_DEPTH {
                 return Err(TreeError::TooDeep);
@@ -250,8 +264,14 @@ impl<'a> TreeBuilder<'a> {
                 self.done = true;
             }
         } else if let Some(&idx) = self.stack.last() {
-            let name = self.text(line.name.clone(), line.name(), number)?;
-            let params = self.text(line.params.clone(), line.params_text(), number)?;
+            let (name, params) =
+                match (self.plain(line, &line.name), self.plain(line, &line.params)) {
+                    (Some(n), Some(p)) => (n, p),
+                    _ => (
+                        self.text(line.name.clone(), line.name(), number)?,
+                        self.text(line.params.clone(), line.params_text(), number)?,
+                    ),
+                };
             self.comps[idx].props.push(Prop {
                 name,
                 params,
@@ -392,6 +412,6 @@ fn split_param_list(v: &str) -> impl Iterator<Item = &str> {
                 s
             }
         };
-        Some(item.trim().trim_matches('"'))
+        Some(item.trim_ascii().trim_matches('"'))
     })
 }
