@@ -353,33 +353,46 @@ impl<'a> Iterator for Scanner<'a> {
     }
 }
 
-/// Where the parameters without `=` are in a raw parameter text (`;A=1;HOME;B="x;y"` has one,
-/// `HOME`), in order; quoted values are skipped.
-pub fn bare_params(raw: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+/// The parameters of a raw parameter text (`;A=1;HOME;B="x;y"`), in order: where each name
+/// is and where its value is (`None` for a parameter written without `=`); a quoted value is
+/// one value whatever it holds. Text before the first `;` is skipped.
+pub fn param_ranges(raw: &[u8]) -> impl Iterator<Item = (Range<usize>, Option<Range<usize>>)> + '_ {
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i < raw.len() {
-            // At a ';': the parameter's name runs to its '='.
+        while i < raw.len() && raw[i] != b';' {
             i += 1;
-            let start = i;
-            while i < raw.len() && !matches!(raw[i], b'=' | b';') {
-                i += 1;
-            }
-            if i >= raw.len() || raw[i] == b';' {
-                return Some(start..i);
-            }
-            let mut quoted = false;
-            while i < raw.len() {
-                match raw[i] {
-                    b'"' => quoted = !quoted,
-                    b';' if !quoted => break,
-                    _ => {}
-                }
-                i += 1;
-            }
         }
-        None
+        if i >= raw.len() {
+            return None;
+        }
+        i += 1;
+        let start = i;
+        while i < raw.len() && !matches!(raw[i], b'=' | b';') {
+            i += 1;
+        }
+        if i >= raw.len() || raw[i] == b';' {
+            return Some((start..i, None));
+        }
+        let name = start..i;
+        i += 1;
+        let value_start = i;
+        let mut quoted = false;
+        while i < raw.len() {
+            match raw[i] {
+                b'"' => quoted = !quoted,
+                b';' if !quoted => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        Some((name, Some(value_start..i)))
     })
+}
+
+/// Where the parameters without `=` are in a raw parameter text (`;A=1;HOME;B="x;y"` has one,
+/// `HOME`), in order.
+pub fn bare_params(raw: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    param_ranges(raw).filter_map(|(name, value)| value.is_none().then_some(name))
 }
 
 /// ASCII case-insensitive substring search (for short needles).

@@ -352,36 +352,10 @@ pub(crate) fn split_commas(v: &str) -> impl Iterator<Item = &str> {
 /// `(name, raw value)` of each parameter in `;A=1;B="x;y":`-style text. A vCard 2.1 bare
 /// parameter (`TEL;HOME:`) reads as `TYPE=HOME`.
 fn iter_params(raw: &str) -> impl Iterator<Item = (&str, &str)> {
-    let bytes = raw.as_bytes();
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < bytes.len() && bytes[i] != b';' {
-            i += 1;
-        }
-        if i >= bytes.len() {
-            return None;
-        }
-        i += 1;
-        let pstart = i;
-        while i < bytes.len() && !matches!(bytes[i], b'=' | b';') {
-            i += 1;
-        }
-        let pname = &raw[pstart..i];
-        if i >= bytes.len() || bytes[i] == b';' {
-            return Some(("TYPE", pname));
-        }
-        i += 1;
-        let vstart = i;
-        let mut quoted = false;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'"' => quoted = !quoted,
-                b';' if !quoted => break,
-                _ => {}
-            }
-            i += 1;
-        }
-        Some((pname, &raw[vstart..i]))
+    // The ranges split at ASCII bytes, so they are character boundaries of `raw`.
+    crate::scan::param_ranges(raw.as_bytes()).map(|(name, value)| match value {
+        Some(v) => (&raw[name], &raw[v]),
+        None => ("TYPE", &raw[name]),
     })
 }
 
