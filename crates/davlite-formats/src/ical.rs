@@ -174,17 +174,13 @@ fn upper<'b>(name: &'b [u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
     out
 }
 
-fn date_prop(p: &Prop<'_>, line: u32, what: &str) -> Result<DateProp, FormatError> {
-    let dt = LocalDateTime::parse(p.value.trim().as_bytes()).ok_or_else(|| {
+/// The DATE or DATE-TIME value of `p`, or why not.
+fn date_value(p: &Prop<'_>, line: u32, what: &str) -> Result<LocalDateTime, FormatError> {
+    LocalDateTime::parse(p.value.trim().as_bytes()).ok_or_else(|| {
         property(
             line,
             format!("{what} value {:?} is not a DATE or DATE-TIME", p.value),
         )
-    })?;
-    Ok(DateProp {
-        dt,
-        tzid: tzid_of(p, &dt),
-        line,
     })
 }
 
@@ -530,7 +526,7 @@ fn property_line(
             }
             b"DTSTART" => {
                 once(frame, bit::DTSTART, n, "DTSTART")?;
-                bounds.add(&date_prop(p, n, "DTSTART")?.dt);
+                bounds.add(&date_value(p, n, "DTSTART")?);
             }
             b"DTEND" => {
                 once(frame, bit::DTEND, n, "DTEND")?;
@@ -540,14 +536,14 @@ fn property_line(
                         "DTEND and DURATION in the same component".into(),
                     ));
                 }
-                bounds.add(&date_prop(p, n, "DTEND")?.dt);
+                bounds.add(&date_value(p, n, "DTEND")?);
             }
             b"DUE" => {
                 once(frame, bit::DUE, n, "DUE")?;
                 if frame.seen & bit::DURATION != 0 {
                     return Err(property(n, "DUE and DURATION in the same component".into()));
                 }
-                bounds.add(&date_prop(p, n, "DUE")?.dt);
+                bounds.add(&date_value(p, n, "DUE")?);
             }
             b"DURATION" => {
                 once(frame, bit::DURATION, n, "DURATION")?;
@@ -563,13 +559,17 @@ fn property_line(
             }
             b"RECURRENCE-ID" => {
                 once(frame, bit::RECURRENCE_ID, n, "RECURRENCE-ID")?;
-                let rid = date_prop(p, n, "RECURRENCE-ID")?;
-                bounds.add(&rid.dt);
-                cur.recurrence_id = Some(rid);
+                let dt = date_value(p, n, "RECURRENCE-ID")?;
+                bounds.add(&dt);
+                cur.recurrence_id = Some(DateProp {
+                    dt,
+                    tzid: tzid_of(p, &dt),
+                    line: n,
+                });
             }
-            b"COMPLETED" => bounds.add(&date_prop(p, n, "COMPLETED")?.dt),
+            b"COMPLETED" => bounds.add(&date_value(p, n, "COMPLETED")?),
             b"CREATED" => {
-                date_prop(p, n, "CREATED")?;
+                date_value(p, n, "CREATED")?;
             }
             b"RRULE" => {
                 once(frame, bit::RRULE, n, "RRULE")?;
@@ -606,7 +606,7 @@ fn property_line(
         CompName::TzRule => match key {
             b"DTSTART" => {
                 once(frame, bit::DTSTART, n, "DTSTART")?;
-                date_prop(p, n, "DTSTART")?;
+                date_value(p, n, "DTSTART")?;
             }
             b"TZOFFSETTO" => frame.seen |= bit::TZOFFSETTO,
             b"TZOFFSETFROM" => frame.seen |= bit::TZOFFSETFROM,
