@@ -76,15 +76,22 @@ impl ParsedObject {
         let (cal, tree) = crate::ical::parse(source, text)?;
         check_controls(&bytes, Format::Calendar)?;
         let info = crate::extract::calendar_info(&cal, tree);
-        let component = info
-            .kind
-            .component_name()
-            .unwrap_or("vevent")
-            .to_ascii_lowercase();
-        let content_type = format!(
-            "text/calendar; charset={}; component={component}",
-            opts.charset.label()
-        );
+        let component = match info.kind {
+            ObjectKind::Todo => "vtodo",
+            ObjectKind::Journal => "vjournal",
+            ObjectKind::FreeBusy => "vfreebusy",
+            _ => "vevent",
+        };
+        let charset = opts.charset.label();
+        let mut content_type = String::with_capacity(48);
+        for part in [
+            "text/calendar; charset=",
+            charset,
+            "; component=",
+            component,
+        ] {
+            content_type.push_str(part);
+        }
         Ok(ParsedObject::from_parts(bytes, content_type, info))
     }
 
