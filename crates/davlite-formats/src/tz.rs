@@ -405,11 +405,6 @@ impl Zones {
         self.lookup(tzid).unwrap_or_else(|| self.floating())
     }
 
-    /// Whether a value with this TZID parameter (or none) is floating.
-    pub fn is_floating(&self, tzid: Option<&str>) -> bool {
-        self.lookup(tzid).is_none()
-    }
-
     fn lookup(&self, tzid: Option<&str>) -> Option<Zone> {
         let id = tzid.map(str::trim)?;
         if let Some(z) = self.by_id.get(id) {

@@ -17,6 +17,12 @@ DTSTAMP:20240101T000000Z\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
 }
 
+/// The span of an event at 2024-06-12T10:00:00Z without an end: one second (§9.9).
+const ONE_SECOND_AT_10: TimeSpan = TimeSpan {
+    start: 1_718_186_400,
+    end: 1_718_186_401,
+};
+
 fn refused(body: &str) -> FormatError {
     cal(body).expect_err("must be refused")
 }
@@ -237,13 +243,7 @@ fn non_utf8_is_refused_with_its_offset_and_accepted_by_import_with_the_charset()
     );
     // The decoded text gets the same component tree as UTF-8 does: an exact one-second span,
     // not the open-ended guess kept for bodies no tree could be built from.
-    assert_eq!(
-        obj.info().span,
-        Some(TimeSpan {
-            start: 1_718_186_400,
-            end: 1_718_186_401
-        })
-    );
+    assert_eq!(obj.info().span, Some(ONE_SECOND_AT_10));
 }
 
 #[test]
@@ -373,13 +373,7 @@ fn duration_in_days_follows_the_wall_clock_across_dst() {
 #[test]
 fn event_without_end_occupies_one_second() {
     let obj = cal(&event("DTSTART:20240612T100000Z\r\n")).unwrap();
-    assert_eq!(
-        obj.info().span,
-        Some(TimeSpan {
-            start: 1_718_186_400,
-            end: 1_718_186_401
-        })
-    );
+    assert_eq!(obj.info().span, Some(ONE_SECOND_AT_10));
 }
 
 #[test]
