@@ -427,6 +427,14 @@ impl TestServer {
         assert!(status.success());
     }
 
+    /// [`TestServer::restart`] with one environment variable set to another value.
+    pub fn restart_with_env(mut self, k: impl Into<String>, v: impl Into<String>) -> TestServer {
+        let k = k.into();
+        self.env.retain(|(name, _)| *name != k);
+        self.env.push((k, v.into()));
+        self.restart()
+    }
+
     /// Stops (SIGTERM, unless already stopped or killed) and starts again on the same data directory and settings.
     pub fn restart(mut self) -> TestServer {
         if self.child.is_some() {

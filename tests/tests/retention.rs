@@ -32,32 +32,36 @@ fn event(uid: &str) -> String {
     )
 }
 
+fn put(server: &TestServer, cal: &str, name: &str) {
+    let r = server
+        .request("PUT", &format!("{cal}{name}.ics"))
+        .header("Content-Type", "text/calendar")
+        .body(event(name))
+        .send();
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+fn delete(server: &TestServer, cal: &str, name: &str) {
+    let r = server.request("DELETE", &format!("{cal}{name}.ics")).send();
+    assert_eq!(r.status, 204, "{}", r.text());
+}
+
 #[test]
-fn old_deletions_are_pruned_and_old_tokens_resync() {
+fn deletions_past_the_bound_are_pruned_as_they_happen_and_old_tokens_resync() {
     let server = TestServer::builder()
         .env("DAVLITE_SYNC_KEEP_DELETIONS", "2")
         .start();
     let cal = format!("/dav/calendars/{}/default/", server.user());
-    let put = |name: &str| {
-        let r = server
-            .request("PUT", &format!("{cal}{name}.ics"))
-            .header("Content-Type", "text/calendar")
-            .body(event(name))
-            .send();
-        assert_eq!(r.status, 201, "{}", r.text());
-    };
     for i in 0..6 {
-        put(&format!("e{i}"));
+        put(&server, &cal, &format!("e{i}"));
     }
     let old = token_of(&sync(&server, &cal, ""));
     for i in 0..5 {
-        let r = server.request("DELETE", &format!("{cal}e{i}.ics")).send();
-        assert_eq!(r.status, 204);
+        delete(&server, &cal, &format!("e{i}"));
     }
     let recent = token_of(&sync(&server, &cal, ""));
-    server.request("DELETE", &format!("{cal}e5.ics")).send();
-    // The policy runs at start: restart, keeping the newest 2 of the 6 deletions.
-    let server = server.restart();
+    delete(&server, &cal, "e5");
+    // No restart, no timer: the newest 2 of the 6 deletions are all the log keeps now.
     let r = sync(&server, &cal, &old);
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(r.text().contains("valid-sync-token"));
@@ -73,9 +77,33 @@ fn old_deletions_are_pruned_and_old_tokens_resync() {
     let r = sync(&server, &cal, "");
     assert_eq!(r.status, 207);
     assert!(!r.text().contains(".ics"));
-    assert!(
-        server.logs().contains("old deletions pruned"),
-        "{}",
-        server.logs()
-    );
+}
+
+#[test]
+fn deletions_an_earlier_run_kept_are_pruned_at_start() {
+    let server = TestServer::builder()
+        .env("DAVLITE_SYNC_KEEP_DELETIONS", "0")
+        .start();
+    let cal = format!("/dav/calendars/{}/default/", server.user());
+    for i in 0..6 {
+        put(&server, &cal, &format!("e{i}"));
+    }
+    let old = token_of(&sync(&server, &cal, ""));
+    for i in 0..6 {
+        delete(&server, &cal, &format!("e{i}"));
+    }
+    // 0 keeps every deletion: the oldest token still gets its delta.
+    let r = sync(&server, &cal, &old);
+    assert_eq!(r.status, 207, "{}", r.text());
+    assert!(r.text().contains("e0.ics"), "{}", r.text());
+    // A lower bound applies to what the earlier run left, once the server is back.
+    let server = server.restart_with_env("DAVLITE_SYNC_KEEP_DELETIONS", "2");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server.logs().contains("old deletions pruned") {
+        assert!(std::time::Instant::now() < deadline, "{}", server.logs());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let r = sync(&server, &cal, &old);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("valid-sync-token"));
 }

@@ -26,7 +26,7 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
     };
     let mut place = Place::new(cfg.data.clone(), cfg.store.as_deref())?;
     place.min_free_bytes = cfg.min_free_bytes;
-    let store = place.open()?;
+    let store = place.open()?.keep_deletions(cfg.sync_keep_deletions);
     let source = place.user_source(Some(&store))?;
     let mut db = UserDb::load_from(source.clone())?;
     let first_password = if db.is_empty() {
@@ -90,7 +90,7 @@ pub fn run(cfg: ServeConfig) -> Result<(), ServerError> {
             let _ = rx.wait_for(|s| *s).await;
         };
         start_control(&cfg, &server, stopped(stop_rx.clone()));
-        crate::retention::spawn(server.state().dav.store().clone(), cfg.sync_keep_deletions);
+        crate::retention::prune_at_start(server.state().dav.store().clone(), cfg.sync_keep_deletions);
         if server.state().auth.shared_users() {
             spawn_user_poller(server.state().clone());
         }

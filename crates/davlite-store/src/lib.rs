@@ -56,6 +56,7 @@ mod contract;
 mod error;
 mod reader;
 mod redb_backend;
+mod retention;
 mod stats;
 mod store;
 #[doc(hidden)]

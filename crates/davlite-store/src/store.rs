@@ -9,6 +9,7 @@ use crate::contract::Backend;
 use crate::error::StoreError;
 use crate::reader::Reader;
 use crate::redb_backend::RedbStore;
+use crate::retention::Retention;
 use crate::stats::CommitStats;
 use crate::types::*;
 
@@ -19,6 +20,8 @@ type Result<T> = std::result::Result<T, StoreError>;
 #[derive(Clone)]
 pub struct Store {
     backend: Arc<dyn Backend>,
+    /// Tombstones kept per collection, when bounded ([`Store::keep_deletions`]).
+    retention: Option<Arc<Retention>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -44,6 +47,27 @@ impl Store {
     pub fn new(backend: impl Backend) -> Store {
         Store {
             backend: Arc::new(backend),
+            retention: None,
+        }
+    }
+
+    /// This handle (and its clones made afterwards) keeps at most about `keep` delete
+    /// tombstones in each collection's change log: after every `keep / 8` deletions it makes in
+    /// a collection, the oldest tombstones beyond `keep` are pruned right away, raising the
+    /// collection's floor (tokens older than the floor get `InvalidSyncToken`, and a client
+    /// starts over with an initial sync). `0` keeps every tombstone, as a store without this
+    /// does. See the `retention` module for the bound this gives.
+    pub fn keep_deletions(mut self, keep: u64) -> Store {
+        self.retention = (keep > 0).then(|| Arc::new(Retention::new(keep)));
+        self
+    }
+
+    /// Counts `n` deletions made in `coll` and prunes its tombstones when it is due. The
+    /// deletions are committed already: a pruning that fails is tried again at the next one.
+    fn deleted(&self, coll: &str, n: u64) {
+        let Some(r) = &self.retention else { return };
+        if n > 0 && r.note(coll, n) && self.backend.prune_tombstones(coll, r.keep).is_ok() {
+            r.pruned(coll);
         }
     }
 
@@ -149,7 +173,9 @@ impl Store {
 
     /// Deletes an object; `NotFound` when it does not exist, whatever the precondition.
     pub fn delete(&self, coll: &str, name: &str, pre: Precondition) -> Result<()> {
-        self.backend.delete(coll, name, pre)
+        self.backend.delete(coll, name, pre)?;
+        self.deleted(coll, 1);
+        Ok(())
     }
 
     /// Copies an object; `pre` applies to the source, `overwrite` to the destination.
@@ -171,7 +197,11 @@ impl Store {
         overwrite: bool,
         pre: Precondition,
     ) -> Result<PutOutcome> {
-        self.backend.transfer(from, to, overwrite, pre, true)
+        let out = self.backend.transfer(from, to, overwrite, pre, true)?;
+        if from.0 != to.0 || from.1 != to.1 {
+            self.deleted(from.0, 1);
+        }
+        Ok(out)
     }
 
     /// Applies several writes in one transaction of the backend, in order, each seeing the
@@ -183,7 +213,22 @@ impl Store {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
-        self.backend.apply(ops)
+        let mut deletions: Vec<(String, u64)> = Vec::new();
+        if self.retention.is_some() {
+            for op in &ops {
+                if let WriteOp::Delete { coll, .. } = op {
+                    match deletions.iter_mut().find(|(c, _)| c == coll) {
+                        Some((_, n)) => *n += 1,
+                        None => deletions.push((coll.clone(), 1)),
+                    }
+                }
+            }
+        }
+        let out = self.backend.apply(ops)?;
+        for (coll, n) in deletions {
+            self.deleted(&coll, n);
+        }
+        Ok(out)
     }
 
     // ----- quota -----

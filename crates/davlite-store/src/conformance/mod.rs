@@ -80,7 +80,8 @@ pub use reads::{
     scan_objects_in_name_order_and_resume_after, with_object_borrows_the_checked_body,
 };
 pub use sync::{
-    a_moved_collection_keeps_its_id_and_tokens, change_log_is_compacted_and_tokens_are_checked,
+    a_bounded_handle_prunes_tombstones_as_it_deletes, a_moved_collection_keeps_its_id_and_tokens,
+    change_log_is_compacted_and_tokens_are_checked,
     delete_recreate_loops_keep_the_change_log_exact,
     pruning_raises_the_floor_and_drops_only_tombstones,
     tokens_ahead_or_below_the_floor_are_invalid,
@@ -143,6 +144,7 @@ macro_rules! conformance_tests {
             truncated_changes_continue_without_loss_or_repeat
             pruning_raises_the_floor_and_drops_only_tombstones
             tombstones_beyond_the_kept_number_are_pruned_oldest_first
+            a_bounded_handle_prunes_tombstones_as_it_deletes
             delete_recreate_loops_keep_the_change_log_exact
             a_moved_collection_keeps_its_id_and_tokens
             // quota

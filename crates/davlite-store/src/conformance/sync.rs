@@ -175,6 +175,68 @@ pub fn tombstones_beyond_the_kept_number_are_pruned_oldest_first(h: &dyn Harness
     assert_sound(&s);
 }
 
+/// A handle with a bound on deletions ([`Store::keep_deletions`]) prunes as it deletes, moves
+/// away and deletes in batches: the log never holds more than the bound plus an eighth, the
+/// newest deletions are the ones kept, and tokens above the raised floor still get exact deltas.
+pub fn a_bounded_handle_prunes_tombstones_as_it_deletes(h: &dyn Harness) {
+    let s = fixture(h).keep_deletions(16);
+    // Every deletion the log still holds: the delta from its floor.
+    let tombstones = |s: &Store| {
+        let floor = s.collection(CAL).unwrap().unwrap().floor;
+        let log = s.changes_since(CAL, Some(floor), None).unwrap().changes;
+        log.iter().filter(|c| c.kind == ChangeKind::Delete).count()
+    };
+    let first = s.collection(CAL).unwrap().unwrap().seq;
+    for i in 0..60 {
+        let name = format!("e{i}");
+        s.put(CAL, &name, event(&name, "1"), Precondition::None)
+            .unwrap();
+        match i % 3 {
+            0 => s.delete(CAL, &name, Precondition::None).unwrap(),
+            1 => {
+                s.move_object(
+                    (CAL, &name),
+                    (CAL, &format!("m{i}")),
+                    false,
+                    Precondition::None,
+                )
+                .unwrap();
+                s.delete(CAL, &format!("m{i}"), Precondition::None).unwrap();
+            }
+            _ => {
+                s.apply(vec![WriteOp::Delete {
+                    coll: CAL.into(),
+                    name: name.clone(),
+                    pre: Precondition::None,
+                }])
+                .unwrap();
+            }
+        }
+        assert!(
+            tombstones(&s) <= 16 + 2,
+            "after step {i}: {}",
+            tombstones(&s)
+        );
+    }
+    assert!(tombstones(&s) >= 16, "the bound is kept, not emptied");
+    assert!(matches!(
+        s.changes_since(CAL, Some(first), None),
+        Err(StoreError::InvalidSyncToken)
+    ));
+    let mid = s.collection(CAL).unwrap().unwrap().seq;
+    s.delete(CAL, "absent", Precondition::None).unwrap_err();
+    s.put(CAL, "last", event("last", "1"), Precondition::None)
+        .unwrap();
+    s.delete(CAL, "last", Precondition::None).unwrap();
+    let delta = s.changes_since(CAL, Some(mid), None).unwrap();
+    assert_eq!(names(&delta), vec![("last", ChangeKind::Delete)]);
+    // The newest deletion of the loop is among the kept ones.
+    let floor = s.collection(CAL).unwrap().unwrap().floor;
+    let log = s.changes_since(CAL, Some(floor), None).unwrap();
+    assert!(names(&log).contains(&("e59", ChangeKind::Delete)));
+    assert_sound(&s);
+}
+
 /// Delete, recreate under the same or another name, delete again: after every step the delta
 /// from the previous token is exactly that step, and the UID index follows.
 pub fn delete_recreate_loops_keep_the_change_log_exact(h: &dyn Harness) {
