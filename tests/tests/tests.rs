@@ -2,6 +2,7 @@
 //! (a binary per file cost a link each and most of CI's time).
 
 mod accounts;
+mod bench_mixed;
 mod bench_report;
 mod crash_http;
 mod disk_full;

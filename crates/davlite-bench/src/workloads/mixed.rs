@@ -3,12 +3,20 @@
 //! windows (`--interval`), and each window reports its throughput, p50/p99, errors and the
 //! server's resident memory, so a soak shows whether latency or memory drifts.
 //!
-//! The mix, per 100 operations: 50 GET, 12 update (If-Match), 5 create (If-None-Match: *),
-//! 5 delete (If-Match), 3 stale update (an outdated If-Match, which must be answered 412),
-//! 10 incremental sync, 8 multiget of 10, 5 one-week query, 2 PROPFIND Depth 1. A worker writes
-//! only the objects it owns (generator index ≡ worker id mod C), so every 2xx or 412 it expects
-//! is the only right answer; it reads everyone's, so a read may meet an object its owner just
-//! deleted (404 is then right).
+//! The mix, per 100 operations: 50 GET, 12 update (If-Match), 10 churn (a create with
+//! If-None-Match: * or a delete with If-Match, half each), 3 stale update (an outdated
+//! If-Match, which must be answered 412), 10 incremental sync, 8 multiget of 10, 5 one-week
+//! query, 2 PROPFIND Depth 1. A worker writes only the objects it owns (generator index ≡
+//! worker id mod C, also for the ones it creates), so every 2xx or 412 it expects is the only
+//! right answer; it reads everyone's, so a read may meet an object its owner just deleted (404
+//! is then right).
+//!
+//! A churn deletes one of the worker's objects when it holds more than its share of the
+//! collection the run began with, and creates one otherwise. So the collection keeps its size
+//! for however long the run lasts, and a soak measures one server state throughout: with
+//! independent 5% creates and 5% deletes the counts would drift apart as a random walk (and
+//! they did, by thousands of objects over ten minutes, when creates were handed to other
+//! workers), and every listing, sync and cache would grow with the run.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -57,8 +65,12 @@ pub struct Mixed {
     pub objects: Arc<Mutex<Vec<Obj>>>,
     pub prefix: Arc<str>,
     pub seed: u64,
-    /// First generator index for objects created during the run.
+    /// First generator index for objects created during the run (a multiple of the
+    /// concurrency, so an object a worker creates is one it owns).
     pub base: u64,
+    /// Objects each worker holds when the run begins (`initial / C`, the first `initial % C`
+    /// workers one more): what its churn keeps it at.
+    shares: Vec<usize>,
     pub concurrency: usize,
     pub interval: Duration,
     pub start: Instant,
@@ -80,12 +92,16 @@ impl Mixed {
     ) -> Mixed {
         let start = objects::date_str(objects::QUERY_WEEK_START_DAY) + "T000000Z";
         let end = objects::date_str(objects::QUERY_WEEK_START_DAY + 7) + "T000000Z";
+        let c = concurrency.max(1);
+        let n = objects.lock().expect("objects lock").len();
+        let shares = (0..c).map(|w| n / c + usize::from(w < n % c)).collect();
         Mixed {
             cal,
             objects,
             prefix,
             seed,
-            base,
+            base: base.div_ceil(concurrency.max(1) as u64) * concurrency.max(1) as u64,
+            shares,
             concurrency: concurrency.max(1),
             interval: interval.max(Duration::from_millis(100)),
             start: Instant::now(),
@@ -226,6 +242,24 @@ impl Mixed {
         }
     }
 
+    /// A create or a delete of one of the worker's own objects, whichever brings its count
+    /// back to its share (see the module documentation).
+    async fn churn(&self, w: &mut Worker, rng: &mut Rng) {
+        let c = self.concurrency as u64;
+        let owned = {
+            let objects = self.objects.lock().expect("objects lock");
+            objects
+                .iter()
+                .filter(|o| o.index % c == w.id as u64)
+                .count()
+        };
+        if owned > self.shares[w.id] {
+            self.delete(w, rng).await
+        } else {
+            self.create(w).await
+        }
+    }
+
     async fn delete(&self, w: &mut Worker, rng: &mut Rng) {
         let Some(o) = self.pick(rng, Some(w.id)) else {
             return self.create(w).await;
@@ -285,8 +319,7 @@ impl Plan for Mixed {
                 None => self.create(w).await,
             },
             50..62 => self.update(w, &mut rng, false).await,
-            62..67 => self.create(w).await,
-            67..72 => self.delete(w, &mut rng).await,
+            62..72 => self.churn(w, &mut rng).await,
             72..75 => self.update(w, &mut rng, true).await,
             75..85 => self.sync(w).await,
             85..93 => self.multiget(w, &mut rng).await,
