@@ -141,8 +141,8 @@ pub fn expand_in(
         if let Some(rid) = i.recurrence_id {
             date_line(&mut out, &cal, "RECURRENCE-ID", rid, all_day);
         }
-        for &child in &comp.children {
-            push_raw(&mut out, &bytes[cal.comp(child).raw.clone()]);
+        for (_, child) in cal.tree.children(i.component) {
+            push_raw(&mut out, &bytes[child.raw.clone()]);
         }
         out.extend_from_slice(format!("END:{}\r\n", comp.name).as_bytes());
     }

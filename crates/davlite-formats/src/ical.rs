@@ -226,9 +226,10 @@ fn date_list(
 fn grow<'a>(
     tree: &mut TreeBuilder<'a>,
     line: &ContentLine<'a>,
+    keyword: Keyword,
     end: usize,
 ) -> Result<(), FormatError> {
-    match tree.push(line, end) {
+    match tree.push(line, keyword, end) {
         Ok(_) => Ok(()),
         Err(TreeError::NotUtf8 { .. }) => Err(FormatError::NotUtf8 {
             format: Format::Calendar,
@@ -348,7 +349,7 @@ pub(crate) fn parse<'a>(
                         _ => others.push((label.to_string(), n)),
                     }
                 }
-                grow(&mut tree, &line, end)?;
+                grow(&mut tree, &line, Keyword::Begin, end)?;
                 stack.push(Frame {
                     name: cname,
                     label,
@@ -371,7 +372,7 @@ pub(crate) fn parse<'a>(
                     ));
                 }
                 close_frame(&frame, n)?;
-                grow(&mut tree, &line, end)?;
+                grow(&mut tree, &line, Keyword::End, end)?;
                 if let Some(parent) = stack.last_mut() {
                     if frame.name == CompName::TzRule {
                         parent.seen |= bit::CHILD_RULE;
@@ -391,7 +392,7 @@ pub(crate) fn parse<'a>(
                         "body does not start with BEGIN:VCALENDAR".into(),
                     ));
                 };
-                grow(&mut tree, &line, end)?;
+                grow(&mut tree, &line, Keyword::Property, end)?;
                 let Some(prop) = tree.last_prop() else {
                     continue;
                 };

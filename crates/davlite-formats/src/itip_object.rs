@@ -18,38 +18,21 @@ pub struct ContentLine {
 }
 
 impl ContentLine {
-    fn parse(line: &str) -> ContentLine {
-        // The name ends at the first `;` or `:`; parameters end at the first `:` outside quotes.
-        let mut in_quotes = false;
-        let mut colon = line.len();
-        let mut cuts = Vec::new();
-        for (i, c) in line.char_indices() {
-            match c {
-                '"' => in_quotes = !in_quotes,
-                ';' if !in_quotes => cuts.push(i),
-                ':' if !in_quotes => {
-                    colon = i;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let head = &line[..colon];
-        let value = line.get(colon + 1..).unwrap_or("").to_string();
-        let name_end = cuts.first().copied().unwrap_or(head.len());
-        let mut params = Vec::new();
-        let mut bounds = cuts.clone();
-        bounds.push(head.len());
-        for w in bounds.windows(2) {
-            let p = &head[w[0] + 1..w[1]];
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            params.push((k.to_string(), v.to_string()));
-        }
-        ContentLine {
-            name: head[..name_end].to_string(),
+    /// An owned, editable copy of a line the crate's lexer read: name, parameters as written
+    /// (a quoted value keeps its quotes), value; folds removed. `None` when it is not text.
+    fn from_scanned(line: &crate::scan::ContentLine<'_>) -> Option<ContentLine> {
+        let text = |b: &[u8]| String::from_utf8(b.to_vec()).ok();
+        let raw = line.params_text();
+        let params = crate::scan::param_ranges(&raw)
+            .map(|(name, value)| {
+                Some((text(&raw[name])?, text(value.map_or(&[][..], |v| &raw[v]))?))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(ContentLine {
+            name: text(&line.name())?,
             params,
-            value,
-        }
+            value: text(&line.value())?,
+        })
     }
 
     pub fn is(&self, name: &str) -> bool {
@@ -128,25 +111,14 @@ const TIMING: [&str; 7] = [
 ];
 
 impl SchedulingObject {
-    /// Reads UTF-8 iCalendar text; `None` when it is not text.
+    /// Reads iCalendar text with the crate's one lexer ([`crate::scan::Scanner`]); `None` when
+    /// a line is malformed or not UTF-8 (stored objects passed validation, so neither happens
+    /// to them).
     pub fn parse(bytes: &[u8]) -> Option<SchedulingObject> {
-        let text = std::str::from_utf8(bytes).ok()?;
-        let mut unfolded: Vec<String> = Vec::new();
-        for raw in text.split('\n') {
-            let raw = raw.strip_suffix('\r').unwrap_or(raw);
-            if let Some(rest) = raw.strip_prefix([' ', '\t']) {
-                if let Some(last) = unfolded.last_mut() {
-                    last.push_str(rest);
-                    continue;
-                }
-            }
-            if !raw.is_empty() {
-                unfolded.push(raw.to_string());
-            }
-        }
-        Some(SchedulingObject {
-            lines: unfolded.iter().map(|l| ContentLine::parse(l)).collect(),
-        })
+        let lines = crate::scan::Scanner::new(bytes)
+            .map(|line| ContentLine::from_scanned(&line.ok()?))
+            .collect::<Option<Vec<_>>>()?;
+        Some(SchedulingObject { lines })
     }
 
     pub fn to_text(&self) -> String {

@@ -61,6 +61,8 @@ pub struct ContentLine<'a> {
     params_folded: bool,
     /// A fold falls inside the value.
     value_folded: bool,
+    /// Any of the three: the question every reader of the line asks first.
+    folded: bool,
     /// A parameter has no `=` (vCard 2.1's `TEL;HOME:`), noted while the parameters are lexed.
     bare_param: bool,
 }
@@ -310,6 +312,7 @@ impl<'a> Scanner<'a> {
             name_folded,
             params_folded,
             value_folded,
+            folded: name_folded || params_folded || value_folded,
             bare_param,
         })
     }
@@ -522,7 +525,7 @@ impl<'a> ContentLine<'a> {
 
     /// Whether any fold falls inside this line.
     pub fn is_folded(&self) -> bool {
-        self.name_folded || self.params_folded || self.value_folded
+        self.folded
     }
 
     /// The parameter text (from the first `;` to the colon), unfolded; borrowed unless a fold

@@ -94,11 +94,18 @@ impl<'a> Prop<'a> {
 pub(crate) struct Comp<'a> {
     pub name: Cow<'a, str>,
     pub props: Vec<Prop<'a>>,
-    /// Indices of child components in [`Tree::comps`].
-    pub children: Vec<usize>,
+    /// The first and last child components and the next sibling, as indices in
+    /// [`Tree::comps`] ([`NONE`] for none): links instead of a list of children per
+    /// component, so building a tree allocates nothing per parent. See [`Tree::children`].
+    first_child: u32,
+    last_child: u32,
+    next_sibling: u32,
     /// Byte range from the BEGIN line to the end of the END line.
     pub raw: Range<usize>,
 }
+
+/// No component (an end of a [`Comp`] link).
+const NONE: u32 = u32::MAX;
 
 impl<'a> Comp<'a> {
     pub fn is(&self, name: &str) -> bool {
@@ -125,11 +132,15 @@ impl<'a> Tree<'a> {
         &self.comps[0]
     }
 
+    /// The child components of component `idx`, in document order, with their indices.
     pub fn children<'s>(&'s self, idx: usize) -> impl Iterator<Item = (usize, &'s Comp<'a>)> + 's {
-        self.comps[idx]
-            .children
-            .iter()
-            .map(move |&i| (i, &self.comps[i]))
+        let mut next = self.comps[idx].first_child;
+        std::iter::from_fn(move || {
+            let i = usize::try_from(next).ok().filter(|_| next != NONE)?;
+            let comp = &self.comps[i];
+            next = comp.next_sibling;
+            Some((i, comp))
+        })
     }
 
     /// Parses the first top-level component (and everything inside it) of `bytes`, with the
@@ -142,7 +153,7 @@ impl<'a> Tree<'a> {
                 line: e.line as usize,
                 reason: e.reason,
             })?;
-            if !builder.push(&line, scanner.position())? {
+            if !builder.push(&line, line.keyword(), scanner.position())? {
                 break;
             }
         }
@@ -175,7 +186,7 @@ impl<'a> TreeBuilder<'a> {
             // A calendar object holds a handful of components (calendar, event, alarm, zone
             // and its two rules): room for them without growing.
             comps: Vec::with_capacity(8),
-            stack: Vec::new(),
+            stack: Vec::with_capacity(4),
             done: false,
         }
     }
@@ -208,15 +219,20 @@ impl<'a> TreeBuilder<'a> {
         }
     }
 
-    /// Adds one content line, which ends (line ending included) at byte `end`. `Ok(false)`
+    /// Adds one content line, which ends (line ending included) at byte `end` and does what
+    /// `keyword` says (the caller has asked [`ContentLine::keyword`] already). `Ok(false)`
     /// once the first top-level component is complete and another begins.
-    pub fn push(&mut self, line: &ContentLine<'a>, end: usize) -> Result<bool, TreeError> {
+    pub fn push(
+        &mut self,
+        line: &ContentLine<'a>,
+        keyword: Keyword,
+        end: usize,
+    ) -> Result<bool, TreeError> {
         if self.done {
             return Ok(false);
         }
         let number = line.line as usize;
         let raw = line.span.start..end;
-        let keyword = line.keyword();
         let value = match self.plain(line, &line.value) {
             Some(v) => v,
             None => self.text(line.value.clone(), line.value(), number)?,
@@ -234,16 +250,24 @@ impl<'a> TreeBuilder<'a> {
                 Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
             };
             let idx = self.comps.len();
+            // At most `ical::MAX_COMPONENTS` components are read, far below u32::MAX.
+            let link = u32::try_from(idx).map_err(|_| TreeError::TooDeep)?;
             self.comps.push(Comp {
                 name,
                 // Components hold a handful of properties to a few dozen: starting at 8 saves
                 // the growth steps through 1, 2 and 4 (each a copy of every property so far).
                 props: Vec::with_capacity(8),
-                children: Vec::new(),
+                first_child: NONE,
+                last_child: NONE,
+                next_sibling: NONE,
                 raw,
             });
             if let Some(&parent) = self.stack.last() {
-                self.comps[parent].children.push(idx);
+                match self.comps[parent].last_child {
+                    NONE => self.comps[parent].first_child = link,
+                    last => self.comps[last as usize].next_sibling = link,
+                }
+                self.comps[parent].last_child = link;
             }
             self.stack.push(idx);
         } else if keyword == Keyword::End {

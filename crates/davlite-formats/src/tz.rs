@@ -21,7 +21,6 @@
 use crate::datetime::{DateValue, Duration, parse_value};
 use crate::tree::{Comp, Tree};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
@@ -352,7 +351,9 @@ pub(crate) fn date_plus_days(d: NaiveDateTime, days: i64) -> NaiveDateTime {
 /// Maps each TZID an object uses to a [`Zone`], and reads floating values in the floating zone.
 #[derive(Debug, Default, Clone)]
 pub struct Zones {
-    by_id: HashMap<String, Zone>,
+    /// Sorted by TZID (an object embeds one to a few zones: a binary search over a vector
+    /// beats hashing the name on every date read).
+    by_id: Vec<(String, Zone)>,
     /// Where floating DATE-TIMEs and DATEs are placed; `None` is UTC.
     floating: Option<Zone>,
 }
@@ -360,7 +361,7 @@ pub struct Zones {
 impl Zones {
     /// Collects the VTIMEZONEs directly under the tree's root.
     pub(crate) fn from_tree(tree: &Tree<'_>) -> Zones {
-        let mut by_id = HashMap::new();
+        let mut by_id: Vec<(String, Zone)> = Vec::new();
         for (idx, comp) in tree.children(0) {
             if !comp.is("VTIMEZONE") {
                 continue;
@@ -375,7 +376,11 @@ impl Zones {
                     .or_else(|| named_zone(&id).or_else(|| hinted_zone(comp))),
             };
             if let Some(zone) = zone {
-                by_id.insert(id, zone);
+                // A later VTIMEZONE of the same TZID replaces an earlier one.
+                match by_id.binary_search_by(|(k, _)| k.as_str().cmp(&id)) {
+                    Ok(i) => by_id[i].1 = zone,
+                    Err(i) => by_id.insert(i, (id, zone)),
+                }
             }
         }
         Zones {
@@ -407,8 +412,8 @@ impl Zones {
 
     fn lookup(&self, tzid: Option<&str>) -> Option<Zone> {
         let id = tzid.map(str::trim)?;
-        if let Some(z) = self.by_id.get(id) {
-            return Some(z.clone());
+        if let Ok(i) = self.by_id.binary_search_by(|(k, _)| k.as_str().cmp(id)) {
+            return Some(self.by_id[i].1.clone());
         }
         named_zone(id)
     }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use davlite_formats::scan::{ContentLine as ScannedLine, Scanner, unfold};
 use davlite_store::Etag;
 
 /// Which version of an item changed on both sides becomes the synced one. The other is never
@@ -69,19 +70,10 @@ pub fn decide(policy: &Policy, c: &Conflict<'_>) -> Winner {
     }
 }
 
-/// Content lines, unfolded, without line ends.
-fn lines(b: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(b);
-    let mut out: Vec<String> = Vec::new();
-    for raw in text.split('\n') {
-        let l = raw.strip_suffix('\r').unwrap_or(raw);
-        if (l.starts_with(' ') || l.starts_with('\t')) && !out.is_empty() {
-            out.last_mut().unwrap().push_str(&l[1..]);
-        } else if !l.is_empty() {
-            out.push(l.to_string());
-        }
-    }
-    out
+/// The content lines of `b` up to the first malformed one, read by davlite-formats' lexer (so
+/// folds, line ends and a quoted `:` in a parameter are read as the store reads them).
+fn lines(b: &[u8]) -> impl Iterator<Item = ScannedLine<'_>> {
+    Scanner::new(b).map_while(Result::ok)
 }
 
 fn prop_name(line: &str) -> String {
@@ -91,11 +83,11 @@ fn prop_name(line: &str) -> String {
         .to_ascii_uppercase()
 }
 
+/// The value of the first property `name` (upper-case), unfolded and trimmed.
 fn first_value(b: &[u8], name: &str) -> Option<String> {
     lines(b)
-        .into_iter()
-        .find(|l| prop_name(l) == name)
-        .and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_string()))
+        .find(|l| l.is(name.as_bytes()))
+        .map(|l| String::from_utf8_lossy(&l.value()).trim().to_string())
 }
 
 /// Equal up to what servers rewrite on their own: line folding, line ends, property order,
@@ -105,14 +97,9 @@ pub fn same_content(a: &[u8], b: &[u8]) -> bool {
         return true;
     }
     let norm = |x: &[u8]| {
-        let mut v: Vec<String> = lines(x)
-            .into_iter()
-            .filter(|l| {
-                !matches!(
-                    prop_name(l).as_str(),
-                    "PRODID" | "DTSTAMP" | "LAST-MODIFIED"
-                )
-            })
+        let mut v: Vec<Vec<u8>> = lines(x)
+            .filter(|l| !(l.is(b"PRODID") || l.is(b"DTSTAMP") || l.is(b"LAST-MODIFIED")))
+            .map(|l| unfold(&x[l.span.clone()]).into_owned())
             .collect();
         v.sort();
         v
