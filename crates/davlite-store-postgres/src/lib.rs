@@ -12,19 +12,23 @@
 //! `tokio::task::spawn_blocking` threads only, so a blocking call never holds an async worker.
 //!
 //! ## Transactions
-//! Every write is one transaction at **READ COMMITTED with row locks**, not SERIALIZABLE: the
-//! first statement of a write locks the state row of the collection it writes
-//! (`collection_state`, `FOR NO KEY UPDATE`; with a `FOR KEY SHARE` lock on the collection's
-//! directory row in `collections`, so a concurrent move or delete is seen). Writers of one
-//! collection therefore queue on that row: the per-collection sync sequence is bumped without a
-//! gap or a duplicate, the UID check (`SELECT` by the unique index on (owner, collection, uid))
-//! cannot be overtaken, and the object row is read `FOR UPDATE` for the If-Match check. Under
-//! SERIALIZABLE, the same writers would all run and all but one fail at commit: with sixteen
-//! clients writing one calendar that is fifteen retries per success, and a burst ends in `Busy`.
-//! Queuing on one row lock costs a commit's latency per writer and never fails.
+//! Every write is one transaction at **READ COMMITTED with row locks**, not SERIALIZABLE. Every
+//! write that bumps a collection's sequence holds that collection's state row
+//! (`collection_state`, `FOR NO KEY UPDATE`) from the bump to the end of COMMIT, so the
+//! per-collection sequence has no gap or duplicate and changes commit in sequence order: a
+//! token never covers a change that commits later. Object writes (put, delete) bump it in their
+//! last statement, so writers of one collection queue only for that statement and the commit;
+//! before it they hold a `FOR KEY SHARE` lock on the collection's directory row (a concurrent
+//! move or delete of the collection is seen) and `FOR UPDATE` on the object row they read for
+//! the If-Match check. A racing create of the same name or UID that this transaction could not
+//! see stops its write with a unique violation, and the transaction runs again and sees it.
+//! Operations on collections, copies, moves and property updates lock the state rows first.
+//! Under SERIALIZABLE, sixteen writers of one calendar would all run and all but one fail at
+//! commit: fifteen retries per success, and a burst ends in `Busy`.
 //! The owner's quota is checked after `SELECT ... FOR UPDATE` on the owner's `usage` row, so
 //! racing writers of one owner in different collections cannot both pass it. Locks are taken in
-//! one order (collection state rows, ordered by path when a write takes two, then usage rows), and
+//! one order (collection state rows, ordered by path when a write takes two, then usage rows;
+//! a put under a quota locks its state row before the usage row), and
 //! what still fails with a serialization failure (40001), a deadlock (40P01) or a unique
 //! violation from a race (23505) is retried up to [`MAX_ATTEMPTS`] times with a small jittered
 //! backoff, then answered [`StoreError::Busy`].

@@ -43,6 +43,22 @@ const LOCK: &str = concat!(
      WHERE c.path = $1 FOR KEY SHARE OF c FOR NO KEY UPDATE OF s"
 );
 
+/// Resolves the collection of an object write without queuing on its state row yet: only its
+/// directory row is share-locked against moves and deletes. The write statement itself
+/// ([`PUT_CREATE`], [`PUT_REPLACE`], [`DELETE_WRITE`]), the transaction's last before COMMIT, locks the state
+/// row when it bumps the sequence, so writers of one collection queue for that statement and
+/// the commit only, not for every round trip before them.
+const RESOLVE: &str = concat!(
+    "SELECT ",
+    coll_cols!(),
+    " FROM collections c WHERE c.path = $1 FOR KEY SHARE OF c"
+);
+
+/// The state row of a resolved collection, locked: taken before the owner's usage row by a
+/// write that checks a quota, so every writer takes the two in one order.
+const LOCK_STATE: &str =
+    "SELECT 1 FROM collection_state WHERE owner = $1 AND id = $2 FOR NO KEY UPDATE";
+
 /// Like [`LOCK`], for operations that change or delete the collection itself.
 const LOCK_FOR_CHANGE: &str = concat!(
     "SELECT ",
@@ -107,31 +123,51 @@ const DELETE_OBJ: &str = "WITH p AS (DELETE FROM object_props \
      DELETE FROM objects WHERE owner = $1 AND coll = $2 AND name = $3";
 
 /// The writes of a put in one round trip: bump the collection's sequence, log the change,
-/// store the object, adjust the owner's usage by `$19` (skipped when 0). Returns the new seq.
-const PUT_WRITE: &str = "WITH s AS (UPDATE collection_state SET seq = seq + 1, modified = $3::bigint \
-       WHERE owner = $1::text AND id = $2::bigint RETURNING seq), \
-     l AS (INSERT INTO changes (owner, coll, name, seq, deleted, is_collection) \
-       SELECT $1, $2, $4::text, s.seq, false, false FROM s \
-       ON CONFLICT (owner, coll, name) DO UPDATE \
-       SET seq = EXCLUDED.seq, deleted = EXCLUDED.deleted, is_collection = EXCLUDED.is_collection), \
-     o AS (INSERT INTO objects (owner, coll, name, etag, crc, size, seq, modified, content_type, \
-         uid, kind, span_start, span_end, instance_count, max_attendees, earliest, latest, \
-         event_instances, body) \
-       SELECT $1, $2, $4, $5::bytea, $6::bigint, $7::bigint, s.seq, $3, $8::text, $9::text, \
-         $10::smallint, $11::bigint, $12::bigint, $13::bigint, $14::bigint, $15::bigint, \
-         $16::bigint, $17::bytea, $18::bytea FROM s \
-       ON CONFLICT (owner, coll, name) DO UPDATE SET etag = EXCLUDED.etag, crc = EXCLUDED.crc, \
-       size = EXCLUDED.size, seq = EXCLUDED.seq, modified = EXCLUDED.modified, \
-       content_type = EXCLUDED.content_type, uid = EXCLUDED.uid, kind = EXCLUDED.kind, \
-       span_start = EXCLUDED.span_start, span_end = EXCLUDED.span_end, \
-       instance_count = EXCLUDED.instance_count, max_attendees = EXCLUDED.max_attendees, \
-       earliest = EXCLUDED.earliest, latest = EXCLUDED.latest, \
-       event_instances = EXCLUDED.event_instances, body = EXCLUDED.body), \
-     t AS (DELETE FROM tombstone_props WHERE owner = $1 AND coll = $2 AND name = $4), \
-     u AS (INSERT INTO usage (owner, bytes) SELECT $1, greatest($19::bigint, 0) \
-       WHERE $19::bigint <> 0 \
-       ON CONFLICT (owner) DO UPDATE SET bytes = greatest(usage.bytes + $19::bigint, 0)) \
-     SELECT seq FROM s";
+/// store the object (`$on_conflict`: how an existing row at the name is treated), adjust the
+/// owner's usage by `$19` (skipped when 0). Returns the new seq.
+macro_rules! put_write {
+    ($on_conflict:literal) => {
+        concat!(
+            "WITH s AS (UPDATE collection_state SET seq = seq + 1, modified = $3::bigint \
+               WHERE owner = $1::text AND id = $2::bigint RETURNING seq), \
+             l AS (INSERT INTO changes (owner, coll, name, seq, deleted, is_collection) \
+               SELECT $1, $2, $4::text, s.seq, false, false FROM s \
+               ON CONFLICT (owner, coll, name) DO UPDATE \
+               SET seq = EXCLUDED.seq, deleted = EXCLUDED.deleted, \
+               is_collection = EXCLUDED.is_collection), \
+             o AS (INSERT INTO objects (owner, coll, name, etag, crc, size, seq, modified, \
+                 content_type, uid, kind, span_start, span_end, instance_count, max_attendees, \
+                 earliest, latest, event_instances, body) \
+               SELECT $1, $2, $4, $5::bytea, $6::bigint, $7::bigint, s.seq, $3, $8::text, \
+                 $9::text, $10::smallint, $11::bigint, $12::bigint, $13::bigint, $14::bigint, \
+                 $15::bigint, $16::bigint, $17::bytea, $18::bytea FROM s ",
+            $on_conflict,
+            "), \
+             t AS (DELETE FROM tombstone_props WHERE owner = $1 AND coll = $2 AND name = $4), \
+             u AS (INSERT INTO usage (owner, bytes) SELECT $1, greatest($19::bigint, 0) \
+               WHERE $19::bigint <> 0 \
+               ON CONFLICT (owner) DO UPDATE SET bytes = greatest(usage.bytes + $19::bigint, 0)) \
+             SELECT seq FROM s"
+        )
+    };
+}
+
+/// A put that replaces the object it read (and locked) at the name.
+const PUT_REPLACE: &str = put_write!(
+    "ON CONFLICT (owner, coll, name) DO UPDATE SET etag = EXCLUDED.etag, crc = EXCLUDED.crc, \
+     size = EXCLUDED.size, seq = EXCLUDED.seq, modified = EXCLUDED.modified, \
+     content_type = EXCLUDED.content_type, uid = EXCLUDED.uid, kind = EXCLUDED.kind, \
+     span_start = EXCLUDED.span_start, span_end = EXCLUDED.span_end, \
+     instance_count = EXCLUDED.instance_count, max_attendees = EXCLUDED.max_attendees, \
+     earliest = EXCLUDED.earliest, latest = EXCLUDED.latest, \
+     event_instances = EXCLUDED.event_instances, body = EXCLUDED.body"
+);
+
+/// A put that found no object at the name. Nothing locks a row that does not exist yet, so a
+/// racing create of the same name (or UID) may have committed since: then this insert fails
+/// with a unique violation, the transaction is run again, and its checks see the winner's row
+/// (`If-None-Match: *` answers 412, a second UID `no-uid-conflict`).
+const PUT_CREATE: &str = put_write!("");
 
 /// The writes of a delete in one round trip: bump the sequence, log the deletion, remove the
 /// object and its properties, give its `$5` bytes back to the owner.
@@ -337,6 +373,18 @@ impl<'c> WriteTx<'c> {
         self.locked(LOCK, path)
     }
 
+    fn resolve(&mut self, path: &str) -> Result<Option<CollRow>> {
+        match self.conn.query_opt(RESOLVE, &[&path])? {
+            Some(row) => Ok(Some(coll_row(&row)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn lock_state(&mut self, c: &CollRow) -> Result<()> {
+        self.conn.query_opt(LOCK_STATE, &[&c.owner, &c.id])?;
+        Ok(())
+    }
+
     fn lock_subtree(&mut self, path: &str) -> Result<Vec<CollRow>> {
         let (lo, hi) = below(path);
         let rows = self.conn.query(LOCK_SUBTREE, &[&path, &lo, &hi])?;
@@ -532,14 +580,18 @@ impl<'c> WriteTx<'c> {
         let Hashed { object, etag, crc } = object;
         let (etag, crc) = (*etag, *crc);
         check_name(name)?;
-        let c = self.lock(coll)?.ok_or(StoreError::ParentNotFound)?.c;
+        let c = self.resolve(coll)?.ok_or(StoreError::ParentNotFound)?;
         check_kind(&c, object.info().kind)?;
         if c.kind == CollectionKind::Plain && self.collection_exists(&member_path(coll, name))? {
             return Err(StoreError::AlreadyExists);
         }
-        // The object at `name` and the holder of the new UID in one statement: the collection
-        // is locked, so this statement's snapshot (taken after the lock) sees every write
-        // that came before ours.
+        if self.quota.limit(&c.owner).is_some() {
+            self.lock_state(&c)?;
+        }
+        // The object at `name` (locked, so a racing update or delete of it waits for us or we
+        // for it, and we read its latest version) and the holder of the new UID, in one
+        // statement. A row a racing writer has not committed yet is not seen here; its unique
+        // keys stop our write instead (see `PUT_CREATE`).
         let new_uid = object.info().uid.as_deref();
         let mut old = None;
         let mut holder = None;
@@ -604,7 +656,11 @@ impl<'c> WriteTx<'c> {
         };
         let delta = usage_delta(size, old_size);
         let row = self.conn.query_opt(
-            PUT_WRITE,
+            if old.is_some() {
+                PUT_REPLACE
+            } else {
+                PUT_CREATE
+            },
             &[
                 &c.owner,
                 &c.id,
@@ -638,7 +694,7 @@ impl<'c> WriteTx<'c> {
     }
 
     pub fn delete(&mut self, coll: &str, name: &str, pre: &Precondition) -> Result<()> {
-        let c = self.lock(coll)?.ok_or(StoreError::NotFound)?.c;
+        let c = self.resolve(coll)?.ok_or(StoreError::NotFound)?;
         // Conditionals are ignored when the request would fail without them (RFC 9110 §13.2.1).
         let old = self.obj(&c, name)?.ok_or(StoreError::NotFound)?;
         check_precondition(pre, Some(old.etag))?;

@@ -70,8 +70,9 @@ pub use quota::{
 };
 pub use races::{
     concurrent_writers_and_readers_see_consistent_snapshots,
-    racing_document_writers_exactly_one_wins, racing_if_match_updates_exactly_one_wins,
-    racing_writers_never_pass_the_quota, sixteen_threads_racing_for_one_uid,
+    racing_creates_of_one_name_exactly_one_wins, racing_document_writers_exactly_one_wins,
+    racing_if_match_updates_exactly_one_wins, racing_writers_never_pass_the_quota,
+    sixteen_threads_racing_for_one_uid,
 };
 pub use reads::{
     counts_follow_writes, event_instances_follow_copies_and_moves,
@@ -135,6 +136,7 @@ macro_rules! conformance_tests {
             // races
             sixteen_threads_racing_for_one_uid
             racing_if_match_updates_exactly_one_wins
+            racing_creates_of_one_name_exactly_one_wins
             concurrent_writers_and_readers_see_consistent_snapshots
             racing_writers_never_pass_the_quota
             racing_document_writers_exactly_one_wins

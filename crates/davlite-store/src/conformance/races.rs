@@ -98,6 +98,72 @@ pub fn racing_if_match_updates_exactly_one_wins(h: &dyn Harness) {
     assert_sound(&s);
 }
 
+/// 16 threads create one name with `If-None-Match: *` (each with its own UID) at once, five
+/// rounds; then 16 threads race to delete or update it with `If-Match` on its ETag. Each round
+/// has exactly one winner, and every loser is refused with the precondition (the 412), not
+/// overwritten, not overwriting, and never `Busy`.
+pub fn racing_creates_of_one_name_exactly_one_wins(h: &dyn Harness) {
+    let s = fixture(h);
+    for round in 0..5u64 {
+        let name = format!("n{round}.ics");
+        let (s2, n2) = (s.clone(), name.clone());
+        let results = race(16, move |i| {
+            s2.put(
+                CAL,
+                &n2,
+                event(&format!("n{round}-{i}"), &format!("{i}")),
+                Precondition::IfNoneMatchAny,
+            )
+        });
+        let wins: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+        assert_eq!(wins.len(), 1, "exactly one creator wins: {results:?}");
+        assert!(wins[0].created && wins[0].changed);
+        let etag = wins[0].etag;
+        for r in &results {
+            if let Err(e) = r {
+                assert!(
+                    matches!(e, StoreError::PreconditionFailed { .. }),
+                    "a loser got {e:?}"
+                );
+            }
+        }
+        assert_eq!(s.meta(CAL, &name).unwrap().unwrap().etag, etag);
+        assert_eq!(s.collection(CAL).unwrap().unwrap().seq, round + 1);
+    }
+    let meta = s.meta(CAL, "n0.ics").unwrap().unwrap();
+    let (etag, uid) = (meta.etag, meta.uid.unwrap());
+    let s2 = s.clone();
+    let results = race(16, move |i| {
+        let pre = Precondition::IfMatch(vec![etag]);
+        if i % 2 == 0 {
+            s2.delete(CAL, "n0.ics", pre).map(|()| None)
+        } else {
+            s2.put(CAL, "n0.ics", event(&uid, &format!("u{i}")), pre)
+                .map(|o| Some(o.etag))
+        }
+    });
+    let wins: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert_eq!(wins.len(), 1, "one delete or one update wins: {results:?}");
+    for r in &results {
+        if let Err(e) = r {
+            assert!(
+                matches!(
+                    e,
+                    StoreError::PreconditionFailed { .. } | StoreError::NotFound
+                ),
+                "a loser got {e:?}"
+            );
+        }
+    }
+    assert_eq!(
+        s.meta(CAL, "n0.ics").unwrap().map(|m| m.etag),
+        *wins[0],
+        "what is stored is what the winner did"
+    );
+    assert_eq!(s.collection(CAL).unwrap().unwrap().seq, 6);
+    assert_sound(&s);
+}
+
 /// 8 writers, each reading right after its own writes: an acknowledged write is visible to the
 /// next read, and one snapshot never mixes states.
 pub fn concurrent_writers_and_readers_see_consistent_snapshots(h: &dyn Harness) {
