@@ -61,6 +61,14 @@ pub fn sync_collection(token: &str) -> String {
     )
 }
 
+/// A PROPFIND body asking for the given properties (elements in the `D` = DAV: namespace).
+pub fn prop_request(props: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop>{props}</D:prop></D:propfind>"#
+    )
+}
+
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -279,8 +279,11 @@ impl Mixed {
         let req = Req::new("REPORT", &self.cal)
             .header("depth", "1")
             .body(XML, xml::sync_collection(&token));
-        if let Some(r) = w.timed(&req, &[207]).await {
+        if let Some(r) = w.timed(&req, &[207, 403]).await {
             let body = String::from_utf8_lossy(&r.body);
+            if r.status == 403 {
+                return self.refused_token(w, &token, &body).await;
+            }
             match xml::elements(&body, "sync-token").last() {
                 Some(t) if !t.trim().is_empty() => {
                     self.states.lock().expect("state lock")[w.id].token =
@@ -292,6 +295,30 @@ impl Mixed {
                     .error("wrong result (sync without sync-token)", String::new),
             }
         }
+    }
+
+    /// A token this worker had from its own last sync was refused. That is never right in
+    /// this workload (the server keeps thousands of deletions, and every worker syncs many
+    /// times a second), so it is an error; its record names the token sent and the sequence the
+    /// collection is at now, the two numbers that say which of "ahead of the collection" and
+    /// "below its floor" the server saw. The worker then starts over with an initial sync, as a
+    /// client would.
+    async fn refused_token(&self, w: &mut Worker, sent: &str, body: &str) {
+        let now = Req::new("PROPFIND", &self.cal)
+            .header("depth", "0")
+            .body(XML, xml::prop_request("<D:sync-token/>"));
+        let current = match w.untimed(&now, &[207]).await {
+            Some(r) => xml::elements(&String::from_utf8_lossy(&r.body), "sync-token")
+                .last()
+                .map(|t| xml::unescape(t.trim()))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let excerpt: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        w.rec.error("REPORT 403 (sync token refused)", || {
+            format!("sent {sent:?}, collection now at {current:?}: {excerpt}")
+        });
+        self.states.lock().expect("state lock")[w.id].token = None;
     }
 
     async fn multiget(&self, w: &mut Worker, rng: &mut Rng) {
