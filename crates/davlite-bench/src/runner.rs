@@ -18,7 +18,8 @@ pub struct Worker {
     pub rec: Recorder,
 }
 
-fn excerpt(body: &[u8]) -> String {
+/// The first 300 bytes of a body on one line, for an error record.
+pub(crate) fn excerpt(body: &[u8]) -> String {
     let s = String::from_utf8_lossy(&body[..body.len().min(300)]);
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

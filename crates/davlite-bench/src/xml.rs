@@ -5,6 +5,9 @@
 pub const PROPFIND_ETAG: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>"#;
 
+pub const PROPFIND_SYNC_TOKEN: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>"#;
+
 pub const PROPFIND_PRINCIPAL: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <D:propfind xmlns:D="DAV:"><D:prop><D:current-user-principal/></D:prop></D:propfind>"#;
 
@@ -58,14 +61,6 @@ pub fn sync_collection(token: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="utf-8"?>
 <D:sync-collection xmlns:D="DAV:">{token}<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"#
-    )
-}
-
-/// A PROPFIND body asking for the given properties (elements in the `D` = DAV: namespace).
-pub fn prop_request(props: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="utf-8"?>
-<D:propfind xmlns:D="DAV:"><D:prop>{props}</D:prop></D:propfind>"#
     )
 }
 

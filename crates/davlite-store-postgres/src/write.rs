@@ -45,9 +45,9 @@ const LOCK: &str = concat!(
 
 /// Resolves the collection of an object write without queuing on its state row yet: only its
 /// directory row is share-locked against moves and deletes. The write statement itself
-/// ([`PUT_CREATE`], [`PUT_REPLACE`], [`DELETE_WRITE`]), the transaction's last before COMMIT, locks the state
-/// row when it bumps the sequence, so writers of one collection queue for that statement and
-/// the commit only, not for every round trip before them.
+/// ([`PUT_CREATE`], [`PUT_REPLACE`], [`DELETE_WRITE`]), the transaction's last before COMMIT,
+/// locks the state row when it bumps the sequence, so writers of one collection queue for that
+/// statement and the commit only, not for every round trip before them.
 const RESOLVE: &str = concat!(
     "SELECT ",
     coll_cols!(),

@@ -306,7 +306,7 @@ impl Mixed {
     async fn refused_token(&self, w: &mut Worker, sent: &str, body: &str) {
         let now = Req::new("PROPFIND", &self.cal)
             .header("depth", "0")
-            .body(XML, xml::prop_request("<D:sync-token/>"));
+            .body(XML, xml::PROPFIND_SYNC_TOKEN);
         let current = match w.untimed(&now, &[207]).await {
             Some(r) => xml::elements(&String::from_utf8_lossy(&r.body), "sync-token")
                 .last()
@@ -314,7 +314,7 @@ impl Mixed {
                 .unwrap_or_default(),
             None => String::new(),
         };
-        let excerpt: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        let excerpt = crate::runner::excerpt(body.as_bytes());
         w.rec.error("REPORT 403 (sync token refused)", || {
             format!("sent {sent:?}, collection now at {current:?}: {excerpt}")
         });
