@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use davlite_store::StoreError;
 use postgres::Client;
 
 use crate::conn::{Result, corrupt, pg};
@@ -142,18 +141,19 @@ pub fn migrate(url: &str) -> Result<u32> {
 }
 
 pub(crate) fn migrate_client(client: &mut Client) -> Result<u32> {
-    // Two nodes creating the version table at the same moment can collide in the catalog (a
-    // unique violation on pg_type); the loser retries and finds the table.
+    // Nodes creating the version table at the same moment collide in the catalog: the one
+    // that checked "IF NOT EXISTS" before the other committed then fails on the row type
+    // ("type ... already exists", or a unique violation on pg_type) or on the relation
+    // ("relation ... already exists"). The loser retries and finds the table.
     let mut attempt = 0;
     loop {
         match client.batch_execute(BOOTSTRAP) {
             Ok(()) => break,
             Err(e) => {
                 let _ = client.batch_execute("ROLLBACK");
-                let e = pg(e);
                 attempt += 1;
-                if !matches!(e, StoreError::Busy) || attempt >= 8 {
-                    return Err(e);
+                if !created_concurrently(&e) || attempt >= 8 {
+                    return Err(pg(e));
                 }
                 std::thread::sleep(Duration::from_millis(10 * attempt));
             }
@@ -202,4 +202,15 @@ pub(crate) fn migrate_client(client: &mut Client) -> Result<u32> {
             }
         }
     }
+}
+
+/// Whether `e` is one of the ways `CREATE TABLE IF NOT EXISTS` fails when another session
+/// created the same table after this one looked.
+fn created_concurrently(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::UNIQUE_VIOLATION
+            || *c == SqlState::DUPLICATE_TABLE
+            || *c == SqlState::DUPLICATE_OBJECT
+    })
 }

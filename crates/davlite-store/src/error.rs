@@ -144,15 +144,32 @@ impl StorageError {
     }
 }
 
+impl StorageError {
+    /// Writes the error and every source under it: drivers often keep the useful part below a
+    /// generic top (the PostgreSQL client's is "db error", the server's message its source).
+    fn write_chain(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "StorageError({})", self.0)
+        f.write_str("StorageError(")?;
+        self.write_chain(f)?;
+        f.write_str(")")
     }
 }
 
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "storage failure: {}", self.0)
+        f.write_str("storage failure: ")?;
+        self.write_chain(f)
     }
 }
 
