@@ -72,7 +72,7 @@ pub use races::{
     concurrent_writers_and_readers_see_consistent_snapshots,
     racing_creates_of_one_name_exactly_one_wins, racing_document_writers_exactly_one_wins,
     racing_if_match_updates_exactly_one_wins, racing_writers_never_pass_the_quota,
-    sixteen_threads_racing_for_one_uid,
+    reads_never_go_back_in_time, sixteen_threads_racing_for_one_uid,
 };
 pub use reads::{
     counts_follow_writes, event_instances_follow_copies_and_moves,
@@ -138,6 +138,7 @@ macro_rules! conformance_tests {
             racing_if_match_updates_exactly_one_wins
             racing_creates_of_one_name_exactly_one_wins
             concurrent_writers_and_readers_see_consistent_snapshots
+            reads_never_go_back_in_time
             racing_writers_never_pass_the_quota
             racing_document_writers_exactly_one_wins
             // sync

@@ -114,8 +114,15 @@ pub(crate) struct Engine {
     pub durability: Durability,
     /// Swapped whole by [`crate::RedbStore::set_owner_quotas`]; each batch takes the current one.
     pub quota: parking_lot::RwLock<Arc<QuotaPolicy>>,
-    /// Bumped after every successful commit; readers cache a snapshot per generation.
+    /// A sequence lock over commits, so readers can share a snapshot: odd while a commit is
+    /// under way (a snapshot begun then may or may not see it), even otherwise, and raised by 2
+    /// per commit and by a reopen. A snapshot begun and found complete with the same even value
+    /// before and after holds exactly that generation's state; see [`crate::RedbStore::read`].
     pub generation: AtomicU64,
+    /// Held across a commit and its two generation bumps: inline writers (no committer
+    /// thread) overlap there, redb releasing its write lock inside `commit`, and interleaved
+    /// bumps would show an even generation while a commit is under way.
+    commit_lock: parking_lot::Mutex<()>,
     /// Batch sizes and commit times, for [`crate::RedbStore::commit_stats`].
     pub stats: CommitRecorder,
 }
@@ -141,6 +148,7 @@ impl Engine {
                 owners: Default::default(),
             })),
             generation: AtomicU64::new(0),
+            commit_lock: parking_lot::Mutex::new(()),
             stats: CommitRecorder::new(),
         }
     }
@@ -183,7 +191,7 @@ impl Engine {
                 *db = Arc::new(fresh);
                 self.poisoned.store(false, Ordering::Release);
                 // Snapshots cached by generation must not outlive the old handle.
-                self.generation.fetch_add(1, Ordering::AcqRel);
+                self.generation.fetch_add(2, Ordering::AcqRel);
                 Ok(())
             }
             Err(e) => Err(e.into()),
@@ -224,7 +232,6 @@ impl Engine {
         match &outcome {
             Ok(None) => {}
             Ok(Some(commit_time)) => {
-                self.generation.fetch_add(1, Ordering::AcqRel);
                 self.stats
                     .committed(jobs.len(), start.elapsed(), *commit_time);
             }
@@ -280,7 +287,17 @@ impl Engine {
             return Err(e);
         }
         let commit_start = Instant::now();
-        txn.commit()?;
+        // Readers that begin while the generation is odd neither use nor fill the shared
+        // snapshot: the commit becomes visible somewhere inside `commit`, so a snapshot begun
+        // now is not known to be before or after it.
+        let committed = {
+            let _one_at_a_time = self.commit_lock.lock();
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            let committed = txn.commit();
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            committed
+        };
+        committed?;
         Ok(Some(commit_start.elapsed()))
     }
 }

@@ -23,7 +23,7 @@ use crate::types::*;
 pub struct RedbStore {
     pub(crate) engine: Arc<Engine>,
     committer: Option<Arc<Committer>>,
-    /// The latest snapshot and the commit generation it was taken at, so consecutive reads
+    /// A snapshot and the commit generation whose state it holds exactly, so consecutive reads
     /// without a commit in between share one read transaction.
     cache: Arc<Mutex<Option<(u64, Reader)>>>,
 }
@@ -109,16 +109,29 @@ impl RedbStore {
             // The cached snapshot holds the old handle's file lock; reopening needs it gone.
             self.cache.lock().take();
         }
+        // A sequence lock (see `Engine::generation`). Reads must never go back in time: a
+        // snapshot begun during a commit may already see it, so it is shared only when the
+        // generation was even and unchanged across its beginning, and a cached one is used only
+        // while no commit has started since. Labelling a snapshot with the generation alone,
+        // bumped after the commit, once let a snapshot older than one already answered be
+        // shared under the same label.
         let generation = self.engine.generation.load(Ordering::Acquire);
-        if let Some((g, r)) = &*self.cache.lock() {
-            if *g == generation {
-                return Ok(r.clone());
+        let settled = generation % 2 == 0;
+        if settled {
+            if let Some((g, r)) = &*self.cache.lock() {
+                if *g == generation {
+                    return Ok(r.clone());
+                }
             }
         }
         let reader = Reader::new(Arc::new(RedbReader::begin(&*self.engine.db()?)?));
-        let mut cache = self.cache.lock();
-        if cache.as_ref().is_none_or(|(g, _)| *g < generation) {
-            *cache = Some((generation, reader.clone()));
+        // Orders the re-check after the beginning of the read transaction.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if settled && self.engine.generation.load(Ordering::Acquire) == generation {
+            let mut cache = self.cache.lock();
+            if cache.as_ref().is_none_or(|(g, _)| *g < generation) {
+                *cache = Some((generation, reader.clone()));
+            }
         }
         Ok(reader)
     }
