@@ -142,9 +142,7 @@ impl StorageError {
         impl std::error::Error for Msg {}
         StorageError(Arc::new(Msg(m.into())))
     }
-}
 
-impl StorageError {
     /// Writes the error and every source under it: drivers often keep the useful part below a
     /// generic top (the PostgreSQL client's is "db error", the server's message its source).
     fn write_chain(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
