@@ -174,3 +174,35 @@ impl fmt::Display for StorageError {
 impl std::error::Error for StorageError {}
 
 pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A driver error whose own text is generic and whose cause is below it, as the
+    /// PostgreSQL client's "db error".
+    #[derive(Debug)]
+    struct Generic(std::io::Error);
+    impl fmt::Display for Generic {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("db error")
+        }
+    }
+    impl std::error::Error for Generic {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_storage_error_shows_its_causes() {
+        let e = StoreError::Storage(StorageError::new(Generic(std::io::Error::other(
+            "relation \"x\" already exists",
+        ))));
+        assert_eq!(
+            e.to_string(),
+            "storage failure: db error: relation \"x\" already exists"
+        );
+        assert!(format!("{e:?}").contains("db error: relation \"x\" already exists"));
+    }
+}
