@@ -109,7 +109,7 @@ pub fn check_utf8(bytes: &[u8], format: Format) -> Result<Option<&str>, FormatEr
             // A malformed line is reported by the structural pass; judge its bytes as they are.
             break;
         };
-        let span = line.span.clone();
+        let span = line.span();
         let text = if line.is_folded() {
             unfold(&bytes[span.clone()])
         } else {
@@ -133,14 +133,14 @@ pub fn check_utf8(bytes: &[u8], format: Format) -> Result<Option<&str>, FormatEr
     let bom = usize::from(bytes.starts_with(b"\xEF\xBB\xBF")) * 3;
     let mut scanned_to = bom;
     for line in Scanner::new(bytes).flatten() {
-        if std::str::from_utf8(&bytes[scanned_to..line.span.start]).is_err() {
+        if std::str::from_utf8(&bytes[scanned_to..line.span().start]).is_err() {
             return Err(FormatError::NotUtf8 {
                 format,
                 offset: scanned_to,
                 line: line.line,
             });
         }
-        scanned_to = line.span.end;
+        scanned_to = line.span().end;
     }
     let tail_ok = std::str::from_utf8(&bytes[scanned_to.min(bytes.len())..]).is_ok();
     if tail_ok {

@@ -176,10 +176,10 @@ fn upper<'b>(name: &'b [u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
 
 /// The DATE or DATE-TIME value of `p`, or why not.
 fn date_value(p: &Prop<'_>, line: u32, what: &str) -> Result<LocalDateTime, FormatError> {
-    LocalDateTime::parse(p.value.trim().as_bytes()).ok_or_else(|| {
+    LocalDateTime::parse(p.value().trim().as_bytes()).ok_or_else(|| {
         property(
             line,
-            format!("{what} value {:?} is not a DATE or DATE-TIME", p.value),
+            format!("{what} value {:?} is not a DATE or DATE-TIME", p.value()),
         )
     })
 }
@@ -199,7 +199,7 @@ fn date_list(
     what: &str,
     mut each: impl FnMut(LocalDateTime, Option<PeriodEnd>) -> Result<(), FormatError>,
 ) -> Result<(), FormatError> {
-    for part in p.value.split(',') {
+    for part in p.value().split(',') {
         let part = part.trim().as_bytes();
         let bad = || {
             property(
@@ -223,6 +223,7 @@ fn date_list(
 
 /// Adds a line to the tree; the structural checks ran before, so what the tree could still
 /// refuse is a line that is not text.
+#[inline]
 fn grow<'a>(
     tree: &mut TreeBuilder<'a>,
     line: &ContentLine<'a>,
@@ -233,7 +234,7 @@ fn grow<'a>(
         Ok(_) => Ok(()),
         Err(TreeError::NotUtf8 { .. }) => Err(FormatError::NotUtf8 {
             format: Format::Calendar,
-            offset: line.span.start,
+            offset: line.span().start,
             line: line.line,
         }),
         Err(e) => Err(structure(line.line, e.to_string())),
@@ -402,11 +403,11 @@ pub(crate) fn parse<'a>(
                         n,
                         format!(
                             "parameter {bare:?} of {} has no '=' (RFC 5545 §3.2)",
-                            prop.name
+                            prop.name()
                         ),
                     ));
                 }
-                let key = upper(prop.name.as_bytes(), &mut buf);
+                let key = upper(prop.name().as_bytes(), &mut buf);
                 property_line(frame, depth, key, prop, n, &mut cur, &mut bounds)?;
             }
         }
@@ -436,21 +437,23 @@ pub(crate) fn parse<'a>(
 /// The component name of a BEGIN/END line, upper-cased; known names without allocating (and
 /// recognised by comparison alone: they need no character check).
 fn component_label(line: &ContentLine<'_>) -> Result<Cow<'static, str>, FormatError> {
-    const KNOWN: [&str; 9] = [
-        "VCALENDAR",
-        "VEVENT",
-        "VTODO",
-        "VJOURNAL",
-        "VFREEBUSY",
-        "VTIMEZONE",
-        "STANDARD",
-        "DAYLIGHT",
-        "VALARM",
-    ];
     let v = line.value();
     let v = v.trim_ascii();
-    if let Some(k) = KNOWN.iter().find(|k| k.as_bytes().eq_ignore_ascii_case(v)) {
-        return Ok(Cow::Borrowed(k));
+    let mut buf = [0u8; 16];
+    let known = match upper(v, &mut buf) {
+        b"VCALENDAR" => "VCALENDAR",
+        b"VEVENT" => "VEVENT",
+        b"VTODO" => "VTODO",
+        b"VJOURNAL" => "VJOURNAL",
+        b"VFREEBUSY" => "VFREEBUSY",
+        b"VTIMEZONE" => "VTIMEZONE",
+        b"STANDARD" => "STANDARD",
+        b"DAYLIGHT" => "DAYLIGHT",
+        b"VALARM" => "VALARM",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return Ok(Cow::Borrowed(known));
     }
     if v.is_empty() || !v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(syntax(line.line, "BEGIN/END needs a component name"));
@@ -495,10 +498,10 @@ fn property_line(
         CompName::Calendar => match key {
             b"VERSION" => {
                 once(frame, bit::VERSION, n, "VERSION")?;
-                if p.value.trim() != "2.0" {
+                if p.value().trim() != "2.0" {
                     return Err(FormatError::UnsupportedVersion {
                         format: Format::Calendar,
-                        version: p.value.to_string(),
+                        version: p.value().to_string(),
                         line: n,
                     });
                 }
@@ -516,7 +519,7 @@ fn property_line(
         CompName::Main(_) if depth == 2 => match key {
             b"UID" => {
                 once(frame, bit::UID, n, "UID")?;
-                let uid = p.value.to_string();
+                let uid = p.value().to_string();
                 if uid.trim().is_empty() {
                     return Err(FormatError::MissingUid {
                         format: Format::Calendar,
@@ -551,10 +554,10 @@ fn property_line(
                 if frame.seen & (bit::DTEND | bit::DUE) != 0 {
                     return Err(property(n, "DURATION together with DTEND or DUE".into()));
                 }
-                if Duration::parse(p.value.as_bytes()).is_none() {
+                if Duration::parse(p.value().as_bytes()).is_none() {
                     return Err(property(
                         n,
-                        format!("DURATION value {:?} does not parse", p.value),
+                        format!("DURATION value {:?} does not parse", p.value()),
                     ));
                 }
             }
@@ -574,10 +577,10 @@ fn property_line(
             }
             b"RRULE" => {
                 once(frame, bit::RRULE, n, "RRULE")?;
-                if let Err(why) = crate::rrule::check(&p.value) {
+                if let Err(why) = crate::rrule::check(p.value()) {
                     return Err(property(n, why));
                 }
-                if let Some(until) = rule_until(&p.value) {
+                if let Some(until) = rule_until(p.value()) {
                     bounds.add(&until);
                 }
             }
