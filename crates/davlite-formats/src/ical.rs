@@ -23,7 +23,7 @@ use crate::datetime::{Duration, LocalDateTime, PeriodEnd, parse_period};
 use crate::error::{Format, FormatError};
 use crate::object::ObjectKind;
 use crate::scan::{ContentLine, Keyword, Scanner};
-use crate::tree::{Prop, Tree, TreeBuilder, TreeError};
+use crate::tree::{Prop, Tree, TreeBuilder, TreeError, trim};
 
 /// Components one calendar object may hold. A real one holds an event, its overrides, their
 /// alarms and a few time zones; far more is a bomb, and every component costs memory in the
@@ -176,7 +176,7 @@ fn upper<'b>(name: &'b [u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
 
 /// The DATE or DATE-TIME value of `p`, or why not.
 fn date_value(p: &Prop<'_>, line: u32, what: &str) -> Result<LocalDateTime, FormatError> {
-    LocalDateTime::parse(p.value().trim().as_bytes()).ok_or_else(|| {
+    LocalDateTime::parse(trim(p.value()).as_bytes()).ok_or_else(|| {
         property(
             line,
             format!("{what} value {:?} is not a DATE or DATE-TIME", p.value()),
@@ -200,7 +200,7 @@ fn date_list(
     mut each: impl FnMut(LocalDateTime, Option<PeriodEnd>) -> Result<(), FormatError>,
 ) -> Result<(), FormatError> {
     for part in p.value().split(',') {
-        let part = part.trim().as_bytes();
+        let part = trim(part).as_bytes();
         let bad = || {
             property(
                 line,
@@ -498,7 +498,7 @@ fn property_line(
         CompName::Calendar => match key {
             b"VERSION" => {
                 once(frame, bit::VERSION, n, "VERSION")?;
-                if p.value().trim() != "2.0" {
+                if trim(p.value()) != "2.0" {
                     return Err(FormatError::UnsupportedVersion {
                         format: Format::Calendar,
                         version: p.value().to_string(),
@@ -520,7 +520,7 @@ fn property_line(
             b"UID" => {
                 once(frame, bit::UID, n, "UID")?;
                 let uid = p.value().to_string();
-                if uid.trim().is_empty() {
+                if trim(&uid).is_empty() {
                     return Err(FormatError::MissingUid {
                         format: Format::Calendar,
                         line: n,

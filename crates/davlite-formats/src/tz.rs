@@ -411,7 +411,7 @@ impl Zones {
     }
 
     fn lookup(&self, tzid: Option<&str>) -> Option<Zone> {
-        let id = tzid.map(str::trim)?;
+        let id = tzid.map(crate::tree::trim)?;
         if let Ok(i) = self.by_id.binary_search_by(|(k, _)| k.as_str().cmp(id)) {
             return Some(self.by_id[i].1.clone());
         }
