@@ -439,21 +439,22 @@ pub(crate) fn parse<'a>(
 fn component_label(line: &ContentLine<'_>) -> Result<Cow<'static, str>, FormatError> {
     let v = line.value();
     let v = v.trim_ascii();
-    let mut buf = [0u8; 16];
-    let known = match upper(v, &mut buf) {
-        b"VCALENDAR" => "VCALENDAR",
-        b"VEVENT" => "VEVENT",
-        b"VTODO" => "VTODO",
-        b"VJOURNAL" => "VJOURNAL",
-        b"VFREEBUSY" => "VFREEBUSY",
-        b"VTIMEZONE" => "VTIMEZONE",
-        b"STANDARD" => "STANDARD",
-        b"DAYLIGHT" => "DAYLIGHT",
-        b"VALARM" => "VALARM",
-        _ => "",
+    // Clients write the names upper-case: compared as they are first, upper-cased only if not.
+    let known = |name: &[u8]| match name {
+        b"VCALENDAR" => Some("VCALENDAR"),
+        b"VEVENT" => Some("VEVENT"),
+        b"VTODO" => Some("VTODO"),
+        b"VJOURNAL" => Some("VJOURNAL"),
+        b"VFREEBUSY" => Some("VFREEBUSY"),
+        b"VTIMEZONE" => Some("VTIMEZONE"),
+        b"STANDARD" => Some("STANDARD"),
+        b"DAYLIGHT" => Some("DAYLIGHT"),
+        b"VALARM" => Some("VALARM"),
+        _ => None,
     };
-    if !known.is_empty() {
-        return Ok(Cow::Borrowed(known));
+    let mut buf = [0u8; 16];
+    if let Some(k) = known(v).or_else(|| known(upper(v, &mut buf))) {
+        return Ok(Cow::Borrowed(k));
     }
     if v.is_empty() || !v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(syntax(line.line, "BEGIN/END needs a component name"));
@@ -465,8 +466,8 @@ fn component_label(line: &ContentLine<'_>) -> Result<Cow<'static, str>, FormatEr
 fn rule_until(rule: &str) -> Option<LocalDateTime> {
     rule.split(';').find_map(|part| {
         let (k, v) = part.split_once('=')?;
-        if k.trim().eq_ignore_ascii_case("UNTIL") {
-            LocalDateTime::parse(v.trim().as_bytes())
+        if trim(k).eq_ignore_ascii_case("UNTIL") {
+            LocalDateTime::parse(trim(v).as_bytes())
         } else {
             None
         }

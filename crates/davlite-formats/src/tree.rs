@@ -302,8 +302,8 @@ impl<'a> TreeBuilder<'a> {
                 return Ok(false);
             }
             let name = match value {
-                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-                Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+                Cow::Borrowed(v) => Cow::Borrowed(trim(v)),
+                Cow::Owned(v) => Cow::Owned(trim(&v).to_string()),
             };
             let idx = self.comps.len();
             // At most `ical::MAX_COMPONENTS` components are read, far below u32::MAX.
@@ -334,7 +334,7 @@ impl<'a> TreeBuilder<'a> {
                     reason: "END without BEGIN",
                 });
             };
-            if !self.comps[idx].name.eq_ignore_ascii_case(value.trim()) {
+            if !self.comps[idx].name.eq_ignore_ascii_case(trim(&value)) {
                 return Err(TreeError::Unbalanced {
                     line: number,
                     reason: "END does not match BEGIN",

@@ -471,7 +471,7 @@ fn from_calcard(tz: calcard::common::timezone::Tz) -> Option<Zone> {
 /// IANA names calcard does not strip (`/freeassociation.sourceforge.net/Europe/Berlin`,
 /// `/vendor/Tzfile/America/Argentina/Buenos_Aires`): the last three, then two, segments.
 pub(crate) fn named_zone(id: &str) -> Option<Zone> {
-    let id = id.trim().trim_matches('"');
+    let id = crate::tree::trim(id).trim_matches('"');
     if let Some(z) = calcard::common::timezone::Tz::from_str(id)
         .ok()
         .and_then(from_calcard)
