@@ -70,19 +70,29 @@ fn cp1252(c: u8) -> char {
 /// door instead, and what is stored is always served byte for byte.
 pub fn check_controls(bytes: &[u8], format: Format) -> Result<(), FormatError> {
     let forbidden = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
-    // A chunk is judged without early exit (the compiler turns that into vector compares);
-    // only a chunk that holds a forbidden byte is searched byte by byte.
+    // A chunk is judged without early exit (the compiler turns that into vector compares; it
+    // does so fully only for chunks of a length it knows, hence `chunks_exact` and the rest
+    // apart); only a chunk that holds a forbidden byte is searched byte by byte.
     const CHUNK: usize = 64;
-    let found = bytes.chunks(CHUNK).enumerate().find_map(|(i, chunk)| {
-        if chunk.iter().fold(false, |any, &b| any | forbidden(b)) {
-            chunk
+    let chunks = bytes.chunks_exact(CHUNK);
+    let rest = chunks.remainder();
+    let found = chunks
+        .map(|chunk| chunk.iter().fold(false, |any, &b| any | forbidden(b)))
+        .position(|any| any)
+        .map(|i| i * CHUNK..(i + 1) * CHUNK)
+        .or_else(|| {
+            let start = bytes.len() - rest.len();
+            rest.iter()
+                .any(|&b| forbidden(b))
+                .then_some(start..bytes.len())
+        })
+        .and_then(|range| {
+            let start = range.start;
+            bytes[range]
                 .iter()
                 .position(|&b| forbidden(b))
-                .map(|p| i * CHUNK + p)
-        } else {
-            None
-        }
-    });
+                .map(|p| start + p)
+        });
     let Some(at) = found else {
         return Ok(());
     };
@@ -109,7 +119,7 @@ pub fn check_utf8(bytes: &[u8], format: Format) -> Result<Option<&str>, FormatEr
             // A malformed line is reported by the structural pass; judge its bytes as they are.
             break;
         };
-        let span = line.span.clone();
+        let span = line.span();
         let text = if line.is_folded() {
             unfold(&bytes[span.clone()])
         } else {
@@ -133,14 +143,14 @@ pub fn check_utf8(bytes: &[u8], format: Format) -> Result<Option<&str>, FormatEr
     let bom = usize::from(bytes.starts_with(b"\xEF\xBB\xBF")) * 3;
     let mut scanned_to = bom;
     for line in Scanner::new(bytes).flatten() {
-        if std::str::from_utf8(&bytes[scanned_to..line.span.start]).is_err() {
+        if std::str::from_utf8(&bytes[scanned_to..line.span().start]).is_err() {
             return Err(FormatError::NotUtf8 {
                 format,
                 offset: scanned_to,
                 line: line.line,
             });
         }
-        scanned_to = line.span.end;
+        scanned_to = line.span().end;
     }
     let tail_ok = std::str::from_utf8(&bytes[scanned_to.min(bytes.len())..]).is_ok();
     if tail_ok {

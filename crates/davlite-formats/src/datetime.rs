@@ -295,5 +295,5 @@ impl DateValue {
 /// Parses `YYYYMMDD` or `YYYYMMDDTHHMMSS[Z]`, surrounding blanks ignored: the reading
 /// validation made ([`LocalDateTime::parse`]), on chrono's calendar.
 pub fn parse_value(v: &str) -> Option<DateValue> {
-    LocalDateTime::parse(v.trim().as_bytes()).and_then(LocalDateTime::value)
+    LocalDateTime::parse(crate::tree::trim(v).as_bytes()).and_then(LocalDateTime::value)
 }

@@ -21,8 +21,9 @@ use crate::tree::Tree;
 
 /// Fills `ObjectInfo` for a validated calendar object. `tree` is the component tree of the same
 /// lexer pass, read by the recurrence engine: the body is never parsed again.
-pub(crate) fn calendar_info(cal: &Calendar, tree: Tree<'_>) -> ObjectInfo {
-    let uid = cal.components.first().and_then(|c| c.uid.clone());
+pub(crate) fn calendar_info(mut cal: Calendar, tree: Tree<'_>) -> ObjectInfo {
+    // Validation is done with the calendar: its UID moves into the index data.
+    let uid = cal.components.first_mut().and_then(|c| c.uid.take());
     let mut info = ObjectInfo {
         uid,
         kind: cal.kind,

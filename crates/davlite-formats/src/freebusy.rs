@@ -91,7 +91,7 @@ pub(crate) fn component_periods(comp: &Comp<'_>) -> Vec<BusyPeriod> {
             // Unknown (x-name) types are treated as BUSY, as RFC 5545 §3.2.9 asks.
             Some(_) => BusyKind::Busy,
         };
-        for v in split_commas(&p.value) {
+        for v in split_commas(p.value()) {
             let Some((a, b)) = v.split_once('/') else {
                 continue;
             };
@@ -144,13 +144,13 @@ pub(crate) fn component_extent(cal: &Calendar<'_>, idx: usize) -> Option<TimeSpa
 fn event_kind(comp: &Comp<'_>) -> Option<BusyKind> {
     if comp
         .prop("TRANSP")
-        .is_some_and(|p| p.value.trim().eq_ignore_ascii_case("TRANSPARENT"))
+        .is_some_and(|p| p.value().trim().eq_ignore_ascii_case("TRANSPARENT"))
     {
         return None;
     }
     match comp
         .prop("STATUS")
-        .map(|p| p.value.trim().to_ascii_uppercase())
+        .map(|p| p.value().trim().to_ascii_uppercase())
         .as_deref()
     {
         Some("CANCELLED") => None,

@@ -15,9 +15,15 @@ fn check_scanner(data: &[u8]) {
     let mut last_line = 0;
     for line in Scanner::new(data) {
         let Ok(line) = line else { break };
-        assert!(line.span.start >= last_end && line.span.end <= data.len());
-        assert!(line.name.start >= line.span.start && line.value.end == line.span.end);
-        assert!(line.name.end <= line.params.start && line.params.end < line.value.start);
+        assert!(line.span().start >= last_end && line.span().end <= data.len());
+        assert!(
+            line.name_range().start >= line.span().start
+                && line.value_range().end == line.span().end
+        );
+        assert!(
+            line.name_range().end <= line.params_range().start
+                && line.params_range().end < line.value_range().start
+        );
         assert!(line.line > last_line);
         let _ = (
             line.value(),
@@ -25,7 +31,7 @@ fn check_scanner(data: &[u8]) {
             line.params().count(),
             line.group(),
         );
-        last_end = line.span.end;
+        last_end = line.span().end;
         last_line = line.line;
     }
 }

@@ -23,7 +23,7 @@ use crate::datetime::{Duration, LocalDateTime, PeriodEnd, parse_period};
 use crate::error::{Format, FormatError};
 use crate::object::ObjectKind;
 use crate::scan::{ContentLine, Keyword, Scanner};
-use crate::tree::{Prop, Tree, TreeBuilder, TreeError};
+use crate::tree::{Prop, Tree, TreeBuilder, TreeError, trim};
 
 /// Components one calendar object may hold. A real one holds an event, its overrides, their
 /// alarms and a few time zones; far more is a bomb, and every component costs memory in the
@@ -176,10 +176,10 @@ fn upper<'b>(name: &'b [u8], buf: &'b mut [u8; 16]) -> &'b [u8] {
 
 /// The DATE or DATE-TIME value of `p`, or why not.
 fn date_value(p: &Prop<'_>, line: u32, what: &str) -> Result<LocalDateTime, FormatError> {
-    LocalDateTime::parse(p.value.trim().as_bytes()).ok_or_else(|| {
+    LocalDateTime::parse(trim(p.value()).as_bytes()).ok_or_else(|| {
         property(
             line,
-            format!("{what} value {:?} is not a DATE or DATE-TIME", p.value),
+            format!("{what} value {:?} is not a DATE or DATE-TIME", p.value()),
         )
     })
 }
@@ -199,8 +199,8 @@ fn date_list(
     what: &str,
     mut each: impl FnMut(LocalDateTime, Option<PeriodEnd>) -> Result<(), FormatError>,
 ) -> Result<(), FormatError> {
-    for part in p.value.split(',') {
-        let part = part.trim().as_bytes();
+    for part in p.value().split(',') {
+        let part = trim(part).as_bytes();
         let bad = || {
             property(
                 line,
@@ -223,6 +223,7 @@ fn date_list(
 
 /// Adds a line to the tree; the structural checks ran before, so what the tree could still
 /// refuse is a line that is not text.
+#[inline]
 fn grow<'a>(
     tree: &mut TreeBuilder<'a>,
     line: &ContentLine<'a>,
@@ -233,7 +234,7 @@ fn grow<'a>(
         Ok(_) => Ok(()),
         Err(TreeError::NotUtf8 { .. }) => Err(FormatError::NotUtf8 {
             format: Format::Calendar,
-            offset: line.span.start,
+            offset: line.span().start,
             line: line.line,
         }),
         Err(e) => Err(structure(line.line, e.to_string())),
@@ -402,11 +403,11 @@ pub(crate) fn parse<'a>(
                         n,
                         format!(
                             "parameter {bare:?} of {} has no '=' (RFC 5545 §3.2)",
-                            prop.name
+                            prop.name()
                         ),
                     ));
                 }
-                let key = upper(prop.name.as_bytes(), &mut buf);
+                let key = upper(prop.name().as_bytes(), &mut buf);
                 property_line(frame, depth, key, prop, n, &mut cur, &mut bounds)?;
             }
         }
@@ -436,20 +437,23 @@ pub(crate) fn parse<'a>(
 /// The component name of a BEGIN/END line, upper-cased; known names without allocating (and
 /// recognised by comparison alone: they need no character check).
 fn component_label(line: &ContentLine<'_>) -> Result<Cow<'static, str>, FormatError> {
-    const KNOWN: [&str; 9] = [
-        "VCALENDAR",
-        "VEVENT",
-        "VTODO",
-        "VJOURNAL",
-        "VFREEBUSY",
-        "VTIMEZONE",
-        "STANDARD",
-        "DAYLIGHT",
-        "VALARM",
-    ];
     let v = line.value();
     let v = v.trim_ascii();
-    if let Some(k) = KNOWN.iter().find(|k| k.as_bytes().eq_ignore_ascii_case(v)) {
+    // Clients write the names upper-case: compared as they are first, upper-cased only if not.
+    let known = |name: &[u8]| match name {
+        b"VCALENDAR" => Some("VCALENDAR"),
+        b"VEVENT" => Some("VEVENT"),
+        b"VTODO" => Some("VTODO"),
+        b"VJOURNAL" => Some("VJOURNAL"),
+        b"VFREEBUSY" => Some("VFREEBUSY"),
+        b"VTIMEZONE" => Some("VTIMEZONE"),
+        b"STANDARD" => Some("STANDARD"),
+        b"DAYLIGHT" => Some("DAYLIGHT"),
+        b"VALARM" => Some("VALARM"),
+        _ => None,
+    };
+    let mut buf = [0u8; 16];
+    if let Some(k) = known(v).or_else(|| known(upper(v, &mut buf))) {
         return Ok(Cow::Borrowed(k));
     }
     if v.is_empty() || !v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
@@ -462,8 +466,8 @@ fn component_label(line: &ContentLine<'_>) -> Result<Cow<'static, str>, FormatEr
 fn rule_until(rule: &str) -> Option<LocalDateTime> {
     rule.split(';').find_map(|part| {
         let (k, v) = part.split_once('=')?;
-        if k.trim().eq_ignore_ascii_case("UNTIL") {
-            LocalDateTime::parse(v.trim().as_bytes())
+        if trim(k).eq_ignore_ascii_case("UNTIL") {
+            LocalDateTime::parse(trim(v).as_bytes())
         } else {
             None
         }
@@ -495,10 +499,10 @@ fn property_line(
         CompName::Calendar => match key {
             b"VERSION" => {
                 once(frame, bit::VERSION, n, "VERSION")?;
-                if p.value.trim() != "2.0" {
+                if trim(p.value()) != "2.0" {
                     return Err(FormatError::UnsupportedVersion {
                         format: Format::Calendar,
-                        version: p.value.to_string(),
+                        version: p.value().to_string(),
                         line: n,
                     });
                 }
@@ -516,8 +520,8 @@ fn property_line(
         CompName::Main(_) if depth == 2 => match key {
             b"UID" => {
                 once(frame, bit::UID, n, "UID")?;
-                let uid = p.value.to_string();
-                if uid.trim().is_empty() {
+                let uid = p.value().to_string();
+                if trim(&uid).is_empty() {
                     return Err(FormatError::MissingUid {
                         format: Format::Calendar,
                         line: n,
@@ -551,10 +555,10 @@ fn property_line(
                 if frame.seen & (bit::DTEND | bit::DUE) != 0 {
                     return Err(property(n, "DURATION together with DTEND or DUE".into()));
                 }
-                if Duration::parse(p.value.as_bytes()).is_none() {
+                if Duration::parse(p.value().as_bytes()).is_none() {
                     return Err(property(
                         n,
-                        format!("DURATION value {:?} does not parse", p.value),
+                        format!("DURATION value {:?} does not parse", p.value()),
                     ));
                 }
             }
@@ -574,10 +578,10 @@ fn property_line(
             }
             b"RRULE" => {
                 once(frame, bit::RRULE, n, "RRULE")?;
-                if let Err(why) = crate::rrule::check(&p.value) {
+                if let Err(why) = crate::rrule::check(p.value()) {
                     return Err(property(n, why));
                 }
-                if let Some(until) = rule_until(&p.value) {
+                if let Some(until) = rule_until(p.value()) {
                     bounds.add(&until);
                 }
             }

@@ -32,7 +32,7 @@ impl FreeBusyRequest {
     pub fn parse(bytes: &[u8]) -> Result<FreeBusyRequest, FreeBusyError> {
         let bad = |why: &str| FreeBusyError::Request(why.to_string());
         let cal = Calendar::parse(bytes).map_err(|e| FreeBusyError::Request(e.to_string()))?;
-        let method = cal.tree.root().prop("METHOD").map(|p| p.value.trim());
+        let method = cal.tree.root().prop("METHOD").map(|p| p.value().trim());
         if !method.is_some_and(|m| m.eq_ignore_ascii_case("REQUEST")) {
             return Err(bad("METHOD must be REQUEST"));
         }
@@ -55,12 +55,12 @@ impl FreeBusyRequest {
         }
         let value = |name: &str| {
             comp.prop(name)
-                .map(|p| p.value.trim().to_string())
+                .map(|p| p.value().trim().to_string())
                 .filter(|v| !v.is_empty())
         };
         let mut attendees: Vec<String> = Vec::new();
         for p in comp.props_named("ATTENDEE") {
-            let v = p.value.trim();
+            let v = p.value().trim();
             if !v.is_empty() && !attendees.iter().any(|a| a.eq_ignore_ascii_case(v)) {
                 attendees.push(v.to_string());
             }

@@ -75,7 +75,7 @@ impl ParsedObject {
         // One lexer pass validates and builds the component tree extraction reads.
         let (cal, tree) = crate::ical::parse(source, text)?;
         check_controls(&bytes, Format::Calendar)?;
-        let info = crate::extract::calendar_info(&cal, tree);
+        let info = crate::extract::calendar_info(cal, tree);
         let component = match info.kind {
             ObjectKind::Todo => "vtodo",
             ObjectKind::Journal => "vjournal",

@@ -133,7 +133,7 @@ impl<'a> Calendar<'a> {
                 && (self.timing(idx).floating
                     || c.props.iter().any(|p| {
                         LISTED.iter().any(|n| p.is(n))
-                            && split_commas(&p.value).any(|v| {
+                            && split_commas(p.value()).any(|v| {
                                 let start = v.split_once('/').map_or(v, |(a, _)| a);
                                 parse_value(start)
                                     .is_some_and(|value| self.zones.place(value, p.param("TZID")).1)
@@ -201,7 +201,7 @@ pub(crate) fn expand_set(
         let comp = cal.comp(idx);
         match comp.prop("RECURRENCE-ID") {
             Some(rid) => {
-                if let Some(v) = parse_value(&rid.value) {
+                if let Some(v) = parse_value(rid.value()) {
                     let rid_utc = cal.zones.read(v, rid.param("TZID"));
                     overrides.insert(rid_utc, idx);
                     if rid
@@ -247,7 +247,7 @@ pub(crate) fn expand_set(
                     // A rule the engine cannot expand (a non-Gregorian RSCALE, or one stored
                     // before validation refused it) leaves DTSTART, RDATEs and overrides, and
                     // makes the set open-ended so the index never hides it.
-                    let parsed = Rule::parse(&rule.value)
+                    let parsed = Rule::parse(rule.value())
                         .ok()
                         .filter(|r| r.foreign_scale.is_none());
                     let count = parsed.as_ref().and_then(|r| r.count);
@@ -377,7 +377,7 @@ fn read_rdates(
     out: &mut Vec<(i64, Option<i64>)>,
 ) {
     let tzid = p.param("TZID");
-    for v in split_commas(&p.value) {
+    for v in split_commas(p.value()) {
         let (start, rest) = match v.split_once('/') {
             Some((s, r)) => (s, Some(r)),
             None => (v, None),
@@ -404,7 +404,7 @@ fn read_exdates(
 ) -> HashSet<i64> {
     let mut set = HashSet::new();
     for p in comp.props_named("EXDATE") {
-        for v in split_commas(&p.value) {
+        for v in split_commas(p.value()) {
             match parse_value(v) {
                 Some(DateValue::Date(d)) if !anchor.value.is_date() => {
                     let local = d.and_time(anchor.value.naive().time());

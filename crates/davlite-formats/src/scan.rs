@@ -40,29 +40,30 @@ pub struct Scanner<'a> {
 ///
 /// All ranges index the body given to [`Scanner::new`]. When a fold falls inside a range, the
 /// range still covers the raw bytes including the fold; the accessor methods unfold.
+///
+/// The parts follow each other, so the line keeps only where each one starts (64 bytes rather
+/// than 120 with a range per part): every line is moved from the scanner to its reader.
 #[derive(Debug, Clone)]
 pub struct ContentLine<'a> {
     src: &'a [u8],
     /// Physical line (1-based) where the content line starts.
     pub line: u32,
-    /// The whole logical line, without its final line ending.
-    pub span: Range<usize>,
-    /// vCard group (`item1` in `item1.EMAIL`), if any.
-    pub group: Option<Range<usize>>,
-    pub name: Range<usize>,
-    /// Everything between the name and the colon, starting at the first `;` (empty when there
-    /// are no parameters).
-    pub params: Range<usize>,
-    /// The raw value after the colon.
-    pub value: Range<usize>,
+    /// Where the line starts: the group if there is one, else the name.
+    start: usize,
+    /// Where the name starts, just after the group's `.` when there is a group.
+    name_start: usize,
+    /// Where the parameter text starts (the end of the name).
+    params_start: usize,
+    /// Where the value starts, just after the colon that ends the parameter text.
+    value_start: usize,
+    /// The end of the value and of the line, without its final line ending.
+    value_end: usize,
     /// A fold (or soft break) falls inside the name (pathological, but legal).
     name_folded: bool,
     /// A fold falls among the parameters (clients fold long ATTENDEE lines there).
     params_folded: bool,
     /// A fold falls inside the value.
     value_folded: bool,
-    /// Any of the three: the question every reader of the line asks first.
-    folded: bool,
     /// A parameter has no `=` (vCard 2.1's `TEL;HOME:`), noted while the parameters are lexed.
     bare_param: bool,
 }
@@ -97,10 +98,18 @@ fn fold_at(src: &[u8], i: usize) -> Option<usize> {
 /// Index of the next `\r` or `\n` at or after `from`, or `src.len()`.
 #[inline]
 fn next_eol(src: &[u8], from: usize) -> usize {
-    match memchr::memchr2(b'\r', b'\n', &src[from..]) {
-        Some(k) => from + k,
-        None => src.len(),
-    }
+    let hay = &src[from..];
+    // Every x86-64 processor has SSE2, so its finder needs none of the run-time CPU dispatch
+    // `memchr2` does on each call, which cost more than the search on the short values most
+    // lines hold.
+    #[cfg(target_arch = "x86_64")]
+    let found = match memchr::arch::x86_64::sse2::memchr::Two::new(b'\r', b'\n') {
+        Some(finder) => finder.find(hay),
+        None => memchr::memchr2(b'\r', b'\n', hay),
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let found = memchr::memchr2(b'\r', b'\n', hay);
+    found.map_or(src.len(), |k| from + k)
 }
 
 #[inline]
@@ -304,15 +313,14 @@ impl<'a> Scanner<'a> {
         Ok(ContentLine {
             src,
             line,
-            span: start..value_end,
-            group,
-            name,
-            params,
-            value: value_start..value_end,
+            start,
+            name_start: name.start,
+            params_start: params.start,
+            value_start,
+            value_end,
             name_folded,
             params_folded,
             value_folded,
-            folded: name_folded || params_folded || value_folded,
             bare_param,
         })
     }
@@ -324,6 +332,10 @@ impl<'a> Iterator for Scanner<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {
             return None;
+        }
+        // Nearly every line starts with its name: no blank line to skip.
+        if self.src.get(self.pos).is_some_and(|&b| is_name_byte(b)) {
+            return Some(self.scan_line());
         }
         // Skip blank lines; a line of only spaces/tabs counts as blank.
         loop {
@@ -408,31 +420,40 @@ pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Removes every fold (line ending + one space/tab) from `raw`; other bytes are kept as they are.
 pub fn unfold(raw: &[u8]) -> Cow<'_, [u8]> {
-    let mut out: Option<Vec<u8>> = None;
-    let mut from = 0;
-    let mut i = 0;
-    while i < raw.len() {
-        let e = next_eol(raw, i);
-        if e == raw.len() {
-            break;
-        }
-        match fold_at(raw, e) {
-            Some(after) => {
-                let buf = out.get_or_insert_with(|| Vec::with_capacity(raw.len()));
-                buf.extend_from_slice(&raw[from..e]);
-                from = after;
-                i = after;
-            }
-            None => i = e + eol_len(raw, e),
-        }
-    }
-    match out {
+    match first_fold(raw, 0) {
         None => Cow::Borrowed(raw),
-        Some(mut buf) => {
-            buf.extend_from_slice(&raw[from..]);
+        Some(_) => {
+            let mut buf = Vec::with_capacity(raw.len());
+            unfold_into(raw, &mut buf);
             Cow::Owned(buf)
         }
     }
+}
+
+/// Appends `raw` with every fold removed to `out`.
+pub fn unfold_into(raw: &[u8], out: &mut Vec<u8>) {
+    let mut from = 0;
+    while let Some((e, after)) = first_fold(raw, from) {
+        out.extend_from_slice(&raw[from..e]);
+        from = after;
+    }
+    out.extend_from_slice(&raw[from..]);
+}
+
+/// The first fold in `raw` at or after `from`: where it starts and the index just after it.
+fn first_fold(raw: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut i = from;
+    while i < raw.len() {
+        let e = next_eol(raw, i);
+        if e == raw.len() {
+            return None;
+        }
+        match fold_at(raw, e) {
+            Some(after) => return Some((e, after)),
+            None => i = e + eol_len(raw, e),
+        }
+    }
+    None
 }
 
 /// What a content line does to the component structure ([`ContentLine::keyword`]).
@@ -449,9 +470,35 @@ impl<'a> ContentLine<'a> {
         self.src
     }
 
+    /// The whole logical line, without its final line ending.
+    pub fn span(&self) -> Range<usize> {
+        self.start..self.value_end
+    }
+
+    /// Where the vCard group (`item1` in `item1.EMAIL`) is, if there is one.
+    pub fn group_range(&self) -> Option<Range<usize>> {
+        (self.name_start > self.start).then(|| self.start..self.name_start - 1)
+    }
+
+    /// Where the name is.
+    pub fn name_range(&self) -> Range<usize> {
+        self.name_start..self.params_start
+    }
+
+    /// Where the parameter text is: everything between the name and the colon, starting at the
+    /// first `;` (empty when there are no parameters).
+    pub fn params_range(&self) -> Range<usize> {
+        self.params_start..self.value_start - 1
+    }
+
+    /// Where the raw value after the colon is.
+    pub fn value_range(&self) -> Range<usize> {
+        self.value_start..self.value_end
+    }
+
     /// The raw name bytes (may hold a fold in pathological input; see [`Self::name`]).
     pub fn name_raw(&self) -> &'a [u8] {
-        &self.src[self.name.clone()]
+        &self.src[self.name_range()]
     }
 
     /// The property name, unfolded (case as sent).
@@ -494,12 +541,12 @@ impl<'a> ContentLine<'a> {
 
     /// The vCard group, unfolded.
     pub fn group(&self) -> Option<Cow<'a, [u8]>> {
-        self.group.clone().map(|g| unfold(&self.src[g]))
+        self.group_range().map(|g| unfold(&self.src[g]))
     }
 
     /// The raw value bytes, folds included.
     pub fn value_raw(&self) -> &'a [u8] {
-        &self.src[self.value.clone()]
+        &self.src[self.value_range()]
     }
 
     /// The value with folds removed; borrowed unless the value was folded. Escapes
@@ -517,6 +564,28 @@ impl<'a> ContentLine<'a> {
         out.extend_from_slice(&self.value());
     }
 
+    /// Appends the name, the parameter text, a colon and the value to `out`, each unfolded as
+    /// [`Self::name`], [`Self::params_text`] and [`Self::value`] unfold it (a vCard 2.1 soft
+    /// line break stays); returns where the parameter text and the value start in `out`.
+    pub fn write_unfolded(&self, out: &mut Vec<u8>) -> (usize, usize) {
+        let base = out.len();
+        let part = |folded: bool, range: &Range<usize>, out: &mut Vec<u8>| {
+            let raw = &self.src[range.clone()];
+            if folded {
+                unfold_into(raw, out);
+            } else {
+                out.extend_from_slice(raw);
+            }
+        };
+        part(self.name_folded, &self.name_range(), out);
+        let params_at = out.len() - base;
+        part(self.params_folded, &self.params_range(), out);
+        out.push(b':');
+        let value_at = out.len() - base;
+        part(self.value_folded, &self.value_range(), out);
+        (params_at, value_at)
+    }
+
     /// Whether a parameter has no `=` (RFC 5545 §3.2 and RFC 6350 §3.3 require one; vCard
     /// 2.1 writes `TEL;HOME:`).
     pub fn has_bare_param(&self) -> bool {
@@ -525,13 +594,13 @@ impl<'a> ContentLine<'a> {
 
     /// Whether any fold falls inside this line.
     pub fn is_folded(&self) -> bool {
-        self.folded
+        self.name_folded || self.params_folded || self.value_folded
     }
 
     /// The parameter text (from the first `;` to the colon), unfolded; borrowed unless a fold
     /// fell before the colon.
     pub fn params_text(&self) -> Cow<'a, [u8]> {
-        let raw = &self.src[self.params.clone()];
+        let raw = &self.src[self.params_range()];
         if self.params_folded {
             unfold(raw)
         } else {
@@ -541,7 +610,7 @@ impl<'a> ContentLine<'a> {
 
     /// The parameters, in order.
     pub fn params(&self) -> Params<'a> {
-        let raw = &self.src[self.params.clone()];
+        let raw = &self.src[self.params_range()];
         let buf = if self.params_folded {
             unfold(raw)
         } else {
@@ -552,7 +621,7 @@ impl<'a> ContentLine<'a> {
 
     /// The first value of the first parameter called `upper` (unquoted, unfolded).
     pub fn param(&self, upper: &[u8]) -> Option<Cow<'a, [u8]>> {
-        if self.params.is_empty() {
+        if self.params_range().is_empty() {
             return None;
         }
         self.params()
@@ -563,7 +632,7 @@ impl<'a> ContentLine<'a> {
     /// Whether a parameter called `upper` is present (also vCard 2.1 bare parameters such as
     /// `TEL;HOME:`, which have no value).
     pub fn has_param(&self, upper: &[u8]) -> bool {
-        !self.params.is_empty() && self.params().any(|p| p.name.eq_ignore_ascii_case(upper))
+        !self.params_range().is_empty() && self.params().any(|p| p.name.eq_ignore_ascii_case(upper))
     }
 }
 

@@ -37,7 +37,7 @@ pub fn select_calendar(bytes: &[u8], pick: &CompPick) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut stack: Vec<Frame<'_>> = Vec::new();
     for line in Scanner::new(bytes).map_while(Result::ok) {
-        let raw = &bytes[line.span.clone()];
+        let raw = &bytes[line.span()];
         let value = line.value();
         let value = value.trim_ascii();
         if line.is(b"BEGIN") {
@@ -77,7 +77,7 @@ pub fn select_calendar(bytes: &[u8], pick: &CompPick) -> Vec<u8> {
                     if let Some(p) = props.iter().find(|p| p.name == name) {
                         if p.novalue {
                             // Everything up to the value's colon: name and parameters.
-                            let head = line.value.start - line.span.start;
+                            let head = line.value_range().start - line.span().start;
                             push_line(&mut out, &raw[..head]);
                         } else {
                             push_line(&mut out, raw);
@@ -98,7 +98,7 @@ pub fn select_card(bytes: &[u8], props: &[String]) -> Vec<u8> {
     for line in Scanner::new(bytes).map_while(Result::ok) {
         let name = String::from_utf8_lossy(&line.name()).to_ascii_uppercase();
         if matches!(name.as_str(), "BEGIN" | "END" | "VERSION") || props.contains(&name) {
-            push_line(&mut out, &bytes[line.span.clone()]);
+            push_line(&mut out, &bytes[line.span()]);
         }
     }
     out

@@ -16,7 +16,7 @@ pub(crate) struct Stamp {
 
 impl Stamp {
     pub fn read(p: &Prop<'_>, zones: &Zones) -> Option<Stamp> {
-        let value = parse_value(&p.value)?;
+        let value = parse_value(p.value())?;
         let (zone, floating) = zones.place(value, p.param("TZID"));
         let utc = value.to_utc(&zone);
         Some(Stamp {
@@ -48,11 +48,11 @@ impl Timing {
         for p in &comp.props {
             // Every name wanted here starts with D or C: most properties are passed over on
             // their first letter.
-            if !matches!(p.name.as_bytes().first(), Some(b'D' | b'd' | b'C' | b'c')) {
+            if !matches!(p.name().as_bytes().first(), Some(b'D' | b'd' | b'C' | b'c')) {
                 continue;
             }
             if p.is("DURATION") {
-                t.duration = Duration::parse(p.value.as_bytes());
+                t.duration = Duration::parse(p.value().as_bytes());
                 continue;
             }
             let Some(which) = DATED.iter().position(|k| p.is(k)) else {

@@ -44,33 +44,52 @@ const MAX_DEPTH: usize = 16;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Prop<'a> {
-    /// Property name as written, a vCard group prefix (`item1.` of `item1.EMAIL`) removed;
-    /// compare case-insensitively.
-    pub name: Cow<'a, str>,
-    /// The raw parameter text between the name and the value (`;TZID=X;VALUE=DATE-TIME`),
-    /// read on demand: most properties' parameters are never looked at.
-    pub params: Cow<'a, str>,
-    /// The raw (still escaped) value after the first unquoted colon.
-    pub value: Cow<'a, str>,
+    /// The content line from the name to the end of the value, folds removed: borrowed from the
+    /// body unless the line was folded (then one copy holds all three parts). One text with two
+    /// offsets instead of a text per part: building the tree costs one check and one small
+    /// record per property, and the parts are sliced only when read.
+    text: Cow<'a, str>,
+    /// Where the parameter text starts in `text` (the end of the name).
+    params_at: usize,
+    /// Where the value starts in `text` (just after the colon).
+    value_at: usize,
     /// Byte range of the whole content line, folds and line ending included.
     pub raw: Range<usize>,
 }
 
 impl<'a> Prop<'a> {
+    /// Property name as written, a vCard group prefix (`item1.` of `item1.EMAIL`) removed;
+    /// compare case-insensitively.
+    pub fn name(&self) -> &str {
+        &self.text[..self.params_at]
+    }
+
+    /// The raw parameter text between the name and the value (`;TZID=X;VALUE=DATE-TIME`),
+    /// read on demand: most properties' parameters are never looked at.
+    pub fn params(&self) -> &str {
+        &self.text[self.params_at..self.value_at - 1]
+    }
+
+    /// The raw (still escaped) value after the first unquoted colon.
+    pub fn value(&self) -> &str {
+        &self.text[self.value_at..]
+    }
+
     pub fn is(&self, name: &str) -> bool {
-        self.name.eq_ignore_ascii_case(name)
+        // The length first: most properties a search passes over differ in it.
+        self.params_at == name.len() && self.name().eq_ignore_ascii_case(name)
     }
 
     /// The first value of parameter `name`, without quotes.
     pub fn param<'s>(&'s self, name: &'s str) -> Option<&'s str> {
-        let (_, v) = iter_params(&self.params).find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        let (_, v) = iter_params(self.params()).find(|(n, _)| n.eq_ignore_ascii_case(name))?;
         split_param_list(v).next()
     }
 
     /// Every value of every parameter `name` (`TYPE=work,voice;TYPE=cell` gives three), quotes
     /// removed; a comma inside quotes does not split.
     pub fn param_values<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
-        iter_params(&self.params)
+        iter_params(self.params())
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .flat_map(|(_, v)| split_param_list(v))
     }
@@ -78,7 +97,7 @@ impl<'a> Prop<'a> {
     /// The first parameter written without `=` (vCard 2.1's `TEL;HOME:`), which RFC 5545 §3.2
     /// and RFC 6350 §3.3 do not allow.
     pub fn bare_param(&self) -> Option<&str> {
-        let raw: &str = &self.params;
+        let raw = self.params();
         crate::scan::bare_params(raw.as_bytes())
             .next()
             .map(|r| &raw[r])
@@ -86,7 +105,7 @@ impl<'a> Prop<'a> {
 
     /// The value with RFC 5545 / 6350 text escapes resolved.
     pub fn text(&self) -> Cow<'_, str> {
-        unescape(&self.value)
+        unescape(self.value())
     }
 }
 
@@ -194,29 +213,62 @@ impl<'a> TreeBuilder<'a> {
     /// The text of `range` of the body when the body is text and the line has no fold: the
     /// common case, taken without building the unfolded view first.
     #[inline]
-    fn plain(&self, line: &ContentLine<'a>, range: &Range<usize>) -> Option<Cow<'a, str>> {
+    fn plain(&self, line: &ContentLine<'a>, range: &Range<usize>) -> Option<&'a str> {
         match self.whole {
-            Some(w) if !line.is_folded() => w.get(range.clone()).map(Cow::Borrowed),
+            Some(w) if !line.is_folded() => w.get(range.clone()),
             _ => None,
         }
     }
 
-    /// Text of `range` of the body, or of its unfolded copy.
-    fn text(
-        &self,
-        range: Range<usize>,
-        bytes: Cow<'a, [u8]>,
-        line: usize,
-    ) -> Result<Cow<'a, str>, TreeError> {
-        match bytes {
-            Cow::Borrowed(b) => Ok(Cow::Borrowed(match self.whole {
-                Some(w) => &w[range],
-                None => std::str::from_utf8(b).map_err(|_| TreeError::NotUtf8 { line })?,
-            })),
-            Cow::Owned(v) => String::from_utf8(v)
-                .map(Cow::Owned)
-                .map_err(|_| TreeError::NotUtf8 { line }),
+    /// The value of a BEGIN or END line as text.
+    fn value_text(&self, line: &ContentLine<'a>) -> Result<Cow<'a, str>, TreeError> {
+        if let Some(v) = self.plain(line, &line.value_range()) {
+            return Ok(Cow::Borrowed(v));
         }
+        let not_text = TreeError::NotUtf8 {
+            line: line.line as usize,
+        };
+        match line.value() {
+            Cow::Borrowed(b) => std::str::from_utf8(b)
+                .map(Cow::Borrowed)
+                .map_err(|_| not_text),
+            Cow::Owned(v) => String::from_utf8(v).map(Cow::Owned).map_err(|_| not_text),
+        }
+    }
+
+    /// A property line as a [`Prop`]: name, parameters and value as one text, borrowed from
+    /// the body when it can be. A folded line is unfolded into one copy. The parts split at
+    /// ASCII bytes (`;`, `:`), so the text is UTF-8 exactly when each part is.
+    fn prop(&self, line: &ContentLine<'a>, raw: Range<usize>) -> Result<Prop<'a>, TreeError> {
+        let start = line.name_range().start;
+        if let Some(text) = self.plain(line, &(start..line.value_range().end)) {
+            return Ok(Prop {
+                text: Cow::Borrowed(text),
+                params_at: line.params_range().start - start,
+                value_at: line.value_range().start - start,
+                raw,
+            });
+        }
+        let not_text = TreeError::NotUtf8 {
+            line: line.line as usize,
+        };
+        if !line.is_folded() {
+            let bytes = &line.source()[start..line.value_range().end];
+            return Ok(Prop {
+                text: Cow::Borrowed(std::str::from_utf8(bytes).map_err(|_| not_text)?),
+                params_at: line.params_range().start - start,
+                value_at: line.value_range().start - start,
+                raw,
+            });
+        }
+        let mut buf = Vec::with_capacity(line.value_range().end - start);
+        let (params_at, value_at) = line.write_unfolded(&mut buf);
+        Ok(Prop {
+            text: Cow::Owned(String::from_utf8(buf).map_err(|_| not_text)?),
+            params_at,
+            value_at,
+            raw,
+        })
     }
 
     /// Adds one content line, which ends (line ending included) at byte `end` and does what
@@ -232,11 +284,15 @@ impl<'a> TreeBuilder<'a> {
             return Ok(false);
         }
         let number = line.line as usize;
-        let raw = line.span.start..end;
-        let value = match self.plain(line, &line.value) {
-            Some(v) => v,
-            None => self.text(line.value.clone(), line.value(), number)?,
-        };
+        let raw = line.span().start..end;
+        if keyword == Keyword::Property {
+            let prop = self.prop(line, raw)?;
+            if let Some(&idx) = self.stack.last() {
+                self.comps[idx].props.push(prop);
+            }
+            return Ok(true);
+        }
+        let value = self.value_text(line)?;
         if keyword == Keyword::Begin {
             if self.stack.len() >= MAX_DEPTH {
                 return Err(TreeError::TooDeep);
@@ -246,17 +302,18 @@ impl<'a> TreeBuilder<'a> {
                 return Ok(false);
             }
             let name = match value {
-                Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-                Cow::Owned(v) => Cow::Owned(v.trim().to_string()),
+                Cow::Borrowed(v) => Cow::Borrowed(trim(v)),
+                Cow::Owned(v) => Cow::Owned(trim(&v).to_string()),
             };
             let idx = self.comps.len();
             // At most `ical::MAX_COMPONENTS` components are read, far below u32::MAX.
             let link = u32::try_from(idx).map_err(|_| TreeError::TooDeep)?;
             self.comps.push(Comp {
                 name,
-                // Components hold a handful of properties to a few dozen: starting at 8 saves
-                // the growth steps through 1, 2 and 4 (each a copy of every property so far).
-                props: Vec::with_capacity(8),
+                // Components hold a handful of properties to a few dozen: starting at 16 saves
+                // the growth steps through 1 to 8 (each a copy of every property so far), and
+                // a client's event (10 to 20) grows at most once.
+                props: Vec::with_capacity(16),
                 first_child: NONE,
                 last_child: NONE,
                 next_sibling: NONE,
@@ -277,7 +334,7 @@ impl<'a> TreeBuilder<'a> {
                     reason: "END without BEGIN",
                 });
             };
-            if !self.comps[idx].name.eq_ignore_ascii_case(value.trim()) {
+            if !self.comps[idx].name.eq_ignore_ascii_case(trim(&value)) {
                 return Err(TreeError::Unbalanced {
                     line: number,
                     reason: "END does not match BEGIN",
@@ -287,21 +344,6 @@ impl<'a> TreeBuilder<'a> {
             if self.stack.is_empty() {
                 self.done = true;
             }
-        } else if let Some(&idx) = self.stack.last() {
-            let (name, params) =
-                match (self.plain(line, &line.name), self.plain(line, &line.params)) {
-                    (Some(n), Some(p)) => (n, p),
-                    _ => (
-                        self.text(line.name.clone(), line.name(), number)?,
-                        self.text(line.params.clone(), line.params_text(), number)?,
-                    ),
-                };
-            self.comps[idx].props.push(Prop {
-                name,
-                params,
-                value,
-                raw,
-            });
         }
         Ok(true)
     }
@@ -322,6 +364,17 @@ impl<'a> TreeBuilder<'a> {
             return Err(TreeError::Empty);
         }
         Ok(Tree { comps: self.comps })
+    }
+}
+
+/// `s.trim()`, with the common case (a value with no white space at either end) answered from
+/// its two end bytes: `str::trim` decodes and classifies a character at each end, which cost
+/// more than the date parse it usually comes before.
+pub(crate) fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [only] if only.is_ascii_graphic() => s,
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => s,
+        _ => s.trim(),
     }
 }
 
@@ -383,6 +436,15 @@ fn iter_params(raw: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
+/// `s` without the double quotes at its start and end (as `trim_matches('"')`, byte by byte).
+fn trim_quotes(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| c != b'"').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b'"').map_or(start, |i| i + 1);
+    // Both ends are next to an ASCII quote or at an end of `s`: character boundaries.
+    &s[start..end]
+}
+
 /// Splits a raw parameter value on commas outside double quotes and removes the quotes.
 fn split_param_list(v: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(v);
@@ -410,6 +472,6 @@ fn split_param_list(v: &str) -> impl Iterator<Item = &str> {
                 s
             }
         };
-        Some(item.trim_ascii().trim_matches('"'))
+        Some(trim_quotes(item.trim_ascii()))
     })
 }

@@ -158,19 +158,19 @@ impl Observance {
     fn read(obs: &Comp<'_>) -> Option<Observance> {
         let from = obs
             .prop("TZOFFSETFROM")
-            .and_then(|p| parse_offset(&p.value))?;
+            .and_then(|p| parse_offset(p.value()))?;
         let to = obs
             .prop("TZOFFSETTO")
-            .and_then(|p| parse_offset(&p.value))?;
+            .and_then(|p| parse_offset(p.value()))?;
         let start = obs
             .prop("DTSTART")
-            .and_then(|p| parse_value(&p.value))?
+            .and_then(|p| parse_value(p.value()))?
             .naive();
         let last = year_start(CUSTOM_ZONE_LAST_YEAR);
         // A non-Gregorian RSCALE parses but yields no onsets.
         let rule = obs
             .prop("RRULE")
-            .and_then(|p| crate::rrule::Rule::parse(&p.value).ok());
+            .and_then(|p| crate::rrule::Rule::parse(p.value()).ok());
         // The rule's UTC UNTIL is read in the wall clock before the onset.
         let stop = rule.as_ref().map_or(last, |r| {
             r.until_local(|utc| Zone::Fixed(from).to_local(utc))
@@ -178,7 +178,7 @@ impl Observance {
         });
         let rdates = obs
             .props_named("RDATE")
-            .flat_map(|p| crate::tree::split_commas(&p.value))
+            .flat_map(|p| crate::tree::split_commas(p.value()))
             .filter_map(|v| parse_value(v).map(|d| d.naive()))
             .collect();
         Some(Observance {
@@ -411,7 +411,7 @@ impl Zones {
     }
 
     fn lookup(&self, tzid: Option<&str>) -> Option<Zone> {
-        let id = tzid.map(str::trim)?;
+        let id = tzid.map(crate::tree::trim)?;
         if let Ok(i) = self.by_id.binary_search_by(|(k, _)| k.as_str().cmp(id)) {
             return Some(self.by_id[i].1.clone());
         }
@@ -471,7 +471,7 @@ fn from_calcard(tz: calcard::common::timezone::Tz) -> Option<Zone> {
 /// IANA names calcard does not strip (`/freeassociation.sourceforge.net/Europe/Berlin`,
 /// `/vendor/Tzfile/America/Argentina/Buenos_Aires`): the last three, then two, segments.
 pub(crate) fn named_zone(id: &str) -> Option<Zone> {
-    let id = id.trim().trim_matches('"');
+    let id = crate::tree::trim(id).trim_matches('"');
     if let Some(z) = calcard::common::timezone::Tz::from_str(id)
         .ok()
         .and_then(from_calcard)
@@ -505,7 +505,7 @@ fn hinted_zone(comp: &Comp<'_>) -> Option<Zone> {
         return Some(z);
     }
     let p = comp.prop("X-MICROSOFT-CDO-TZID")?;
-    calcard::common::timezone::Tz::from_ms_cdo_zone_id(p.value.trim()).and_then(from_calcard)
+    calcard::common::timezone::Tz::from_ms_cdo_zone_id(p.value().trim()).and_then(from_calcard)
 }
 
 /// `YYYYMMDD` or `YYYYMMDDTHHMMSS` of a wall-clock time, written by hand: chrono's formatter

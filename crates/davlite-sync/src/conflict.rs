@@ -99,7 +99,7 @@ pub fn same_content(a: &[u8], b: &[u8]) -> bool {
     let norm = |x: &[u8]| {
         let mut v: Vec<Vec<u8>> = lines(x)
             .filter(|l| !(l.is(b"PRODID") || l.is(b"DTSTAMP") || l.is(b"LAST-MODIFIED")))
-            .map(|l| unfold(&x[l.span.clone()]).into_owned())
+            .map(|l| unfold(&x[l.span()]).into_owned())
             .collect();
         v.sort();
         v

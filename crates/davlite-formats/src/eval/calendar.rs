@@ -221,10 +221,10 @@ fn alarm_fires(cal: &Calendar<'_>, alarm: &Comp<'_>, i: &Instance, s: i64, e: i6
     let Some(trigger) = alarm.prop("TRIGGER") else {
         return false;
     };
-    let first = match parse_value(&trigger.value) {
+    let first = match parse_value(trigger.value()) {
         Some(v) => cal.zones.read(v, trigger.param("TZID")),
         None => {
-            let Some(d) = Duration::parse(trigger.value.as_bytes()) else {
+            let Some(d) = Duration::parse(trigger.value().as_bytes()) else {
                 return false;
             };
             let related_end = trigger
@@ -238,12 +238,12 @@ fn alarm_fires(cal: &Calendar<'_>, alarm: &Comp<'_>, i: &Instance, s: i64, e: i6
     }
     let repeat = alarm
         .prop("REPEAT")
-        .and_then(|p| p.value.trim().parse::<i64>().ok())
+        .and_then(|p| p.value().trim().parse::<i64>().ok())
         .unwrap_or(0)
         .max(0);
     let step = alarm
         .prop("DURATION")
-        .and_then(|p| Duration::parse(p.value.as_bytes()))
+        .and_then(|p| Duration::parse(p.value().as_bytes()))
         .map_or(0, |d| d.as_seconds());
     if repeat == 0 || step <= 0 || first >= e {
         return false;
@@ -280,7 +280,7 @@ pub(crate) fn prop_filter(cal: &Calendar<'_>, comp: &Comp<'_>, pf: &PropFilter) 
 fn prop_in_range(cal: &Calendar<'_>, p: &Prop<'_>, tr: &TimeRange) -> bool {
     let (s, e) = bounds(tr);
     let tzid = p.param("TZID");
-    split_commas(&p.value).any(|v| {
+    split_commas(p.value()).any(|v| {
         let (start, rest) = match v.split_once('/') {
             Some((a, b)) => (a, Some(b)),
             None => (v, None),
