@@ -372,19 +372,19 @@ impl<'a> Iterator for Scanner<'a> {
 /// is and where its value is (`None` for a parameter written without `=`); a quoted value is
 /// one value whatever it holds. Text before the first `;` is skipped.
 pub fn param_ranges(raw: &[u8]) -> impl Iterator<Item = (Range<usize>, Option<Range<usize>>)> + '_ {
-    let mut i = 0;
+    // Each search runs over a slice iterator (no bounds check per byte); between calls `i` is
+    // at a ';' or at the end.
+    let mut i = raw.iter().position(|&b| b == b';').unwrap_or(raw.len());
     std::iter::from_fn(move || {
-        while i < raw.len() && raw[i] != b';' {
-            i += 1;
-        }
         if i >= raw.len() {
             return None;
         }
         i += 1;
         let start = i;
-        while i < raw.len() && !matches!(raw[i], b'=' | b';') {
-            i += 1;
-        }
+        i += raw[i..]
+            .iter()
+            .position(|&b| b == b'=' || b == b';')
+            .unwrap_or(raw.len() - i);
         if i >= raw.len() || raw[i] == b';' {
             return Some((start..i, None));
         }
@@ -392,14 +392,13 @@ pub fn param_ranges(raw: &[u8]) -> impl Iterator<Item = (Range<usize>, Option<Ra
         i += 1;
         let value_start = i;
         let mut quoted = false;
-        while i < raw.len() {
-            match raw[i] {
-                b'"' => quoted = !quoted,
-                b';' if !quoted => break,
-                _ => {}
-            }
-            i += 1;
-        }
+        i += raw[i..]
+            .iter()
+            .position(|&b| {
+                quoted ^= b == b'"';
+                b == b';' && !quoted
+            })
+            .unwrap_or(raw.len() - i);
         Some((name, Some(value_start..i)))
     })
 }

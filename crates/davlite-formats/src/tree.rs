@@ -83,6 +83,10 @@ impl<'a> Prop<'a> {
     /// The first value of parameter `name`, without quotes.
     pub fn param<'s>(&'s self, name: &'s str) -> Option<&'s str> {
         let (_, v) = iter_params(self.params()).find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        // A value without quotes or commas (a TZID, nearly every lookup) is its own first value.
+        if !v.bytes().any(|b| b == b'"' || b == b',') {
+            return Some(v.trim_ascii());
+        }
         split_param_list(v).next()
     }
 
