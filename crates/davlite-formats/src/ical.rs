@@ -144,20 +144,6 @@ fn property(line: u32, reason: String) -> FormatError {
     }
 }
 
-fn comp_name(label: &str) -> CompName {
-    match label {
-        "VCALENDAR" => CompName::Calendar,
-        "VEVENT" => CompName::Main(ObjectKind::Event),
-        "VTODO" => CompName::Main(ObjectKind::Todo),
-        "VJOURNAL" => CompName::Main(ObjectKind::Journal),
-        "VFREEBUSY" => CompName::Main(ObjectKind::FreeBusy),
-        "VTIMEZONE" => CompName::Timezone,
-        "STANDARD" | "DAYLIGHT" => CompName::TzRule,
-        "VALARM" => CompName::Alarm,
-        _ => CompName::Other,
-    }
-}
-
 /// Upper-cases a short name into `buf` for matching (a name already upper-case, as nearly all
 /// are, is used as it is); longer names never match a known one.
 #[inline]
@@ -285,8 +271,7 @@ pub(crate) fn parse<'a>(
                         format!("more than {MAX_COMPONENTS} components in one calendar object"),
                     ));
                 }
-                let label = component_label(&line)?;
-                let cname = comp_name(&label);
+                let (label, cname) = component_label(&line)?;
                 match (stack.last().map(|f| f.name), cname) {
                     (None, CompName::Calendar) => {}
                     (None, _) if label == "VCARD" => {
@@ -359,7 +344,7 @@ pub(crate) fn parse<'a>(
                 });
             }
             Keyword::End => {
-                let label = component_label(&line)?;
+                let (label, _) = component_label(&line)?;
                 let Some(frame) = stack.pop() else {
                     return Err(structure(n, format!("END:{label} without a BEGIN")));
                 };
@@ -434,32 +419,40 @@ pub(crate) fn parse<'a>(
     Ok((cal, tree))
 }
 
-/// The component name of a BEGIN/END line, upper-cased; known names without allocating (and
-/// recognised by comparison alone: they need no character check).
-fn component_label(line: &ContentLine<'_>) -> Result<Cow<'static, str>, FormatError> {
+/// The component name of a BEGIN/END line, upper-cased, and what it is; known names without
+/// allocating (and recognised by comparison alone: they need no character check).
+fn component_label(line: &ContentLine<'_>) -> Result<(Cow<'static, str>, CompName), FormatError> {
     let v = line.value();
     let v = v.trim_ascii();
     // Clients write the names upper-case: compared as they are first, upper-cased only if not.
-    let known = |name: &[u8]| match name {
-        b"VCALENDAR" => Some("VCALENDAR"),
-        b"VEVENT" => Some("VEVENT"),
-        b"VTODO" => Some("VTODO"),
-        b"VJOURNAL" => Some("VJOURNAL"),
-        b"VFREEBUSY" => Some("VFREEBUSY"),
-        b"VTIMEZONE" => Some("VTIMEZONE"),
-        b"STANDARD" => Some("STANDARD"),
-        b"DAYLIGHT" => Some("DAYLIGHT"),
-        b"VALARM" => Some("VALARM"),
-        _ => None,
+    // Each length has at most two candidates, so a name costs one length switch and one or two
+    // comparisons of a known size, not a comparison per arm.
+    let known = |name: &[u8]| {
+        Some(match name.len() {
+            5 if name == b"VTODO" => ("VTODO", CompName::Main(ObjectKind::Todo)),
+            6 if name == b"VEVENT" => ("VEVENT", CompName::Main(ObjectKind::Event)),
+            6 if name == b"VALARM" => ("VALARM", CompName::Alarm),
+            8 if name == b"STANDARD" => ("STANDARD", CompName::TzRule),
+            8 if name == b"DAYLIGHT" => ("DAYLIGHT", CompName::TzRule),
+            8 if name == b"VJOURNAL" => ("VJOURNAL", CompName::Main(ObjectKind::Journal)),
+            9 if name == b"VCALENDAR" => ("VCALENDAR", CompName::Calendar),
+            9 if name == b"VTIMEZONE" => ("VTIMEZONE", CompName::Timezone),
+            9 if name == b"VFREEBUSY" => ("VFREEBUSY", CompName::Main(ObjectKind::FreeBusy)),
+            _ => return None,
+        })
     };
     let mut buf = [0u8; 16];
-    if let Some(k) = known(v).or_else(|| known(upper(v, &mut buf))) {
-        return Ok(Cow::Borrowed(k));
+    if let Some((k, name)) = known(v).or_else(|| known(upper(v, &mut buf))) {
+        return Ok((Cow::Borrowed(k), name));
     }
     if v.is_empty() || !v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(syntax(line.line, "BEGIN/END needs a component name"));
     }
-    Ok(Cow::Owned(String::from_utf8_lossy(v).to_ascii_uppercase()))
+    // Anything else (X- components, VAVAILABILITY, RFC 9073 VLOCATION...).
+    Ok((
+        Cow::Owned(String::from_utf8_lossy(v).to_ascii_uppercase()),
+        CompName::Other,
+    ))
 }
 
 /// UNTIL of a valid RRULE, if it has one.
