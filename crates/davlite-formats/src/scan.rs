@@ -334,10 +334,21 @@ impl<'a> Iterator for Scanner<'a> {
             return None;
         }
         // Nearly every line starts with its name: no blank line to skip.
-        if self.src.get(self.pos).is_some_and(|&b| is_name_byte(b)) {
-            return Some(self.scan_line());
+        if !self.src.get(self.pos).is_some_and(|&b| is_name_byte(b))
+            && let Err(e) = self.skip_blank_lines()?
+        {
+            return Some(Err(e));
         }
-        // Skip blank lines; a line of only spaces/tabs counts as blank.
+        Some(self.scan_line())
+    }
+}
+
+impl Scanner<'_> {
+    /// Skips blank lines (a line of only spaces/tabs counts as blank): `None` at the end of the
+    /// body, `Some(Err)` when a continuation line has no content line before it. Apart from
+    /// [`Iterator::next`] so that the line scan has one call site there.
+    #[cold]
+    fn skip_blank_lines(&mut self) -> Option<Result<(), ScanError>> {
         loop {
             let src = self.src;
             let p = self.pos;
@@ -363,7 +374,7 @@ impl<'a> Iterator for Scanner<'a> {
                     self.err(p, "continuation line with no content line before it")
                 ));
             }
-            return Some(self.scan_line());
+            return Some(Ok(()));
         }
     }
 }
