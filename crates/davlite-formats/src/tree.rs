@@ -245,7 +245,15 @@ impl<'a> TreeBuilder<'a> {
     /// ASCII bytes (`;`, `:`), so the text is UTF-8 exactly when each part is.
     fn prop(&self, line: &ContentLine<'a>, raw: Range<usize>) -> Result<Prop<'a>, TreeError> {
         let start = line.name_range().start;
-        if let Some(text) = self.plain(line, &(start..line.value_range().end)) {
+        let end = line.value_range().end;
+        let not_text = TreeError::NotUtf8 {
+            line: line.line as usize,
+        };
+        if !line.is_folded() {
+            let text = match self.plain(line, &(start..end)) {
+                Some(text) => text,
+                None => std::str::from_utf8(&line.source()[start..end]).map_err(|_| not_text)?,
+            };
             return Ok(Prop {
                 text: Cow::Borrowed(text),
                 params_at: line.params_range().start - start,
@@ -253,19 +261,7 @@ impl<'a> TreeBuilder<'a> {
                 raw,
             });
         }
-        let not_text = TreeError::NotUtf8 {
-            line: line.line as usize,
-        };
-        if !line.is_folded() {
-            let bytes = &line.source()[start..line.value_range().end];
-            return Ok(Prop {
-                text: Cow::Borrowed(std::str::from_utf8(bytes).map_err(|_| not_text)?),
-                params_at: line.params_range().start - start,
-                value_at: line.value_range().start - start,
-                raw,
-            });
-        }
-        let mut buf = Vec::with_capacity(line.value_range().end - start);
+        let mut buf = Vec::with_capacity(end - start);
         let (params_at, value_at) = line.write_unfolded(&mut buf);
         Ok(Prop {
             text: Cow::Owned(String::from_utf8(buf).map_err(|_| not_text)?),
