@@ -12,7 +12,7 @@
 //! - `folded_1mb`: one 1 MB property folded every 75 octets (must stay linear).
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use davlite_benches::event_2kb;
+use davlite_benches::{event_2kb, parse};
 use davlite_formats::ParsedObject;
 use davlite_formats::scan::Scanner;
 use std::hint::black_box;
@@ -22,14 +22,6 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     files.extend(davlite_testkit::read_corpus("vcf"));
     files.sort();
     files
-}
-
-fn parse(name: &str, bytes: Vec<u8>) -> bool {
-    if name.ends_with(".vcf") {
-        ParsedObject::vcard(bytes).is_ok()
-    } else {
-        ParsedObject::calendar(bytes).is_ok()
-    }
 }
 
 fn folded_1mb() -> Vec<u8> {

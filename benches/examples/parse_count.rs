@@ -11,16 +11,8 @@
 //! (the input of the `formats_scan` bench). `corpus N` parses every accepted file of the shared
 //! corpus (as `corpus_accepted` does) N times instead. N = 0 does all the set-up and no parse.
 
-use davlite_formats::ParsedObject;
+use davlite_benches::parse;
 use std::hint::black_box;
-
-fn parse(name: &str, bytes: Vec<u8>) -> bool {
-    if name.ends_with(".vcf") {
-        ParsedObject::vcard(bytes).is_ok()
-    } else {
-        ParsedObject::calendar(bytes).is_ok()
-    }
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
