@@ -22,6 +22,9 @@
 //! move or delete of the collection is seen) and `FOR UPDATE` on the object row they read for
 //! the If-Match check. A racing create of the same name or UID that this transaction could not
 //! see stops its write with a unique violation, and the transaction runs again and sees it.
+//! Object writes of one collection that arrive while one of them runs do not each queue for
+//! the row and a WAL flush of their own: they share the next transaction, each in a savepoint
+//! when one is refused, and one COMMIT answers them all (see `group.rs`).
 //! Operations on collections, copies, moves and property updates lock the state rows first.
 //! Under SERIALIZABLE, sixteen writers of one calendar would all run and all but one fail at
 //! commit: fifteen retries per success, and a burst ends in `Busy`.
@@ -39,8 +42,10 @@
 //! inside [`davlite_store::Backend::read`], so it includes every write acknowledged before.
 //! A reader that is kept holds a connection: size the pool for the readers held at once.
 
+mod analyze;
 mod apply;
 mod conn;
+mod group;
 mod rows;
 mod schema;
 mod snapshot;
@@ -52,6 +57,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use davlite_formats::ParsedObject;
+use davlite_store::batch::PreparedOp;
 use davlite_store::{
     ApplyError, Backend, Collection, CommitStats, Limits, NewCollection, OpOutcome, Precondition,
     PutOutcome, QuotaPolicy, Reader, StorageError, StoreError, VerifyReport, WriteOp,
@@ -99,6 +105,8 @@ struct Inner {
     pool: r2d2::Pool<Manager>,
     quota: RwLock<Arc<QuotaPolicy>>,
     stats: Recorder,
+    groups: group::Groups,
+    analyzer: analyze::Analyzer,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -136,7 +144,7 @@ pub(crate) fn connect_client(url: &str) -> Result<Client> {
     })
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -168,6 +176,8 @@ impl PgStore {
                     owners: Default::default(),
                 })),
                 stats: Recorder::new(),
+                groups: group::Groups::default(),
+                analyzer: analyze::Analyzer::default(),
             }),
         })
     }
@@ -222,7 +232,7 @@ impl PgStore {
             let out = run_once(&mut conn, now(), quota, &mut f);
             match out {
                 Ok((v, commit)) => {
-                    self.inner.stats.committed(began.elapsed(), commit);
+                    self.inner.stats.committed(1, began.elapsed(), commit);
                     return Ok(v);
                 }
                 Err(StoreError::Busy) if attempt < MAX_ATTEMPTS => {
@@ -247,7 +257,7 @@ impl PgStore {
     }
 }
 
-const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
+pub(crate) const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
 
 /// Runs `f` in the transaction begun on `conn` and commits it (or rolls it back).
 fn run_once<T>(
@@ -323,12 +333,30 @@ impl Backend for PgStore {
         object: ParsedObject,
         pre: Precondition,
     ) -> Result<PutOutcome> {
-        let hashed = write::Hashed::new(object);
-        self.write(|tx| tx.put(coll, name, &hashed, &pre))
+        let op = PreparedOp::Put {
+            coll: coll.to_owned(),
+            name: name.to_owned(),
+            object: write::Hashed::new(object),
+            pre,
+        };
+        match self.write_grouped(vec![op]) {
+            Ok(mut out) => match out.pop() {
+                Some(OpOutcome::Put(outcome)) => Ok(outcome),
+                other => unreachable!("a put answered {other:?}"),
+            },
+            Err(failed) => Err(failed.error),
+        }
     }
 
     fn delete(&self, coll: &str, name: &str, pre: Precondition) -> Result<()> {
-        self.write(|tx| tx.delete(coll, name, &pre))
+        let op = PreparedOp::Other(WriteOp::Delete {
+            coll: coll.to_owned(),
+            name: name.to_owned(),
+            pre,
+        });
+        self.write_grouped(vec![op])
+            .map(drop)
+            .map_err(|failed| failed.error)
     }
 
     fn transfer(
@@ -343,13 +371,7 @@ impl Backend for PgStore {
     }
 
     fn apply(&self, ops: Vec<WriteOp>) -> std::result::Result<Vec<OpOutcome>, ApplyError> {
-        let ops: Vec<davlite_store::batch::PreparedOp> = ops
-            .into_iter()
-            .map(davlite_store::batch::PreparedOp::new)
-            .collect();
-        let mut failed = None;
-        self.write(|tx| tx.apply(&ops, &mut failed))
-            .map_err(|error| ApplyError { op: failed, error })
+        self.write_grouped(ops.into_iter().map(PreparedOp::new).collect())
     }
 
     fn update_object_props(

@@ -1,5 +1,6 @@
 //! Write-path statistics in the store's [`davlite_store::CommitStats`] form: on PostgreSQL a
-//! "batch" is one write transaction (one request), its time the whole transaction, the commit
+//! "batch" is one write transaction (one request, or a group of object writes to one collection
+//! that shared it), its size the writes it held, its time the whole transaction, the commit
 //! time the `COMMIT` round trip (which includes the WAL flush).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -74,8 +75,9 @@ impl Recorder {
         }
     }
 
-    pub fn committed(&self, whole: Duration, commit: Duration) {
-        self.batch_size.observe(1);
+    /// A committed transaction of `size` writes.
+    pub fn committed(&self, size: u64, whole: Duration, commit: Duration) {
+        self.batch_size.observe(size);
         self.batch_micros.observe(micros(whole));
         self.commit_micros.observe(micros(commit));
         self.batches.fetch_add(1, Ordering::Relaxed);

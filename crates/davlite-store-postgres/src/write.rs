@@ -21,6 +21,9 @@ pub(crate) struct WriteTx<'c> {
     conn: &'c mut Conn,
     now: i64,
     quota: Arc<QuotaPolicy>,
+    /// A collection resolved (and share-locked) once for all the writes of a group
+    /// ([`WriteTx::pin`]): its path and row, `None` when there is none.
+    pinned: Option<(String, Option<CollRow>)>,
 }
 
 /// A collection whose state row this transaction has locked, with its state as locked.
@@ -354,8 +357,30 @@ struct FullObj {
 }
 
 impl<'c> WriteTx<'c> {
+    /// Runs statements without parameters in this transaction (savepoints).
+    pub fn statements(&mut self, sql: &str) -> Result<()> {
+        self.conn.batch(sql)
+    }
+
     pub fn new(conn: &'c mut Conn, now: i64, quota: Arc<QuotaPolicy>) -> Self {
-        WriteTx { conn, now, quota }
+        WriteTx {
+            conn,
+            now,
+            quota,
+            pinned: None,
+        }
+    }
+
+    /// Resolves the collection at `path` for every object write of this transaction that
+    /// follows: a group of writes to one collection reads its row once instead of once per
+    /// write. Its `KEY SHARE` lock is taken here, outside any savepoint, so it holds to the end
+    /// of the transaction whatever a savepoint undoes. No write a group holds (a
+    /// [`davlite_store::WriteOp`]) changes a collection's row, so the pinned row stays true.
+    pub fn pin(&mut self, path: &str) -> Result<()> {
+        self.pinned = None;
+        let c = self.resolve(path)?;
+        self.pinned = Some((path.to_owned(), c));
+        Ok(())
     }
 
     fn locked(&mut self, sql: &'static str, path: &str) -> Result<Option<Locked>> {
@@ -374,6 +399,11 @@ impl<'c> WriteTx<'c> {
     }
 
     fn resolve(&mut self, path: &str) -> Result<Option<CollRow>> {
+        if let Some((pinned, c)) = &self.pinned
+            && pinned == path
+        {
+            return Ok(c.clone());
+        }
         match self.conn.query_opt(RESOLVE, &[&path])? {
             Some(row) => Ok(Some(coll_row(&row)?)),
             None => Ok(None),

@@ -327,6 +327,12 @@ fn throughput_of_creates_at_sixteen_threads() {
             },
             n as f64 / secs
         );
+        let stats = store.commit_stats();
+        eprintln!(
+            "  {} transactions, {:.1} writes each",
+            stats.batches,
+            stats.batch_size.sum as f64 / stats.batches as f64
+        );
         assert_eq!(store.read().unwrap().counts().unwrap().objects, n as u64);
         assert_sound(&store);
         if !shared {
@@ -384,4 +390,118 @@ fn pooled_connections_the_server_closed_are_replaced() {
     for _ in 0..8 {
         store.read().unwrap().counts().unwrap();
     }
+}
+
+/// Sixteen threads write one calendar at once, every round all of them creating the same UID
+/// under names of their own: the writes queue for the calendar and run in shared transactions
+/// (`group.rs`), where each refused write is undone alone. Per UID exactly one thread wins, the
+/// others are told who holds it, and at least one transaction held several writes.
+#[test]
+fn writers_of_one_calendar_share_transactions_and_each_keeps_its_own_answer() {
+    let store = fresh_with_pool(17);
+    store.create_collection("cals", plain("alice")).unwrap();
+    store
+        .create_collection("cals/work", calendar("alice"))
+        .unwrap();
+    let rounds = 20;
+    let barrier = Arc::new(std::sync::Barrier::new(16));
+    let handles: Vec<_> = (0..16)
+        .map(|t| {
+            let (store, barrier) = (store.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut won = Vec::new();
+                for i in 0..rounds {
+                    barrier.wait();
+                    let uid = format!("shared-{i}");
+                    match store.put(
+                        "cals/work",
+                        &format!("{t}-{i}.ics"),
+                        event(&uid, &format!("from {t}")),
+                        Precondition::IfNoneMatchAny,
+                    ) {
+                        Ok(out) => {
+                            assert!(out.created);
+                            won.push(i);
+                        }
+                        Err(StoreError::UidConflict { existing }) => {
+                            assert!(existing.ends_with(&format!("-{i}.ics")), "{existing}");
+                        }
+                        Err(e) => panic!("round {i}, thread {t}: {e}"),
+                    }
+                }
+                won
+            })
+        })
+        .collect();
+    let mut winners = vec![0; rounds];
+    for h in handles {
+        for i in h.join().unwrap() {
+            winners[i] += 1;
+        }
+    }
+    assert_eq!(winners, vec![1; rounds], "one winner per UID");
+    let snap = store.read().unwrap();
+    assert_eq!(snap.counts().unwrap().objects, rounds as u64);
+    let stats = store.commit_stats();
+    assert!(
+        stats.batch_size.sum > stats.batches,
+        "some transaction held several writes: {} writes in {} transactions",
+        stats.batch_size.sum,
+        stats.batches
+    );
+    assert_sound(&store);
+}
+
+/// A young database is analyzed by the node that writes it (`analyze.rs`): without statistics
+/// the planner read objects by name through the time-range index, every row of the calendar
+/// per lookup. (`last_analyze` is set by an explicit ANALYZE only, not by autovacuum's.)
+#[test]
+fn a_young_database_is_analyzed_after_its_first_writes() {
+    let (db, url) = HARNESS.database();
+    let store = Store::new(PgStore::connect(&url, PgOptions::default()).unwrap());
+    let analyzed = || {
+        HARNESS.cluster.psql(
+            &db,
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'objects' \
+             AND last_analyze IS NOT NULL",
+        )
+    };
+    store.create_collection("cals", plain("alice")).unwrap();
+    store
+        .create_collection("cals/work", calendar("alice"))
+        .unwrap();
+    for i in 0..199 {
+        let uid = format!("u{i}");
+        store
+            .put(
+                "cals/work",
+                &format!("{uid}.ics"),
+                event(&uid, "x"),
+                Precondition::None,
+            )
+            .unwrap();
+    }
+    assert_eq!(analyzed().trim(), "0", "not analyzed before the threshold");
+    store
+        .put(
+            "cals/work",
+            "last.ics",
+            event("last", "x"),
+            Precondition::None,
+        )
+        .unwrap();
+    let began = Instant::now();
+    while analyzed().trim() != "1" {
+        assert!(
+            began.elapsed().as_secs() < 30,
+            "objects not analyzed 30 s after the 200th write"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let plan = HARNESS.cluster.psql(
+        &db,
+        "EXPLAIN SELECT etag FROM objects WHERE owner = 'alice' AND name = 'u7.ics' \
+         AND coll = (SELECT id FROM collections WHERE path = 'cals/work')",
+    );
+    assert!(plan.contains("objects_pkey"), "{plan}");
 }
