@@ -444,10 +444,10 @@ pub fn instances(bytes: &[u8], start: i64, end: i64) -> Result<Vec<Instance>, Re
 
 /// Groups the root's children into recurrence sets: per component kind, every component
 /// (master and overrides) of that kind. A CalDAV object holds one UID, so one set per kind.
-pub(crate) fn recurrence_sets(cal: &Calendar<'_>) -> Vec<Vec<usize>> {
+/// Yielded one at a time: every caller walks them once, so no list of lists is built.
+pub(crate) fn recurrence_sets<'c>(cal: &'c Calendar<'_>) -> impl Iterator<Item = Vec<usize>> + 'c {
     ["VEVENT", "VTODO", "VJOURNAL"]
-        .iter()
+        .into_iter()
         .map(|k| cal.components(k))
         .filter(|v| !v.is_empty())
-        .collect()
 }

@@ -80,7 +80,7 @@ fn event_match_span(i: &Instance) -> TimeSpan {
 /// instance of the object's VEVENTs. `None` unless every component besides VTIMEZONE is a
 /// VEVENT and the expansion is complete and at most [`EVENT_INSTANCES_CAP`] long, since a
 /// partial list could hide a match.
-fn event_spans(cal: &Calendar<'_>, set: &[usize], exp: &Expansion) -> Option<Vec<TimeSpan>> {
+fn event_spans(cal: &Calendar<'_>, exp: &Expansion) -> Option<Vec<TimeSpan>> {
     let only_events = cal
         .tree
         .children(0)
@@ -90,15 +90,12 @@ fn event_spans(cal: &Calendar<'_>, set: &[usize], exp: &Expansion) -> Option<Vec
     }
     // The filter skips a component whose DTSTART is missing or unreadable, whatever
     // instance expansion made of it (an event anchored at DUE).
-    let dated: Vec<usize> = set
-        .iter()
-        .copied()
-        .filter(|&i| cal.timing(i).dtstart.is_some())
-        .collect();
+    // Asked of each instance's component (its timing is read once): no list of the dated
+    // components is built first.
     let mut out: Vec<TimeSpan> = exp
         .instances
         .iter()
-        .filter(|i| dated.contains(&i.component))
+        .filter(|i| cal.timing(i.component).dtstart.is_some())
         .map(event_match_span)
         .collect();
     out.sort_unstable();
@@ -139,7 +136,7 @@ pub(crate) fn object_times_and_events(
     for set in recurrence_sets(cal) {
         let exp = expand_set(cal, &set, i64::MIN, i64::MAX)?;
         if want_events && set.first().is_some_and(|&i| cal.comp(i).is("VEVENT")) {
-            events = event_spans(cal, &set, &exp);
+            events = event_spans(cal, &exp);
         }
         for &idx in &set {
             let comp = cal.comp(idx);

@@ -17,7 +17,13 @@ pub(crate) struct Stamp {
 impl Stamp {
     pub fn read(p: &Prop<'_>, zones: &Zones) -> Option<Stamp> {
         let value = parse_value(p.value())?;
-        let (zone, floating) = zones.place(value, p.param("TZID"));
+        // Only a local DATE-TIME is read in its TZID's zone (`Zones::place`): a UTC value or a
+        // DATE (CREATED, DTSTAMP, all-day DTSTART) needs no parameter search.
+        let tzid = match value {
+            DateValue::Local(_) => p.param("TZID"),
+            DateValue::Utc(_) | DateValue::Date(_) => None,
+        };
+        let (zone, floating) = zones.place(value, tzid);
         let utc = value.to_utc(&zone);
         Some(Stamp {
             value,
