@@ -28,6 +28,16 @@ type LocalItem = (ObjectMeta, Vec<u8>, Option<ItemState>);
 /// A multiget answer: canonical href, ETag, body (`None`: the member is gone).
 type Fetched = (String, String, Option<Vec<u8>>);
 
+/// A fetched member's body, parsed before the store is consulted (see
+/// [`CollectionSync::fetch_all`]).
+enum Body {
+    Object(ParsedObject),
+    /// Why it does not parse.
+    Unparsable(String),
+    /// Gone from the server since it was listed.
+    Gone,
+}
+
 /// An item pushed in this run, re-read afterwards.
 struct Pushed {
     href: String,
@@ -362,7 +372,7 @@ impl<'a> CollectionSync<'a> {
                 }
                 let mut truncated = false;
                 let new_token = self.listing(&r, &mut truncated)?;
-                self.fetch_batch()?;
+                self.fetch_all()?;
                 if self.seen.is_some() && !truncated {
                     self.absent_are_deleted()?;
                 }
@@ -396,7 +406,7 @@ impl<'a> CollectionSync<'a> {
         }
         let mut truncated = false;
         self.listing(&r, &mut truncated)?;
-        self.fetch_batch()?;
+        self.fetch_all()?;
         if !truncated {
             self.absent_are_deleted()?;
         }
@@ -421,7 +431,9 @@ impl<'a> CollectionSync<'a> {
         Ok(())
     }
 
-    /// Walks a listing (sync-collection or PROPFIND), queueing fetches and deletions.
+    /// Walks a listing (sync-collection or PROPFIND), queueing deletions and the members to
+    /// fetch: an href and an ETag per member, for [`Self::fetch_all`] after the walk (at
+    /// 100,000 changed members a few MB, less than the listing's body held meanwhile).
     fn listing(&mut self, r: &Response, truncated: &mut bool) -> Result<Option<String>, SyncError> {
         let base = self.remote.path.clone();
         xml::multistatus(&r.body, "listing", |item| {
@@ -463,9 +475,6 @@ impl<'a> CollectionSync<'a> {
             };
             if !unchanged {
                 self.fetch.push((path, etag));
-                if self.fetch.len() >= self.options.batch {
-                    self.fetch_batch()?;
-                }
             }
             Ok(())
         })
@@ -572,84 +581,78 @@ impl<'a> CollectionSync<'a> {
         });
     }
 
-    /// Fetches the queued members with one multiget and applies them in one batch.
-    fn fetch_batch(&mut self) -> Result<(), SyncError> {
-        if self.fetch.is_empty() {
-            return self.flush();
-        }
-        let batch = std::mem::take(&mut self.fetch);
-        let bodies = self.multiget(&batch.iter().map(|(h, _)| h.clone()).collect::<Vec<_>>())?;
-        let mut answered = HashSet::new();
-        for (path, etag, body) in bodies {
-            answered.insert(path.clone());
-            match body {
-                Some(b) => self.fetched(&path, &etag, b)?,
-                None => self.remote_deleted(&path)?,
-            }
-        }
-        for (path, _) in &batch {
-            if !answered.contains(path) {
-                self.summary
-                    .errors
-                    .push(format!("{path}: listed but not returned by multiget"));
-            }
-        }
+    /// Fetches the queued members, `batch` per multiget, and writes each batch in one store
+    /// transaction together with its sync state. The store write of one batch runs on a
+    /// second thread while this one fetches the next (the request, the server's work, the XML
+    /// and the parsing of the bodies), so the network and the local writes overlap. Every
+    /// decision that reads the store waits for the write before it, so each batch sees what
+    /// the previous one wrote; at most one batch is being written and one fetched, so memory
+    /// stays bounded whatever the collection's size. A crash loses at most the batch in
+    /// flight, which is not committed and is fetched again: the token is saved only after.
+    fn fetch_all(&mut self) -> Result<(), SyncError> {
+        // Deletions found by the listing land first, so a member the server moved to another
+        // href finds its old copy gone rather than holding its UID.
         self.flush()?;
-        (self.progress)(&Progress::Fetched {
-            total: self.summary.fetched,
-        });
-        Ok(())
-    }
-
-    /// (canonical href, etag, body or None when 404) of each href asked for.
-    fn multiget(&mut self, paths: &[String]) -> Result<Vec<Fetched>, SyncError> {
-        let calendar = self.remote.kind == RemoteKind::Calendar;
-        let wire: Vec<String> = paths.iter().map(|p| href::encode(p, false)).collect();
-        let r = self.http.send(
-            "REPORT",
-            &href::encode(&self.remote.path, true),
-            &[
-                ("Depth", "1"),
-                ("Content-Type", "application/xml; charset=utf-8"),
-            ],
-            xml::multiget(calendar, &wire).into_bytes(),
-        )?;
-        if r.status != 207 {
-            return Err(SyncError::Status {
-                method: "REPORT multiget".into(),
-                path: self.remote.path.clone(),
-                status: r.status,
-            });
+        if self.fetch.is_empty() {
+            return Ok(());
         }
-        let (ns, data) = if calendar {
-            (CALDAV, "calendar-data")
-        } else {
-            (CARDDAV, "address-data")
-        };
-        let base = self.remote.path.clone();
-        let mut out = Vec::new();
-        xml::multistatus(&r.body, "multiget", |item| {
-            let path = href::resolve(&base, &item.href);
-            if item.status == Some(404) {
-                out.push((path, String::new(), None));
-                return Ok(());
+        let queue = std::mem::take(&mut self.fetch);
+        let store = self.store;
+        std::thread::scope(|scope| {
+            let mut writing: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
+            let mut written = self.summary.fetched;
+            for chunk in queue.chunks(self.options.batch.max(1)) {
+                let paths: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
+                let got = multiget(self.http, self.remote, &paths)?;
+                let kind = self.remote.kind;
+                let bodies: Vec<(String, String, Body)> = got
+                    .into_iter()
+                    .map(|(path, etag, body)| {
+                        let body = match body {
+                            None => Body::Gone,
+                            Some(b) => match parse(kind, b) {
+                                Ok(o) => Body::Object(o),
+                                Err(e) => Body::Unparsable(e),
+                            },
+                        };
+                        (path, etag, body)
+                    })
+                    .collect();
+                if let Some(w) = writing.take() {
+                    join_write(w)?;
+                    (self.progress)(&Progress::Fetched { total: written });
+                }
+                let mut answered = HashSet::new();
+                for (path, etag, body) in bodies {
+                    answered.insert(path.clone());
+                    match body {
+                        Body::Object(o) => self.fetched(&path, &etag, o)?,
+                        Body::Unparsable(e) => self
+                            .summary
+                            .errors
+                            .push(format!("{path}: not stored locally: {e}")),
+                        Body::Gone => self.remote_deleted(&path)?,
+                    }
+                }
+                for path in &paths {
+                    if !answered.contains(path) {
+                        self.summary
+                            .errors
+                            .push(format!("{path}: listed but not returned by multiget"));
+                    }
+                }
+                let ops = std::mem::take(&mut self.ops);
+                written = self.summary.fetched;
+                if !ops.is_empty() {
+                    writing = Some(scope.spawn(move || apply(store, ops)));
+                }
             }
-            let etag = item
-                .prop(DAV, "getetag")
-                .map(|p| p.text.trim().to_string())
-                .unwrap_or_default();
-            if let Some(p) = item.prop(ns, data) {
-                out.push((path, etag, Some(crlf(&p.text))));
-            } else if item
-                .props
-                .iter()
-                .any(|p| p.local == data && p.status == 404)
-            {
-                out.push((path, etag, None));
+            if let Some(w) = writing.take() {
+                join_write(w)?;
             }
+            (self.progress)(&Progress::Fetched { total: written });
             Ok(())
-        })?;
-        Ok(out)
+        })
     }
 
     fn state_op(&self, name: &str, st: ItemState) -> WriteOp {
@@ -706,17 +709,8 @@ impl<'a> CollectionSync<'a> {
     }
 
     /// A member fetched from the server: store it, adopt it, or resolve a conflict.
-    fn fetched(&mut self, path: &str, etag: &str, body: Vec<u8>) -> Result<(), SyncError> {
+    fn fetched(&mut self, path: &str, etag: &str, remote: ParsedObject) -> Result<(), SyncError> {
         let name = self.name_for(path);
-        let remote = match parse(self.remote.kind, body) {
-            Ok(o) => o,
-            Err(e) => {
-                self.summary
-                    .errors
-                    .push(format!("{path}: not stored locally: {e}"));
-                return Ok(());
-            }
-        };
         let remote_tag = Etag::of(remote.bytes());
         let synced = |base: Etag| ItemState {
             href: path.to_string(),
@@ -829,7 +823,7 @@ impl<'a> CollectionSync<'a> {
                         .push(self.put_op(&name, local_obj, Precondition::IfNoneMatchAny));
                     self.ours_deleted.insert(other);
                     self.flush()?;
-                    return self.fetched(path, etag, remote.into_bytes());
+                    return self.fetched(path, etag, remote);
                 }
                 if self.local_deleted.contains(&name) {
                     self.report(
@@ -1169,7 +1163,7 @@ impl<'a> CollectionSync<'a> {
                         return Ok(());
                     }
                 }
-                self.fetched(&holder, &etag, remote.into_bytes())?;
+                self.fetched(&holder, &etag, remote)?;
                 self.flush()?;
                 if depth < 2 && target != name {
                     return self.push_one(&target, pushed, depth + 1);
@@ -1223,7 +1217,11 @@ impl<'a> CollectionSync<'a> {
             return Ok(());
         }
         let batch = std::mem::take(pushed);
-        let got = self.multiget(&batch.iter().map(|p| p.href.clone()).collect::<Vec<_>>())?;
+        let got = multiget(
+            self.http,
+            self.remote,
+            &batch.iter().map(|p| p.href.clone()).collect::<Vec<_>>(),
+        )?;
         for p in batch {
             let answer = got.iter().find(|(h, _, _)| *h == p.href);
             let Some((meta, _, _)) = self.local_item(&p.name)? else {
@@ -1267,4 +1265,72 @@ impl<'a> CollectionSync<'a> {
         });
         Ok(())
     }
+}
+
+/// Waits for a batch's store write (see [`CollectionSync::fetch_all`]).
+fn join_write(
+    w: std::thread::ScopedJoinHandle<
+        '_,
+        Result<Vec<davlite_store::OpOutcome>, davlite_store::ApplyError>,
+    >,
+) -> Result<(), SyncError> {
+    match w.join() {
+        Ok(r) => r.map(drop).map_err(SyncError::from),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// (canonical href, etag, body or None when 404) of each href asked for, by one multiget.
+fn multiget(
+    http: &mut Http,
+    remote: &RemoteCollection,
+    paths: &[String],
+) -> Result<Vec<Fetched>, SyncError> {
+    let calendar = remote.kind == RemoteKind::Calendar;
+    let wire: Vec<String> = paths.iter().map(|p| href::encode(p, false)).collect();
+    let r = http.send(
+        "REPORT",
+        &href::encode(&remote.path, true),
+        &[
+            ("Depth", "1"),
+            ("Content-Type", "application/xml; charset=utf-8"),
+        ],
+        xml::multiget(calendar, &wire).into_bytes(),
+    )?;
+    if r.status != 207 {
+        return Err(SyncError::Status {
+            method: "REPORT multiget".into(),
+            path: remote.path.clone(),
+            status: r.status,
+        });
+    }
+    let (ns, data) = if calendar {
+        (CALDAV, "calendar-data")
+    } else {
+        (CARDDAV, "address-data")
+    };
+    let base = &remote.path;
+    let mut out = Vec::new();
+    xml::multistatus(&r.body, "multiget", |item| {
+        let path = href::resolve(base, &item.href);
+        if item.status == Some(404) {
+            out.push((path, String::new(), None));
+            return Ok(());
+        }
+        let etag = item
+            .prop(DAV, "getetag")
+            .map(|p| p.text.trim().to_string())
+            .unwrap_or_default();
+        if let Some(p) = item.prop(ns, data) {
+            out.push((path, etag, Some(crlf(&p.text))));
+        } else if item
+            .props
+            .iter()
+            .any(|p| p.local == data && p.status == 404)
+        {
+            out.push((path, etag, None));
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }
