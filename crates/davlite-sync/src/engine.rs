@@ -38,6 +38,12 @@ enum Body {
     Gone,
 }
 
+/// Most fetched members written in one store transaction (see [`CollectionSync::fetch_all`]).
+const WRITE_ITEMS: usize = 1000;
+/// Most bytes of fetched bodies written in one store transaction: a thousand vCards with
+/// photos must not be held at once.
+const WRITE_BYTES: usize = 8 << 20;
+
 /// An item pushed in this run, re-read afterwards.
 struct Pushed {
     href: String,
@@ -64,6 +70,9 @@ pub(crate) struct CollectionSync<'a> {
     local_deleted: HashSet<String>,
     /// Canonical hrefs listed, in a full listing.
     seen: Option<HashSet<String>>,
+    /// UIDs of the fetched members whose writes are queued in `ops`, not yet in the store (see
+    /// [`Self::fetch_all`]).
+    queued_uids: HashSet<String>,
     token_mode: bool,
 }
 
@@ -129,6 +138,7 @@ impl<'a> CollectionSync<'a> {
             ours_deleted: HashSet::new(),
             local_deleted: HashSet::new(),
             seen: None,
+            queued_uids: HashSet::new(),
             token_mode: false,
         }
     }
@@ -246,6 +256,7 @@ impl<'a> CollectionSync<'a> {
             return Ok(());
         }
         let ops = std::mem::take(&mut self.ops);
+        self.queued_uids.clear();
         apply(self.store, ops)?;
         Ok(())
     }
@@ -581,14 +592,19 @@ impl<'a> CollectionSync<'a> {
         });
     }
 
-    /// Fetches the queued members, `batch` per multiget, and writes each batch in one store
-    /// transaction together with its sync state. The store write of one batch runs on a
-    /// second thread while this one fetches the next (the request, the server's work, the XML
-    /// and the parsing of the bodies), so the network and the local writes overlap. Every
-    /// decision that reads the store waits for the write before it, so each batch sees what
-    /// the previous one wrote; at most one batch is being written and one fetched, so memory
-    /// stays bounded whatever the collection's size. A crash loses at most the batch in
-    /// flight, which is not committed and is fetched again: the token is saved only after.
+    /// Fetches the queued members, `batch` per multiget, and writes them with their sync state
+    /// in store transactions of several multigets each (up to [`WRITE_ITEMS`] members or
+    /// [`WRITE_BYTES`] of bodies): a commit rewrites every page it touched and syncs the file,
+    /// so fewer, bigger ones cost less per item. A transaction's write runs on a second thread
+    /// while this one fetches the next multiget (the request, the server's work, the XML and
+    /// the parsing of the bodies), so the network and the local writes overlap.
+    ///
+    /// Decisions read the store only after the write before them is committed. Within one
+    /// transaction the members are distinct names, and the one thing a member's decision reads
+    /// of another is its UID (the server holding one UID twice): a member whose UID is queued
+    /// writes the queue first. Memory stays bounded whatever the collection's size: one
+    /// transaction queued, one being written, one multiget's answer. A crash loses at most the
+    /// transactions not committed, whose members are fetched again: the token is saved after.
     fn fetch_all(&mut self) -> Result<(), SyncError> {
         // Deletions found by the listing land first, so a member the server moved to another
         // href finds its old copy gone rather than holding its UID.
@@ -598,10 +614,13 @@ impl<'a> CollectionSync<'a> {
         }
         let queue = std::mem::take(&mut self.fetch);
         let store = self.store;
+        let chunks = queue.chunks(self.options.batch.max(1));
+        let last = chunks.len() - 1;
         std::thread::scope(|scope| {
             let mut writing: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
             let mut written = self.summary.fetched;
-            for chunk in queue.chunks(self.options.batch.max(1)) {
+            let (mut queued_items, mut queued_bytes) = (0, 0);
+            for (i, chunk) in chunks.enumerate() {
                 let paths: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
                 let got = multiget(self.http, self.remote, &paths)?;
                 let kind = self.remote.kind;
@@ -626,7 +645,18 @@ impl<'a> CollectionSync<'a> {
                 for (path, etag, body) in bodies {
                     answered.insert(path.clone());
                     match body {
-                        Body::Object(o) => self.fetched(&path, &etag, o)?,
+                        Body::Object(o) => {
+                            queued_items += 1;
+                            queued_bytes += o.bytes().len();
+                            let uid = o.info().uid.clone();
+                            if let Some(uid) = &uid {
+                                if self.queued_uids.contains(uid) {
+                                    self.flush()?;
+                                }
+                            }
+                            self.fetched(&path, &etag, o)?;
+                            self.queued_uids.extend(uid);
+                        }
                         Body::Unparsable(e) => self
                             .summary
                             .errors
@@ -641,10 +671,14 @@ impl<'a> CollectionSync<'a> {
                             .push(format!("{path}: listed but not returned by multiget"));
                     }
                 }
-                let ops = std::mem::take(&mut self.ops);
-                written = self.summary.fetched;
-                if !ops.is_empty() {
-                    writing = Some(scope.spawn(move || apply(store, ops)));
+                if i == last || queued_items >= WRITE_ITEMS || queued_bytes >= WRITE_BYTES {
+                    let ops = std::mem::take(&mut self.ops);
+                    self.queued_uids.clear();
+                    (queued_items, queued_bytes) = (0, 0);
+                    written = self.summary.fetched;
+                    if !ops.is_empty() {
+                        writing = Some(scope.spawn(move || apply(store, ops)));
+                    }
                 }
             }
             if let Some(w) = writing.take() {
