@@ -383,6 +383,8 @@ impl<'a> CollectionSync<'a> {
                 }
                 let mut truncated = false;
                 let new_token = self.listing(&r, &mut truncated)?;
+                // The listing's body is not held while its members are fetched.
+                drop(r);
                 self.fetch_all()?;
                 if self.seen.is_some() && !truncated {
                     self.absent_are_deleted()?;
@@ -417,6 +419,7 @@ impl<'a> CollectionSync<'a> {
         }
         let mut truncated = false;
         self.listing(&r, &mut truncated)?;
+        drop(r);
         self.fetch_all()?;
         if !truncated {
             self.absent_are_deleted()?;
@@ -595,16 +598,18 @@ impl<'a> CollectionSync<'a> {
     /// Fetches the queued members, `batch` per multiget, and writes them with their sync state
     /// in store transactions of several multigets each (up to [`WRITE_ITEMS`] members or
     /// [`WRITE_BYTES`] of bodies): a commit rewrites every page it touched and syncs the file,
-    /// so fewer, bigger ones cost less per item. A transaction's write runs on a second thread
-    /// while this one fetches the next multiget (the request, the server's work, the XML and
-    /// the parsing of the bodies), so the network and the local writes overlap.
+    /// so fewer, bigger ones cost less per item. One transaction is written on a second thread
+    /// while this one fetches the next transaction's members (the requests, the server's work,
+    /// the XML and the parsing of the bodies), so the network and the local writes overlap.
     ///
-    /// Decisions read the store only after the write before them is committed. Within one
-    /// transaction the members are distinct names, and the one thing a member's decision reads
-    /// of another is its UID (the server holding one UID twice): a member whose UID is queued
-    /// writes the queue first. Memory stays bounded whatever the collection's size: one
-    /// transaction queued, one being written, one multiget's answer. A crash loses at most the
-    /// transactions not committed, whose members are fetched again: the token is saved after.
+    /// The decisions (what to write, from what the store holds) are taken after the write
+    /// before them is committed, so they see everything earlier members wrote. Within one
+    /// transaction the members are distinct names, and the one thing a member's decision
+    /// reads of another is its UID (the server holding one UID twice): a member whose UID is
+    /// queued writes the queue first. Memory stays bounded whatever the collection's size:
+    /// one transaction's bodies being written and the next one's fetched. A crash loses at
+    /// most the transactions not committed, whose members are fetched again: the token is
+    /// saved after.
     fn fetch_all(&mut self) -> Result<(), SyncError> {
         // Deletions found by the listing land first, so a member the server moved to another
         // href finds its old copy gone rather than holding its UID.
@@ -614,71 +619,41 @@ impl<'a> CollectionSync<'a> {
         }
         let queue = std::mem::take(&mut self.fetch);
         let store = self.store;
-        let chunks = queue.chunks(self.options.batch.max(1));
-        let last = chunks.len() - 1;
+        let mut chunks = queue.chunks(self.options.batch.max(1)).peekable();
         std::thread::scope(|scope| {
             let mut writing: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
             let mut written = self.summary.fetched;
-            let (mut queued_items, mut queued_bytes) = (0, 0);
-            for (i, chunk) in chunks.enumerate() {
-                let paths: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
-                let got = multiget(self.http, self.remote, &paths)?;
-                let kind = self.remote.kind;
-                let bodies: Vec<(String, String, Body)> = got
-                    .into_iter()
-                    .map(|(path, etag, body)| {
-                        let body = match body {
-                            None => Body::Gone,
-                            Some(b) => match parse(kind, b) {
-                                Ok(o) => Body::Object(o),
-                                Err(e) => Body::Unparsable(e),
-                            },
-                        };
-                        (path, etag, body)
-                    })
-                    .collect();
+            while chunks.peek().is_some() {
+                let mut group = Vec::new();
+                let (mut items, mut bytes) = (0, 0);
+                while items < WRITE_ITEMS && bytes < WRITE_BYTES {
+                    let Some(chunk) = chunks.next() else {
+                        break;
+                    };
+                    let paths: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
+                    let bodies = fetch_parsed(self.http, self.remote, &paths)?;
+                    items += bodies.len();
+                    bytes += bodies
+                        .iter()
+                        .map(|(_, _, b)| match b {
+                            Body::Object(o) => o.bytes().len(),
+                            _ => 0,
+                        })
+                        .sum::<usize>();
+                    group.push((paths, bodies));
+                }
                 if let Some(w) = writing.take() {
                     join_write(w)?;
                     (self.progress)(&Progress::Fetched { total: written });
                 }
-                let mut answered = HashSet::new();
-                for (path, etag, body) in bodies {
-                    answered.insert(path.clone());
-                    match body {
-                        Body::Object(o) => {
-                            queued_items += 1;
-                            queued_bytes += o.bytes().len();
-                            let uid = o.info().uid.clone();
-                            if let Some(uid) = &uid {
-                                if self.queued_uids.contains(uid) {
-                                    self.flush()?;
-                                }
-                            }
-                            self.fetched(&path, &etag, o)?;
-                            self.queued_uids.extend(uid);
-                        }
-                        Body::Unparsable(e) => self
-                            .summary
-                            .errors
-                            .push(format!("{path}: not stored locally: {e}")),
-                        Body::Gone => self.remote_deleted(&path)?,
-                    }
+                for (paths, bodies) in group {
+                    self.decide_fetched(&paths, bodies)?;
                 }
-                for path in &paths {
-                    if !answered.contains(path) {
-                        self.summary
-                            .errors
-                            .push(format!("{path}: listed but not returned by multiget"));
-                    }
-                }
-                if i == last || queued_items >= WRITE_ITEMS || queued_bytes >= WRITE_BYTES {
-                    let ops = std::mem::take(&mut self.ops);
-                    self.queued_uids.clear();
-                    (queued_items, queued_bytes) = (0, 0);
-                    written = self.summary.fetched;
-                    if !ops.is_empty() {
-                        writing = Some(scope.spawn(move || apply(store, ops)));
-                    }
+                let ops = std::mem::take(&mut self.ops);
+                self.queued_uids.clear();
+                written = self.summary.fetched;
+                if !ops.is_empty() {
+                    writing = Some(scope.spawn(move || apply(store, ops)));
                 }
             }
             if let Some(w) = writing.take() {
@@ -687,6 +662,41 @@ impl<'a> CollectionSync<'a> {
             (self.progress)(&Progress::Fetched { total: written });
             Ok(())
         })
+    }
+
+    /// Queues the writes for one multiget's answer to `paths`.
+    fn decide_fetched(
+        &mut self,
+        paths: &[String],
+        bodies: Vec<(String, String, Body)>,
+    ) -> Result<(), SyncError> {
+        let mut answered = HashSet::new();
+        for (path, etag, body) in bodies {
+            answered.insert(path.clone());
+            match body {
+                Body::Object(o) => {
+                    let uid = o.info().uid.clone();
+                    if uid.as_ref().is_some_and(|u| self.queued_uids.contains(u)) {
+                        self.flush()?;
+                    }
+                    self.fetched(&path, &etag, o)?;
+                    self.queued_uids.extend(uid);
+                }
+                Body::Unparsable(e) => self
+                    .summary
+                    .errors
+                    .push(format!("{path}: not stored locally: {e}")),
+                Body::Gone => self.remote_deleted(&path)?,
+            }
+        }
+        for path in paths {
+            if !answered.contains(path) {
+                self.summary
+                    .errors
+                    .push(format!("{path}: listed but not returned by multiget"));
+            }
+        }
+        Ok(())
     }
 
     fn state_op(&self, name: &str, st: ItemState) -> WriteOp {
@@ -1312,6 +1322,27 @@ fn join_write(
         Ok(r) => r.map(drop).map_err(SyncError::from),
         Err(panic) => std::panic::resume_unwind(panic),
     }
+}
+
+/// One multiget's answer with its bodies parsed (no store needed: runs ahead of the writes).
+fn fetch_parsed(
+    http: &mut Http,
+    remote: &RemoteCollection,
+    paths: &[String],
+) -> Result<Vec<(String, String, Body)>, SyncError> {
+    Ok(multiget(http, remote, paths)?
+        .into_iter()
+        .map(|(path, etag, body)| {
+            let body = match body {
+                None => Body::Gone,
+                Some(b) => match parse(remote.kind, b) {
+                    Ok(o) => Body::Object(o),
+                    Err(e) => Body::Unparsable(e),
+                },
+            };
+            (path, etag, body)
+        })
+        .collect())
 }
 
 /// (canonical href, etag, body or None when 404) of each href asked for, by one multiget.
