@@ -353,7 +353,10 @@ impl<'a> CollectionSync<'a> {
             let mut token = token;
             loop {
                 self.token_mode = true;
-                self.seen = token.is_none().then(HashSet::new);
+                self.seen = match token {
+                    None => self.absence_set()?,
+                    Some(_) => None,
+                };
                 let r = self.http.send(
                     "REPORT",
                     &href::encode(&self.remote.path, true),
@@ -400,7 +403,7 @@ impl<'a> CollectionSync<'a> {
         }
         // No sync-collection: a PROPFIND getetag listing, then deletions by absence.
         self.token_mode = false;
-        self.seen = Some(HashSet::new());
+        self.seen = self.absence_set()?;
         let r = self.http.send(
             "PROPFIND",
             &href::encode(&self.remote.path, true),
@@ -525,6 +528,18 @@ impl<'a> CollectionSync<'a> {
         };
         let props = reader.object_props(&self.local, name)?;
         Ok(Some((meta, self.state_of(name, &props))))
+    }
+
+    /// The set a full listing fills with the hrefs it lists, for [`Self::absent_are_deleted`];
+    /// `None` when no local item carries sync state (none has a dead property at all, as in a
+    /// first sync): every item synced by the end of the pull is then one the listing listed,
+    /// and neither the set nor a pass over every local item is needed.
+    fn absence_set(&self) -> Result<Option<HashSet<String>>, SyncError> {
+        Ok(self
+            .store
+            .read()?
+            .has_object_props(&self.local)?
+            .then(HashSet::new))
     }
 
     /// After a full listing: local items synced with a member the listing no longer has.
