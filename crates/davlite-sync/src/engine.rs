@@ -613,7 +613,9 @@ impl<'a> CollectionSync<'a> {
     /// Fetches the queued members, `batch` per multiget, and writes them with their sync state
     /// in store transactions of several multigets each (up to [`WRITE_ITEMS`] members or
     /// [`WRITE_BYTES`] of bodies): a commit rewrites every page it touched and syncs the file,
-    /// so fewer, bigger ones cost less per item. One transaction is written on a second thread
+    /// so fewer, bigger ones cost less per item. The first transaction holds one multiget and
+    /// each next one twice as many up to that bound, so the first write starts after one
+    /// request and a small sync overlaps too. One transaction is written on a second thread
     /// while this one fetches the next transaction's members (the requests, the server's work,
     /// the XML and the parsing of the bodies), so the network and the local writes overlap.
     ///
@@ -635,13 +637,14 @@ impl<'a> CollectionSync<'a> {
         let queue = std::mem::take(&mut self.fetch);
         let store = self.store;
         let mut chunks = queue.chunks(self.options.batch.max(1)).peekable();
+        let mut limit = self.options.batch.max(1);
         std::thread::scope(|scope| {
             let mut writing: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
             let mut written = self.summary.fetched;
             while chunks.peek().is_some() {
                 let mut group = Vec::new();
                 let (mut items, mut bytes) = (0, 0);
-                while items < WRITE_ITEMS && bytes < WRITE_BYTES {
+                while items < limit && bytes < WRITE_BYTES {
                     let Some(chunk) = chunks.next() else {
                         break;
                     };
@@ -657,6 +660,7 @@ impl<'a> CollectionSync<'a> {
                         .sum::<usize>();
                     group.push((paths, bodies));
                 }
+                limit = (limit * 2).min(WRITE_ITEMS);
                 if let Some(w) = writing.take() {
                     join_write(w)?;
                     (self.progress)(&Progress::Fetched { total: written });
