@@ -8,7 +8,7 @@
 //! - remote changes by `sync-collection` (RFC 6578), or a `getetag` listing when the server
 //!   has none, rejects the token or truncates; bodies by multiget, 100 per request, written in
 //!   store transactions of up to 1,000 members (or 8 MB) together with the sync state describing
-//!   them, each written while the next multiget is fetched;
+//!   them, each written while the next one's members are fetched;
 //! - local changes from the store's own change log, pushed with `If-None-Match: *` (new) and
 //!   `If-Match` (updates, deletes), then re-read so a server that rewrites bodies or gives no
 //!   ETag is taken as the new baseline rather than seen as a change next time. A delete is sent
