@@ -28,6 +28,22 @@ type LocalItem = (ObjectMeta, Vec<u8>, Option<ItemState>);
 /// A multiget answer: canonical href, ETag, body (`None`: the member is gone).
 type Fetched = (String, String, Option<Vec<u8>>);
 
+/// A fetched member's body, parsed before the store is consulted (see
+/// [`CollectionSync::fetch_all`]).
+enum Body {
+    Object(ParsedObject),
+    /// Why it does not parse.
+    Unparsable(String),
+    /// Gone from the server since it was listed.
+    Gone,
+}
+
+/// Most fetched members written in one store transaction (see [`CollectionSync::fetch_all`]).
+const WRITE_ITEMS: usize = 1000;
+/// Most bytes of fetched bodies written in one store transaction: a thousand vCards with
+/// photos must not be held at once.
+const WRITE_BYTES: usize = 8 << 20;
+
 /// An item pushed in this run, re-read afterwards.
 struct Pushed {
     href: String,
@@ -54,6 +70,9 @@ pub(crate) struct CollectionSync<'a> {
     local_deleted: HashSet<String>,
     /// Canonical hrefs listed, in a full listing.
     seen: Option<HashSet<String>>,
+    /// UIDs of the fetched members whose writes are queued in `ops`, not yet in the store (see
+    /// [`Self::fetch_all`]).
+    queued_uids: HashSet<String>,
     token_mode: bool,
 }
 
@@ -119,6 +138,7 @@ impl<'a> CollectionSync<'a> {
             ours_deleted: HashSet::new(),
             local_deleted: HashSet::new(),
             seen: None,
+            queued_uids: HashSet::new(),
             token_mode: false,
         }
     }
@@ -236,6 +256,7 @@ impl<'a> CollectionSync<'a> {
             return Ok(());
         }
         let ops = std::mem::take(&mut self.ops);
+        self.queued_uids.clear();
         apply(self.store, ops)?;
         Ok(())
     }
@@ -332,7 +353,10 @@ impl<'a> CollectionSync<'a> {
             let mut token = token;
             loop {
                 self.token_mode = true;
-                self.seen = token.is_none().then(HashSet::new);
+                self.seen = match token {
+                    None => self.absence_set()?,
+                    Some(_) => None,
+                };
                 let r = self.http.send(
                     "REPORT",
                     &href::encode(&self.remote.path, true),
@@ -362,7 +386,9 @@ impl<'a> CollectionSync<'a> {
                 }
                 let mut truncated = false;
                 let new_token = self.listing(&r, &mut truncated)?;
-                self.fetch_batch()?;
+                // The listing's body is not held while its members are fetched.
+                drop(r);
+                self.fetch_all()?;
                 if self.seen.is_some() && !truncated {
                     self.absent_are_deleted()?;
                 }
@@ -377,7 +403,7 @@ impl<'a> CollectionSync<'a> {
         }
         // No sync-collection: a PROPFIND getetag listing, then deletions by absence.
         self.token_mode = false;
-        self.seen = Some(HashSet::new());
+        self.seen = self.absence_set()?;
         let r = self.http.send(
             "PROPFIND",
             &href::encode(&self.remote.path, true),
@@ -396,7 +422,8 @@ impl<'a> CollectionSync<'a> {
         }
         let mut truncated = false;
         self.listing(&r, &mut truncated)?;
-        self.fetch_batch()?;
+        drop(r);
+        self.fetch_all()?;
         if !truncated {
             self.absent_are_deleted()?;
         }
@@ -421,7 +448,9 @@ impl<'a> CollectionSync<'a> {
         Ok(())
     }
 
-    /// Walks a listing (sync-collection or PROPFIND), queueing fetches and deletions.
+    /// Walks a listing (sync-collection or PROPFIND), queueing deletions and the members to
+    /// fetch: an href and an ETag per member, for [`Self::fetch_all`] after the walk (at
+    /// 100,000 changed members a few MB, less than the listing's body held meanwhile).
     fn listing(&mut self, r: &Response, truncated: &mut bool) -> Result<Option<String>, SyncError> {
         let base = self.remote.path.clone();
         xml::multistatus(&r.body, "listing", |item| {
@@ -463,9 +492,6 @@ impl<'a> CollectionSync<'a> {
             };
             if !unchanged {
                 self.fetch.push((path, etag));
-                if self.fetch.len() >= self.options.batch {
-                    self.fetch_batch()?;
-                }
             }
             Ok(())
         })
@@ -502,6 +528,18 @@ impl<'a> CollectionSync<'a> {
         };
         let props = reader.object_props(&self.local, name)?;
         Ok(Some((meta, self.state_of(name, &props))))
+    }
+
+    /// The set a full listing fills with the hrefs it lists, for [`Self::absent_are_deleted`];
+    /// `None` when no local item carries sync state (none has a dead property at all, as in a
+    /// first sync): every item synced by the end of the pull is then one the listing listed,
+    /// and neither the set nor a pass over every local item is needed.
+    fn absence_set(&self) -> Result<Option<HashSet<String>>, SyncError> {
+        Ok(self
+            .store
+            .read()?
+            .has_object_props(&self.local)?
+            .then(HashSet::new))
     }
 
     /// After a full listing: local items synced with a member the listing no longer has.
@@ -572,84 +610,112 @@ impl<'a> CollectionSync<'a> {
         });
     }
 
-    /// Fetches the queued members with one multiget and applies them in one batch.
-    fn fetch_batch(&mut self) -> Result<(), SyncError> {
+    /// Fetches the queued members, `batch` per multiget, and writes them with their sync state
+    /// in store transactions of several multigets each (up to [`WRITE_ITEMS`] members or
+    /// [`WRITE_BYTES`] of bodies): a commit rewrites every page it touched and syncs the file,
+    /// so fewer, bigger ones cost less per item. The first transaction holds one multiget and
+    /// each next one twice as many up to that bound, so the first write starts after one
+    /// request and a small sync overlaps too. One transaction is written on a second thread
+    /// while this one fetches the next transaction's members (the requests, the server's work,
+    /// the XML and the parsing of the bodies), so the network and the local writes overlap.
+    ///
+    /// The decisions (what to write, from what the store holds) are taken after the write
+    /// before them is committed, so they see everything earlier members wrote. Within one
+    /// transaction the members are distinct names, and the one thing a member's decision
+    /// reads of another is its UID (the server holding one UID twice): a member whose UID is
+    /// queued writes the queue first. Memory stays bounded whatever the collection's size:
+    /// one transaction's bodies being written and the next one's fetched. A crash loses at
+    /// most the transactions not committed, whose members are fetched again: the token is
+    /// saved after.
+    fn fetch_all(&mut self) -> Result<(), SyncError> {
+        // Deletions found by the listing land first, so a member the server moved to another
+        // href finds its old copy gone rather than holding its UID.
+        self.flush()?;
         if self.fetch.is_empty() {
-            return self.flush();
+            return Ok(());
         }
-        let batch = std::mem::take(&mut self.fetch);
-        let bodies = self.multiget(&batch.iter().map(|(h, _)| h.clone()).collect::<Vec<_>>())?;
+        let queue = std::mem::take(&mut self.fetch);
+        let store = self.store;
+        let mut chunks = queue.chunks(self.options.batch.max(1)).peekable();
+        let mut limit = self.options.batch.max(1);
+        std::thread::scope(|scope| {
+            let mut writing: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
+            let mut written = self.summary.fetched;
+            while chunks.peek().is_some() {
+                let mut group = Vec::new();
+                let (mut items, mut bytes) = (0, 0);
+                while items < limit && bytes < WRITE_BYTES {
+                    let Some(chunk) = chunks.next() else {
+                        break;
+                    };
+                    let paths: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
+                    let bodies = fetch_parsed(self.http, self.remote, &paths)?;
+                    items += bodies.len();
+                    bytes += bodies
+                        .iter()
+                        .map(|(_, _, b)| match b {
+                            Body::Object(o) => o.bytes().len(),
+                            _ => 0,
+                        })
+                        .sum::<usize>();
+                    group.push((paths, bodies));
+                }
+                limit = (limit * 2).min(WRITE_ITEMS);
+                if let Some(w) = writing.take() {
+                    join_write(w)?;
+                    (self.progress)(&Progress::Fetched { total: written });
+                }
+                for (paths, bodies) in group {
+                    self.decide_fetched(&paths, bodies)?;
+                }
+                let ops = std::mem::take(&mut self.ops);
+                self.queued_uids.clear();
+                written = self.summary.fetched;
+                if !ops.is_empty() {
+                    writing = Some(scope.spawn(move || apply(store, ops)));
+                }
+            }
+            if let Some(w) = writing.take() {
+                join_write(w)?;
+            }
+            (self.progress)(&Progress::Fetched { total: written });
+            Ok(())
+        })
+    }
+
+    /// Queues the writes for one multiget's answer to `paths`.
+    fn decide_fetched(
+        &mut self,
+        paths: &[String],
+        bodies: Vec<(String, String, Body)>,
+    ) -> Result<(), SyncError> {
         let mut answered = HashSet::new();
         for (path, etag, body) in bodies {
             answered.insert(path.clone());
             match body {
-                Some(b) => self.fetched(&path, &etag, b)?,
-                None => self.remote_deleted(&path)?,
+                Body::Object(o) => {
+                    let uid = o.info().uid.clone();
+                    if uid.as_ref().is_some_and(|u| self.queued_uids.contains(u)) {
+                        self.flush()?;
+                    }
+                    self.fetched(&path, &etag, o)?;
+                    self.queued_uids.extend(uid);
+                }
+                Body::Unparsable(e) => self
+                    .summary
+                    .errors
+                    .push(format!("{path}: not stored locally: {e}")),
+                Body::Gone => self.remote_deleted(&path)?,
             }
         }
-        for (path, _) in &batch {
+        for path in paths {
             if !answered.contains(path) {
                 self.summary
                     .errors
                     .push(format!("{path}: listed but not returned by multiget"));
             }
         }
-        self.flush()?;
-        (self.progress)(&Progress::Fetched {
-            total: self.summary.fetched,
-        });
         Ok(())
-    }
-
-    /// (canonical href, etag, body or None when 404) of each href asked for.
-    fn multiget(&mut self, paths: &[String]) -> Result<Vec<Fetched>, SyncError> {
-        let calendar = self.remote.kind == RemoteKind::Calendar;
-        let wire: Vec<String> = paths.iter().map(|p| href::encode(p, false)).collect();
-        let r = self.http.send(
-            "REPORT",
-            &href::encode(&self.remote.path, true),
-            &[
-                ("Depth", "1"),
-                ("Content-Type", "application/xml; charset=utf-8"),
-            ],
-            xml::multiget(calendar, &wire).into_bytes(),
-        )?;
-        if r.status != 207 {
-            return Err(SyncError::Status {
-                method: "REPORT multiget".into(),
-                path: self.remote.path.clone(),
-                status: r.status,
-            });
-        }
-        let (ns, data) = if calendar {
-            (CALDAV, "calendar-data")
-        } else {
-            (CARDDAV, "address-data")
-        };
-        let base = self.remote.path.clone();
-        let mut out = Vec::new();
-        xml::multistatus(&r.body, "multiget", |item| {
-            let path = href::resolve(&base, &item.href);
-            if item.status == Some(404) {
-                out.push((path, String::new(), None));
-                return Ok(());
-            }
-            let etag = item
-                .prop(DAV, "getetag")
-                .map(|p| p.text.trim().to_string())
-                .unwrap_or_default();
-            if let Some(p) = item.prop(ns, data) {
-                out.push((path, etag, Some(crlf(&p.text))));
-            } else if item
-                .props
-                .iter()
-                .any(|p| p.local == data && p.status == 404)
-            {
-                out.push((path, etag, None));
-            }
-            Ok(())
-        })?;
-        Ok(out)
     }
 
     fn state_op(&self, name: &str, st: ItemState) -> WriteOp {
@@ -706,17 +772,8 @@ impl<'a> CollectionSync<'a> {
     }
 
     /// A member fetched from the server: store it, adopt it, or resolve a conflict.
-    fn fetched(&mut self, path: &str, etag: &str, body: Vec<u8>) -> Result<(), SyncError> {
+    fn fetched(&mut self, path: &str, etag: &str, remote: ParsedObject) -> Result<(), SyncError> {
         let name = self.name_for(path);
-        let remote = match parse(self.remote.kind, body) {
-            Ok(o) => o,
-            Err(e) => {
-                self.summary
-                    .errors
-                    .push(format!("{path}: not stored locally: {e}"));
-                return Ok(());
-            }
-        };
         let remote_tag = Etag::of(remote.bytes());
         let synced = |base: Etag| ItemState {
             href: path.to_string(),
@@ -829,7 +886,7 @@ impl<'a> CollectionSync<'a> {
                         .push(self.put_op(&name, local_obj, Precondition::IfNoneMatchAny));
                     self.ours_deleted.insert(other);
                     self.flush()?;
-                    return self.fetched(path, etag, remote.into_bytes());
+                    return self.fetched(path, etag, remote);
                 }
                 if self.local_deleted.contains(&name) {
                     self.report(
@@ -1169,7 +1226,7 @@ impl<'a> CollectionSync<'a> {
                         return Ok(());
                     }
                 }
-                self.fetched(&holder, &etag, remote.into_bytes())?;
+                self.fetched(&holder, &etag, remote)?;
                 self.flush()?;
                 if depth < 2 && target != name {
                     return self.push_one(&target, pushed, depth + 1);
@@ -1223,7 +1280,11 @@ impl<'a> CollectionSync<'a> {
             return Ok(());
         }
         let batch = std::mem::take(pushed);
-        let got = self.multiget(&batch.iter().map(|p| p.href.clone()).collect::<Vec<_>>())?;
+        let got = multiget(
+            self.http,
+            self.remote,
+            &batch.iter().map(|p| p.href.clone()).collect::<Vec<_>>(),
+        )?;
         for p in batch {
             let answer = got.iter().find(|(h, _, _)| *h == p.href);
             let Some((meta, _, _)) = self.local_item(&p.name)? else {
@@ -1267,4 +1328,93 @@ impl<'a> CollectionSync<'a> {
         });
         Ok(())
     }
+}
+
+/// Waits for a batch's store write (see [`CollectionSync::fetch_all`]).
+fn join_write(
+    w: std::thread::ScopedJoinHandle<
+        '_,
+        Result<Vec<davlite_store::OpOutcome>, davlite_store::ApplyError>,
+    >,
+) -> Result<(), SyncError> {
+    match w.join() {
+        Ok(r) => r.map(drop).map_err(SyncError::from),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// One multiget's answer with its bodies parsed (no store needed: runs ahead of the writes).
+fn fetch_parsed(
+    http: &mut Http,
+    remote: &RemoteCollection,
+    paths: &[String],
+) -> Result<Vec<(String, String, Body)>, SyncError> {
+    Ok(multiget(http, remote, paths)?
+        .into_iter()
+        .map(|(path, etag, body)| {
+            let body = match body {
+                None => Body::Gone,
+                Some(b) => match parse(remote.kind, b) {
+                    Ok(o) => Body::Object(o),
+                    Err(e) => Body::Unparsable(e),
+                },
+            };
+            (path, etag, body)
+        })
+        .collect())
+}
+
+/// (canonical href, etag, body or None when 404) of each href asked for, by one multiget.
+fn multiget(
+    http: &mut Http,
+    remote: &RemoteCollection,
+    paths: &[String],
+) -> Result<Vec<Fetched>, SyncError> {
+    let calendar = remote.kind == RemoteKind::Calendar;
+    let wire: Vec<String> = paths.iter().map(|p| href::encode(p, false)).collect();
+    let r = http.send(
+        "REPORT",
+        &href::encode(&remote.path, true),
+        &[
+            ("Depth", "1"),
+            ("Content-Type", "application/xml; charset=utf-8"),
+        ],
+        xml::multiget(calendar, &wire).into_bytes(),
+    )?;
+    if r.status != 207 {
+        return Err(SyncError::Status {
+            method: "REPORT multiget".into(),
+            path: remote.path.clone(),
+            status: r.status,
+        });
+    }
+    let (ns, data) = if calendar {
+        (CALDAV, "calendar-data")
+    } else {
+        (CARDDAV, "address-data")
+    };
+    let base = &remote.path;
+    let mut out = Vec::new();
+    xml::multistatus(&r.body, "multiget", |item| {
+        let path = href::resolve(base, &item.href);
+        if item.status == Some(404) {
+            out.push((path, String::new(), None));
+            return Ok(());
+        }
+        let etag = item
+            .prop(DAV, "getetag")
+            .map(|p| p.text.trim().to_string())
+            .unwrap_or_default();
+        if let Some(p) = item.prop(ns, data) {
+            out.push((path, etag, Some(crlf(&p.text))));
+        } else if item
+            .props
+            .iter()
+            .any(|p| p.local == data && p.status == 404)
+        {
+            out.push((path, etag, None));
+        }
+        Ok(())
+    })?;
+    Ok(out)
 }

@@ -49,17 +49,22 @@ pub fn resolve(base: &str, href: &str) -> String {
 
 /// Removes `.`/`..` segments, empty segments and the trailing slash of a decoded path.
 pub fn normalize(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
+    // One allocation: every listed and fetched href goes through here.
+    let mut out = String::with_capacity(path.len() + 1);
     for seg in path.split('/') {
         match seg {
             "" | "." => {}
-            ".." => {
-                out.pop();
+            ".." => out.truncate(out.rfind('/').unwrap_or(0)),
+            s => {
+                out.push('/');
+                out.push_str(s);
             }
-            s => out.push(s),
         }
     }
-    format!("/{}", out.join("/"))
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
 }
 
 /// The path to put on the wire for a canonical path (`collection`: with a trailing slash).

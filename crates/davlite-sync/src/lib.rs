@@ -6,8 +6,9 @@
 //! `<name>` being the remote collection's last path segment; created when missing), and syncs
 //! both ways:
 //! - remote changes by `sync-collection` (RFC 6578), or a `getetag` listing when the server
-//!   has none, rejects the token or truncates; bodies by multiget, 100 per request, each batch
-//!   written in one store transaction together with the sync state describing it;
+//!   has none, rejects the token or truncates; bodies by multiget, 100 per request, written in
+//!   store transactions of up to 1,000 members (or 8 MB) together with the sync state describing
+//!   them, each written while the next one's members are fetched;
 //! - local changes from the store's own change log, pushed with `If-None-Match: *` (new) and
 //!   `If-Match` (updates, deletes), then re-read so a server that rewrites bodies or gives no
 //!   ETag is taken as the new baseline rather than seen as a change next time. A delete is sent
@@ -88,7 +89,8 @@ pub struct SyncOptions {
     pub local_user: String,
     /// Who wins when an item changed on both sides.
     pub policy: Policy,
-    /// Members per multiget and per store transaction.
+    /// Members per multiget, and per store transaction when pushing (a pull writes up to 1,000
+    /// fetched members per transaction whatever this is).
     pub batch: usize,
     /// Make on the server the local calendars and address books it does not have (never
     /// synced ones only), then sync them like the others. Off by default: a sync otherwise

@@ -75,11 +75,13 @@ fn walk(
         let (r, ev) = reader.read_resolved_event().map_err(|e| bad(what, e))?;
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
-                let ns = match r {
-                    ResolveResult::Bound(ns) => String::from_utf8_lossy(ns.as_ref()).into_owned(),
-                    _ => String::new(),
+                // Borrowed, not copied, when valid UTF-8 (as it always is).
+                let ns = match &r {
+                    ResolveResult::Bound(ns) => String::from_utf8_lossy(ns.as_ref()),
+                    _ => std::borrow::Cow::Borrowed(""),
                 };
-                let local = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let local = e.local_name();
+                let local = String::from_utf8_lossy(local.as_ref());
                 f(Ev::Start(&ns, &local))?;
                 if matches!(ev, Event::Empty(_)) {
                     f(Ev::End)?;
@@ -126,8 +128,11 @@ pub fn multistatus(
     what: &str,
     mut each: impl FnMut(Item) -> Result<(), SyncError>,
 ) -> Result<Option<String>, SyncError> {
-    // Path of open elements as (ns, local).
-    let mut stack: Vec<(String, String)> = Vec::new();
+    // Path of open elements as (in DAV:, local name), `depth` of them; the entries past it are
+    // spares whose buffers the next elements reuse, so a listing of 100,000 members does not
+    // allocate a name per element.
+    let mut stack: Vec<(bool, String)> = Vec::new();
+    let mut depth = 0;
     let mut item: Option<Item> = None;
     let mut pending: Vec<Prop> = Vec::new();
     let mut prop: Option<Prop> = None;
@@ -138,7 +143,6 @@ pub fn multistatus(
         match ev {
             Ev::Start(ns, local) => {
                 text.clear();
-                let depth = stack.len();
                 if depth == 0 {
                     if !(ns == DAV && local == "multistatus") {
                         return Err(bad(
@@ -160,7 +164,14 @@ pub fn multistatus(
                         p.children.push((ns.to_string(), local.to_string()));
                     }
                 }
-                stack.push((ns.to_string(), local.to_string()));
+                if depth == stack.len() {
+                    stack.push((false, String::new()));
+                }
+                let open = &mut stack[depth];
+                open.0 = ns == DAV;
+                open.1.clear();
+                open.1.push_str(local);
+                depth += 1;
             }
             Ev::Text(t) => {
                 text.push_str(t);
@@ -169,12 +180,12 @@ pub fn multistatus(
                 }
             }
             Ev::End => {
-                let Some((ns, local)) = stack.pop() else {
+                if depth == 0 {
                     return Ok(());
-                };
-                let depth = stack.len();
-                let is_dav = ns == DAV;
-                match (depth, local.as_str()) {
+                }
+                depth -= 1;
+                let (is_dav, local) = (stack[depth].0, stack[depth].1.as_str());
+                match (depth, local) {
                     (1, "sync-token") if is_dav => token = Some(text.trim().to_string()),
                     (1, "response") if is_dav => {
                         if let Some(it) = item.take() {
