@@ -218,11 +218,7 @@ fn measure(store: &Store, n: u64) -> [(String, Duration, Duration); 4] {
         assert_eq!(changes.changes.len(), 10);
     }
     [
-        (
-            "GET (first reads)".into(),
-            cold.pct(0.5),
-            cold.pct(0.99),
-        ),
+        ("GET (first reads)".into(), cold.pct(0.5), cold.pct(0.99)),
         ("GET (calendar warm)".into(), get.pct(0.5), get.pct(0.99)),
         (
             "PUT (If-Match, durable)".into(),
