@@ -32,7 +32,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::conn::Result;
 use crate::write::WriteTx;
-use crate::{BEGIN_WRITE, PgStore, now};
+use crate::{BEGIN_WRITE, PgStore, now, run_once};
 
 /// Most writes one shared transaction holds. Each is a subtransaction, and PostgreSQL keeps the
 /// ids of up to 64 per backend where other sessions' snapshots find them cheaply; beyond that
@@ -213,55 +213,51 @@ impl PgStore {
     fn write_shared(&self, coll: &str, jobs: &[Arc<Job>]) -> Option<Vec<Answer>> {
         let mut conn = self.begun(BEGIN_WRITE).ok()?;
         let began = Instant::now();
-        let mut answers = Vec::with_capacity(jobs.len());
-        let mut savepoints = false;
-        loop {
+        for savepoints in [false, true] {
+            if savepoints && conn.batch(BEGIN_WRITE).is_err() {
+                break;
+            }
             let quota = self.inner.quota.read().clone();
-            let mut tx = WriteTx::new(&mut conn, now(), quota);
-            match run_jobs(&mut tx, coll, jobs, savepoints, &mut answers) {
-                Ok(true) => break,
-                Ok(false) => {
-                    // A write was refused without savepoints: start again with them.
-                    answers.clear();
-                    savepoints = true;
-                    if conn.batch(&format!("ROLLBACK; {BEGIN_WRITE}")).is_err() {
-                        return None;
-                    }
+            let mut answers = Vec::with_capacity(jobs.len());
+            // Set once every write has run: a failure after it is the COMMIT's.
+            let mut ran = false;
+            let out = run_once(&mut conn, now(), quota, &mut |tx| {
+                run_jobs(tx, coll, jobs, savepoints, &mut answers)?;
+                ran = true;
+                Ok(())
+            });
+            match out {
+                Ok(((), commit)) => {
+                    self.inner
+                        .stats
+                        .committed(jobs.len() as u64, began.elapsed(), commit);
+                    return Some(answers);
                 }
-                Err(_) => {
-                    let _ = conn.batch("ROLLBACK");
+                Err(error) if ran => {
                     self.inner.stats.failed();
-                    return None;
+                    let failed = ApplyError { op: None, error };
+                    return Some(jobs.iter().map(|_| Err(failed.clone())).collect());
                 }
+                Err(StoreError::Busy | StoreError::Storage(_)) => break,
+                // A write refused without savepoints: rolled back, run again with them.
+                Err(_) if !savepoints => {}
+                Err(_) => break,
             }
         }
-        let t = Instant::now();
-        match conn.batch("COMMIT") {
-            Ok(()) => {
-                self.inner
-                    .stats
-                    .committed(jobs.len() as u64, began.elapsed(), t.elapsed());
-                Some(answers)
-            }
-            Err(error) => {
-                let _ = conn.batch("ROLLBACK");
-                self.inner.stats.failed();
-                let failed = ApplyError { op: None, error };
-                Some(jobs.iter().map(|_| Err(failed.clone())).collect())
-            }
-        }
+        self.inner.stats.failed();
+        None
     }
 }
 
-/// Runs `jobs` in `tx`, their answers to `answers`. `Ok(false)`: a write was refused and,
-/// without `savepoints`, could not be undone alone. `Err`: the transaction itself failed.
+/// Runs `jobs` in `tx`, their answers to `answers`. `Err`: the transaction failed, or, without
+/// `savepoints`, a write was refused (and cannot be undone alone).
 fn run_jobs(
     tx: &mut WriteTx<'_>,
     coll: &str,
     jobs: &[Arc<Job>],
     savepoints: bool,
     answers: &mut Vec<Answer>,
-) -> Result<bool> {
+) -> Result<()> {
     tx.pin(coll)?;
     for (i, job) in jobs.iter().enumerate() {
         if savepoints {
@@ -271,12 +267,12 @@ fn run_jobs(
         match tx.apply(&job.ops, &mut failed) {
             Ok(outcomes) => answers.push(Ok(outcomes)),
             Err(e @ (StoreError::Busy | StoreError::Storage(_))) => return Err(e),
-            Err(_) if !savepoints => return Ok(false),
+            Err(refused) if !savepoints => return Err(refused),
             Err(error) => {
                 tx.statements(UNDO)?;
                 answers.push(Err(ApplyError { op: failed, error }));
             }
         }
     }
-    Ok(true)
+    Ok(())
 }
