@@ -3,6 +3,7 @@
 
 mod common;
 mod conformance;
+mod format;
 mod integrity;
 mod model;
 mod objects;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use redb::{Database, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTableMetadata};
 
 use crate::error::{Result, StoreError};
-use crate::redb_backend::codec::{ChangeRec, CollRec, ObjRec};
+use crate::redb_backend::codec::{BodyRow, ChangeRec, CollRec, ObjRec};
 use crate::redb_backend::collections::collection;
 use crate::redb_backend::spans;
 use crate::redb_backend::tables::*;
@@ -143,11 +143,14 @@ impl RedbReader {
         let Some(id) = self.id_of(coll)? else {
             return Ok(None);
         };
-        let Some(rec) = obj_rec(&self.snap.objects, id, name)? else {
+        // One descent: the body row carries the record (see `BodyRow`).
+        let Some(row) = self.snap.bodies.get((id, name))? else {
             return Ok(None);
         };
-        let bytes = body(&self.snap.bodies, id, name, &rec)?;
-        Ok(Some((meta_of(rec), bytes)))
+        let row = BodyRow::split(row.value())?;
+        let rec = ObjRec::decode(row.rec)?;
+        check_body(name, row.body, rec.size, rec.crc)?;
+        Ok(Some((meta_of(rec), row.body.to_vec())))
     }
 
     pub fn meta(&self, coll: &str, name: &str) -> Result<Option<ObjectMeta>> {

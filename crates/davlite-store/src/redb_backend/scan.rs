@@ -6,7 +6,7 @@
 use std::ops::ControlFlow;
 
 use crate::error::{Result, StoreError};
-use crate::redb_backend::codec::ObjHead;
+use crate::redb_backend::codec::{BodyRow, ObjHead};
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::tables::check_body;
 use crate::types::ObjectView;
@@ -71,19 +71,13 @@ impl RedbReader {
         let Some(id) = self.id_of(coll)? else {
             return Ok(None);
         };
-        let snap = self.snap();
-        let Some(rec) = snap.objects.get((id, name))? else {
+        // One descent: the body row carries the record (see `BodyRow`).
+        let Some(row) = self.snap().bodies.get((id, name))? else {
             return Ok(None);
         };
-        let rec = rec.value();
-        let head = ObjHead::decode(rec)?;
-        let Some(body) = snap.bodies.get((id, name))? else {
-            return Err(StoreError::Corrupt {
-                detail: format!("object {name:?} has no body"),
-            });
-        };
-        let bytes = body.value();
-        check_body(name, bytes, head.size, head.crc)?;
-        Ok(Some(f(&view(&head), bytes)))
+        let row = BodyRow::split(row.value())?;
+        let head = ObjHead::decode(row.rec)?;
+        check_body(name, row.body, head.size, head.crc)?;
+        Ok(Some(f(&view(&head), row.body)))
     }
 }

@@ -6,11 +6,12 @@ use std::sync::atomic::Ordering;
 
 use davlite_formats::ParsedObject;
 use parking_lot::Mutex;
-use redb::{Database, ReadableTable};
+use redb::{Database, ReadableTable, Table};
 
 use crate::batch::{PreparedOp, run_ops};
 use crate::error::{Result, StorageError, StoreError};
 use crate::reader::Reader;
+use crate::redb_backend::codec::BodyRow;
 use crate::redb_backend::commit::{Committer, Engine, Job, call};
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::tables::*;
@@ -289,12 +290,15 @@ impl RedbStore {
 fn init(db: &Database) -> Result<()> {
     let txn = db.begin_write()?;
     {
-        let tx = Tx::open(&txn, 0, Default::default())?;
-        let mut meta = tx.meta;
-        let format = meta.get("format")?.map(|g| g.value());
+        let mut tx = Tx::open(&txn, 0, Default::default())?;
+        let format = tx.meta.get("format")?.map(|g| g.value());
         match format {
             None => {
-                meta.insert("format", FORMAT_VERSION)?;
+                tx.meta.insert("format", FORMAT_VERSION)?;
+            }
+            Some(1) => {
+                records_into_body_rows(&tx.objects, &mut tx.bodies)?;
+                tx.meta.insert("format", FORMAT_VERSION)?;
             }
             Some(FORMAT_VERSION) => {}
             Some(v) => {
@@ -305,5 +309,26 @@ fn init(db: &Database) -> Result<()> {
         }
     }
     txn.commit()?;
+    Ok(())
+}
+
+/// Format 1 -> 2: each body row gets its object's record in front (see `BodyRow`). Runs in the
+/// opening write transaction with the format change, so a crash leaves format 1 behind, to be
+/// rewritten at the next open. A body without an object (which `verify` reports) is left as
+/// it is.
+fn records_into_body_rows(
+    objects: &Table<'_, (u64, &'static str), &'static [u8]>,
+    bodies: &mut Table<'_, (u64, &'static str), &'static [u8]>,
+) -> Result<()> {
+    for row in objects.iter()? {
+        let (k, rec) = row?;
+        let (id, name) = k.value();
+        let Some(body) = bodies.get((id, name))?.map(|g| g.value().to_vec()) else {
+            continue;
+        };
+        let rec = rec.value();
+        let mut out = bodies.insert_reserve((id, name), BodyRow::len(rec, &body))?;
+        BodyRow::write(out.as_mut(), rec, &body);
+    }
     Ok(())
 }

@@ -4,7 +4,7 @@
 use redb::{ReadableTable, TableDefinition};
 
 use crate::error::{Result, StoreError};
-use crate::redb_backend::codec::{CollRec, CollState, ObjRec};
+use crate::redb_backend::codec::{BodyRow, CollRec, CollState, ObjRec};
 
 /// Collection path -> id.
 pub(crate) const PATHS: TableDefinition<&str, u64> = TableDefinition::new("paths");
@@ -27,7 +27,8 @@ pub(crate) const TOMB_PROPS: TableDefinition<(u64, &str, &str), &[u8]> =
     TableDefinition::new("tombstone_props");
 /// (collection id, name) -> [`ObjRec`].
 pub(crate) const OBJECTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("objects");
-/// (collection id, name) -> body bytes; apart from OBJECTS so listings never touch bodies.
+/// (collection id, name) -> [`crate::redb_backend::codec::BodyRow`]: the object's record again,
+/// then its body; apart from OBJECTS so listings never touch bodies.
 pub(crate) const BODIES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("bodies");
 /// (collection id, uid) -> name.
 pub(crate) const UIDS: TableDefinition<(u64, &str), &str> = TableDefinition::new("uids");
@@ -50,7 +51,9 @@ pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta")
 /// Document name -> version (8 bytes, little-endian) followed by the document's bytes.
 pub(crate) const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("documents");
 
-pub(crate) const FORMAT_VERSION: u64 = 1;
+/// 2: body rows begin with the object's record (see `BodyRow`); 1 held the body alone, and a
+/// store of format 1 is rewritten to 2 when it is opened (`store::init`).
+pub(crate) const FORMAT_VERSION: u64 = 2;
 
 /// A path the store can hold: `/`-separated non-empty segments, no NUL, no dot segments.
 pub(crate) fn check_path(path: &str) -> Result<()> {
@@ -135,9 +138,9 @@ pub(crate) fn body(
             detail: format!("object {name:?} has no body"),
         });
     };
-    let bytes = g.value();
-    check_body(name, bytes, rec.size, rec.crc)?;
-    Ok(bytes.to_vec())
+    let row = BodyRow::split(g.value())?;
+    check_body(name, row.body, rec.size, rec.crc)?;
+    Ok(row.body.to_vec())
 }
 
 /// `Corrupt` unless `bytes` have the length and crc32 recorded for them.

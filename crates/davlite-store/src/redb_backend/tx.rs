@@ -9,7 +9,7 @@ use davlite_formats::TimeSpan;
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::error::{Result, StoreError};
-use crate::redb_backend::codec::{ChangeRec, CollRec, CollState, ObjRec};
+use crate::redb_backend::codec::{BodyRow, ChangeRec, CollRec, CollState, ObjRec};
 use crate::redb_backend::instances;
 use crate::redb_backend::spans;
 use crate::redb_backend::tables::*;
@@ -229,8 +229,12 @@ impl<'t> Tx<'t> {
                 instances::pack(list, rec.info.floating).as_slice(),
             )?;
         }
-        self.objects.insert((id, name), rec.encode().as_slice())?;
-        self.bodies.insert((id, name), body)?;
+        let rec = rec.encode();
+        self.objects.insert((id, name), rec.as_slice())?;
+        let mut row = self
+            .bodies
+            .insert_reserve((id, name), BodyRow::len(&rec, body))?;
+        BodyRow::write(row.as_mut(), &rec, body);
         Ok(())
     }
 

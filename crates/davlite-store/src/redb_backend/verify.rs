@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use redb::ReadableTable;
 
 use crate::error::{Result, StoreError};
-use crate::redb_backend::codec::{ChangeRec, CollRec, CollState, ObjRec};
+use crate::redb_backend::codec::{BodyRow, ChangeRec, CollRec, CollState, ObjRec};
 use crate::redb_backend::instances;
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::spans;
@@ -80,7 +80,8 @@ pub(crate) fn verify(reader: &RedbReader, progress: &mut dyn FnMut(u64)) -> Resu
             progress(r.objects);
         }
         let at = format!("object {id}/{name:?}");
-        let rec = match ObjRec::decode(v.value()) {
+        let rec_bytes = v.value();
+        let rec = match ObjRec::decode(rec_bytes) {
             Ok(rec) => rec,
             Err(e) => {
                 r.problems.push(format!("{at}: {e}"));
@@ -94,16 +95,21 @@ pub(crate) fn verify(reader: &RedbReader, progress: &mut dyn FnMut(u64)) -> Resu
         };
         match s.bodies.get((id, name))? {
             None => r.problems.push(format!("{at}: no body")),
-            Some(b) => {
-                let b = b.value();
-                r.body_bytes += b.len() as u64;
-                if b.len() as u64 != rec.size || crc32fast::hash(b) != rec.crc {
-                    r.problems.push(format!("{at}: body fails its checksum"));
-                } else if Etag::of(b) != rec.etag {
-                    r.problems
-                        .push(format!("{at}: etag does not match the body"));
+            Some(row) => match BodyRow::split(row.value()) {
+                Err(e) => r.problems.push(format!("{at}: {e}")),
+                Ok(row) if row.rec != rec_bytes => r
+                    .problems
+                    .push(format!("{at}: its body row holds another record")),
+                Ok(BodyRow { body: b, .. }) => {
+                    r.body_bytes += b.len() as u64;
+                    if b.len() as u64 != rec.size || crc32fast::hash(b) != rec.crc {
+                        r.problems.push(format!("{at}: body fails its checksum"));
+                    } else if Etag::of(b) != rec.etag {
+                        r.problems
+                            .push(format!("{at}: etag does not match the body"));
+                    }
                 }
-            }
+            },
         }
         if let Some(uid) = &rec.info.uid {
             if s.uids
@@ -292,8 +298,11 @@ impl RedbStore {
             let Some((id, _)) = tx.coll(&coll)? else {
                 return Err(StoreError::NotFound);
             };
-            let mut body = match tx.bodies.get((id, name.as_str()))? {
-                Some(row) => row.value().to_vec(),
+            let (rec, mut body) = match tx.bodies.get((id, name.as_str()))? {
+                Some(row) => {
+                    let row = BodyRow::split(row.value())?;
+                    (row.rec.to_vec(), row.body.to_vec())
+                }
                 None => return Err(StoreError::NotFound),
             };
             if body.is_empty() {
@@ -303,7 +312,8 @@ impl RedbStore {
                 let at = body.len() / 2;
                 body[at] ^= 0x20;
             }
-            tx.bodies.insert((id, name.as_str()), body.as_slice())?;
+            tx.bodies
+                .insert((id, name.as_str()), BodyRow::encode(&rec, &body).as_slice())?;
             Ok(())
         })
     }
