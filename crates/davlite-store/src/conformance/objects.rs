@@ -658,3 +658,39 @@ pub fn copy_and_move_objects_check_uid_and_preconditions(h: &dyn Harness) {
     assert!(s.list("cals/book").unwrap().is_empty());
     assert_sound(&s);
 }
+
+/// An update that moves an event in time moves its span row (the old time no longer finds it);
+/// one that keeps its time and UID leaves both rows finding it.
+pub fn updates_move_span_rows_only_when_they_change(h: &dyn Harness) {
+    let s = fixture(h);
+    let (a, b) = (10 * DAY, 20 * DAY);
+    let finds = |start: i64| s.overlapping(CAL, start, start + 3600).unwrap();
+    let put = |text: &str, start: i64| {
+        s.put(
+            CAL,
+            "e.ics",
+            event_at("u1", text, start, start + 3600),
+            Precondition::None,
+        )
+        .unwrap()
+    };
+    put("1", a);
+    put("2", a);
+    assert_eq!(s.find_uid(CAL, "u1").unwrap().as_deref(), Some("e.ics"));
+    assert_eq!(finds(a), vec!["e.ics".to_owned()]);
+    put("3", b);
+    assert_eq!(s.find_uid(CAL, "u1").unwrap().as_deref(), Some("e.ics"));
+    assert!(finds(a).is_empty(), "{:?}", finds(a));
+    assert_eq!(finds(b), vec!["e.ics".to_owned()]);
+    assert_sound(&s);
+    s.delete(CAL, "e.ics", Precondition::None).unwrap();
+    assert!(finds(b).is_empty());
+    s.put(
+        CAL,
+        "f.ics",
+        event_at("u1", "4", a, a + 3600),
+        Precondition::IfNoneMatchAny,
+    )
+    .expect("u1 is free again");
+    assert_sound(&s);
+}

@@ -214,20 +214,41 @@ impl<'t> Tx<'t> {
         body: &[u8],
         old: Option<&ObjRec>,
     ) -> Result<()> {
-        if let Some(old) = old {
-            self.drop_indexes(id, name, old)?;
+        // Index rows an update leaves as they were are not written again: every row written
+        // copies its tree's path of pages into the commit (four pages deep at a million
+        // objects), and most updates keep their UID and time span.
+        let info = &rec.info;
+        let old_uid = old.and_then(|o| o.info.uid.as_deref());
+        if old_uid != info.uid.as_deref() {
+            if let Some(uid) = old_uid {
+                self.uids.remove((id, uid))?;
+            }
+            if let Some(uid) = &info.uid {
+                self.uids.insert((id, uid.as_str()), name)?;
+            }
         }
-        if let Some(uid) = &rec.info.uid {
-            self.uids.insert((id, uid.as_str()), name)?;
+        let old_span = old.and_then(|o| o.info.span);
+        if old_span != info.span {
+            if let Some(span) = old_span {
+                self.spans
+                    .remove((id, spans::class(span), span.start, name))?;
+            }
+            if let Some(span) = info.span {
+                self.add_span(id, name, span)?;
+            }
         }
-        if let Some(span) = rec.info.span {
-            self.add_span(id, name, span)?;
-        }
-        if let Some(list) = &rec.info.event_instances {
-            self.instances.insert(
-                (id, name),
-                instances::pack(list, rec.info.floating).as_slice(),
-            )?;
+        // Whether `old` has an instance row is not in its record: compare with what is there.
+        let packed = info
+            .event_instances
+            .as_ref()
+            .map(|list| instances::pack(list, info.floating));
+        let stored = self.instances.get((id, name))?;
+        if stored.as_ref().map(|g| g.value()) != packed.as_deref() {
+            drop(stored);
+            match &packed {
+                Some(row) => self.instances.insert((id, name), row.as_slice())?,
+                None => self.instances.remove((id, name))?,
+            };
         }
         let rec = rec.encode();
         self.objects.insert((id, name), rec.as_slice())?;
