@@ -69,7 +69,10 @@ fn cp1252(c: u8) -> char {
 /// calendar-data or address-data answer would have to alter the object: it is refused at the
 /// door instead, and what is stored is always served byte for byte.
 pub fn check_controls(bytes: &[u8], format: Format) -> Result<(), FormatError> {
-    let forbidden = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
+    // `b | 4 == 13` is tab or CR (the only two bytes it holds for), so the allowed controls
+    // cost two compares where a match of three costs three: about a sixth fewer vector
+    // operations per chunk.
+    let forbidden = |b: u8| (b < 0x20 && (b | 4) != b'\r' && b != b'\n') || b == 0x7f;
     // A chunk is judged without early exit (the compiler turns that into vector compares; it
     // does so fully only for chunks of a length it knows, hence `chunks_exact` and the rest
     // apart); only a chunk that holds a forbidden byte is searched byte by byte.

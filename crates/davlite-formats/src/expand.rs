@@ -82,7 +82,7 @@ fn date_line(out: &mut Vec<u8>, cal: &Calendar<'_>, name: &str, utc: i64, all_da
 fn begin(bytes: &[u8], cal: &Calendar<'_>) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() * 2);
     out.extend_from_slice(b"BEGIN:VCALENDAR\r\n");
-    for p in &cal.comp(0).props {
+    for p in cal.comp(0).props() {
         push_raw(&mut out, &bytes[p.raw.clone()]);
     }
     out
@@ -123,7 +123,7 @@ pub fn expand_in(
         let timing = cal.timing(i.component);
         let all_day = timing.anchor().is_some_and(|a| a.value.is_date());
         out.extend_from_slice(format!("BEGIN:{}\r\n", comp.name).as_bytes());
-        for p in &comp.props {
+        for p in comp.props() {
             if !is_rewritten(p) {
                 push_raw(&mut out, &bytes[p.raw.clone()]);
             }

@@ -14,7 +14,7 @@ use crate::TimeSpan;
 use crate::datetime::Duration;
 use crate::datetime::parse_value;
 use crate::recurrence::{Calendar, EXPANSION_CAP, RecurrenceError, expand_set_complete};
-use crate::tree::{Comp, split_commas};
+use crate::tree::{CompRef, split_commas};
 use crate::tz::Zone;
 
 /// How a period is occupied (the iCalendar FBTYPE).
@@ -80,7 +80,7 @@ pub struct BusyPeriod {
 
 /// FREEBUSY periods of a VFREEBUSY component (FREE periods dropped). Period values are UTC
 /// (RFC 5545 §3.8.2.6).
-pub(crate) fn component_periods(comp: &Comp<'_>) -> Vec<BusyPeriod> {
+pub(crate) fn component_periods(comp: CompRef<'_, '_>) -> Vec<BusyPeriod> {
     let mut out = Vec::new();
     for p in comp.props_named("FREEBUSY") {
         let kind = match p.param("FBTYPE").map(str::to_ascii_uppercase).as_deref() {
@@ -141,7 +141,7 @@ pub(crate) fn component_extent(cal: &Calendar<'_>, idx: usize) -> Option<TimeSpa
     }
 }
 
-fn event_kind(comp: &Comp<'_>) -> Option<BusyKind> {
+fn event_kind(comp: CompRef<'_, '_>) -> Option<BusyKind> {
     if comp
         .prop("TRANSP")
         .is_some_and(|p| p.value().trim().eq_ignore_ascii_case("TRANSPARENT"))

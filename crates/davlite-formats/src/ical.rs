@@ -247,8 +247,7 @@ pub(crate) fn parse<'a>(
     let mut begun = 0usize;
     let mut tree = TreeBuilder::with_text(bytes, text);
     let mut scanner = Scanner::new(bytes);
-    while let Some(line) = scanner.next() {
-        let line = line.map_err(|e| syntax(e.line, e.reason))?;
+    while let Some(line) = scanner.next_line() {
         let end = scanner.position();
         let n = line.line;
         if closed {
@@ -396,6 +395,9 @@ pub(crate) fn parse<'a>(
                 property_line(frame, depth, key, prop, n, &mut cur, &mut bounds)?;
             }
         }
+    }
+    if let Some(e) = scanner.take_error() {
+        return Err(syntax(e.line, e.reason));
     }
     if let Some(open) = stack.last() {
         return Err(structure(

@@ -10,7 +10,7 @@ use crate::TimeSpan;
 use crate::datetime::{DateValue, parse_value};
 use crate::rrule::{Occurrences, Rule};
 use crate::timing::Timing;
-use crate::tree::{Comp, Tree, TreeError, split_commas};
+use crate::tree::{CompRef, Tree, TreeError, split_commas};
 use crate::tz::{Zone, Zones};
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashSet};
@@ -110,7 +110,7 @@ impl<'a> Calendar<'a> {
         }
         let zones = Zones::from_tree(&tree).with_floating(floating);
         let timings = std::iter::repeat_with(OnceCell::new)
-            .take(tree.comps.len())
+            .take(tree.len())
             .collect();
         Ok(Calendar {
             tree,
@@ -131,7 +131,7 @@ impl<'a> Calendar<'a> {
         self.tree.children(0).any(|(idx, c)| {
             !c.is("VTIMEZONE")
                 && (self.timing(idx).floating
-                    || c.props.iter().any(|p| {
+                    || c.props().iter().any(|p| {
                         LISTED.iter().any(|n| p.is(n))
                             && split_commas(p.value()).any(|v| {
                                 let start = v.split_once('/').map_or(v, |(a, _)| a);
@@ -151,8 +151,8 @@ impl<'a> Calendar<'a> {
             .collect()
     }
 
-    pub fn comp(&self, idx: usize) -> &Comp<'a> {
-        &self.tree.comps[idx]
+    pub fn comp(&self, idx: usize) -> CompRef<'_, 'a> {
+        self.tree.comp(idx)
     }
 }
 
@@ -399,7 +399,7 @@ fn read_rdates(
 /// EXDATE instants; an all-day EXDATE against a timed DTSTART removes that whole local day.
 fn read_exdates(
     cal: &Calendar<'_>,
-    comp: &Comp<'_>,
+    comp: CompRef<'_, '_>,
     anchor: &crate::timing::Stamp,
 ) -> HashSet<i64> {
     let mut set = HashSet::new();

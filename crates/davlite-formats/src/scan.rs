@@ -33,6 +33,9 @@ pub struct Scanner<'a> {
     pos: usize,
     /// Physical line number (1-based) of the byte at `pos`.
     line: u32,
+    /// Why scanning stopped at a malformed line ([`Scanner::next_line`] returned `None` before
+    /// the end of the body); taken by [`Scanner::take_error`] or the iterator.
+    error: Option<ScanError>,
     failed: bool,
 }
 
@@ -162,6 +165,7 @@ impl<'a> Scanner<'a> {
             src,
             pos,
             line: 1,
+            error: None,
             failed: false,
         }
     }
@@ -176,16 +180,40 @@ impl<'a> Scanner<'a> {
         self.line
     }
 
-    fn err(&mut self, offset: usize, reason: &'static str) -> ScanError {
+    /// Stops the scan at a malformed line: records why and ends the lines (`None`).
+    #[cold]
+    fn fail<T>(&mut self, offset: usize, reason: &'static str) -> Option<T> {
         self.failed = true;
-        ScanError {
+        self.error = Some(ScanError {
             line: self.line,
             offset,
             reason,
-        }
+        });
+        None
     }
 
-    fn scan_line(&mut self) -> Result<ContentLine<'a>, ScanError> {
+    /// Why the scan stopped before the end of the body, once [`Scanner::next_line`] returned
+    /// `None`; `None` when it reached the end.
+    pub fn take_error(&mut self) -> Option<ScanError> {
+        self.error.take()
+    }
+
+    /// The next content line: `None` at the end of the body, or at a malformed line (then
+    /// [`Scanner::take_error`] says why, and no line follows). What the validator's hot loop
+    /// calls: a line is handed over as it is, not wrapped in a `Result` as well.
+    #[inline]
+    pub fn next_line(&mut self) -> Option<ContentLine<'a>> {
+        if self.failed {
+            return None;
+        }
+        // Nearly every line starts with its name: no blank line to skip.
+        if !self.src.get(self.pos).is_some_and(|&b| is_name_byte(b)) && !self.skip_blank_lines() {
+            return None;
+        }
+        self.scan_line()
+    }
+
+    fn scan_line(&mut self) -> Option<ContentLine<'a>> {
         let src = self.src;
         let start = self.pos;
         let mut lines = 0u32;
@@ -214,16 +242,16 @@ impl<'a> Scanner<'a> {
                         lines += 1;
                         i = next;
                     }
-                    None => return Err(self.err(i, "content line has no ':' before its end")),
+                    None => return self.fail(i, "content line has no ':' before its end"),
                 },
-                Some(_) => return Err(self.err(i, "invalid character in a property name")),
+                Some(_) => return self.fail(i, "invalid character in a property name"),
                 None => {
-                    return Err(self.err(i, "content line has no ':' before the end of the body"));
+                    return self.fail(i, "content line has no ':' before the end of the body");
                 }
             }
         };
         if i == name_start {
-            return Err(self.err(i, "content line has an empty property name"));
+            return self.fail(i, "content line has an empty property name");
         }
         let name = name_start..i;
         let params_start = i;
@@ -262,19 +290,17 @@ impl<'a> Scanner<'a> {
                             i = next;
                         }
                         None if quoted => {
-                            return Err(self.err(i, "quoted parameter value is not closed"));
+                            return self.fail(i, "quoted parameter value is not closed");
                         }
-                        None => return Err(self.err(i, "content line has no ':' before its end")),
+                        None => return self.fail(i, "content line has no ':' before its end"),
                     },
-                    Some(0) => return Err(self.err(i, "NUL byte in a parameter")),
+                    Some(0) => return self.fail(i, "NUL byte in a parameter"),
                     Some(_) => i += 1,
                     None if quoted => {
-                        return Err(self.err(i, "quoted parameter value is not closed"));
+                        return self.fail(i, "quoted parameter value is not closed");
                     }
                     None => {
-                        return Err(
-                            self.err(i, "content line has no ':' before the end of the body")
-                        );
+                        return self.fail(i, "content line has no ':' before the end of the body");
                     }
                 }
             }
@@ -310,7 +336,7 @@ impl<'a> Scanner<'a> {
         let line = self.line;
         self.line += lines + u32::from(next > value_end);
         self.pos = next;
-        Ok(ContentLine {
+        Some(ContentLine {
             src,
             line,
             start,
@@ -330,30 +356,24 @@ impl<'a> Iterator for Scanner<'a> {
     type Item = Result<ContentLine<'a>, ScanError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
+        match self.next_line() {
+            Some(line) => Some(Ok(line)),
+            None => self.error.take().map(Err),
         }
-        // Nearly every line starts with its name: no blank line to skip.
-        if !self.src.get(self.pos).is_some_and(|&b| is_name_byte(b))
-            && let Err(e) = self.skip_blank_lines()?
-        {
-            return Some(Err(e));
-        }
-        Some(self.scan_line())
     }
 }
 
 impl Scanner<'_> {
-    /// Skips blank lines (a line of only spaces/tabs counts as blank): `None` at the end of the
-    /// body, `Some(Err)` when a continuation line has no content line before it. Apart from
-    /// [`Iterator::next`] so that the line scan has one call site there.
+    /// Skips blank lines (a line of only spaces/tabs counts as blank): `false` at the end of
+    /// the body, or when a continuation line has no content line before it (a failed scan).
+    /// Apart from [`Scanner::next_line`] so that the line scan has one call site there.
     #[cold]
-    fn skip_blank_lines(&mut self) -> Option<Result<(), ScanError>> {
+    fn skip_blank_lines(&mut self) -> bool {
         loop {
             let src = self.src;
             let p = self.pos;
             if p >= src.len() {
-                return None;
+                return false;
             }
             let mut q = p;
             while matches!(src.get(q), Some(b' ' | b'\t')) {
@@ -367,14 +387,14 @@ impl Scanner<'_> {
             }
             if q >= src.len() {
                 self.pos = q;
-                return None;
+                return false;
             }
             if q > p {
-                return Some(Err(
-                    self.err(p, "continuation line with no content line before it")
-                ));
+                return self
+                    .fail::<()>(p, "continuation line with no content line before it")
+                    .is_some();
             }
-            return Some(Ok(()));
+            return true;
         }
     }
 }

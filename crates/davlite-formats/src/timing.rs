@@ -1,7 +1,7 @@
 //! The dates one component carries (DTSTART, DTEND, DUE, DURATION, COMPLETED, CREATED), in UTC.
 
 use crate::datetime::{DateValue, Duration, parse_value};
-use crate::tree::{Comp, Prop};
+use crate::tree::{CompRef, Prop};
 use crate::tz::{Zone, Zones};
 
 /// A date-valued property read in its zone.
@@ -48,10 +48,10 @@ pub(crate) struct Timing {
 }
 
 impl Timing {
-    pub fn read(comp: &Comp<'_>, zones: &Zones) -> Timing {
+    pub fn read(comp: CompRef<'_, '_>, zones: &Zones) -> Timing {
         const DATED: [&str; 5] = ["DTSTART", "DTEND", "DUE", "COMPLETED", "CREATED"];
         let mut t = Timing::default();
-        for p in &comp.props {
+        for p in comp.props() {
             // Every name wanted here starts with D or C: most properties are passed over on
             // their first letter.
             if !matches!(p.name().as_bytes().first(), Some(b'D' | b'd' | b'C' | b'c')) {

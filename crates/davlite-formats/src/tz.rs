@@ -19,7 +19,7 @@
 //! `/mozilla.org/20070129_1/America/New_York`).
 
 use crate::datetime::{DateValue, Duration, parse_value};
-use crate::tree::{Comp, Tree};
+use crate::tree::{CompRef, Tree};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
@@ -155,7 +155,7 @@ fn year_start(year: i32) -> NaiveDateTime {
 }
 
 impl Observance {
-    fn read(obs: &Comp<'_>) -> Option<Observance> {
+    fn read(obs: CompRef<'_, '_>) -> Option<Observance> {
         let from = obs
             .prop("TZOFFSETFROM")
             .and_then(|p| parse_offset(p.value()))?;
@@ -497,7 +497,7 @@ pub(crate) fn location_zone(v: &str) -> Option<Zone> {
     named_zone(v.strip_prefix("SystemV/").unwrap_or(v))
 }
 
-fn hinted_zone(comp: &Comp<'_>) -> Option<Zone> {
+fn hinted_zone(comp: CompRef<'_, '_>) -> Option<Zone> {
     if let Some(z) = comp
         .prop("X-LIC-LOCATION")
         .and_then(|p| location_zone(&p.text()))
@@ -549,7 +549,7 @@ pub fn parse_timezone_text(text: &str) -> Result<TimezoneText, String> {
     if !tree.root().is("VCALENDAR") {
         return Err("the root component is not VCALENDAR".into());
     }
-    let children: Vec<(usize, &Comp<'_>)> = tree.children(0).collect();
+    let children: Vec<(usize, CompRef<'_, '_>)> = tree.children(0).collect();
     let [(_, comp)] = children.as_slice() else {
         return Err(format!(
             "{} components where exactly one VTIMEZONE is expected",

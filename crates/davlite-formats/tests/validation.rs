@@ -523,6 +523,23 @@ fn control_characters_are_refused_and_tab_is_not() {
     assert!(davlite_formats::ParsedObject::vcard(card.to_vec()).is_err());
 }
 
+/// The control-character check answers for each of the 256 byte values exactly as RFC 5545
+/// §3.1 says (it is written with a bit trick for speed), wherever in a 64-byte chunk or in the
+/// rest after the chunks the byte falls.
+#[test]
+fn every_byte_value_is_judged_as_the_rfc_says() {
+    for b in 0..=255u8 {
+        let forbidden = (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
+        for at in [0, 37, 64, 100] {
+            let mut body = vec![b'x'; 101];
+            body[at] = b;
+            let got =
+                davlite_formats::charset::check_controls(&body, davlite_formats::Format::Calendar);
+            assert_eq!(got.is_err(), forbidden, "byte {b:#04x} at {at}");
+        }
+    }
+}
+
 /// An object of 10,000 components (the calendar, the event, 9,998 alarms) is accepted; one
 /// more is refused as invalid calendar data naming the limit, before the tree of a bomb of
 /// 100,000 components costs tens of megabytes per request.

@@ -13,7 +13,7 @@ use crate::datetime::parse_value;
 use crate::filter::{CompFilter, ParamFilter, PropFilter, TimeRange};
 use crate::recurrence::{Calendar, Instance, expand_set};
 use crate::timing::{Stamp, Timing};
-use crate::tree::{Comp, Prop, split_commas};
+use crate::tree::{CompRef, Prop, split_commas};
 use crate::tz::Zone;
 
 /// An open-ended time range is searched this far past its start (or the object's first instance)
@@ -175,7 +175,7 @@ impl Eval<'_, '_> {
 }
 
 /// §9.9 for VEVENT, VJOURNAL and VTODO (with DTSTART or DUE), on one instance.
-fn instance_overlaps(comp: &Comp<'_>, t: &Timing, i: &Instance, s: i64, e: i64) -> bool {
+fn instance_overlaps(comp: CompRef<'_, '_>, t: &Timing, i: &Instance, s: i64, e: i64) -> bool {
     if comp.is("VTODO") {
         let (start, end) = (i.start, i.end);
         return match (t.dtstart.is_some(), t.duration.is_some(), t.due.is_some()) {
@@ -217,7 +217,7 @@ fn freebusy_overlaps(cal: &Calendar<'_>, idx: usize, s: i64, e: i64) -> bool {
 
 /// Whether alarm `alarm` of the parent instance `i` fires in `[s, e)`, its REPEATs included
 /// (found by arithmetic, so `REPEAT:1000000000` costs nothing).
-fn alarm_fires(cal: &Calendar<'_>, alarm: &Comp<'_>, i: &Instance, s: i64, e: i64) -> bool {
+fn alarm_fires(cal: &Calendar<'_>, alarm: CompRef<'_, '_>, i: &Instance, s: i64, e: i64) -> bool {
     let Some(trigger) = alarm.prop("TRIGGER") else {
         return false;
     };
@@ -259,7 +259,7 @@ fn alarm_fires(cal: &Calendar<'_>, alarm: &Comp<'_>, i: &Instance, s: i64, e: i6
 }
 
 /// prop-filter (§9.7.2) on one component.
-pub(crate) fn prop_filter(cal: &Calendar<'_>, comp: &Comp<'_>, pf: &PropFilter) -> bool {
+pub(crate) fn prop_filter(cal: &Calendar<'_>, comp: CompRef<'_, '_>, pf: &PropFilter) -> bool {
     let mut props = comp.props_named(&pf.name);
     if pf.is_not_defined {
         return props.next().is_none();

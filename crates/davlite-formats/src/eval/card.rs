@@ -21,7 +21,7 @@ pub fn matches_card(filter: &CardFilter, bytes: &[u8]) -> Result<bool, FilterErr
             "root component is not VCARD".into(),
         ));
     }
-    let one = |pf: &CardPropFilter| prop_filter(&card.props, pf);
+    let one = |pf: &CardPropFilter| prop_filter(card.props(), pf);
     Ok(match filter.test {
         _ if filter.prop_filters.is_empty() => true,
         Test::AnyOf => filter.prop_filters.iter().any(one),
