@@ -784,7 +784,7 @@ fn sync_alias_prefix_seed_000() {
         .unwrap()
         .object_props(&local.cal("default"), "l1.ics")
         .unwrap();
-    let href = String::from_utf8_lossy(&props["{urn:davlite:sync}href"]).into_owned();
+    let href = davlite_sync::state::ItemState::read(&props).unwrap().href;
     assert!(href.starts_with("/caldav.php/"), "stored href {href}");
     drop(store);
     assert_same(&local, &local.cal("default"), &remote, &coll);

@@ -66,6 +66,8 @@ pub(crate) struct CollectionSync<'a> {
     fetch: Vec<(String, String)>,
     /// Names this run deleted locally (their change-log entries are ours).
     ours_deleted: HashSet<String>,
+    /// The change-log sequences of this run's synced puts (see [`crate::batch::apply`]).
+    ours_logged: HashSet<u64>,
     /// Names deleted locally since the last sync, not yet pushed.
     local_deleted: HashSet<String>,
     /// Canonical hrefs listed, in a full listing.
@@ -136,6 +138,7 @@ impl<'a> CollectionSync<'a> {
             ops: Vec::new(),
             fetch: Vec::new(),
             ours_deleted: HashSet::new(),
+            ours_logged: HashSet::new(),
             local_deleted: HashSet::new(),
             seen: None,
             queued_uids: HashSet::new(),
@@ -257,7 +260,7 @@ impl<'a> CollectionSync<'a> {
         }
         let ops = std::mem::take(&mut self.ops);
         self.queued_uids.clear();
-        apply(self.store, ops)?;
+        self.ours_logged.extend(apply(self.store, ops)?);
         Ok(())
     }
 
@@ -309,30 +312,24 @@ impl<'a> CollectionSync<'a> {
     }
 
     /// Records how far local changes are pushed: past everything up to `push_upto`, and past
-    /// later entries too when all of them are this run's own writes.
+    /// later entries too when all of them are this run's own writes: deletions it made, and
+    /// puts it logged with their sync state (an entry of a name written since has a newer
+    /// sequence). Any other entry (an application's write meanwhile, or an object this run
+    /// moved aside without state) keeps `push_upto`, so the next run looks at them.
     fn advance_local_seq(&mut self, old: Option<u64>, push_upto: u64) -> Result<(), SyncError> {
-        let reader = self.store.read()?;
-        let later = reader.changes_since(&self.local, Some(push_upto), None)?;
-        let mut all_ours = true;
-        for c in &later.changes {
-            if c.is_collection {
-                continue;
-            }
-            let ours = match c.kind {
+        let later = self
+            .store
+            .read()?
+            .changes_since(&self.local, Some(push_upto), None)?;
+        let all_ours = later
+            .changes
+            .iter()
+            .filter(|c| !c.is_collection)
+            .all(|c| match c.kind {
                 ChangeKind::Delete => self.ours_deleted.contains(&c.name),
-                ChangeKind::Upsert => match reader.meta(&self.local, &c.name)? {
-                    Some(meta) => ItemState::read(&reader.object_props(&self.local, &c.name)?)
-                        .is_some_and(|s| s.base == meta.etag),
-                    None => true,
-                },
-            };
-            if !ours {
-                all_ours = false;
-                break;
-            }
-        }
+                ChangeKind::Upsert => self.ours_logged.contains(&c.seq),
+            });
         let new = if all_ours { later.seq } else { push_upto };
-        drop(reader);
         if old != Some(new) {
             apply(
                 self.store,
@@ -662,7 +659,7 @@ impl<'a> CollectionSync<'a> {
                 }
                 limit = (limit * 2).min(WRITE_ITEMS);
                 if let Some(w) = writing.take() {
-                    join_write(w)?;
+                    self.ours_logged.extend(join_write(w)?);
                     (self.progress)(&Progress::Fetched { total: written });
                 }
                 for (paths, bodies) in group {
@@ -676,7 +673,7 @@ impl<'a> CollectionSync<'a> {
                 }
             }
             if let Some(w) = writing.take() {
-                join_write(w)?;
+                self.ours_logged.extend(join_write(w)?);
             }
             (self.progress)(&Progress::Fetched { total: written });
             Ok(())
@@ -723,6 +720,16 @@ impl<'a> CollectionSync<'a> {
             coll: self.local.clone(),
             name: name.to_string(),
             changes: st.props(),
+            pre: Precondition::None,
+        }
+    }
+
+    /// [`Self::state_op`] for an object the batch creates, which holds no property yet.
+    fn new_state_op(&self, name: &str, st: ItemState) -> WriteOp {
+        WriteOp::ObjectProps {
+            coll: self.local.clone(),
+            name: name.to_string(),
+            changes: st.props_new(),
             pre: Precondition::None,
         }
     }
@@ -898,7 +905,7 @@ impl<'a> CollectionSync<'a> {
                 }
                 self.ops
                     .push(self.put_op(&name, remote, Precondition::IfNoneMatchAny));
-                self.ops.push(self.state_op(&name, synced(remote_tag)));
+                self.ops.push(self.new_state_op(&name, synced(remote_tag)));
                 self.summary.fetched += 1;
             }
         }
@@ -1330,15 +1337,13 @@ impl<'a> CollectionSync<'a> {
     }
 }
 
-/// Waits for a batch's store write (see [`CollectionSync::fetch_all`]).
+/// Waits for a batch's store write (see [`CollectionSync::fetch_all`]); the sequences of its
+/// synced puts.
 fn join_write(
-    w: std::thread::ScopedJoinHandle<
-        '_,
-        Result<Vec<davlite_store::OpOutcome>, davlite_store::ApplyError>,
-    >,
-) -> Result<(), SyncError> {
+    w: std::thread::ScopedJoinHandle<'_, Result<Vec<u64>, davlite_store::ApplyError>>,
+) -> Result<Vec<u64>, SyncError> {
     match w.join() {
-        Ok(r) => r.map(drop).map_err(SyncError::from),
+        Ok(r) => r.map_err(SyncError::from),
         Err(panic) => std::panic::resume_unwind(panic),
     }
 }
