@@ -615,6 +615,8 @@ impl<'a> CollectionSync<'a> {
     /// request and a small sync overlaps too. One transaction is written on a second thread
     /// while this one fetches the next transaction's members (the requests, the server's work,
     /// the XML and the parsing of the bodies), so the network and the local writes overlap.
+    /// Each multiget's answer is read (XML and bodies) on a thread of its own while this one
+    /// waits for the next answer, so the server's work overlaps the client's too.
     ///
     /// The decisions (what to write, from what the store holds) are taken after the write
     /// before them is committed, so they see everything earlier members wrote. Within one
@@ -633,20 +635,32 @@ impl<'a> CollectionSync<'a> {
         }
         let queue = std::mem::take(&mut self.fetch);
         let store = self.store;
-        let mut chunks = queue.chunks(self.options.batch.max(1)).peekable();
+        let remote = self.remote;
+        let mut chunks = queue.chunks(self.options.batch.max(1));
         let mut limit = self.options.batch.max(1);
         std::thread::scope(|scope| {
             let mut writing: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
             let mut written = self.summary.fetched;
-            while chunks.peek().is_some() {
+            // The multiget asked last, its answer being read.
+            let mut reading = match chunks.next() {
+                Some(chunk) => Some(ask(scope, self.http, remote, chunk)?),
+                None => None,
+            };
+            loop {
                 let mut group = Vec::new();
                 let (mut items, mut bytes) = (0, 0);
                 while items < limit && bytes < WRITE_BYTES {
-                    let Some(chunk) = chunks.next() else {
+                    let Some((paths, read)) = reading.take() else {
                         break;
                     };
-                    let paths: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
-                    let bodies = fetch_parsed(self.http, self.remote, &paths)?;
+                    // The next request goes out before this answer is awaited.
+                    if let Some(chunk) = chunks.next() {
+                        reading = Some(ask(scope, self.http, remote, chunk)?);
+                    }
+                    let bodies = match read.join() {
+                        Ok(r) => r?,
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    };
                     items += bodies.len();
                     bytes += bodies
                         .iter()
@@ -656,6 +670,9 @@ impl<'a> CollectionSync<'a> {
                         })
                         .sum::<usize>();
                     group.push((paths, bodies));
+                }
+                if group.is_empty() {
+                    break;
                 }
                 limit = (limit * 2).min(WRITE_ITEMS);
                 if let Some(w) = writing.take() {
@@ -1348,13 +1365,29 @@ fn join_write(
     }
 }
 
-/// One multiget's answer with its bodies parsed (no store needed: runs ahead of the writes).
-fn fetch_parsed(
+/// A multiget's answer being read on a thread of its own (see [`read_parsed`]).
+type Reading<'scope> =
+    std::thread::ScopedJoinHandle<'scope, Result<Vec<(String, String, Body)>, SyncError>>;
+
+/// Asks one multiget for `chunk`'s members and starts reading its answer on a scoped thread;
+/// the paths asked for and that thread.
+fn ask<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
     http: &mut Http,
+    remote: &'scope RemoteCollection,
+    chunk: &[(String, String)],
+) -> Result<(Vec<String>, Reading<'scope>), SyncError> {
+    let paths: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
+    let r = multiget_send(http, remote, &paths)?;
+    Ok((paths, scope.spawn(move || read_parsed(remote, &r))))
+}
+
+/// One multiget's answer with its bodies parsed (no store needed: runs ahead of the writes).
+fn read_parsed(
     remote: &RemoteCollection,
-    paths: &[String],
+    r: &Response,
 ) -> Result<Vec<(String, String, Body)>, SyncError> {
-    Ok(multiget(http, remote, paths)?
+    Ok(multiget_read(remote, r)?
         .into_iter()
         .map(|(path, etag, body)| {
             let body = match body {
@@ -1375,6 +1408,15 @@ fn multiget(
     remote: &RemoteCollection,
     paths: &[String],
 ) -> Result<Vec<Fetched>, SyncError> {
+    multiget_read(remote, &multiget_send(http, remote, paths)?)
+}
+
+/// Sends a multiget for `paths`; its answer, checked to be a multistatus.
+fn multiget_send(
+    http: &mut Http,
+    remote: &RemoteCollection,
+    paths: &[String],
+) -> Result<Response, SyncError> {
     let calendar = remote.kind == RemoteKind::Calendar;
     let wire: Vec<String> = paths.iter().map(|p| href::encode(p, false)).collect();
     let r = http.send(
@@ -1393,7 +1435,12 @@ fn multiget(
             status: r.status,
         });
     }
-    let (ns, data) = if calendar {
+    Ok(r)
+}
+
+/// What a multiget's answer holds: (canonical href, etag, body or None when 404) per member.
+fn multiget_read(remote: &RemoteCollection, r: &Response) -> Result<Vec<Fetched>, SyncError> {
+    let (ns, data) = if remote.kind == RemoteKind::Calendar {
         (CALDAV, "calendar-data")
     } else {
         (CARDDAV, "address-data")
