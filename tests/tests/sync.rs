@@ -405,6 +405,57 @@ fn sync_both_ways_then_a_second_run_writes_nothing() {
     assert!(remote.items(&coll).contains_key("i1"));
 }
 
+/// Stores synced by davlite before the sync state became one property per item hold it as
+/// three (`href`, `etag`, `base`): read as before (nothing is fetched or pushed again), and
+/// replaced by the one property when an item's state is next written.
+#[test]
+fn sync_reads_the_three_property_state_of_earlier_stores() {
+    use davlite_sync::state::ItemState;
+    let (_server, remote, coll) = davlite_remote();
+    remote.put(&format!("{coll}r1.ics"), &event("r1", "remote one"));
+    remote.put(&format!("{coll}r2.ics"), &event("r2", "remote two"));
+    let local = Local::new(&remote.user);
+    let s = local.sync(&remote.url("/"), &remote.password, &[]);
+    assert_eq!(s["fetched"], 2, "{s}");
+    let cal = local.cal("default");
+    let key = |k: &str| format!("{{urn:davlite:sync}}{k}");
+    let store = local.store();
+    for (name, _) in store.read().unwrap().list(&cal).unwrap() {
+        let props = store.read().unwrap().object_props(&cal, &name).unwrap();
+        let st = ItemState::read(&props).expect("synced item has a state");
+        let old_form = vec![
+            (key("item"), None),
+            (key("href"), Some(st.href.into_bytes())),
+            (key("etag"), Some(st.etag.into_bytes())),
+            (key("base"), Some(st.base.to_string().into_bytes())),
+        ];
+        store
+            .update_object_props(&cal, &name, old_form, Precondition::None)
+            .unwrap();
+    }
+    drop(store);
+    assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
+
+    // Changed on either side, each travels once, without a conflict.
+    remote.put(
+        &format!("{coll}r1.ics"),
+        &event("r1", "remote one, edited there"),
+    );
+    local.put(&cal, "r2.ics", &event("r2", "remote two, edited here"));
+    let s = local.sync(&remote.url("/"), &remote.password, &[]);
+    assert_eq!(counts(&s), [1, 0, 1, 0, 0, 0], "{s}");
+    assert_same(&local, &cal, &remote, &coll);
+    let store = local.store();
+    for name in ["r1.ics", "r2.ics"] {
+        let props = store.read().unwrap().object_props(&cal, name).unwrap();
+        let mut keys: Vec<&String> = props.keys().collect();
+        keys.sort();
+        assert_eq!(keys, vec![&key("item")], "{name}: the old form is replaced");
+    }
+    drop(store);
+    assert_no_writes(&local.sync(&remote.url("/"), &remote.password, &[]));
+}
+
 /// A collection's name and colour travel both ways: set on the server they arrive here, changed
 /// here they reach the server, changed there they come back, and a run with nothing changed
 /// writes neither side.
@@ -784,7 +835,7 @@ fn sync_alias_prefix_seed_000() {
         .unwrap()
         .object_props(&local.cal("default"), "l1.ics")
         .unwrap();
-    let href = String::from_utf8_lossy(&props["{urn:davlite:sync}href"]).into_owned();
+    let href = davlite_sync::state::ItemState::read(&props).unwrap().href;
     assert!(href.starts_with("/caldav.php/"), "stored href {href}");
     drop(store);
     assert_same(&local, &local.cal("default"), &remote, &coll);

@@ -649,6 +649,7 @@ impl<'c> WriteTx<'c> {
                     etag,
                     created: false,
                     changed: false,
+                    seq: None,
                 });
             }
             return Err(e);
@@ -658,6 +659,7 @@ impl<'c> WriteTx<'c> {
                 etag,
                 created: false,
                 changed: false,
+                seq: None,
             });
         }
         if let Some(old) = &old {
@@ -713,13 +715,15 @@ impl<'c> WriteTx<'c> {
                 &delta,
             ],
         )?;
-        if row.is_none() {
+        let Some(row) = row else {
             return Err(corrupt(format!("collection {} has no state", c.id)));
-        }
+        };
+        let seq: u64 = from_db(row.get(0));
         Ok(PutOutcome {
             etag,
             created: old.is_none(),
             changed: true,
+            seq: Some(seq),
         })
     }
 
@@ -851,6 +855,7 @@ impl<'c> WriteTx<'c> {
             etag: src.etag,
             created: existing.is_none(),
             changed: true,
+            seq: Some(seq),
         })
     }
 

@@ -217,6 +217,10 @@ pub struct PutOutcome {
     pub created: bool,
     /// `false` for a byte-identical retry: nothing was written and no sync change logged.
     pub changed: bool,
+    /// The sequence of the change-log entry the write made in the target collection (`None`
+    /// when nothing was written): a writer that logs its own writes, such as a sync engine,
+    /// can tell them from the change log's other entries without reading each object back.
+    pub seq: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -66,6 +66,8 @@ pub(crate) struct CollectionSync<'a> {
     fetch: Vec<(String, String)>,
     /// Names this run deleted locally (their change-log entries are ours).
     ours_deleted: HashSet<String>,
+    /// The change-log sequences of this run's synced puts (see [`crate::batch::apply`]).
+    ours_logged: HashSet<u64>,
     /// Names deleted locally since the last sync, not yet pushed.
     local_deleted: HashSet<String>,
     /// Canonical hrefs listed, in a full listing.
@@ -136,6 +138,7 @@ impl<'a> CollectionSync<'a> {
             ops: Vec::new(),
             fetch: Vec::new(),
             ours_deleted: HashSet::new(),
+            ours_logged: HashSet::new(),
             local_deleted: HashSet::new(),
             seen: None,
             queued_uids: HashSet::new(),
@@ -257,7 +260,7 @@ impl<'a> CollectionSync<'a> {
         }
         let ops = std::mem::take(&mut self.ops);
         self.queued_uids.clear();
-        apply(self.store, ops)?;
+        self.ours_logged.extend(apply(self.store, ops)?);
         Ok(())
     }
 
@@ -309,30 +312,24 @@ impl<'a> CollectionSync<'a> {
     }
 
     /// Records how far local changes are pushed: past everything up to `push_upto`, and past
-    /// later entries too when all of them are this run's own writes.
+    /// later entries too when all of them are this run's own writes: deletions it made, and
+    /// puts it logged with their sync state (an entry of a name written since has a newer
+    /// sequence). Any other entry (an application's write meanwhile, or an object this run
+    /// moved aside without state) keeps `push_upto`, so the next run looks at them.
     fn advance_local_seq(&mut self, old: Option<u64>, push_upto: u64) -> Result<(), SyncError> {
-        let reader = self.store.read()?;
-        let later = reader.changes_since(&self.local, Some(push_upto), None)?;
-        let mut all_ours = true;
-        for c in &later.changes {
-            if c.is_collection {
-                continue;
-            }
-            let ours = match c.kind {
+        let later = self
+            .store
+            .read()?
+            .changes_since(&self.local, Some(push_upto), None)?;
+        let all_ours = later
+            .changes
+            .iter()
+            .filter(|c| !c.is_collection)
+            .all(|c| match c.kind {
                 ChangeKind::Delete => self.ours_deleted.contains(&c.name),
-                ChangeKind::Upsert => match reader.meta(&self.local, &c.name)? {
-                    Some(meta) => ItemState::read(&reader.object_props(&self.local, &c.name)?)
-                        .is_some_and(|s| s.base == meta.etag),
-                    None => true,
-                },
-            };
-            if !ours {
-                all_ours = false;
-                break;
-            }
-        }
+                ChangeKind::Upsert => self.ours_logged.contains(&c.seq),
+            });
         let new = if all_ours { later.seq } else { push_upto };
-        drop(reader);
         if old != Some(new) {
             apply(
                 self.store,
@@ -618,6 +615,8 @@ impl<'a> CollectionSync<'a> {
     /// request and a small sync overlaps too. One transaction is written on a second thread
     /// while this one fetches the next transaction's members (the requests, the server's work,
     /// the XML and the parsing of the bodies), so the network and the local writes overlap.
+    /// Each multiget's answer is read (XML and bodies) on a thread of its own while this one
+    /// waits for the next answer, so the server's work overlaps the client's too.
     ///
     /// The decisions (what to write, from what the store holds) are taken after the write
     /// before them is committed, so they see everything earlier members wrote. Within one
@@ -636,20 +635,32 @@ impl<'a> CollectionSync<'a> {
         }
         let queue = std::mem::take(&mut self.fetch);
         let store = self.store;
-        let mut chunks = queue.chunks(self.options.batch.max(1)).peekable();
+        let remote = self.remote;
+        let mut chunks = queue.chunks(self.options.batch.max(1));
         let mut limit = self.options.batch.max(1);
         std::thread::scope(|scope| {
             let mut writing: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
             let mut written = self.summary.fetched;
-            while chunks.peek().is_some() {
+            // The multiget asked last, its answer being read.
+            let mut reading = match chunks.next() {
+                Some(chunk) => Some(ask(scope, self.http, remote, chunk)?),
+                None => None,
+            };
+            loop {
                 let mut group = Vec::new();
                 let (mut items, mut bytes) = (0, 0);
                 while items < limit && bytes < WRITE_BYTES {
-                    let Some(chunk) = chunks.next() else {
+                    let Some((paths, read)) = reading.take() else {
                         break;
                     };
-                    let paths: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
-                    let bodies = fetch_parsed(self.http, self.remote, &paths)?;
+                    // The next request goes out before this answer is awaited.
+                    if let Some(chunk) = chunks.next() {
+                        reading = Some(ask(scope, self.http, remote, chunk)?);
+                    }
+                    let bodies = match read.join() {
+                        Ok(r) => r?,
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    };
                     items += bodies.len();
                     bytes += bodies
                         .iter()
@@ -660,9 +671,12 @@ impl<'a> CollectionSync<'a> {
                         .sum::<usize>();
                     group.push((paths, bodies));
                 }
+                if group.is_empty() {
+                    break;
+                }
                 limit = (limit * 2).min(WRITE_ITEMS);
                 if let Some(w) = writing.take() {
-                    join_write(w)?;
+                    self.ours_logged.extend(join_write(w)?);
                     (self.progress)(&Progress::Fetched { total: written });
                 }
                 for (paths, bodies) in group {
@@ -676,7 +690,7 @@ impl<'a> CollectionSync<'a> {
                 }
             }
             if let Some(w) = writing.take() {
-                join_write(w)?;
+                self.ours_logged.extend(join_write(w)?);
             }
             (self.progress)(&Progress::Fetched { total: written });
             Ok(())
@@ -723,6 +737,16 @@ impl<'a> CollectionSync<'a> {
             coll: self.local.clone(),
             name: name.to_string(),
             changes: st.props(),
+            pre: Precondition::None,
+        }
+    }
+
+    /// [`Self::state_op`] for an object the batch creates, which holds no property yet.
+    fn new_state_op(&self, name: &str, st: ItemState) -> WriteOp {
+        WriteOp::ObjectProps {
+            coll: self.local.clone(),
+            name: name.to_string(),
+            changes: st.props_new(),
             pre: Precondition::None,
         }
     }
@@ -898,7 +922,7 @@ impl<'a> CollectionSync<'a> {
                 }
                 self.ops
                     .push(self.put_op(&name, remote, Precondition::IfNoneMatchAny));
-                self.ops.push(self.state_op(&name, synced(remote_tag)));
+                self.ops.push(self.new_state_op(&name, synced(remote_tag)));
                 self.summary.fetched += 1;
             }
         }
@@ -1330,26 +1354,40 @@ impl<'a> CollectionSync<'a> {
     }
 }
 
-/// Waits for a batch's store write (see [`CollectionSync::fetch_all`]).
+/// Waits for a batch's store write (see [`CollectionSync::fetch_all`]); the sequences of its
+/// synced puts.
 fn join_write(
-    w: std::thread::ScopedJoinHandle<
-        '_,
-        Result<Vec<davlite_store::OpOutcome>, davlite_store::ApplyError>,
-    >,
-) -> Result<(), SyncError> {
+    w: std::thread::ScopedJoinHandle<'_, Result<Vec<u64>, davlite_store::ApplyError>>,
+) -> Result<Vec<u64>, SyncError> {
     match w.join() {
-        Ok(r) => r.map(drop).map_err(SyncError::from),
+        Ok(r) => r.map_err(SyncError::from),
         Err(panic) => std::panic::resume_unwind(panic),
     }
 }
 
-/// One multiget's answer with its bodies parsed (no store needed: runs ahead of the writes).
-fn fetch_parsed(
+/// A multiget's answer being read on a thread of its own (see [`read_parsed`]).
+type Reading<'scope> =
+    std::thread::ScopedJoinHandle<'scope, Result<Vec<(String, String, Body)>, SyncError>>;
+
+/// Asks one multiget for `chunk`'s members and starts reading its answer on a scoped thread;
+/// the paths asked for and that thread.
+fn ask<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
     http: &mut Http,
+    remote: &'scope RemoteCollection,
+    chunk: &[(String, String)],
+) -> Result<(Vec<String>, Reading<'scope>), SyncError> {
+    let paths: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
+    let r = multiget_send(http, remote, &paths)?;
+    Ok((paths, scope.spawn(move || read_parsed(remote, &r))))
+}
+
+/// One multiget's answer with its bodies parsed (no store needed: runs ahead of the writes).
+fn read_parsed(
     remote: &RemoteCollection,
-    paths: &[String],
+    r: &Response,
 ) -> Result<Vec<(String, String, Body)>, SyncError> {
-    Ok(multiget(http, remote, paths)?
+    Ok(multiget_read(remote, r)?
         .into_iter()
         .map(|(path, etag, body)| {
             let body = match body {
@@ -1370,6 +1408,15 @@ fn multiget(
     remote: &RemoteCollection,
     paths: &[String],
 ) -> Result<Vec<Fetched>, SyncError> {
+    multiget_read(remote, &multiget_send(http, remote, paths)?)
+}
+
+/// Sends a multiget for `paths`; its answer, checked to be a multistatus.
+fn multiget_send(
+    http: &mut Http,
+    remote: &RemoteCollection,
+    paths: &[String],
+) -> Result<Response, SyncError> {
     let calendar = remote.kind == RemoteKind::Calendar;
     let wire: Vec<String> = paths.iter().map(|p| href::encode(p, false)).collect();
     let r = http.send(
@@ -1388,7 +1435,12 @@ fn multiget(
             status: r.status,
         });
     }
-    let (ns, data) = if calendar {
+    Ok(r)
+}
+
+/// What a multiget's answer holds: (canonical href, etag, body or None when 404) per member.
+fn multiget_read(remote: &RemoteCollection, r: &Response) -> Result<Vec<Fetched>, SyncError> {
+    let (ns, data) = if remote.kind == RemoteKind::Calendar {
         (CALDAV, "calendar-data")
     } else {
         (CARDDAV, "address-data")

@@ -63,6 +63,15 @@ pub fn a_batch_lands_whole_and_each_op_sees_the_ones_before(h: &dyn Harness) {
         o => panic!("op 1 answered {o:?}"),
     }
     assert!(matches!(&out[1], OpOutcome::Put(p) if p.created));
+    // Each put names its entry in its own collection's change log.
+    assert!(
+        matches!(&out[0], OpOutcome::Put(p) if p.seq == Some(1)),
+        "{out:?}"
+    );
+    assert!(
+        matches!(&out[1], OpOutcome::Put(p) if p.seq == Some(1)),
+        "{out:?}"
+    );
     assert_eq!(out[2], OpOutcome::Props);
     match &out[3] {
         OpOutcome::Collection(c) => {
@@ -101,6 +110,11 @@ pub fn a_batch_lands_whole_and_each_op_sees_the_ones_before(h: &dyn Harness) {
         ])
         .unwrap();
     assert_eq!(out[0], OpOutcome::Deleted);
+    // The delete logged seq 2, the re-create 3.
+    assert!(
+        matches!(&out[1], OpOutcome::Put(p) if p.seq == Some(3)),
+        "{out:?}"
+    );
     assert_eq!(s.find_uid(CAL, "ua").unwrap().as_deref(), Some("a2.ics"));
     assert_sound(&s);
 }

@@ -25,6 +25,7 @@ pub fn put_then_get_returns_the_exact_bytes_and_a_blake3_etag(h: &dyn Harness) {
         "text/calendar; charset=utf-8; component=vevent"
     );
     assert_eq!(meta.seq, 1);
+    assert_eq!(out.seq, Some(1), "the put names its change-log entry");
     assert_eq!(s.meta(CAL, "a.ics").unwrap().unwrap(), meta);
     assert_eq!(s.find_uid(CAL, "u1").unwrap().as_deref(), Some("a.ics"));
     assert!(s.get(CAL, "missing.ics").unwrap().is_none());
@@ -157,6 +158,7 @@ pub fn preconditions_follow_rfc_9110(h: &dyn Harness) {
         )
         .unwrap();
     assert!(!v2.created && v2.changed);
+    assert_eq!(v2.seq, Some(s.meta(CAL, "a.ics").unwrap().unwrap().seq));
     // stale If-Match but identical bytes: a lost answer being retried
     let seq = s.collection(CAL).unwrap().unwrap().seq;
     let again = s
@@ -168,14 +170,14 @@ pub fn preconditions_follow_rfc_9110(h: &dyn Harness) {
         )
         .unwrap();
     assert_eq!(
-        (again.etag, again.changed, again.created),
-        (v2.etag, false, false)
+        (again.etag, again.changed, again.created, again.seq),
+        (v2.etag, false, false, None)
     );
     // an unconditional identical put writes nothing either
     let same = s
         .put(CAL, "a.ics", event("u1", "v2"), Precondition::None)
         .unwrap();
-    assert_eq!((same.changed, same.created), (false, false));
+    assert_eq!((same.changed, same.created, same.seq), (false, false, None));
     assert_eq!(
         s.collection(CAL).unwrap().unwrap().seq,
         seq,

@@ -117,6 +117,7 @@ impl Tx<'_> {
                     etag,
                     created: false,
                     changed: false,
+                    seq: None,
                 });
             }
             return Err(e);
@@ -126,6 +127,7 @@ impl Tx<'_> {
                 etag,
                 created: false,
                 changed: false,
+                seq: None,
             });
         }
         let new_uid = object.info().uid.as_deref();
@@ -158,6 +160,7 @@ impl Tx<'_> {
             etag,
             created: old.is_none(),
             changed: true,
+            seq: Some(seq),
         })
     }
 
@@ -249,6 +252,7 @@ impl Tx<'_> {
             etag: src.etag,
             created: existing.is_none(),
             changed: true,
+            seq: Some(seq),
         })
     }
 }
