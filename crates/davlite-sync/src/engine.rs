@@ -733,20 +733,15 @@ impl<'a> CollectionSync<'a> {
     }
 
     fn state_op(&self, name: &str, st: ItemState) -> WriteOp {
-        WriteOp::ObjectProps {
-            coll: self.local.clone(),
-            name: name.to_string(),
-            changes: st.props(),
-            pre: Precondition::None,
-        }
+        self.props_op(name, st.props())
     }
 
-    /// [`Self::state_op`] for an object the batch creates, which holds no property yet.
-    fn new_state_op(&self, name: &str, st: ItemState) -> WriteOp {
+    /// A change of `name`'s properties, unconditional.
+    fn props_op(&self, name: &str, changes: Vec<(String, Option<Vec<u8>>)>) -> WriteOp {
         WriteOp::ObjectProps {
             coll: self.local.clone(),
             name: name.to_string(),
-            changes: st.props_new(),
+            changes,
             pre: Precondition::None,
         }
     }
@@ -922,7 +917,8 @@ impl<'a> CollectionSync<'a> {
                 }
                 self.ops
                     .push(self.put_op(&name, remote, Precondition::IfNoneMatchAny));
-                self.ops.push(self.new_state_op(&name, synced(remote_tag)));
+                self.ops
+                    .push(self.props_op(&name, synced(remote_tag).props_new()));
                 self.summary.fetched += 1;
             }
         }
@@ -1054,12 +1050,8 @@ impl<'a> CollectionSync<'a> {
             // Journal the creates of this chunk in one transaction before sending them.
             for name in chunk {
                 if let Some((meta, _, None)) = self.local_item(name)? {
-                    self.ops.push(WriteOp::ObjectProps {
-                        coll: self.local.clone(),
-                        name: name.clone(),
-                        changes: vec![ItemState::pending_prop(meta.etag)],
-                        pre: Precondition::None,
-                    });
+                    self.ops
+                        .push(self.props_op(name, vec![ItemState::pending_prop(meta.etag)]));
                 }
             }
             self.flush()?;
@@ -1150,12 +1142,7 @@ impl<'a> CollectionSync<'a> {
                             None => {
                                 // Deleted there, edited here: the edit wins, as a new item.
                                 self.report(name, &st.href, "edited locally, deleted on the server: the edit is pushed again", None);
-                                self.ops.push(WriteOp::ObjectProps {
-                                    coll: self.local.clone(),
-                                    name: name.into(),
-                                    changes: ItemState::clear(),
-                                    pre: Precondition::None,
-                                });
+                                self.ops.push(self.props_op(name, ItemState::clear()));
                                 self.flush()?;
                                 if depth < 2 {
                                     return self.push_one(name, pushed, depth + 1);

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use davlite_formats::TimeSpan;
+use davlite_formats::{ObjectInfo, TimeSpan};
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::error::{Result, StoreError};
@@ -214,42 +214,7 @@ impl<'t> Tx<'t> {
         body: &[u8],
         old: Option<&ObjRec>,
     ) -> Result<()> {
-        // Index rows an update leaves as they were are not written again: every row written
-        // copies its tree's path of pages into the commit (four pages deep at a million
-        // objects), and most updates keep their UID and time span.
-        let info = &rec.info;
-        let old_uid = old.and_then(|o| o.info.uid.as_deref());
-        if old_uid != info.uid.as_deref() {
-            if let Some(uid) = old_uid {
-                self.uids.remove((id, uid))?;
-            }
-            if let Some(uid) = &info.uid {
-                self.uids.insert((id, uid.as_str()), name)?;
-            }
-        }
-        let old_span = old.and_then(|o| o.info.span);
-        if old_span != info.span {
-            if let Some(span) = old_span {
-                self.spans
-                    .remove((id, spans::class(span), span.start, name))?;
-            }
-            if let Some(span) = info.span {
-                self.add_span(id, name, span)?;
-            }
-        }
-        // Whether `old` has an instance row is not in its record: compare with what is there.
-        let packed = info
-            .event_instances
-            .as_ref()
-            .map(|list| instances::pack(list, info.floating));
-        let stored = self.instances.get((id, name))?;
-        if stored.as_ref().map(|g| g.value()) != packed.as_deref() {
-            drop(stored);
-            match &packed {
-                Some(row) => self.instances.insert((id, name), row.as_slice())?,
-                None => self.instances.remove((id, name))?,
-            };
-        }
+        self.move_indexes(id, name, old.map(|o| &o.info), Some(&rec.info))?;
         let rec = rec.encode();
         self.objects.insert((id, name), rec.as_slice())?;
         let mut row = self
@@ -261,23 +226,60 @@ impl<'t> Tx<'t> {
 
     /// Removes an object and its index rows (not its change-log entry: the caller logs).
     pub fn remove_object(&mut self, id: u64, name: &str, old: &ObjRec) -> Result<()> {
-        self.drop_indexes(id, name, old)?;
+        self.move_indexes(id, name, Some(&old.info), None)?;
         self.objects.remove((id, name))?;
         self.bodies.remove((id, name))?;
         self.drop_object_props(id, name)?;
         Ok(())
     }
 
-    fn drop_indexes(&mut self, id: u64, name: &str, old: &ObjRec) -> Result<()> {
-        if let Some(uid) = &old.info.uid {
-            self.uids.remove((id, uid.as_str()))?;
+    /// Moves an object's index rows from what `old` indexed to what `new` indexes (`None`: no
+    /// object). A row that stays as it was is not written again: every row written copies its
+    /// tree's path of pages into the commit (four pages deep at a million objects), and most
+    /// updates keep their UID and time span.
+    fn move_indexes(
+        &mut self,
+        id: u64,
+        name: &str,
+        old: Option<&ObjectInfo>,
+        new: Option<&ObjectInfo>,
+    ) -> Result<()> {
+        let (old_uid, new_uid) = (
+            old.and_then(|i| i.uid.as_deref()),
+            new.and_then(|i| i.uid.as_deref()),
+        );
+        if old_uid != new_uid {
+            if let Some(uid) = old_uid {
+                self.uids.remove((id, uid))?;
+            }
+            if let Some(uid) = new_uid {
+                self.uids.insert((id, uid), name)?;
+            }
         }
-        if let Some(span) = old.info.span {
-            self.spans
-                .remove((id, spans::class(span), span.start, name))?;
+        let (old_span, new_span) = (old.and_then(|i| i.span), new.and_then(|i| i.span));
+        if old_span != new_span {
+            if let Some(span) = old_span {
+                self.spans
+                    .remove((id, spans::class(span), span.start, name))?;
+            }
+            if let Some(span) = new_span {
+                self.add_span(id, name, span)?;
+            }
         }
-        // Whether `old` has a row is not in its record: remove whatever is there.
-        self.instances.remove((id, name))?;
+        // Whether `old` has an instance row is not in its record: compare with what is there.
+        let packed = new.and_then(|i| {
+            i.event_instances
+                .as_ref()
+                .map(|list| instances::pack(list, i.floating))
+        });
+        let stored = self.instances.get((id, name))?;
+        if stored.as_ref().map(|g| g.value()) != packed.as_deref() {
+            drop(stored);
+            match &packed {
+                Some(row) => self.instances.insert((id, name), row.as_slice())?,
+                None => self.instances.remove((id, name))?,
+            };
+        }
         Ok(())
     }
 

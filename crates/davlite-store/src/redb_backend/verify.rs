@@ -12,6 +12,7 @@ use crate::redb_backend::instances;
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::spans;
 use crate::redb_backend::store::RedbStore;
+use crate::redb_backend::tables::check_body;
 use crate::types::{ChangeKind, Etag, VerifyReport};
 
 /// How many objects between two calls of a verify's progress callback.
@@ -102,7 +103,7 @@ pub(crate) fn verify(reader: &RedbReader, progress: &mut dyn FnMut(u64)) -> Resu
                     .push(format!("{at}: its body row holds another record")),
                 Ok(BodyRow { body: b, .. }) => {
                     r.body_bytes += b.len() as u64;
-                    if b.len() as u64 != rec.size || crc32fast::hash(b) != rec.crc {
+                    if check_body(name, b, rec.size, rec.crc).is_err() {
                         r.problems.push(format!("{at}: body fails its checksum"));
                     } else if Etag::of(b) != rec.etag {
                         r.problems
