@@ -391,7 +391,11 @@ pub(crate) fn parse<'a>(
                         ),
                     ));
                 }
-                let key = upper(prop.name().as_bytes(), &mut buf);
+                let key = if line.name_has_lower() {
+                    upper(prop.name().as_bytes(), &mut buf)
+                } else {
+                    prop.name().as_bytes()
+                };
                 property_line(frame, depth, key, prop, n, &mut cur, &mut bounds)?;
             }
         }

@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
+use wide::u8x16;
 
 /// A malformed content line. `offset` is a byte offset into the body as sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +70,9 @@ pub struct ContentLine<'a> {
     value_folded: bool,
     /// A parameter has no `=` (vCard 2.1's `TEL;HOME:`), noted while the parameters are lexed.
     bare_param: bool,
+    /// The name (or its group) holds a lower-case letter, noted while the name is lexed: a
+    /// reader matching names against upper-case ones needs no case-folding pass otherwise.
+    name_lower: bool,
 }
 
 /// Length of the line ending at `i` (`\r\n` = 2, `\r` or `\n` = 1), 0 if none.
@@ -99,8 +103,23 @@ fn fold_at(src: &[u8], i: usize) -> Option<usize> {
 }
 
 /// Index of the next `\r` or `\n` at or after `from`, or `src.len()`.
+///
+/// Most values are short (a date, a name, a status): the first sixteen bytes are searched with
+/// one vector compare, which finds most line ends; a longer value is searched on by memchr,
+/// whose finder reads a haystack under sixteen bytes one byte at a time.
 #[inline]
 fn next_eol(src: &[u8], from: usize) -> usize {
+    let from = match src.get(from..from + 16) {
+        Some(chunk) => {
+            let v = u8x16::new(chunk.try_into().unwrap_or_default());
+            let ends = v.simd_eq(u8x16::splat(b'\r')) | v.simd_eq(u8x16::splat(b'\n'));
+            match ends.to_bitmask() {
+                0 => from + 16,
+                ends => return from + ends.trailing_zeros() as usize,
+            }
+        }
+        None => from,
+    };
     let hay = &src[from..];
     // Every x86-64 processor has SSE2, so its finder needs none of the run-time CPU dispatch
     // `memchr2` does on each call, which cost more than the search on the short values most
@@ -113,6 +132,89 @@ fn next_eol(src: &[u8], from: usize) -> usize {
     #[cfg(not(target_arch = "x86_64"))]
     let found = memchr::memchr2(b'\r', b'\n', hay);
     found.map_or(src.len(), |k| from + k)
+}
+
+/// The end of the run of bytes starting at `from` that `class` accepts (its mask has a lane
+/// set for each byte of the run): the first byte `stop` accepts, or `src.len()`.
+///
+/// Sixteen bytes are classified at a time, so a run costs a few instructions and one
+/// predictable branch instead of a compare and a branch per byte, whose exit the processor
+/// mispredicts on nearly every name and parameter. The last bytes of the body, fewer than
+/// sixteen, are read one at a time with `stop`.
+#[inline]
+fn run_end(
+    src: &[u8],
+    mut from: usize,
+    class: fn(u8x16) -> u8x16,
+    stop: impl Fn(u8) -> bool,
+) -> usize {
+    while let Some(chunk) = src.get(from..from + 16) {
+        let chunk: [u8; 16] = chunk.try_into().unwrap_or_default();
+        let run = class(u8x16::new(chunk)).to_bitmask().trailing_ones() as usize;
+        from += run;
+        if run < 16 {
+            return from;
+        }
+    }
+    from + src[from..]
+        .iter()
+        .position(|&b| stop(b))
+        .unwrap_or(src.len() - from)
+}
+
+/// Lanes holding `lo..=hi`.
+#[inline]
+fn in_range(v: u8x16, lo: u8, hi: u8) -> u8x16 {
+    v.max(u8x16::splat(lo)).simd_eq(v.min(u8x16::splat(hi)))
+}
+
+/// The end of the run of name bytes (`is_name_byte`) starting at `from`, as [`run_end`]
+/// finds it, and whether the run holds a lower-case letter (found in the same pass).
+#[inline]
+fn name_end(src: &[u8], mut from: usize) -> (usize, bool) {
+    let mut lower = 0;
+    while let Some(chunk) = src.get(from..from + 16) {
+        let v = u8x16::new(chunk.try_into().unwrap_or_default());
+        let lower_case = in_range(v, b'a', b'z');
+        let name = lower_case
+            | in_range(v, b'A', b'Z')
+            | in_range(v, b'0', b'9')
+            | v.simd_eq(u8x16::splat(b'-'))
+            | v.simd_eq(u8x16::splat(b'_'));
+        let run = name.to_bitmask().trailing_ones();
+        lower |= lower_case.to_bitmask() & ((1u32 << run) - 1);
+        from += run as usize;
+        if run < 16 {
+            return (from, lower != 0);
+        }
+    }
+    let run = src[from..]
+        .iter()
+        .position(|&b| !is_name_byte(b))
+        .unwrap_or(src.len() - from);
+    let tail = &src[from..from + run];
+    (
+        from + run,
+        lower != 0 || tail.iter().any(u8::is_ascii_lowercase),
+    )
+}
+
+/// Lanes holding plain parameter text: anything but the `PARAM_STOP` bytes.
+#[inline]
+fn param_text(v: u8x16) -> u8x16 {
+    let stop = [b'"', b':', b';', b'=', b'\r', b'\n', 0]
+        .into_iter()
+        .fold(u8x16::splat(0), |m, b| m | v.simd_eq(u8x16::splat(b)));
+    !stop
+}
+
+/// Lanes holding quoted parameter text: anything but `"`, CR, LF and NUL.
+#[inline]
+fn quoted_text(v: u8x16) -> u8x16 {
+    let stop = [b'"', b'\r', b'\n', 0]
+        .into_iter()
+        .fold(u8x16::splat(0), |m, b| m | v.simd_eq(u8x16::splat(b)));
+    !stop
 }
 
 #[inline]
@@ -218,24 +320,27 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         let mut lines = 0u32;
         let mut name_folded = false;
+        let mut name_lower = false;
         let mut params_folded = false;
         let mut i = start;
         let mut name_start = start;
         let mut group = None;
         // Name (and group), stopping at ';' or ':'.
         let stop = loop {
-            i += src[i..]
-                .iter()
-                .position(|&b| !is_name_byte(b))
-                .unwrap_or(src.len() - i);
-            match src.get(i) {
-                Some(&b) if is_name_byte(b) => i += 1,
+            let (end, lower) = name_end(src, i);
+            i = end;
+            name_lower |= lower;
+            // Nearly every name ends at its ':' or ';': one test before the rare cases.
+            let b = src.get(i).copied();
+            if let Some(b @ (b':' | b';')) = b {
+                break b;
+            }
+            match b {
                 Some(b'.') if group.is_none() && i > name_start => {
                     group = Some(name_start..i);
                     i += 1;
                     name_start = i;
                 }
-                Some(&b @ (b';' | b':')) => break b,
                 Some(b'\r' | b'\n') => match fold_at(src, i) {
                     Some(next) => {
                         name_folded = true;
@@ -257,50 +362,61 @@ impl<'a> Scanner<'a> {
         let params_start = i;
         let mut bare_param = false;
         if stop == b';' {
-            let mut quoted = false;
             // Whether the parameter being read has its '=' yet (none is open before the first ';').
             let mut has_eq = true;
+            // Tests in the order the bytes come: most stops are the '=' and ';' between
+            // parameters, one is the ':' that ends them, a few open a quoted value.
             loop {
-                i += src[i..]
-                    .iter()
-                    .position(|&b| CLASS[usize::from(b)] == PARAM_STOP)
-                    .unwrap_or(src.len() - i);
-                match src.get(i) {
-                    Some(b'"') => {
-                        quoted = !quoted;
-                        i += 1;
+                i = run_end(src, i, param_text, |b| CLASS[usize::from(b)] == PARAM_STOP);
+                let b = src.get(i).copied();
+                if b == Some(b'=') {
+                    has_eq = true;
+                    i += 1;
+                } else if b == Some(b';') {
+                    bare_param |= !has_eq;
+                    has_eq = false;
+                    i += 1;
+                } else if b == Some(b':') {
+                    bare_param |= !has_eq;
+                    break;
+                } else if b == Some(b'"') {
+                    // A quoted value is text up to its closing quote (`:`, `;` and `=` too);
+                    // a fold may fall inside it.
+                    i += 1;
+                    loop {
+                        i = run_end(src, i, quoted_text, |b| {
+                            matches!(b, b'"' | b'\r' | b'\n' | 0)
+                        });
+                        match src.get(i) {
+                            Some(b'"') => break,
+                            Some(b'\r' | b'\n') => match fold_at(src, i) {
+                                Some(next) => {
+                                    params_folded = true;
+                                    lines += 1;
+                                    i = next;
+                                }
+                                None => {
+                                    return self.fail(i, "quoted parameter value is not closed");
+                                }
+                            },
+                            Some(_) => return self.fail(i, "NUL byte in a parameter"),
+                            None => return self.fail(i, "quoted parameter value is not closed"),
+                        }
                     }
-                    Some(b':') if !quoted => {
-                        bare_param |= !has_eq;
-                        break;
-                    }
-                    Some(b';') if !quoted => {
-                        bare_param |= !has_eq;
-                        has_eq = false;
-                        i += 1;
-                    }
-                    Some(b'=') if !quoted => {
-                        has_eq = true;
-                        i += 1;
-                    }
-                    Some(b'\r' | b'\n') => match fold_at(src, i) {
+                    i += 1;
+                } else if b == Some(0) {
+                    return self.fail(i, "NUL byte in a parameter");
+                } else if b.is_none() {
+                    return self.fail(i, "content line has no ':' before the end of the body");
+                } else {
+                    // CR or LF: a fold, or the line ends before its value.
+                    match fold_at(src, i) {
                         Some(next) => {
                             params_folded = true;
                             lines += 1;
                             i = next;
                         }
-                        None if quoted => {
-                            return self.fail(i, "quoted parameter value is not closed");
-                        }
                         None => return self.fail(i, "content line has no ':' before its end"),
-                    },
-                    Some(0) => return self.fail(i, "NUL byte in a parameter"),
-                    Some(_) => i += 1,
-                    None if quoted => {
-                        return self.fail(i, "quoted parameter value is not closed");
-                    }
-                    None => {
-                        return self.fail(i, "content line has no ':' before the end of the body");
                     }
                 }
             }
@@ -348,6 +464,7 @@ impl<'a> Scanner<'a> {
             params_folded,
             value_folded,
             bare_param,
+            name_lower,
         })
     }
 }
@@ -620,6 +737,12 @@ impl<'a> ContentLine<'a> {
     /// 2.1 writes `TEL;HOME:`).
     pub fn has_bare_param(&self) -> bool {
         self.bare_param
+    }
+
+    /// Whether the name may hold a lower-case letter (`false`: it is upper-case as written,
+    /// as clients nearly always write it).
+    pub fn name_has_lower(&self) -> bool {
+        self.name_lower
     }
 
     /// Whether any fold falls inside this line.

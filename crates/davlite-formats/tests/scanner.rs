@@ -178,3 +178,77 @@ fn one_megabyte_folded_line_scans_in_linear_time() {
     assert_eq!(got[0].value().len(), 1_000_000);
     assert!(t.elapsed().as_secs() < 2, "took {:?}", t.elapsed());
 }
+
+/// What a scan makes of the first line of `body`: its parts and flags, or the error.
+fn first_line(body: &[u8]) -> Result<String, davlite_formats::scan::ScanError> {
+    let line = Scanner::new(body).next().expect("a line")?;
+    Ok(format!(
+        "line {} span {:?} group {:?} name {:?} params {:?} value {:?} bare {} lower {}",
+        line.line,
+        line.span(),
+        line.group()
+            .map(|g| String::from_utf8_lossy(&g).into_owned()),
+        String::from_utf8_lossy(&line.name()),
+        line.params_range(),
+        String::from_utf8_lossy(&line.value()),
+        line.has_bare_param(),
+        line.name_has_lower(),
+    ))
+}
+
+/// The scanner reads names and parameters sixteen bytes at a time and the last bytes of a body
+/// one at a time. A line must scan the same whichever way it is read: alone (its bytes are the
+/// end of the body) and followed by more lines, with its name and parameter values of every
+/// length around sixteen so that each stop falls before, on and after a block's edge.
+#[test]
+fn a_line_scans_the_same_at_the_end_of_the_body_and_before_more_lines() {
+    let shapes: &[(&str, &str)] = &[
+        ("{n}:v", "plain"),
+        ("{n};P={p};Q=2:value", "parameters"),
+        ("{n};CN=\"{p}:B;C=D\":v", "quoted colon and semicolon"),
+        ("{n};P;Q={p}:v", "a parameter without '='"),
+        ("{n};P=\"{p}open:1", "an unclosed quote"),
+        ("{n};P={p}\0b:v", "a NUL in a parameter"),
+        ("{n}\r\n X:v", "a fold in the name"),
+        ("{n};P={p}\r\n x:v", "a fold among the parameters"),
+        ("{n};P=\"{p}\r\n b\":v", "a fold in a quoted value"),
+        ("item1.{n};type={p}:v", "a group"),
+        ("{n} B:v", "a space in the name"),
+        ("{n}", "no colon"),
+        ("{n};P={p}", "no colon after parameters"),
+        ("{n}:{p}=\r\n", "a value ending in '='"),
+    ];
+    let more = b"X-MORE:0123456789abcdefghijklmnopqrstuvwxyz\r\nEND:VEVENT\r\n";
+    for (shape, what) in shapes {
+        for n in 1..=20 {
+            for p in [0, 1, 7, 8, 9, 14, 15, 16, 17, 31, 33] {
+                // Mixed case in the name on some lengths, upper-case on the others.
+                let name: String = (0..n)
+                    .map(|k| {
+                        if n % 3 == 0 && k == n / 2 {
+                            'x'
+                        } else {
+                            (b'A' + (k % 26) as u8) as char
+                        }
+                    })
+                    .collect();
+                let value = "v".repeat(p);
+                let line = shape.replace("{n}", &name).replace("{p}", &value) + "\r\n";
+                let alone = first_line(line.as_bytes());
+                let mut body = line.clone().into_bytes();
+                body.extend_from_slice(more);
+                let inside = first_line(&body);
+                assert_eq!(alone, inside, "{what}: {line:?}");
+            }
+        }
+    }
+    // And the lexer found what the line holds, not only the same thing twice.
+    let got =
+        first_line(b"dTSTART;TZID=\"Europe/Berlin\";X-A=\"a:b;c\":20240101T100000\r\nX:1\r\n")
+            .unwrap();
+    assert!(got.contains("name \"dTSTART\""), "{got}");
+    assert!(got.contains("value \"20240101T100000\""), "{got}");
+    assert!(got.ends_with("bare false lower true"), "{got}");
+    let got = first_line(b"ATTENDEE-WITH-A-LONG-NAME;RSVP;CN=x:mailto:a@b\r\nX:1\r\n").unwrap();
+    assert!(got.ends_with("bare true lower false"), "{got}");
+}
