@@ -217,6 +217,7 @@ fn a_line_scans_the_same_at_the_end_of_the_body_and_before_more_lines() {
         ("{n}", "no colon"),
         ("{n};P={p}", "no colon after parameters"),
         ("{n}:{p}=\r\n", "a value ending in '='"),
+        ("{n}:{p}{p}{p}{p}\r\n x", "a long value, folded"),
     ];
     let more = b"X-MORE:0123456789abcdefghijklmnopqrstuvwxyz\r\nEND:VEVENT\r\n";
     for (shape, what) in shapes {
