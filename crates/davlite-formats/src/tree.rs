@@ -437,7 +437,9 @@ impl<'a> TreeBuilder<'a> {
                     reason: "END without BEGIN",
                 });
             };
-            if !self.comps[idx].name.eq_ignore_ascii_case(trim(&value)) {
+            // Written the same way as the BEGIN nearly always: compared as bytes first.
+            let name = trim(&value);
+            if *self.comps[idx].name != *name && !self.comps[idx].name.eq_ignore_ascii_case(name) {
                 return Err(TreeError::Unbalanced {
                     line: number,
                     reason: "END does not match BEGIN",
