@@ -255,7 +255,7 @@ const CLASS: [u8; 256] = {
 const SHORT_LINE: usize = 64;
 
 /// `=` and `;` as themselves, every other byte as 0 (see the parameter loop of
-/// [`Scanner::next_line`]).
+/// [`Scanner::scan_line`]).
 static SEPARATOR: [u8; 256] = {
     let mut t = [0u8; 256];
     t[b'=' as usize] = b'=';
@@ -338,13 +338,13 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A line of the shape most lines have, read from one [`SHORT_LINE`]-byte window: a name, `:`, the
-    /// value and the line ending all inside it, with no parameters and no fold (`BEGIN:VEVENT`,
-    /// `DTSTART:20240612T100000Z`, `SEQUENCE:1`). Two vector blocks give the name, the colon and
-    /// the line end at once, where [`Scanner::scan_line`] searches for each in turn; `None`
-    /// hands any other line (or one in the last bytes of the body) to it, which reads every line
-    /// the same way (a test in this module compares the two), with the end of the name's first
-    /// run and whether it holds a lower-case letter when the window told them.
+    /// A line of the shape most lines have, read from one [`SHORT_LINE`]-byte window: a name,
+    /// `:`, the value and the line ending all inside it, with no parameters and no fold
+    /// (`BEGIN:VEVENT`, `DTSTART:20240612T100000Z`, `UID:...`). Four vector blocks give the
+    /// name, the colon and the line end at once, where [`Scanner::scan_line`] searches for each
+    /// in turn. `Err` hands any other line (or one in the last bytes of the body) to it, with
+    /// the end of the name's first run and whether that holds a lower-case letter when the
+    /// window told them; it reads every line the same way (a test in this module compares).
     #[inline]
     fn short_line(&mut self) -> Result<ContentLine<'a>, Option<(usize, bool)>> {
         let src = self.src;
