@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use davlite_formats::ParsedObject;
 use davlite_store::{
-    ChangeKind, CollectionKind, Etag, Limits, NewCollection, ObjectMeta, Precondition, Store,
-    StoreError,
+    ChangeKind, CollectionKind, Etag, Limits, NewCollection, ObjectMeta, Precondition, Reader,
+    Store, StoreError,
 };
 
 use crate::batch::{WriteOp, apply};
@@ -31,7 +31,8 @@ type Fetched = (String, String, Option<Vec<u8>>);
 /// A fetched member's body, parsed before the store is consulted (see
 /// [`CollectionSync::fetch_all`]).
 enum Body {
-    Object(ParsedObject),
+    /// The parsed body and its ETag (hashed on the reading thread, off the decisions' path).
+    Object(ParsedObject, Etag),
     /// Why it does not parse.
     Unparsable(String),
     /// Gone from the server since it was listed.
@@ -39,7 +40,7 @@ enum Body {
 }
 
 /// Most fetched members written in one store transaction (see [`CollectionSync::fetch_all`]).
-const WRITE_ITEMS: usize = 1000;
+const WRITE_ITEMS: usize = 2500;
 /// Most bytes of fetched bodies written in one store transaction: a thousand vCards with
 /// photos must not be held at once.
 const WRITE_BYTES: usize = 8 << 20;
@@ -76,6 +77,11 @@ pub(crate) struct CollectionSync<'a> {
     /// [`Self::fetch_all`]).
     queued_uids: HashSet<String>,
     token_mode: bool,
+    /// One snapshot of the store shared by the per-member reads of a listing walk or of one
+    /// group's decisions, instead of a read transaction per member. Only set while nothing is
+    /// written: [`Self::flush`] drops it (later reads open their own), and so does the end of
+    /// each phase, before its write starts.
+    snap: Option<Reader>,
 }
 
 fn parse(kind: RemoteKind, bytes: Vec<u8>) -> Result<ParsedObject, String> {
@@ -96,7 +102,15 @@ fn ext(kind: RemoteKind) -> &'static str {
 /// Calendar data and vCards end lines with CRLF (RFC 5545 §3.1, RFC 6350 §3.2), but XML
 /// parsers and serializers turn line ends into LF (XML 1.0 §2.11), so a body that came inside
 /// a multistatus may have lost its CRs: put them back, leaving a body that has them alone.
-fn crlf(text: &str) -> Vec<u8> {
+fn crlf(text: String) -> Vec<u8> {
+    let b = text.as_bytes();
+    if !text
+        .match_indices('\n')
+        .any(|(i, _)| i == 0 || b[i - 1] != b'\r')
+    {
+        // Every line already ends with CRLF (a server that escapes its CRs): no copy.
+        return text.into_bytes();
+    }
     let mut out = Vec::with_capacity(text.len() + text.len() / 40);
     let mut prev = 0u8;
     for &b in text.as_bytes() {
@@ -143,6 +157,7 @@ impl<'a> CollectionSync<'a> {
             seen: None,
             queued_uids: HashSet::new(),
             token_mode: false,
+            snap: None,
         }
     }
 
@@ -258,14 +273,24 @@ impl<'a> CollectionSync<'a> {
         if self.ops.is_empty() {
             return Ok(());
         }
+        // What the shared snapshot says is about to be out of date.
+        self.snap = None;
         let ops = std::mem::take(&mut self.ops);
         self.queued_uids.clear();
         self.ours_logged.extend(apply(self.store, ops)?);
         Ok(())
     }
 
+    /// A snapshot for one read of the pull's: the shared one while set (see [`Self::snap`]).
+    fn reader(&self) -> Result<Reader, SyncError> {
+        match &self.snap {
+            Some(r) => Ok(r.clone()),
+            None => Ok(self.store.read()?),
+        }
+    }
+
     fn local_item(&self, name: &str) -> Result<Option<LocalItem>, SyncError> {
-        let reader = self.store.read()?;
+        let reader = self.reader()?;
         let Some((meta, bytes)) = reader.get(&self.local, name)? else {
             return Ok(None);
         };
@@ -450,7 +475,13 @@ impl<'a> CollectionSync<'a> {
     /// 100,000 changed members a few MB, less than the listing's body held meanwhile).
     fn listing(&mut self, r: &Response, truncated: &mut bool) -> Result<Option<String>, SyncError> {
         let base = self.remote.path.clone();
-        xml::multistatus(&r.body, "listing", |item| {
+        let snap = self.store.read()?;
+        // No local item at all and none deleted (a first sync): every member listed is fetched,
+        // without a lookup per member.
+        let fresh = self.local_deleted.is_empty()
+            && snap.scan_objects(&self.local, None, |_, _| std::ops::ControlFlow::Break(()))?;
+        self.snap = Some(snap);
+        let token = xml::multistatus(&r.body, "listing", |item| {
             let path = href::resolve(&base, &item.href);
             if path == base {
                 if item.status == Some(507) {
@@ -477,6 +508,10 @@ impl<'a> CollectionSync<'a> {
             if let Some(seen) = self.seen.as_mut() {
                 seen.insert(path.clone());
             }
+            if fresh {
+                self.fetch.push((path, etag));
+                return Ok(());
+            }
             let name = self.name_for(&path);
             let same = |st: &ItemState| st.href == path && !etag.is_empty() && st.etag == etag;
             let unchanged = match self.local_item_meta(&name)? {
@@ -491,7 +526,9 @@ impl<'a> CollectionSync<'a> {
                 self.fetch.push((path, etag));
             }
             Ok(())
-        })
+        });
+        self.snap = None;
+        token
     }
 
     /// An object's state, when it describes a member of this remote collection (an object
@@ -519,7 +556,7 @@ impl<'a> CollectionSync<'a> {
         &self,
         name: &str,
     ) -> Result<Option<(ObjectMeta, Option<ItemState>)>, SyncError> {
-        let reader = self.store.read()?;
+        let reader = self.reader()?;
         let Some(meta) = reader.meta(&self.local, name)? else {
             return Ok(None);
         };
@@ -612,7 +649,8 @@ impl<'a> CollectionSync<'a> {
     /// [`WRITE_BYTES`] of bodies): a commit rewrites every page it touched and syncs the file,
     /// so fewer, bigger ones cost less per item. The first transaction holds one multiget and
     /// each next one twice as many up to that bound, so the first write starts after one
-    /// request and a small sync overlaps too. One transaction is written on a second thread
+    /// request and a small sync overlaps too; towards the end each holds at most half of what
+    /// is left, so the last write, which no fetch overlaps, is one multiget's. One transaction is written on a second thread
     /// while this one fetches the next transaction's members (the requests, the server's work,
     /// the XML and the parsing of the bodies), so the network and the local writes overlap.
     /// Each multiget's answer is read (XML and bodies) on a thread of its own while this one
@@ -636,8 +674,12 @@ impl<'a> CollectionSync<'a> {
         let queue = std::mem::take(&mut self.fetch);
         let store = self.store;
         let remote = self.remote;
-        let mut chunks = queue.chunks(self.options.batch.max(1));
-        let mut limit = self.options.batch.max(1);
+        let batch = self.options.batch.max(1);
+        let mut chunks = queue.chunks(batch);
+        let mut limit = batch;
+        // Members not yet in a group: the groups shrink towards the end (each at most half of
+        // what is left), so the last write, which nothing overlaps, is a small one.
+        let mut left = queue.len();
         std::thread::scope(|scope| {
             let mut writing: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
             let mut written = self.summary.fetched;
@@ -649,10 +691,12 @@ impl<'a> CollectionSync<'a> {
             loop {
                 let mut group = Vec::new();
                 let (mut items, mut bytes) = (0, 0);
-                while items < limit && bytes < WRITE_BYTES {
+                let cap = limit.min(batch.max(left.div_ceil(2)));
+                while items < cap && bytes < WRITE_BYTES {
                     let Some((paths, read)) = reading.take() else {
                         break;
                     };
+                    left = left.saturating_sub(paths.len());
                     // The next request goes out before this answer is awaited.
                     if let Some(chunk) = chunks.next() {
                         reading = Some(ask(scope, self.http, remote, chunk)?);
@@ -665,7 +709,7 @@ impl<'a> CollectionSync<'a> {
                     bytes += bodies
                         .iter()
                         .map(|(_, _, b)| match b {
-                            Body::Object(o) => o.bytes().len(),
+                            Body::Object(o, _) => o.bytes().len(),
                             _ => 0,
                         })
                         .sum::<usize>();
@@ -679,9 +723,12 @@ impl<'a> CollectionSync<'a> {
                     self.ours_logged.extend(join_write(w)?);
                     (self.progress)(&Progress::Fetched { total: written });
                 }
-                for (paths, bodies) in group {
-                    self.decide_fetched(&paths, bodies)?;
-                }
+                self.snap = Some(store.read()?);
+                let decided = group
+                    .into_iter()
+                    .try_for_each(|(paths, bodies)| self.decide_fetched(&paths, bodies));
+                self.snap = None;
+                decided?;
                 let ops = std::mem::take(&mut self.ops);
                 self.queued_uids.clear();
                 written = self.summary.fetched;
@@ -707,12 +754,12 @@ impl<'a> CollectionSync<'a> {
         for (path, etag, body) in bodies {
             answered.insert(path.clone());
             match body {
-                Body::Object(o) => {
+                Body::Object(o, tag) => {
                     let uid = o.info().uid.clone();
                     if uid.as_ref().is_some_and(|u| self.queued_uids.contains(u)) {
                         self.flush()?;
                     }
-                    self.fetched(&path, &etag, o)?;
+                    self.fetched_tagged(&path, &etag, o, tag)?;
                     self.queued_uids.extend(uid);
                 }
                 Body::Unparsable(e) => self
@@ -792,8 +839,19 @@ impl<'a> CollectionSync<'a> {
 
     /// A member fetched from the server: store it, adopt it, or resolve a conflict.
     fn fetched(&mut self, path: &str, etag: &str, remote: ParsedObject) -> Result<(), SyncError> {
-        let name = self.name_for(path);
         let remote_tag = Etag::of(remote.bytes());
+        self.fetched_tagged(path, etag, remote, remote_tag)
+    }
+
+    /// [`Self::fetched`] with the ETag of `remote`'s bytes already computed.
+    fn fetched_tagged(
+        &mut self,
+        path: &str,
+        etag: &str,
+        remote: ParsedObject,
+        remote_tag: Etag,
+    ) -> Result<(), SyncError> {
+        let name = self.name_for(path);
         let synced = |base: Etag| ItemState {
             href: path.to_string(),
             etag: etag.to_string(),
@@ -869,7 +927,7 @@ impl<'a> CollectionSync<'a> {
             }
             None => {
                 let holder = match remote.info().uid.as_deref() {
-                    Some(uid) => self.store.read()?.find_uid(&self.local, uid)?,
+                    Some(uid) => self.reader()?.find_uid(&self.local, uid)?,
                     None => None,
                 };
                 if let Some(other) = holder {
@@ -905,7 +963,7 @@ impl<'a> CollectionSync<'a> {
                         .push(self.put_op(&name, local_obj, Precondition::IfNoneMatchAny));
                     self.ours_deleted.insert(other);
                     self.flush()?;
-                    return self.fetched(path, etag, remote);
+                    return self.fetched_tagged(path, etag, remote, remote_tag);
                 }
                 if self.local_deleted.contains(&name) {
                     self.report(
@@ -927,7 +985,7 @@ impl<'a> CollectionSync<'a> {
 
     fn pending(&self, name: &str) -> Result<Option<Etag>, SyncError> {
         Ok(ItemState::pending(
-            &self.store.read()?.object_props(&self.local, name)?,
+            &self.reader()?.object_props(&self.local, name)?,
         ))
     }
 
@@ -1253,7 +1311,7 @@ impl<'a> CollectionSync<'a> {
     /// What the engine knew of local item `name` when the application deleted it (kept by the
     /// store with the delete's tombstone).
     fn deleted_state(&self, name: &str) -> Result<Option<ItemState>, SyncError> {
-        let props = self.store.read()?.deleted_object_props(&self.local, name)?;
+        let props = self.reader()?.deleted_object_props(&self.local, name)?;
         Ok(self.own_state(&props))
     }
 
@@ -1380,7 +1438,10 @@ fn read_parsed(
             let body = match body {
                 None => Body::Gone,
                 Some(b) => match parse(remote.kind, b) {
-                    Ok(o) => Body::Object(o),
+                    Ok(o) => {
+                        let tag = Etag::of(o.bytes());
+                        Body::Object(o, tag)
+                    }
                     Err(e) => Body::Unparsable(e),
                 },
             };
@@ -1434,7 +1495,7 @@ fn multiget_read(remote: &RemoteCollection, r: &Response) -> Result<Vec<Fetched>
     };
     let base = &remote.path;
     let mut out = Vec::new();
-    xml::multistatus(&r.body, "multiget", |item| {
+    xml::multistatus(&r.body, "multiget", |mut item| {
         let path = href::resolve(base, &item.href);
         if item.status == Some(404) {
             out.push((path, String::new(), None));
@@ -1444,8 +1505,13 @@ fn multiget_read(remote: &RemoteCollection, r: &Response) -> Result<Vec<Fetched>
             .prop(DAV, "getetag")
             .map(|p| p.text.trim().to_string())
             .unwrap_or_default();
-        if let Some(p) = item.prop(ns, data) {
-            out.push((path, etag, Some(crlf(&p.text))));
+        if let Some(i) = item
+            .props
+            .iter()
+            .position(|p| p.ns == ns && p.local == data && (200..300).contains(&p.status))
+        {
+            let text = std::mem::take(&mut item.props[i].text);
+            out.push((path, etag, Some(crlf(text))));
         } else if item
             .props
             .iter()

@@ -2,6 +2,8 @@
 //! bodies it sends. Multistatus answers are walked event by event and handed over one
 //! `<response>` at a time, so a 100,000-member listing never becomes a tree in memory.
 
+use std::borrow::Cow;
+
 use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -17,8 +19,8 @@ pub const APPLE: &str = "http://apple.com/ns/ical/";
 /// One property of a `<response>`, with the status of its propstat.
 #[derive(Debug, Clone, Default)]
 pub struct Prop {
-    pub ns: String,
-    pub local: String,
+    pub ns: Cow<'static, str>,
+    pub local: Cow<'static, str>,
     pub status: u16,
     /// All character data inside the property.
     pub text: String,
@@ -116,6 +118,26 @@ fn walk(
     }
 }
 
+/// The namespaces and property names every answer repeats, without an allocation each.
+const INTERNED: &[&str] = &[
+    DAV,
+    CALDAV,
+    CARDDAV,
+    CALSERVER,
+    APPLE,
+    "getetag",
+    "calendar-data",
+    "address-data",
+    "resourcetype",
+];
+
+fn interned(s: &str) -> Cow<'static, str> {
+    match INTERNED.iter().find(|i| **i == s) {
+        Some(i) => Cow::Borrowed(i),
+        None => Cow::Owned(s.to_string()),
+    }
+}
+
 /// `HTTP/1.1 404 Not Found` -> 404.
 pub fn status_code(line: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
@@ -155,8 +177,8 @@ pub fn multistatus(
                     item = Some(Item::default());
                 } else if depth == 4 && stack[2].1 == "propstat" && stack[3].1 == "prop" {
                     prop = Some(Prop {
-                        ns: ns.to_string(),
-                        local: local.to_string(),
+                        ns: interned(ns),
+                        local: interned(local),
                         ..Prop::default()
                     });
                 } else if depth > 4 {
@@ -173,12 +195,16 @@ pub fn multistatus(
                 open.1.push_str(local);
                 depth += 1;
             }
-            Ev::Text(t) => {
-                text.push_str(t);
-                if let Some(p) = prop.as_mut() {
+            Ev::Text(t) => match prop.as_mut() {
+                // Directly inside a property (a body, an ETag): only the property keeps it, so
+                // a body is copied once.
+                Some(p) if depth == 5 => p.text.push_str(t),
+                Some(p) => {
                     p.text.push_str(t);
+                    text.push_str(t);
                 }
-            }
+                None => text.push_str(t),
+            },
             Ev::End => {
                 if depth == 0 {
                     return Ok(());
