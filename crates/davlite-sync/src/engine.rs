@@ -45,6 +45,14 @@ const WRITE_ITEMS: usize = 2500;
 /// photos must not be held at once.
 const WRITE_BYTES: usize = 8 << 20;
 
+/// A group's store write in flight while the next group is decided (see
+/// [`CollectionSync::fetch_all`]): its outcome, and the local names and UIDs it writes.
+struct Inflight {
+    done: std::sync::mpsc::Receiver<Result<Vec<u64>, davlite_store::ApplyError>>,
+    names: HashSet<String>,
+    uids: HashSet<String>,
+}
+
 /// An item pushed in this run, re-read afterwards.
 struct Pushed {
     href: String,
@@ -82,6 +90,10 @@ pub(crate) struct CollectionSync<'a> {
     /// written: [`Self::flush`] drops it (later reads open their own), and so does the end of
     /// each phase, before its write starts.
     snap: Option<Reader>,
+    /// The previous group's write while the next group is decided (see [`Self::fetch_all`]).
+    inflight: Option<Inflight>,
+    /// How many in-flight writes [`Self::settle`] has waited for.
+    settled: usize,
 }
 
 fn parse(kind: RemoteKind, bytes: Vec<u8>) -> Result<ParsedObject, String> {
@@ -158,6 +170,8 @@ impl<'a> CollectionSync<'a> {
             queued_uids: HashSet::new(),
             token_mode: false,
             snap: None,
+            inflight: None,
+            settled: 0,
         }
     }
 
@@ -270,6 +284,8 @@ impl<'a> CollectionSync<'a> {
     }
 
     fn flush(&mut self) -> Result<(), SyncError> {
+        // After the write in flight, never beside it: its members' decisions came first.
+        self.settle()?;
         if self.ops.is_empty() {
             return Ok(());
         }
@@ -278,6 +294,38 @@ impl<'a> CollectionSync<'a> {
         let ops = std::mem::take(&mut self.ops);
         self.queued_uids.clear();
         self.ours_logged.extend(apply(self.store, ops)?);
+        Ok(())
+    }
+
+    /// Waits for the write in flight, if any (see [`Self::fetch_all`]); a shared snapshot is
+    /// taken again so the reads after see that write.
+    fn settle(&mut self) -> Result<(), SyncError> {
+        let Some(w) = self.inflight.take() else {
+            return Ok(());
+        };
+        let Ok(outcome) = w.done.recv() else {
+            // Its thread dropped the sender without sending: it panicked, and the scope
+            // around it re-raises that panic.
+            panic!("the store write of fetched members panicked");
+        };
+        self.ours_logged.extend(outcome?);
+        self.settled += 1;
+        if self.snap.is_some() {
+            self.snap = Some(self.store.read()?);
+        }
+        Ok(())
+    }
+
+    /// Waits for the write in flight when it writes local item `name` or UID `uid`: what a
+    /// decision about them reads must include it.
+    fn settle_for(&mut self, name: &str, uid: Option<&str>) -> Result<(), SyncError> {
+        if self
+            .inflight
+            .as_ref()
+            .is_some_and(|w| w.names.contains(name) || uid.is_some_and(|u| w.uids.contains(u)))
+        {
+            self.settle()?;
+        }
         Ok(())
     }
 
@@ -599,6 +647,7 @@ impl<'a> CollectionSync<'a> {
 
     fn remote_deleted(&mut self, path: &str) -> Result<(), SyncError> {
         let name = self.name_for(path);
+        self.settle_for(&name, None)?;
         let Some((meta, st)) = self.local_item_meta(&name)? else {
             return Ok(());
         };
@@ -656,14 +705,18 @@ impl<'a> CollectionSync<'a> {
     /// Each multiget's answer is read (XML and bodies) on a thread of its own while this one
     /// waits for the next answer, so the server's work overlaps the client's too.
     ///
-    /// The decisions (what to write, from what the store holds) are taken after the write
-    /// before them is committed, so they see everything earlier members wrote. Within one
-    /// transaction the members are distinct names, and the one thing a member's decision
-    /// reads of another is its UID (the server holding one UID twice): a member whose UID is
-    /// queued writes the queue first. Memory stays bounded whatever the collection's size:
-    /// one transaction's bodies being written and the next one's fetched. A crash loses at
-    /// most the transactions not committed, whose members are fetched again: the token is
-    /// saved after.
+    /// The decisions (what to write, from what the store holds) for one group are taken while
+    /// the group before it is being written, from a snapshot that may not hold that write yet;
+    /// the two groups' members are distinct names, so a decision reads nothing of the write in
+    /// flight unless its UID is one that write puts, or its UID is held locally (by a name the
+    /// write may delete or move): then it waits for that write first, and so does any write of
+    /// its own (a flush, the conflicts collection). The next group's write starts after the
+    /// one before it is committed. Within one transaction the members are distinct names, and
+    /// the one thing a member's decision reads of another is its UID (the server holding one
+    /// UID twice): a member whose UID is queued writes the queue first. Memory stays bounded
+    /// whatever the collection's size: one transaction's bodies being written and the next
+    /// one's fetched. A crash loses at most the transactions not committed, whose members are
+    /// fetched again: the token is saved after.
     fn fetch_all(&mut self) -> Result<(), SyncError> {
         // Deletions found by the listing land first, so a member the server moved to another
         // href finds its old copy gone rather than holding its UID.
@@ -681,7 +734,6 @@ impl<'a> CollectionSync<'a> {
         // what is left), so the last write, which nothing overlaps, is a small one.
         let mut left = queue.len();
         std::thread::scope(|scope| {
-            let mut writing: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
             let mut written = self.summary.fetched;
             // The multiget asked last, its answer being read.
             let mut reading = match chunks.next() {
@@ -719,10 +771,8 @@ impl<'a> CollectionSync<'a> {
                     break;
                 }
                 limit = (limit * 2).min(WRITE_ITEMS);
-                if let Some(w) = writing.take() {
-                    self.ours_logged.extend(join_write(w)?);
-                    (self.progress)(&Progress::Fetched { total: written });
-                }
+                // Decided while the previous group is still being written.
+                let settled = self.settled;
                 self.snap = Some(store.read()?);
                 let decided = group
                     .into_iter()
@@ -731,17 +781,46 @@ impl<'a> CollectionSync<'a> {
                 decided?;
                 let ops = std::mem::take(&mut self.ops);
                 self.queued_uids.clear();
+                self.settle()?;
+                if self.settled != settled {
+                    (self.progress)(&Progress::Fetched { total: written });
+                }
                 written = self.summary.fetched;
                 if !ops.is_empty() {
-                    writing = Some(scope.spawn(move || apply(store, ops)));
+                    let (names, uids) = self.touched(&ops);
+                    let (tx, done) = std::sync::mpsc::channel();
+                    scope.spawn(move || {
+                        let _ = tx.send(apply(store, ops));
+                    });
+                    self.inflight = Some(Inflight { done, names, uids });
                 }
             }
-            if let Some(w) = writing.take() {
-                self.ours_logged.extend(join_write(w)?);
-            }
+            self.settle()?;
             (self.progress)(&Progress::Fetched { total: written });
             Ok(())
         })
+    }
+
+    /// The local names and UIDs `ops` write (see [`Inflight`]).
+    fn touched(&self, ops: &[WriteOp]) -> (HashSet<String>, HashSet<String>) {
+        let (mut names, mut uids) = (HashSet::new(), HashSet::new());
+        for op in ops {
+            match op {
+                WriteOp::Put {
+                    coll, name, object, ..
+                } if *coll == self.local => {
+                    names.insert(name.clone());
+                    uids.extend(object.info().uid.clone());
+                }
+                WriteOp::Delete { coll, name, .. } | WriteOp::ObjectProps { coll, name, .. }
+                    if *coll == self.local =>
+                {
+                    names.insert(name.clone());
+                }
+                _ => {}
+            }
+        }
+        (names, uids)
     }
 
     /// Queues the writes for one multiget's answer to `paths`.
@@ -750,9 +829,14 @@ impl<'a> CollectionSync<'a> {
         paths: &[String],
         bodies: Vec<(String, String, Body)>,
     ) -> Result<(), SyncError> {
+        // Servers answer in the order asked: then every member is answered, without a set.
+        let in_order =
+            bodies.len() == paths.len() && bodies.iter().zip(paths).all(|((b, _, _), p)| b == p);
         let mut answered = HashSet::new();
         for (path, etag, body) in bodies {
-            answered.insert(path.clone());
+            if !in_order {
+                answered.insert(path.clone());
+            }
             match body {
                 Body::Object(o, tag) => {
                     let uid = o.info().uid.clone();
@@ -769,7 +853,7 @@ impl<'a> CollectionSync<'a> {
                 Body::Gone => self.remote_deleted(&path)?,
             }
         }
-        for path in paths {
+        for path in paths.iter().filter(|_| !in_order) {
             if !answered.contains(path) {
                 self.summary
                     .errors
@@ -804,6 +888,8 @@ impl<'a> CollectionSync<'a> {
 
     /// Keeps the losing version of a conflict in the conflicts collection; returns its name.
     fn keep_loser(&mut self, bytes: &[u8], uid: &str) -> Result<Option<String>, SyncError> {
+        // It may create the conflicts collection: after the write in flight.
+        self.settle()?;
         let (new_uid, copy) = conflict::loser_copy(bytes, uid);
         let object = match parse(self.remote.kind, copy) {
             Ok(o) => o,
@@ -852,6 +938,7 @@ impl<'a> CollectionSync<'a> {
         remote_tag: Etag,
     ) -> Result<(), SyncError> {
         let name = self.name_for(path);
+        self.settle_for(&name, remote.info().uid.as_deref())?;
         let synced = |base: Etag| ItemState {
             href: path.to_string(),
             etag: etag.to_string(),
@@ -931,6 +1018,11 @@ impl<'a> CollectionSync<'a> {
                     None => None,
                 };
                 if let Some(other) = holder {
+                    if self.inflight.is_some() {
+                        // Seen in a snapshot that may predate the write in flight.
+                        self.settle()?;
+                        return self.fetched_tagged(path, etag, remote, remote_tag);
+                    }
                     let Some((meta, lbytes, st)) = self.local_item(&other)? else {
                         return Ok(());
                     };
@@ -1396,17 +1488,6 @@ impl<'a> CollectionSync<'a> {
             total: self.summary.pushed,
         });
         Ok(())
-    }
-}
-
-/// Waits for a batch's store write (see [`CollectionSync::fetch_all`]); the sequences of its
-/// synced puts.
-fn join_write(
-    w: std::thread::ScopedJoinHandle<'_, Result<Vec<u64>, davlite_store::ApplyError>>,
-) -> Result<Vec<u64>, SyncError> {
-    match w.join() {
-        Ok(r) => r.map_err(SyncError::from),
-        Err(panic) => std::panic::resume_unwind(panic),
     }
 }
 

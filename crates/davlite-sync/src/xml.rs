@@ -67,6 +67,14 @@ fn bad(what: &str, detail: impl std::fmt::Display) -> SyncError {
     }
 }
 
+/// Borrowed when valid UTF-8 (as names always are), without the lossy decoder's walk.
+fn utf8(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 fn walk(
     body: &[u8],
     what: &str,
@@ -79,11 +87,11 @@ fn walk(
             Event::Start(ref e) | Event::Empty(ref e) => {
                 // Borrowed, not copied, when valid UTF-8 (as it always is).
                 let ns = match &r {
-                    ResolveResult::Bound(ns) => String::from_utf8_lossy(ns.as_ref()),
-                    _ => std::borrow::Cow::Borrowed(""),
+                    ResolveResult::Bound(ns) => utf8(ns.as_ref()),
+                    _ => Cow::Borrowed(""),
                 };
                 let local = e.local_name();
-                let local = String::from_utf8_lossy(local.as_ref());
+                let local = utf8(local.as_ref());
                 f(Ev::Start(&ns, &local))?;
                 if matches!(ev, Event::Empty(_)) {
                     f(Ev::End)?;
@@ -344,7 +352,7 @@ pub fn multiget(calendar: bool, hrefs: &[String]) -> String {
     );
     for h in hrefs {
         s.push_str("<D:href>");
-        s.push_str(&escape(h));
+        s.push_str(&quick_xml::escape::escape(h.as_str()));
         s.push_str("</D:href>");
     }
     s.push_str(&format!("</X:{report}>"));
