@@ -455,10 +455,18 @@ impl<'a> CollectionSync<'a> {
                     });
                 }
                 let mut truncated = false;
-                let new_token = self.listing(&r, &mut truncated)?;
-                // The listing's body is not held while its members are fetched.
-                drop(r);
-                self.fetch_all()?;
+                let new_token = if self.seen.is_none() && self.fresh()? {
+                    // Walked on a thread of its own while its first members are fetched.
+                    let (t, tr) = self.fetch_all(Some(r))?;
+                    truncated = tr;
+                    t
+                } else {
+                    let t = self.listing(&r, &mut truncated)?;
+                    // The listing's body is not held while its members are fetched.
+                    drop(r);
+                    self.fetch_all(None)?;
+                    t
+                };
                 if self.seen.is_some() && !truncated {
                     self.absent_are_deleted()?;
                 }
@@ -493,7 +501,7 @@ impl<'a> CollectionSync<'a> {
         let mut truncated = false;
         self.listing(&r, &mut truncated)?;
         drop(r);
-        self.fetch_all()?;
+        self.fetch_all(None)?;
         if !truncated {
             self.absent_are_deleted()?;
         }
@@ -518,17 +526,23 @@ impl<'a> CollectionSync<'a> {
         Ok(())
     }
 
+    /// No local item at all and none deleted (a first sync): a listing has nothing to compare.
+    fn fresh(&self) -> Result<bool, SyncError> {
+        Ok(self.local_deleted.is_empty()
+            && self
+                .store
+                .read()?
+                .scan_objects(&self.local, None, |_, _| std::ops::ControlFlow::Break(()))?)
+    }
+
     /// Walks a listing (sync-collection or PROPFIND), queueing deletions and the members to
     /// fetch: an href and an ETag per member, for [`Self::fetch_all`] after the walk (at
     /// 100,000 changed members a few MB, less than the listing's body held meanwhile).
     fn listing(&mut self, r: &Response, truncated: &mut bool) -> Result<Option<String>, SyncError> {
         let base = self.remote.path.clone();
-        let snap = self.store.read()?;
-        // No local item at all and none deleted (a first sync): every member listed is fetched,
-        // without a lookup per member.
-        let fresh = self.local_deleted.is_empty()
-            && snap.scan_objects(&self.local, None, |_, _| std::ops::ControlFlow::Break(()))?;
-        self.snap = Some(snap);
+        // Every member listed is fetched, without a lookup per member.
+        let fresh = self.fresh()?;
+        self.snap = Some(self.store.read()?);
         let token = xml::multistatus(&r.body, "listing", |item| {
             let path = href::resolve(&base, &item.href);
             if path == base {
@@ -717,41 +731,62 @@ impl<'a> CollectionSync<'a> {
     /// whatever the collection's size: one transaction's bodies being written and the next
     /// one's fetched. A crash loses at most the transactions not committed, whose members are
     /// fetched again: the token is saved after.
-    fn fetch_all(&mut self) -> Result<(), SyncError> {
+    ///
+    /// With `listing` (a first sync's listing, see [`Self::fresh`]: nothing to compare or
+    /// delete), the listing is walked on a thread of its own while its first members are
+    /// fetched and written; its token and whether it was truncated are returned.
+    fn fetch_all(
+        &mut self,
+        listing: Option<Response>,
+    ) -> Result<(Option<String>, bool), SyncError> {
         // Deletions found by the listing land first, so a member the server moved to another
         // href finds its old copy gone rather than holding its UID.
         self.flush()?;
-        if self.fetch.is_empty() {
-            return Ok(());
+        if self.fetch.is_empty() && listing.is_none() {
+            return Ok((None, false));
         }
         let queue = std::mem::take(&mut self.fetch);
         let store = self.store;
         let remote = self.remote;
         let batch = self.options.batch.max(1);
-        let mut chunks = queue.chunks(batch);
         let mut limit = batch;
-        // Members not yet in a group: the groups shrink towards the end (each at most half of
-        // what is left), so the last write, which nothing overlaps, is a small one.
-        let mut left = queue.len();
         std::thread::scope(|scope| {
+            let mut source = match listing {
+                None => Source::Queued(queue.into_iter()),
+                Some(r) => {
+                    let (tx, chunks) = std::sync::mpsc::channel();
+                    let walker = scope.spawn(move || walk_fresh(&remote.path, r, batch, tx));
+                    Source::Walking {
+                        chunks,
+                        walker: Some(walker),
+                        walked: None,
+                        taken: 0,
+                    }
+                }
+            };
             let mut written = self.summary.fetched;
             // The multiget asked last, its answer being read.
-            let mut reading = match chunks.next() {
-                Some(chunk) => Some(ask(scope, self.http, remote, chunk)?),
+            let mut reading = match source.next(batch)? {
+                Some(chunk) => Some(ask(scope, self.http, remote, &chunk)?),
                 None => None,
             };
             loop {
                 let mut group = Vec::new();
                 let (mut items, mut bytes) = (0, 0);
+                // Members not yet in a group: the groups shrink towards the end (each at most
+                // half of what is left), so the last write, which nothing overlaps, is a small
+                // one.
+                let left = source
+                    .left()?
+                    .saturating_add(reading.as_ref().map_or(0, |(p, _)| p.len()));
                 let cap = limit.min(batch.max(left.div_ceil(2)));
                 while items < cap && bytes < WRITE_BYTES {
                     let Some((paths, read)) = reading.take() else {
                         break;
                     };
-                    left = left.saturating_sub(paths.len());
                     // The next request goes out before this answer is awaited.
-                    if let Some(chunk) = chunks.next() {
-                        reading = Some(ask(scope, self.http, remote, chunk)?);
+                    if let Some(chunk) = source.next(batch)? {
+                        reading = Some(ask(scope, self.http, remote, &chunk)?);
                     }
                     let bodies = match read.join() {
                         Ok(r) => r?,
@@ -797,7 +832,7 @@ impl<'a> CollectionSync<'a> {
             }
             self.settle()?;
             (self.progress)(&Progress::Fetched { total: written });
-            Ok(())
+            source.finish()
         })
     }
 
@@ -1489,6 +1524,135 @@ impl<'a> CollectionSync<'a> {
         });
         Ok(())
     }
+}
+
+/// What a first sync's listing walk found besides its members: token, truncated, how many.
+type Walked = (Option<String>, bool, usize);
+
+/// The members [`CollectionSync::fetch_all`] fetches, `batch` at a time.
+enum Source<'scope> {
+    /// Listed already.
+    Queued(std::vec::IntoIter<(String, String)>),
+    /// A first sync's listing being walked on a thread of its own (see [`walk_fresh`]).
+    Walking {
+        chunks: std::sync::mpsc::Receiver<Vec<(String, String)>>,
+        walker: Option<std::thread::ScopedJoinHandle<'scope, Result<Walked, SyncError>>>,
+        walked: Option<Walked>,
+        taken: usize,
+    },
+}
+
+impl Source<'_> {
+    fn next(&mut self, batch: usize) -> Result<Option<Vec<(String, String)>>, SyncError> {
+        match self {
+            Source::Queued(q) => {
+                let chunk: Vec<_> = q.by_ref().take(batch).collect();
+                Ok((!chunk.is_empty()).then_some(chunk))
+            }
+            Source::Walking { chunks, taken, .. } => match chunks.recv() {
+                Ok(chunk) => {
+                    *taken += chunk.len();
+                    Ok(Some(chunk))
+                }
+                // The walk is over (or failed: its error is answered here).
+                Err(_) => {
+                    self.walked()?;
+                    Ok(None)
+                }
+            },
+        }
+    }
+
+    /// Members not taken yet; while the walk goes on, as many as could be.
+    fn left(&mut self) -> Result<usize, SyncError> {
+        match self {
+            Source::Queued(q) => Ok(q.len()),
+            Source::Walking {
+                walker,
+                walked,
+                taken,
+                ..
+            } => {
+                if walked.is_none() && !walker.as_ref().is_some_and(|w| w.is_finished()) {
+                    return Ok(usize::MAX);
+                }
+                let taken = *taken;
+                Ok(self.walked()?.2.saturating_sub(taken))
+            }
+        }
+    }
+
+    /// The walk's outcome, waiting for it to end.
+    fn walked(&mut self) -> Result<&Walked, SyncError> {
+        let Source::Walking { walker, walked, .. } = self else {
+            unreachable!("only a walk has an outcome");
+        };
+        if let Some(w) = walker.take() {
+            *walked = Some(match w.join() {
+                Ok(r) => r?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            });
+        }
+        Ok(walked.as_ref().expect("joined above"))
+    }
+
+    /// The token and truncation of a walked listing.
+    fn finish(mut self) -> Result<(Option<String>, bool), SyncError> {
+        match self {
+            Source::Queued(_) => Ok((None, false)),
+            Source::Walking { .. } => {
+                let (token, truncated, _) = self.walked()?.clone();
+                Ok((token, truncated))
+            }
+        }
+    }
+}
+
+/// Walks a first sync's listing (nothing local to compare or delete: see
+/// [`CollectionSync::fresh`]), sending its members `batch` at a time as they are found; the
+/// body is dropped once walked.
+fn walk_fresh(
+    base: &str,
+    r: Response,
+    batch: usize,
+    tx: std::sync::mpsc::Sender<Vec<(String, String)>>,
+) -> Result<Walked, SyncError> {
+    let (mut truncated, mut listed) = (false, 0);
+    let mut chunk = Vec::with_capacity(batch);
+    let token = xml::multistatus(&r.body, "listing", |item| {
+        let path = href::resolve(base, &item.href);
+        if path == base {
+            if item.status == Some(507) {
+                truncated = true;
+            }
+            return Ok(());
+        }
+        if path.rsplit_once('/').map(|(p, _)| p) != Some(base)
+            || item
+                .prop(DAV, "resourcetype")
+                .is_some_and(|p| !p.children.is_empty())
+            // Gone: nothing of it here to delete.
+            || item.status == Some(404)
+        {
+            return Ok(());
+        }
+        let etag = item
+            .prop(DAV, "getetag")
+            .map(|p| p.text.trim().to_string())
+            .unwrap_or_default();
+        chunk.push((path, etag));
+        listed += 1;
+        if chunk.len() == batch {
+            // A closed receiver is a fetch that failed: its error is the one answered.
+            let _ = tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(batch)));
+        }
+        Ok(())
+    })?;
+    drop(r);
+    if !chunk.is_empty() {
+        let _ = tx.send(chunk);
+    }
+    Ok((token, truncated, listed))
 }
 
 /// A multiget's answer being read on a thread of its own (see [`read_parsed`]).
