@@ -167,6 +167,10 @@ pub fn multistatus(
     let mut pending: Vec<Prop> = Vec::new();
     let mut prop: Option<Prop> = None;
     let mut text = String::new();
+    // Text directly inside the open property (a body, an ETag), gathered here and copied into
+    // the property once, at its exact size, instead of growing the property's own string a
+    // fragment at a time (a body arrives as a fragment per line and per `&#13;`).
+    let mut direct = String::new();
     let mut token = None;
     let mut saw_root = false;
     walk(body, what, |ev| {
@@ -191,6 +195,8 @@ pub fn multistatus(
                     });
                 } else if depth > 4 {
                     if let Some(p) = prop.as_mut() {
+                        p.text.push_str(&direct);
+                        direct.clear();
                         p.children.push((ns.to_string(), local.to_string()));
                     }
                 }
@@ -204,9 +210,9 @@ pub fn multistatus(
                 depth += 1;
             }
             Ev::Text(t) => match prop.as_mut() {
-                // Directly inside a property (a body, an ETag): only the property keeps it, so
-                // a body is copied once.
-                Some(p) if depth == 5 => p.text.push_str(t),
+                // Directly inside a property (a body, an ETag): only the property keeps it (see
+                // `direct`), so a body is copied once.
+                Some(_) if depth == 5 => direct.push_str(t),
                 Some(p) => {
                     p.text.push_str(t);
                     text.push_str(t);
@@ -257,9 +263,15 @@ pub fn multistatus(
                         }
                     }
                     (4, _) => {
-                        if let Some(p) = prop.take() {
+                        if let Some(mut p) = prop.take() {
+                            if p.text.is_empty() {
+                                p.text = direct.as_str().to_owned();
+                            } else {
+                                p.text.push_str(&direct);
+                            }
                             pending.push(p);
                         }
+                        direct.clear();
                     }
                     (d, "href") if d > 4 && is_dav => {
                         if let Some(p) = prop.as_mut() {
@@ -390,6 +402,21 @@ X&amp;Y</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propst
         );
         assert!(items[0].prop(DAV, "displayname").is_none());
         assert_eq!(items[1].status, Some(404));
+    }
+
+    #[test]
+    fn property_text_keeps_its_order_around_child_elements() {
+        let body = br#"<d:multistatus xmlns:d="DAV:"><d:response><d:href>/c/</d:href><d:propstat><d:prop><d:x>a&amp;b<d:href>/h</d:href>c</d:x><d:y/></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
+        let mut items = Vec::new();
+        multistatus(body, "t", |i| {
+            items.push(i);
+            Ok(())
+        })
+        .unwrap();
+        let x = items[0].prop(DAV, "x").unwrap();
+        assert_eq!(x.text, "a&b/hc");
+        assert_eq!(x.hrefs, vec!["/h".to_string()]);
+        assert_eq!(items[0].prop(DAV, "y").unwrap().text, "");
     }
 
     #[test]
