@@ -713,9 +713,10 @@ impl<'a> CollectionSync<'a> {
     /// so fewer, bigger ones cost less per item. The first transaction holds one multiget and
     /// each next one twice as many up to that bound, so the first write starts after one
     /// request and a small sync overlaps too; towards the end each holds at most half of what
-    /// is left, so the last write, which no fetch overlaps, is one multiget's. One transaction is written on a second thread
-    /// while this one fetches the next transaction's members (the requests, the server's work,
-    /// the XML and the parsing of the bodies), so the network and the local writes overlap.
+    /// is left, so the last write, which no fetch overlaps, is one multiget's. One transaction
+    /// is written on a second thread while this one fetches the next transaction's members
+    /// (the requests, the server's work, the XML and the parsing of the bodies), so the
+    /// network and the local writes overlap.
     /// Each multiget's answer is read (XML and bodies) on a thread of its own while this one
     /// waits for the next answer, so the server's work overlaps the client's too.
     ///
