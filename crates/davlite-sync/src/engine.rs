@@ -7,8 +7,8 @@ use std::collections::HashSet;
 
 use davlite_formats::ParsedObject;
 use davlite_store::{
-    ChangeKind, CollectionKind, Etag, Limits, NewCollection, ObjectMeta, Precondition, Store,
-    StoreError,
+    ChangeKind, CollectionKind, Etag, Limits, NewCollection, ObjectMeta, Precondition, Reader,
+    Store, StoreError,
 };
 
 use crate::batch::{WriteOp, apply};
@@ -31,7 +31,8 @@ type Fetched = (String, String, Option<Vec<u8>>);
 /// A fetched member's body, parsed before the store is consulted (see
 /// [`CollectionSync::fetch_all`]).
 enum Body {
-    Object(ParsedObject),
+    /// The parsed body and its ETag (hashed on the reading thread, off the decisions' path).
+    Object(ParsedObject, Etag),
     /// Why it does not parse.
     Unparsable(String),
     /// Gone from the server since it was listed.
@@ -39,10 +40,18 @@ enum Body {
 }
 
 /// Most fetched members written in one store transaction (see [`CollectionSync::fetch_all`]).
-const WRITE_ITEMS: usize = 1000;
+const WRITE_ITEMS: usize = 2500;
 /// Most bytes of fetched bodies written in one store transaction: a thousand vCards with
 /// photos must not be held at once.
 const WRITE_BYTES: usize = 8 << 20;
+
+/// A group's store write in flight while the next group is decided (see
+/// [`CollectionSync::fetch_all`]): its outcome, and the local names and UIDs it writes.
+struct Inflight {
+    done: std::sync::mpsc::Receiver<Result<Vec<u64>, davlite_store::ApplyError>>,
+    names: HashSet<String>,
+    uids: HashSet<String>,
+}
 
 /// An item pushed in this run, re-read afterwards.
 struct Pushed {
@@ -76,6 +85,15 @@ pub(crate) struct CollectionSync<'a> {
     /// [`Self::fetch_all`]).
     queued_uids: HashSet<String>,
     token_mode: bool,
+    /// One snapshot of the store shared by the per-member reads of a listing walk or of one
+    /// group's decisions, instead of a read transaction per member. Only set while nothing is
+    /// written: [`Self::flush`] drops it (later reads open their own), and so does the end of
+    /// each phase, before its write starts.
+    snap: Option<Reader>,
+    /// The previous group's write while the next group is decided (see [`Self::fetch_all`]).
+    inflight: Option<Inflight>,
+    /// How many in-flight writes [`Self::settle`] has waited for.
+    settled: usize,
 }
 
 fn parse(kind: RemoteKind, bytes: Vec<u8>) -> Result<ParsedObject, String> {
@@ -96,7 +114,15 @@ fn ext(kind: RemoteKind) -> &'static str {
 /// Calendar data and vCards end lines with CRLF (RFC 5545 §3.1, RFC 6350 §3.2), but XML
 /// parsers and serializers turn line ends into LF (XML 1.0 §2.11), so a body that came inside
 /// a multistatus may have lost its CRs: put them back, leaving a body that has them alone.
-fn crlf(text: &str) -> Vec<u8> {
+fn crlf(text: String) -> Vec<u8> {
+    let b = text.as_bytes();
+    if !text
+        .match_indices('\n')
+        .any(|(i, _)| i == 0 || b[i - 1] != b'\r')
+    {
+        // Every line already ends with CRLF (a server that escapes its CRs): no copy.
+        return text.into_bytes();
+    }
     let mut out = Vec::with_capacity(text.len() + text.len() / 40);
     let mut prev = 0u8;
     for &b in text.as_bytes() {
@@ -143,6 +169,9 @@ impl<'a> CollectionSync<'a> {
             seen: None,
             queued_uids: HashSet::new(),
             token_mode: false,
+            snap: None,
+            inflight: None,
+            settled: 0,
         }
     }
 
@@ -255,17 +284,61 @@ impl<'a> CollectionSync<'a> {
     }
 
     fn flush(&mut self) -> Result<(), SyncError> {
+        // After the write in flight, never beside it: its members' decisions came first.
+        self.settle()?;
         if self.ops.is_empty() {
             return Ok(());
         }
+        // What the shared snapshot says is about to be out of date.
+        self.snap = None;
         let ops = std::mem::take(&mut self.ops);
         self.queued_uids.clear();
         self.ours_logged.extend(apply(self.store, ops)?);
         Ok(())
     }
 
+    /// Waits for the write in flight, if any (see [`Self::fetch_all`]); a shared snapshot is
+    /// taken again so the reads after see that write.
+    fn settle(&mut self) -> Result<(), SyncError> {
+        let Some(w) = self.inflight.take() else {
+            return Ok(());
+        };
+        let Ok(outcome) = w.done.recv() else {
+            // Its thread dropped the sender without sending: it panicked, and the scope
+            // around it re-raises that panic.
+            panic!("the store write of fetched members panicked");
+        };
+        self.ours_logged.extend(outcome?);
+        self.settled += 1;
+        if self.snap.is_some() {
+            self.snap = Some(self.store.read()?);
+        }
+        Ok(())
+    }
+
+    /// Waits for the write in flight when it writes local item `name` or UID `uid`: what a
+    /// decision about them reads must include it.
+    fn settle_for(&mut self, name: &str, uid: Option<&str>) -> Result<(), SyncError> {
+        if self
+            .inflight
+            .as_ref()
+            .is_some_and(|w| w.names.contains(name) || uid.is_some_and(|u| w.uids.contains(u)))
+        {
+            self.settle()?;
+        }
+        Ok(())
+    }
+
+    /// A snapshot for one read of the pull's: the shared one while set (see [`Self::snap`]).
+    fn reader(&self) -> Result<Reader, SyncError> {
+        match &self.snap {
+            Some(r) => Ok(r.clone()),
+            None => Ok(self.store.read()?),
+        }
+    }
+
     fn local_item(&self, name: &str) -> Result<Option<LocalItem>, SyncError> {
-        let reader = self.store.read()?;
+        let reader = self.reader()?;
         let Some((meta, bytes)) = reader.get(&self.local, name)? else {
             return Ok(None);
         };
@@ -382,10 +455,18 @@ impl<'a> CollectionSync<'a> {
                     });
                 }
                 let mut truncated = false;
-                let new_token = self.listing(&r, &mut truncated)?;
-                // The listing's body is not held while its members are fetched.
-                drop(r);
-                self.fetch_all()?;
+                let new_token = if self.seen.is_none() && self.fresh()? {
+                    // Walked on a thread of its own while its first members are fetched.
+                    let (t, tr) = self.fetch_all(Some(r))?;
+                    truncated = tr;
+                    t
+                } else {
+                    let t = self.listing(&r, &mut truncated)?;
+                    // The listing's body is not held while its members are fetched.
+                    drop(r);
+                    self.fetch_all(None)?;
+                    t
+                };
                 if self.seen.is_some() && !truncated {
                     self.absent_are_deleted()?;
                 }
@@ -420,7 +501,7 @@ impl<'a> CollectionSync<'a> {
         let mut truncated = false;
         self.listing(&r, &mut truncated)?;
         drop(r);
-        self.fetch_all()?;
+        self.fetch_all(None)?;
         if !truncated {
             self.absent_are_deleted()?;
         }
@@ -445,12 +526,24 @@ impl<'a> CollectionSync<'a> {
         Ok(())
     }
 
+    /// No local item at all and none deleted (a first sync): a listing has nothing to compare.
+    fn fresh(&self) -> Result<bool, SyncError> {
+        Ok(self.local_deleted.is_empty()
+            && self
+                .store
+                .read()?
+                .scan_objects(&self.local, None, |_, _| std::ops::ControlFlow::Break(()))?)
+    }
+
     /// Walks a listing (sync-collection or PROPFIND), queueing deletions and the members to
     /// fetch: an href and an ETag per member, for [`Self::fetch_all`] after the walk (at
     /// 100,000 changed members a few MB, less than the listing's body held meanwhile).
     fn listing(&mut self, r: &Response, truncated: &mut bool) -> Result<Option<String>, SyncError> {
         let base = self.remote.path.clone();
-        xml::multistatus(&r.body, "listing", |item| {
+        // Every member listed is fetched, without a lookup per member.
+        let fresh = self.fresh()?;
+        self.snap = Some(self.store.read()?);
+        let token = xml::multistatus(&r.body, "listing", |item| {
             let path = href::resolve(&base, &item.href);
             if path == base {
                 if item.status == Some(507) {
@@ -477,6 +570,10 @@ impl<'a> CollectionSync<'a> {
             if let Some(seen) = self.seen.as_mut() {
                 seen.insert(path.clone());
             }
+            if fresh {
+                self.fetch.push((path, etag));
+                return Ok(());
+            }
             let name = self.name_for(&path);
             let same = |st: &ItemState| st.href == path && !etag.is_empty() && st.etag == etag;
             let unchanged = match self.local_item_meta(&name)? {
@@ -491,7 +588,9 @@ impl<'a> CollectionSync<'a> {
                 self.fetch.push((path, etag));
             }
             Ok(())
-        })
+        });
+        self.snap = None;
+        token
     }
 
     /// An object's state, when it describes a member of this remote collection (an object
@@ -519,7 +618,7 @@ impl<'a> CollectionSync<'a> {
         &self,
         name: &str,
     ) -> Result<Option<(ObjectMeta, Option<ItemState>)>, SyncError> {
-        let reader = self.store.read()?;
+        let reader = self.reader()?;
         let Some(meta) = reader.meta(&self.local, name)? else {
             return Ok(None);
         };
@@ -562,6 +661,7 @@ impl<'a> CollectionSync<'a> {
 
     fn remote_deleted(&mut self, path: &str) -> Result<(), SyncError> {
         let name = self.name_for(path);
+        self.settle_for(&name, None)?;
         let Some((meta, st)) = self.local_item_meta(&name)? else {
             return Ok(());
         };
@@ -612,50 +712,82 @@ impl<'a> CollectionSync<'a> {
     /// [`WRITE_BYTES`] of bodies): a commit rewrites every page it touched and syncs the file,
     /// so fewer, bigger ones cost less per item. The first transaction holds one multiget and
     /// each next one twice as many up to that bound, so the first write starts after one
-    /// request and a small sync overlaps too. One transaction is written on a second thread
-    /// while this one fetches the next transaction's members (the requests, the server's work,
-    /// the XML and the parsing of the bodies), so the network and the local writes overlap.
+    /// request and a small sync overlaps too; towards the end each holds at most half of what
+    /// is left, so the last write, which no fetch overlaps, is one multiget's. One transaction
+    /// is written on a second thread while this one fetches the next transaction's members
+    /// (the requests, the server's work, the XML and the parsing of the bodies), so the
+    /// network and the local writes overlap.
     /// Each multiget's answer is read (XML and bodies) on a thread of its own while this one
     /// waits for the next answer, so the server's work overlaps the client's too.
     ///
-    /// The decisions (what to write, from what the store holds) are taken after the write
-    /// before them is committed, so they see everything earlier members wrote. Within one
-    /// transaction the members are distinct names, and the one thing a member's decision
-    /// reads of another is its UID (the server holding one UID twice): a member whose UID is
-    /// queued writes the queue first. Memory stays bounded whatever the collection's size:
-    /// one transaction's bodies being written and the next one's fetched. A crash loses at
-    /// most the transactions not committed, whose members are fetched again: the token is
-    /// saved after.
-    fn fetch_all(&mut self) -> Result<(), SyncError> {
+    /// The decisions (what to write, from what the store holds) for one group are taken while
+    /// the group before it is being written, from a snapshot that may not hold that write yet;
+    /// the two groups' members are distinct names, so a decision reads nothing of the write in
+    /// flight unless its UID is one that write puts, or its UID is held locally (by a name the
+    /// write may delete or move): then it waits for that write first, and so does any write of
+    /// its own (a flush, the conflicts collection). The next group's write starts after the
+    /// one before it is committed. Within one transaction the members are distinct names, and
+    /// the one thing a member's decision reads of another is its UID (the server holding one
+    /// UID twice): a member whose UID is queued writes the queue first. Memory stays bounded
+    /// whatever the collection's size: one transaction's bodies being written and the next
+    /// one's fetched. A crash loses at most the transactions not committed, whose members are
+    /// fetched again: the token is saved after.
+    ///
+    /// With `listing` (a first sync's listing, see [`Self::fresh`]: nothing to compare or
+    /// delete), the listing is walked on a thread of its own while its first members are
+    /// fetched and written; its token and whether it was truncated are returned.
+    fn fetch_all(
+        &mut self,
+        listing: Option<Response>,
+    ) -> Result<(Option<String>, bool), SyncError> {
         // Deletions found by the listing land first, so a member the server moved to another
         // href finds its old copy gone rather than holding its UID.
         self.flush()?;
-        if self.fetch.is_empty() {
-            return Ok(());
+        if self.fetch.is_empty() && listing.is_none() {
+            return Ok((None, false));
         }
         let queue = std::mem::take(&mut self.fetch);
         let store = self.store;
         let remote = self.remote;
-        let mut chunks = queue.chunks(self.options.batch.max(1));
-        let mut limit = self.options.batch.max(1);
+        let batch = self.options.batch.max(1);
+        let mut limit = batch;
         std::thread::scope(|scope| {
-            let mut writing: Option<std::thread::ScopedJoinHandle<'_, _>> = None;
+            let mut source = match listing {
+                None => Source::Queued(queue.into_iter()),
+                Some(r) => {
+                    let (tx, chunks) = std::sync::mpsc::channel();
+                    let walker = scope.spawn(move || walk_fresh(&remote.path, r, batch, tx));
+                    Source::Walking {
+                        chunks,
+                        walker: Some(walker),
+                        walked: None,
+                        taken: 0,
+                    }
+                }
+            };
             let mut written = self.summary.fetched;
             // The multiget asked last, its answer being read.
-            let mut reading = match chunks.next() {
-                Some(chunk) => Some(ask(scope, self.http, remote, chunk)?),
+            let mut reading = match source.next(batch)? {
+                Some(chunk) => Some(ask(scope, self.http, remote, &chunk)?),
                 None => None,
             };
             loop {
                 let mut group = Vec::new();
                 let (mut items, mut bytes) = (0, 0);
-                while items < limit && bytes < WRITE_BYTES {
+                // Members not yet in a group: the groups shrink towards the end (each at most
+                // half of what is left), so the last write, which nothing overlaps, is a small
+                // one.
+                let left = source
+                    .left()?
+                    .saturating_add(reading.as_ref().map_or(0, |(p, _)| p.len()));
+                let cap = limit.min(batch.max(left.div_ceil(2)));
+                while items < cap && bytes < WRITE_BYTES {
                     let Some((paths, read)) = reading.take() else {
                         break;
                     };
                     // The next request goes out before this answer is awaited.
-                    if let Some(chunk) = chunks.next() {
-                        reading = Some(ask(scope, self.http, remote, chunk)?);
+                    if let Some(chunk) = source.next(batch)? {
+                        reading = Some(ask(scope, self.http, remote, &chunk)?);
                     }
                     let bodies = match read.join() {
                         Ok(r) => r?,
@@ -665,7 +797,7 @@ impl<'a> CollectionSync<'a> {
                     bytes += bodies
                         .iter()
                         .map(|(_, _, b)| match b {
-                            Body::Object(o) => o.bytes().len(),
+                            Body::Object(o, _) => o.bytes().len(),
                             _ => 0,
                         })
                         .sum::<usize>();
@@ -675,26 +807,56 @@ impl<'a> CollectionSync<'a> {
                     break;
                 }
                 limit = (limit * 2).min(WRITE_ITEMS);
-                if let Some(w) = writing.take() {
-                    self.ours_logged.extend(join_write(w)?);
-                    (self.progress)(&Progress::Fetched { total: written });
-                }
-                for (paths, bodies) in group {
-                    self.decide_fetched(&paths, bodies)?;
-                }
+                // Decided while the previous group is still being written.
+                let settled = self.settled;
+                self.snap = Some(store.read()?);
+                let decided = group
+                    .into_iter()
+                    .try_for_each(|(paths, bodies)| self.decide_fetched(&paths, bodies));
+                self.snap = None;
+                decided?;
                 let ops = std::mem::take(&mut self.ops);
                 self.queued_uids.clear();
+                self.settle()?;
+                if self.settled != settled {
+                    (self.progress)(&Progress::Fetched { total: written });
+                }
                 written = self.summary.fetched;
                 if !ops.is_empty() {
-                    writing = Some(scope.spawn(move || apply(store, ops)));
+                    let (names, uids) = self.touched(&ops);
+                    let (tx, done) = std::sync::mpsc::channel();
+                    scope.spawn(move || {
+                        let _ = tx.send(apply(store, ops));
+                    });
+                    self.inflight = Some(Inflight { done, names, uids });
                 }
             }
-            if let Some(w) = writing.take() {
-                self.ours_logged.extend(join_write(w)?);
-            }
+            self.settle()?;
             (self.progress)(&Progress::Fetched { total: written });
-            Ok(())
+            source.finish()
         })
+    }
+
+    /// The local names and UIDs `ops` write (see [`Inflight`]).
+    fn touched(&self, ops: &[WriteOp]) -> (HashSet<String>, HashSet<String>) {
+        let (mut names, mut uids) = (HashSet::new(), HashSet::new());
+        for op in ops {
+            match op {
+                WriteOp::Put {
+                    coll, name, object, ..
+                } if *coll == self.local => {
+                    names.insert(name.clone());
+                    uids.extend(object.info().uid.clone());
+                }
+                WriteOp::Delete { coll, name, .. } | WriteOp::ObjectProps { coll, name, .. }
+                    if *coll == self.local =>
+                {
+                    names.insert(name.clone());
+                }
+                _ => {}
+            }
+        }
+        (names, uids)
     }
 
     /// Queues the writes for one multiget's answer to `paths`.
@@ -703,16 +865,21 @@ impl<'a> CollectionSync<'a> {
         paths: &[String],
         bodies: Vec<(String, String, Body)>,
     ) -> Result<(), SyncError> {
+        // Servers answer in the order asked: then every member is answered, without a set.
+        let in_order =
+            bodies.len() == paths.len() && bodies.iter().zip(paths).all(|((b, _, _), p)| b == p);
         let mut answered = HashSet::new();
         for (path, etag, body) in bodies {
-            answered.insert(path.clone());
+            if !in_order {
+                answered.insert(path.clone());
+            }
             match body {
-                Body::Object(o) => {
+                Body::Object(o, tag) => {
                     let uid = o.info().uid.clone();
                     if uid.as_ref().is_some_and(|u| self.queued_uids.contains(u)) {
                         self.flush()?;
                     }
-                    self.fetched(&path, &etag, o)?;
+                    self.fetched_tagged(&path, &etag, o, tag)?;
                     self.queued_uids.extend(uid);
                 }
                 Body::Unparsable(e) => self
@@ -722,7 +889,7 @@ impl<'a> CollectionSync<'a> {
                 Body::Gone => self.remote_deleted(&path)?,
             }
         }
-        for path in paths {
+        for path in paths.iter().filter(|_| !in_order) {
             if !answered.contains(path) {
                 self.summary
                     .errors
@@ -757,6 +924,8 @@ impl<'a> CollectionSync<'a> {
 
     /// Keeps the losing version of a conflict in the conflicts collection; returns its name.
     fn keep_loser(&mut self, bytes: &[u8], uid: &str) -> Result<Option<String>, SyncError> {
+        // It may create the conflicts collection: after the write in flight.
+        self.settle()?;
         let (new_uid, copy) = conflict::loser_copy(bytes, uid);
         let object = match parse(self.remote.kind, copy) {
             Ok(o) => o,
@@ -792,8 +961,20 @@ impl<'a> CollectionSync<'a> {
 
     /// A member fetched from the server: store it, adopt it, or resolve a conflict.
     fn fetched(&mut self, path: &str, etag: &str, remote: ParsedObject) -> Result<(), SyncError> {
-        let name = self.name_for(path);
         let remote_tag = Etag::of(remote.bytes());
+        self.fetched_tagged(path, etag, remote, remote_tag)
+    }
+
+    /// [`Self::fetched`] with the ETag of `remote`'s bytes already computed.
+    fn fetched_tagged(
+        &mut self,
+        path: &str,
+        etag: &str,
+        remote: ParsedObject,
+        remote_tag: Etag,
+    ) -> Result<(), SyncError> {
+        let name = self.name_for(path);
+        self.settle_for(&name, remote.info().uid.as_deref())?;
         let synced = |base: Etag| ItemState {
             href: path.to_string(),
             etag: etag.to_string(),
@@ -869,10 +1050,15 @@ impl<'a> CollectionSync<'a> {
             }
             None => {
                 let holder = match remote.info().uid.as_deref() {
-                    Some(uid) => self.store.read()?.find_uid(&self.local, uid)?,
+                    Some(uid) => self.reader()?.find_uid(&self.local, uid)?,
                     None => None,
                 };
                 if let Some(other) = holder {
+                    if self.inflight.is_some() {
+                        // Seen in a snapshot that may predate the write in flight.
+                        self.settle()?;
+                        return self.fetched_tagged(path, etag, remote, remote_tag);
+                    }
                     let Some((meta, lbytes, st)) = self.local_item(&other)? else {
                         return Ok(());
                     };
@@ -905,7 +1091,7 @@ impl<'a> CollectionSync<'a> {
                         .push(self.put_op(&name, local_obj, Precondition::IfNoneMatchAny));
                     self.ours_deleted.insert(other);
                     self.flush()?;
-                    return self.fetched(path, etag, remote);
+                    return self.fetched_tagged(path, etag, remote, remote_tag);
                 }
                 if self.local_deleted.contains(&name) {
                     self.report(
@@ -927,7 +1113,7 @@ impl<'a> CollectionSync<'a> {
 
     fn pending(&self, name: &str) -> Result<Option<Etag>, SyncError> {
         Ok(ItemState::pending(
-            &self.store.read()?.object_props(&self.local, name)?,
+            &self.reader()?.object_props(&self.local, name)?,
         ))
     }
 
@@ -1253,7 +1439,7 @@ impl<'a> CollectionSync<'a> {
     /// What the engine knew of local item `name` when the application deleted it (kept by the
     /// store with the delete's tombstone).
     fn deleted_state(&self, name: &str) -> Result<Option<ItemState>, SyncError> {
-        let props = self.store.read()?.deleted_object_props(&self.local, name)?;
+        let props = self.reader()?.deleted_object_props(&self.local, name)?;
         Ok(self.own_state(&props))
     }
 
@@ -1341,15 +1527,133 @@ impl<'a> CollectionSync<'a> {
     }
 }
 
-/// Waits for a batch's store write (see [`CollectionSync::fetch_all`]); the sequences of its
-/// synced puts.
-fn join_write(
-    w: std::thread::ScopedJoinHandle<'_, Result<Vec<u64>, davlite_store::ApplyError>>,
-) -> Result<Vec<u64>, SyncError> {
-    match w.join() {
-        Ok(r) => r.map_err(SyncError::from),
-        Err(panic) => std::panic::resume_unwind(panic),
+/// What a first sync's listing walk found besides its members: token, truncated, how many.
+type Walked = (Option<String>, bool, usize);
+
+/// The members [`CollectionSync::fetch_all`] fetches, `batch` at a time.
+enum Source<'scope> {
+    /// Listed already.
+    Queued(std::vec::IntoIter<(String, String)>),
+    /// A first sync's listing being walked on a thread of its own (see [`walk_fresh`]).
+    Walking {
+        chunks: std::sync::mpsc::Receiver<Vec<(String, String)>>,
+        walker: Option<std::thread::ScopedJoinHandle<'scope, Result<Walked, SyncError>>>,
+        walked: Option<Walked>,
+        taken: usize,
+    },
+}
+
+impl Source<'_> {
+    fn next(&mut self, batch: usize) -> Result<Option<Vec<(String, String)>>, SyncError> {
+        match self {
+            Source::Queued(q) => {
+                let chunk: Vec<_> = q.by_ref().take(batch).collect();
+                Ok((!chunk.is_empty()).then_some(chunk))
+            }
+            Source::Walking { chunks, taken, .. } => match chunks.recv() {
+                Ok(chunk) => {
+                    *taken += chunk.len();
+                    Ok(Some(chunk))
+                }
+                // The walk is over (or failed: its error is answered here).
+                Err(_) => {
+                    self.walked()?;
+                    Ok(None)
+                }
+            },
+        }
     }
+
+    /// Members not taken yet; while the walk goes on, as many as could be.
+    fn left(&mut self) -> Result<usize, SyncError> {
+        match self {
+            Source::Queued(q) => Ok(q.len()),
+            Source::Walking {
+                walker,
+                walked,
+                taken,
+                ..
+            } => {
+                if walked.is_none() && !walker.as_ref().is_some_and(|w| w.is_finished()) {
+                    return Ok(usize::MAX);
+                }
+                let taken = *taken;
+                Ok(self.walked()?.2.saturating_sub(taken))
+            }
+        }
+    }
+
+    /// The walk's outcome, waiting for it to end.
+    fn walked(&mut self) -> Result<&Walked, SyncError> {
+        let Source::Walking { walker, walked, .. } = self else {
+            unreachable!("only a walk has an outcome");
+        };
+        if let Some(w) = walker.take() {
+            *walked = Some(match w.join() {
+                Ok(r) => r?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            });
+        }
+        Ok(walked.as_ref().expect("joined above"))
+    }
+
+    /// The token and truncation of a walked listing.
+    fn finish(mut self) -> Result<(Option<String>, bool), SyncError> {
+        match self {
+            Source::Queued(_) => Ok((None, false)),
+            Source::Walking { .. } => {
+                let (token, truncated, _) = self.walked()?.clone();
+                Ok((token, truncated))
+            }
+        }
+    }
+}
+
+/// Walks a first sync's listing (nothing local to compare or delete: see
+/// [`CollectionSync::fresh`]), sending its members `batch` at a time as they are found; the
+/// body is dropped once walked.
+fn walk_fresh(
+    base: &str,
+    r: Response,
+    batch: usize,
+    tx: std::sync::mpsc::Sender<Vec<(String, String)>>,
+) -> Result<Walked, SyncError> {
+    let (mut truncated, mut listed) = (false, 0);
+    let mut chunk = Vec::with_capacity(batch);
+    let token = xml::multistatus(&r.body, "listing", |item| {
+        let path = href::resolve(base, &item.href);
+        if path == base {
+            if item.status == Some(507) {
+                truncated = true;
+            }
+            return Ok(());
+        }
+        if path.rsplit_once('/').map(|(p, _)| p) != Some(base)
+            || item
+                .prop(DAV, "resourcetype")
+                .is_some_and(|p| !p.children.is_empty())
+            // Gone: nothing of it here to delete.
+            || item.status == Some(404)
+        {
+            return Ok(());
+        }
+        let etag = item
+            .prop(DAV, "getetag")
+            .map(|p| p.text.trim().to_string())
+            .unwrap_or_default();
+        chunk.push((path, etag));
+        listed += 1;
+        if chunk.len() == batch {
+            // A closed receiver is a fetch that failed: its error is the one answered.
+            let _ = tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(batch)));
+        }
+        Ok(())
+    })?;
+    drop(r);
+    if !chunk.is_empty() {
+        let _ = tx.send(chunk);
+    }
+    Ok((token, truncated, listed))
 }
 
 /// A multiget's answer being read on a thread of its own (see [`read_parsed`]).
@@ -1380,7 +1684,10 @@ fn read_parsed(
             let body = match body {
                 None => Body::Gone,
                 Some(b) => match parse(remote.kind, b) {
-                    Ok(o) => Body::Object(o),
+                    Ok(o) => {
+                        let tag = Etag::of(o.bytes());
+                        Body::Object(o, tag)
+                    }
                     Err(e) => Body::Unparsable(e),
                 },
             };
@@ -1434,7 +1741,7 @@ fn multiget_read(remote: &RemoteCollection, r: &Response) -> Result<Vec<Fetched>
     };
     let base = &remote.path;
     let mut out = Vec::new();
-    xml::multistatus(&r.body, "multiget", |item| {
+    xml::multistatus(&r.body, "multiget", |mut item| {
         let path = href::resolve(base, &item.href);
         if item.status == Some(404) {
             out.push((path, String::new(), None));
@@ -1444,8 +1751,13 @@ fn multiget_read(remote: &RemoteCollection, r: &Response) -> Result<Vec<Fetched>
             .prop(DAV, "getetag")
             .map(|p| p.text.trim().to_string())
             .unwrap_or_default();
-        if let Some(p) = item.prop(ns, data) {
-            out.push((path, etag, Some(crlf(&p.text))));
+        if let Some(i) = item
+            .props
+            .iter()
+            .position(|p| p.ns == ns && p.local == data && (200..300).contains(&p.status))
+        {
+            let text = std::mem::take(&mut item.props[i].text);
+            out.push((path, etag, Some(crlf(text))));
         } else if item
             .props
             .iter()

@@ -30,18 +30,21 @@ const SEGMENT: &AsciiSet = &CONTROLS
 /// The canonical path of `href` as answered to a request for `base` (a canonical path).
 pub fn resolve(base: &str, href: &str) -> String {
     let href = href.trim();
-    let raw_path = if let Some(rest) = href
+    let joined;
+    // Borrowed unless relative: every listed and fetched href goes through here.
+    let raw_path: &str = if let Some(rest) = href
         .strip_prefix("http://")
         .or_else(|| href.strip_prefix("https://"))
     {
         match rest.find('/') {
-            Some(i) => rest[i..].to_string(),
-            None => "/".to_string(),
+            Some(i) => &rest[i..],
+            None => "/",
         }
     } else if href.starts_with('/') {
-        href.to_string()
+        href
     } else {
-        format!("{}/{}", base.trim_end_matches('/'), href)
+        joined = format!("{}/{}", base.trim_end_matches('/'), href);
+        &joined
     };
     let raw_path = raw_path.split(['?', '#']).next().unwrap_or("");
     normalize(&percent_decode_str(raw_path).decode_utf8_lossy())

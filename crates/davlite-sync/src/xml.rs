@@ -2,6 +2,8 @@
 //! bodies it sends. Multistatus answers are walked event by event and handed over one
 //! `<response>` at a time, so a 100,000-member listing never becomes a tree in memory.
 
+use std::borrow::Cow;
+
 use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -17,8 +19,8 @@ pub const APPLE: &str = "http://apple.com/ns/ical/";
 /// One property of a `<response>`, with the status of its propstat.
 #[derive(Debug, Clone, Default)]
 pub struct Prop {
-    pub ns: String,
-    pub local: String,
+    pub ns: Cow<'static, str>,
+    pub local: Cow<'static, str>,
     pub status: u16,
     /// All character data inside the property.
     pub text: String,
@@ -65,6 +67,14 @@ fn bad(what: &str, detail: impl std::fmt::Display) -> SyncError {
     }
 }
 
+/// Borrowed when valid UTF-8 (as names always are), without the lossy decoder's walk.
+fn utf8(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 fn walk(
     body: &[u8],
     what: &str,
@@ -77,11 +87,11 @@ fn walk(
             Event::Start(ref e) | Event::Empty(ref e) => {
                 // Borrowed, not copied, when valid UTF-8 (as it always is).
                 let ns = match &r {
-                    ResolveResult::Bound(ns) => String::from_utf8_lossy(ns.as_ref()),
-                    _ => std::borrow::Cow::Borrowed(""),
+                    ResolveResult::Bound(ns) => utf8(ns.as_ref()),
+                    _ => Cow::Borrowed(""),
                 };
                 let local = e.local_name();
-                let local = String::from_utf8_lossy(local.as_ref());
+                let local = utf8(local.as_ref());
                 f(Ev::Start(&ns, &local))?;
                 if matches!(ev, Event::Empty(_)) {
                     f(Ev::End)?;
@@ -116,6 +126,26 @@ fn walk(
     }
 }
 
+/// The namespaces and property names every answer repeats, without an allocation each.
+const INTERNED: &[&str] = &[
+    DAV,
+    CALDAV,
+    CARDDAV,
+    CALSERVER,
+    APPLE,
+    "getetag",
+    "calendar-data",
+    "address-data",
+    "resourcetype",
+];
+
+fn interned(s: &str) -> Cow<'static, str> {
+    match INTERNED.iter().find(|i| **i == s) {
+        Some(i) => Cow::Borrowed(i),
+        None => Cow::Owned(s.to_string()),
+    }
+}
+
 /// `HTTP/1.1 404 Not Found` -> 404.
 pub fn status_code(line: &str) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
@@ -137,6 +167,10 @@ pub fn multistatus(
     let mut pending: Vec<Prop> = Vec::new();
     let mut prop: Option<Prop> = None;
     let mut text = String::new();
+    // Text directly inside the open property (a body, an ETag), gathered here and copied into
+    // the property once, at its exact size, instead of growing the property's own string a
+    // fragment at a time (a body arrives as a fragment per line and per `&#13;`).
+    let mut direct = String::new();
     let mut token = None;
     let mut saw_root = false;
     walk(body, what, |ev| {
@@ -155,12 +189,14 @@ pub fn multistatus(
                     item = Some(Item::default());
                 } else if depth == 4 && stack[2].1 == "propstat" && stack[3].1 == "prop" {
                     prop = Some(Prop {
-                        ns: ns.to_string(),
-                        local: local.to_string(),
+                        ns: interned(ns),
+                        local: interned(local),
                         ..Prop::default()
                     });
                 } else if depth > 4 {
                     if let Some(p) = prop.as_mut() {
+                        p.text.push_str(&direct);
+                        direct.clear();
                         p.children.push((ns.to_string(), local.to_string()));
                     }
                 }
@@ -173,12 +209,16 @@ pub fn multistatus(
                 open.1.push_str(local);
                 depth += 1;
             }
-            Ev::Text(t) => {
-                text.push_str(t);
-                if let Some(p) = prop.as_mut() {
+            Ev::Text(t) => match prop.as_mut() {
+                // Directly inside a property (a body, an ETag): only the property keeps it (see
+                // `direct`), so a body is copied once.
+                Some(_) if depth == 5 => direct.push_str(t),
+                Some(p) => {
                     p.text.push_str(t);
+                    text.push_str(t);
                 }
-            }
+                None => text.push_str(t),
+            },
             Ev::End => {
                 if depth == 0 {
                     return Ok(());
@@ -223,9 +263,15 @@ pub fn multistatus(
                         }
                     }
                     (4, _) => {
-                        if let Some(p) = prop.take() {
+                        if let Some(mut p) = prop.take() {
+                            if p.text.is_empty() {
+                                p.text = direct.as_str().to_owned();
+                            } else {
+                                p.text.push_str(&direct);
+                            }
                             pending.push(p);
                         }
+                        direct.clear();
                     }
                     (d, "href") if d > 4 && is_dav => {
                         if let Some(p) = prop.as_mut() {
@@ -318,7 +364,7 @@ pub fn multiget(calendar: bool, hrefs: &[String]) -> String {
     );
     for h in hrefs {
         s.push_str("<D:href>");
-        s.push_str(&escape(h));
+        s.push_str(&quick_xml::escape::escape(h.as_str()));
         s.push_str("</D:href>");
     }
     s.push_str(&format!("</X:{report}>"));
@@ -356,6 +402,21 @@ X&amp;Y</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propst
         );
         assert!(items[0].prop(DAV, "displayname").is_none());
         assert_eq!(items[1].status, Some(404));
+    }
+
+    #[test]
+    fn property_text_keeps_its_order_around_child_elements() {
+        let body = br#"<d:multistatus xmlns:d="DAV:"><d:response><d:href>/c/</d:href><d:propstat><d:prop><d:x>a&amp;b<d:href>/h</d:href>c</d:x><d:y/></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
+        let mut items = Vec::new();
+        multistatus(body, "t", |i| {
+            items.push(i);
+            Ok(())
+        })
+        .unwrap();
+        let x = items[0].prop(DAV, "x").unwrap();
+        assert_eq!(x.text, "a&b/hc");
+        assert_eq!(x.hrefs, vec!["/h".to_string()]);
+        assert_eq!(items[0].prop(DAV, "y").unwrap().text, "");
     }
 
     #[test]
