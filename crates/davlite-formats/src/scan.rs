@@ -812,22 +812,32 @@ impl<'a> ContentLine<'a> {
     /// Appends the name, the parameter text, a colon and the value to `out`, each unfolded as
     /// [`Self::name`], [`Self::params_text`] and [`Self::value`] unfold it (a vCard 2.1 soft
     /// line break stays); returns where the parameter text and the value start in `out`.
+    ///
+    /// One pass over the line, copying the runs between its folds: a fold never straddles two
+    /// parts, and a part without one holds no line ending, so removing every fold before the
+    /// value (and in the value when it is folded) unfolds each part as its own reader does.
     pub fn write_unfolded(&self, out: &mut Vec<u8>) -> (usize, usize) {
-        let base = out.len();
-        let part = |folded: bool, range: &Range<usize>, out: &mut Vec<u8>| {
-            let raw = &self.src[range.clone()];
-            if folded {
-                unfold_into(raw, out);
-            } else {
-                out.extend_from_slice(raw);
-            }
+        let start = self.name_start;
+        let mut params_at = self.params_start - start;
+        let mut value_at = self.value_start - start;
+        let unfold_to = if self.value_folded {
+            self.value_end
+        } else {
+            self.value_start
         };
-        part(self.name_folded, &self.name_range(), out);
-        let params_at = out.len() - base;
-        part(self.params_folded, &self.params_range(), out);
-        out.push(b':');
-        let value_at = out.len() - base;
-        part(self.value_folded, &self.value_range(), out);
+        let folds = &self.src[..unfold_to];
+        let mut from = start;
+        while let Some((fold, after)) = first_fold(folds, from) {
+            out.extend_from_slice(&self.src[from..fold]);
+            if fold < self.params_start {
+                params_at -= after - fold;
+            }
+            if fold < self.value_start {
+                value_at -= after - fold;
+            }
+            from = after;
+        }
+        out.extend_from_slice(&self.src[from..self.value_end]);
         (params_at, value_at)
     }
 

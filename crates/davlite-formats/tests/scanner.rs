@@ -253,3 +253,38 @@ fn a_line_scans_the_same_at_the_end_of_the_body_and_before_more_lines() {
     let got = first_line(b"ATTENDEE-WITH-A-LONG-NAME;RSVP;CN=x:mailto:a@b\r\nX:1\r\n").unwrap();
     assert!(got.ends_with("bare true lower false"), "{got}");
 }
+
+/// The tree keeps a folded line as one unfolded text with two offsets; that text must hold
+/// exactly what the line's own readers give for its name, parameters and value, wherever the
+/// folds fall (and a vCard 2.1 soft line break stays in a value that has no fold).
+#[test]
+fn a_folded_line_unfolds_into_one_text_that_agrees_with_each_part() {
+    let lines: &[&[u8]] = &[
+        b"DESCRI\r\n PTION:value\r\n",
+        b"ATTENDEE;CN=\"A\";R\r\n SVP=TRUE:mailto:a@b\r\n",
+        b"ATTENDEE;CN=\"A\r\n B\";ROLE=X:mailto:a@b\r\n",
+        b"DESCRIPTION:one\r\n two\r\n\tthree\r\n",
+        b"X\r\n -NAME;P=\r\n 1;Q=2:v\r\n alue\r\n",
+        b"NOTE;ENCODING=QUOTED-PRINTABLE:a=\r\nb=\r\n c\r\n",
+        b"NOTE;ENCODING=QUOTED-PRINTABLE:a=\r\nb\r\n c\r\n",
+        b"item1.EMAIL;TY\r\n PE=work:a@b\r\n",
+        b"SUMMARY:plain\r\n",
+    ];
+    for raw in lines {
+        let mut body = raw.to_vec();
+        body.extend_from_slice(b"END:VEVENT\r\n");
+        let line = Scanner::new(&body).next().unwrap().unwrap();
+        let mut text = b"prefix".to_vec();
+        let (params_at, value_at) = line.write_unfolded(&mut text);
+        let text = &text[6..];
+        let show = String::from_utf8_lossy(raw);
+        assert_eq!(&text[..params_at], &*line.name(), "name of {show:?}");
+        assert_eq!(
+            &text[params_at..value_at - 1],
+            &*line.params_text(),
+            "params of {show:?}"
+        );
+        assert_eq!(text[value_at - 1], b':', "{show:?}");
+        assert_eq!(&text[value_at..], &*line.value(), "value of {show:?}");
+    }
+}
