@@ -107,14 +107,28 @@ impl<'a> Prop<'a> {
             } else {
                 let matched = b[start..j].eq_ignore_ascii_case(want);
                 let value_start = j + 1;
-                j = value_start;
-                let mut quoted = false;
-                while j < b.len() && (quoted || b[j] != b';') {
-                    quoted ^= b[j] == b'"';
-                    j += 1;
-                }
-                if matched {
-                    break &raw[value_start..j];
+                // The value ends at the next ';' outside quotes. Most have no quote or comma
+                // (a TZID, nearly every lookup): one search finds their end, and such a value
+                // is its own first value.
+                let plain_end = b[value_start..]
+                    .iter()
+                    .position(|&c| matches!(c, b';' | b'"' | b','))
+                    .map_or(b.len(), |k| value_start + k);
+                if plain_end == b.len() || b[plain_end] == b';' {
+                    if matched {
+                        return Some(raw[value_start..plain_end].trim_ascii());
+                    }
+                    j = plain_end;
+                } else {
+                    j = value_start;
+                    let mut quoted = false;
+                    while j < b.len() && (quoted || b[j] != b';') {
+                        quoted ^= b[j] == b'"';
+                        j += 1;
+                    }
+                    if matched {
+                        break &raw[value_start..j];
+                    }
                 }
             }
             if j >= b.len() {
@@ -122,10 +136,6 @@ impl<'a> Prop<'a> {
             }
             i = j;
         };
-        // A value without quotes or commas (a TZID, nearly every lookup) is its own first value.
-        if !v.bytes().any(|b| b == b'"' || b == b',') {
-            return Some(v.trim_ascii());
-        }
         split_param_list(v).next()
     }
 
