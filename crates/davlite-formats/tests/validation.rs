@@ -530,12 +530,22 @@ fn control_characters_are_refused_and_tab_is_not() {
 fn every_byte_value_is_judged_as_the_rfc_says() {
     for b in 0..=255u8 {
         let forbidden = (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0x7f;
-        for at in [0, 37, 64, 100] {
-            let mut body = vec![b'x'; 101];
+        // In a chunk, in the rest after the chunks (judged through the last whole chunk), in
+        // a body shorter than a chunk, and in one of whole chunks only.
+        for (len, at) in [
+            (101, 0),
+            (101, 37),
+            (101, 64),
+            (101, 100),
+            (30, 0),
+            (30, 29),
+            (128, 127),
+        ] {
+            let mut body = vec![b'x'; len];
             body[at] = b;
             let got =
                 davlite_formats::charset::check_controls(&body, davlite_formats::Format::Calendar);
-            assert_eq!(got.is_err(), forbidden, "byte {b:#04x} at {at}");
+            assert_eq!(got.is_err(), forbidden, "byte {b:#04x} at {at} of {len}");
         }
     }
 }
