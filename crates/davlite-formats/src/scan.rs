@@ -13,7 +13,9 @@
 //! skipped.
 //!
 //! Cost is linear in the input: every byte is looked at a bounded number of times, however long
-//! a logical line is and however many folds it holds.
+//! a logical line is and however many folds it holds. Names, parameter text and line ends are
+//! found sixteen bytes at a time (the `wide` crate's safe vectors), and a line of the common
+//! shape is read from one 64-byte window ([`Scanner::next_line`]).
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -229,8 +231,9 @@ fn is_name_byte(b: u8) -> bool {
     CLASS[usize::from(b)] == NAME
 }
 
-/// Byte classes for the two per-byte loops (names and parameters), so each byte costs one
-/// table load instead of a chain of comparisons.
+/// Byte classes for what is still read one byte at a time (the first byte of a line, and names
+/// and parameters in the last bytes of a body, under a block's sixteen), so each byte costs
+/// one table load instead of a chain of comparisons.
 const NAME: u8 = 1;
 /// Bytes that end a run of plain parameter text: `"`, `:`, `;`, `=`, CR, LF, NUL.
 const PARAM_STOP: u8 = 2;
