@@ -185,12 +185,8 @@ fn picker(first: u64, members: u64) -> impl FnMut() -> u64 {
     }
 }
 
-/// 2,000 GETs of random members, after a pass that reads every member.
-fn warm_gets(store: &Store, cal: &str, first: u64, members: u64) -> Latencies {
-    for i in first..first + members {
-        assert!(store.get(cal, &format!("e{i}.ics")).unwrap().is_some());
-    }
-    let mut pick = picker(first, members);
+/// 2,000 timed GETs of members `pick` chooses.
+fn timed_gets(store: &Store, cal: &str, mut pick: impl FnMut() -> u64) -> Latencies {
     let mut get = Latencies(Vec::new());
     for _ in 0..2_000 {
         let i = pick();
@@ -200,6 +196,14 @@ fn warm_gets(store: &Store, cal: &str, first: u64, members: u64) -> Latencies {
         assert!(got.is_some());
     }
     get
+}
+
+/// 2,000 GETs of random members, after a pass that reads every member.
+fn warm_gets(store: &Store, cal: &str, first: u64, members: u64) -> Latencies {
+    for i in first..first + members {
+        assert!(store.get(cal, &format!("e{i}.ics")).unwrap().is_some());
+    }
+    timed_gets(store, cal, picker(first, members))
 }
 
 fn measure(store: &Store, n: u64) -> Vec<(String, Duration, Duration)> {
@@ -212,14 +216,7 @@ fn measure(store: &Store, n: u64) -> Vec<(String, Duration, Duration)> {
     // cache: at 1,000 events the whole file soon is, at 1,000,000 most reads go to the OS),
     // then, after a pass that reads every member, the same calendar warm (the working set a
     // server that keeps serving one calendar has).
-    let mut cold = Latencies(Vec::new());
-    for _ in 0..2_000 {
-        let i = pick();
-        let t = Instant::now();
-        let got = store.get(cal, &format!("e{i}.ics")).unwrap();
-        cold.0.push(t.elapsed());
-        assert!(got.is_some());
-    }
+    let mut cold = timed_gets(store, cal, &mut pick);
     let mut get = warm_gets(store, cal, first, members);
     let mut put = Latencies(Vec::new());
     for r in 0..300 {
