@@ -648,7 +648,13 @@ struct Rules {
     busy_puts: AtomicUsize,
     /// Answer every sync-collection REPORT 501, as a server without RFC 6578 does.
     no_sync: bool,
-    /// The method of every request seen, in order.
+    /// Answer 400 to a sync-collection REPORT that asks for the members' bodies.
+    refuse_listed_bodies: bool,
+    /// Take the bodies out of what a sync-collection REPORT asks for, so the server answers
+    /// without them (as one that does not list bodies answers 404 for the property).
+    strip_listed_bodies: bool,
+    /// The method of every request seen, in order; a REPORT as `REPORT <what>`
+    /// ([`report_kind`]).
     seen: Mutex<Vec<String>>,
 }
 
@@ -670,6 +676,42 @@ fn start_proxy(upstream: SocketAddr, rules: Arc<Rules>) -> (SocketAddr, Arc<Atom
         }
     });
     (addr, stop)
+}
+
+/// What a REPORT body asks: `multiget`, `sync-collection`, `sync-collection with bodies`, or
+/// `other`.
+fn report_kind(body: &[u8]) -> &'static str {
+    let text = String::from_utf8_lossy(body);
+    let data = text.contains("calendar-data") || text.contains("address-data");
+    if text.contains("multiget") {
+        "multiget"
+    } else if text.contains("sync-collection") {
+        if data {
+            "sync-collection with bodies"
+        } else {
+            "sync-collection"
+        }
+    } else {
+        "other"
+    }
+}
+
+/// `text` without its empty `calendar-data` and `address-data` elements.
+fn strip_data_props(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('<') {
+        let end = rest[i..].find('>').map_or(rest.len(), |j| i + j + 1);
+        let tag = &rest[i..end];
+        out.push_str(&rest[..i]);
+        if !(tag.ends_with("/>") && (tag.contains("calendar-data") || tag.contains("address-data")))
+        {
+            out.push_str(tag);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::Result<()> {
@@ -702,7 +744,18 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
         }
         let mut body = vec![0; len];
         reader.read_exact(&mut body)?;
-        rules.seen.lock().unwrap().push(method.clone());
+        let label = match method.as_str() {
+            "REPORT" => format!("REPORT {}", report_kind(&body)),
+            _ => method.clone(),
+        };
+        rules.seen.lock().unwrap().push(label.clone());
+        if rules.refuse_listed_bodies && label == "REPORT sync-collection with bodies" {
+            out.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")?;
+            continue;
+        }
+        if rules.strip_listed_bodies && label == "REPORT sync-collection with bodies" {
+            body = strip_data_props(&String::from_utf8_lossy(&body)).into_bytes();
+        }
         if rules.no_sync
             && method == "REPORT"
             && String::from_utf8_lossy(&body).contains("sync-collection")
@@ -1179,6 +1232,52 @@ fn sync_survives_connections_dropped_mid_answer() {
     assert_same(&local, &local.cal("default"), &remote, &coll);
     assert_eq!(local.items(&local.cal("default")).len(), 10);
     assert_no_writes(&local.sync(&url, &remote.password, &[]));
+}
+
+/// A first sync takes the bodies from the sync-collection listing itself: one REPORT per
+/// collection and no multiget. A server that refuses bodies in a listing (any answer but 207)
+/// is asked again for the plain listing, and one that leaves them out gets multigets for the
+/// members without: each way everything arrives, and the next run writes nothing.
+#[test]
+fn sync_first_listing_brings_the_bodies_or_falls_back_to_multigets() {
+    let (server, remote, coll) = davlite_remote();
+    for i in 0..150 {
+        remote.put(
+            &format!("{coll}e{i}.ics"),
+            &event(&format!("e{i}"), &format!("event {i}")),
+        );
+    }
+    for (refuse, strip, multigets) in [(false, false, 0), (true, false, 2), (false, true, 2)] {
+        let rules = Arc::new(Rules {
+            refuse_listed_bodies: refuse,
+            strip_listed_bodies: strip,
+            ..Rules::default()
+        });
+        let (proxy, _stop) = start_proxy(server.addr, rules.clone());
+        let url = format!("http://{proxy}/");
+        let local = Local::new(&remote.user);
+        let s = local.sync(&url, &remote.password, &[]);
+        assert_eq!(s["errors"].as_array().unwrap().len(), 0, "{s}");
+        assert_eq!(s["fetched"], 150, "{s}");
+        assert_eq!(local.items(&local.cal("default")).len(), 150);
+        assert_same(&local, &local.cal("default"), &remote, &coll);
+        let seen = rules.seen.lock().unwrap().clone();
+        let count = |what: &str| seen.iter().filter(|m| *m == what).count();
+        assert_eq!(
+            count("REPORT multiget"),
+            multigets,
+            "refuse {refuse} strip {strip}: {seen:?}"
+        );
+        // Every collection's listing asked for the bodies; a refused one was asked again.
+        let listings = count("REPORT sync-collection with bodies");
+        assert!(listings >= 1, "{seen:?}");
+        assert_eq!(
+            count("REPORT sync-collection"),
+            if refuse { listings } else { 0 },
+            "{seen:?}"
+        );
+        assert_no_writes(&local.sync(&url, &remote.password, &[]));
+    }
 }
 
 /// Against a server without sync-collection (full listings every run), an item deleted here

@@ -5,7 +5,7 @@
 use crate::error::SyncError;
 use crate::href;
 use crate::http::Http;
-use crate::xml::{self, APPLE, CALDAV, CALSERVER, CARDDAV, DAV};
+use crate::xml::{self, APPLE, CALDAV, CARDDAV, DAV};
 
 /// What a remote collection holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,8 +25,6 @@ pub struct RemoteCollection {
     pub description: Option<String>,
     /// The server offers `sync-collection` (RFC 6578) on it.
     pub supports_sync: bool,
-    pub sync_token: Option<String>,
-    pub ctag: Option<String>,
 }
 
 impl RemoteCollection {
@@ -181,8 +179,6 @@ pub fn discover(http: &mut Http, start: &str) -> Result<Discovered, SyncError> {
                 description: text(CALDAV, "calendar-description")
                     .or_else(|| text(CARDDAV, "addressbook-description")),
                 supports_sync: item.has_child(DAV, "supported-report-set", DAV, "sync-collection"),
-                sync_token: text(DAV, "sync-token"),
-                ctag: text(CALSERVER, "getctag"),
                 path,
             });
             Ok(())

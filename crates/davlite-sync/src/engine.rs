@@ -1,5 +1,6 @@
 //! Syncing one remote collection with one local collection: pull (remote changes by
-//! sync-collection or a getetag listing, bodies by multiget in batches), then push (local
+//! sync-collection or a getetag listing, bodies in a first sync's listing itself or by
+//! multiget in batches), then push (local
 //! changes from the store's change log, conditional PUT and DELETE), then a re-read of what
 //! was pushed so a server's rewrite becomes the baseline instead of a change.
 
@@ -102,6 +103,35 @@ fn parse(kind: RemoteKind, bytes: Vec<u8>) -> Result<ParsedObject, String> {
         RemoteKind::AddressBook => ParsedObject::vcard(bytes),
     }
     .map_err(|e| e.to_string())
+}
+
+/// The property that holds a member's body: (namespace, name).
+fn data_prop(kind: RemoteKind) -> (&'static str, &'static str) {
+    match kind {
+        RemoteKind::Calendar => (CALDAV, "calendar-data"),
+        RemoteKind::AddressBook => (CARDDAV, "address-data"),
+    }
+}
+
+/// The body text of `item` when its data property came with it (2xx), taken out of the item.
+fn take_body(item: &mut xml::Item, kind: RemoteKind) -> Option<String> {
+    let (ns, local) = data_prop(kind);
+    let i = item
+        .props
+        .iter()
+        .position(|p| p.ns == ns && p.local == local && (200..300).contains(&p.status))?;
+    Some(std::mem::take(&mut item.props[i].text))
+}
+
+/// A fetched body, parsed and its ETag hashed (off the thread that decides and writes).
+fn parsed(kind: RemoteKind, bytes: Vec<u8>) -> Body {
+    match parse(kind, bytes) {
+        Ok(o) => {
+            let tag = Etag::of(o.bytes());
+            Body::Object(o, tag)
+        }
+        Err(e) => Body::Unparsable(e),
+    }
 }
 
 fn ext(kind: RemoteKind) -> &'static str {
@@ -421,12 +451,20 @@ impl<'a> CollectionSync<'a> {
     fn pull(&mut self, token: Option<String>) -> Result<(), SyncError> {
         if self.remote.supports_sync {
             let mut token = token;
+            // Whether a first sync asks for the bodies in the listing (until a server refuses).
+            let mut bodies_listed = true;
             loop {
                 self.token_mode = true;
                 self.seen = match token {
                     None => self.absence_set()?,
                     Some(_) => None,
                 };
+                // Nothing local to compare or delete: the listing carries the bodies, saving a
+                // multiget per 100 members (Radicale answers both in 3.8 s at 10,000 events,
+                // against 5.1 s for a listing and its multigets), and is walked on a thread of
+                // its own while its first members are written.
+                let fresh = self.seen.is_none() && self.fresh()?;
+                let data = (fresh && bodies_listed).then(|| data_prop(self.remote.kind));
                 let r = self.http.send(
                     "REPORT",
                     &href::encode(&self.remote.path, true),
@@ -434,8 +472,13 @@ impl<'a> CollectionSync<'a> {
                         ("Depth", "1"),
                         ("Content-Type", "application/xml; charset=utf-8"),
                     ],
-                    xml::sync_collection(token.as_deref()).into_bytes(),
+                    xml::sync_collection(token.as_deref(), data).into_bytes(),
                 )?;
+                if r.status != 207 && data.is_some() {
+                    // A server that will not put bodies in a listing: ask as every server allows.
+                    bodies_listed = false;
+                    continue;
+                }
                 if r.status != 207 {
                     let invalid = xml::error_conditions(&r.body)
                         .iter()
@@ -455,8 +498,7 @@ impl<'a> CollectionSync<'a> {
                     });
                 }
                 let mut truncated = false;
-                let new_token = if self.seen.is_none() && self.fresh()? {
-                    // Walked on a thread of its own while its first members are fetched.
+                let new_token = if fresh {
                     let (t, tr) = self.fetch_all(Some(r))?;
                     truncated = tr;
                     t
@@ -755,8 +797,8 @@ impl<'a> CollectionSync<'a> {
             let mut source = match listing {
                 None => Source::Queued(queue.into_iter()),
                 Some(r) => {
-                    let (tx, chunks) = std::sync::mpsc::channel();
-                    let walker = scope.spawn(move || walk_fresh(&remote.path, r, batch, tx));
+                    let (tx, chunks) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
+                    let walker = scope.spawn(move || walk_fresh(remote, r, batch, tx));
                     Source::Walking {
                         chunks,
                         walker: Some(walker),
@@ -768,7 +810,7 @@ impl<'a> CollectionSync<'a> {
             let mut written = self.summary.fetched;
             // The multiget asked last, its answer being read.
             let mut reading = match source.next(batch)? {
-                Some(chunk) => Some(ask(scope, self.http, remote, &chunk)?),
+                Some(chunk) => Some(ask(scope, self.http, remote, chunk)?),
                 None => None,
             };
             loop {
@@ -787,11 +829,14 @@ impl<'a> CollectionSync<'a> {
                     };
                     // The next request goes out before this answer is awaited.
                     if let Some(chunk) = source.next(batch)? {
-                        reading = Some(ask(scope, self.http, remote, &chunk)?);
+                        reading = Some(ask(scope, self.http, remote, chunk)?);
                     }
-                    let bodies = match read.join() {
-                        Ok(r) => r?,
-                        Err(panic) => std::panic::resume_unwind(panic),
+                    let bodies = match read {
+                        Coming::Asked(h) => match h.join() {
+                            Ok(r) => r?,
+                            Err(panic) => std::panic::resume_unwind(panic),
+                        },
+                        Coming::Listed(bodies) => bodies,
                     };
                     items += bodies.len();
                     bytes += bodies
@@ -1530,13 +1575,35 @@ impl<'a> CollectionSync<'a> {
 /// What a first sync's listing walk found besides its members: token, truncated, how many.
 type Walked = (Option<String>, bool, usize);
 
+/// Chunks of a first sync's listing its walk may have sent ahead of the fetches taking them:
+/// enough for the next two writes (at 100 members a chunk), few enough that bodies in the
+/// listing wait in memory by the MB, not by the GB (a chunk of bodies is cut at
+/// [`CHUNK_BYTES`]).
+const CHUNKS_AHEAD: usize = 64;
+/// Most bytes of listed bodies in one chunk (see [`CHUNKS_AHEAD`]).
+const CHUNK_BYTES: usize = 256 << 10;
+
+/// Members on their way to [`CollectionSync::fetch_all`], at most `batch` at a time.
+enum Chunk {
+    /// Listed without a body: (href, ETag) of each, to fetch by multiget.
+    Listed(Vec<(String, String)>),
+    /// Listed with their bodies (see [`xml::sync_collection`]), parsed on the walking thread.
+    Read(Vec<(String, String, Body)>),
+}
+
+/// One chunk's answer: a multiget asked and being read, or the bodies the listing held.
+enum Coming<'scope> {
+    Asked(Reading<'scope>),
+    Listed(Vec<(String, String, Body)>),
+}
+
 /// The members [`CollectionSync::fetch_all`] fetches, `batch` at a time.
 enum Source<'scope> {
     /// Listed already.
     Queued(std::vec::IntoIter<(String, String)>),
     /// A first sync's listing being walked on a thread of its own (see [`walk_fresh`]).
     Walking {
-        chunks: std::sync::mpsc::Receiver<Vec<(String, String)>>,
+        chunks: std::sync::mpsc::Receiver<Chunk>,
         walker: Option<std::thread::ScopedJoinHandle<'scope, Result<Walked, SyncError>>>,
         walked: Option<Walked>,
         taken: usize,
@@ -1544,15 +1611,18 @@ enum Source<'scope> {
 }
 
 impl Source<'_> {
-    fn next(&mut self, batch: usize) -> Result<Option<Vec<(String, String)>>, SyncError> {
+    fn next(&mut self, batch: usize) -> Result<Option<Chunk>, SyncError> {
         match self {
             Source::Queued(q) => {
                 let chunk: Vec<_> = q.by_ref().take(batch).collect();
-                Ok((!chunk.is_empty()).then_some(chunk))
+                Ok((!chunk.is_empty()).then_some(Chunk::Listed(chunk)))
             }
             Source::Walking { chunks, taken, .. } => match chunks.recv() {
                 Ok(chunk) => {
-                    *taken += chunk.len();
+                    *taken += match &chunk {
+                        Chunk::Listed(c) => c.len(),
+                        Chunk::Read(c) => c.len(),
+                    };
                     Ok(Some(chunk))
                 }
                 // The walk is over (or failed: its error is answered here).
@@ -1610,17 +1680,21 @@ impl Source<'_> {
 }
 
 /// Walks a first sync's listing (nothing local to compare or delete: see
-/// [`CollectionSync::fresh`]), sending its members `batch` at a time as they are found; the
-/// body is dropped once walked.
+/// [`CollectionSync::fresh`]), sending its members `batch` at a time as they are found: those
+/// whose bodies came with the listing parsed, the others to fetch. The body is dropped once
+/// walked.
 fn walk_fresh(
-    base: &str,
+    remote: &RemoteCollection,
     r: Response,
     batch: usize,
-    tx: std::sync::mpsc::Sender<Vec<(String, String)>>,
+    tx: std::sync::mpsc::SyncSender<Chunk>,
 ) -> Result<Walked, SyncError> {
+    let base = remote.path.as_str();
     let (mut truncated, mut listed) = (false, 0);
-    let mut chunk = Vec::with_capacity(batch);
-    let token = xml::multistatus(&r.body, "listing", |item| {
+    let (mut to_fetch, mut read, mut read_bytes) = (Vec::new(), Vec::new(), 0);
+    // A closed receiver is a fetch that failed (its error is the one answered): no more work.
+    let mut closed = false;
+    let token = xml::multistatus(&r.body, "listing", |mut item| {
         let path = href::resolve(base, &item.href);
         if path == base {
             if item.status == Some(507) {
@@ -1628,7 +1702,8 @@ fn walk_fresh(
             }
             return Ok(());
         }
-        if path.rsplit_once('/').map(|(p, _)| p) != Some(base)
+        if closed
+            || path.rsplit_once('/').map(|(p, _)| p) != Some(base)
             || item
                 .prop(DAV, "resourcetype")
                 .is_some_and(|p| !p.children.is_empty())
@@ -1641,17 +1716,41 @@ fn walk_fresh(
             .prop(DAV, "getetag")
             .map(|p| p.text.trim().to_string())
             .unwrap_or_default();
-        chunk.push((path, etag));
         listed += 1;
-        if chunk.len() == batch {
-            // A closed receiver is a fetch that failed: its error is the one answered.
-            let _ = tx.send(std::mem::replace(&mut chunk, Vec::with_capacity(batch)));
+        // A body that does not parse is asked for again by multiget, whose answer counts: a
+        // server may put less care into bodies in a listing (an empty one, say) than into
+        // the multiget every client uses.
+        let body = take_body(&mut item, remote.kind).map(|text| {
+            let bytes = crlf(text);
+            (bytes.len(), parse(remote.kind, bytes))
+        });
+        match body {
+            Some((len, Ok(o))) => {
+                read_bytes += len;
+                let tag = Etag::of(o.bytes());
+                read.push((path, etag, Body::Object(o, tag)));
+                if read.len() == batch || read_bytes >= CHUNK_BYTES {
+                    read_bytes = 0;
+                    closed |= tx.send(Chunk::Read(std::mem::take(&mut read))).is_err();
+                }
+            }
+            _ => {
+                to_fetch.push((path, etag));
+                if to_fetch.len() == batch {
+                    closed |= tx
+                        .send(Chunk::Listed(std::mem::take(&mut to_fetch)))
+                        .is_err();
+                }
+            }
         }
         Ok(())
     })?;
     drop(r);
-    if !chunk.is_empty() {
-        let _ = tx.send(chunk);
+    if !read.is_empty() {
+        let _ = tx.send(Chunk::Read(read));
+    }
+    if !to_fetch.is_empty() {
+        let _ = tx.send(Chunk::Listed(to_fetch));
     }
     Ok((token, truncated, listed))
 }
@@ -1660,17 +1759,28 @@ fn walk_fresh(
 type Reading<'scope> =
     std::thread::ScopedJoinHandle<'scope, Result<Vec<(String, String, Body)>, SyncError>>;
 
-/// Asks one multiget for `chunk`'s members and starts reading its answer on a scoped thread;
-/// the paths asked for and that thread.
+/// The paths of `chunk`'s members and their answer: the bodies the listing held, or one
+/// multiget asked for them and read on a scoped thread.
 fn ask<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     http: &mut Http,
     remote: &'scope RemoteCollection,
-    chunk: &[(String, String)],
-) -> Result<(Vec<String>, Reading<'scope>), SyncError> {
-    let paths: Vec<String> = chunk.iter().map(|(h, _)| h.clone()).collect();
-    let r = multiget_send(http, remote, &paths)?;
-    Ok((paths, scope.spawn(move || read_parsed(remote, &r))))
+    chunk: Chunk,
+) -> Result<(Vec<String>, Coming<'scope>), SyncError> {
+    match chunk {
+        Chunk::Read(bodies) => Ok((
+            bodies.iter().map(|(h, _, _)| h.clone()).collect(),
+            Coming::Listed(bodies),
+        )),
+        Chunk::Listed(members) => {
+            let paths: Vec<String> = members.into_iter().map(|(h, _)| h).collect();
+            let r = multiget_send(http, remote, &paths)?;
+            Ok((
+                paths,
+                Coming::Asked(scope.spawn(move || read_parsed(remote, &r))),
+            ))
+        }
+    }
 }
 
 /// One multiget's answer with its bodies parsed (no store needed: runs ahead of the writes).
@@ -1681,16 +1791,7 @@ fn read_parsed(
     Ok(multiget_read(remote, r)?
         .into_iter()
         .map(|(path, etag, body)| {
-            let body = match body {
-                None => Body::Gone,
-                Some(b) => match parse(remote.kind, b) {
-                    Ok(o) => {
-                        let tag = Etag::of(o.bytes());
-                        Body::Object(o, tag)
-                    }
-                    Err(e) => Body::Unparsable(e),
-                },
-            };
+            let body = body.map_or(Body::Gone, |b| parsed(remote.kind, b));
             (path, etag, body)
         })
         .collect())
@@ -1734,11 +1835,7 @@ fn multiget_send(
 
 /// What a multiget's answer holds: (canonical href, etag, body or None when 404) per member.
 fn multiget_read(remote: &RemoteCollection, r: &Response) -> Result<Vec<Fetched>, SyncError> {
-    let (ns, data) = if remote.kind == RemoteKind::Calendar {
-        (CALDAV, "calendar-data")
-    } else {
-        (CARDDAV, "address-data")
-    };
+    let (_, data) = data_prop(remote.kind);
     let base = &remote.path;
     let mut out = Vec::new();
     xml::multistatus(&r.body, "multiget", |mut item| {
@@ -1751,12 +1848,7 @@ fn multiget_read(remote: &RemoteCollection, r: &Response) -> Result<Vec<Fetched>
             .prop(DAV, "getetag")
             .map(|p| p.text.trim().to_string())
             .unwrap_or_default();
-        if let Some(i) = item
-            .props
-            .iter()
-            .position(|p| p.ns == ns && p.local == data && (200..300).contains(&p.status))
-        {
-            let text = std::mem::take(&mut item.props[i].text);
+        if let Some(text) = take_body(&mut item, remote.kind) {
             out.push((path, etag, Some(crlf(text))));
         } else if item
             .props
@@ -1768,4 +1860,145 @@ fn multiget_read(remote: &RemoteCollection, r: &Response) -> Result<Vec<Fetched>
         Ok(())
     })?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(uid: &str, description: &str) -> String {
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:t\r\nBEGIN:VEVENT\r\nUID:{uid}\r\n\
+             DTSTAMP:20260101T000000Z\r\nDTSTART:20260301T090000Z\r\nDESCRIPTION:{description}\r\n\
+             END:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+    }
+
+    fn member(href: &str, etag: &str, data: Option<&str>) -> String {
+        let data = data.map_or(String::new(), |d| {
+            format!("<c:calendar-data>{}</c:calendar-data>", xml::escape(d))
+        });
+        format!(
+            "<d:response><d:href>{href}</d:href><d:propstat><d:prop><d:getetag>{etag}</d:getetag>\
+             {data}</d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+        )
+    }
+
+    /// Walks `members` as a first sync's listing of `/cal/work` with chunks of `batch`.
+    fn walk(members: &[String], batch: usize) -> (Vec<Chunk>, Walked) {
+        let body = format!(
+            r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">{}<d:sync-token>tok-1</d:sync-token></d:multistatus>"#,
+            members.concat()
+        );
+        let remote = RemoteCollection {
+            path: "/cal/work".into(),
+            kind: RemoteKind::Calendar,
+            displayname: None,
+            color: None,
+            description: None,
+            supports_sync: true,
+        };
+        let r = Response {
+            status: 207,
+            headers: Default::default(),
+            body: body.into(),
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
+        let walked = walk_fresh(&remote, r, batch, tx).unwrap();
+        (rx.into_iter().collect(), walked)
+    }
+
+    fn hrefs(chunk: &Chunk) -> (bool, Vec<&str>) {
+        match chunk {
+            Chunk::Listed(c) => (false, c.iter().map(|(h, _)| h.as_str()).collect()),
+            Chunk::Read(c) => (true, c.iter().map(|(h, _, _)| h.as_str()).collect()),
+        }
+    }
+
+    /// Members whose bodies came with the listing arrive parsed (lines ending in CRLF again,
+    /// ETag of those bytes); members without one (not sent, answered 404 as a server that
+    /// will not list bodies does, or one that does not parse) are left to a multiget; a member
+    /// gone, the collection itself and its truncation mark are not members.
+    #[test]
+    fn a_first_listing_hands_over_its_bodies_and_leaves_the_rest_to_fetch() {
+        let lf_only = event("d", "lf").replace("\r\n", "\n");
+        let members = [
+            "<d:response><d:href>/cal/work/</d:href>\
+             <d:status>HTTP/1.1 507 Insufficient Storage</d:status></d:response>"
+                .to_string(),
+            member("/cal/work/a.ics", "\"ea\"", Some(&event("a", "x"))),
+            "<d:response><d:href>/cal/work/b.ics</d:href><d:propstat><d:prop>\
+             <d:getetag>\"eb\"</d:getetag></d:prop><d:status>HTTP/1.1 200 OK</d:status>\
+             </d:propstat><d:propstat><d:prop><c:calendar-data/></d:prop>\
+             <d:status>HTTP/1.1 404 Not Found</d:status></d:propstat></d:response>"
+                .to_string(),
+            member("/cal/work/c.ics", "\"ec\"", None),
+            "<d:response><d:href>/cal/work/gone.ics</d:href>\
+             <d:status>HTTP/1.1 404 Not Found</d:status></d:response>"
+                .to_string(),
+            member("/cal/work/bad.ics", "\"ex\"", Some("not a calendar")),
+            member("/cal/work/d.ics", "\"ed\"", Some(&lf_only)),
+        ];
+        let (chunks, (token, truncated, listed)) = walk(&members, 2);
+        assert_eq!(
+            (token.as_deref(), truncated, listed),
+            (Some("tok-1"), true, 5)
+        );
+        let shapes: Vec<_> = chunks.iter().map(hrefs).collect();
+        assert_eq!(
+            shapes,
+            [
+                (false, vec!["/cal/work/b.ics", "/cal/work/c.ics"]),
+                (true, vec!["/cal/work/a.ics", "/cal/work/d.ics"]),
+                (false, vec!["/cal/work/bad.ics"]),
+            ]
+        );
+        let Chunk::Listed(listed) = &chunks[0] else {
+            unreachable!()
+        };
+        assert_eq!(listed[0].1, "\"eb\"");
+        let Chunk::Read(read) = &chunks[1] else {
+            unreachable!()
+        };
+        match &read[0] {
+            (_, etag, Body::Object(o, tag)) => {
+                assert_eq!(etag, "\"ea\"");
+                assert_eq!(o.bytes(), event("a", "x").as_bytes());
+                assert_eq!(*tag, Etag::of(o.bytes()));
+            }
+            _ => panic!("a.ics not parsed"),
+        }
+        match &read[1].2 {
+            Body::Object(o, _) => assert_eq!(o.bytes(), event("d", "lf").as_bytes()),
+            _ => panic!("d.ics not parsed"),
+        }
+    }
+
+    /// Bodies in a listing wait for their write by the chunk: a chunk is cut at
+    /// [`CHUNK_BYTES`] of bodies, whatever `batch` allows, so large members are not held by
+    /// the hundred.
+    #[test]
+    fn a_chunk_of_listed_bodies_is_cut_by_size() {
+        let big = "y".repeat(CHUNK_BYTES);
+        let members: Vec<String> = (0..3)
+            .map(|i| {
+                let description = if i == 1 { big.as_str() } else { "small" };
+                member(
+                    &format!("/cal/work/{i}.ics"),
+                    "\"e\"",
+                    Some(&event(&i.to_string(), description)),
+                )
+            })
+            .collect();
+        let (chunks, (_, truncated, listed)) = walk(&members, 100);
+        assert_eq!((truncated, listed), (false, 3));
+        let shapes: Vec<_> = chunks.iter().map(hrefs).collect();
+        assert_eq!(
+            shapes,
+            [
+                (true, vec!["/cal/work/0.ics", "/cal/work/1.ics"]),
+                (true, vec!["/cal/work/2.ics"]),
+            ]
+        );
+    }
 }

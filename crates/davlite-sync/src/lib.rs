@@ -6,9 +6,11 @@
 //! `<name>` being the remote collection's last path segment; created when missing), and syncs
 //! both ways:
 //! - remote changes by `sync-collection` (RFC 6578), or a `getetag` listing when the server
-//!   has none, rejects the token or truncates; bodies by multiget, 100 per request, written in
-//!   store transactions of up to 1,000 members (or 8 MB) together with the sync state describing
-//!   them, each written while the next one's members are fetched;
+//!   has none, rejects the token or truncates; bodies in a first sync's listing itself (asked
+//!   for with the ETags; a server that refuses or leaves them out gets multigets instead),
+//!   otherwise by multiget, 100 per request; written in store transactions of up to 2,500
+//!   members (or 8 MB) together with the sync state describing them, each written while the
+//!   next one's members are fetched;
 //! - local changes from the store's own change log, pushed with `If-None-Match: *` (new) and
 //!   `If-Match` (updates, deletes), then re-read so a server that rewrites bodies or gives no
 //!   ETag is taken as the new baseline rather than seen as a change next time. A delete is sent
