@@ -465,7 +465,7 @@ impl<'a> CollectionSync<'a> {
                 // its own while its first members are written.
                 let fresh = self.seen.is_none() && self.fresh()?;
                 let data = (fresh && bodies_listed).then(|| data_prop(self.remote.kind));
-                let r = self.http.send(
+                let sent = self.http.send(
                     "REPORT",
                     &href::encode(&self.remote.path, true),
                     &[
@@ -473,12 +473,23 @@ impl<'a> CollectionSync<'a> {
                         ("Content-Type", "application/xml; charset=utf-8"),
                     ],
                     xml::sync_collection(token.as_deref(), data).into_bytes(),
-                )?;
-                if r.status != 207 && data.is_some() {
-                    // A server that will not put bodies in a listing: ask as every server allows.
-                    bodies_listed = false;
-                    continue;
-                }
+                );
+                let r = match sent {
+                    // Bodies of a large collection (past the client's answer limit, or too
+                    // slow to arrive in its time) and servers that will not put bodies in a
+                    // listing: asked again as every server allows, bodies by multiget.
+                    Err(SyncError::TooLarge { .. } | SyncError::Connection { .. })
+                        if data.is_some() =>
+                    {
+                        bodies_listed = false;
+                        continue;
+                    }
+                    Ok(r) if r.status != 207 && data.is_some() => {
+                        bodies_listed = false;
+                        continue;
+                    }
+                    other => other?,
+                };
                 if r.status != 207 {
                     let invalid = xml::error_conditions(&r.body)
                         .iter()

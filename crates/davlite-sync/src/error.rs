@@ -17,6 +17,13 @@ pub enum SyncError {
         path: String,
         detail: String,
     },
+    /// An answer was larger than the client reads (`limit` bytes).
+    #[error("{method} {path}: the answer is larger than {limit} bytes")]
+    TooLarge {
+        method: String,
+        path: String,
+        limit: usize,
+    },
     /// TLS failed: the server's certificate is not trusted (not signed by a system root nor by
     /// the CA file given), names another host, has expired; or the CA file is unreadable.
     /// Nothing was sent: credentials never go to an unverified server.

@@ -181,7 +181,13 @@ impl Http {
             let bytes = limited
                 .collect()
                 .await
-                .map_err(|e| Failure::Io(e.to_string()))?
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        Failure::TooLarge
+                    } else {
+                        Failure::Io(e.to_string())
+                    }
+                })?
                 .to_bytes();
             Ok::<_, Failure>(Response {
                 status: parts.status.as_u16(),
@@ -195,6 +201,11 @@ impl Http {
         {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(Failure::Io(e))) => Err(conn_err(e)),
+            Ok(Err(Failure::TooLarge)) => Err(SyncError::TooLarge {
+                method: method.to_string(),
+                path: wire_path.to_string(),
+                limit: MAX_BODY,
+            }),
             Ok(Err(Failure::Tls(e))) => Err(SyncError::Tls(format!(
                 "{}: {e}{}",
                 self.origin,
@@ -214,6 +225,8 @@ impl Http {
 enum Failure {
     Tls(rustls::Error),
     Io(String),
+    /// The answer's body passed [`MAX_BODY`] (not retried: it would not be smaller).
+    TooLarge,
 }
 
 impl Failure {
