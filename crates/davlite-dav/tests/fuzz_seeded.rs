@@ -131,33 +131,8 @@ fn dav_request_seeds_and_mutations_always_get_a_status() {
     let seeds = seeds();
     let mut rng = Rng::new(0x5EED_DA11_1234_5678);
     for _ in 0..3000 {
-        let mut input = seeds[rng.below(seeds.len())].clone();
-        for _ in 0..=rng.below(6) {
-            match rng.below(4) {
-                0 if !input.is_empty() => {
-                    let i = rng.below(input.len());
-                    input[i] = rng.next_u64() as u8;
-                }
-                1 if !input.is_empty() => {
-                    let i = rng.below(input.len());
-                    input.truncate(i.max(1));
-                }
-                2 => {
-                    let i = rng.below(input.len() + 1);
-                    const SPECIAL: &[u8] = b"<>/&%\"'=:\r\n\0*";
-                    let b = SPECIAL[rng.below(SPECIAL.len())];
-                    input.insert(i, b);
-                }
-                _ => {
-                    let i = rng.below(input.len() + 1);
-                    let j = rng.below(input.len() + 1);
-                    let (a, b) = (i.min(j), i.max(j));
-                    let chunk = input[a..b].to_vec();
-                    input.splice(b..b, chunk);
-                }
-            }
-        }
-        fuzzing::dav_request(&input);
+        let seed = rng.pick(&seeds).clone();
+        fuzzing::dav_request(&rng.mutate(&seed));
     }
     for _ in 0..1000 {
         let n = rng.below(200);

@@ -1766,6 +1766,80 @@ fn walk_fresh(
     Ok((token, truncated, listed))
 }
 
+/// For [`crate::fuzzing`]: walks `body` as a first sync's listing of `/c/fuzz` in chunks of
+/// `batch`, and panics when what the walk hands over breaks a promise the fetches rely on:
+/// every member listed arrives in exactly one chunk of at most `batch`, under the collection;
+/// a body handed over parses, with CRLF line ends and the ETag of its bytes; an answer that
+/// is not a multistatus is a `BadAnswer`. Returns how many bodies were handed over.
+pub(crate) fn check_first_listing(kind: RemoteKind, body: &[u8], batch: usize) -> usize {
+    let (walked, chunks) = walk_whole("/c/fuzz", kind, bytes::Bytes::copy_from_slice(body), batch);
+    let listed = match walked {
+        Ok((_, _, listed)) => listed,
+        Err(SyncError::BadAnswer { .. }) => return 0,
+        Err(e) => panic!("a listing's walk failed with {e}"),
+    };
+    let under = |path: &str| path.rsplit_once('/').map(|(p, _)| p) == Some("/c/fuzz");
+    let (mut handed, mut bodies) = (0, 0);
+    for chunk in &chunks {
+        let n = match chunk {
+            Chunk::Listed(c) => {
+                assert!(c.iter().all(|(h, _)| under(h)), "{c:?}");
+                c.len()
+            }
+            Chunk::Read(c) => {
+                for (h, _, b) in c {
+                    assert!(under(h), "{h}");
+                    let Body::Object(o, tag) = b else {
+                        panic!("{h}: a listed body handed over unparsed");
+                    };
+                    assert_eq!(*tag, Etag::of(o.bytes()), "{h}");
+                    let bytes = o.bytes();
+                    assert!(
+                        (0..bytes.len())
+                            .all(|i| bytes[i] != b'\n' || (i > 0 && bytes[i - 1] == b'\r')),
+                        "{h}: a line without CR"
+                    );
+                }
+                bodies += c.len();
+                c.len()
+            }
+        };
+        assert!(n >= 1 && n <= batch, "a chunk of {n} with batch {batch}");
+        handed += n;
+    }
+    assert_eq!(handed, listed, "members listed and handed over");
+    bodies
+}
+
+/// `body` walked as a first sync's listing of the collection at `path`, on a thread of its own
+/// (as [`CollectionSync::fetch_all`] does), with every chunk it sends.
+fn walk_whole(
+    path: &str,
+    kind: RemoteKind,
+    body: bytes::Bytes,
+    batch: usize,
+) -> (Result<Walked, SyncError>, Vec<Chunk>) {
+    let remote = RemoteCollection {
+        path: path.into(),
+        kind,
+        displayname: None,
+        color: None,
+        description: None,
+        supports_sync: true,
+    };
+    let r = Response {
+        status: 207,
+        headers: Default::default(),
+        body,
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
+    std::thread::scope(|scope| {
+        let walker = scope.spawn(|| walk_fresh(&remote, r, batch, tx));
+        let chunks: Vec<Chunk> = rx.into_iter().collect();
+        (walker.join().expect("walk panicked"), chunks)
+    })
+}
+
 /// A multiget's answer being read on a thread of its own (see [`read_parsed`]).
 type Reading<'scope> =
     std::thread::ScopedJoinHandle<'scope, Result<Vec<(String, String, Body)>, SyncError>>;
@@ -1901,22 +1975,8 @@ mod tests {
             r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">{}<d:sync-token>tok-1</d:sync-token></d:multistatus>"#,
             members.concat()
         );
-        let remote = RemoteCollection {
-            path: "/cal/work".into(),
-            kind: RemoteKind::Calendar,
-            displayname: None,
-            color: None,
-            description: None,
-            supports_sync: true,
-        };
-        let r = Response {
-            status: 207,
-            headers: Default::default(),
-            body: body.into(),
-        };
-        let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
-        let walked = walk_fresh(&remote, r, batch, tx).unwrap();
-        (rx.into_iter().collect(), walked)
+        let (walked, chunks) = walk_whole("/cal/work", RemoteKind::Calendar, body.into(), batch);
+        (chunks, walked.unwrap())
     }
 
     fn hrefs(chunk: &Chunk) -> (bool, Vec<&str>) {

@@ -60,6 +60,8 @@ mod create;
 mod discover;
 mod engine;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod href;
 mod http;
 pub mod state;
