@@ -1296,6 +1296,39 @@ fn sync_first_listing_brings_the_bodies_or_falls_back_to_multigets() {
     }
 }
 
+/// A first listing with bodies that breaks off after its first members were stored (it is
+/// walked, and its members written, as it arrives): what was stored stays, with its state; the
+/// listing is asked again without bodies and only the rest is fetched, every member once.
+#[test]
+fn sync_first_listing_cut_midway_keeps_what_it_stored() {
+    let (server, remote, coll) = davlite_remote();
+    for i in 0..600 {
+        remote.put(
+            &format!("{coll}e{i}.ics"),
+            &event(&format!("e{i}"), &format!("event {i}")),
+        );
+    }
+    let rules = Arc::new(Rules {
+        cut: Mutex::new(vec!["REPORT sync-collection with bodies".to_string()]),
+        ..Rules::default()
+    });
+    let (proxy, _stop) = start_proxy(server.addr, rules.clone());
+    let url = format!("http://{proxy}/");
+    let local = Local::new(&remote.user);
+    let s = local.sync(&url, &remote.password, &[]);
+    assert_eq!(s["errors"].as_array().unwrap().len(), 0, "{s}");
+    assert_eq!(s["fetched"], 600, "{s}");
+    assert_eq!(local.items(&local.cal("default")).len(), 600);
+    assert_same(&local, &local.cal("default"), &remote, &coll);
+    let seen = rules.seen.lock().unwrap().clone();
+    let count = |what: &str| seen.iter().filter(|m| *m == what).count();
+    // The cut comes about 300 members in: the first group (one batch of 100, written as soon
+    // as it is read) is stored before the walk meets the cut, and the other 500 members are
+    // fetched by multiget, 100 at a time.
+    assert_eq!(count("REPORT multiget"), 5, "{seen:?}");
+    assert_no_writes(&local.sync(&url, &remote.password, &[]));
+}
+
 /// Against a server without sync-collection (full listings every run), an item deleted here
 /// is deleted there, exactly the version last synced: not fetched back as if new. An item
 /// deleted here but changed there since comes back with the server's version.

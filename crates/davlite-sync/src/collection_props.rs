@@ -174,7 +174,7 @@ impl CollectionSync<'_> {
         )?;
         let mut ok = (200..300).contains(&r.status);
         if r.status == 207 {
-            xml::multistatus(&r.body, "PROPPATCH", |item| {
+            xml::multistatus(&r.body[..], "PROPPATCH", |item| {
                 if item.props.iter().any(|p| !(200..300).contains(&p.status)) {
                     ok = false;
                 }

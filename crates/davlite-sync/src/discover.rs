@@ -74,7 +74,7 @@ fn principal(http: &mut Http, start: &str) -> Result<String, SyncError> {
             }
             if r.status == 207 {
                 let mut found = None;
-                xml::multistatus(&r.body, "PROPFIND current-user-principal", |item| {
+                xml::multistatus(&r.body[..], "PROPFIND current-user-principal", |item| {
                     if let Some(p) = item.prop(DAV, "current-user-principal") {
                         if let Some(h) = p.hrefs.first() {
                             found = Some(href::resolve(&path, h));
@@ -118,7 +118,7 @@ pub fn discover(http: &mut Http, start: &str) -> Result<Discovered, SyncError> {
     }
     let mut homes: Vec<String> = Vec::new();
     let mut found = Discovered::default();
-    xml::multistatus(&r.body, "PROPFIND home sets", |item| {
+    xml::multistatus(&r.body[..], "PROPFIND home sets", |item| {
         for (ns, local) in [
             (CALDAV, "calendar-home-set"),
             (CARDDAV, "addressbook-home-set"),
@@ -155,7 +155,7 @@ pub fn discover(http: &mut Http, start: &str) -> Result<Discovered, SyncError> {
                 status: r.status,
             });
         }
-        xml::multistatus(&r.body, "PROPFIND of a home", |item| {
+        xml::multistatus(&r.body[..], "PROPFIND of a home", |item| {
             let path = href::resolve(&home, &item.href);
             let kind = if item.has_child(DAV, "resourcetype", CALDAV, "calendar") {
                 RemoteKind::Calendar

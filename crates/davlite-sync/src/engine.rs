@@ -4,7 +4,7 @@
 //! changes from the store's change log, conditional PUT and DELETE), then a re-read of what
 //! was pushed so a server's rewrite becomes the baseline instead of a change.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 
 use davlite_formats::ParsedObject;
 use davlite_store::{
@@ -17,7 +17,7 @@ use crate::conflict::{self, Conflict, Winner};
 use crate::discover::{RemoteCollection, RemoteKind};
 use crate::error::SyncError;
 use crate::href;
-use crate::http::{Http, Response};
+use crate::http::{BodyReader, Http, Response};
 use crate::state::{CollectionState, ItemState};
 use crate::xml::{self, CALDAV, CARDDAV, DAV};
 use crate::{ConflictRecord, Progress, Summary, SyncOptions};
@@ -52,7 +52,13 @@ struct Inflight {
     done: std::sync::mpsc::Receiver<Result<Vec<u64>, davlite_store::ApplyError>>,
     names: HashSet<String>,
     uids: HashSet<String>,
+    /// Members fetched once it lands, for the progress report.
+    fetched: u64,
 }
+
+/// Groups' writes in flight at most: one being committed and the next waiting its turn, so the
+/// store's writer goes from one group to the next without waiting for the engine.
+const WRITES_AHEAD: usize = 2;
 
 /// An item pushed in this run, re-read afterwards.
 struct Pushed {
@@ -91,10 +97,9 @@ pub(crate) struct CollectionSync<'a> {
     /// written: [`Self::flush`] drops it (later reads open their own), and so does the end of
     /// each phase, before its write starts.
     snap: Option<Reader>,
-    /// The previous group's write while the next group is decided (see [`Self::fetch_all`]).
-    inflight: Option<Inflight>,
-    /// How many in-flight writes [`Self::settle`] has waited for.
-    settled: usize,
+    /// The previous groups' writes, oldest first, while the next group is decided (see
+    /// [`Self::fetch_all`]).
+    inflight: VecDeque<Inflight>,
 }
 
 fn parse(kind: RemoteKind, bytes: Vec<u8>) -> Result<ParsedObject, String> {
@@ -200,8 +205,7 @@ impl<'a> CollectionSync<'a> {
             queued_uids: HashSet::new(),
             token_mode: false,
             snap: None,
-            inflight: None,
-            settled: 0,
+            inflight: VecDeque::new(),
         }
     }
 
@@ -327,10 +331,18 @@ impl<'a> CollectionSync<'a> {
         Ok(())
     }
 
-    /// Waits for the write in flight, if any (see [`Self::fetch_all`]); a shared snapshot is
-    /// taken again so the reads after see that write.
+    /// Waits for every write in flight (see [`Self::fetch_all`]); a shared snapshot is taken
+    /// again so the reads after see them.
     fn settle(&mut self) -> Result<(), SyncError> {
-        let Some(w) = self.inflight.take() else {
+        while !self.inflight.is_empty() {
+            self.settle_oldest()?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the oldest write in flight, if any, and reports the progress it made.
+    fn settle_oldest(&mut self) -> Result<(), SyncError> {
+        let Some(w) = self.inflight.pop_front() else {
             return Ok(());
         };
         let Ok(outcome) = w.done.recv() else {
@@ -338,8 +350,10 @@ impl<'a> CollectionSync<'a> {
             // around it re-raises that panic.
             panic!("the store write of fetched members panicked");
         };
-        self.ours_logged.extend(outcome?);
-        self.settled += 1;
+        let logged = outcome?;
+        self.ours_logged.reserve(logged.len());
+        self.ours_logged.extend(logged);
+        (self.progress)(&Progress::Fetched { total: w.fetched });
         if self.snap.is_some() {
             self.snap = Some(self.store.read()?);
         }
@@ -351,8 +365,8 @@ impl<'a> CollectionSync<'a> {
     fn settle_for(&mut self, name: &str, uid: Option<&str>) -> Result<(), SyncError> {
         if self
             .inflight
-            .as_ref()
-            .is_some_and(|w| w.names.contains(name) || uid.is_some_and(|u| w.uids.contains(u)))
+            .iter()
+            .any(|w| w.names.contains(name) || uid.is_some_and(|u| w.uids.contains(u)))
         {
             self.settle()?;
         }
@@ -453,6 +467,8 @@ impl<'a> CollectionSync<'a> {
             let mut token = token;
             // Whether a first sync asks for the bodies in the listing (until a server refuses).
             let mut bodies_listed = true;
+            // First listings that broke off while they were walked.
+            let mut walk_retries = 0;
             loop {
                 self.token_mode = true;
                 self.seen = match token {
@@ -465,16 +481,27 @@ impl<'a> CollectionSync<'a> {
                 // its own while its first members are written.
                 let fresh = self.seen.is_none() && self.fresh()?;
                 let data = (fresh && bodies_listed).then(|| data_prop(self.remote.kind));
-                let sent = self.http.send(
-                    "REPORT",
-                    &href::encode(&self.remote.path, true),
-                    &[
-                        ("Depth", "1"),
-                        ("Content-Type", "application/xml; charset=utf-8"),
-                    ],
-                    xml::sync_collection(token.as_deref(), data).into_bytes(),
-                );
-                let r = match sent {
+                let path = href::encode(&self.remote.path, true);
+                let headers = [
+                    ("Depth", "1"),
+                    ("Content-Type", "application/xml; charset=utf-8"),
+                ];
+                let body = xml::sync_collection(token.as_deref(), data).into_bytes();
+                // A first sync's listing is walked as it arrives (see `fetch_all`); any other
+                // is read whole, then walked.
+                let sent = if fresh {
+                    self.http
+                        .send_streamed("REPORT", &path, &headers, body)
+                        .and_then(|r| match r.status {
+                            207 => Ok(Listing::Arriving(r.body)),
+                            _ => r.read_whole().map(Listing::Read),
+                        })
+                } else {
+                    self.http
+                        .send("REPORT", &path, &headers, body)
+                        .map(Listing::Read)
+                };
+                let listing = match sent {
                     // Bodies of a large collection (past the client's answer limit, or too
                     // slow to arrive in its time) and servers that will not put bodies in a
                     // listing: asked again as every server allows, bodies by multiget.
@@ -484,41 +511,58 @@ impl<'a> CollectionSync<'a> {
                         bodies_listed = false;
                         continue;
                     }
-                    Ok(r) if r.status != 207 && data.is_some() => {
+                    Ok(Listing::Read(r)) if r.status != 207 && data.is_some() => {
                         bodies_listed = false;
                         continue;
                     }
                     other => other?,
                 };
-                if r.status != 207 {
-                    let invalid = xml::error_conditions(&r.body)
-                        .iter()
-                        .any(|(ns, l, _)| ns == DAV && l == "valid-sync-token");
-                    if token.is_some() && (invalid || (400..500).contains(&r.status)) {
-                        // The token is gone (expired, pruned, unknown): full listing.
-                        token = None;
-                        continue;
-                    }
-                    if token.is_none() && matches!(r.status, 403 | 405 | 501) {
-                        break; // no usable sync-collection: fall back to PROPFIND below
-                    }
-                    return Err(SyncError::Status {
-                        method: "REPORT".into(),
-                        path: self.remote.path.clone(),
-                        status: r.status,
-                    });
-                }
                 let mut truncated = false;
-                let new_token = if fresh {
-                    let (t, tr) = self.fetch_all(Some(r))?;
-                    truncated = tr;
-                    t
-                } else {
-                    let t = self.listing(&r, &mut truncated)?;
-                    // The listing's body is not held while its members are fetched.
-                    drop(r);
-                    self.fetch_all(None)?;
-                    t
+                let new_token = match listing {
+                    Listing::Arriving(body) => match self.fetch_all(Some(body)) {
+                        Ok((t, tr)) => {
+                            truncated = tr;
+                            t
+                        }
+                        // The answer broke off or grew past the limit while it was walked.
+                        // What was stored of it stays, with its state: the listing is asked
+                        // again (no longer a first sync's), as any dropped one would be, and
+                        // its bodies by multiget.
+                        Err(SyncError::TooLarge { .. } | SyncError::Connection { .. })
+                            if walk_retries < 2 =>
+                        {
+                            walk_retries += 1;
+                            self.settle()?;
+                            bodies_listed = false;
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    },
+                    Listing::Read(r) if r.status != 207 => {
+                        let invalid = xml::error_conditions(&r.body)
+                            .iter()
+                            .any(|(ns, l, _)| ns == DAV && l == "valid-sync-token");
+                        if token.is_some() && (invalid || (400..500).contains(&r.status)) {
+                            // The token is gone (expired, pruned, unknown): full listing.
+                            token = None;
+                            continue;
+                        }
+                        if token.is_none() && matches!(r.status, 403 | 405 | 501) {
+                            break; // no usable sync-collection: fall back to PROPFIND below
+                        }
+                        return Err(SyncError::Status {
+                            method: "REPORT".into(),
+                            path: self.remote.path.clone(),
+                            status: r.status,
+                        });
+                    }
+                    Listing::Read(r) => {
+                        let t = self.listing(&r, &mut truncated)?;
+                        // The listing's body is not held while its members are fetched.
+                        drop(r);
+                        self.fetch_all(None)?;
+                        t
+                    }
                 };
                 if self.seen.is_some() && !truncated {
                     self.absent_are_deleted()?;
@@ -596,7 +640,7 @@ impl<'a> CollectionSync<'a> {
         // Every member listed is fetched, without a lookup per member.
         let fresh = self.fresh()?;
         self.snap = Some(self.store.read()?);
-        let token = xml::multistatus(&r.body, "listing", |item| {
+        let token = xml::multistatus(&r.body[..], "listing", |item| {
             let path = href::resolve(&base, &item.href);
             if path == base {
                 if item.status == Some(507) {
@@ -777,20 +821,24 @@ impl<'a> CollectionSync<'a> {
     /// the two groups' members are distinct names, so a decision reads nothing of the write in
     /// flight unless its UID is one that write puts, or its UID is held locally (by a name the
     /// write may delete or move): then it waits for that write first, and so does any write of
-    /// its own (a flush, the conflicts collection). The next group's write starts after the
-    /// one before it is committed. Within one transaction the members are distinct names, and
+    /// its own (a flush, the conflicts collection). A group's write is handed to the store
+    /// while the one before it is being committed (at most [`WRITES_AHEAD`] in flight; the
+    /// store runs them in order), so the store's writer never waits for a decision; a
+    /// write that fails fails the run, and the writes after it, decided on other names and
+    /// UIDs, stand on their own. Within one transaction the members are distinct names, and
     /// the one thing a member's decision reads of another is its UID (the server holding one
     /// UID twice): a member whose UID is queued writes the queue first. Memory stays bounded
-    /// whatever the collection's size: one transaction's bodies being written and the next
+    /// whatever the collection's size: the bodies of the transactions in flight and the next
     /// one's fetched. A crash loses at most the transactions not committed, whose members are
     /// fetched again: the token is saved after.
     ///
-    /// With `listing` (a first sync's listing, see [`Self::fresh`]: nothing to compare or
-    /// delete), the listing is walked on a thread of its own while its first members are
-    /// fetched and written; its token and whether it was truncated are returned.
+    /// With `listing` (the body of a first sync's listing, see [`Self::fresh`]: nothing to
+    /// compare or delete), the listing is walked on a thread of its own as it arrives, while
+    /// its first members are fetched and written; its token and whether it was truncated are
+    /// returned.
     fn fetch_all(
         &mut self,
-        listing: Option<Response>,
+        listing: Option<BodyReader>,
     ) -> Result<(Option<String>, bool), SyncError> {
         // Deletions found by the listing land first, so a member the server moved to another
         // href finds its old copy gone rather than holding its UID.
@@ -817,7 +865,6 @@ impl<'a> CollectionSync<'a> {
                     }
                 }
             };
-            let mut written = self.summary.fetched;
             // The multiget asked last, its answer being read.
             let mut reading = match source.next(batch)? {
                 Some(chunk) => Some(ask(scope, self.http, remote, chunk)?),
@@ -828,11 +875,16 @@ impl<'a> CollectionSync<'a> {
                 let (mut items, mut bytes) = (0, 0);
                 // Members not yet in a group: the groups shrink towards the end (each at most
                 // half of what is left), so the last write, which nothing overlaps, is a small
-                // one.
-                let left = source
-                    .left()?
-                    .saturating_add(reading.as_ref().map_or(0, |(p, _)| p.len()));
-                let cap = limit.min(batch.max(left.div_ceil(2)));
+                // one. Not while the store has a write waiting behind the one it commits: the
+                // writes are what the sync waits for, and fewer commits cost less.
+                let cap = if self.inflight.len() >= WRITES_AHEAD {
+                    limit
+                } else {
+                    let left = source
+                        .left()
+                        .saturating_add(reading.as_ref().map_or(0, |(p, _)| p.len()));
+                    limit.min(batch.max(left.div_ceil(2)))
+                };
                 while items < cap && bytes < WRITE_BYTES {
                     let Some((paths, read)) = reading.take() else {
                         break;
@@ -862,8 +914,10 @@ impl<'a> CollectionSync<'a> {
                     break;
                 }
                 limit = (limit * 2).min(WRITE_ITEMS);
-                // Decided while the previous group is still being written.
-                let settled = self.settled;
+                // Decided while the previous groups are still being written.
+                // A put and a state write per member, at their size from the start: a group of
+                // thousands of ops grown by doubling copies itself over and over.
+                self.ops.reserve(2 * items);
                 self.snap = Some(store.read()?);
                 let decided = group
                     .into_iter()
@@ -872,22 +926,28 @@ impl<'a> CollectionSync<'a> {
                 decided?;
                 let ops = std::mem::take(&mut self.ops);
                 self.queued_uids.clear();
-                self.settle()?;
-                if self.settled != settled {
-                    (self.progress)(&Progress::Fetched { total: written });
+                while self.inflight.len() >= WRITES_AHEAD {
+                    self.settle_oldest()?;
                 }
-                written = self.summary.fetched;
                 if !ops.is_empty() {
                     let (names, uids) = self.touched(&ops);
                     let (tx, done) = std::sync::mpsc::channel();
                     scope.spawn(move || {
                         let _ = tx.send(apply(store, ops));
                     });
-                    self.inflight = Some(Inflight { done, names, uids });
+                    let fetched = self.summary.fetched;
+                    self.inflight.push_back(Inflight {
+                        done,
+                        names,
+                        uids,
+                        fetched,
+                    });
                 }
             }
             self.settle()?;
-            (self.progress)(&Progress::Fetched { total: written });
+            (self.progress)(&Progress::Fetched {
+                total: self.summary.fetched,
+            });
             source.finish()
         })
     }
@@ -1109,7 +1169,7 @@ impl<'a> CollectionSync<'a> {
                     None => None,
                 };
                 if let Some(other) = holder {
-                    if self.inflight.is_some() {
+                    if !self.inflight.is_empty() {
                         // Seen in a snapshot that may predate the write in flight.
                         self.settle()?;
                         return self.fetched_tagged(path, etag, remote, remote_tag);
@@ -1607,6 +1667,14 @@ enum Coming<'scope> {
     Read(Vec<(String, String, Body)>),
 }
 
+/// A sync-collection answer as [`CollectionSync::pull`] has it.
+enum Listing {
+    /// A first sync's 207, its body still arriving.
+    Arriving(BodyReader),
+    /// Read whole.
+    Read(Response),
+}
+
 /// The members [`CollectionSync::fetch_all`] fetches, `batch` at a time.
 enum Source<'scope> {
     /// Listed already.
@@ -1615,7 +1683,7 @@ enum Source<'scope> {
     Walking {
         chunks: std::sync::mpsc::Receiver<Chunk>,
         walker: Option<std::thread::ScopedJoinHandle<'scope, Result<Walked, SyncError>>>,
-        walked: Option<Walked>,
+        walked: Option<Result<Walked, SyncError>>,
         taken: usize,
     },
 }
@@ -1637,17 +1705,19 @@ impl Source<'_> {
                 }
                 // The walk is over (or failed: its error is answered here).
                 Err(_) => {
-                    self.walked()?;
+                    self.outcome()?;
                     Ok(None)
                 }
             },
         }
     }
 
-    /// Members not taken yet; while the walk goes on, as many as could be.
-    fn left(&mut self) -> Result<usize, SyncError> {
+    /// Members not taken yet; while the walk goes on, or when it failed, as many as could be.
+    /// A failed walk's error is [`Source::next`]'s to answer, after the chunks it sent before
+    /// failing: the members they hold are written first.
+    fn left(&mut self) -> usize {
         match self {
-            Source::Queued(q) => Ok(q.len()),
+            Source::Queued(q) => q.len(),
             Source::Walking {
                 walker,
                 walked,
@@ -1655,26 +1725,45 @@ impl Source<'_> {
                 ..
             } => {
                 if walked.is_none() && !walker.as_ref().is_some_and(|w| w.is_finished()) {
-                    return Ok(usize::MAX);
+                    return usize::MAX;
                 }
                 let taken = *taken;
-                Ok(self.walked()?.2.saturating_sub(taken))
+                match self.walked() {
+                    Ok(w) => w.2.saturating_sub(taken),
+                    Err(_) => usize::MAX,
+                }
             }
         }
     }
 
     /// The walk's outcome, waiting for it to end.
-    fn walked(&mut self) -> Result<&Walked, SyncError> {
+    fn walked(&mut self) -> Result<&Walked, &SyncError> {
         let Source::Walking { walker, walked, .. } = self else {
             unreachable!("only a walk has an outcome");
         };
         if let Some(w) = walker.take() {
             *walked = Some(match w.join() {
-                Ok(r) => r?,
+                Ok(r) => r,
                 Err(panic) => std::panic::resume_unwind(panic),
             });
         }
-        Ok(walked.as_ref().expect("joined above"))
+        walked.as_ref().expect("joined above").as_ref()
+    }
+
+    /// The walk's outcome, its error as the error of the fetch.
+    fn outcome(&mut self) -> Result<Walked, SyncError> {
+        match self.walked() {
+            Ok(w) => Ok(w.clone()),
+            Err(_) => {
+                let Source::Walking { walked, .. } = self else {
+                    unreachable!("only a walk has an outcome");
+                };
+                match walked.take() {
+                    Some(Err(e)) => Err(e),
+                    _ => unreachable!("the walk failed"),
+                }
+            }
+        }
     }
 
     /// The token and truncation of a walked listing.
@@ -1682,7 +1771,7 @@ impl Source<'_> {
         match self {
             Source::Queued(_) => Ok((None, false)),
             Source::Walking { .. } => {
-                let (token, truncated, _) = self.walked()?.clone();
+                let (token, truncated, _) = self.outcome()?;
                 Ok((token, truncated))
             }
         }
@@ -1695,16 +1784,16 @@ impl Source<'_> {
 /// walked.
 fn walk_fresh(
     remote: &RemoteCollection,
-    r: Response,
+    body: impl std::io::BufRead,
     batch: usize,
     tx: std::sync::mpsc::SyncSender<Chunk>,
 ) -> Result<Walked, SyncError> {
     let base = remote.path.as_str();
     let (mut truncated, mut listed) = (false, 0);
-    let (mut to_fetch, mut read, mut read_bytes) = (Vec::new(), Vec::new(), 0);
+    let (mut to_fetch, mut read, mut read_bytes) = (Vec::new(), Vec::with_capacity(batch), 0);
     // A closed receiver is a fetch that failed (its error is the one answered): no more work.
     let mut closed = false;
-    let token = xml::multistatus(&r.body, "listing", |mut item| {
+    let token = xml::multistatus(body, "listing", |mut item| {
         let path = href::resolve(base, &item.href);
         if path == base {
             if item.status == Some(507) {
@@ -1737,7 +1826,8 @@ fn walk_fresh(
                 read.push((path, etag, Body::Object(o, tag)));
                 if read.len() == batch || read_bytes >= CHUNK_BYTES {
                     read_bytes = 0;
-                    closed |= tx.send(Chunk::Read(std::mem::take(&mut read))).is_err();
+                    let chunk = std::mem::replace(&mut read, Vec::with_capacity(batch));
+                    closed |= tx.send(Chunk::Read(chunk)).is_err();
                 }
             }
             _ => {
@@ -1751,7 +1841,6 @@ fn walk_fresh(
         }
         Ok(())
     })?;
-    drop(r);
     if !read.is_empty() {
         let _ = tx.send(Chunk::Read(read));
     }
@@ -1767,7 +1856,7 @@ fn walk_fresh(
 /// a body handed over parses, with CRLF line ends and the ETag of its bytes; an answer that
 /// is not a multistatus is a `BadAnswer`. Returns how many bodies were handed over.
 pub(crate) fn check_first_listing(kind: RemoteKind, body: &[u8], batch: usize) -> usize {
-    let (walked, chunks) = walk_whole("/c/fuzz", kind, bytes::Bytes::copy_from_slice(body), batch);
+    let (walked, chunks) = walk_whole("/c/fuzz", kind, body, batch);
     let listed = match walked {
         Ok((_, _, listed)) => listed,
         Err(SyncError::BadAnswer { .. }) => return 0,
@@ -1811,7 +1900,7 @@ pub(crate) fn check_first_listing(kind: RemoteKind, body: &[u8], batch: usize) -
 fn walk_whole(
     path: &str,
     kind: RemoteKind,
-    body: bytes::Bytes,
+    body: &[u8],
     batch: usize,
 ) -> (Result<Walked, SyncError>, Vec<Chunk>) {
     let remote = RemoteCollection {
@@ -1822,14 +1911,9 @@ fn walk_whole(
         description: None,
         supports_sync: true,
     };
-    let r = Response {
-        status: 207,
-        headers: Default::default(),
-        body,
-    };
     let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
     std::thread::scope(|scope| {
-        let walker = scope.spawn(|| walk_fresh(&remote, r, batch, tx));
+        let walker = scope.spawn(|| walk_fresh(&remote, body, batch, tx));
         let chunks: Vec<Chunk> = rx.into_iter().collect();
         (walker.join().expect("walk panicked"), chunks)
     })
@@ -1918,7 +2002,7 @@ fn multiget_read(remote: &RemoteCollection, r: &Response) -> Result<Vec<Fetched>
     let (_, data) = data_prop(remote.kind);
     let base = &remote.path;
     let mut out = Vec::new();
-    xml::multistatus(&r.body, "multiget", |mut item| {
+    xml::multistatus(&r.body[..], "multiget", |mut item| {
         let path = href::resolve(base, &item.href);
         if item.status == Some(404) {
             out.push((path, String::new(), None));
@@ -1970,7 +2054,8 @@ mod tests {
             r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">{}<d:sync-token>tok-1</d:sync-token></d:multistatus>"#,
             members.concat()
         );
-        let (walked, chunks) = walk_whole("/cal/work", RemoteKind::Calendar, body.into(), batch);
+        let (walked, chunks) =
+            walk_whole("/cal/work", RemoteKind::Calendar, body.as_bytes(), batch);
         (chunks, walked.unwrap())
     }
 

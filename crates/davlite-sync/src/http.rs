@@ -1,19 +1,23 @@
-//! A minimal blocking HTTP/1.1 client on hyper: one origin, Basic credentials, bodies read
-//! whole. The engine is synchronous (the local store is); each request runs on a small
-//! current-thread runtime owned by the client.
+//! A minimal blocking HTTP/1.1 client on hyper: one origin, Basic credentials. Answers are read
+//! whole ([`Http::send`]) or, for a listing that may run to tens of megabytes, as they arrive
+//! ([`Http::send_streamed`]: a reader another thread can walk while the engine goes on). The
+//! engine is synchronous (the local store is); the connections run on a one-worker runtime owned
+//! by the client, so any thread can wait on an answer.
 //!
 //! `https://` is verified with rustls against the system's roots (the platform store, or the
 //! PEM bundle `SSL_CERT_FILE` names) plus, when given, the certificates of one extra PEM file: a
 //! self-hosted server's own CA or self-signed certificate. There is no switch to skip the check:
 //! credentials go in every request.
 
+use std::io::{BufRead, Read};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use http::{HeaderMap, Method, Request};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -22,8 +26,9 @@ use tokio_rustls::rustls;
 
 use crate::error::SyncError;
 
-/// Largest answer read: a listing of 100,000 members is about 20 MB.
+/// Largest answer read: a listing of 100,000 members is about 20 MB (60 MB with their bodies).
 const MAX_BODY: usize = 256 * 1024 * 1024;
+/// How long the client waits for an answer's head, and then for each next piece of its body.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 pub struct Response {
@@ -38,6 +43,140 @@ impl Response {
     }
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+}
+
+/// An answer whose body has not been read yet: [`Streamed::body`] reads it as it arrives.
+pub struct Streamed {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: BodyReader,
+}
+
+impl Streamed {
+    /// Reads the rest of the body: the answer as [`Http::send`] gives it.
+    pub fn read_whole(mut self) -> Result<Response, SyncError> {
+        let mut body = Vec::new();
+        if let Err(e) = self.body.read_to_end(&mut body) {
+            return Err(BodyFailure::from_io(&e)
+                .map(|f| f.error())
+                .unwrap_or_else(|| self.body.failure(e.to_string()).error()));
+        }
+        Ok(Response {
+            status: self.status,
+            headers: self.headers,
+            body: Bytes::from(body),
+        })
+    }
+}
+
+/// The body of a [`Streamed`] answer, as a `BufRead` that waits for each next piece (at most
+/// [`TIMEOUT`]) on whatever thread reads it. Its I/O errors carry a [`BodyFailure`], which
+/// [`BodyFailure::from_io`] finds again.
+pub struct BodyReader {
+    rt: tokio::runtime::Handle,
+    body: Limited<Incoming>,
+    /// What arrived and was not read yet.
+    piece: Bytes,
+    done: bool,
+    method: String,
+    path: String,
+}
+
+impl BodyReader {
+    fn failure(&self, detail: String) -> BodyFailure {
+        BodyFailure {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            too_large: false,
+            detail,
+        }
+    }
+}
+
+impl BufRead for BodyReader {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        while self.piece.is_empty() && !self.done {
+            let next = self
+                .rt
+                .block_on(async { tokio::time::timeout(TIMEOUT, self.body.frame()).await });
+            match next {
+                Err(_) => return Err(self.failure("timed out".into()).into_io()),
+                Ok(None) => self.done = true,
+                Ok(Some(Err(e))) => {
+                    let mut f = self.failure(e.to_string());
+                    f.too_large = e.is::<http_body_util::LengthLimitError>();
+                    return Err(f.into_io());
+                }
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.piece = data;
+                    }
+                }
+            }
+        }
+        Ok(&self.piece)
+    }
+    fn consume(&mut self, amt: usize) {
+        self.piece.advance(amt);
+    }
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let have = self.fill_buf()?;
+            let n = have.len().min(out.len());
+            out[..n].copy_from_slice(&have[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+/// Why a body stopped before its end: the connection failed or timed out, or the body passed
+/// [`MAX_BODY`]. Travels inside an `io::Error` through a reader of the body (an XML parser).
+#[derive(Debug, Clone)]
+pub struct BodyFailure {
+    method: String,
+    path: String,
+    too_large: bool,
+    detail: String,
+}
+
+impl std::fmt::Display for BodyFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.method, self.path, self.detail)
+    }
+}
+
+impl std::error::Error for BodyFailure {}
+
+impl BodyFailure {
+    fn into_io(self) -> std::io::Error {
+        std::io::Error::other(self)
+    }
+
+    /// The failure an I/O error of a [`BodyReader`] carries.
+    pub fn from_io(e: &std::io::Error) -> Option<&BodyFailure> {
+        e.get_ref().and_then(|inner| inner.downcast_ref())
+    }
+
+    pub fn error(&self) -> SyncError {
+        if self.too_large {
+            SyncError::TooLarge {
+                method: self.method.clone(),
+                path: self.path.clone(),
+                limit: MAX_BODY,
+            }
+        } else {
+            SyncError::Connection {
+                method: self.method.clone(),
+                path: self.path.clone(),
+                detail: self.detail.clone(),
+            }
+        }
     }
 }
 
@@ -78,7 +217,11 @@ impl Http {
         if authority.is_empty() {
             return Err(bad("no host"));
         }
-        let rt = tokio::runtime::Builder::new_current_thread()
+        // One worker runs the connections, so that a body streamed to one thread keeps arriving
+        // while another thread waits on a different request.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("davlite-sync-io")
             .enable_all()
             .build()
             .map_err(|_| bad("cannot start the I/O runtime"))?;
@@ -116,11 +259,12 @@ impl Http {
         ))
     }
 
-    /// Sends one request to `wire_path` (already percent-encoded). Idempotent methods are
-    /// retried when the connection fails (a connection dropped mid-answer). Every method is
-    /// retried after a 503 or 429, which say the request was not acted on: after the server's
-    /// `Retry-After` in seconds (at most [`MAX_RETRY_WAIT`]), or a short backoff when it gives
-    /// none or an HTTP date; the last answer is returned when the attempts run out.
+    /// Sends one request to `wire_path` (already percent-encoded) and reads its answer whole.
+    /// Idempotent methods are retried when the connection fails (a connection dropped
+    /// mid-answer). Every method is retried after a 503 or 429, which say the request was not
+    /// acted on: after the server's `Retry-After` in seconds (at most [`MAX_RETRY_WAIT`]), or a
+    /// short backoff when it gives none or an HTTP date; the last answer is returned when the
+    /// attempts run out.
     pub fn send(
         &mut self,
         method: &str,
@@ -128,11 +272,15 @@ impl Http {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Result<Response, SyncError> {
-        let idempotent = matches!(method, "GET" | "PROPFIND" | "REPORT");
+        let body = Bytes::from(body);
+        let idempotent = is_idempotent(method);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.send_once(method, wire_path, headers, body.clone()) {
+            let answer = self
+                .open(method, wire_path, headers, body.clone())
+                .and_then(Streamed::read_whole);
+            match answer {
                 Err(SyncError::Connection { .. }) if idempotent && attempt < 3 => {
                     std::thread::sleep(Duration::from_millis(100 * attempt));
                     continue;
@@ -147,13 +295,46 @@ impl Http {
         }
     }
 
-    fn send_once(
+    /// As [`Http::send`], returning once the answer's head has arrived: its body is read as it
+    /// comes (on any thread). The retries are [`Http::send`]'s, up to the head; a connection
+    /// dropped later is the reader's error, for the caller to decide (a listing walked while
+    /// its members are stored cannot be replayed from its start).
+    pub fn send_streamed(
         &mut self,
         method: &str,
         wire_path: &str,
         headers: &[(&str, &str)],
         body: Vec<u8>,
-    ) -> Result<Response, SyncError> {
+    ) -> Result<Streamed, SyncError> {
+        let body = Bytes::from(body);
+        let idempotent = is_idempotent(method);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.open(method, wire_path, headers, body.clone()) {
+                Err(SyncError::Connection { .. }) if idempotent && attempt < 3 => {
+                    std::thread::sleep(Duration::from_millis(100 * attempt));
+                    continue;
+                }
+                Ok(r) if r.status == 401 => return Err(SyncError::Unauthorized),
+                Ok(r) if matches!(r.status, 429 | 503) && attempt < BUSY_ATTEMPTS => {
+                    let wait = r.read_whole().map(|r| retry_wait(&r, attempt));
+                    std::thread::sleep(wait.unwrap_or(Duration::from_millis(500 * attempt)));
+                    continue;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Sends one request and waits for its answer's head.
+    fn open(
+        &mut self,
+        method: &str,
+        wire_path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<Streamed, SyncError> {
         self.requests += 1;
         let conn_err = |detail: String| SyncError::Connection {
             method: method.to_string(),
@@ -171,53 +352,47 @@ impl Http {
             req = req.header(*k, *v);
         }
         let req = req
-            .body(Full::new(Bytes::from(body)))
+            .body(Full::new(body))
             .map_err(|e| conn_err(e.to_string()))?;
-        let client = &self.client;
-        let fut = async move {
-            let resp = client.request(req).await.map_err(Failure::from_client)?;
-            let (parts, body) = resp.into_parts();
-            let limited = http_body_util::Limited::new(body, MAX_BODY);
-            let bytes = limited
-                .collect()
-                .await
-                .map_err(|e| {
-                    if e.is::<http_body_util::LengthLimitError>() {
-                        Failure::TooLarge
-                    } else {
-                        Failure::Io(e.to_string())
-                    }
-                })?
-                .to_bytes();
-            Ok::<_, Failure>(Response {
-                status: parts.status.as_u16(),
-                headers: parts.headers,
-                body: bytes,
-            })
-        };
-        match self
+        let sent = self
             .rt
-            .block_on(async { tokio::time::timeout(TIMEOUT, fut).await })
-        {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(Failure::Io(e))) => Err(conn_err(e)),
-            Ok(Err(Failure::TooLarge)) => Err(SyncError::TooLarge {
+            .block_on(async { tokio::time::timeout(TIMEOUT, self.client.request(req)).await });
+        let resp = match sent {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(e)) => {
+                return Err(match Failure::from_client(e) {
+                    Failure::Io(e) => conn_err(e),
+                    Failure::Tls(e) => SyncError::Tls(format!(
+                        "{}: {e}{}",
+                        self.origin,
+                        if matches!(e, rustls::Error::InvalidCertificate(_)) {
+                            "; if the server uses its own CA or a self-signed certificate, give it with --ca-file"
+                        } else {
+                            ""
+                        }
+                    )),
+                });
+            }
+            Err(_) => return Err(conn_err("timed out".into())),
+        };
+        let (parts, body) = resp.into_parts();
+        Ok(Streamed {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: BodyReader {
+                rt: self.rt.handle().clone(),
+                body: Limited::new(body, MAX_BODY),
+                piece: Bytes::new(),
+                done: false,
                 method: method.to_string(),
                 path: wire_path.to_string(),
-                limit: MAX_BODY,
-            }),
-            Ok(Err(Failure::Tls(e))) => Err(SyncError::Tls(format!(
-                "{}: {e}{}",
-                self.origin,
-                if matches!(e, rustls::Error::InvalidCertificate(_)) {
-                    "; if the server uses its own CA or a self-signed certificate, give it with --ca-file"
-                } else {
-                    ""
-                }
-            ))),
-            Err(_) => Err(conn_err("timed out".into())),
-        }
+            },
+        })
     }
+}
+
+fn is_idempotent(method: &str) -> bool {
+    matches!(method, "GET" | "PROPFIND" | "REPORT")
 }
 
 /// Why a request failed below HTTP: the TLS handshake (never retried: the same certificate
@@ -225,8 +400,6 @@ impl Http {
 enum Failure {
     Tls(rustls::Error),
     Io(String),
-    /// The answer's body passed [`MAX_BODY`] (not retried: it would not be smaller).
-    TooLarge,
 }
 
 impl Failure {

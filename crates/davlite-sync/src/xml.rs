@@ -59,6 +59,16 @@ enum Ev<'a> {
     Text(&'a str),
 }
 
+/// A parse error, or the failure of the body under the parser (a dropped connection).
+fn read_failed(what: &str, e: quick_xml::Error) -> SyncError {
+    if let quick_xml::Error::Io(io) = &e {
+        if let Some(failure) = crate::http::BodyFailure::from_io(io) {
+            return failure.error();
+        }
+    }
+    bad(what, e)
+}
+
 fn bad(what: &str, detail: impl std::fmt::Display) -> SyncError {
     SyncError::BadAnswer {
         what: what.to_string(),
@@ -75,13 +85,17 @@ fn utf8(b: &[u8]) -> Cow<'_, str> {
 }
 
 fn walk(
-    body: &[u8],
+    body: impl std::io::BufRead,
     what: &str,
     mut f: impl FnMut(Ev<'_>) -> Result<(), SyncError>,
 ) -> Result<(), SyncError> {
     let mut reader = NsReader::from_reader(body);
+    let mut buf = Vec::new();
     loop {
-        let (r, ev) = reader.read_resolved_event().map_err(|e| bad(what, e))?;
+        buf.clear();
+        let (r, ev) = reader
+            .read_resolved_event_into(&mut buf)
+            .map_err(|e| read_failed(what, e))?;
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 // Borrowed, not copied, when valid UTF-8 (as it always is).
@@ -152,7 +166,7 @@ pub fn status_code(line: &str) -> Option<u16> {
 /// Walks a multistatus, calling `each` per `<response>`; returns the `DAV:sync-token` of the
 /// answer, if any.
 pub fn multistatus(
-    body: &[u8],
+    body: impl std::io::BufRead,
     what: &str,
     mut each: impl FnMut(Item) -> Result<(), SyncError>,
 ) -> Result<Option<String>, SyncError> {
@@ -393,7 +407,7 @@ X&amp;Y</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propst
  <d:sync-token>tok-2</d:sync-token>
 </d:multistatus>"#;
         let mut items = Vec::new();
-        let tok = multistatus(body, "t", |i| {
+        let tok = multistatus(&body[..], "t", |i| {
             items.push(i);
             Ok(())
         })
@@ -415,7 +429,7 @@ X&amp;Y</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propst
     fn a_propstat_status_before_its_props_applies_to_them() {
         let body = br#"<ns0:multistatus xmlns:ns0="DAV:" xmlns:ns1="urn:ietf:params:xml:ns:caldav"><ns0:response><ns0:href>/c/x.ics</ns0:href><ns0:propstat><ns0:status>HTTP/1.1 200 OK</ns0:status><ns0:prop><ns0:getetag>"e"</ns0:getetag></ns0:prop></ns0:propstat><ns0:propstat><ns0:status>HTTP/1.1 404 Not Found</ns0:status><ns0:prop><ns1:calendar-data /></ns0:prop></ns0:propstat></ns0:response></ns0:multistatus>"#;
         let mut items = Vec::new();
-        multistatus(body, "t", |i| {
+        multistatus(&body[..], "t", |i| {
             items.push(i);
             Ok(())
         })
@@ -433,7 +447,7 @@ X&amp;Y</c:calendar-data></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propst
     fn property_text_keeps_its_order_around_child_elements() {
         let body = br#"<d:multistatus xmlns:d="DAV:"><d:response><d:href>/c/</d:href><d:propstat><d:prop><d:x>a&amp;b<d:href>/h</d:href>c</d:x><d:y/></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response></d:multistatus>"#;
         let mut items = Vec::new();
-        multistatus(body, "t", |i| {
+        multistatus(&body[..], "t", |i| {
             items.push(i);
             Ok(())
         })

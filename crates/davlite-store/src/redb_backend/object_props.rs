@@ -69,8 +69,11 @@ impl Tx<'_> {
         pre: &Precondition,
     ) -> Result<()> {
         let (id, _) = self.coll_cached(coll)?.ok_or(StoreError::NotFound)?;
-        let old = self.obj(id, name)?.ok_or(StoreError::NotFound)?;
-        check_precondition(pre, Some(old.etag))?;
+        let current = match self.just_put(id, name) {
+            Some(etag) => etag,
+            None => self.obj(id, name)?.ok_or(StoreError::NotFound)?.etag,
+        };
+        check_precondition(pre, Some(current))?;
         for (k, v) in changes {
             match v {
                 Some(v) => self

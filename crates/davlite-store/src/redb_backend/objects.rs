@@ -156,6 +156,7 @@ impl Tx<'_> {
         };
         self.write_object(id, name, &rec, object.bytes(), old.as_ref())?;
         self.add_usage(&crec.owner, size, old_size)?;
+        self.remember_put(id, name, etag);
         Ok(PutOutcome {
             etag,
             created: old.is_none(),

@@ -246,14 +246,19 @@ impl RedbStore {
     /// Applies several writes in one transaction of their own; see [`crate::Store::apply`].
     pub fn apply(&self, ops: Vec<WriteOp>) -> std::result::Result<Vec<OpOutcome>, ApplyError> {
         let ops: Vec<PreparedOp> = ops.into_iter().map(PreparedOp::new).collect();
+        // Shared with the job, so the last reference, and the freeing of every body, stays on
+        // this thread rather than taking the committer's time from the next batch.
+        let ops = Arc::new(ops);
+        let job_ops = Arc::clone(&ops);
         let failed = Arc::new(std::sync::atomic::AtomicUsize::new(usize::MAX));
         let at = failed.clone();
         let out = self.write_alone(move |tx| {
-            run_ops(tx, &ops).map_err(|(i, e)| {
+            run_ops(tx, &job_ops).map_err(|(i, e)| {
                 at.store(i, Ordering::Relaxed);
                 e
             })
         });
+        drop(ops);
         out.map_err(|error| {
             let i = failed.load(Ordering::Relaxed);
             ApplyError {

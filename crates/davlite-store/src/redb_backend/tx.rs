@@ -42,8 +42,13 @@ pub(crate) struct Tx<'t> {
     /// `None` marks a collection deleted in this batch.
     states: HashMap<u64, Option<CollState>>,
     usages: HashMap<String, u64>,
-    /// Collections resolved in this batch; cleared by every collection operation.
-    resolved: HashMap<String, (u64, CollRec)>,
+    /// Collections resolved in this batch; cleared by every collection operation. Shared, not
+    /// copied, with each write that asks: a batch of thousands asks as often.
+    resolved: HashMap<String, (u64, Arc<CollRec>)>,
+    /// The object the last operation put and its ETag, for a property write that follows it in
+    /// the same batch (as a sync client records its state beside each item it stores) to skip
+    /// reading back what was just written. Any other object or collection write clears it.
+    just_put: Option<(u64, String, Etag)>,
 }
 
 impl<'t> Tx<'t> {
@@ -72,6 +77,7 @@ impl<'t> Tx<'t> {
             states: HashMap::new(),
             usages: HashMap::new(),
             resolved: HashMap::new(),
+            just_put: None,
         })
     }
 
@@ -99,20 +105,36 @@ impl<'t> Tx<'t> {
 
     /// Like [`Tx::coll`], remembering the answer for the rest of the batch: object writes in
     /// one batch mostly target the same few collections.
-    pub fn coll_cached(&mut self, path: &str) -> Result<Option<(u64, CollRec)>> {
-        if let Some(hit) = self.resolved.get(path) {
-            return Ok(Some(hit.clone()));
+    pub fn coll_cached(&mut self, path: &str) -> Result<Option<(u64, Arc<CollRec>)>> {
+        if let Some((id, rec)) = self.resolved.get(path) {
+            return Ok(Some((*id, Arc::clone(rec))));
         }
-        let found = self.coll(path)?;
-        if let Some(hit) = &found {
-            self.resolved.insert(path.to_owned(), hit.clone());
-        }
-        Ok(found)
+        let Some((id, rec)) = self.coll(path)? else {
+            return Ok(None);
+        };
+        let rec = Arc::new(rec);
+        self.resolved
+            .insert(path.to_owned(), (id, Arc::clone(&rec)));
+        Ok(Some((id, rec)))
     }
 
     /// Forgets resolved collections; every operation that changes collections calls it first.
     pub fn collections_changing(&mut self) {
         self.resolved.clear();
+        self.just_put = None;
+    }
+
+    /// Remembers that object `name` of collection `id` now holds `etag` (see `just_put`).
+    pub fn remember_put(&mut self, id: u64, name: &str, etag: Etag) {
+        self.just_put = Some((id, name.to_owned(), etag));
+    }
+
+    /// The ETag of object `name` of collection `id` when the batch's last write put it.
+    pub fn just_put(&self, id: u64, name: &str) -> Option<Etag> {
+        match &self.just_put {
+            Some((i, n, etag)) if *i == id && n == name => Some(*etag),
+            _ => None,
+        }
     }
 
     pub fn obj(&self, id: u64, name: &str) -> Result<Option<ObjRec>> {
@@ -180,17 +202,24 @@ impl<'t> Tx<'t> {
         kind: ChangeKind,
         is_collection: bool,
     ) -> Result<u64> {
+        self.just_put = None;
         let mut st = self.get_state(id)?;
         st.seq += 1;
         st.modified = self.now;
         let seq = st.seq;
         self.put_state(id, Some(st));
-        if let Some(old) = self.change_names.insert((id, name), seq)? {
-            let old = old.value();
-            self.changes.remove((id, old))?;
-        }
-        if kind == ChangeKind::Upsert && !is_collection {
-            // The name holds an object again: what its deleted predecessor held is forgotten.
+        let logged_before = match self.change_names.insert((id, name), seq)? {
+            Some(old) => {
+                let old = old.value();
+                self.changes.remove((id, old))?;
+                true
+            }
+            None => false,
+        };
+        // The name holds an object again: what its deleted predecessor held is forgotten. A
+        // name never logged had no predecessor (tombstone properties leave the log together
+        // with their entry, see `prune_changes`), so a first write skips the lookup.
+        if kind == ChangeKind::Upsert && !is_collection && logged_before {
             self.drop_tombstone_props(id, name)?;
         }
         let rec = ChangeRec {
@@ -214,6 +243,7 @@ impl<'t> Tx<'t> {
         body: &[u8],
         old: Option<&ObjRec>,
     ) -> Result<()> {
+        self.just_put = None;
         self.move_indexes(id, name, old.map(|o| &o.info), Some(&rec.info))?;
         let rec = rec.encode();
         self.objects.insert((id, name), rec.as_slice())?;
@@ -226,6 +256,7 @@ impl<'t> Tx<'t> {
 
     /// Removes an object and its index rows (not its change-log entry: the caller logs).
     pub fn remove_object(&mut self, id: u64, name: &str, old: &ObjRec) -> Result<()> {
+        self.just_put = None;
         self.move_indexes(id, name, Some(&old.info), None)?;
         self.objects.remove((id, name))?;
         self.bodies.remove((id, name))?;
@@ -267,12 +298,16 @@ impl<'t> Tx<'t> {
             }
         }
         // Whether `old` has an instance row is not in its record: compare with what is there.
+        // No object, no row (`verify` holds the store to it): a new object skips the lookup.
         let packed = new.and_then(|i| {
             i.event_instances
                 .as_ref()
                 .map(|list| instances::pack(list, i.floating))
         });
-        let stored = self.instances.get((id, name))?;
+        let stored = match old {
+            Some(_) => self.instances.get((id, name))?,
+            None => None,
+        };
         if stored.as_ref().map(|g| g.value()) != packed.as_deref() {
             drop(stored);
             match &packed {
