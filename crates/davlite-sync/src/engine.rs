@@ -50,10 +50,30 @@ const WRITE_BYTES: usize = 8 << 20;
 /// [`CollectionSync::fetch_all`]): its outcome, and the local names and UIDs it writes.
 struct Inflight {
     done: std::sync::mpsc::Receiver<Result<Vec<u64>, davlite_store::ApplyError>>,
-    names: HashSet<String>,
-    uids: HashSet<String>,
+    names: Touched,
+    uids: Touched,
     /// Members fetched once it lands, for the progress report.
     fetched: u64,
+}
+
+/// Local names or UIDs that a write in flight touches, as 64-bit hashes: a group of thousands
+/// is recorded without a copy of each string. Two strings of one hash make a decision wait for
+/// a write it need not have waited for, never the reverse.
+#[derive(Default)]
+struct Touched(HashSet<u64>);
+
+impl Touched {
+    fn hash(s: &str) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(s, &mut h);
+        std::hash::Hasher::finish(&h)
+    }
+    fn insert(&mut self, s: &str) {
+        self.0.insert(Self::hash(s));
+    }
+    fn may_hold(&self, s: &str) -> bool {
+        self.0.contains(&Self::hash(s))
+    }
 }
 
 /// Groups' writes in flight at most: one being committed and the next waiting its turn, so the
@@ -366,7 +386,7 @@ impl<'a> CollectionSync<'a> {
         if self
             .inflight
             .iter()
-            .any(|w| w.names.contains(name) || uid.is_some_and(|u| w.uids.contains(u)))
+            .any(|w| w.names.may_hold(name) || uid.is_some_and(|u| w.uids.may_hold(u)))
         {
             self.settle()?;
         }
@@ -953,20 +973,23 @@ impl<'a> CollectionSync<'a> {
     }
 
     /// The local names and UIDs `ops` write (see [`Inflight`]).
-    fn touched(&self, ops: &[WriteOp]) -> (HashSet<String>, HashSet<String>) {
-        let (mut names, mut uids) = (HashSet::new(), HashSet::new());
+    fn touched(&self, ops: &[WriteOp]) -> (Touched, Touched) {
+        let (mut names, mut uids) = (Touched::default(), Touched::default());
+        names.0.reserve(ops.len());
         for op in ops {
             match op {
                 WriteOp::Put {
                     coll, name, object, ..
                 } if *coll == self.local => {
-                    names.insert(name.clone());
-                    uids.extend(object.info().uid.clone());
+                    names.insert(name);
+                    if let Some(uid) = &object.info().uid {
+                        uids.insert(uid);
+                    }
                 }
                 WriteOp::Delete { coll, name, .. } | WriteOp::ObjectProps { coll, name, .. }
                     if *coll == self.local =>
                 {
-                    names.insert(name.clone());
+                    names.insert(name);
                 }
                 _ => {}
             }

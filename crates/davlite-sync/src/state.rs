@@ -17,6 +17,12 @@ fn key(local: &str) -> String {
     format!("{{{NAMESPACE}}}{local}")
 }
 
+/// [`ITEM`]'s Clark name, built once: every item synced reads or writes it.
+fn item_key() -> &'static str {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| key(ITEM))
+}
+
 /// What the engine knows of one synced item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemState {
@@ -40,7 +46,7 @@ const OLD_ITEM: [&str; 3] = ["href", "etag", "base"];
 
 impl ItemState {
     pub fn read(props: &BTreeMap<String, Vec<u8>>) -> Option<ItemState> {
-        if let Some(v) = props.get(&key(ITEM)) {
+        if let Some(v) = props.get(item_key()) {
             return ItemState::decode(v);
         }
         let get = |k: &str| {
@@ -103,14 +109,13 @@ impl ItemState {
     /// The property change that records this state on an object that holds no sync property
     /// at all: one just created by the same batch.
     pub fn props_new(&self) -> Vec<(String, Option<Vec<u8>>)> {
-        vec![(key(ITEM), Some(self.encode()))]
+        vec![(item_key().to_owned(), Some(self.encode()))]
     }
 
     /// Whether property changes record an item's state (as [`ItemState::props`] and
     /// [`ItemState::props_new`] make them).
     pub fn is_set_by(changes: &[(String, Option<Vec<u8>>)]) -> bool {
-        let item = key(ITEM);
-        changes.iter().any(|(k, v)| *k == item && v.is_some())
+        changes.iter().any(|(k, v)| k == item_key() && v.is_some())
     }
 
     /// The journal entry written before a new item is PUT: the local ETag of the bytes about
