@@ -842,10 +842,10 @@ impl<'a> CollectionSync<'a> {
     /// flight unless its UID is one that write puts, or its UID is held locally (by a name the
     /// write may delete or move): then it waits for that write first, and so does any write of
     /// its own (a flush, the conflicts collection). A group's write is handed to the store
-    /// while the one before it is being committed (at most [`WRITES_AHEAD`] in flight; the
-    /// store runs them in order), so the store's writer never waits for a decision; a
-    /// write that fails fails the run, and the writes after it, decided on other names and
-    /// UIDs, stand on their own. Within one transaction the members are distinct names, and
+    /// while the one before it is being committed (at most [`WRITES_AHEAD`] in flight, which
+    /// may reach the store in either order: their members are distinct names and UIDs), so
+    /// the store's writer never waits for a decision; a write that fails fails the run, and
+    /// the writes beside it stand on their own. Within one transaction the members are distinct names, and
     /// the one thing a member's decision reads of another is its UID (the server holding one
     /// UID twice): a member whose UID is queued writes the queue first. Memory stays bounded
     /// whatever the collection's size: the bodies of the transactions in flight and the next
