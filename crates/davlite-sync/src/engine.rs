@@ -52,6 +52,9 @@ struct Inflight {
     done: std::sync::mpsc::Receiver<Result<Vec<u64>, davlite_store::ApplyError>>,
     names: Touched,
     uids: Touched,
+    /// Whether it deletes a local item: the UID that item held becomes free only once the
+    /// write lands, and the writes in flight may reach the store in either order.
+    deletes: bool,
     /// Members fetched once it lands, for the progress report.
     fetched: u64,
 }
@@ -386,7 +389,7 @@ impl<'a> CollectionSync<'a> {
         if self
             .inflight
             .iter()
-            .any(|w| w.names.may_hold(name) || uid.is_some_and(|u| w.uids.may_hold(u)))
+            .any(|w| w.deletes || w.names.may_hold(name) || uid.is_some_and(|u| w.uids.may_hold(u)))
         {
             self.settle()?;
         }
@@ -522,9 +525,10 @@ impl<'a> CollectionSync<'a> {
                         .map(Listing::Read)
                 };
                 let listing = match sent {
-                    // Bodies of a large collection (past the client's answer limit, or too
-                    // slow to arrive in its time) and servers that will not put bodies in a
-                    // listing: asked again as every server allows, bodies by multiget.
+                    // A listing with bodies that fails before it can be walked (no head in
+                    // time, or a refusal whose body breaks off) and servers that will not put
+                    // bodies in a listing: asked again as every server allows, bodies by
+                    // multiget.
                     Err(SyncError::TooLarge { .. } | SyncError::Connection { .. })
                         if data.is_some() =>
                     {
@@ -885,6 +889,8 @@ impl<'a> CollectionSync<'a> {
                     }
                 }
             };
+            // The walk's error, once it broke off (see the gathering below).
+            let mut broke = None;
             // The multiget asked last, its answer being read.
             let mut reading = match source.next(batch)? {
                 Some(chunk) => Some(ask(scope, self.http, remote, chunk)?),
@@ -905,13 +911,17 @@ impl<'a> CollectionSync<'a> {
                         .saturating_add(reading.as_ref().map_or(0, |(p, _)| p.len()));
                     limit.min(batch.max(left.div_ceil(2)))
                 };
-                while items < cap && bytes < WRITE_BYTES {
+                while items < cap && bytes < WRITE_BYTES && broke.is_none() {
                     let Some((paths, read)) = reading.take() else {
                         break;
                     };
-                    // The next request goes out before this answer is awaited.
-                    if let Some(chunk) = source.next(batch)? {
-                        reading = Some(ask(scope, self.http, remote, chunk)?);
+                    // The next request goes out before this answer is awaited. A walk that
+                    // broke off ends the source here: the members already read are written
+                    // first, then its error is answered.
+                    match source.next(batch) {
+                        Ok(Some(chunk)) => reading = Some(ask(scope, self.http, remote, chunk)?),
+                        Ok(None) => {}
+                        Err(e) => broke = Some(e),
                     }
                     let bodies = match read {
                         Coming::Asked(h) => match h.join() {
@@ -950,7 +960,7 @@ impl<'a> CollectionSync<'a> {
                     self.settle_oldest()?;
                 }
                 if !ops.is_empty() {
-                    let (names, uids) = self.touched(&ops);
+                    let (names, uids, deletes) = self.touched(&ops);
                     let (tx, done) = std::sync::mpsc::channel();
                     scope.spawn(move || {
                         let _ = tx.send(apply(store, ops));
@@ -960,8 +970,13 @@ impl<'a> CollectionSync<'a> {
                         done,
                         names,
                         uids,
+                        deletes,
                         fetched,
                     });
+                }
+                if let Some(e) = broke {
+                    self.settle()?;
+                    return Err(e);
                 }
             }
             self.settle()?;
@@ -972,9 +987,10 @@ impl<'a> CollectionSync<'a> {
         })
     }
 
-    /// The local names and UIDs `ops` write (see [`Inflight`]).
-    fn touched(&self, ops: &[WriteOp]) -> (Touched, Touched) {
-        let (mut names, mut uids) = (Touched::default(), Touched::default());
+    /// The local names and UIDs `ops` write, and whether they delete a local item (see
+    /// [`Inflight`]).
+    fn touched(&self, ops: &[WriteOp]) -> (Touched, Touched, bool) {
+        let (mut names, mut uids, mut deletes) = (Touched::default(), Touched::default(), false);
         names.0.reserve(ops.len());
         for op in ops {
             match op {
@@ -986,15 +1002,17 @@ impl<'a> CollectionSync<'a> {
                         uids.insert(uid);
                     }
                 }
-                WriteOp::Delete { coll, name, .. } | WriteOp::ObjectProps { coll, name, .. }
-                    if *coll == self.local =>
-                {
+                WriteOp::Delete { coll, name, .. } if *coll == self.local => {
+                    names.insert(name);
+                    deletes = true;
+                }
+                WriteOp::ObjectProps { coll, name, .. } if *coll == self.local => {
                     names.insert(name);
                 }
                 _ => {}
             }
         }
-        (names, uids)
+        (names, uids, deletes)
     }
 
     /// Queues the writes for one multiget's answer to `paths`.
@@ -1814,9 +1832,16 @@ fn walk_fresh(
     let base = remote.path.as_str();
     let (mut truncated, mut listed) = (false, 0);
     let (mut to_fetch, mut read, mut read_bytes) = (Vec::new(), Vec::with_capacity(batch), 0);
-    // A closed receiver is a fetch that failed (its error is the one answered): no more work.
+    // A closed receiver is a fetch that failed (its error is the one answered): the walk
+    // stops, and the rest of the answer is not read (dropping the body closes its connection).
     let mut closed = false;
     let token = xml::multistatus(body, "listing", |mut item| {
+        if closed {
+            return Err(SyncError::BadAnswer {
+                what: "listing".into(),
+                detail: "its walk was abandoned: the fetch it fed failed".into(),
+            });
+        }
         let path = href::resolve(base, &item.href);
         if path == base {
             if item.status == Some(507) {
@@ -1824,8 +1849,7 @@ fn walk_fresh(
             }
             return Ok(());
         }
-        if closed
-            || !href::is_member_of(&path, base)
+        if !href::is_member_of(&path, base)
             || item
                 .prop(DAV, "resourcetype")
                 .is_some_and(|p| !p.children.is_empty())

@@ -12,7 +12,7 @@
 use std::io::{BufRead, Read};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use http::{HeaderMap, Method, Request};
@@ -28,7 +28,10 @@ use crate::error::SyncError;
 
 /// Largest answer read: a listing of 100,000 members is about 20 MB (60 MB with their bodies).
 const MAX_BODY: usize = 256 * 1024 * 1024;
-/// How long the client waits for an answer's head, and then for each next piece of its body.
+/// How long an answer read whole may take ([`Http::send`]); for one read as it arrives
+/// ([`Http::send_streamed`]), how long the client waits for its head, then for each next piece
+/// of its body (a listing of 100,000 members walked while its members are written may take
+/// longer in all, never that long without a byte).
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 pub struct Response {
@@ -79,6 +82,8 @@ pub struct BodyReader {
     /// What arrived and was not read yet.
     piece: Bytes,
     done: bool,
+    /// When the whole answer must have arrived; `None`: [`TIMEOUT`] for each piece.
+    deadline: Option<Instant>,
     method: String,
     path: String,
 }
@@ -97,9 +102,12 @@ impl BodyReader {
 impl BufRead for BodyReader {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         while self.piece.is_empty() && !self.done {
+            let wait = self
+                .deadline
+                .map_or(TIMEOUT, |d| d.saturating_duration_since(Instant::now()));
             let next = self
                 .rt
-                .block_on(async { tokio::time::timeout(TIMEOUT, self.body.frame()).await });
+                .block_on(async { tokio::time::timeout(wait, self.body.frame()).await });
             match next {
                 Err(_) => return Err(self.failure("timed out".into()).into_io()),
                 Ok(None) => self.done = true,
@@ -277,9 +285,13 @@ impl Http {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let deadline = Instant::now() + TIMEOUT;
             let answer = self
                 .open(method, wire_path, headers, body.clone())
-                .and_then(Streamed::read_whole);
+                .and_then(|mut r| {
+                    r.body.deadline = Some(deadline);
+                    r.read_whole()
+                });
             match answer {
                 Err(SyncError::Connection { .. }) if idempotent && attempt < 3 => {
                     std::thread::sleep(Duration::from_millis(100 * attempt));
@@ -384,6 +396,7 @@ impl Http {
                 body: Limited::new(body, MAX_BODY),
                 piece: Bytes::new(),
                 done: false,
+                deadline: None,
                 method: method.to_string(),
                 path: wire_path.to_string(),
             },
