@@ -1268,15 +1268,7 @@ fn sync_first_listing_brings_the_bodies_or_falls_back_to_multigets() {
             }),
             ..Rules::default()
         });
-        let (proxy, _stop) = start_proxy(server.addr, rules.clone());
-        let url = format!("http://{proxy}/");
-        let local = Local::new(&remote.user);
-        let s = local.sync(&url, &remote.password, &[]);
-        assert_eq!(s["errors"].as_array().unwrap().len(), 0, "{s}");
-        assert_eq!(s["fetched"], 150, "{s}");
-        assert_eq!(local.items(&local.cal("default")).len(), 150);
-        assert_same(&local, &local.cal("default"), &remote, &coll);
-        let seen = rules.seen.lock().unwrap().clone();
+        let (s, seen) = first_sync_through(&server, &remote, &coll, 150, rules);
         let count = |what: &str| seen.iter().filter(|m| *m == what).count();
         let case = format!("refuse {refuse} strip {strip} cut {cut}: {seen:?}");
         assert_eq!(count("REPORT multiget"), multigets, "{case}");
@@ -1292,8 +1284,30 @@ fn sync_first_listing_brings_the_bodies_or_falls_back_to_multigets() {
             if refuse || cut { collections } else { 0 },
             "{case}"
         );
-        assert_no_writes(&local.sync(&url, &remote.password, &[]));
     }
+}
+
+/// A first sync of the `n` events of `remote`'s calendar `coll` through a proxy keeping
+/// `rules`: every event arrives, as the server holds it, and the next run writes nothing.
+/// Returns the first run's summary and the requests the proxy saw.
+fn first_sync_through(
+    server: &TestServer,
+    remote: &Remote,
+    coll: &str,
+    n: usize,
+    rules: Arc<Rules>,
+) -> (serde_json::Value, Vec<String>) {
+    let (proxy, _stop) = start_proxy(server.addr, rules.clone());
+    let url = format!("http://{proxy}/");
+    let local = Local::new(&remote.user);
+    let s = local.sync(&url, &remote.password, &[]);
+    assert_eq!(s["errors"].as_array().unwrap().len(), 0, "{s}");
+    assert_eq!(s["fetched"], n, "{s}");
+    assert_eq!(local.items(&local.cal("default")).len(), n);
+    assert_same(&local, &local.cal("default"), remote, coll);
+    let seen = rules.seen.lock().unwrap().clone();
+    assert_no_writes(&local.sync(&url, &remote.password, &[]));
+    (s, seen)
 }
 
 /// A first listing with bodies that breaks off after its first members were stored (it is
@@ -1312,15 +1326,7 @@ fn sync_first_listing_cut_midway_keeps_what_it_stored() {
         cut: Mutex::new(vec!["REPORT sync-collection with bodies".to_string()]),
         ..Rules::default()
     });
-    let (proxy, _stop) = start_proxy(server.addr, rules.clone());
-    let url = format!("http://{proxy}/");
-    let local = Local::new(&remote.user);
-    let s = local.sync(&url, &remote.password, &[]);
-    assert_eq!(s["errors"].as_array().unwrap().len(), 0, "{s}");
-    assert_eq!(s["fetched"], 600, "{s}");
-    assert_eq!(local.items(&local.cal("default")).len(), 600);
-    assert_same(&local, &local.cal("default"), &remote, &coll);
-    let seen = rules.seen.lock().unwrap().clone();
+    let (_, seen) = first_sync_through(&server, &remote, &coll, 600, rules);
     let count = |what: &str| seen.iter().filter(|m| *m == what).count();
     // The cut comes about 300 members in. The chunks of 100 read before it are stored (the
     // walk's error comes after them), and only the rest is fetched by multiget, 100 at a time:
@@ -1330,7 +1336,6 @@ fn sync_first_listing_cut_midway_keeps_what_it_stored() {
         (1..6).contains(&multigets),
         "{multigets} multigets: {seen:?}"
     );
-    assert_no_writes(&local.sync(&url, &remote.password, &[]));
 }
 
 /// Against a server without sync-collection (full listings every run), an item deleted here

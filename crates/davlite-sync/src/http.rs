@@ -281,30 +281,18 @@ impl Http {
         body: Vec<u8>,
     ) -> Result<Response, SyncError> {
         let body = Bytes::from(body);
-        let idempotent = is_idempotent(method);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let deadline = Instant::now() + TIMEOUT;
-            let answer = self
-                .open(method, wire_path, headers, body.clone())
-                .and_then(|mut r| {
-                    r.body.deadline = Some(deadline);
-                    r.read_whole()
-                });
-            match answer {
-                Err(SyncError::Connection { .. }) if idempotent && attempt < 3 => {
-                    std::thread::sleep(Duration::from_millis(100 * attempt));
-                    continue;
-                }
-                Ok(r) if r.status == 401 => return Err(SyncError::Unauthorized),
-                Ok(r) if matches!(r.status, 429 | 503) && attempt < BUSY_ATTEMPTS => {
-                    std::thread::sleep(retry_wait(&r, attempt));
-                    continue;
-                }
-                other => return other,
-            }
-        }
+        self.retrying(
+            method,
+            |http| {
+                let deadline = Instant::now() + TIMEOUT;
+                http.open(method, wire_path, headers, body.clone())
+                    .and_then(|mut r| {
+                        r.body.deadline = Some(deadline);
+                        r.read_whole()
+                    })
+            },
+            |r| (r.status, &r.headers),
+        )
     }
 
     /// As [`Http::send`], returning once the answer's head has arrived: its body is read as it
@@ -319,23 +307,44 @@ impl Http {
         body: Vec<u8>,
     ) -> Result<Streamed, SyncError> {
         let body = Bytes::from(body);
+        self.retrying(
+            method,
+            |http| http.open(method, wire_path, headers, body.clone()),
+            |r| (r.status, &r.headers),
+        )
+    }
+
+    /// Runs `attempt` until it answers, with [`Http::send`]'s retries; `head` reads the status
+    /// and headers of an answer.
+    fn retrying<T>(
+        &mut self,
+        method: &str,
+        mut attempt: impl FnMut(&mut Self) -> Result<T, SyncError>,
+        head: impl Fn(&T) -> (u16, &HeaderMap),
+    ) -> Result<T, SyncError> {
         let idempotent = is_idempotent(method);
-        let mut attempt = 0;
+        let mut attempts = 0;
         loop {
-            attempt += 1;
-            match self.open(method, wire_path, headers, body.clone()) {
-                Err(SyncError::Connection { .. }) if idempotent && attempt < 3 => {
-                    std::thread::sleep(Duration::from_millis(100 * attempt));
+            attempts += 1;
+            let answer = match attempt(self) {
+                Err(SyncError::Connection { .. }) if idempotent && attempts < 3 => {
+                    std::thread::sleep(Duration::from_millis(100 * attempts));
                     continue;
                 }
-                Ok(r) if r.status == 401 => return Err(SyncError::Unauthorized),
-                Ok(r) if matches!(r.status, 429 | 503) && attempt < BUSY_ATTEMPTS => {
-                    let wait = r.read_whole().map(|r| retry_wait(&r, attempt));
-                    std::thread::sleep(wait.unwrap_or(Duration::from_millis(500 * attempt)));
-                    continue;
-                }
-                other => return other,
+                other => other?,
+            };
+            let (status, wait) = {
+                let (status, headers) = head(&answer);
+                (status, retry_wait(headers, attempts))
+            };
+            if status == 401 {
+                return Err(SyncError::Unauthorized);
             }
+            if matches!(status, 429 | 503) && attempts < BUSY_ATTEMPTS {
+                std::thread::sleep(wait);
+                continue;
+            }
+            return Ok(answer);
         }
     }
 
@@ -512,9 +521,12 @@ const BUSY_ATTEMPTS: u64 = 4;
 /// The longest `Retry-After` honoured; a server asking for more gets this much.
 pub const MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
 
-/// How long to wait before attempt `attempt + 1` of a request answered `r` (503 / 429).
-fn retry_wait(r: &Response, attempt: u64) -> Duration {
-    r.header("retry-after")
+/// How long to wait before attempt `attempt + 1` of a request answered 503 / 429 with
+/// `headers`.
+fn retry_wait(headers: &HeaderMap, attempt: u64) -> Duration {
+    headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs)
         .unwrap_or(Duration::from_millis(500 * attempt))
