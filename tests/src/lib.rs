@@ -261,12 +261,12 @@ impl TestServer {
         ServerBuilder::default()
     }
 
-    /// Process id of the running server (for /proc/<pid>/status and the like).
+    /// Process id of the running server (for `/proc/<pid>/status` and the like).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("server running").id()
     }
 
-    /// Resident memory of the running server in KiB (`VmRSS` of /proc/<pid>/status).
+    /// Resident memory of the running server in KiB (`VmRSS` of `/proc/<pid>/status`).
     pub fn rss_kib(&self) -> u64 {
         rss_kib(self.pid()).expect("VmRSS of the server")
     }

@@ -132,7 +132,7 @@ pub struct WorkloadReport {
     pub error_examples: Vec<String>,
     pub elapsed: Duration,
     pub latency: Latency,
-    /// (percentile, latency) at each of [`CURVE_PERCENTILES`]: the percentile plot of a report.
+    /// (percentile, latency) at each of `CURVE_PERCENTILES`: the percentile plot of a report.
     pub latency_curve: Vec<(f64, Duration)>,
     pub bytes_sent: u64,
     pub bytes_received: u64,

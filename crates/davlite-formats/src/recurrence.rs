@@ -1,10 +1,10 @@
 //! Recurrence: the instances an iCalendar object stands for, and the span they occupy.
 //!
-//! RRULE arithmetic is [`crate::rrule`]'s, on wall-clock times; this module places them in time
+//! RRULE arithmetic is `crate::rrule`'s, on wall-clock times; this module places them in time
 //! zones and applies RDATE, EXDATE and RECURRENCE-ID overrides.
 //!
 //! Floating times and all-day dates are read in the calendar's floating zone (UTC unless
-//! [`Calendar::parse_in`] names another; see [`crate::tz`]).
+//! `Calendar::parse_in` names another; see [`crate::tz`]).
 
 use crate::TimeSpan;
 use crate::datetime::{DateValue, parse_value};

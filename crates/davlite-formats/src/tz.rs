@@ -12,7 +12,7 @@
 //! RFC 7809: the query's `timezone` / `timezone-id`, else the calendar's `calendar-timezone`).
 //! [`Zones::floating`] is the one place they are converted.
 //!
-//! [`named_zone`] and [`Zones`] are the single TZID resolver: the index extractor (`extract`)
+//! `named_zone` and [`Zones`] are the single TZID resolver: the index extractor (`extract`)
 //! and the evaluator both ask them. A VTIMEZONE in the object defines its TZID (RFC 5545
 //! §3.2.19); a TZID without one is an IANA name, a name calcard maps to one (Windows names), or
 //! a vendor-prefixed IANA name (`/freeassociation.sourceforge.net/Europe/Berlin`,
@@ -97,7 +97,7 @@ impl Zone {
 ///
 /// Exporters start observances in 1601 or 1970 and objects are queried up to 2200, a thousand
 /// onsets or more per zone; most objects need only the years around now. The transitions of
-/// [`NEAR_FROM_YEAR`]..[`NEAR_TO_YEAR`] are computed when the zone is read (the rules skip
+/// `NEAR_FROM_YEAR`..`NEAR_TO_YEAR` are computed when the zone is read (the rules skip
 /// straight to that window), and the whole list only when an instant outside it is asked for.
 #[derive(Debug)]
 pub struct CustomZone {

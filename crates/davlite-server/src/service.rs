@@ -1,5 +1,5 @@
 //! One request, from head to answer: the limits and refusals the server owns (414, 301 for the
-//! well-known URLs, 401/429, 413, 408), then the web page ([`crate::web`]) for browsers or the
+//! well-known URLs, 401/429, 413, 408), then the web page (`crate::web`) for browsers or the
 //! DAV handler for everyone else, then one log line.
 
 use std::collections::HashSet;

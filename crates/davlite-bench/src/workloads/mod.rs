@@ -342,7 +342,7 @@ fn expected_week(objects: &[crate::session::Obj], seed: u64) -> HashSet<String> 
         .collect()
 }
 
-/// Resident memory (KiB, from /proc/<pid>/status VmRSS) and allocated bytes under `dir`.
+/// Resident memory (KiB, from `/proc/<pid>/status` `VmRSS`) and allocated bytes under `dir`.
 pub fn footprint(pid: u32, dir: &Path) -> Option<(u64, u64)> {
     Some((resident_kib(pid)?, disk_usage(dir)))
 }
