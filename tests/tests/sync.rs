@@ -641,9 +641,9 @@ struct Rules {
     rewrite_puts: bool,
     /// Leave out of listings (PROPFIND and REPORT answers) every `<response>` containing this.
     hide: Mutex<Option<String>>,
-    /// Cut the answers of these requests (a method, `multiget`, or a label of `seen`) halfway
-    /// through (headers and body), after the server has acted on them: a connection dropped
-    /// mid-answer.
+    /// Cut the answers of these requests (a method, a label of `seen`, or a REPORT's kind such
+    /// as `multiget`) halfway through (headers and body), after the server has acted on them:
+    /// a connection dropped mid-answer.
     cut: Mutex<Vec<String>>,
     /// Answer this many of the next PUTs 503 with `Retry-After: 1`, without passing them on.
     busy_puts: AtomicUsize,
@@ -757,10 +757,7 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
         if rules.strip_listed_bodies && label == "REPORT sync-collection with bodies" {
             body = strip_data_props(&String::from_utf8_lossy(&body)).into_bytes();
         }
-        if rules.no_sync
-            && method == "REPORT"
-            && String::from_utf8_lossy(&body).contains("sync-collection")
-        {
+        if rules.no_sync && label.starts_with("REPORT sync-collection") {
             out.write_all(b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n")?;
             continue;
         }
@@ -827,9 +824,7 @@ fn proxy_conn(conn: TcpStream, upstream: SocketAddr, rules: &Rules) -> std::io::
             }
         }
         let cut = rules.cut.lock().unwrap().iter().any(|c| {
-            *c == method
-                || *c == label
-                || (c == "multiget" && String::from_utf8_lossy(&body).contains("multiget"))
+            *c == method || *c == label || label.strip_prefix("REPORT ") == Some(c.as_str())
         });
         let mut h = format!("HTTP/1.1 {} X\r\n", resp.status);
         for (k, v) in &resp.headers {

@@ -841,20 +841,20 @@ impl<'a> CollectionSync<'a> {
     /// waits for the next answer, so the server's work overlaps the client's too.
     ///
     /// The decisions (what to write, from what the store holds) for one group are taken while
-    /// the group before it is being written, from a snapshot that may not hold that write yet;
-    /// the two groups' members are distinct names, so a decision reads nothing of the write in
-    /// flight unless its UID is one that write puts, or its UID is held locally (by a name the
-    /// write may delete or move): then it waits for that write first, and so does any write of
-    /// its own (a flush, the conflicts collection). A group's write is handed to the store
-    /// while the one before it is being committed (at most [`WRITES_AHEAD`] in flight, which
-    /// may reach the store in either order: their members are distinct names and UIDs), so
-    /// the store's writer never waits for a decision; a write that fails fails the run, and
-    /// the writes beside it stand on their own. Within one transaction the members are distinct names, and
-    /// the one thing a member's decision reads of another is its UID (the server holding one
-    /// UID twice): a member whose UID is queued writes the queue first. Memory stays bounded
-    /// whatever the collection's size: the bodies of the transactions in flight and the next
-    /// one's fetched. A crash loses at most the transactions not committed, whose members are
-    /// fetched again: the token is saved after.
+    /// the groups before it are being written, from a snapshot that may not hold those writes
+    /// yet; the groups' members are distinct names, so a decision reads nothing of a write in
+    /// flight unless its UID is one that write puts, its UID is held locally (by a name the
+    /// write may delete or move), or that write deletes a local item (freeing a UID): then it
+    /// waits for the writes first, and so does any write of its own (a flush, the conflicts
+    /// collection). A group's write is handed to the store while the one before it is being
+    /// committed (at most [`WRITES_AHEAD`] in flight, which may reach the store in either
+    /// order), so the store's writer never waits for a decision; a write that fails fails the
+    /// run, and the writes beside it stand on their own. Within one transaction the members
+    /// are distinct names, and the one thing a member's decision reads of another is its UID
+    /// (the server holding one UID twice): a member whose UID is queued writes the queue
+    /// first. Memory stays bounded whatever the collection's size: the bodies of the
+    /// transactions in flight and the next one's fetched. A crash loses at most the
+    /// transactions not committed, whose members are fetched again: the token is saved after.
     ///
     /// With `listing` (the body of a first sync's listing, see [`Self::fresh`]: nothing to
     /// compare or delete), the listing is walked on a thread of its own as it arrives, while
@@ -1702,6 +1702,15 @@ enum Chunk {
     Read(Vec<(String, String, Body)>),
 }
 
+impl Chunk {
+    fn len(&self) -> usize {
+        match self {
+            Chunk::Listed(c) => c.len(),
+            Chunk::Read(c) => c.len(),
+        }
+    }
+}
+
 /// One chunk's answer: a multiget asked and being read, or the bodies the listing held.
 enum Coming<'scope> {
     Asked(Reading<'scope>),
@@ -1738,10 +1747,7 @@ impl Source<'_> {
             }
             Source::Walking { chunks, taken, .. } => match chunks.recv() {
                 Ok(chunk) => {
-                    *taken += match &chunk {
-                        Chunk::Listed(c) => c.len(),
-                        Chunk::Read(c) => c.len(),
-                    };
+                    *taken += chunk.len();
                     Ok(Some(chunk))
                 }
                 // The walk is over (or failed: its error is answered here).
@@ -1770,15 +1776,15 @@ impl Source<'_> {
                 }
                 let taken = *taken;
                 match self.walked() {
-                    Ok(w) => w.2.saturating_sub(taken),
-                    Err(_) => usize::MAX,
+                    Some(Ok(w)) => w.2.saturating_sub(taken),
+                    _ => usize::MAX,
                 }
             }
         }
     }
 
-    /// The walk's outcome, waiting for it to end.
-    fn walked(&mut self) -> Result<&Walked, &SyncError> {
+    /// The walk's outcome, waiting for it to end; `None` once its error was taken.
+    fn walked(&mut self) -> &mut Option<Result<Walked, SyncError>> {
         let Source::Walking { walker, walked, .. } = self else {
             unreachable!("only a walk has an outcome");
         };
@@ -1788,22 +1794,18 @@ impl Source<'_> {
                 Err(panic) => std::panic::resume_unwind(panic),
             });
         }
-        walked.as_ref().expect("joined above").as_ref()
+        walked
     }
 
-    /// The walk's outcome, its error as the error of the fetch.
+    /// The walk's outcome, its error (taken, answered once) as the error of the fetch.
     fn outcome(&mut self) -> Result<Walked, SyncError> {
-        match self.walked() {
-            Ok(w) => Ok(w.clone()),
-            Err(_) => {
-                let Source::Walking { walked, .. } = self else {
-                    unreachable!("only a walk has an outcome");
-                };
-                match walked.take() {
-                    Some(Err(e)) => Err(e),
-                    _ => unreachable!("the walk failed"),
-                }
-            }
+        let walked = self.walked();
+        if let Some(Ok(w)) = walked {
+            return Ok(w.clone());
+        }
+        match walked.take() {
+            Some(Err(e)) => Err(e),
+            _ => unreachable!("a failed walk's error is answered once"),
         }
     }
 

@@ -102,9 +102,7 @@ impl BodyReader {
 impl BufRead for BodyReader {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         while self.piece.is_empty() && !self.done {
-            let wait = self
-                .deadline
-                .map_or(TIMEOUT, |d| d.saturating_duration_since(Instant::now()));
+            let wait = wait_until(self.deadline);
             let next = self
                 .rt
                 .block_on(async { tokio::time::timeout(wait, self.body.frame()).await });
@@ -284,12 +282,9 @@ impl Http {
         self.retrying(
             method,
             |http| {
-                let deadline = Instant::now() + TIMEOUT;
-                http.open(method, wire_path, headers, body.clone())
-                    .and_then(|mut r| {
-                        r.body.deadline = Some(deadline);
-                        r.read_whole()
-                    })
+                let deadline = Some(Instant::now() + TIMEOUT);
+                http.open(method, wire_path, headers, body.clone(), deadline)
+                    .and_then(Streamed::read_whole)
             },
             |r| (r.status, &r.headers),
         )
@@ -309,7 +304,7 @@ impl Http {
         let body = Bytes::from(body);
         self.retrying(
             method,
-            |http| http.open(method, wire_path, headers, body.clone()),
+            |http| http.open(method, wire_path, headers, body.clone(), None),
             |r| (r.status, &r.headers),
         )
     }
@@ -348,13 +343,16 @@ impl Http {
         }
     }
 
-    /// Sends one request and waits for its answer's head.
+    /// Sends one request and waits for its answer's head: until `deadline`, which then bounds
+    /// the whole answer, or (`None`) for [`TIMEOUT`] and as long again for each piece of the
+    /// body.
     fn open(
         &mut self,
         method: &str,
         wire_path: &str,
         headers: &[(&str, &str)],
         body: Bytes,
+        deadline: Option<Instant>,
     ) -> Result<Streamed, SyncError> {
         self.requests += 1;
         let conn_err = |detail: String| SyncError::Connection {
@@ -375,9 +373,9 @@ impl Http {
         let req = req
             .body(Full::new(body))
             .map_err(|e| conn_err(e.to_string()))?;
-        let sent = self
-            .rt
-            .block_on(async { tokio::time::timeout(TIMEOUT, self.client.request(req)).await });
+        let sent = self.rt.block_on(async {
+            tokio::time::timeout(wait_until(deadline), self.client.request(req)).await
+        });
         let resp = match sent {
             Ok(Ok(resp)) => resp,
             Ok(Err(e)) => {
@@ -405,12 +403,17 @@ impl Http {
                 body: Limited::new(body, MAX_BODY),
                 piece: Bytes::new(),
                 done: false,
-                deadline: None,
+                deadline,
                 method: method.to_string(),
                 path: wire_path.to_string(),
             },
         })
     }
+}
+
+/// How long a wait may last: until `deadline`, or [`TIMEOUT`] without one.
+fn wait_until(deadline: Option<Instant>) -> Duration {
+    deadline.map_or(TIMEOUT, |d| d.saturating_duration_since(Instant::now()))
 }
 
 fn is_idempotent(method: &str) -> bool {
