@@ -1,6 +1,9 @@
 //! The file format across versions: a store written by an older build opens, is rewritten to
 //! the current format in the opening transaction, and reads as before.
 
+/// The format this build writes.
+const CURRENT: u64 = 3;
+
 use crate::common;
 use common::*;
 use davlite_store::*;
@@ -8,6 +11,8 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
 const BODIES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("bodies");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const OBJECTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("objects");
+const INSTANCES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("event_instances");
 
 fn format_of(path: &std::path::Path) -> u64 {
     let db = redb::Database::open(path).unwrap();
@@ -38,7 +43,7 @@ fn a_format_1_store_gets_records_in_its_body_rows_when_opened() {
         }
         assert_sound(&s);
     }
-    assert_eq!(format_of(&path), 2);
+    assert_eq!(format_of(&path), CURRENT);
     {
         let db = redb::Database::open(&path).unwrap();
         let txn = db.begin_write().unwrap();
@@ -79,7 +84,126 @@ fn a_format_1_store_gets_records_in_its_body_rows_when_opened() {
     }
     assert_sound(&s);
     drop(s);
-    assert_eq!(format_of(&path), 2);
+    assert_eq!(format_of(&path), CURRENT);
+}
+
+/// Where an object record's span tag is: after the version, ETag, crc, size, seq, modified,
+/// content type, kind and UID (see the store's `codec.rs`).
+fn span_tag_at(rec: &[u8]) -> usize {
+    let len_at = |at: usize| u32::from_le_bytes(rec[at..at + 4].try_into().unwrap()) as usize;
+    let kind_at = 45 + 4 + len_at(45);
+    let uid_at = kind_at + 1;
+    match rec[uid_at] {
+        0 => uid_at + 1,
+        _ => uid_at + 1 + 4 + len_at(uid_at + 1),
+    }
+}
+
+fn instance_rows(path: &std::path::Path) -> u64 {
+    use redb::ReadableTableMetadata;
+    let db = redb::Database::open(path).unwrap();
+    let txn = db.begin_read().unwrap();
+    txn.open_table(INSTANCES).unwrap().len().unwrap()
+}
+
+/// Format 2 kept every indexed event's instances in a row of their own; format 3 keeps a
+/// single instance equal to the span in the object's record (span tag 2). A format-2 file is
+/// made from a current one by moving each instance back into a row, as a build of format 2
+/// wrote it; it opens as it is and reads the same, and a rewrite of an event drops its row.
+#[test]
+fn a_format_2_store_reads_its_instance_rows_and_sheds_them_on_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let names = ["a.ics", "b.ics"];
+    {
+        let s = Store::open(&path, Options::default()).unwrap();
+        s.create_collection("cals", plain("a")).unwrap();
+        s.create_collection(CAL, calendar("a")).unwrap();
+        for (i, name) in names.iter().enumerate() {
+            s.put(CAL, name, event(&format!("u{i}"), name), Precondition::None)
+                .unwrap();
+        }
+    }
+    assert_eq!(
+        instance_rows(&path),
+        0,
+        "single instances live in the records"
+    );
+    let mut spans = Vec::new();
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut objects = txn.open_table(OBJECTS).unwrap();
+            let mut bodies = txn.open_table(BODIES).unwrap();
+            let mut instances = txn.open_table(INSTANCES).unwrap();
+            let rows: Vec<((u64, String), Vec<u8>)> = objects
+                .iter()
+                .unwrap()
+                .map(|r| {
+                    let (k, v) = r.unwrap();
+                    let (id, name) = k.value();
+                    ((id, name.to_owned()), v.value().to_vec())
+                })
+                .collect();
+            for ((id, name), mut rec) in rows {
+                let at = span_tag_at(&rec);
+                assert_eq!(rec[at], 2, "{name}: a single instance in the record");
+                rec[at] = 1;
+                let span = rec[at + 1..at + 17].to_vec();
+                spans.push(span.clone());
+                let mut row = span;
+                row.push(0);
+                instances
+                    .insert((id, name.as_str()), row.as_slice())
+                    .unwrap();
+                let body = bodies
+                    .get((id, name.as_str()))
+                    .unwrap()
+                    .unwrap()
+                    .value()
+                    .to_vec();
+                let old_len = u32::from_le_bytes(body[..4].try_into().unwrap()) as usize;
+                let mut new_body = body[..4].to_vec();
+                new_body.extend_from_slice(&rec);
+                new_body.extend_from_slice(&body[4 + old_len..]);
+                bodies
+                    .insert((id, name.as_str()), new_body.as_slice())
+                    .unwrap();
+                objects.insert((id, name.as_str()), rec.as_slice()).unwrap();
+            }
+            txn.open_table(META).unwrap().insert("format", 2).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    assert_eq!(instance_rows(&path), 2);
+
+    let s = Store::open(&path, Options::default()).unwrap();
+    assert_sound(&s);
+    let r = s.read().unwrap();
+    for (name, span) in names.iter().zip(&spans) {
+        let start = i64::from_le_bytes(span[..8].try_into().unwrap());
+        let end = i64::from_le_bytes(span[8..].try_into().unwrap());
+        let listed = r.event_instances(CAL, name).unwrap().unwrap();
+        assert_eq!(listed.len(), 1, "{name}");
+        assert_eq!((listed[0].start, listed[0].end), (start, end), "{name}");
+        assert_eq!(
+            r.event_instances_overlap(CAL, name, end, end + 60).unwrap(),
+            Some(false)
+        );
+        assert_eq!(
+            r.event_instances_overlap(CAL, name, end - 1, end + 60)
+                .unwrap(),
+            Some(true)
+        );
+    }
+    drop(r);
+    s.put(CAL, "a.ics", event("u0", "changed"), Precondition::None)
+        .unwrap();
+    assert_sound(&s);
+    drop(s);
+    assert_eq!(instance_rows(&path), 1, "the rewritten event's row is gone");
+    assert_eq!(format_of(&path), CURRENT);
 }
 
 /// A body row whose record differs from the object's own is named by `verify`.

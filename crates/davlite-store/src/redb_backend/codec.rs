@@ -8,12 +8,20 @@ use crate::types::{ChangeKind, CollectionKind, Etag, Limits};
 
 const VERSION: u8 = 1;
 
+/// The tag before an object record's span when the span is also the event's one instance
+/// (store format 3; 1 is a span alone, 0 no span).
+const SPAN_IS_INSTANCE: u8 = 2;
+
 #[derive(Default)]
 pub(crate) struct Enc(pub Vec<u8>);
 
 impl Enc {
     pub fn new() -> Self {
-        Enc(vec![VERSION])
+        // Room for a whole object record with its strings: grown from one byte, it was
+        // reallocated five times per write.
+        let mut out = Vec::with_capacity(128);
+        out.push(VERSION);
+        Enc(out)
     }
     pub fn u8(&mut self, v: u8) -> &mut Self {
         self.0.push(v);
@@ -110,6 +118,21 @@ impl<'a> Dec<'a> {
     pub fn str(&mut self) -> Result<&'a str> {
         let b = self.bytes()?;
         std::str::from_utf8(b).map_err(|_| self.bad())
+    }
+    /// An object's span and whether it is also its one instance ([`SPAN_IS_INSTANCE`]).
+    fn span(&mut self) -> Result<(Option<TimeSpan>, bool)> {
+        let tag = self.u8()?;
+        if tag > SPAN_IS_INSTANCE {
+            return Err(self.bad());
+        }
+        if tag == 0 {
+            return Ok((None, false));
+        }
+        let span = TimeSpan {
+            start: self.i64()?,
+            end: self.i64()?,
+        };
+        Ok((Some(span), tag == SPAN_IS_INSTANCE))
     }
     fn flag(&mut self) -> Result<bool> {
         match self.u8()? {
@@ -252,8 +275,10 @@ impl CollState {
     }
 }
 
-/// An object's metadata record: everything but the body. `info.event_instances` is not part of
-/// it (it lives in the INSTANCES table, which only the query reads): decoded, it is `None`.
+/// An object's metadata record: everything but the body. `info.event_instances` is part of it
+/// only when the event has exactly one instance, its span, read without a floating zone (see
+/// [`ObjRec::single_instance`]): decoded, it is then that one span; a longer list lives in the
+/// INSTANCES table, which only the query reads, and decodes as `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ObjRec {
     pub etag: Etag,
@@ -277,6 +302,7 @@ impl ObjRec {
         let i = &self.info;
         e.u8(i.kind.code()).opt_str(i.uid.as_deref());
         match i.span {
+            Some(s) if Self::single_instance(i) => e.u8(SPAN_IS_INSTANCE).i64(s.start).i64(s.end),
             Some(s) => e.u8(1).i64(s.start).i64(s.end),
             None => e.u8(0),
         };
@@ -297,14 +323,7 @@ impl ObjRec {
         let content_type = d.str()?.to_owned();
         let kind = ObjectKind::from_code(d.u8()?).ok_or_else(|| d.bad())?;
         let uid = d.opt_str()?.map(str::to_owned);
-        let span = if d.flag()? {
-            Some(TimeSpan {
-                start: d.i64()?,
-                end: d.i64()?,
-            })
-        } else {
-            None
-        };
+        let (span, single) = d.span()?;
         let info = ObjectInfo {
             uid,
             kind,
@@ -313,7 +332,7 @@ impl ObjRec {
             max_attendees: d.u32()?,
             earliest: d.opt_i64()?,
             latest: d.opt_i64()?,
-            event_instances: None,
+            event_instances: span.filter(|_| single).map(|s| vec![s]),
             floating: false,
         };
         d.end()?;
@@ -326,6 +345,33 @@ impl ObjRec {
             content_type,
             info,
         })
+    }
+}
+
+impl ObjRec {
+    /// Whether the event's instance list is exactly its span, not read in a floating zone: the
+    /// record then says so (format 3) and the INSTANCES table holds no row for it. Most events
+    /// are single and fixed in time; their row repeated the span and cost each write a tree
+    /// insert.
+    pub fn single_instance(info: &ObjectInfo) -> bool {
+        !info.floating
+            && matches!((&info.event_instances, info.span), (Some(list), Some(span)) if list.as_slice() == [span])
+    }
+
+    /// The one instance of an event whose record holds it (see [`ObjRec::single_instance`]),
+    /// read from the stored bytes without decoding the rest.
+    pub fn stored_single_instance(buf: &[u8]) -> Result<Option<TimeSpan>> {
+        let mut d = Dec::new(buf, "object")?;
+        d.array::<16>()?;
+        d.u32()?;
+        d.u64()?;
+        d.u64()?;
+        d.i64()?;
+        d.str()?;
+        d.u8()?;
+        d.opt_str()?;
+        let (span, single) = d.span()?;
+        Ok(span.filter(|_| single))
     }
 }
 
@@ -410,13 +456,15 @@ pub(crate) struct ChangeRec {
 }
 
 impl ChangeRec {
-    pub fn encode(&self) -> Vec<u8> {
+    /// The record of a change to `name` (the fields of a `ChangeRec`, borrowed: the writer
+    /// need not own a copy of the name).
+    pub fn encode(name: &str, kind: ChangeKind, is_collection: bool) -> Vec<u8> {
         let mut e = Enc::new();
-        let k = match self.kind {
+        let k = match kind {
             ChangeKind::Upsert => 0,
             ChangeKind::Delete => 1,
         };
-        e.u8(k).u8(self.is_collection as u8).str(&self.name);
+        e.u8(k).u8(is_collection as u8).str(name);
         e.0
     }
 

@@ -7,12 +7,15 @@
 //! start, then one flag byte: 1 when the instances depend on the zone floating DATE-TIMEs and
 //! all-day DATEs are read in (`ObjectInfo::floating`; the pairs read them as UTC), else 0. A row
 //! of whole pairs without the byte was written before the flag existed and counts as floating.
-//! No row means "not indexed" (the list was not exact, or the object was stored before the
-//! table existed), never "no instances": the caller then evaluates the body.
+//! An event whose one instance is its span, fixed in time, has no row: its object record says
+//! so (`ObjRec::single_instance`, store format 3), and the reads below take the span from it.
+//! Otherwise no row means "not indexed" (the list was not exact, or the object was stored
+//! before the table existed), never "no instances": the caller then evaluates the body.
 
 use davlite_formats::TimeSpan;
 
 use crate::error::{Result, StoreError};
+use crate::redb_backend::codec::ObjRec;
 use crate::redb_backend::reader::RedbReader;
 
 const PAIR: usize = 16;
@@ -80,7 +83,9 @@ impl RedbReader {
             return Ok(None);
         };
         let Some(row) = self.snap().instances.get((id, name))? else {
-            return Ok(None);
+            return Ok(self
+                .single_instance(id, name)?
+                .map(|s| start < s.end && s.start < end));
         };
         if !floating_utc && floating(row.value(), name)? {
             return Ok(None);
@@ -104,6 +109,14 @@ impl RedbReader {
         };
         match self.snap().instances.get((id, name))? {
             Some(row) => Ok(Some(unpack(row.value(), name)?)),
+            None => Ok(self.single_instance(id, name)?.map(|s| vec![s])),
+        }
+    }
+
+    /// The one instance an object's record holds, if it holds one (see the module's doc).
+    fn single_instance(&self, id: u64, name: &str) -> Result<Option<TimeSpan>> {
+        match self.snap().objects.get((id, name))? {
+            Some(rec) => ObjRec::stored_single_instance(rec.value()),
             None => Ok(None),
         }
     }
@@ -226,6 +239,72 @@ mod tests {
         assert_eq!(overlap(&store, "a", "e.ics", 0), None);
         assert_eq!(instance_rows(&redb), 0);
         assert_sound(&store);
+    }
+
+    /// Most events have one instance, their span: the object's record holds it, no row is
+    /// written, and the query still decides without the body.
+    #[test]
+    fn a_single_instance_lives_in_the_record() {
+        let (redb, store) = calendar_backend();
+        store
+            .put("a", "one.ics", weekly("u1", 1, ""), Precondition::None)
+            .unwrap();
+        assert_eq!(instance_rows(&redb), 0);
+        let nine = MAR4 + 9 * 3600;
+        let one = TimeSpan {
+            start: nine,
+            end: nine + 3600,
+        };
+        let r = store.read().unwrap();
+        assert_eq!(r.event_instances("a", "one.ics").unwrap(), Some(vec![one]));
+        assert_eq!(
+            r.event_instances_overlap("a", "one.ics", nine - 60, nine)
+                .unwrap(),
+            Some(false)
+        );
+        assert_eq!(
+            r.event_instances_overlap("a", "one.ics", nine + 3599, nine + 7200)
+                .unwrap(),
+            Some(true)
+        );
+        drop(r);
+        assert_eq!(overlap(&store, "a", "one.ics", 1), Some(false));
+
+        // Becoming a series writes the row; a single instance again removes it.
+        store
+            .put("a", "one.ics", weekly("u1", 3, ""), Precondition::None)
+            .unwrap();
+        assert_eq!(instance_rows(&redb), 1);
+        assert_eq!(overlap(&store, "a", "one.ics", 2), Some(true));
+        store
+            .put("a", "one.ics", weekly("u1", 1, ""), Precondition::None)
+            .unwrap();
+        assert_eq!(instance_rows(&redb), 0);
+        assert_eq!(overlap(&store, "a", "one.ics", 2), Some(false));
+        assert_sound(&store);
+
+        // A row beside a record that holds the instance is one too many.
+        let (reply, rx) = std::sync::mpsc::sync_channel(1);
+        let extra = move |tx: &mut crate::redb_backend::tx::Tx<'_>| -> Result<()> {
+            let id = tx.coll("a")?.map_or(0, |c| c.0);
+            tx.instances
+                .insert((id, "one.ics"), pack(&[one], false).as_slice())?;
+            Ok(())
+        };
+        redb.engine
+            .run_batch(vec![Box::new(crate::redb_backend::commit::Call::new(
+                extra, reply, true,
+            ))]);
+        rx.recv().unwrap().unwrap();
+        let report = store.verify().unwrap();
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|p| p.contains("one.ics") && p.contains("record holds")),
+            "{:?}",
+            report.problems
+        );
     }
 
     #[test]

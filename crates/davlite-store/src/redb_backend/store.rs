@@ -305,6 +305,9 @@ fn init(db: &Database) -> Result<()> {
                 records_into_body_rows(&tx.objects, &mut tx.bodies)?;
                 tx.meta.insert("format", FORMAT_VERSION)?;
             }
+            Some(2) => {
+                tx.meta.insert("format", FORMAT_VERSION)?;
+            }
             Some(FORMAT_VERSION) => {}
             Some(v) => {
                 return Err(StoreError::Corrupt {

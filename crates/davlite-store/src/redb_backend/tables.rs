@@ -51,9 +51,13 @@ pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta")
 /// Document name -> version (8 bytes, little-endian) followed by the document's bytes.
 pub(crate) const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("documents");
 
+/// 3: an event whose one instance is its span keeps it in its record instead of an INSTANCES
+/// row (`ObjRec::single_instance`); a store of format 2 reads as it is (its rows stay valid),
+/// so opening it only raises the number, and a build that reads 2 refuses the new records
+/// cleanly instead of calling them corrupt.
 /// 2: body rows begin with the object's record (see `BodyRow`); 1 held the body alone, and a
-/// store of format 1 is rewritten to 2 when it is opened (`store::init`).
-pub(crate) const FORMAT_VERSION: u64 = 2;
+/// store of format 1 is rewritten when it is opened (`store::init`).
+pub(crate) const FORMAT_VERSION: u64 = 3;
 
 /// A path the store can hold: `/`-separated non-empty segments, no NUL, no dot segments.
 pub(crate) fn check_path(path: &str) -> Result<()> {

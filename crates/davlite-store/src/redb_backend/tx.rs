@@ -222,19 +222,16 @@ impl<'t> Tx<'t> {
         if kind == ChangeKind::Upsert && !is_collection && logged_before {
             self.drop_tombstone_props(id, name)?;
         }
-        let rec = ChangeRec {
-            name: name.to_owned(),
-            kind,
-            is_collection,
-        };
-        self.changes.insert((id, seq), rec.encode().as_slice())?;
+        let rec = ChangeRec::encode(name, kind, is_collection);
+        self.changes.insert((id, seq), rec.as_slice())?;
         Ok(seq)
     }
 
     /// Writes an object's record, body and index rows, replacing `old` (the record currently
     /// stored under this name, if any). The instance index row comes from
-    /// `rec.info.event_instances`, which a decoded record never carries (see [`ObjRec`]): a
-    /// copy fills it from the source's row first ([`Tx::event_instances`]).
+    /// `rec.info.event_instances`, which a decoded record carries only for a single instance
+    /// (see [`ObjRec`]): a copy fills it from the source's row first
+    /// ([`Tx::load_event_instances`]).
     pub fn write_object(
         &mut self,
         id: u64,
@@ -297,9 +294,10 @@ impl<'t> Tx<'t> {
                 self.add_span(id, name, span)?;
             }
         }
-        // Whether `old` has an instance row is not in its record: compare with what is there.
-        // No object, no row (`verify` holds the store to it): a new object skips the lookup.
-        let packed = new.and_then(|i| {
+        // A single instance lives in the record, not in a row (`ObjRec::single_instance`).
+        // Whether `old` has a row is not in its record: compare with what is there. No
+        // object, no row (`verify` holds the store to it): a new object skips the lookup.
+        let packed = new.filter(|i| !ObjRec::single_instance(i)).and_then(|i| {
             i.event_instances
                 .as_ref()
                 .map(|list| instances::pack(list, i.floating))
@@ -326,6 +324,9 @@ impl<'t> Tx<'t> {
         name: &str,
         info: &mut davlite_formats::ObjectInfo,
     ) -> Result<()> {
+        if ObjRec::single_instance(info) {
+            return Ok(());
+        }
         match self.instances.get((id, name))? {
             Some(row) => {
                 info.event_instances = Some(instances::unpack(row.value(), name)?);

@@ -269,6 +269,9 @@ fn instances_problem(rec: &ObjRec, row: &[u8], name: &str) -> Result<Option<Stri
     if rec.info.kind != davlite_formats::ObjectKind::Event {
         return Ok(Some(format!("object is a {:?}", rec.info.kind)));
     }
+    if ObjRec::single_instance(&rec.info) {
+        return Ok(Some("the object's record holds its one instance".into()));
+    }
     let pairs = match instances::pairs(row, name) {
         Ok(p) => p,
         Err(StoreError::Corrupt { detail }) => return Ok(Some(detail)),
