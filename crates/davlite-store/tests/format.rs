@@ -13,6 +13,7 @@ const BODIES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("bodies
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const OBJECTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("objects");
 const INSTANCES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("event_instances");
+const CHANGE_NAMES: TableDefinition<(u64, &str), u64> = TableDefinition::new("change_names");
 
 fn format_of(path: &std::path::Path) -> u64 {
     let db = redb::Database::open(path).unwrap();
@@ -106,10 +107,12 @@ fn instance_rows(path: &std::path::Path) -> u64 {
     txn.open_table(INSTANCES).unwrap().len().unwrap()
 }
 
-/// Format 2 kept every indexed event's instances in a row of their own; format 3 keeps a
-/// single instance equal to the span in the object's record (span tag 2). A format-2 file is
-/// made from a current one by moving each instance back into a row, as a build of format 2
-/// wrote it; it opens as it is and reads the same, and a rewrite of an event drops its row.
+/// Format 2 kept every indexed event's instances in a row of their own, and a CHANGE_NAMES
+/// row for every live object; format 3 keeps a single instance equal to the span in the
+/// object's record (span tag 2) and finds a live object's change from its record. A format-2
+/// file is made from a current one by putting both kinds of rows back, as a build of format 2
+/// wrote them; it opens, loses the change-name rows, reads the same, and a rewrite of an
+/// event drops its instance row.
 #[test]
 fn a_format_2_store_reads_its_instance_rows_and_sheds_them_on_rewrite() {
     let dir = tempfile::tempdir().unwrap();
@@ -137,6 +140,7 @@ fn a_format_2_store_reads_its_instance_rows_and_sheds_them_on_rewrite() {
             let mut objects = txn.open_table(OBJECTS).unwrap();
             let mut bodies = txn.open_table(BODIES).unwrap();
             let mut instances = txn.open_table(INSTANCES).unwrap();
+            let mut change_names = txn.open_table(CHANGE_NAMES).unwrap();
             let rows: Vec<((u64, String), Vec<u8>)> = objects
                 .iter()
                 .unwrap()
@@ -171,6 +175,8 @@ fn a_format_2_store_reads_its_instance_rows_and_sheds_them_on_rewrite() {
                     .insert((id, name.as_str()), new_body.as_slice())
                     .unwrap();
                 objects.insert((id, name.as_str()), rec.as_slice()).unwrap();
+                let seq = u64::from_le_bytes(rec[29..37].try_into().unwrap());
+                change_names.insert((id, name.as_str()), seq).unwrap();
             }
             txn.open_table(META).unwrap().insert("format", 2).unwrap();
         }
@@ -179,6 +185,7 @@ fn a_format_2_store_reads_its_instance_rows_and_sheds_them_on_rewrite() {
     assert_eq!(instance_rows(&path), 2);
 
     let s = Store::open(&path, Options::default()).unwrap();
+    // A change-name row left beside a live object would be reported.
     assert_sound(&s);
     let r = s.read().unwrap();
     for (name, span) in names.iter().zip(&spans) {

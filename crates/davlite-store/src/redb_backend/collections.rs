@@ -82,7 +82,7 @@ impl Tx<'_> {
             self.props.insert((id, k.as_str()), v.as_slice())?;
         }
         if slot.parent != 0 {
-            self.log(slot.parent, rec.name(), ChangeKind::Upsert, true)?;
+            self.log_collection(slot.parent, rec.name(), ChangeKind::Upsert)?;
         }
         self.collection_at(id)
     }
@@ -120,7 +120,7 @@ impl Tx<'_> {
         let (id, rec) = self.coll(path)?.ok_or(StoreError::NotFound)?;
         self.drop_subtree(id, &rec)?;
         if rec.parent != 0 {
-            self.log(rec.parent, rec.name(), ChangeKind::Delete, true)?;
+            self.log_collection(rec.parent, rec.name(), ChangeKind::Delete)?;
         }
         Ok(())
     }
@@ -173,7 +173,7 @@ impl Tx<'_> {
         st.modified = self.now;
         self.put_state(id, Some(st));
         if rec.parent != 0 {
-            self.log(rec.parent, rec.name(), ChangeKind::Upsert, true)?;
+            self.log_collection(rec.parent, rec.name(), ChangeKind::Upsert)?;
         }
         self.collection_at(id)
     }
@@ -278,10 +278,10 @@ impl Tx<'_> {
         let new_name = split_parent(to).1;
         self.children.insert((slot.parent, new_name), id)?;
         if rec.parent != 0 {
-            self.log(rec.parent, rec.name(), ChangeKind::Delete, true)?;
+            self.log_collection(rec.parent, rec.name(), ChangeKind::Delete)?;
         }
         if slot.parent != 0 {
-            self.log(slot.parent, new_name, ChangeKind::Upsert, true)?;
+            self.log_collection(slot.parent, new_name, ChangeKind::Upsert)?;
         }
         Ok(created)
     }
@@ -334,7 +334,7 @@ impl Tx<'_> {
             }
             for (name, obj) in self.objects_of(cid)? {
                 let body = crate::redb_backend::tables::body(&self.bodies, cid, &name, &obj)?;
-                let seq = self.log(nid, &name, ChangeKind::Upsert, false)?;
+                let seq = self.log_object(nid, &name, ChangeKind::Upsert, None)?;
                 let mut rec = crate::redb_backend::codec::ObjRec {
                     seq,
                     modified: self.now,
@@ -347,11 +347,11 @@ impl Tx<'_> {
                 self.add_usage(&owner, rec.size, 0)?;
             }
             if cid != id {
-                self.log(parent, nrec.name(), ChangeKind::Upsert, true)?;
+                self.log_collection(parent, nrec.name(), ChangeKind::Upsert)?;
             }
         }
         if slot.parent != 0 {
-            self.log(slot.parent, split_parent(to).1, ChangeKind::Upsert, true)?;
+            self.log_collection(slot.parent, split_parent(to).1, ChangeKind::Upsert)?;
         }
         Ok(created)
     }

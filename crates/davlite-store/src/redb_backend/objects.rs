@@ -144,7 +144,7 @@ impl Tx<'_> {
         let old_size = old.as_ref().map_or(0, |o| o.size);
         self.check_quota(&crec.owner, size, old_size)?;
 
-        let seq = self.log(id, name, ChangeKind::Upsert, false)?;
+        let seq = self.log_object(id, name, ChangeKind::Upsert, old.as_ref().map(|o| o.seq))?;
         let rec = ObjRec {
             etag,
             crc,
@@ -170,7 +170,7 @@ impl Tx<'_> {
         // Conditionals are ignored when the request would fail without them (RFC 9110 §13.2.1).
         let old = self.obj(id, name)?.ok_or(StoreError::NotFound)?;
         check_precondition(pre, Some(old.etag))?;
-        self.log(id, name, ChangeKind::Delete, false)?;
+        self.log_object(id, name, ChangeKind::Delete, Some(old.seq))?;
         self.keep_props_of_deleted(id, name)?;
         self.remove_object(id, name, &old)?;
         self.add_usage(&crec.owner, 0, old.size)?;
@@ -227,12 +227,17 @@ impl Tx<'_> {
         let mut events = src.info.clone();
         self.load_event_instances(src_id, from.1, &mut events)?;
         if remove_source {
-            self.log(src_id, from.1, ChangeKind::Delete, false)?;
+            self.log_object(src_id, from.1, ChangeKind::Delete, Some(src.seq))?;
             self.keep_props_of_deleted(src_id, from.1)?;
             self.remove_object(src_id, from.1, &src)?;
             self.add_usage(&src_coll.owner, 0, src.size)?;
         }
-        let seq = self.log(dst_id, to.1, ChangeKind::Upsert, false)?;
+        let seq = self.log_object(
+            dst_id,
+            to.1,
+            ChangeKind::Upsert,
+            existing.as_ref().map(|o| o.seq),
+        )?;
         let mut rec = ObjRec {
             seq,
             modified: self.now,

@@ -303,9 +303,11 @@ fn init(db: &Database) -> Result<()> {
             }
             Some(1) => {
                 records_into_body_rows(&tx.objects, &mut tx.bodies)?;
+                live_names_out_of_change_names(&tx.objects, &mut tx.change_names)?;
                 tx.meta.insert("format", FORMAT_VERSION)?;
             }
             Some(2) => {
+                live_names_out_of_change_names(&tx.objects, &mut tx.change_names)?;
                 tx.meta.insert("format", FORMAT_VERSION)?;
             }
             Some(FORMAT_VERSION) => {}
@@ -317,6 +319,20 @@ fn init(db: &Database) -> Result<()> {
         }
     }
     txn.commit()?;
+    Ok(())
+}
+
+/// Format 2 -> 3: a live object's change-log entry is found from its record, so its row in
+/// CHANGE_NAMES goes (see `Tx::log_object`). Its instance row, if it has one, stays valid.
+fn live_names_out_of_change_names(
+    objects: &Table<'_, (u64, &'static str), &'static [u8]>,
+    change_names: &mut Table<'_, (u64, &'static str), u64>,
+) -> Result<()> {
+    for row in objects.iter()? {
+        let (k, _) = row?;
+        let (id, name) = k.value();
+        change_names.remove((id, name))?;
+    }
     Ok(())
 }
 

@@ -40,7 +40,9 @@ pub(crate) const INSTANCES: TableDefinition<(u64, &str), &[u8]> =
     TableDefinition::new("event_instances");
 /// (collection id, seq) -> [`crate::redb_backend::codec::ChangeRec`].
 pub(crate) const CHANGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("changes");
-/// (collection id, member name) -> seq of its entry in CHANGES (compaction: one per name).
+/// (collection id, member name) -> seq of its entry in CHANGES (compaction: one per name), for
+/// names that hold no object: deleted ones (tombstones) and child collections. A live object's
+/// entry is at its record's seq.
 pub(crate) const CHANGE_NAMES: TableDefinition<(u64, &str), u64> =
     TableDefinition::new("change_names");
 /// Owner -> bytes of bodies stored in the owner's collections.
@@ -52,9 +54,10 @@ pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta")
 pub(crate) const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("documents");
 
 /// 3: an event whose one instance is its span keeps it in its record instead of an INSTANCES
-/// row (`ObjRec::single_instance`); a store of format 2 reads as it is (its rows stay valid),
-/// so opening it only raises the number, and a build that reads 2 refuses the new records
-/// cleanly instead of calling them corrupt.
+/// row (`ObjRec::single_instance`), and CHANGE_NAMES holds no row for a live object (its
+/// record's seq is its entry, `Tx::log_object`). Opening a store of format 2 drops those rows
+/// (its instance rows stay valid), and a build that reads 2 refuses the new records cleanly
+/// instead of calling them corrupt.
 /// 2: body rows begin with the object's record (see `BodyRow`); 1 held the body alone, and a
 /// store of format 1 is rewritten when it is opened (`store::init`).
 pub(crate) const FORMAT_VERSION: u64 = 3;

@@ -193,38 +193,79 @@ impl<'t> Tx<'t> {
         Ok(())
     }
 
-    /// Records the latest operation on `name` in collection `id` (dropping its previous entry)
-    /// and returns the new sequence number.
-    pub fn log(
+    /// Records the latest operation on object `name` in collection `id` and returns its new
+    /// sequence number. `live` is the seq of the object stored under the name until now, if
+    /// one is: its change-log entry is found from its record, so a live object needs no
+    /// CHANGE_NAMES row and writing one costs no insert there (format 3). Only a name without
+    /// an object (its deletion's tombstone) keeps a row, for a later write to find.
+    pub fn log_object(
         &mut self,
         id: u64,
         name: &str,
         kind: ChangeKind,
-        is_collection: bool,
+        live: Option<u64>,
     ) -> Result<u64> {
+        let seq = self.next_seq(id)?;
+        let earlier = match live {
+            Some(seq) => Some(seq),
+            // The name may hold a tombstone: it leaves with the name's new life (a removal
+            // that finds nothing changes no page).
+            None => {
+                let tombstone = self.change_names.remove((id, name))?.map(|g| g.value());
+                if tombstone.is_some() {
+                    // What the deleted predecessor held is forgotten. A name never logged
+                    // had no predecessor (tombstone properties leave the log together with
+                    // their entry, see `prune_changes`), so a first write skips the lookup.
+                    self.drop_tombstone_props(id, name)?;
+                }
+                tombstone
+            }
+        };
+        if let Some(earlier) = earlier {
+            self.changes.remove((id, earlier))?;
+        }
+        if kind == ChangeKind::Delete {
+            self.change_names.insert((id, name), seq)?;
+        }
+        self.append(id, seq, name, kind, false)?;
+        Ok(seq)
+    }
+
+    /// Records the latest operation on child collection `name` of collection `id` (dropping
+    /// its previous entry, found through CHANGE_NAMES, which holds a row for every child
+    /// collection name logged) and returns the new sequence number.
+    pub fn log_collection(&mut self, id: u64, name: &str, kind: ChangeKind) -> Result<u64> {
+        let seq = self.next_seq(id)?;
+        if let Some(earlier) = self.change_names.insert((id, name), seq)? {
+            let earlier = earlier.value();
+            self.changes.remove((id, earlier))?;
+        }
+        self.append(id, seq, name, kind, true)?;
+        Ok(seq)
+    }
+
+    /// The collection's next change sequence number, taken.
+    fn next_seq(&mut self, id: u64) -> Result<u64> {
         self.just_put = None;
         let mut st = self.get_state(id)?;
         st.seq += 1;
         st.modified = self.now;
         let seq = st.seq;
         self.put_state(id, Some(st));
-        let logged_before = match self.change_names.insert((id, name), seq)? {
-            Some(old) => {
-                let old = old.value();
-                self.changes.remove((id, old))?;
-                true
-            }
-            None => false,
-        };
-        // The name holds an object again: what its deleted predecessor held is forgotten. A
-        // name never logged had no predecessor (tombstone properties leave the log together
-        // with their entry, see `prune_changes`), so a first write skips the lookup.
-        if kind == ChangeKind::Upsert && !is_collection && logged_before {
-            self.drop_tombstone_props(id, name)?;
-        }
+        Ok(seq)
+    }
+
+    fn append(
+        &mut self,
+        id: u64,
+        seq: u64,
+        name: &str,
+        kind: ChangeKind,
+        is_collection: bool,
+    ) -> Result<()> {
         let rec = ChangeRec::encode(name, kind, is_collection);
         self.changes.insert((id, seq), rec.as_slice())?;
-        Ok(seq)
+        Ok(())
     }
 
     /// Writes an object's record, body and index rows, replacing `old` (the record currently

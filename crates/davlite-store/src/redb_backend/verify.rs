@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use redb::ReadableTable;
 
 use crate::error::{Result, StoreError};
-use crate::redb_backend::codec::{BodyRow, ChangeRec, CollRec, CollState, ObjRec};
+use crate::redb_backend::codec::{BodyRow, ChangeRec, CollRec, CollState, ObjHead, ObjRec};
 use crate::redb_backend::instances;
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::spans;
@@ -139,11 +139,24 @@ pub(crate) fn verify(reader: &RedbReader, progress: &mut dyn FnMut(u64)) -> Resu
                 rec.seq, st.seq
             ));
         }
-        if s.change_names.get((id, name))?.map(|g| g.value()) != Some(rec.seq) {
+        // A live object's entry is found from its record; only names without one keep a row
+        // in CHANGE_NAMES (`Tx::log_object`).
+        let logged = match s.changes.get((id, rec.seq))? {
+            Some(g) => {
+                let c = ChangeRec::decode(g.value())?;
+                c.name == name && c.kind == ChangeKind::Upsert && !c.is_collection
+            }
+            None => false,
+        };
+        if !logged {
             r.problems.push(format!(
                 "{at}: its last change is not logged at seq {}",
                 rec.seq
             ));
+        }
+        if s.change_names.get((id, name))?.is_some() {
+            r.problems
+                .push(format!("{at}: a change-name row beside a live object"));
         }
         if let Some(owner) = owners.get(&id) {
             *usage.entry(owner.clone()).or_default() += rec.size;
@@ -216,11 +229,17 @@ pub(crate) fn verify(reader: &RedbReader, progress: &mut dyn FnMut(u64)) -> Resu
             ));
         }
         let rec = ChangeRec::decode(v.value())?;
-        if s.change_names
-            .get((id, rec.name.as_str()))?
-            .map(|g| g.value())
-            != Some(seq)
-        {
+        let last = if rec.kind == ChangeKind::Upsert && !rec.is_collection {
+            match s.objects.get((id, rec.name.as_str()))? {
+                Some(g) => ObjHead::decode(g.value())?.seq,
+                None => 0,
+            }
+        } else {
+            s.change_names
+                .get((id, rec.name.as_str()))?
+                .map_or(0, |g| g.value())
+        };
+        if last != seq {
             r.problems.push(format!(
                 "change {id}/{seq} is not the last one of {:?}",
                 rec.name
