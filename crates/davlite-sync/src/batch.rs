@@ -6,12 +6,22 @@ use davlite_store::{OpOutcome, Store};
 
 use crate::state::ItemState;
 
-/// Applies `ops` in one store transaction. Returns the change-log sequences of its synced
-/// puts: those followed in the batch by the write of the same item's sync state, so the
-/// stored object is the state's baseline. The end-of-run check of whether the change log
-/// holds only the engine's own writes (`CollectionSync::advance_local_seq`) knows them by
-/// these sequences instead of reading every object and its state back.
-pub fn apply(store: &Store, ops: Vec<WriteOp>) -> Result<Vec<u64>, ApplyError> {
+/// What a batch written by [`apply`] means for the end-of-run check of whether the change log
+/// holds only the engine's own writes (`CollectionSync::advance_local_seq`).
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The change-log sequences of its synced puts: those followed in the batch by the write
+    /// of the same item's sync state, so the stored object is the state's baseline. The check
+    /// knows them by these sequences instead of reading every object and its state back.
+    pub synced: Vec<u64>,
+    /// Entries it added to the change log of the collection it was applied for: its synced
+    /// puts there and its deletions there. When they are all the log grew by, the check need
+    /// not read the log at all.
+    pub entries: u64,
+}
+
+/// Applies `ops` in one store transaction, for local collection `local` (see [`Applied`]).
+pub fn apply(store: &Store, local: &str, ops: Vec<WriteOp>) -> Result<Applied, ApplyError> {
     let synced: Vec<usize> = ops
         .windows(2)
         .enumerate()
@@ -28,12 +38,33 @@ pub fn apply(store: &Store, ops: Vec<WriteOp>) -> Result<Vec<u64>, ApplyError> {
             _ => None,
         })
         .collect();
+    let here = |op: &WriteOp| match op {
+        WriteOp::Put { coll, .. } | WriteOp::Delete { coll, .. } => coll == local,
+        _ => false,
+    };
+    // The synced puts and the deletes, each with whether it is in `local`.
+    let synced: Vec<(usize, bool)> = synced.into_iter().map(|i| (i, here(&ops[i]))).collect();
+    let deletes: Vec<usize> = ops
+        .iter()
+        .enumerate()
+        .filter(|(_, op)| matches!(op, WriteOp::Delete { .. }) && here(op))
+        .map(|(i, _)| i)
+        .collect();
     let out = store.apply(ops)?;
-    Ok(synced
+    let mut entries = deletes
+        .iter()
+        .filter(|&&i| matches!(out.get(i), Some(OpOutcome::Deleted)))
+        .count() as u64;
+    let synced: Vec<u64> = synced
         .into_iter()
-        .filter_map(|i| match out.get(i) {
-            Some(OpOutcome::Put(p)) => p.seq,
+        .filter_map(|(i, here)| match out.get(i) {
+            // A put that changed nothing wrote no entry.
+            Some(OpOutcome::Put(p)) => {
+                entries += u64::from(here && p.seq.is_some());
+                p.seq
+            }
             _ => None,
         })
-        .collect())
+        .collect();
+    Ok(Applied { synced, entries })
 }

@@ -12,7 +12,7 @@ use davlite_store::{
     Store, StoreError,
 };
 
-use crate::batch::{WriteOp, apply};
+use crate::batch::{Applied, WriteOp, apply};
 use crate::conflict::{self, Conflict, Winner};
 use crate::discover::{RemoteCollection, RemoteKind};
 use crate::error::SyncError;
@@ -49,7 +49,7 @@ const WRITE_BYTES: usize = 8 << 20;
 /// A group's store write in flight while the next group is decided (see
 /// [`CollectionSync::fetch_all`]): its outcome, and the local names and UIDs it writes.
 struct Inflight {
-    done: std::sync::mpsc::Receiver<Result<Vec<u64>, davlite_store::ApplyError>>,
+    done: std::sync::mpsc::Receiver<Result<Applied, davlite_store::ApplyError>>,
     names: Touched,
     uids: Touched,
     /// Whether it deletes a local item: the UID that item held becomes free only once the
@@ -107,6 +107,9 @@ pub(crate) struct CollectionSync<'a> {
     ours_deleted: HashSet<String>,
     /// The change-log sequences of this run's synced puts (see [`crate::batch::apply`]).
     ours_logged: HashSet<u64>,
+    /// Entries this run's writes added to the local collection's change log since the run
+    /// read its local changes (see [`Applied::entries`]).
+    ours_entries: u64,
     /// Names deleted locally since the last sync, not yet pushed.
     local_deleted: HashSet<String>,
     /// Canonical hrefs listed, in a full listing.
@@ -223,6 +226,7 @@ impl<'a> CollectionSync<'a> {
             fetch: Vec::new(),
             ours_deleted: HashSet::new(),
             ours_logged: HashSet::new(),
+            ours_entries: 0,
             local_deleted: HashSet::new(),
             seen: None,
             queued_uids: HashSet::new(),
@@ -307,6 +311,7 @@ impl<'a> CollectionSync<'a> {
         if !props.is_empty() {
             apply(
                 self.store,
+                &self.local,
                 vec![WriteOp::CollectionProps {
                     path: self.local.clone(),
                     props,
@@ -350,8 +355,16 @@ impl<'a> CollectionSync<'a> {
         self.snap = None;
         let ops = std::mem::take(&mut self.ops);
         self.queued_uids.clear();
-        self.ours_logged.extend(apply(self.store, ops)?);
+        let applied = apply(self.store, &self.local, ops)?;
+        self.took(applied);
         Ok(())
+    }
+
+    /// Records what a batch of the engine's wrote (see [`Self::advance_local_seq`]).
+    fn took(&mut self, applied: Applied) {
+        self.ours_logged.reserve(applied.synced.len());
+        self.ours_logged.extend(applied.synced);
+        self.ours_entries += applied.entries;
     }
 
     /// Waits for every write in flight (see [`Self::fetch_all`]); a shared snapshot is taken
@@ -373,9 +386,7 @@ impl<'a> CollectionSync<'a> {
             // around it re-raises that panic.
             panic!("the store write of fetched members panicked");
         };
-        let logged = outcome?;
-        self.ours_logged.reserve(logged.len());
-        self.ours_logged.extend(logged);
+        self.took(outcome?);
         (self.progress)(&Progress::Fetched { total: w.fetched });
         if self.snap.is_some() {
             self.snap = Some(self.store.read()?);
@@ -429,6 +440,7 @@ impl<'a> CollectionSync<'a> {
             }
         }
         let push_upto = changes.seq;
+        self.ours_entries = 0;
 
         self.pull(state.token.clone())?;
         let names: Vec<String> = changes
@@ -457,22 +469,33 @@ impl<'a> CollectionSync<'a> {
     /// sequence). Any other entry (an application's write meanwhile, or an object this run
     /// moved aside without state) keeps `push_upto`, so the next run looks at them.
     fn advance_local_seq(&mut self, old: Option<u64>, push_upto: u64) -> Result<(), SyncError> {
-        let later = self
-            .store
-            .read()?
-            .changes_since(&self.local, Some(push_upto), None)?;
-        let all_ours = later
-            .changes
-            .iter()
-            .filter(|c| !c.is_collection)
-            .all(|c| match c.kind {
-                ChangeKind::Delete => self.ours_deleted.contains(&c.name),
-                ChangeKind::Upsert => self.ours_logged.contains(&c.seq),
-            });
-        let new = if all_ours { later.seq } else { push_upto };
+        let reader = self.store.read()?;
+        let coll = reader
+            .collection(&self.local)?
+            .ok_or(StoreError::NotFound)?;
+        // Each entry bumps the sequence by one: when this run's own entries account for every
+        // bump since `push_upto`, nobody else wrote, and the log (a first sync's is as long as
+        // the collection) need not be read.
+        let new = if coll.seq.checked_sub(push_upto) == Some(self.ours_entries) {
+            coll.seq
+        } else {
+            let later = reader.changes_since(&self.local, Some(push_upto), None)?;
+            let all_ours =
+                later
+                    .changes
+                    .iter()
+                    .filter(|c| !c.is_collection)
+                    .all(|c| match c.kind {
+                        ChangeKind::Delete => self.ours_deleted.contains(&c.name),
+                        ChangeKind::Upsert => self.ours_logged.contains(&c.seq),
+                    });
+            if all_ours { later.seq } else { push_upto }
+        };
+        drop(reader);
         if old != Some(new) {
             apply(
                 self.store,
+                &self.local,
                 vec![WriteOp::CollectionProps {
                     path: self.local.clone(),
                     props: vec![CollectionState::local_seq_prop(new)],
@@ -637,6 +660,7 @@ impl<'a> CollectionSync<'a> {
         if CollectionState::read(&coll.props).token.as_deref() != token {
             apply(
                 self.store,
+                &self.local,
                 vec![WriteOp::CollectionProps {
                     path: self.local.clone(),
                     props: vec![CollectionState::token_prop(token)],
@@ -872,6 +896,8 @@ impl<'a> CollectionSync<'a> {
         }
         let queue = std::mem::take(&mut self.fetch);
         let store = self.store;
+        let local = self.local.clone();
+        let local = local.as_str();
         let remote = self.remote;
         let batch = self.options.batch.max(1);
         let mut limit = batch;
@@ -963,7 +989,7 @@ impl<'a> CollectionSync<'a> {
                     let (names, uids, deletes) = self.touched(&ops);
                     let (tx, done) = std::sync::mpsc::channel();
                     scope.spawn(move || {
-                        let _ = tx.send(apply(store, ops));
+                        let _ = tx.send(apply(store, local, ops));
                     });
                     let fetched = self.summary.fetched;
                     self.inflight.push_back(Inflight {
