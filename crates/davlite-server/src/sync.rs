@@ -46,20 +46,23 @@ pub fn sync_cmd(
         ..SyncOptions::for_user(user)
     };
     let tty = std::io::stderr().is_terminal();
-    let mut current = String::new();
+    // Collections are synced several at once: the line counts those started, and the items
+    // of all of them.
+    let (mut started, mut of, mut fetched, mut pushed) = (0, 0, 0, 0);
     let mut progress = |p: &Progress<'_>| {
         if !tty {
             return;
         }
         match p {
-            Progress::Collection { index, total, name } => {
-                current = format!("[{}/{total}] {name}", index + 1);
-                eprint!("\r\x1b[K{current}");
+            Progress::Collection { total, .. } => {
+                started += 1;
+                of = *total;
             }
-            Progress::Fetched { total } => eprint!("\r\x1b[K{current}: {total} fetched"),
-            Progress::Pushed { total } => eprint!("\r\x1b[K{current}: {total} pushed"),
-            Progress::Discovered { .. } => {}
+            Progress::Fetched { total } => fetched = *total,
+            Progress::Pushed { total } => pushed = *total,
+            Progress::Discovered { .. } => return,
         }
+        eprint!("\r\x1b[K{started}/{of} collections: {fetched} fetched, {pushed} pushed");
     };
     let summary = davlite_sync::sync(&store, &account, &options, &mut progress)?;
     if tty {

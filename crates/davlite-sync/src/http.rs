@@ -187,7 +187,8 @@ impl BodyFailure {
 }
 
 pub struct Http {
-    rt: tokio::runtime::Runtime,
+    /// Shared by the clients [`Http::fork`] makes, as their connection pool is.
+    rt: Arc<tokio::runtime::Runtime>,
     client: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
     /// `http://host:port` or `https://host:port`, no trailing slash.
     origin: String,
@@ -197,6 +198,18 @@ pub struct Http {
 }
 
 impl Http {
+    /// Another client of the same account, for another thread: the same runtime, connection
+    /// pool and credentials, its own request count.
+    pub fn fork(&self) -> Http {
+        Http {
+            rt: Arc::clone(&self.rt),
+            client: self.client.clone(),
+            origin: self.origin.clone(),
+            auth: self.auth.clone(),
+            requests: 0,
+        }
+    }
+
     /// `url` must be `http://host[:port]/...` or `https://...`; returns the client and the
     /// URL's path. `ca_file` adds the PEM certificates it holds to the trusted roots.
     pub fn new(
@@ -255,7 +268,7 @@ impl Http {
         let auth = format!("Basic {}", base64(format!("{user}:{password}").as_bytes()));
         Ok((
             Http {
-                rt,
+                rt: Arc::new(rt),
                 client,
                 origin: format!("{scheme}://{authority}"),
                 auth,

@@ -30,6 +30,10 @@
 //! the losing version is kept as a new object (fresh UID) in the `<name>-conflicts` sibling
 //! collection and reported in the [`Summary`].
 //!
+//! Up to four collections sync at once, each on a thread and a connection of its own (an
+//! account of a dozen calendars waits on its round trips a few at a time, not one after
+//! another); progress still reaches the caller's closure on the caller's thread.
+//!
 //! The state lives in the local store under the reserved namespace [`state::NAMESPACE`] (dead
 //! properties of objects and collections), which `davlite serve` neither shows nor accepts.
 //!
@@ -118,15 +122,16 @@ impl SyncOptions {
 pub enum Progress<'a> {
     /// Discovery found this many calendars and address books.
     Discovered { collections: usize },
-    /// Starting collection `index` (from 0) of `total`.
+    /// Starting collection `index` (from 0) of `total`. Several collections are synced at
+    /// once, so the next may start before this one ends.
     Collection {
         index: usize,
         total: usize,
         name: &'a str,
     },
-    /// Items written locally from the server so far.
+    /// Items written locally from the server so far, in all collections.
     Fetched { total: u64 },
-    /// Items written to the server so far.
+    /// Items written to the server so far, in all collections.
     Pushed { total: u64 },
 }
 
@@ -167,6 +172,21 @@ pub struct Summary {
     pub requests: u64,
 }
 
+impl Summary {
+    /// Adds what one collection's sync did (its `collections` aside).
+    fn add(&mut self, other: Summary) {
+        self.fetched += other.fetched;
+        self.deleted_local += other.deleted_local;
+        self.pushed += other.pushed;
+        self.deleted_remote += other.deleted_remote;
+        self.created_remote += other.created_remote;
+        self.rewritten += other.rewritten;
+        self.conflicts.extend(other.conflicts);
+        self.errors.extend(other.errors);
+        self.requests += other.requests;
+    }
+}
+
 /// The local collection path for a remote collection.
 pub fn local_path(user: &str, remote: &RemoteCollection) -> String {
     let top = match remote.kind {
@@ -202,32 +222,123 @@ pub fn sync(
         collections: remotes.len(),
     });
     summary.collections = remotes.len();
-    let total = remotes.len();
-    for (index, remote) in remotes.iter().enumerate() {
-        progress(&Progress::Collection {
-            index,
-            total,
-            name: remote.name(),
-        });
-        let local = local_path(&options.local_user, remote);
-        let run = engine::CollectionSync::new(
-            &mut http,
-            store,
-            options,
-            &mut summary,
-            progress,
-            remote,
-            local.clone(),
-        )
-        .run();
+    let runs = sync_collections(&http, store, options, &remotes, progress);
+    summary.requests = http.requests;
+    let mut unauthorized = false;
+    for (remote, (run, done)) in remotes.iter().zip(runs) {
+        summary.add(done);
         match run {
             Ok(()) => {}
-            Err(e @ SyncError::Unauthorized) => return Err(e),
-            Err(e) => summary.errors.push(format!("{local}: {e}")),
+            Err(SyncError::Unauthorized) => unauthorized = true,
+            Err(e) => summary
+                .errors
+                .push(format!("{}: {e}", local_path(&options.local_user, remote))),
         }
     }
-    summary.requests = http.requests;
+    if unauthorized {
+        return Err(SyncError::Unauthorized);
+    }
     Ok(summary)
+}
+
+/// Collections synced at once. Each waits mostly on its own round trips and commits, so an
+/// account of a dozen calendars is not a dozen syncs end to end; few enough that the server
+/// sees a client, not a crowd.
+const COLLECTIONS_AT_ONCE: usize = 4;
+
+/// What a collection's thread tells the caller's, which alone calls `progress`.
+enum Event {
+    Started(usize),
+    Fetched(usize, u64),
+    Pushed(usize, u64),
+}
+
+/// Syncs each of `remotes`, up to [`COLLECTIONS_AT_ONCE`] at a time, each on a thread and a
+/// client of its own ([`http::Http::fork`]); returns each one's outcome and summary in the
+/// order of `remotes`. Progress reaches `progress` on this thread, with run-wide totals.
+fn sync_collections(
+    http: &http::Http,
+    store: &Store,
+    options: &SyncOptions,
+    remotes: &[RemoteCollection],
+    progress: &mut dyn FnMut(&Progress<'_>),
+) -> Vec<(Result<(), SyncError>, Summary)> {
+    let total = remotes.len();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (events, received) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..COLLECTIONS_AT_ONCE.min(total))
+            .map(|_| {
+                let (next, events, mut http) = (&next, events.clone(), http.fork());
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(remote) = remotes.get(index) else {
+                            break;
+                        };
+                        let _ = events.send(Event::Started(index));
+                        let mut summary = Summary::default();
+                        let mut report = |p: &Progress<'_>| {
+                            let event = match *p {
+                                Progress::Fetched { total } => Event::Fetched(index, total),
+                                Progress::Pushed { total } => Event::Pushed(index, total),
+                                _ => return,
+                            };
+                            let _ = events.send(event);
+                        };
+                        let run = engine::CollectionSync::new(
+                            &mut http,
+                            store,
+                            options,
+                            &mut summary,
+                            &mut report,
+                            remote,
+                            local_path(&options.local_user, remote),
+                        )
+                        .run();
+                        summary.requests = std::mem::take(&mut http.requests);
+                        done.push((index, run, summary));
+                    }
+                    done
+                })
+            })
+            .collect();
+        drop(events);
+        let (mut fetched, mut pushed) = (vec![0; total], vec![0; total]);
+        for event in received {
+            match event {
+                Event::Started(index) => progress(&Progress::Collection {
+                    index,
+                    total,
+                    name: remotes[index].name(),
+                }),
+                Event::Fetched(index, n) => {
+                    fetched[index] = n;
+                    progress(&Progress::Fetched {
+                        total: fetched.iter().sum(),
+                    });
+                }
+                Event::Pushed(index, n) => {
+                    pushed[index] = n;
+                    progress(&Progress::Pushed {
+                        total: pushed.iter().sum(),
+                    });
+                }
+            }
+        }
+        let mut runs: Vec<_> = workers
+            .into_iter()
+            .flat_map(|w| match w.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect();
+        runs.sort_by_key(|(index, ..)| *index);
+        runs.into_iter()
+            .map(|(_, run, summary)| (run, summary))
+            .collect()
+    })
 }
 
 /// [`sync`] for async callers: runs on a blocking thread of the caller's tokio runtime.
