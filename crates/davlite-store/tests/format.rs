@@ -15,6 +15,21 @@ const OBJECTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("objec
 const INSTANCES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("event_instances");
 const CHANGE_NAMES: TableDefinition<(u64, &str), u64> = TableDefinition::new("change_names");
 
+/// Every row of an object-keyed table, owned.
+fn all_rows(
+    table: &impl ReadableTable<(u64, &'static str), &'static [u8]>,
+) -> Vec<((u64, String), Vec<u8>)> {
+    table
+        .iter()
+        .unwrap()
+        .map(|r| {
+            let (k, v) = r.unwrap();
+            let (id, name) = k.value();
+            ((id, name.to_owned()), v.value().to_vec())
+        })
+        .collect()
+}
+
 fn format_of(path: &std::path::Path) -> u64 {
     let db = redb::Database::open(path).unwrap();
     let txn = db.begin_read().unwrap();
@@ -50,15 +65,11 @@ fn a_format_1_store_gets_records_in_its_body_rows_when_opened() {
         let txn = db.begin_write().unwrap();
         {
             let mut bodies = txn.open_table(BODIES).unwrap();
-            let rows: Vec<((u64, String), Vec<u8>)> = bodies
-                .iter()
-                .unwrap()
-                .map(|r| {
-                    let (k, v) = r.unwrap();
-                    let (id, name) = k.value();
-                    let row = v.value();
+            let rows: Vec<((u64, String), Vec<u8>)> = all_rows(&bodies)
+                .into_iter()
+                .map(|(key, row)| {
                     let rec_len = u32::from_le_bytes(row[..4].try_into().unwrap()) as usize;
-                    ((id, name.to_owned()), row[4 + rec_len..].to_vec())
+                    (key, row[4 + rec_len..].to_vec())
                 })
                 .collect();
             assert_eq!(rows.len(), names.len());
@@ -141,16 +152,7 @@ fn a_format_2_store_reads_its_instance_rows_and_sheds_them_on_rewrite() {
             let mut bodies = txn.open_table(BODIES).unwrap();
             let mut instances = txn.open_table(INSTANCES).unwrap();
             let mut change_names = txn.open_table(CHANGE_NAMES).unwrap();
-            let rows: Vec<((u64, String), Vec<u8>)> = objects
-                .iter()
-                .unwrap()
-                .map(|r| {
-                    let (k, v) = r.unwrap();
-                    let (id, name) = k.value();
-                    ((id, name.to_owned()), v.value().to_vec())
-                })
-                .collect();
-            for ((id, name), mut rec) in rows {
+            for ((id, name), mut rec) in all_rows(&objects) {
                 let at = span_tag_at(&rec);
                 assert_eq!(rec[at], 2, "{name}: a single instance in the record");
                 rec[at] = 1;
