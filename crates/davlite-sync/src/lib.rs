@@ -264,19 +264,32 @@ fn sync_collections(
     progress: &mut dyn FnMut(&Progress<'_>),
 ) -> Vec<(Result<(), SyncError>, Summary)> {
     let total = remotes.len();
+    // Remote collections of one last path segment (two homes' `work`, say) map to one local
+    // collection: those are synced one after the other, by one thread, as they always were.
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (index, remote) in remotes.iter().enumerate() {
+        let local = local_path(&options.local_user, remote);
+        match groups.iter_mut().find(|(path, _)| *path == local) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((local, vec![index])),
+        }
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (events, received) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..COLLECTIONS_AT_ONCE.min(total))
+        let workers: Vec<_> = (0..COLLECTIONS_AT_ONCE.min(groups.len()))
             .map(|_| {
-                let (next, events, mut http) = (&next, events.clone(), http.fork());
+                let (next, groups, events) = (&next, &groups, events.clone());
+                let mut http = http.fork();
                 scope.spawn(move || {
                     let mut done = Vec::new();
-                    loop {
-                        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(remote) = remotes.get(index) else {
-                            break;
-                        };
+                    let members = std::iter::from_fn(|| {
+                        let group = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        groups.get(group).map(|(_, members)| members)
+                    })
+                    .flatten();
+                    for &index in members {
+                        let remote = &remotes[index];
                         let _ = events.send(Event::Started(index));
                         let mut summary = Summary::default();
                         let mut report = |p: &Progress<'_>| {
