@@ -246,6 +246,22 @@ pub fn sync(
 /// sees a client, not a crowd.
 const COLLECTIONS_AT_ONCE: usize = 4;
 
+/// The indexes of `remotes` grouped by the local collection each maps to, in the order of
+/// their first members. Remote collections of one last path segment (two homes' `work`, say)
+/// map to one local collection: a group is synced one member after the other, by one thread,
+/// never two at once.
+fn by_local_path(user: &str, remotes: &[RemoteCollection]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for (index, remote) in remotes.iter().enumerate() {
+        let local = local_path(user, remote);
+        match groups.iter_mut().find(|(path, _)| *path == local) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((local, vec![index])),
+        }
+    }
+    groups.into_iter().map(|(_, members)| members).collect()
+}
+
 /// What a collection's thread tells the caller's, which alone calls `progress`.
 enum Event {
     Started(usize),
@@ -264,16 +280,7 @@ fn sync_collections(
     progress: &mut dyn FnMut(&Progress<'_>),
 ) -> Vec<(Result<(), SyncError>, Summary)> {
     let total = remotes.len();
-    // Remote collections of one last path segment (two homes' `work`, say) map to one local
-    // collection: those are synced one after the other, by one thread, as they always were.
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (index, remote) in remotes.iter().enumerate() {
-        let local = local_path(&options.local_user, remote);
-        match groups.iter_mut().find(|(path, _)| *path == local) {
-            Some((_, members)) => members.push(index),
-            None => groups.push((local, vec![index])),
-        }
-    }
+    let groups = by_local_path(&options.local_user, remotes);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (events, received) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
@@ -285,7 +292,7 @@ fn sync_collections(
                     let mut done = Vec::new();
                     let members = std::iter::from_fn(|| {
                         let group = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        groups.get(group).map(|(_, members)| members)
+                        groups.get(group)
                     })
                     .flatten();
                     for &index in members {
@@ -363,4 +370,34 @@ pub async fn sync_async(
     tokio::task::spawn_blocking(move || sync(&store, &account, &options, &mut |_| {}))
         .await
         .map_err(|e| SyncError::Discovery(format!("sync task failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn remote(path: &str, kind: RemoteKind) -> RemoteCollection {
+        RemoteCollection {
+            path: path.into(),
+            kind,
+            displayname: None,
+            color: None,
+            description: None,
+            supports_sync: true,
+        }
+    }
+
+    #[test]
+    fn collections_of_one_local_path_are_one_group() {
+        let remotes = [
+            remote("/cal/alice/work", RemoteKind::Calendar),
+            remote("/cal/alice/home", RemoteKind::Calendar),
+            remote("/cal/bob/work", RemoteKind::Calendar),
+            remote("/card/alice/work", RemoteKind::AddressBook),
+        ];
+        assert_eq!(
+            by_local_path("alice", &remotes),
+            vec![vec![0, 2], vec![1], vec![3]]
+        );
+    }
 }
