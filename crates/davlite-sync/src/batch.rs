@@ -38,29 +38,26 @@ pub fn apply(store: &Store, local: &str, ops: Vec<WriteOp>) -> Result<Applied, A
             _ => None,
         })
         .collect();
-    let here = |op: &WriteOp| match op {
-        WriteOp::Put { coll, .. } | WriteOp::Delete { coll, .. } => coll == local,
-        _ => false,
-    };
-    // The synced puts and the deletes, each with whether it is in `local`.
-    let synced: Vec<(usize, bool)> = synced.into_iter().map(|i| (i, here(&ops[i]))).collect();
-    let deletes: Vec<usize> = ops
+    // Which ops write `local`: only their entries count.
+    let here: Vec<bool> = ops
         .iter()
-        .enumerate()
-        .filter(|(_, op)| matches!(op, WriteOp::Delete { .. }) && here(op))
-        .map(|(i, _)| i)
+        .map(|op| match op {
+            WriteOp::Put { coll, .. } | WriteOp::Delete { coll, .. } => coll == local,
+            _ => false,
+        })
         .collect();
     let out = store.apply(ops)?;
-    let mut entries = deletes
+    let mut entries = out
         .iter()
-        .filter(|&&i| matches!(out.get(i), Some(OpOutcome::Deleted)))
+        .zip(&here)
+        .filter(|(outcome, here)| **here && matches!(outcome, OpOutcome::Deleted))
         .count() as u64;
     let synced: Vec<u64> = synced
         .into_iter()
-        .filter_map(|(i, here)| match out.get(i) {
+        .filter_map(|i| match out.get(i) {
             // A put that changed nothing wrote no entry.
             Some(OpOutcome::Put(p)) => {
-                entries += u64::from(here && p.seq.is_some());
+                entries += u64::from(here[i] && p.seq.is_some());
                 p.seq
             }
             _ => None,

@@ -28,6 +28,19 @@ pub struct RemoteCollection {
 }
 
 impl RemoteCollection {
+    /// A collection known by its path and kind alone, with sync: what the tests and the fuzz
+    /// entry points walk.
+    pub(crate) fn bare(path: &str, kind: RemoteKind) -> RemoteCollection {
+        RemoteCollection {
+            path: path.into(),
+            kind,
+            displayname: None,
+            color: None,
+            description: None,
+            supports_sync: true,
+        }
+    }
+
     /// The last path segment: the local collection's name.
     pub fn name(&self) -> &str {
         href::last_segment(&self.path)

@@ -1978,14 +1978,7 @@ fn walk_whole(
     body: &[u8],
     batch: usize,
 ) -> (Result<Walked, SyncError>, Vec<Chunk>) {
-    let remote = RemoteCollection {
-        path: path.into(),
-        kind,
-        displayname: None,
-        color: None,
-        description: None,
-        supports_sync: true,
-    };
+    let remote = RemoteCollection::bare(path, kind);
     let (tx, rx) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
     std::thread::scope(|scope| {
         let walker = scope.spawn(|| walk_fresh(&remote, body, batch, tx));

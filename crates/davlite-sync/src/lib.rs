@@ -224,21 +224,12 @@ pub fn sync(
     summary.collections = remotes.len();
     let runs = sync_collections(&http, store, options, &remotes, progress);
     summary.requests = http.requests;
-    let mut unauthorized = false;
-    for (remote, (run, done)) in remotes.iter().zip(runs) {
+    let mut outcome = Ok(());
+    for (run, done) in runs {
         summary.add(done);
-        match run {
-            Ok(()) => {}
-            Err(SyncError::Unauthorized) => unauthorized = true,
-            Err(e) => summary
-                .errors
-                .push(format!("{}: {e}", local_path(&options.local_user, remote))),
-        }
+        outcome = outcome.and(run);
     }
-    if unauthorized {
-        return Err(SyncError::Unauthorized);
-    }
-    Ok(summary)
+    outcome.map(|()| summary)
 }
 
 /// Collections synced at once. Each waits mostly on its own round trips and commits, so an
@@ -246,11 +237,11 @@ pub fn sync(
 /// sees a client, not a crowd.
 const COLLECTIONS_AT_ONCE: usize = 4;
 
-/// The indexes of `remotes` grouped by the local collection each maps to, in the order of
+/// The indexes of `remotes` grouped by the local collection path each maps to, in the order of
 /// their first members. Remote collections of one last path segment (two homes' `work`, say)
 /// map to one local collection: a group is synced one member after the other, by one thread,
 /// never two at once.
-fn by_local_path(user: &str, remotes: &[RemoteCollection]) -> Vec<Vec<usize>> {
+fn by_local_path(user: &str, remotes: &[RemoteCollection]) -> Vec<(String, Vec<usize>)> {
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for (index, remote) in remotes.iter().enumerate() {
         let local = local_path(user, remote);
@@ -259,7 +250,7 @@ fn by_local_path(user: &str, remotes: &[RemoteCollection]) -> Vec<Vec<usize>> {
             None => groups.push((local, vec![index])),
         }
     }
-    groups.into_iter().map(|(_, members)| members).collect()
+    groups
 }
 
 /// What a collection's thread tells the caller's, which alone calls `progress`.
@@ -270,8 +261,9 @@ enum Event {
 }
 
 /// Syncs each of `remotes`, up to [`COLLECTIONS_AT_ONCE`] at a time, each on a thread and a
-/// client of its own ([`http::Http::fork`]); returns each one's outcome and summary in the
-/// order of `remotes`. Progress reaches `progress` on this thread, with run-wide totals.
+/// client of its own ([`http::Http::fork`]); returns each one's summary in the order of
+/// `remotes`, with `Err` only for a refused login (other errors are in the summary). Progress
+/// reaches `progress` on this thread, with run-wide totals.
 fn sync_collections(
     http: &http::Http,
     store: &Store,
@@ -294,8 +286,8 @@ fn sync_collections(
                         let group = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         groups.get(group)
                     })
-                    .flatten();
-                    for &index in members {
+                    .flat_map(|(local, members)| members.iter().map(move |&i| (local, i)));
+                    for (local, index) in members {
                         let remote = &remotes[index];
                         let _ = events.send(Event::Started(index));
                         let mut summary = Summary::default();
@@ -314,9 +306,18 @@ fn sync_collections(
                             &mut summary,
                             &mut report,
                             remote,
-                            local_path(&options.local_user, remote),
+                            local.clone(),
                         )
                         .run();
+                        // A collection's error ends its sync, not the others'; a refused login
+                        // is the whole run's.
+                        let run = match run {
+                            Err(e) if !matches!(e, SyncError::Unauthorized) => {
+                                summary.errors.push(format!("{local}: {e}"));
+                                Ok(())
+                            }
+                            run => run,
+                        };
                         summary.requests = std::mem::take(&mut http.requests);
                         done.push((index, run, summary));
                     }
@@ -376,28 +377,17 @@ pub async fn sync_async(
 mod tests {
     use super::*;
 
-    fn remote(path: &str, kind: RemoteKind) -> RemoteCollection {
-        RemoteCollection {
-            path: path.into(),
-            kind,
-            displayname: None,
-            color: None,
-            description: None,
-            supports_sync: true,
-        }
-    }
-
     #[test]
     fn collections_of_one_local_path_are_one_group() {
         let remotes = [
-            remote("/cal/alice/work", RemoteKind::Calendar),
-            remote("/cal/alice/home", RemoteKind::Calendar),
-            remote("/cal/bob/work", RemoteKind::Calendar),
-            remote("/card/alice/work", RemoteKind::AddressBook),
+            RemoteCollection::bare("/cal/alice/work", RemoteKind::Calendar),
+            RemoteCollection::bare("/cal/alice/home", RemoteKind::Calendar),
+            RemoteCollection::bare("/cal/bob/work", RemoteKind::Calendar),
+            RemoteCollection::bare("/card/alice/work", RemoteKind::AddressBook),
         ];
-        assert_eq!(
-            by_local_path("alice", &remotes),
-            vec![vec![0, 2], vec![1], vec![3]]
-        );
+        let groups = by_local_path("alice", &remotes);
+        let members: Vec<&[usize]> = groups.iter().map(|(_, m)| m.as_slice()).collect();
+        assert_eq!(members, [&[0, 2][..], &[1], &[3]]);
+        assert_eq!(groups[0].0, "calendars/alice/work");
     }
 }

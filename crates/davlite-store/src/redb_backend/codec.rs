@@ -315,12 +315,7 @@ impl ObjRec {
 
     pub fn decode(buf: &[u8]) -> Result<ObjRec> {
         let mut d = Dec::new(buf, "object")?;
-        let etag = Etag(d.array()?);
-        let crc = d.u32()?;
-        let size = d.u64()?;
-        let seq = d.u64()?;
-        let modified = d.i64()?;
-        let content_type = d.str()?.to_owned();
+        let head = ObjHead::read(&mut d)?;
         let kind = ObjectKind::from_code(d.u8()?).ok_or_else(|| d.bad())?;
         let uid = d.opt_str()?.map(str::to_owned);
         let (span, single) = d.span()?;
@@ -337,18 +332,16 @@ impl ObjRec {
         };
         d.end()?;
         Ok(ObjRec {
-            etag,
-            crc,
-            size,
-            seq,
-            modified,
-            content_type,
+            etag: head.etag,
+            crc: head.crc,
+            size: head.size,
+            seq: head.seq,
+            modified: head.modified,
+            content_type: head.content_type.to_owned(),
             info,
         })
     }
-}
 
-impl ObjRec {
     /// Whether the event's instance list is exactly its span, not read in a floating zone: the
     /// record then says so (format 3) and the INSTANCES table holds no row for it. Most events
     /// are single and fixed in time; their row repeated the span and cost each write a tree
@@ -362,12 +355,7 @@ impl ObjRec {
     /// read from the stored bytes without decoding the rest.
     pub fn stored_single_instance(buf: &[u8]) -> Result<Option<TimeSpan>> {
         let mut d = Dec::new(buf, "object")?;
-        d.array::<16>()?;
-        d.u32()?;
-        d.u64()?;
-        d.u64()?;
-        d.i64()?;
-        d.str()?;
+        ObjHead::read(&mut d)?;
         d.u8()?;
         d.opt_str()?;
         let (span, single) = d.span()?;
@@ -388,7 +376,11 @@ pub(crate) struct ObjHead<'a> {
 
 impl<'a> ObjHead<'a> {
     pub fn decode(buf: &'a [u8]) -> Result<ObjHead<'a>> {
-        let mut d = Dec::new(buf, "object")?;
+        Self::read(&mut Dec::new(buf, "object")?)
+    }
+
+    /// The head from a record's decoder, left at the kind that follows it.
+    fn read(d: &mut Dec<'a>) -> Result<ObjHead<'a>> {
         Ok(ObjHead {
             etag: Etag(d.array()?),
             crc: d.u32()?,

@@ -284,18 +284,13 @@ mod tests {
         assert_sound(&store);
 
         // A row beside a record that holds the instance is one too many.
-        let (reply, rx) = std::sync::mpsc::sync_channel(1);
-        let extra = move |tx: &mut crate::redb_backend::tx::Tx<'_>| -> Result<()> {
+        redb.write(move |tx| {
             let id = tx.coll("a")?.map_or(0, |c| c.0);
             tx.instances
                 .insert((id, "one.ics"), pack(&[one], false).as_slice())?;
             Ok(())
-        };
-        redb.engine
-            .run_batch(vec![Box::new(crate::redb_backend::commit::Call::new(
-                extra, reply, true,
-            ))]);
-        rx.recv().unwrap().unwrap();
+        })
+        .unwrap();
         let report = store.verify().unwrap();
         assert!(
             report
@@ -360,20 +355,15 @@ mod tests {
             .put("a", "e.ics", weekly("u1", 3, ""), Precondition::None)
             .unwrap();
         assert_sound(&store);
-        let (reply, rx) = std::sync::mpsc::sync_channel(1);
-        let corrupt = |tx: &mut crate::redb_backend::tx::Tx<'_>| -> Result<()> {
+        redb.write(|tx| {
             tx.instances.insert((999, "x.ics"), &[][..])?;
             let id = tx.coll("a")?.map_or(0, |c| c.0);
             let unsorted = [TimeSpan { start: 5, end: 6 }, TimeSpan { start: 1, end: 2 }];
             tx.instances
                 .insert((id, "e.ics"), pack(&unsorted, false).as_slice())?;
             Ok(())
-        };
-        let job: Box<dyn crate::redb_backend::commit::Job> = Box::new(
-            crate::redb_backend::commit::Call::new(corrupt, reply, false),
-        );
-        redb.engine.run_batch(vec![job]);
-        rx.recv().unwrap().unwrap();
+        })
+        .unwrap();
         let problems = store.verify().unwrap().problems;
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("without an object")));
