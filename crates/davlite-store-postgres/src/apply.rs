@@ -3,12 +3,15 @@
 //! rolls everything back.
 
 use davlite_store::batch::{BatchWriter, HashedObject, PreparedOp, run_ops};
-use davlite_store::{Collection, OpOutcome, Precondition, PutOutcome, StoreError};
+use davlite_store::{Collection, NewCollection, OpOutcome, Precondition, PutOutcome, StoreError};
 
 use crate::conn::Result;
 use crate::write::WriteTx;
 
 impl BatchWriter for WriteTx<'_> {
+    fn create_collection(&mut self, path: &str, new: &NewCollection) -> Result<Collection> {
+        WriteTx::create_collection(self, path, new)
+    }
     fn put(
         &mut self,
         coll: &str,

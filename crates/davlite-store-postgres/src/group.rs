@@ -76,7 +76,7 @@ const NEXT_SAVEPOINT: &str = "RELEASE SAVEPOINT w; SAVEPOINT w";
 const UNDO: &str = "ROLLBACK TO SAVEPOINT w";
 
 /// The collection whose state row a write's first op locks: the queue it waits in. Writes
-/// without one (documents) run alone.
+/// without one (documents, collection creations) run alone.
 fn queue_of(ops: &[PreparedOp]) -> Option<&str> {
     match ops.first()? {
         PreparedOp::Put { coll, .. }
@@ -86,7 +86,8 @@ fn queue_of(ops: &[PreparedOp]) -> Option<&str> {
             | WriteOp::ObjectProps { coll, .. },
         ) => Some(coll),
         PreparedOp::Other(WriteOp::CollectionProps { path, .. }) => Some(path),
-        PreparedOp::Other(WriteOp::Document { .. }) => None,
+        // A collection being created has no state row yet to queue on.
+        PreparedOp::Other(WriteOp::Document { .. } | WriteOp::CreateCollection { .. }) => None,
     }
 }
 

@@ -5,7 +5,7 @@
 use davlite_formats::ParsedObject;
 
 use crate::error::StoreError;
-use crate::types::{Collection, Etag, OpOutcome, Precondition, PutOutcome, WriteOp};
+use crate::types::{Collection, Etag, NewCollection, OpOutcome, Precondition, PutOutcome, WriteOp};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -57,8 +57,9 @@ impl PreparedOp {
     }
 }
 
-/// A backend's write transaction, seen as the five writes a batch may hold.
+/// A backend's write transaction, seen as the six writes a batch may hold.
 pub trait BatchWriter {
+    fn create_collection(&mut self, path: &str, new: &NewCollection) -> Result<Collection>;
     fn put(
         &mut self,
         coll: &str,
@@ -100,6 +101,9 @@ pub fn run_ops<W: BatchWriter + ?Sized>(
                 object,
                 pre,
             } => w.put(coll, name, object, pre).map(OpOutcome::Put),
+            PreparedOp::Other(WriteOp::CreateCollection { path, new }) => {
+                w.create_collection(path, new).map(OpOutcome::Collection)
+            }
             PreparedOp::Other(WriteOp::Delete { coll, name, pre }) => {
                 w.delete(coll, name, pre).map(|()| OpOutcome::Deleted)
             }

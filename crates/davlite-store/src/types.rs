@@ -305,6 +305,11 @@ pub struct ObjectView<'a> {
 /// of the same name, against the state left by the ops before it in the batch.
 #[derive(Debug, Clone)]
 pub enum WriteOp {
+    /// As [`crate::Store::create_collection`]. A caller that wants a collection "if missing"
+    /// asks only for those a snapshot lacked, and takes `AlreadyExists` as a racing creator's
+    /// win: several collections (a user's homes, a parent and its child) then cost one
+    /// transaction instead of one each.
+    CreateCollection { path: String, new: NewCollection },
     /// As [`crate::Store::put`].
     Put {
         coll: String,

@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 
 use davlite_proto::{Namespace, PropValue, QName};
-use davlite_store::WriteOp;
 
 use crate::conflict::Policy;
 use crate::engine::CollectionSync;
@@ -69,15 +68,25 @@ fn encode_local(name: &QName, v: &Option<String>) -> Option<Vec<u8>> {
         .map(|t| PropValue::from_text(t.as_str()).to_xml(name).into_bytes())
 }
 
+/// Local writes of collection properties, with the values they replace: written only while
+/// those still hold, so an application renaming the collection during a sync keeps its rename.
+#[derive(Debug, Default)]
+pub(crate) struct PropWrites {
+    pub props: Vec<(String, Option<Vec<u8>>)>,
+    pub expect: Vec<(String, Option<Vec<u8>>)>,
+}
+
 impl CollectionSync<'_> {
-    /// Brings the local collection's display properties and the server's together. `props`
-    /// are the local collection's properties as read; `fresh` ignores what was agreed before
-    /// (the local collection is now synced with another remote one).
-    pub(crate) fn sync_collection_props(
+    /// Brings the local collection's display properties and the server's together: sends the
+    /// local changes that win with PROPPATCH, and returns the local writes (with the values
+    /// they expect to replace) for the caller's one transaction. `props` are the local
+    /// collection's properties as read; `fresh` ignores what was agreed before (the local
+    /// collection is now synced with another remote one).
+    pub(crate) fn collection_props_writes(
         &mut self,
         props: &BTreeMap<String, Vec<u8>>,
         fresh: bool,
-    ) -> Result<(), SyncError> {
+    ) -> Result<PropWrites, SyncError> {
         let mut local_writes = Vec::new();
         let mut expect = Vec::new();
         let mut to_push = Vec::new();
@@ -130,27 +139,10 @@ impl CollectionSync<'_> {
                 local_writes.push((base_key(&clark), Some(encode_base(&value))));
             }
         }
-        if local_writes.is_empty() {
-            return Ok(());
-        }
-        let op = WriteOp::CollectionProps {
-            path: self.local.clone(),
+        Ok(PropWrites {
             props: local_writes,
             expect,
-        };
-        match self.store.apply(vec![op]) {
-            Ok(_) => Ok(()),
-            // Renamed locally meanwhile: the next run sees the new value as a local change.
-            Err(e)
-                if matches!(
-                    e.error,
-                    davlite_store::StoreError::PreconditionFailed { .. }
-                ) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(e.error.into()),
-        }
+        })
     }
 
     /// Sets (or removes) one property of the remote collection; `false`, with the reason

@@ -260,74 +260,96 @@ impl<'a> CollectionSync<'a> {
         }
     }
 
-    /// Creates the local collection when missing and syncs its display properties both ways
-    /// (see `crate::collection_props`).
+    /// Creates the local collection (and its missing parents) when missing and syncs its
+    /// display properties both ways (see `crate::collection_props`), in one store transaction.
     fn ensure_local(&mut self) -> Result<CollectionState, SyncError> {
-        let parent = self.local.rsplit_once('/').map(|(p, _)| p.to_string());
-        if let Some(parent) = parent {
-            let mut acc = String::new();
-            for seg in parent.split('/') {
-                if !acc.is_empty() {
-                    acc.push('/');
+        // A lost round means an application (or another sync) created one of the collections
+        // meanwhile: each one is bounded by the depth of the local path.
+        let mut rounds = self.local.split('/').count() + 1;
+        loop {
+            let snapshot = self.store.read()?;
+            let existing = snapshot.collection(&self.local)?;
+            let mut ops = Vec::new();
+            if existing.is_none() {
+                for (i, _) in self.local.match_indices('/') {
+                    let parent = &self.local[..i];
+                    if snapshot.collection(parent)?.is_none() {
+                        let new = NewCollection {
+                            // The top level is shared; below it, the local user's homes.
+                            owner: if parent.contains('/') {
+                                self.options.local_user.clone()
+                            } else {
+                                String::new()
+                            },
+                            ..NewCollection::default()
+                        };
+                        ops.push(WriteOp::CreateCollection {
+                            path: parent.to_string(),
+                            new,
+                        });
+                    }
                 }
-                acc.push_str(seg);
-                let new = NewCollection {
-                    owner: if acc.contains('/') {
-                        self.options.local_user.clone()
-                    } else {
-                        String::new()
-                    },
-                    ..NewCollection::default()
-                };
-                match self.store.create_collection(&acc, new) {
-                    Ok(_) | Err(StoreError::AlreadyExists) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-        let coll = match self.store.collection(&self.local)? {
-            Some(c) => c,
-            None => match self
-                .store
-                .create_collection(&self.local, self.new_collection())
-            {
-                Ok(c) => c,
-                Err(StoreError::AlreadyExists) => self
-                    .store
-                    .collection(&self.local)?
-                    .ok_or(StoreError::NotFound)?,
-                Err(e) => return Err(e.into()),
-            },
-        };
-        let state = CollectionState::read(&coll.props);
-        let mut props = Vec::new();
-        if state.remote.as_deref() != Some(self.remote.path.as_str()) {
-            props.push(CollectionState::remote_prop(&self.remote.path));
-            if state.remote.is_some() {
-                // Another remote collection than last time: its token means nothing here.
-                props.push(CollectionState::token_prop(None));
-            }
-        }
-        if !props.is_empty() {
-            apply(
-                self.store,
-                &self.local,
-                vec![WriteOp::CollectionProps {
+                ops.push(WriteOp::CreateCollection {
                     path: self.local.clone(),
-                    props,
-                    expect: vec![],
-                }],
-            )?;
+                    new: self.new_collection(),
+                });
+            }
+            drop(snapshot);
+            let props = existing.map(|c| c.props).unwrap_or_default();
+            let state = CollectionState::read(&props);
+            // Another remote collection than last time: what was agreed with that one, its
+            // token included, means nothing here.
+            let fresh = state.remote.as_deref() != Some(self.remote.path.as_str());
+            let mut own = Vec::new();
+            if fresh {
+                own.push(CollectionState::remote_prop(&self.remote.path));
+                if state.remote.is_some() {
+                    own.push(CollectionState::token_prop(None));
+                }
+            }
+            let display = self.collection_props_writes(&props, fresh)?;
+            let props_op = |props: Vec<_>, expect| WriteOp::CollectionProps {
+                path: self.local.clone(),
+                props,
+                expect,
+            };
+            let both = own.iter().cloned().chain(display.props).collect::<Vec<_>>();
+            let mut batch = ops.clone();
+            if !both.is_empty() {
+                batch.push(props_op(both, display.expect));
+            }
+            let mut outcome = self.apply_unless_empty(batch);
+            if matches!(&outcome, Err(e) if matches!(e.error, StoreError::PreconditionFailed { .. }))
+            {
+                // Renamed locally meanwhile: the next run sees the new value as a local
+                // change. The engine's own properties are written all the same.
+                if !own.is_empty() {
+                    ops.push(props_op(own, Vec::new()));
+                }
+                outcome = self.apply_unless_empty(ops);
+            }
+            match outcome {
+                Ok(()) => {}
+                Err(e) if matches!(e.error, StoreError::AlreadyExists) && rounds > 1 => {
+                    rounds -= 1;
+                    continue;
+                }
+                Err(e) => return Err(e.error.into()),
+            }
+            let coll = self
+                .store
+                .collection(&self.local)?
+                .ok_or(StoreError::NotFound)?;
+            return Ok(CollectionState::read(&coll.props));
         }
-        // Another remote collection than last time: what was agreed with that one means
-        // nothing here either.
-        let fresh = state.remote.as_deref() != Some(self.remote.path.as_str());
-        self.sync_collection_props(&coll.props, fresh)?;
-        let coll = self
-            .store
-            .collection(&self.local)?
-            .ok_or(StoreError::NotFound)?;
-        Ok(CollectionState::read(&coll.props))
+    }
+
+    /// Applies `ops` when there are any.
+    fn apply_unless_empty(&self, ops: Vec<WriteOp>) -> Result<(), davlite_store::ApplyError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.store.apply(ops).map(|_| ())
     }
 
     /// The local object name for a remote href: its last segment when the store can hold

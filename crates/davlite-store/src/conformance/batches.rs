@@ -119,6 +119,91 @@ pub fn a_batch_lands_whole_and_each_op_sees_the_ones_before(h: &dyn Harness) {
     assert_sound(&s);
 }
 
+/// Collections made by a batch (a parent, then a calendar in it) are there for the ops after
+/// them (a put into the new calendar, its properties) and land with them; a later op that
+/// fails takes them back, and an existing path fails the batch as `AlreadyExists`.
+pub fn collections_created_by_a_batch_land_with_it(h: &dyn Harness) {
+    let s = fixture(h);
+    let create = |path: &str, new: NewCollection| WriteOp::CreateCollection {
+        path: path.into(),
+        new,
+    };
+    let out = s
+        .apply(vec![
+            create("cals/team", plain("alice")),
+            create("cals/team/cal", calendar("alice")),
+            put(
+                "cals/team/cal",
+                "a.ics",
+                event("ua", "A"),
+                Precondition::IfNoneMatchAny,
+            ),
+            WriteOp::CollectionProps {
+                path: "cals/team/cal".into(),
+                props: vec![("{urn:x}token".into(), Some(b"t1".to_vec()))],
+                expect: vec![],
+            },
+        ])
+        .unwrap();
+    match &out[1] {
+        OpOutcome::Collection(c) => {
+            assert_eq!(c.path, "cals/team/cal");
+            assert_eq!(c.kind, CollectionKind::Calendar);
+        }
+        o => panic!("op 2 answered {o:?}"),
+    }
+    assert!(matches!(&out[2], OpOutcome::Put(p) if p.created && p.seq == Some(1)));
+    let cal = s.collection("cals/team/cal").unwrap().unwrap();
+    assert_eq!(cal.seq, 1);
+    assert_eq!(
+        cal.props.get("{urn:x}token").map(Vec::as_slice),
+        Some(&b"t1"[..])
+    );
+    assert!(s.get("cals/team/cal", "a.ics").unwrap().is_some());
+    let children: Vec<String> = s
+        .read()
+        .unwrap()
+        .children("cals")
+        .unwrap()
+        .into_iter()
+        .map(|c| c.path)
+        .collect();
+    assert!(children.contains(&"cals/team".to_string()), "{children:?}");
+
+    // A failing op after the creations: neither collection stays.
+    let err = s
+        .apply(vec![
+            create("cals/other", plain("alice")),
+            create("cals/other/cal", calendar("alice")),
+            put(
+                "cals/team/cal",
+                "b.ics",
+                event("ua", "B"),
+                Precondition::None,
+            ),
+        ])
+        .unwrap_err();
+    assert_eq!(err.op, Some(2));
+    assert!(
+        matches!(err.error, StoreError::UidConflict { .. }),
+        "{err:?}"
+    );
+    assert!(s.collection("cals/other").unwrap().is_none());
+    assert!(s.collection("cals/other/cal").unwrap().is_none());
+
+    // An existing path is refused as a single create would be, and the batch writes nothing.
+    let err = s
+        .apply(vec![
+            create("cals/third", plain("alice")),
+            create("cals/team", plain("alice")),
+        ])
+        .unwrap_err();
+    assert_eq!(err.op, Some(1));
+    assert!(matches!(err.error, StoreError::AlreadyExists), "{err:?}");
+    assert!(s.collection("cals/third").unwrap().is_none());
+    assert_sound(&s);
+}
+
 /// The first failing op is named by its index and nothing of the batch is written: not the
 /// objects, props, documents or change-log entries of the ops before it. Each kind of failure.
 pub fn a_failing_op_writes_nothing_and_is_named(h: &dyn Harness) {

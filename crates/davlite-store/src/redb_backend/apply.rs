@@ -7,9 +7,12 @@ use redb::ReadableTable;
 use crate::batch::{BatchWriter, HashedObject};
 use crate::error::{Result, StoreError};
 use crate::redb_backend::tx::Tx;
-use crate::types::{Collection, Precondition, PutOutcome};
+use crate::types::{Collection, NewCollection, Precondition, PutOutcome};
 
 impl BatchWriter for Tx<'_> {
+    fn create_collection(&mut self, path: &str, new: &NewCollection) -> Result<Collection> {
+        Tx::create_collection(self, path, new)
+    }
     fn put(
         &mut self,
         coll: &str,
