@@ -63,7 +63,26 @@ struct Inflight {
 /// is recorded without a copy of each string. Two strings of one hash make a decision wait for
 /// a write it need not have waited for, never the reverse.
 #[derive(Default)]
-struct Touched(HashSet<u64>);
+struct Touched(HashSet<u64, std::hash::BuildHasherDefault<Prehashed>>);
+
+/// The hasher of a set whose keys are hashes already: hashing them again only costs time.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys come here (`write_u64`); any other still hashes, if poorly.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
 
 impl Touched {
     fn hash(s: &str) -> u64 {
@@ -177,10 +196,7 @@ fn ext(kind: RemoteKind) -> &'static str {
 /// a multistatus may have lost its CRs: put them back, leaving a body that has them alone.
 fn crlf(text: String) -> Vec<u8> {
     let b = text.as_bytes();
-    if !text
-        .match_indices('\n')
-        .any(|(i, _)| i == 0 || b[i - 1] != b'\r')
-    {
+    if !memchr::memchr_iter(b'\n', b).any(|i| i == 0 || b[i - 1] != b'\r') {
         // Every line already ends with CRLF (a server that escapes its CRs): no copy.
         return text.into_bytes();
     }
@@ -2216,6 +2232,21 @@ mod tests {
     }
 
     /// Bodies in a listing wait for their write by the chunk: a chunk is cut at
+    /// Lone LFs (an XML parser's line ends) get their CR back; CRLFs stay as they are.
+    #[test]
+    fn line_ends_become_crlf_once() {
+        for (text, want) in [
+            ("A\r\nB\r\n", "A\r\nB\r\n"),
+            ("A\nB\n", "A\r\nB\r\n"),
+            ("A\r\nB\nC\r\n", "A\r\nB\r\nC\r\n"),
+            ("\nA", "\r\nA"),
+            ("A\rB", "A\rB"),
+            ("", ""),
+        ] {
+            assert_eq!(crlf(text.to_string()), want.as_bytes(), "{text:?}");
+        }
+    }
+
     /// [`CHUNK_BYTES`] of bodies, whatever `batch` allows, so large members are not held by
     /// the hundred.
     #[test]

@@ -46,8 +46,35 @@ pub fn resolve(base: &str, href: &str) -> String {
         joined = format!("{}/{}", base.trim_end_matches('/'), href);
         &joined
     };
+    if canonical(raw_path.as_bytes()) {
+        // What servers answer nearly always: nothing to decode or remove.
+        return raw_path.to_owned();
+    }
     let raw_path = raw_path.split(['?', '#']).next().unwrap_or("");
     normalize(&percent_decode_str(raw_path).decode_utf8_lossy())
+}
+
+/// Whether `path` is already what [`resolve`] makes of it: absolute, without percent-escape,
+/// query or fragment, and without empty or dot segments (so no trailing slash). One pass over
+/// the bytes, where decoding and normalizing take several.
+fn canonical(path: &[u8]) -> bool {
+    if path.first() != Some(&b'/') {
+        return false;
+    }
+    let mut start = 1;
+    for i in 1..=path.len() {
+        match path.get(i) {
+            Some(b'%' | b'?' | b'#') => return false,
+            Some(b'/') | None => {
+                if matches!(&path[start..i], b"" | b"." | b"..") {
+                    return false;
+                }
+                start = i + 1;
+            }
+            Some(_) => {}
+        }
+    }
+    true
 }
 
 /// Removes `.`/`..` segments, empty segments and the trailing slash of a decoded path.
@@ -119,6 +146,29 @@ mod tests {
         }
         assert_eq!(resolve("/", "/caldav/u/"), "/caldav/u");
         assert_ne!(resolve("/", "/caldav/u/"), resolve("/", "/caldav.php/u/"));
+    }
+
+    #[test]
+    fn canonical_paths_are_taken_as_they_are_and_others_normalized() {
+        for (href, want) in [
+            ("/dav/c/a.ics", "/dav/c/a.ics"),
+            ("/dav/c/.hidden", "/dav/c/.hidden"),
+            ("/dav/c/..x", "/dav/c/..x"),
+            ("/dav/c/", "/dav/c"),
+            ("/dav//c/a", "/dav/c/a"),
+            ("/dav/c/./a", "/dav/c/a"),
+            ("/dav/x/../c/a", "/dav/c/a"),
+            ("/dav/c/..", "/dav"),
+            ("/dav/c/a?x=1", "/dav/c/a"),
+            ("/dav/c/a#f", "/dav/c/a"),
+            ("/dav/c/a%2Eb", "/dav/c/a.b"),
+            ("/", "/"),
+            ("//", "/"),
+            (" /dav/c/a ", "/dav/c/a"),
+        ] {
+            assert_eq!(resolve("/", href), want, "{href}");
+            assert_eq!(canonical(want.as_bytes()), want != "/", "{want}");
+        }
     }
 
     #[test]
