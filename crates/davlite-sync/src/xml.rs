@@ -76,8 +76,12 @@ fn bad(what: &str, detail: impl std::fmt::Display) -> SyncError {
     }
 }
 
-/// Borrowed when valid UTF-8 (as names always are), without the lossy decoder's walk.
+/// Borrowed when valid UTF-8 (as names always are), without the lossy decoder's walk; the
+/// names every answer repeats are matched as bytes, without a UTF-8 check each.
 fn utf8(b: &[u8]) -> Cow<'_, str> {
+    if let Some(known) = KNOWN.iter().find(|k| k.as_bytes() == b) {
+        return Cow::Borrowed(known);
+    }
     match std::str::from_utf8(b) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(b),
@@ -119,6 +123,8 @@ fn walk(
                 let s = c.xml10_content().map_err(|e| bad(what, e))?;
                 f(Ev::Text(&s))?;
             }
+            // The CR of every line of a body that kept its CRLFs: one event per line.
+            Event::GeneralRef(g) if g.as_ref() == b"#13" => f(Ev::Text("\r"))?,
             Event::GeneralRef(g) => {
                 let c = match g.resolve_char_ref().map_err(|e| bad(what, e))? {
                     Some(c) => c,
@@ -138,6 +144,23 @@ fn walk(
         }
     }
 }
+
+/// The namespaces and element names of every multistatus.
+const KNOWN: &[&str] = &[
+    DAV,
+    CALDAV,
+    CARDDAV,
+    "response",
+    "href",
+    "propstat",
+    "prop",
+    "status",
+    "getetag",
+    "calendar-data",
+    "address-data",
+    "multistatus",
+    "sync-token",
+];
 
 /// The namespaces and property names every answer repeats, without an allocation each.
 const INTERNED: &[&str] = &[
