@@ -280,7 +280,7 @@ impl<'a> CollectionSync<'a> {
     /// display properties both ways (see `crate::collection_props`), in one store transaction.
     fn ensure_local(&mut self) -> Result<CollectionState, SyncError> {
         // A lost round means an application (or another sync) created one of the collections
-        // meanwhile: each one is bounded by the depth of the local path.
+        // this one would: there are no more rounds to lose than segments in the local path.
         let mut rounds = self.local.split('/').count() + 1;
         loop {
             let snapshot = self.store.read()?;
