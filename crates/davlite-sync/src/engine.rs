@@ -530,7 +530,9 @@ impl<'a> CollectionSync<'a> {
             if all_ours { later.seq } else { push_upto }
         };
         drop(reader);
-        if old != Some(new) {
+        // No record and 0 both mean "nothing pushed yet": an empty collection's first run
+        // writes nothing here.
+        if old.unwrap_or(0) != new {
             apply(
                 self.store,
                 &self.local,
