@@ -170,9 +170,14 @@ mod tests {
     #[test]
     fn racing_provisioners_all_succeed() {
         let store = Store::in_memory(Options::default()).unwrap();
+        // All read the store before any writes, as far as the scheduler allows.
+        let start = std::sync::Barrier::new(8);
         std::thread::scope(|s| {
             for _ in 0..8 {
-                s.spawn(|| provision_user(&store, "alice").unwrap());
+                s.spawn(|| {
+                    start.wait();
+                    provision_user(&store, "alice").unwrap()
+                });
             }
         });
         assert_eq!(

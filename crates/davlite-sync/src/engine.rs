@@ -285,31 +285,10 @@ impl<'a> CollectionSync<'a> {
         loop {
             let snapshot = self.store.read()?;
             let existing = snapshot.collection(&self.local)?;
-            let mut ops = Vec::new();
-            if existing.is_none() {
-                for (i, _) in self.local.match_indices('/') {
-                    let parent = &self.local[..i];
-                    if snapshot.collection(parent)?.is_none() {
-                        let new = NewCollection {
-                            // The top level is shared; below it, the local user's homes.
-                            owner: if parent.contains('/') {
-                                self.options.local_user.clone()
-                            } else {
-                                String::new()
-                            },
-                            ..NewCollection::default()
-                        };
-                        ops.push(WriteOp::CreateCollection {
-                            path: parent.to_string(),
-                            new,
-                        });
-                    }
-                }
-                ops.push(WriteOp::CreateCollection {
-                    path: self.local.clone(),
-                    new: self.new_collection(),
-                });
-            }
+            let mut ops = match existing {
+                Some(_) => Vec::new(),
+                None => self.creations(&snapshot)?,
+            };
             drop(snapshot);
             let props = existing.map(|c| c.props).unwrap_or_default();
             let state = CollectionState::read(&props);
@@ -358,6 +337,36 @@ impl<'a> CollectionSync<'a> {
                 .ok_or(StoreError::NotFound)?;
             return Ok(CollectionState::read(&coll.props));
         }
+    }
+
+    /// The creations of the local collection and of those of its parents `snapshot` lacks,
+    /// parents first.
+    fn creations(&self, snapshot: &Reader) -> Result<Vec<WriteOp>, SyncError> {
+        let mut ops = Vec::new();
+        for (i, _) in self.local.match_indices('/') {
+            let parent = &self.local[..i];
+            if snapshot.collection(parent)?.is_some() {
+                continue;
+            }
+            // The top level is shared; below it, the local user's homes.
+            let owner = if parent.contains('/') {
+                self.options.local_user.clone()
+            } else {
+                String::new()
+            };
+            ops.push(WriteOp::CreateCollection {
+                path: parent.to_string(),
+                new: NewCollection {
+                    owner,
+                    ..NewCollection::default()
+                },
+            });
+        }
+        ops.push(WriteOp::CreateCollection {
+            path: self.local.clone(),
+            new: self.new_collection(),
+        });
+        Ok(ops)
     }
 
     /// Applies `ops` when there are any.
