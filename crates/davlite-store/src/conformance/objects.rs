@@ -230,6 +230,12 @@ pub fn uid_conflicts_name_the_holder(h: &dyn Harness) {
         .unwrap_err();
     assert!(matches!(e, StoreError::UidConflict { existing } if existing == "a.ics"));
     assert!(s.get(CAL, "b.ics").unwrap().is_none());
+    // the refusal left the index as it was: the holder still holds the UID
+    assert_eq!(s.find_uid(CAL, "u1").unwrap().as_deref(), Some("a.ics"));
+    let e = s
+        .put(CAL, "c.ics", event("u1", "third"), Precondition::None)
+        .unwrap_err();
+    assert!(matches!(e, StoreError::UidConflict { existing } if existing == "a.ics"));
     // an update may not change the UID
     let e = s
         .put(CAL, "a.ics", event("u9", "v2"), Precondition::None)

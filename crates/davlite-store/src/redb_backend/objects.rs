@@ -131,18 +131,25 @@ impl Tx<'_> {
             });
         }
         let new_uid = object.info().uid.as_deref();
-        if let Some(old) = &old {
-            if old.info.uid.is_some() && old.info.uid.as_deref() != new_uid {
-                return Err(StoreError::UidConflict {
-                    existing: name.to_owned(),
-                });
-            }
+        let old_uid = old.as_ref().and_then(|o| o.info.uid.as_deref());
+        if old_uid.is_some() && old_uid != new_uid {
+            return Err(StoreError::UidConflict {
+                existing: name.to_owned(),
+            });
         }
-        self.check_uid(id, new_uid, &[name])?;
         let size = object.bytes().len() as u64;
         check_limits(&crec, size, object.info())?;
         let old_size = old.as_ref().map_or(0, |o| o.size);
         self.check_quota(&crec.owner, size, old_size)?;
+        // The last check, as the first write: the UID's row (an object keeping its UID has
+        // it already).
+        let uid_claimed = match new_uid {
+            Some(uid) if old_uid.is_none() => {
+                self.claim_uid(id, uid, name)?;
+                true
+            }
+            _ => false,
+        };
 
         let seq = self.log_object(id, name, ChangeKind::Upsert, old.as_ref().map(|o| o.seq))?;
         let rec = ObjRec {
@@ -151,10 +158,10 @@ impl Tx<'_> {
             size,
             seq,
             modified: self.now,
-            content_type: object.content_type().to_owned().clone(),
+            content_type: object.content_type().to_owned(),
             info: object.info().clone(),
         };
-        self.write_object(id, name, &rec, object.bytes(), old.as_ref())?;
+        self.write_object(id, name, &rec, object.bytes(), old.as_ref(), uid_claimed)?;
         self.add_usage(&crec.owner, size, old_size)?;
         self.remember_put(id, name, etag);
         Ok(PutOutcome {
@@ -245,7 +252,7 @@ impl Tx<'_> {
         };
         rec.info.event_instances = events.event_instances;
         rec.info.floating = events.floating;
-        self.write_object(dst_id, to.1, &rec, &body, existing.as_ref())?;
+        self.write_object(dst_id, to.1, &rec, &body, existing.as_ref(), false)?;
         // COPY and MOVE take the source's dead properties along (RFC 4918 §9.8.2, §9.9.1).
         self.drop_object_props(dst_id, to.1)?;
         self.put_object_props(dst_id, to.1, &props)?;
