@@ -3,7 +3,7 @@
 //! usage), flushed once before commit.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use davlite_formats::{ObjectInfo, TimeSpan};
@@ -56,44 +56,7 @@ pub(crate) struct Tx<'t> {
 /// several times for every object the batch writes. SipHash, the default, guards a map against
 /// keys chosen to collide, which a handful of keys per batch has no need of; here it cost a
 /// few percent of the writer's time at 10,000 objects a batch.
-type FewKeys<K, V> = HashMap<K, V, BuildHasherDefault<Multiply>>;
-
-/// Each word is mixed into the state by a rotate, xor and multiply (the scheme of rustc's
-/// FxHash); the tail of a string is taken a byte at a time.
-#[derive(Default)]
-struct Multiply(u64);
-
-impl Multiply {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
-    }
-}
-
-impl Hasher for Multiply {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            self.add(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        }
-        for b in words.remainder() {
-            self.add(u64::from(*b));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-}
+type FewKeys<K, V> = HashMap<K, V, BuildHasherDefault<ahash::AHasher>>;
 
 impl<'t> Tx<'t> {
     pub fn open(txn: &'t WriteTransaction, now: i64, quota: Arc<QuotaPolicy>) -> Result<Self> {
