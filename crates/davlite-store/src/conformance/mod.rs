@@ -58,7 +58,8 @@ pub use objects::{
     kinds_and_components_are_enforced, limits_refuse_without_writing,
     list_returns_names_and_etags_in_order, overlapping_finds_spans_of_every_length,
     preconditions_follow_rfc_9110, put_then_get_returns_the_exact_bytes_and_a_blake3_etag,
-    uid_conflicts_name_the_holder, updates_move_span_rows_only_when_they_change,
+    refused_puts_leave_every_row_as_it_was, uid_conflicts_name_the_holder,
+    updates_move_span_rows_only_when_they_change,
 };
 pub use props::{
     deleted_objects_keep_their_props_while_the_tombstone_lasts,
@@ -117,6 +118,7 @@ macro_rules! conformance_tests {
             preconditions_follow_rfc_9110
             delete_checks_existence_before_conditionals
             uid_conflicts_name_the_holder
+            refused_puts_leave_every_row_as_it_was
             kinds_and_components_are_enforced
             limits_refuse_without_writing
             list_returns_names_and_etags_in_order

@@ -221,6 +221,73 @@ pub fn delete_checks_existence_before_conditionals(h: &dyn Harness) {
     assert_sound(&s);
 }
 
+/// Every way a put can be refused, and a put that changes nothing, leaves each row as it was:
+/// the record and its listing, the body, the UID index, the change log, usage.
+pub fn refused_puts_leave_every_row_as_it_was(h: &dyn Harness) {
+    let s = fixture(h);
+    let v1 = s
+        .put(CAL, "a.ics", event("u1", "v1"), Precondition::None)
+        .unwrap()
+        .etag;
+    let before = |s: &Store| {
+        (
+            s.list(CAL).unwrap(),
+            s.get(CAL, "a.ics").unwrap().map(|(m, b)| (m.etag, b)),
+            s.find_uid(CAL, "u1").unwrap(),
+            s.find_uid(CAL, "u2").unwrap(),
+            {
+                let log = s.changes_since(CAL, Some(0), None).unwrap();
+                (log.seq, log.changes.len())
+            },
+            s.usage("alice").unwrap().0,
+        )
+    };
+    let was = before(&s);
+    let other = Etag::of(b"something else");
+    let refusals: Vec<(&str, ParsedObject, Precondition)> = vec![
+        // the old record: a wrong If-Match, an If-None-Match on an existing name
+        (
+            "a.ics",
+            event("u1", "v2"),
+            Precondition::IfMatch(vec![other]),
+        ),
+        ("a.ics", event("u1", "v2"), Precondition::IfNoneMatchAny),
+        // an update may not change the UID
+        ("a.ics", event("u2", "v2"), Precondition::None),
+        // a new name: its UID is taken, or If-Match names an object that is not there
+        ("b.ics", event("u1", "v1"), Precondition::None),
+        ("b.ics", event("u2", "v1"), Precondition::IfMatch(vec![v1])),
+    ];
+    for (name, object, pre) in refusals {
+        s.put(CAL, name, object, pre).unwrap_err();
+        assert_eq!(before(&s), was, "after refusing {name}");
+    }
+    // the same bytes again, as a retried update whose answer was lost: nothing changes
+    let again = s
+        .put(
+            CAL,
+            "a.ics",
+            event("u1", "v1"),
+            Precondition::IfMatch(vec![other]),
+        )
+        .unwrap();
+    assert!(!again.changed && again.seq.is_none());
+    assert_eq!(before(&s), was);
+    // over quota: refused before and after the object exists
+    s.set_owner_quotas(policy(Some(1), &[]));
+    s.put(CAL, "b.ics", event("u2", "v1"), Precondition::None)
+        .unwrap_err();
+    s.put(
+        CAL,
+        "a.ics",
+        event("u1", "v2 is longer"),
+        Precondition::None,
+    )
+    .unwrap_err();
+    assert_eq!(before(&s), was);
+    assert_sound(&s);
+}
+
 pub fn uid_conflicts_name_the_holder(h: &dyn Harness) {
     let s = fixture(h);
     s.put(CAL, "a.ics", event("u1", "v1"), Precondition::None)

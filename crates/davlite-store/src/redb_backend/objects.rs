@@ -1,5 +1,7 @@
-//! Object writes: put, delete, copy, move. Each runs all its checks before its first write, so
-//! a request that fails leaves the batch's transaction exactly as it found it.
+//! Object writes: put, delete, copy, move. A request that fails leaves the batch's transaction
+//! as it found it: each runs its checks before its first write, except that a put writes its
+//! record's row and its UID's row as it checks them, and puts back what they replaced when it
+//! is refused.
 
 use davlite_formats::{ObjectInfo, ObjectKind};
 use redb::ReadableTable;
@@ -105,63 +107,57 @@ impl Tx<'_> {
         if crec.kind == CollectionKind::Plain && self.is_child_collection(id, name)? {
             return Err(StoreError::AlreadyExists);
         }
-        let old = self.obj(id, name)?;
-        let current = old.as_ref().map(|o| o.etag);
-        let unchanged = old
-            .as_ref()
-            .is_some_and(|o| o.etag == etag && o.content_type == object.content_type());
-        if let Err(e) = check_precondition(pre, current) {
-            // A retried update whose answer was lost: the bytes are already there.
-            if unchanged && matches!(pre, Precondition::IfMatch(_)) {
-                return Ok(PutOutcome {
+        let size = object.bytes().len() as u64;
+        let rec = ObjRec {
+            etag,
+            crc,
+            size,
+            seq: self.peek_seq(id)?,
+            modified: self.now,
+            content_type: object.content_type().to_owned(),
+            info: object.info().clone(),
+        };
+        // The record's row is written first, and the row it replaced is the old record: one
+        // descent of the table for both (a lookup and then an insert cost two). A put that is
+        // refused, or changes nothing, puts that row back.
+        let encoded = rec.encode();
+        let replaced = self
+            .objects
+            .insert((id, name), encoded.as_slice())?
+            .map(|row| row.value().to_vec());
+        let checked = match replaced.as_deref().map(ObjRec::decode).transpose() {
+            Ok(old) => self
+                .may_put(id, name, &crec, &rec, old.as_ref(), pre)
+                .map(|go| go.map(|uid_claimed| (uid_claimed, old))),
+            Err(e) => Err(e),
+        };
+        let (uid_claimed, old) = match checked {
+            Ok(Some(go)) => go,
+            refused_or_unchanged => {
+                match &replaced {
+                    Some(row) => self.objects.insert((id, name), row.as_slice())?,
+                    None => self.objects.remove((id, name))?,
+                };
+                return refused_or_unchanged.map(|_| PutOutcome {
                     etag,
                     created: false,
                     changed: false,
                     seq: None,
                 });
             }
-            return Err(e);
-        }
-        if unchanged {
-            return Ok(PutOutcome {
-                etag,
-                created: false,
-                changed: false,
-                seq: None,
-            });
-        }
-        let new_uid = object.info().uid.as_deref();
-        let old_uid = old.as_ref().and_then(|o| o.info.uid.as_deref());
-        if old_uid.is_some() && old_uid != new_uid {
-            return Err(StoreError::UidConflict {
-                existing: name.to_owned(),
-            });
-        }
-        let size = object.bytes().len() as u64;
-        check_limits(&crec, size, object.info())?;
-        let old_size = old.as_ref().map_or(0, |o| o.size);
-        self.check_quota(&crec.owner, size, old_size)?;
-        // The last check, as the first write: the UID's row (an object keeping its UID has
-        // it already).
-        let uid_claimed = match new_uid {
-            Some(uid) if old_uid.is_none() => {
-                self.claim_uid(id, uid, name)?;
-                true
-            }
-            _ => false,
         };
-
         let seq = self.log_object(id, name, ChangeKind::Upsert, old.as_ref().map(|o| o.seq))?;
-        let rec = ObjRec {
-            etag,
-            crc,
-            size,
-            seq,
-            modified: self.now,
-            content_type: object.content_type().to_owned(),
-            info: object.info().clone(),
-        };
-        self.write_object(id, name, &rec, object.bytes(), old.as_ref(), uid_claimed)?;
+        debug_assert_eq!(seq, rec.seq, "the sequence the record was written with");
+        self.write_rows(
+            id,
+            name,
+            &rec,
+            &encoded,
+            object.bytes(),
+            old.as_ref(),
+            uid_claimed,
+        )?;
+        let old_size = old.as_ref().map_or(0, |o| o.size);
         self.add_usage(&crec.owner, size, old_size)?;
         self.remember_put(id, name, etag);
         Ok(PutOutcome {
@@ -170,6 +166,49 @@ impl Tx<'_> {
             changed: true,
             seq: Some(seq),
         })
+    }
+
+    /// The checks of a put of `new` over `old`: `None` when it changes nothing (the same
+    /// bytes, as a retried update whose answer was lost sends), else whether it claimed the
+    /// UID's row (see [`Tx::claim_uid`], the last check and the put's first index write).
+    fn may_put(
+        &mut self,
+        id: u64,
+        name: &str,
+        crec: &CollRec,
+        new: &ObjRec,
+        old: Option<&ObjRec>,
+        pre: &Precondition,
+    ) -> Result<Option<bool>> {
+        let unchanged =
+            old.is_some_and(|o| o.etag == new.etag && o.content_type == new.content_type);
+        if let Err(e) = check_precondition(pre, old.map(|o| o.etag)) {
+            // A retried update whose answer was lost: the bytes are already there.
+            if unchanged && matches!(pre, Precondition::IfMatch(_)) {
+                return Ok(None);
+            }
+            return Err(e);
+        }
+        if unchanged {
+            return Ok(None);
+        }
+        let new_uid = new.info.uid.as_deref();
+        let old_uid = old.and_then(|o| o.info.uid.as_deref());
+        if old_uid.is_some() && old_uid != new_uid {
+            return Err(StoreError::UidConflict {
+                existing: name.to_owned(),
+            });
+        }
+        check_limits(crec, new.size, &new.info)?;
+        self.check_quota(&crec.owner, new.size, old.map_or(0, |o| o.size))?;
+        match new_uid {
+            // An object keeping its UID has its row already.
+            Some(uid) if old_uid.is_none() => {
+                self.claim_uid(id, uid, name)?;
+                Ok(Some(true))
+            }
+            _ => Ok(Some(false)),
+        }
     }
 
     pub fn delete(&mut self, coll: &str, name: &str, pre: &Precondition) -> Result<()> {

@@ -252,6 +252,11 @@ impl<'t> Tx<'t> {
     }
 
     /// The collection's next change sequence number, taken.
+    /// The sequence number the next logged change of collection `id` gets.
+    pub fn peek_seq(&mut self, id: u64) -> Result<u64> {
+        Ok(self.get_state(id)?.seq + 1)
+    }
+
     fn next_seq(&mut self, id: u64) -> Result<u64> {
         self.just_put = None;
         let mut st = self.get_state(id)?;
@@ -291,15 +296,31 @@ impl<'t> Tx<'t> {
         old: Option<&ObjRec>,
         uid_claimed: bool,
     ) -> Result<()> {
+        let encoded = rec.encode();
+        self.objects.insert((id, name), encoded.as_slice())?;
+        self.write_rows(id, name, rec, &encoded, body, old, uid_claimed)
+    }
+
+    /// [`Tx::write_object`] but for the record's own row, written already as `encoded`: the
+    /// body's row and the index rows.
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_rows(
+        &mut self,
+        id: u64,
+        name: &str,
+        rec: &ObjRec,
+        encoded: &[u8],
+        body: &[u8],
+        old: Option<&ObjRec>,
+        uid_claimed: bool,
+    ) -> Result<()> {
         self.just_put = None;
         let old_info = old.map(|o| &o.info);
         self.move_indexes(id, name, old_info, Some(&rec.info), uid_claimed)?;
-        let rec = rec.encode();
-        self.objects.insert((id, name), rec.as_slice())?;
         let mut row = self
             .bodies
-            .insert_reserve((id, name), BodyRow::len(&rec, body))?;
-        BodyRow::write(row.as_mut(), &rec, body);
+            .insert_reserve((id, name), BodyRow::len(encoded, body))?;
+        BodyRow::write(row.as_mut(), encoded, body);
         Ok(())
     }
 
