@@ -251,12 +251,12 @@ impl<'t> Tx<'t> {
         Ok(seq)
     }
 
-    /// The collection's next change sequence number, taken.
-    /// The sequence number the next logged change of collection `id` gets.
+    /// The sequence number the next logged change of collection `id` gets (see `next_seq`).
     pub fn peek_seq(&mut self, id: u64) -> Result<u64> {
         Ok(self.get_state(id)?.seq + 1)
     }
 
+    /// The collection's next change sequence number, taken.
     fn next_seq(&mut self, id: u64) -> Result<u64> {
         self.just_put = None;
         let mut st = self.get_state(id)?;
