@@ -2245,7 +2245,6 @@ mod tests {
         }
     }
 
-    /// Bodies in a listing wait for their write by the chunk: a chunk is cut at
     /// Lone LFs (an XML parser's line ends) get their CR back; CRLFs stay as they are.
     #[test]
     fn line_ends_become_crlf_once() {
@@ -2261,6 +2260,7 @@ mod tests {
         }
     }
 
+    /// Bodies in a listing wait for their write by the chunk: a chunk is cut at
     /// [`CHUNK_BYTES`] of bodies, whatever `batch` allows, so large members are not held by
     /// the hundred.
     #[test]

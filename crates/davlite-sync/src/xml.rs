@@ -149,11 +149,8 @@ fn walk(
                 continue;
             }
             Event::GeneralRef(g) => {
-                char_data(&[b"&", g.as_ref(), b";"].concat(), &mut text)
-                    .map_err(|e| bad(what, e))?;
-                f(Ev::Text(
-                    std::str::from_utf8(&text).map_err(|e| bad(what, e))?,
-                ))?;
+                let raw = [b"&", g.as_ref(), b";"].concat();
+                f(Ev::Text(decoded(&raw, &mut text, what)?))?;
                 continue;
             }
             Event::Eof => return Ok(()),
@@ -161,12 +158,15 @@ fn walk(
         // After markup the parser stands before character data: read it up to the next markup.
         read_char_data(&mut reader.stream(), &mut raw).map_err(|e| io_failed(what, &e))?;
         if !raw.is_empty() {
-            char_data(&raw, &mut text).map_err(|e| bad(what, e))?;
-            f(Ev::Text(
-                std::str::from_utf8(&text).map_err(|e| bad(what, e))?,
-            ))?;
+            f(Ev::Text(decoded(&raw, &mut text, what)?))?;
         }
     }
+}
+
+/// Character data `raw` decoded (see [`char_data`]) into `out`, as text.
+fn decoded<'t>(raw: &[u8], out: &'t mut Vec<u8>, what: &str) -> Result<&'t str, SyncError> {
+    char_data(raw, out).map_err(|e| bad(what, e))?;
+    std::str::from_utf8(out).map_err(|e| bad(what, e))
 }
 
 /// Reads what comes before the next `<` (left unread) or the end into `raw`.

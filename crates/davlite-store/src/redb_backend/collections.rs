@@ -341,7 +341,7 @@ impl Tx<'_> {
                     ..obj
                 };
                 self.load_event_instances(cid, &name, &mut rec.info)?;
-                self.write_object(nid, &name, &rec, &body, None, false)?;
+                self.write_object(nid, &name, &rec, &body, None)?;
                 let props = self.object_props(cid, &name)?;
                 self.put_object_props(nid, &name, &props)?;
                 self.add_usage(&owner, rec.size, 0)?;

@@ -291,7 +291,7 @@ impl Tx<'_> {
         };
         rec.info.event_instances = events.event_instances;
         rec.info.floating = events.floating;
-        self.write_object(dst_id, to.1, &rec, &body, existing.as_ref(), false)?;
+        self.write_object(dst_id, to.1, &rec, &body, existing.as_ref())?;
         // COPY and MOVE take the source's dead properties along (RFC 4918 §9.8.2, §9.9.1).
         self.drop_object_props(dst_id, to.1)?;
         self.put_object_props(dst_id, to.1, &props)?;

@@ -285,8 +285,6 @@ impl<'t> Tx<'t> {
     /// `rec.info.event_instances`, which a decoded record carries only for a single instance
     /// (see [`ObjRec`]): a copy fills it from the source's row first
     /// ([`Tx::load_event_instances`]).
-    ///
-    /// `uid_claimed`: the UID's row is written already (see [`Tx::claim_uid`]).
     pub fn write_object(
         &mut self,
         id: u64,
@@ -294,15 +292,15 @@ impl<'t> Tx<'t> {
         rec: &ObjRec,
         body: &[u8],
         old: Option<&ObjRec>,
-        uid_claimed: bool,
     ) -> Result<()> {
         let encoded = rec.encode();
         self.objects.insert((id, name), encoded.as_slice())?;
-        self.write_rows(id, name, rec, &encoded, body, old, uid_claimed)
+        self.write_rows(id, name, rec, &encoded, body, old, false)
     }
 
     /// [`Tx::write_object`] but for the record's own row, written already as `encoded`: the
-    /// body's row and the index rows.
+    /// body's row and the index rows. `uid_claimed`: the UID's row is written already (see
+    /// [`Tx::claim_uid`]).
     #[allow(clippy::too_many_arguments)]
     pub fn write_rows(
         &mut self,
