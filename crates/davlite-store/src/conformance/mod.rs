@@ -82,6 +82,7 @@ pub use reads::{
     scan_objects_in_name_order_and_resume_after, with_object_borrows_the_checked_body,
 };
 pub use sync::{
+    a_batch_that_recreates_what_it_deleted_logs_each_name_once,
     a_bounded_handle_prunes_tombstones_as_it_deletes, a_moved_collection_keeps_its_id_and_tokens,
     change_log_is_compacted_and_tokens_are_checked,
     delete_recreate_loops_keep_the_change_log_exact,
@@ -152,6 +153,7 @@ macro_rules! conformance_tests {
             tombstones_beyond_the_kept_number_are_pruned_oldest_first
             a_bounded_handle_prunes_tombstones_as_it_deletes
             delete_recreate_loops_keep_the_change_log_exact
+            a_batch_that_recreates_what_it_deleted_logs_each_name_once
             a_moved_collection_keeps_its_id_and_tokens
             // quota
             each_owner_has_their_own_limit_and_the_default_applies_to_the_rest

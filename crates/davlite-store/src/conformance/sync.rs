@@ -281,6 +281,59 @@ pub fn delete_recreate_loops_keep_the_change_log_exact(h: &dyn Harness) {
     assert_sound(&s);
 }
 
+/// One batch that deletes names and writes them again, into a collection that had never lost
+/// a member, logs each name once, at its last change: a backend that remembers "this
+/// collection has no tombstones" for the batch must forget it at the batch's first delete.
+pub fn a_batch_that_recreates_what_it_deleted_logs_each_name_once(h: &dyn Harness) {
+    let s = fixture(h);
+    s.put(CAL, "a.ics", event("a", "1"), Precondition::None)
+        .unwrap();
+    let token = s.collection(CAL).unwrap().unwrap().seq;
+    let put = |name: &str, uid: &str, text: &str| WriteOp::Put {
+        coll: CAL.into(),
+        name: name.into(),
+        object: event(uid, text),
+        pre: Precondition::IfNoneMatchAny,
+    };
+    let delete = |name: &str| WriteOp::Delete {
+        coll: CAL.into(),
+        name: name.into(),
+        pre: Precondition::None,
+    };
+    s.apply(vec![
+        put("b.ics", "b", "1"),
+        delete("a.ics"),
+        put("a.ics", "a", "2"),
+        delete("b.ics"),
+        put("c.ics", "c", "1"),
+        put("b.ics", "b", "2"),
+        delete("c.ics"),
+    ])
+    .unwrap();
+    let ch = s.changes_since(CAL, Some(token), None).unwrap();
+    let mut got: Vec<_> = ch
+        .changes
+        .iter()
+        .map(|c| (c.name.as_str(), c.kind, c.seq))
+        .collect();
+    got.sort_by_key(|&(name, _, seq)| (name, seq));
+    assert_eq!(
+        got,
+        vec![
+            ("a.ics", ChangeKind::Upsert, token + 3),
+            ("b.ics", ChangeKind::Upsert, token + 6),
+            ("c.ics", ChangeKind::Delete, token + 7),
+        ]
+    );
+    assert_eq!(
+        s.get(CAL, "a.ics").unwrap().map(|(_, body)| body),
+        Some(event("a", "2").bytes().to_vec())
+    );
+    assert_eq!(s.find_uid(CAL, "b").unwrap().as_deref(), Some("b.ics"));
+    assert!(s.get(CAL, "c.ics").unwrap().is_none());
+    assert_sound(&s);
+}
+
 /// A moved collection keeps its id, sequence and log: a token handed out before the move is
 /// valid at the new path, and the collection is found by id there.
 pub fn a_moved_collection_keeps_its_id_and_tokens(h: &dyn Harness) {
