@@ -67,6 +67,25 @@ pub trait BatchWriter {
         object: &HashedObject,
         pre: &Precondition,
     ) -> Result<PutOutcome>;
+    /// A put and then a write of the same object's dead properties, the two ops of a batch
+    /// that stores an item with state of its own (as a sync client does for every item). On
+    /// failure, which of the two failed (0: the put, 1: the properties). A backend that
+    /// keeps properties in the object's own row writes the row once.
+    #[allow(clippy::too_many_arguments)]
+    fn put_with_props(
+        &mut self,
+        coll: &str,
+        name: &str,
+        object: &HashedObject,
+        pre: &Precondition,
+        changes: &[(String, Option<Vec<u8>>)],
+        props_pre: &Precondition,
+    ) -> std::result::Result<PutOutcome, (usize, StoreError)> {
+        let out = self.put(coll, name, object, pre).map_err(|e| (0, e))?;
+        self.object_props(coll, name, changes, props_pre)
+            .map_err(|e| (1, e))?;
+        Ok(out)
+    }
     fn delete(&mut self, coll: &str, name: &str, pre: &Precondition) -> Result<()>;
     fn object_props(
         &mut self,
@@ -93,14 +112,34 @@ pub fn run_ops<W: BatchWriter + ?Sized>(
     ops: &[PreparedOp],
 ) -> std::result::Result<Vec<OpOutcome>, (usize, StoreError)> {
     let mut out = Vec::with_capacity(ops.len());
+    let mut fused = false;
     for (i, op) in ops.iter().enumerate() {
+        if std::mem::take(&mut fused) {
+            continue;
+        }
         let done = match op {
             PreparedOp::Put {
                 coll,
                 name,
                 object,
                 pre,
-            } => w.put(coll, name, object, pre).map(OpOutcome::Put),
+            } => match ops.get(i + 1) {
+                Some(PreparedOp::Other(WriteOp::ObjectProps {
+                    coll: c,
+                    name: n,
+                    changes,
+                    pre: props_pre,
+                })) if c == coll && n == name => {
+                    let put = w
+                        .put_with_props(coll, name, object, pre, changes, props_pre)
+                        .map_err(|(at, e)| (i + at, e))?;
+                    out.push(OpOutcome::Put(put));
+                    out.push(OpOutcome::Props);
+                    fused = true;
+                    continue;
+                }
+                _ => w.put(coll, name, object, pre).map(OpOutcome::Put),
+            },
             PreparedOp::Other(WriteOp::CreateCollection { path, new }) => {
                 w.create_collection(path, new).map(OpOutcome::Collection)
             }

@@ -2,7 +2,7 @@
 //! the current format in the opening transaction, and reads as before.
 
 /// The format this build writes.
-const CURRENT: u64 = 3;
+const CURRENT: u64 = 4;
 
 use crate::common;
 use common::*;
@@ -14,6 +14,8 @@ const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const OBJECTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("objects");
 const INSTANCES: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("event_instances");
 const CHANGE_NAMES: TableDefinition<(u64, &str), u64> = TableDefinition::new("change_names");
+const STATE: TableDefinition<u64, &[u8]> = TableDefinition::new("coll_state");
+const OBJ_PROPS: TableDefinition<(u64, &str, &str), &[u8]> = TableDefinition::new("object_props");
 
 /// Every row of an object-keyed table, owned.
 fn all_rows(
@@ -213,6 +215,114 @@ fn a_format_2_store_reads_its_instance_rows_and_sheds_them_on_rewrite() {
     drop(s);
     assert_eq!(instance_rows(&path), 1, "the rewritten event's row is gone");
     assert_eq!(format_of(&path), CURRENT);
+}
+
+/// Format 3 kept each dead property of an object in a row of OBJ_PROPS; format 4 ends the
+/// object's record with them and counts, in the collection's state, the members that hold
+/// some. A format-3 file is made from a current one by taking the properties off the records
+/// (a body row holds the record without them) into rows, and the count off the states. It
+/// opens with every property where it was, the table gone, and the counts right.
+#[test]
+fn a_format_3_store_moves_object_properties_into_records_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let other = "cals/other";
+    let color = "{urn:x}color".to_owned();
+    let note = "{urn:x}note".to_owned();
+    {
+        let s = Store::open(&path, Options::default()).unwrap();
+        s.create_collection("cals", plain("a")).unwrap();
+        s.create_collection(CAL, calendar("a")).unwrap();
+        s.create_collection(other, calendar("a")).unwrap();
+        for (coll, name) in [(CAL, "a.ics"), (CAL, "b.ics"), (other, "c.ics")] {
+            s.put(coll, name, event(name, name), Precondition::None)
+                .unwrap();
+        }
+        s.update_object_props(
+            CAL,
+            "a.ics",
+            vec![
+                (color.clone(), Some(b"red".to_vec())),
+                (note.clone(), Some(b"".to_vec())),
+            ],
+            Precondition::None,
+        )
+        .unwrap();
+        assert!(s.read().unwrap().has_object_props(CAL).unwrap());
+        assert!(!s.read().unwrap().has_object_props(other).unwrap());
+        assert_sound(&s);
+    }
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut objects = txn.open_table(OBJECTS).unwrap();
+            let bodies = txn.open_table(BODIES).unwrap();
+            let mut props = txn.open_table(OBJ_PROPS).unwrap();
+            let mut stripped = 0;
+            for ((id, name), rec) in all_rows(&objects) {
+                let body = bodies.get((id, name.as_str())).unwrap().unwrap();
+                let body = body.value();
+                let rec_len = u32::from_le_bytes(body[..4].try_into().unwrap()) as usize;
+                let bare = &body[4..4 + rec_len];
+                if bare == rec.as_slice() {
+                    continue;
+                }
+                assert_eq!(name, "a.ics");
+                stripped += 1;
+                objects.insert((id, name.as_str()), bare).unwrap();
+                props
+                    .insert((id, "a.ics", color.as_str()), b"red".as_slice())
+                    .unwrap();
+                props
+                    .insert((id, "a.ics", note.as_str()), b"".as_slice())
+                    .unwrap();
+            }
+            assert_eq!(stripped, 1, "only a.ics has properties");
+            let mut state = txn.open_table(STATE).unwrap();
+            let rows: Vec<(u64, Vec<u8>)> = state
+                .iter()
+                .unwrap()
+                .map(|r| {
+                    let (k, v) = r.unwrap();
+                    (k.value(), v.value().to_vec())
+                })
+                .collect();
+            for (id, row) in rows {
+                state.insert(id, &row[..row.len() - 8]).unwrap();
+            }
+            txn.open_table(META).unwrap().insert("format", 3).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    assert_eq!(format_of(&path), 3);
+
+    let s = Store::open(&path, Options::default()).unwrap();
+    assert_sound(&s);
+    let r = s.read().unwrap();
+    let got = r.object_props(CAL, "a.ics").unwrap();
+    assert_eq!(got.get(&color).map(Vec::as_slice), Some(b"red".as_slice()));
+    assert_eq!(got.get(&note).map(Vec::as_slice), Some(b"".as_slice()));
+    assert_eq!(got.len(), 2);
+    assert!(r.object_props(CAL, "b.ics").unwrap().is_empty());
+    assert!(r.has_object_props(CAL).unwrap());
+    assert!(!r.has_object_props(other).unwrap());
+    drop(r);
+    // The count stays right as the properties go: with the last one, none is left.
+    s.update_object_props(
+        CAL,
+        "a.ics",
+        vec![(color.clone(), None), (note.clone(), None)],
+        Precondition::None,
+    )
+    .unwrap();
+    assert!(!s.read().unwrap().has_object_props(CAL).unwrap());
+    assert_sound(&s);
+    drop(s);
+    assert_eq!(format_of(&path), CURRENT);
+    let db = redb::Database::open(&path).unwrap();
+    let txn = db.begin_read().unwrap();
+    assert!(txn.open_table(OBJ_PROPS).is_err(), "the table is deleted");
 }
 
 /// A body row whose record differs from the object's own is named by `verify`.

@@ -441,3 +441,137 @@ pub fn collection_props_expect_is_checked_in_the_write(h: &dyn Harness) {
         Some(&format!("from {}", winners[0]).into_bytes())
     );
 }
+
+/// A put followed by a write of the same object's dead properties (as a sync client stores
+/// each item with its state) acts as the two ops it is, however a backend runs the pair: the
+/// properties the object had keep across the new content, those the second op sets or removes
+/// are set or removed, a put that changes nothing still gets them, and a refusal of either op
+/// names that op and writes nothing.
+pub fn a_put_and_its_properties_act_as_two_ops(h: &dyn Harness) {
+    let s = two_calendars(h);
+    let props_op =
+        |name: &str, changes: Vec<(&str, Option<&[u8]>)>, pre: Precondition| WriteOp::ObjectProps {
+            coll: CAL.into(),
+            name: name.into(),
+            changes: changes
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.map(<[u8]>::to_vec)))
+                .collect(),
+            pre,
+        };
+    let props = |s: &Store, name: &str| {
+        s.read()
+            .unwrap()
+            .object_props(CAL, name)
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
+    let owned = |list: &[(&str, &[u8])]| {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_vec()))
+            .collect::<Vec<_>>()
+    };
+    s.put(CAL, "a.ics", event("ua", "1"), Precondition::None)
+        .unwrap();
+    s.update_object_props(
+        CAL,
+        "a.ics",
+        vec![
+            ("{urn:x}keep".into(), Some(b"k".to_vec())),
+            ("{urn:x}drop".into(), Some(b"d".to_vec())),
+        ],
+        Precondition::None,
+    )
+    .unwrap();
+    // New content, one property set, one removed, one kept.
+    let v2 = event("ua", "2");
+    let out = s
+        .apply(vec![
+            put(CAL, "a.ics", v2.clone(), Precondition::IfMatchAny),
+            props_op(
+                "a.ics",
+                vec![("{urn:x}state", Some(b"s2")), ("{urn:x}drop", None)],
+                Precondition::IfMatch(vec![Etag::of(v2.bytes())]),
+            ),
+        ])
+        .unwrap();
+    assert!(matches!(&out[0], OpOutcome::Put(p) if p.changed && !p.created));
+    assert_eq!(out[1], OpOutcome::Props);
+    assert_eq!(
+        props(&s, "a.ics"),
+        owned(&[("{urn:x}keep", b"k"), ("{urn:x}state", b"s2")])
+    );
+    // A new object gets what the second op sets, and nothing else.
+    s.apply(vec![
+        put(CAL, "b.ics", event("ub", "1"), Precondition::IfNoneMatchAny),
+        props_op(
+            "b.ics",
+            vec![("{urn:x}state", Some(b"b1"))],
+            Precondition::None,
+        ),
+    ])
+    .unwrap();
+    assert_eq!(props(&s, "b.ics"), owned(&[("{urn:x}state", b"b1")]));
+    // The same bytes again (a retried update): no change to the object, but the properties.
+    let seq = s.collection(CAL).unwrap().unwrap().seq;
+    let out = s
+        .apply(vec![
+            put(CAL, "a.ics", v2.clone(), Precondition::IfMatchAny),
+            props_op(
+                "a.ics",
+                vec![("{urn:x}state", Some(b"s3"))],
+                Precondition::None,
+            ),
+        ])
+        .unwrap();
+    assert!(matches!(&out[0], OpOutcome::Put(p) if !p.changed));
+    assert_eq!(s.collection(CAL).unwrap().unwrap().seq, seq);
+    assert_eq!(
+        props(&s, "a.ics"),
+        owned(&[("{urn:x}keep", b"k"), ("{urn:x}state", b"s3")])
+    );
+    // Refusals name their op and leave everything as it was.
+    let before = (props(&s, "a.ics"), s.get(CAL, "a.ics").unwrap());
+    let e = s
+        .apply(vec![
+            put(CAL, "a.ics", event("ua", "3"), Precondition::IfNoneMatchAny),
+            props_op(
+                "a.ics",
+                vec![("{urn:x}state", Some(b"x"))],
+                Precondition::None,
+            ),
+        ])
+        .unwrap_err();
+    assert_eq!(e.op, Some(0));
+    assert!(matches!(e.error, StoreError::PreconditionFailed { .. }));
+    let e = s
+        .apply(vec![
+            put(CAL, "a.ics", event("ua", "3"), Precondition::IfMatchAny),
+            props_op(
+                "a.ics",
+                vec![("{urn:x}state", Some(b"x"))],
+                Precondition::IfMatch(vec![Etag::of(v2.bytes())]),
+            ),
+        ])
+        .unwrap_err();
+    assert_eq!(e.op, Some(1));
+    assert!(matches!(e.error, StoreError::PreconditionFailed { .. }));
+    assert_eq!((props(&s, "a.ics"), s.get(CAL, "a.ics").unwrap()), before);
+    assert_eq!(s.collection(CAL).unwrap().unwrap().seq, seq);
+    // With its last property gone, no member of the collection has any.
+    s.apply(vec![
+        put(CAL, "b.ics", event("ub", "2"), Precondition::None),
+        props_op("b.ics", vec![("{urn:x}state", None)], Precondition::None),
+    ])
+    .unwrap();
+    s.update_object_props(
+        CAL,
+        "a.ics",
+        vec![("{urn:x}keep".into(), None), ("{urn:x}state".into(), None)],
+        Precondition::None,
+    )
+    .unwrap();
+    assert!(!s.read().unwrap().has_object_props(CAL).unwrap());
+    assert_sound(&s);
+}

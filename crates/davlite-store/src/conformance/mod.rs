@@ -42,7 +42,8 @@ pub mod sync;
 
 pub use batches::{
     a_batch_lands_whole_and_each_op_sees_the_ones_before, a_failing_op_writes_nothing_and_is_named,
-    collection_props_expect_is_checked_in_the_write, collections_created_by_a_batch_land_with_it,
+    a_put_and_its_properties_act_as_two_ops, collection_props_expect_is_checked_in_the_write,
+    collections_created_by_a_batch_land_with_it,
     racing_batches_exactly_one_wins_and_none_is_half_applied,
 };
 pub use collections::{
@@ -166,6 +167,7 @@ macro_rules! conformance_tests {
             // batches
             a_batch_lands_whole_and_each_op_sees_the_ones_before
             a_failing_op_writes_nothing_and_is_named
+            a_put_and_its_properties_act_as_two_ops
             collections_created_by_a_batch_land_with_it
             racing_batches_exactly_one_wins_and_none_is_half_applied
             collection_props_expect_is_checked_in_the_write

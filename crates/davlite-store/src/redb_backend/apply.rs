@@ -20,7 +20,18 @@ impl BatchWriter for Tx<'_> {
         object: &HashedObject,
         pre: &Precondition,
     ) -> Result<PutOutcome> {
-        Tx::put(self, coll, name, object, pre)
+        Tx::put(self, coll, name, object, pre, None).map_err(|(_, e)| e)
+    }
+    fn put_with_props(
+        &mut self,
+        coll: &str,
+        name: &str,
+        object: &HashedObject,
+        pre: &Precondition,
+        changes: &[(String, Option<Vec<u8>>)],
+        props_pre: &Precondition,
+    ) -> std::result::Result<PutOutcome, (usize, StoreError)> {
+        Tx::put(self, coll, name, object, pre, Some((changes, props_pre)))
     }
     fn delete(&mut self, coll: &str, name: &str, pre: &Precondition) -> Result<()> {
         Tx::delete(self, coll, name, pre)

@@ -21,7 +21,8 @@ fn put_job(
     let name = name.to_owned();
     let obj = crate::redb_backend::objects::Hashed::new(obj);
     let f = move |tx: &mut crate::redb_backend::tx::Tx<'_>| {
-        tx.put("cal", &name, &obj, &Precondition::None)
+        tx.put("cal", &name, &obj, &Precondition::None, None)
+            .map_err(|(_, e)| e)
     };
     (Box::new(Call::new(f, reply, false)), rx)
 }

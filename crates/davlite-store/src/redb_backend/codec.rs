@@ -1,6 +1,8 @@
 //! On-disk record encodings. All integers little-endian; strings and byte strings are prefixed
 //! with their u32 length. Every record starts with a version byte so the format can evolve.
 
+use std::collections::BTreeMap;
+
 use davlite_formats::{ComponentSet, ObjectInfo, ObjectKind, TimeSpan};
 
 use crate::error::{Result, StoreError};
@@ -17,9 +19,12 @@ pub(crate) struct Enc(pub Vec<u8>);
 
 impl Enc {
     pub fn new() -> Self {
-        // Room for a whole object record with its strings: grown from one byte, it was
-        // reallocated five times per write.
-        let mut out = Vec::with_capacity(128);
+        Self::with_room(0)
+    }
+    /// Room for a whole object record with its strings and `more` bytes: grown from one byte,
+    /// a record was reallocated five times per write.
+    pub fn with_room(more: usize) -> Self {
+        let mut out = Vec::with_capacity(192 + more);
         out.push(VERSION);
         Enc(out)
     }
@@ -80,6 +85,10 @@ impl<'a> Dec<'a> {
             return Err(d.bad());
         }
         Ok(d)
+    }
+    /// A decoder of bytes that carry no version byte of their own (a section of a record).
+    fn section(buf: &'a [u8], what: &'static str) -> Self {
+        Dec { buf, what }
     }
     fn bad(&self) -> StoreError {
         StoreError::Corrupt {
@@ -249,6 +258,10 @@ pub(crate) struct CollState {
     pub modified: i64,
     /// Which span-length classes have ever held an entry (see `spans.rs`); only grows.
     pub span_classes: u128,
+    /// How many members hold dead properties (format 4): while none does, a listing asked for
+    /// properties it does not compute need not read any member's
+    /// (`RedbReader::has_object_props`).
+    pub with_props: u64,
 }
 
 impl CollState {
@@ -256,21 +269,26 @@ impl CollState {
         let mut e = Enc::new();
         e.u64(self.seq).u64(self.floor).i64(self.modified);
         e.0.extend_from_slice(&self.span_classes.to_le_bytes());
+        e.u64(self.with_props);
         e.0
     }
 
+    /// A state of format 3 ends before `with_props`: its properties were rows of their own,
+    /// and opening the store counts them in (`store::init`).
     pub fn decode(buf: &[u8]) -> Result<CollState> {
         let mut d = Dec::new(buf, "collection state")?;
         let seq = d.u64()?;
         let floor = d.u64()?;
         let modified = d.i64()?;
         let span_classes = u128::from_le_bytes(d.array()?);
+        let with_props = if d.buf.is_empty() { 0 } else { d.u64()? };
         d.end()?;
         Ok(CollState {
             seq,
             floor,
             modified,
             span_classes,
+            with_props,
         })
     }
 }
@@ -288,11 +306,16 @@ pub(crate) struct ObjRec {
     pub modified: i64,
     pub content_type: String,
     pub info: ObjectInfo,
+    /// The object's dead properties, encoded (see [`Props`]), or empty when it has none. They
+    /// end the object table's row (format 4): a sync client records its state beside every
+    /// item it stores, and a row of its own in a separate table cost each such item one more
+    /// tree insert. The body row's copy of the record leaves them out (see [`BodyRow`]).
+    pub props: Vec<u8>,
 }
 
 impl ObjRec {
     pub fn encode(&self) -> Vec<u8> {
-        let mut e = Enc::new();
+        let mut e = Enc::with_room(self.props.len());
         e.0.extend_from_slice(&self.etag.0);
         e.u32(self.crc)
             .u64(self.size)
@@ -310,7 +333,14 @@ impl ObjRec {
             .u32(i.max_attendees)
             .opt_i64(i.earliest)
             .opt_i64(i.latest);
+        e.0.extend_from_slice(&self.props);
         e.0
+    }
+
+    /// Of `encoded`, this record's encoding, the part a body row keeps: all but the dead
+    /// properties.
+    pub fn without_props<'e>(&self, encoded: &'e [u8]) -> &'e [u8] {
+        &encoded[..encoded.len() - self.props.len()]
     }
 
     pub fn decode(buf: &[u8]) -> Result<ObjRec> {
@@ -330,7 +360,8 @@ impl ObjRec {
             event_instances: span.filter(|_| single).map(|s| vec![s]),
             floating: false,
         };
-        d.end()?;
+        let props = d.buf;
+        Props::check(props)?;
         Ok(ObjRec {
             etag: head.etag,
             crc: head.crc,
@@ -339,6 +370,7 @@ impl ObjRec {
             modified: head.modified,
             content_type: head.content_type.to_owned(),
             info,
+            props: props.to_vec(),
         })
     }
 
@@ -392,8 +424,85 @@ impl<'a> ObjHead<'a> {
     }
 }
 
+/// An object's dead properties as its record ends with them: their number (u32), then each
+/// Clark name and value (length-prefixed), in name order, names unique. No properties, no
+/// bytes at all, so a record of format 3 reads as one without properties.
+pub(crate) struct Props;
+
+impl Props {
+    fn read<'a>(
+        raw: &'a [u8],
+        mut each: impl FnMut(&'a str, &'a [u8]) -> Result<()>,
+    ) -> Result<()> {
+        if raw.is_empty() {
+            return Ok(());
+        }
+        let mut d = Dec::section(raw, "object properties");
+        let mut last: Option<&str> = None;
+        for _ in 0..d.u32()? {
+            let name = d.str()?;
+            if last.is_some_and(|l| l >= name) {
+                return Err(d.bad());
+            }
+            each(name, d.bytes()?)?;
+            last = Some(name);
+        }
+        d.end()
+    }
+
+    /// Fails with `Corrupt` unless `raw` is a well-formed section.
+    pub fn check(raw: &[u8]) -> Result<()> {
+        Self::read(raw, |_, _| Ok(()))
+    }
+
+    pub fn decode(raw: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
+        let mut out = BTreeMap::new();
+        Self::read(raw, |k, v| {
+            out.insert(k.to_owned(), v.to_vec());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The section of `props`.
+    pub fn encode<K: AsRef<str>, V: AsRef<[u8]>>(props: &BTreeMap<K, V>) -> Vec<u8> {
+        if props.is_empty() {
+            return Vec::new();
+        }
+        let len = props
+            .iter()
+            .fold(4, |n, (k, v)| n + 8 + k.as_ref().len() + v.as_ref().len());
+        let mut e = Enc(Vec::with_capacity(len));
+        e.u32(props.len() as u32);
+        for (k, v) in props {
+            e.str(k.as_ref()).bytes(v.as_ref());
+        }
+        e.0
+    }
+
+    /// The section `raw` with `changes` made (`Some` sets a property, `None` removes it),
+    /// without copying a name or value into a map of its own.
+    pub fn apply(raw: &[u8], changes: &[(String, Option<Vec<u8>>)]) -> Result<Vec<u8>> {
+        if changes.is_empty() {
+            return Ok(raw.to_vec());
+        }
+        let mut props: BTreeMap<&str, &[u8]> = BTreeMap::new();
+        Self::read(raw, |k, v| {
+            props.insert(k, v);
+            Ok(())
+        })?;
+        for (k, v) in changes {
+            match v {
+                Some(v) => props.insert(k, v),
+                None => props.remove(k.as_str()),
+            };
+        }
+        Ok(Self::encode(&props))
+    }
+}
+
 /// A row of the body table: the object's record (the very bytes of its row in the object
-/// table) followed by the body. A GET needs both, and this way finds them with one tree
+/// table, but for the dead properties that end that row) followed by the body. A GET needs both, and this way finds them with one tree
 /// descent instead of two; at a million objects each descent is four levels of pages, and the
 /// second one was most of what made a GET cost more in a big store than in a small one. The
 /// object table keeps its own copy so listings never touch bodies.
@@ -506,6 +615,7 @@ mod tests {
                 event_instances: None,
                 floating: false,
             },
+            props: Vec::new(),
         };
         let buf = rec.encode();
         assert_eq!(ObjRec::decode(&buf).unwrap(), rec);

@@ -341,9 +341,8 @@ impl Tx<'_> {
                     ..obj
                 };
                 self.load_event_instances(cid, &name, &mut rec.info)?;
+                // The record carries the object's dead properties along.
                 self.write_object(nid, &name, &rec, &body, None)?;
-                let props = self.object_props(cid, &name)?;
-                self.put_object_props(nid, &name, &props)?;
                 self.add_usage(&owner, rec.size, 0)?;
             }
             if cid != id {

@@ -7,12 +7,16 @@ use davlite_formats::{ObjectInfo, ObjectKind};
 use redb::ReadableTable;
 
 use crate::error::{LimitKind, Result, StoreError};
-use crate::redb_backend::codec::{CollRec, ObjRec};
+use crate::redb_backend::codec::{CollRec, ObjRec, Props};
 use crate::redb_backend::tables::check_name;
 use crate::redb_backend::tx::{Tx, check_precondition};
 use crate::types::{ChangeKind, CollectionKind, Precondition, PutOutcome};
 
 pub(crate) use crate::batch::HashedObject as Hashed;
+
+/// A write of dead properties that follows a put of the same object in a batch: the changes
+/// (`None` removes) and the write's condition.
+pub(crate) type PropsWrite<'a> = (&'a [(String, Option<Vec<u8>>)], &'a Precondition);
 
 /// Whether an object of `kind` may live in `coll`.
 pub(crate) fn check_kind(coll: &CollRec, kind: ObjectKind) -> Result<()> {
@@ -91,13 +95,45 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Stores `object` as `name` in `coll`. `props`: the dead-property changes of a write that
+    /// follows the put in its batch, and that write's condition (see
+    /// `BatchWriter::put_with_props`); the record is then written once, with them. On
+    /// failure, which failed: 0 the put, 1 the properties.
     pub fn put(
         &mut self,
         coll: &str,
         name: &str,
         object: &Hashed,
         pre: &Precondition,
-    ) -> Result<PutOutcome> {
+        props: Option<PropsWrite<'_>>,
+    ) -> std::result::Result<PutOutcome, (usize, StoreError)> {
+        let changes = props.map_or(&[][..], |(changes, _)| changes);
+        let (out, with_changes) = self
+            .put_object(coll, name, object, pre, changes)
+            .map_err(|e| (0, e))?;
+        if let Some((changes, props_pre)) = props {
+            let applied = if with_changes {
+                // Checked against what the put wrote; a refusal rolls the batch back.
+                check_precondition(props_pre, Some(out.etag))
+            } else {
+                self.update_object_props(coll, name, changes, props_pre)
+            };
+            applied.map_err(|e| (1, e))?;
+        }
+        Ok(out)
+    }
+
+    /// A put whose record carries the old record's dead properties (they keep across a PUT
+    /// of new content) with `changes` applied; also whether it wrote them (not when the put
+    /// changed nothing).
+    fn put_object(
+        &mut self,
+        coll: &str,
+        name: &str,
+        object: &Hashed,
+        pre: &Precondition,
+        changes: &[(String, Option<Vec<u8>>)],
+    ) -> Result<(PutOutcome, bool)> {
         let Hashed { object, etag, crc } = object;
         let (etag, crc) = (*etag, *crc);
         check_name(name)?;
@@ -108,7 +144,7 @@ impl Tx<'_> {
             return Err(StoreError::AlreadyExists);
         }
         let size = object.bytes().len() as u64;
-        let rec = ObjRec {
+        let mut rec = ObjRec {
             etag,
             crc,
             size,
@@ -116,6 +152,8 @@ impl Tx<'_> {
             modified: self.now,
             content_type: object.content_type().to_owned(),
             info: object.info().clone(),
+            // Right unless the old record has properties of its own (below).
+            props: Props::apply(&[], changes)?,
         };
         // The record's row is written first, and the row it replaced is the old record: one
         // descent of the table for both (a lookup and then an insert cost two). A put that is
@@ -138,16 +176,30 @@ impl Tx<'_> {
                     Some(row) => self.objects.insert((id, name), row.as_slice())?,
                     None => self.objects.remove((id, name))?,
                 };
-                return refused_or_unchanged.map(|_| PutOutcome {
-                    etag,
-                    created: false,
-                    changed: false,
-                    seq: None,
+                return refused_or_unchanged.map(|_| {
+                    let out = PutOutcome {
+                        etag,
+                        created: false,
+                        changed: false,
+                        seq: None,
+                    };
+                    (out, false)
                 });
             }
         };
         let seq = self.log_object(id, name, ChangeKind::Upsert, old.as_ref().map(|o| o.seq))?;
         debug_assert_eq!(seq, rec.seq, "the sequence the record was written with");
+        let had_props = old.as_ref().is_some_and(|o| !o.props.is_empty());
+        let encoded = match &old {
+            Some(o) if had_props => {
+                rec.props = Props::apply(&o.props, changes)?;
+                let encoded = rec.encode();
+                self.objects.insert((id, name), encoded.as_slice())?;
+                encoded
+            }
+            _ => encoded,
+        };
+        self.count_props(id, had_props, !rec.props.is_empty())?;
         self.write_rows(
             id,
             name,
@@ -159,13 +211,14 @@ impl Tx<'_> {
         )?;
         let old_size = old.as_ref().map_or(0, |o| o.size);
         self.add_usage(&crec.owner, size, old_size)?;
-        self.remember_put(id, name, etag);
-        Ok(PutOutcome {
+        self.remember_put(id, name, rec);
+        let out = PutOutcome {
             etag,
             created: old.is_none(),
             changed: true,
             seq: Some(seq),
-        })
+        };
+        Ok((out, true))
     }
 
     /// The checks of a put of `new` over `old`: `None` when it changes nothing (the same
@@ -217,7 +270,7 @@ impl Tx<'_> {
         let old = self.obj(id, name)?.ok_or(StoreError::NotFound)?;
         check_precondition(pre, Some(old.etag))?;
         self.log_object(id, name, ChangeKind::Delete, Some(old.seq))?;
-        self.keep_props_of_deleted(id, name)?;
+        self.keep_props_of_deleted(id, name, &old)?;
         self.remove_object(id, name, &old)?;
         self.add_usage(&crec.owner, 0, old.size)?;
         Ok(())
@@ -269,12 +322,11 @@ impl Tx<'_> {
         self.check_quota(&dst_coll.owner, src.size, freed)?;
 
         let body = crate::redb_backend::tables::body(&self.bodies, src_id, from.1, &src)?;
-        let props = self.object_props(src_id, from.1)?;
         let mut events = src.info.clone();
         self.load_event_instances(src_id, from.1, &mut events)?;
         if remove_source {
             self.log_object(src_id, from.1, ChangeKind::Delete, Some(src.seq))?;
-            self.keep_props_of_deleted(src_id, from.1)?;
+            self.keep_props_of_deleted(src_id, from.1, &src)?;
             self.remove_object(src_id, from.1, &src)?;
             self.add_usage(&src_coll.owner, 0, src.size)?;
         }
@@ -284,6 +336,8 @@ impl Tx<'_> {
             ChangeKind::Upsert,
             existing.as_ref().map(|o| o.seq),
         )?;
+        // COPY and MOVE take the source's dead properties along (RFC 4918 §9.8.2, §9.9.1):
+        // they are in its record.
         let mut rec = ObjRec {
             seq,
             modified: self.now,
@@ -292,9 +346,6 @@ impl Tx<'_> {
         rec.info.event_instances = events.event_instances;
         rec.info.floating = events.floating;
         self.write_object(dst_id, to.1, &rec, &body, existing.as_ref())?;
-        // COPY and MOVE take the source's dead properties along (RFC 4918 §9.8.2, §9.9.1).
-        self.drop_object_props(dst_id, to.1)?;
-        self.put_object_props(dst_id, to.1, &props)?;
         self.add_usage(
             &dst_coll.owner,
             src.size,

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 use crate::error::{Result, StoreError};
 use crate::redb_backend::codec::{BodyRow, ObjHead};
 use crate::redb_backend::reader::RedbReader;
-use crate::redb_backend::tables::check_body;
+use crate::redb_backend::tables::{check_body, coll_state};
 use crate::types::ObjectView;
 
 fn view<'a>(head: &ObjHead<'a>) -> ObjectView<'a> {
@@ -51,13 +51,10 @@ impl RedbReader {
 
     /// Whether any object of `coll` has a dead property: when none has, a listing can answer
     /// "not found" for every property name it does not compute without a lookup per member.
+    /// The collection's state counts them (`CollState::with_props`).
     pub fn has_object_props(&self, coll: &str) -> Result<bool> {
         let id = self.id_of(coll)?.ok_or(StoreError::NotFound)?;
-        let mut rows = self
-            .snap()
-            .obj_props
-            .range((id, "", "")..(id + 1, "", ""))?;
-        Ok(rows.next().transpose()?.is_some())
+        Ok(coll_state(&self.snap().state, id)?.with_props > 0)
     }
 
     /// Runs `f` on an object's record and body, both borrowed; the body is checked against its

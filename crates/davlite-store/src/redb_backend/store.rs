@@ -216,7 +216,10 @@ impl RedbStore {
     ) -> Result<PutOutcome> {
         let (coll, name) = (coll.to_owned(), name.to_owned());
         let object = crate::redb_backend::objects::Hashed::new(object);
-        self.write(move |tx| tx.put(&coll, &name, &object, &pre))
+        self.write(move |tx| {
+            tx.put(&coll, &name, &object, &pre, None)
+                .map_err(|(_, e)| e)
+        })
     }
 
     /// Deletes an object; `NotFound` when it does not exist, whatever the precondition.
@@ -294,22 +297,22 @@ impl RedbStore {
 /// Creates every table (so read transactions can open them) and checks the format version.
 fn init(db: &Database) -> Result<()> {
     let txn = db.begin_write()?;
+    let mut earlier = false;
     {
         let mut tx = Tx::open(&txn, 0, Default::default())?;
         let format = tx.meta.get("format")?.map(|g| g.value());
         match format {
-            None => {
-                tx.meta.insert("format", FORMAT_VERSION)?;
-            }
+            None => {}
             Some(1) => {
                 records_into_body_rows(&tx.objects, &mut tx.bodies)?;
                 live_names_out_of_change_names(&tx.objects, &mut tx.change_names)?;
-                tx.meta.insert("format", FORMAT_VERSION)?;
+                earlier = true;
             }
             Some(2) => {
                 live_names_out_of_change_names(&tx.objects, &mut tx.change_names)?;
-                tx.meta.insert("format", FORMAT_VERSION)?;
+                earlier = true;
             }
+            Some(3) => earlier = true,
             Some(FORMAT_VERSION) => {}
             Some(v) => {
                 return Err(StoreError::Corrupt {
@@ -317,8 +320,47 @@ fn init(db: &Database) -> Result<()> {
                 });
             }
         }
+        if format != Some(FORMAT_VERSION) {
+            tx.meta.insert("format", FORMAT_VERSION)?;
+        }
+        if earlier {
+            let rows = txn.open_table(OBJ_PROPS)?;
+            object_props_into_records(&mut tx, &rows)?;
+        }
+        tx.flush()?;
+    }
+    if earlier {
+        txn.delete_table(OBJ_PROPS)?;
     }
     txn.commit()?;
+    Ok(())
+}
+
+/// Format 3 -> 4: an object's dead properties move from their rows in OBJ_PROPS to the end of
+/// its record (see `ObjRec::props`), and its collection's state says it has some. A row
+/// without an object (which `verify` of format 3 did not look for) is dropped with the table.
+fn object_props_into_records(
+    tx: &mut Tx<'_>,
+    rows: &Table<'_, (u64, &'static str, &'static str), &'static [u8]>,
+) -> Result<()> {
+    let mut each: std::collections::BTreeMap<
+        (u64, String),
+        std::collections::BTreeMap<String, Vec<u8>>,
+    > = std::collections::BTreeMap::new();
+    for row in rows.iter()? {
+        let (k, v) = row?;
+        let (id, name, prop) = k.value();
+        each.entry((id, name.to_owned()))
+            .or_default()
+            .insert(prop.to_owned(), v.value().to_vec());
+    }
+    for ((id, name), props) in each {
+        let Some(mut rec) = tx.obj(id, &name)? else {
+            continue;
+        };
+        rec.props = crate::redb_backend::codec::Props::encode(&props);
+        tx.write_record(id, &name, &rec, false)?;
+    }
     Ok(())
 }
 

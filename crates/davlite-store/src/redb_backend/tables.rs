@@ -16,8 +16,9 @@ pub(crate) const STATE: TableDefinition<u64, &[u8]> = TableDefinition::new("coll
 pub(crate) const CHILDREN: TableDefinition<(u64, &str), u64> = TableDefinition::new("children");
 /// (collection id, Clark name) -> property value.
 pub(crate) const PROPS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("props");
-/// (collection id, object name, Clark name) -> dead property value of an object (WebDAV clients
-/// set properties on any resource, not only on collections).
+/// (collection id, object name, Clark name) -> dead property value of an object, up to format 3;
+/// format 4 keeps them in the object's record ([`ObjRec::props`]), and opening a store of an
+/// earlier format moves them there and deletes this table (`store::init`).
 pub(crate) const OBJ_PROPS: TableDefinition<(u64, &str, &str), &[u8]> =
     TableDefinition::new("object_props");
 /// (collection id, object name, Clark name) -> a dead property the object held when it was
@@ -53,6 +54,9 @@ pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta")
 /// Document name -> version (8 bytes, little-endian) followed by the document's bytes.
 pub(crate) const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("documents");
 
+/// 4: an object's dead properties end its record in the object table instead of taking a row
+/// each in OBJ_PROPS, and a collection's state says whether any member has had one. Opening a
+/// store of format 3 or earlier moves them (`store::init`).
 /// 3: an event whose one instance is its span keeps it in its record instead of an INSTANCES
 /// row (`ObjRec::single_instance`), and CHANGE_NAMES holds no row for a live object (its
 /// record's seq is its entry, `Tx::log_object`). Opening a store of format 2 drops those rows
@@ -60,7 +64,7 @@ pub(crate) const DOCS: TableDefinition<&str, &[u8]> = TableDefinition::new("docu
 /// instead of calling them corrupt.
 /// 2: body rows begin with the object's record (see `BodyRow`); 1 held the body alone, and a
 /// store of format 1 is rewritten when it is opened (`store::init`).
-pub(crate) const FORMAT_VERSION: u64 = 3;
+pub(crate) const FORMAT_VERSION: u64 = 4;
 
 /// A path the store can hold: `/`-separated non-empty segments, no NUL, no dot segments.
 pub(crate) fn check_path(path: &str) -> Result<()> {

@@ -24,7 +24,6 @@ pub(crate) struct Tx<'t> {
     pub props: Table<'t, (u64, &'static str), &'static [u8]>,
     pub objects: Table<'t, (u64, &'static str), &'static [u8]>,
     pub bodies: Table<'t, (u64, &'static str), &'static [u8]>,
-    pub obj_props: Table<'t, (u64, &'static str, &'static str), &'static [u8]>,
     pub tomb_props: Table<'t, (u64, &'static str, &'static str), &'static [u8]>,
     pub uids: Table<'t, (u64, &'static str), &'static str>,
     pub spans: Table<'t, (u64, u8, i64, &'static str), i64>,
@@ -46,10 +45,11 @@ pub(crate) struct Tx<'t> {
     /// Collections resolved in this batch; cleared by every collection operation. Shared, not
     /// copied, with each write that asks: a batch of thousands asks as often.
     resolved: FewKeys<String, (u64, Arc<CollRec>)>,
-    /// The object the last operation put and its ETag, for a property write that follows it in
-    /// the same batch (as a sync client records its state beside each item it stores) to skip
-    /// reading back what was just written. Any other object or collection write clears it.
-    just_put: Option<(u64, String, Etag)>,
+    /// The object the last operation put and its record as written, for a property write that
+    /// follows it in the same batch (as a sync client records its state beside each item it
+    /// stores) to skip reading back what was just written. Any other object or collection
+    /// write clears it.
+    just_put: Option<(u64, String, ObjRec)>,
     /// Collections known, in this batch, to hold no CHANGE_NAMES row: no tombstone for a new
     /// name to take over, so its first write skips the removal that would find nothing. A
     /// collection that has never lost a member has none, and a first sync or an import
@@ -74,7 +74,6 @@ impl<'t> Tx<'t> {
             props: txn.open_table(PROPS)?,
             objects: txn.open_table(OBJECTS)?,
             bodies: txn.open_table(BODIES)?,
-            obj_props: txn.open_table(OBJ_PROPS)?,
             tomb_props: txn.open_table(TOMB_PROPS)?,
             uids: txn.open_table(UIDS)?,
             spans: txn.open_table(SPANS)?,
@@ -138,17 +137,33 @@ impl<'t> Tx<'t> {
         self.just_put = None;
     }
 
-    /// Remembers that object `name` of collection `id` now holds `etag` (see `just_put`).
-    pub fn remember_put(&mut self, id: u64, name: &str, etag: Etag) {
-        self.just_put = Some((id, name.to_owned(), etag));
+    /// Remembers that object `name` of collection `id` now holds `rec` (see `just_put`).
+    pub fn remember_put(&mut self, id: u64, name: &str, rec: ObjRec) {
+        self.just_put = Some((id, name.to_owned(), rec));
     }
 
-    /// The ETag of object `name` of collection `id` when the batch's last write put it.
-    pub fn just_put(&self, id: u64, name: &str) -> Option<Etag> {
-        match &self.just_put {
-            Some((i, n, etag)) if *i == id && n == name => Some(*etag),
-            _ => None,
+    /// The record of object `name` of collection `id`: the one the batch's last write put, or
+    /// else the stored one.
+    pub fn current_obj(&mut self, id: u64, name: &str) -> Result<Option<ObjRec>> {
+        match self.just_put.take() {
+            Some((i, n, rec)) if i == id && n == name => Ok(Some(rec)),
+            _ => self.obj(id, name),
         }
+    }
+
+    /// Writes an object's record into its row of the object table, over one that held dead
+    /// properties or not (`had_props`), and returns the encoding.
+    pub fn write_record(
+        &mut self,
+        id: u64,
+        name: &str,
+        rec: &ObjRec,
+        had_props: bool,
+    ) -> Result<Vec<u8>> {
+        self.count_props(id, had_props, !rec.props.is_empty())?;
+        let encoded = rec.encode();
+        self.objects.insert((id, name), encoded.as_slice())?;
+        Ok(encoded)
     }
 
     pub fn obj(&self, id: u64, name: &str) -> Result<Option<ObjRec>> {
@@ -248,6 +263,21 @@ impl<'t> Tx<'t> {
         Ok(seq)
     }
 
+    /// Keeps `CollState::with_props` as a member goes from holding dead properties or not
+    /// (`had`) to holding them or not (`has`).
+    pub fn count_props(&mut self, id: u64, had: bool, has: bool) -> Result<()> {
+        if had != has {
+            let mut st = self.get_state(id)?;
+            st.with_props = if has {
+                st.with_props + 1
+            } else {
+                st.with_props.saturating_sub(1)
+            };
+            self.put_state(id, Some(st));
+        }
+        Ok(())
+    }
+
     /// Whether collection `id` holds no CHANGE_NAMES row (see `nameless`): looked up once a
     /// batch, then kept up to date by the batch's own inserts.
     fn holds_no_names(&mut self, id: u64) -> Result<bool> {
@@ -319,13 +349,13 @@ impl<'t> Tx<'t> {
         body: &[u8],
         old: Option<&ObjRec>,
     ) -> Result<()> {
-        let encoded = rec.encode();
-        self.objects.insert((id, name), encoded.as_slice())?;
+        let had_props = old.is_some_and(|o| !o.props.is_empty());
+        let encoded = self.write_record(id, name, rec, had_props)?;
         self.write_rows(id, name, rec, &encoded, body, old, false)
     }
 
     /// [`Tx::write_object`] but for the record's own row, written already as `encoded`: the
-    /// body's row and the index rows. `uid_claimed`: the UID's row is written already (see
+    /// body's row (the record without its dead properties, and the body) and the index rows. `uid_claimed`: the UID's row is written already (see
     /// [`Tx::claim_uid`]).
     #[allow(clippy::too_many_arguments)]
     pub fn write_rows(
@@ -341,6 +371,7 @@ impl<'t> Tx<'t> {
         self.just_put = None;
         let old_info = old.map(|o| &o.info);
         self.move_indexes(id, name, old_info, Some(&rec.info), uid_claimed)?;
+        let encoded = rec.without_props(encoded);
         let mut row = self
             .bodies
             .insert_reserve((id, name), BodyRow::len(encoded, body))?;
@@ -365,14 +396,14 @@ impl<'t> Tx<'t> {
         }
     }
 
-    /// Removes an object and its index rows (not its change-log entry: the caller logs).
+    /// Removes an object, its dead properties (in its record) and its index rows (not its
+    /// change-log entry: the caller logs).
     pub fn remove_object(&mut self, id: u64, name: &str, old: &ObjRec) -> Result<()> {
         self.just_put = None;
         self.move_indexes(id, name, Some(&old.info), None, false)?;
         self.objects.remove((id, name))?;
         self.bodies.remove((id, name))?;
-        self.drop_object_props(id, name)?;
-        Ok(())
+        self.count_props(id, !old.props.is_empty(), false)
     }
 
     /// Moves an object's index rows from what `old` indexed to what `new` indexes (`None`: no

@@ -73,6 +73,7 @@ pub(crate) fn verify(reader: &RedbReader, progress: &mut dyn FnMut(u64)) -> Resu
     }
 
     let mut usage: HashMap<String, u64> = HashMap::new();
+    let mut with_props: HashMap<u64, u64> = HashMap::new();
     for row in s.objects.iter()? {
         let (k, v) = row?;
         let (id, name) = k.value();
@@ -94,11 +95,14 @@ pub(crate) fn verify(reader: &RedbReader, progress: &mut dyn FnMut(u64)) -> Resu
                 .push(format!("{at}: in a collection that does not exist"));
             continue;
         };
+        if !rec.props.is_empty() {
+            *with_props.entry(id).or_default() += 1;
+        }
         match s.bodies.get((id, name))? {
             None => r.problems.push(format!("{at}: no body")),
             Some(row) => match BodyRow::split(row.value()) {
                 Err(e) => r.problems.push(format!("{at}: {e}")),
-                Ok(row) if row.rec != rec_bytes => r
+                Ok(row) if row.rec != rec.without_props(rec_bytes) => r
                     .problems
                     .push(format!("{at}: its body row holds another record")),
                 Ok(BodyRow { body: b, .. }) => {
@@ -211,6 +215,15 @@ pub(crate) fn verify(reader: &RedbReader, progress: &mut dyn FnMut(u64)) -> Resu
         };
         if let Some(problem) = instances_problem(&rec, v.value(), name)? {
             r.problems.push(format!("{at}: {problem}"));
+        }
+    }
+    for (id, st) in &states {
+        let counted = with_props.get(id).copied().unwrap_or(0);
+        if st.with_props != counted {
+            r.problems.push(format!(
+                "collection {id}: state counts {} members with dead properties, {counted} have some",
+                st.with_props
+            ));
         }
     }
     for row in s.changes.iter()? {
