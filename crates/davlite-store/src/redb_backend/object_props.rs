@@ -47,7 +47,7 @@ impl Tx<'_> {
         pre: &Precondition,
     ) -> Result<()> {
         let (id, _) = self.coll_cached(coll)?.ok_or(StoreError::NotFound)?;
-        let mut rec = self.current_obj(id, name)?.ok_or(StoreError::NotFound)?;
+        let mut rec = self.obj(id, name)?.ok_or(StoreError::NotFound)?;
         check_precondition(pre, Some(rec.etag))?;
         let props = Props::apply(&rec.props, changes)?;
         if props != rec.props {
@@ -55,7 +55,6 @@ impl Tx<'_> {
             rec.props = props;
             self.write_record(id, name, &rec, had_props)?;
         }
-        self.remember_put(id, name, rec);
         Ok(())
     }
 }

@@ -211,7 +211,6 @@ impl Tx<'_> {
         )?;
         let old_size = old.as_ref().map_or(0, |o| o.size);
         self.add_usage(&crec.owner, size, old_size)?;
-        self.remember_put(id, name, rec);
         let out = PutOutcome {
             etag,
             created: old.is_none(),

@@ -45,11 +45,6 @@ pub(crate) struct Tx<'t> {
     /// Collections resolved in this batch; cleared by every collection operation. Shared, not
     /// copied, with each write that asks: a batch of thousands asks as often.
     resolved: FewKeys<String, (u64, Arc<CollRec>)>,
-    /// The object the last operation put and its record as written, for a property write that
-    /// follows it in the same batch (as a sync client records its state beside each item it
-    /// stores) to skip reading back what was just written. Any other object or collection
-    /// write clears it.
-    just_put: Option<(u64, String, ObjRec)>,
     /// Collections known, in this batch, to hold no CHANGE_NAMES row: no tombstone for a new
     /// name to take over, so its first write skips the removal that would find nothing. A
     /// collection that has never lost a member has none, and a first sync or an import
@@ -89,7 +84,6 @@ impl<'t> Tx<'t> {
             states: FewKeys::default(),
             usages: FewKeys::default(),
             resolved: FewKeys::default(),
-            just_put: None,
             nameless: FewKeys::default(),
         })
     }
@@ -134,21 +128,6 @@ impl<'t> Tx<'t> {
     /// Forgets resolved collections; every operation that changes collections calls it first.
     pub fn collections_changing(&mut self) {
         self.resolved.clear();
-        self.just_put = None;
-    }
-
-    /// Remembers that object `name` of collection `id` now holds `rec` (see `just_put`).
-    pub fn remember_put(&mut self, id: u64, name: &str, rec: ObjRec) {
-        self.just_put = Some((id, name.to_owned(), rec));
-    }
-
-    /// The record of object `name` of collection `id`: the one the batch's last write put, or
-    /// else the stored one.
-    pub fn current_obj(&mut self, id: u64, name: &str) -> Result<Option<ObjRec>> {
-        match self.just_put.take() {
-            Some((i, n, rec)) if i == id && n == name => Ok(Some(rec)),
-            _ => self.obj(id, name),
-        }
     }
 
     /// Writes an object's record into its row of the object table, over one that held dead
@@ -314,7 +293,6 @@ impl<'t> Tx<'t> {
 
     /// The collection's next change sequence number, taken.
     fn next_seq(&mut self, id: u64) -> Result<u64> {
-        self.just_put = None;
         let mut st = self.get_state(id)?;
         st.seq += 1;
         st.modified = self.now;
@@ -355,8 +333,8 @@ impl<'t> Tx<'t> {
     }
 
     /// [`Tx::write_object`] but for the record's own row, written already as `encoded`: the
-    /// body's row (the record without its dead properties, and the body) and the index rows. `uid_claimed`: the UID's row is written already (see
-    /// [`Tx::claim_uid`]).
+    /// body's row (the record without its dead properties, and the body) and the index rows.
+    /// `uid_claimed`: the UID's row is written already (see [`Tx::claim_uid`]).
     #[allow(clippy::too_many_arguments)]
     pub fn write_rows(
         &mut self,
@@ -368,7 +346,6 @@ impl<'t> Tx<'t> {
         old: Option<&ObjRec>,
         uid_claimed: bool,
     ) -> Result<()> {
-        self.just_put = None;
         let old_info = old.map(|o| &o.info);
         self.move_indexes(id, name, old_info, Some(&rec.info), uid_claimed)?;
         let encoded = rec.without_props(encoded);
@@ -399,7 +376,6 @@ impl<'t> Tx<'t> {
     /// Removes an object, its dead properties (in its record) and its index rows (not its
     /// change-log entry: the caller logs).
     pub fn remove_object(&mut self, id: u64, name: &str, old: &ObjRec) -> Result<()> {
-        self.just_put = None;
         self.move_indexes(id, name, Some(&old.info), None, false)?;
         self.objects.remove((id, name))?;
         self.bodies.remove((id, name))?;
