@@ -502,10 +502,11 @@ impl Props {
 }
 
 /// A row of the body table: the object's record (the very bytes of its row in the object
-/// table, but for the dead properties that end that row) followed by the body. A GET needs both, and this way finds them with one tree
-/// descent instead of two; at a million objects each descent is four levels of pages, and the
-/// second one was most of what made a GET cost more in a big store than in a small one. The
-/// object table keeps its own copy so listings never touch bodies.
+/// table, but for the dead properties that end that row) followed by the body. A GET needs
+/// both, and this way finds them with one tree descent instead of two; at a million objects
+/// each descent is four levels of pages, and the second one was most of what made a GET cost
+/// more in a big store than in a small one. The object table keeps its own copy so listings
+/// never touch bodies.
 ///
 /// Layout: the record's length (u32, little-endian), the record, the body.
 pub(crate) struct BodyRow<'a> {

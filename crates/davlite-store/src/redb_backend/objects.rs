@@ -189,17 +189,16 @@ impl Tx<'_> {
         };
         let seq = self.log_object(id, name, ChangeKind::Upsert, old.as_ref().map(|o| o.seq))?;
         debug_assert_eq!(seq, rec.seq, "the sequence the record was written with");
-        let had_props = old.as_ref().is_some_and(|o| !o.props.is_empty());
         let encoded = match &old {
-            Some(o) if had_props => {
+            Some(o) if !o.props.is_empty() => {
                 rec.props = Props::apply(&o.props, changes)?;
-                let encoded = rec.encode();
-                self.objects.insert((id, name), encoded.as_slice())?;
+                self.write_record(id, name, &rec, true)?
+            }
+            _ => {
+                self.count_props(id, false, !rec.props.is_empty())?;
                 encoded
             }
-            _ => encoded,
         };
-        self.count_props(id, had_props, !rec.props.is_empty())?;
         self.write_rows(
             id,
             name,

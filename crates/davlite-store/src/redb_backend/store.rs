@@ -1,5 +1,6 @@
 //! The store handle: opening, routing writes through the committer, and snapshot reads.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,7 +12,7 @@ use redb::{Database, ReadableTable, Table};
 use crate::batch::{PreparedOp, run_ops};
 use crate::error::{Result, StorageError, StoreError};
 use crate::reader::Reader;
-use crate::redb_backend::codec::BodyRow;
+use crate::redb_backend::codec::{BodyRow, Props};
 use crate::redb_backend::commit::{Committer, Engine, Job, call};
 use crate::redb_backend::reader::RedbReader;
 use crate::redb_backend::tables::*;
@@ -343,10 +344,7 @@ fn object_props_into_records(
     tx: &mut Tx<'_>,
     rows: &Table<'_, (u64, &'static str, &'static str), &'static [u8]>,
 ) -> Result<()> {
-    let mut each: std::collections::BTreeMap<
-        (u64, String),
-        std::collections::BTreeMap<String, Vec<u8>>,
-    > = std::collections::BTreeMap::new();
+    let mut each: BTreeMap<(u64, String), BTreeMap<String, Vec<u8>>> = BTreeMap::new();
     for row in rows.iter()? {
         let (k, v) = row?;
         let (id, name, prop) = k.value();
@@ -358,7 +356,7 @@ fn object_props_into_records(
         let Some(mut rec) = tx.obj(id, &name)? else {
             continue;
         };
-        rec.props = crate::redb_backend::codec::Props::encode(&props);
+        rec.props = Props::encode(&props);
         tx.write_record(id, &name, &rec, false)?;
     }
     Ok(())
